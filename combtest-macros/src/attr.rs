@@ -1,0 +1,134 @@
+//! The arguments of `#[action(...)]`: where the options come from.
+
+use proc_macro2::{Span, TokenStream};
+use syn::parse::{Parse, ParseStream};
+use syn::{Expr, Ident, Token};
+
+use crate::errors::{suggestion, Errors};
+
+const KEYS: &[&str] = &["options"];
+
+/// Where an action's options come from.
+pub(crate) enum OptionSource {
+    /// `options = [a, b, c]`: a literal list.
+    List(Vec<Expr>),
+    /// `options = EXPR`: any `IntoIterator` of the param type.
+    Iter(Expr),
+    /// No `options`: the param type's `combtest::Options`.
+    Default,
+}
+
+/// One `key = value` of the attribute, before validation.
+struct Arg {
+    key: Ident,
+    value: Option<Expr>,
+}
+
+impl Parse for Arg {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        let key: Ident = input.call(syn::ext::IdentExt::parse_any)?;
+        let value = if input.peek(Token![=]) {
+            input.parse::<Token![=]>()?;
+            Some(input.parse()?)
+        } else {
+            None
+        };
+        Ok(Arg { key, value })
+    }
+}
+
+/// Parses the attribute arguments, collecting every problem into `errors`.
+pub(crate) fn parse_args(args: TokenStream, errors: &mut Errors) -> OptionSource {
+    let parsed = syn::parse::Parser::parse2(
+        syn::punctuated::Punctuated::<Arg, Token![,]>::parse_terminated,
+        args,
+    );
+    let args = match parsed {
+        Ok(args) => args,
+        Err(error) => {
+            errors.push(syn::Error::new(
+                error.span(),
+                format!("{error}; expected `options = [...]` or `options = EXPR`"),
+            ));
+            return OptionSource::Default;
+        }
+    };
+    let mut source: Option<(Span, OptionSource)> = None;
+    for arg in args {
+        let name = arg.key.to_string();
+        if name != "options" {
+            let hint = suggestion(&name, KEYS)
+                .map(|k| format!("; did you mean `{k}`?"))
+                .unwrap_or_else(|| "; the only key is `options`".into());
+            errors.at(arg.key.span(), format!("unknown key `{name}`{hint}"));
+            continue;
+        }
+        let Some(value) = arg.value else {
+            errors.at(
+                arg.key.span(),
+                "`options` needs a value: `options = [...]` or `options = EXPR`",
+            );
+            continue;
+        };
+        if source.is_some() {
+            errors.at(arg.key.span(), "`options` is given twice");
+            continue;
+        }
+        let parsed = match value {
+            Expr::Array(array) => {
+                if array.elems.is_empty() {
+                    errors.spanned(
+                        &array,
+                        "an action needs at least one option: an empty list would run no walk",
+                    );
+                }
+                OptionSource::List(array.elems.into_iter().collect())
+            }
+            other => OptionSource::Iter(other),
+        };
+        source = Some((arg.key.span(), parsed));
+    }
+    source.map_or(OptionSource::Default, |(_, s)| s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use quote::quote;
+
+    fn parse(args: TokenStream) -> (OptionSource, Vec<String>) {
+        let mut errors = Errors::default();
+        let source = parse_args(args, &mut errors);
+        (source, errors.messages())
+    }
+
+    #[test]
+    fn the_three_forms() {
+        assert!(matches!(parse(quote!()).0, OptionSource::Default));
+        assert!(matches!(parse(quote!(options = [1, 2])).0, OptionSource::List(v) if v.len() == 2));
+        assert!(matches!(
+            parse(quote!(options = 0..3)).0,
+            OptionSource::Iter(_)
+        ));
+        assert!(matches!(
+            parse(quote!(options = make(|a, b| a + b),)).0,
+            OptionSource::Iter(_)
+        ));
+    }
+
+    #[test]
+    fn every_problem_is_reported() {
+        let (_, errors) = parse(quote!(option = [1], options = [], options = [2], opts));
+        assert_eq!(errors.len(), 4, "{errors:?}");
+        assert!(errors[0].contains("did you mean `options`"));
+        assert!(errors[1].contains("at least one option"));
+        assert!(errors[2].contains("given twice"));
+        assert!(errors[3].contains("unknown key `opts`"));
+    }
+
+    #[test]
+    fn a_key_without_value_is_an_error() {
+        let (_, errors) = parse(quote!(options));
+        assert!(errors[0].contains("needs a value"), "{errors:?}");
+    }
+}

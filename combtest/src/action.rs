@@ -1,0 +1,446 @@
+//! Actions: one named operation and its option list, erased to a uniform shape for the runner.
+//!
+//! The `#[action]` macro builds an [`Action`] from a plain function; the builder API takes
+//! [`Action::new`] directly for orders built at run time. Either way the option list is a
+//! recipe, evaluated once per run when the run starts ([`Action::load`]), never at definition.
+
+use std::any::Any;
+use std::borrow::Cow;
+use std::fmt;
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use crate::walk_id::Fnv64;
+
+/// What every option value must be: cloned into each walk, printed in reports, serialized into
+/// traces and fingerprints, and shared by the worker threads.
+///
+/// It is implemented for every type that has these traits; there is nothing to implement.
+///
+/// ```
+/// fn assert_param<P: combtest::Param>() {}
+/// assert_param::<&'static str>();
+/// assert_param::<(u8, bool)>();
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be an option of a combtest action",
+    label = "an option type must be `Clone + Debug + Serialize + Send + Sync + 'static`",
+    note = "options are cloned into every walk, printed in reports and serialized into traces"
+)]
+pub trait Param: Clone + fmt::Debug + Serialize + Send + Sync + 'static {}
+
+impl<T: Clone + fmt::Debug + Serialize + Send + Sync + 'static> Param for T {}
+
+/// Types whose option list is known without being written down: an action whose param has
+/// such a type may leave out `options = ...`.
+///
+/// Implemented for `bool` (`[false, true]`), `()` and `Option<T>` (`None` then every option of
+/// `T`); `#[derive(Options)]` implements it for fieldless enums (every variant, in
+/// declaration order).
+///
+/// ```
+/// use combtest::Options;
+///
+/// #[derive(Clone, Debug, PartialEq, Options)]
+/// enum Mode { Fast, Safe }
+///
+/// assert_eq!(Mode::all_options(), vec![Mode::Fast, Mode::Safe]);
+/// assert_eq!(bool::all_options(), vec![false, true]);
+/// assert_eq!(<Option<bool>>::all_options(), vec![None, Some(false), Some(true)]);
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` has no default option list",
+    label = "write the options: `#[action(options = [...])]`",
+    note = "`bool`, `Option<T: Options>` and enums with `#[derive(combtest::Options)]` have default options"
+)]
+pub trait Options: Sized {
+    /// Every value of the type, in the order walks enumerate them.
+    fn all_options() -> Vec<Self>;
+}
+
+impl Options for bool {
+    fn all_options() -> Vec<Self> {
+        vec![false, true]
+    }
+}
+
+impl Options for () {
+    fn all_options() -> Vec<Self> {
+        vec![()]
+    }
+}
+
+impl<T: Options> Options for Option<T> {
+    fn all_options() -> Vec<Self> {
+        std::iter::once(None)
+            .chain(T::all_options().into_iter().map(Some))
+            .collect()
+    }
+}
+
+/// The reason a walk was cancelled: returned as an error value or raised by [`cancel!`].
+///
+/// A cancelled walk stops for good. It is counted in `Report::cancel_count`, is not a
+/// failure, and its state is left as the actions left it.
+///
+/// ```
+/// use combtest::Cancel;
+///
+/// // As a value: an action whose error type is `Cancel` cancels by returning it.
+/// fn only_small(n: u32, total: &mut u32) -> Result<(), Cancel> {
+///     if n > 10 {
+///         return Err(Cancel::new(format!("{n} is out of scope")));
+///     }
+///     *total += n;
+///     Ok(())
+/// }
+/// assert!(only_small(11, &mut 0).is_err());
+/// ```
+///
+/// [`cancel!`]: crate::cancel!
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Cancel {
+    reason: String,
+}
+
+impl Cancel {
+    /// A cancellation with a reason, shown in traces and gathered outcomes.
+    pub fn new(reason: impl Into<String>) -> Self {
+        Cancel {
+            reason: reason.into(),
+        }
+    }
+
+    /// Why the walk was cancelled.
+    pub fn reason(&self) -> &str {
+        &self.reason
+    }
+}
+
+impl fmt::Display for Cancel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "walk cancelled: {}", self.reason)
+    }
+}
+
+impl std::error::Error for Cancel {}
+
+/// Cancels the walk that is running, from anywhere inside an action (any return type).
+///
+/// This unwinds to the runner without invoking the panic hook, so nothing is printed. Use it
+/// through [`cancel!`](crate::cancel!). Called outside a combtest walk, it panics with the
+/// reason, since there is no walk to cancel.
+pub fn cancel_walk(reason: String) -> ! {
+    if crate::panic_capture::in_walk() {
+        std::panic::resume_unwind(Box::new(Cancel { reason }))
+    }
+    panic!("combtest: cancel!({reason:?}) called outside a combtest walk")
+}
+
+/// How one action ended inside a walk.
+#[doc(hidden)]
+#[derive(Debug)]
+pub enum StepResult {
+    Done,
+    Failed(String),
+    Cancelled(String),
+}
+
+/// Return types an action may have: `()` or `Result<(), E>` with a printable `E`.
+///
+/// An `Err` fails the walk with the error's `Display` text, unless the error is a [`Cancel`],
+/// which cancels it.
+#[diagnostic::on_unimplemented(
+    message = "a combtest action cannot return `{Self}`",
+    label = "return `()` or `Result<(), E>` where `E: Debug + Display + 'static`"
+)]
+pub trait ActionReturn {
+    #[doc(hidden)]
+    fn into_step_result(self) -> StepResult;
+}
+
+impl ActionReturn for () {
+    #[inline]
+    fn into_step_result(self) -> StepResult {
+        StepResult::Done
+    }
+}
+
+impl<E: fmt::Debug + fmt::Display + 'static> ActionReturn for Result<(), E> {
+    #[inline]
+    fn into_step_result(self) -> StepResult {
+        match self {
+            Ok(()) => StepResult::Done,
+            Err(error) => match (&error as &dyn Any).downcast_ref::<Cancel>() {
+                Some(cancel) => StepResult::Cancelled(cancel.reason.clone()),
+                None => StepResult::Failed(describe_error(&error)),
+            },
+        }
+    }
+}
+
+/// Display text of an error; its Debug form when Display says nothing.
+fn describe_error<E: fmt::Debug + fmt::Display>(error: &E) -> String {
+    let text = error.to_string();
+    if text.is_empty() {
+        format!("{error:?}")
+    } else {
+        text
+    }
+}
+
+/// Whether an action runs inside each walk or once per branch at a barrier.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ActionKind {
+    /// Runs once in every walk, in parallel with other walks.
+    Regular,
+    /// Runs once per branch, alone, between two parallel segments.
+    Serial,
+}
+
+/// One entry of an order: a named operation with its option list.
+///
+/// `#[action]` generates a `name::action()` constructor for each annotated function; build one
+/// by hand with [`Action::new`] when the order is only known at run time.
+///
+/// `S` is the per-walk state, `G` the shared context (`()` when there is none).
+pub struct Action<S, G = ()> {
+    name: Cow<'static, str>,
+    kind: ActionKind,
+    recipe: Arc<dyn Recipe<S, G>>,
+}
+
+impl<S, G> Clone for Action<S, G> {
+    fn clone(&self) -> Self {
+        Action {
+            name: self.name.clone(),
+            kind: self.kind,
+            recipe: Arc::clone(&self.recipe),
+        }
+    }
+}
+
+impl<S, G> fmt::Debug for Action<S, G> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Action")
+            .field("name", &self.name)
+            .field("kind", &self.kind)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S: 'static, G: 'static> Action<S, G> {
+    /// An action from a name, an option source (evaluated once per run) and a body.
+    ///
+    /// The body gets one option, the walk's state and the shared context, and returns `()` or
+    /// `Result<(), E>` (see [`ActionReturn`]).
+    ///
+    /// ```
+    /// use combtest::{Action, Combtest};
+    ///
+    /// let sizes = vec![1usize, 10, 100];
+    /// let push = Action::new("push", move || sizes.clone(), |n: usize, v: &mut Vec<usize>, _: &()| {
+    ///     v.push(n);
+    /// });
+    /// let report = Combtest::new(Vec::new())
+    ///     .then(push.clone())
+    ///     .then(push)
+    ///     .gather_states(combtest::Gather::Flat)
+    ///     .run()
+    ///     .unwrap();
+    /// assert_eq!(report.walk_count, 9);
+    /// assert_eq!(report.states[1], vec![1, 10]);
+    /// ```
+    pub fn new<P, I, R>(
+        name: impl Into<Cow<'static, str>>,
+        options: impl Fn() -> I + Send + Sync + 'static,
+        body: impl Fn(P, &mut S, &G) -> R + Send + Sync + 'static,
+    ) -> Self
+    where
+        P: Param,
+        I: IntoIterator<Item = P>,
+        R: ActionReturn,
+    {
+        Action {
+            name: name.into(),
+            kind: ActionKind::Regular,
+            recipe: Arc::new(RegularRecipe {
+                options: move || options().into_iter().collect::<Vec<P>>(),
+                body: Arc::new(body),
+            }),
+        }
+    }
+
+    /// The action's name, as reports and traces show it.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Whether the action runs per walk or once per branch.
+    pub fn kind(&self) -> ActionKind {
+        self.kind
+    }
+
+    /// Evaluates the option source: done once per run, when the run starts.
+    pub(crate) fn load(&self) -> LoadedAction<S, G> {
+        LoadedAction {
+            name: self.name.clone(),
+            kind: self.kind,
+            step: self.recipe.load(),
+        }
+    }
+}
+
+/// How to produce the loaded form of an action; one per action definition.
+trait Recipe<S, G>: Send + Sync {
+    fn load(&self) -> Box<dyn WalkStep<S, G>>;
+}
+
+struct RegularRecipe<O, F> {
+    options: O,
+    body: Arc<F>,
+}
+
+impl<S, G, P, O, F, R> Recipe<S, G> for RegularRecipe<O, F>
+where
+    P: Param,
+    O: Fn() -> Vec<P> + Send + Sync,
+    F: Fn(P, &mut S, &G) -> R + Send + Sync + 'static,
+    R: ActionReturn,
+    S: 'static,
+    G: 'static,
+{
+    fn load(&self) -> Box<dyn WalkStep<S, G>> {
+        Box::new(LoadedRegular {
+            params: (self.options)(),
+            body: Arc::clone(&self.body),
+        })
+    }
+}
+
+/// The options of one action after loading, seen without their type: what reports, filters
+/// and fingerprints need.
+pub(crate) trait ParamList: Send + Sync {
+    fn len(&self) -> usize;
+    fn debug(&self, option: usize) -> String;
+    fn json(&self, option: usize) -> Result<serde_json::Value, serde_json::Error>;
+    fn any(&self, option: usize) -> &dyn Any;
+}
+
+/// A loaded regular action: runs one of its options on one walk's state.
+pub(crate) trait WalkStep<S, G>: ParamList {
+    fn run(&self, option: usize, state: &mut S, shared: &G) -> StepResult;
+    fn params(&self) -> &dyn ParamList;
+}
+
+struct LoadedRegular<P, F> {
+    params: Vec<P>,
+    body: Arc<F>,
+}
+
+impl<P: Param, F: Send + Sync> ParamList for LoadedRegular<P, F> {
+    fn len(&self) -> usize {
+        self.params.len()
+    }
+    fn debug(&self, option: usize) -> String {
+        format!("{:?}", self.params[option])
+    }
+    fn json(&self, option: usize) -> Result<serde_json::Value, serde_json::Error> {
+        serde_json::to_value(&self.params[option])
+    }
+    fn any(&self, option: usize) -> &dyn Any {
+        &self.params[option]
+    }
+}
+
+impl<S, G, P, F, R> WalkStep<S, G> for LoadedRegular<P, F>
+where
+    P: Param,
+    F: Fn(P, &mut S, &G) -> R + Send + Sync,
+    R: ActionReturn,
+{
+    #[inline]
+    fn run(&self, option: usize, state: &mut S, shared: &G) -> StepResult {
+        (self.body)(self.params[option].clone(), state, shared).into_step_result()
+    }
+    fn params(&self) -> &dyn ParamList {
+        self
+    }
+}
+
+/// An action whose options have been evaluated for this run.
+pub(crate) struct LoadedAction<S, G> {
+    pub(crate) name: Cow<'static, str>,
+    pub(crate) kind: ActionKind,
+    pub(crate) step: Box<dyn WalkStep<S, G>>,
+}
+
+impl<S, G> LoadedAction<S, G> {
+    /// Stable hash of each option (name and JSON form), the bricks of walk fingerprints.
+    /// Serializing every option up front also turns an unserializable param into an error
+    /// before any walk runs, instead of a gap in a trace later.
+    pub(crate) fn option_hashes(&self) -> Result<Vec<u64>, crate::Error> {
+        let params = self.step.params();
+        (0..params.len())
+            .map(|option| {
+                let json = params
+                    .json(option)
+                    .map_err(|error| crate::Error::Unserializable {
+                        action: self.name.to_string(),
+                        param: params.debug(option),
+                        message: error.to_string(),
+                    })?;
+                let mut hash = Fnv64::new();
+                hash.write(self.name.as_bytes());
+                hash.write(&[0xff]);
+                hash.write(json.to_string().as_bytes());
+                Ok(hash.finish())
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn result_errors_fail_and_cancel_values_cancel() {
+        assert!(matches!(().into_step_result(), StepResult::Done));
+        let failed: Result<(), String> = Err("boom".into());
+        assert!(matches!(failed.into_step_result(), StepResult::Failed(m) if m == "boom"));
+        let cancelled: Result<(), Cancel> = Err(Cancel::new("n/a"));
+        assert!(matches!(cancelled.into_step_result(), StepResult::Cancelled(r) if r == "n/a"));
+    }
+
+    #[test]
+    fn empty_display_falls_back_to_debug() {
+        let failed: Result<(), String> = Err(String::new());
+        assert!(matches!(failed.into_step_result(), StepResult::Failed(m) if m == "\"\""));
+    }
+
+    #[test]
+    fn options_are_evaluated_at_load_time_each_time() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        static CALLS: AtomicUsize = AtomicUsize::new(0);
+        let action: Action<u32> = Action::new(
+            "count",
+            || {
+                CALLS.fetch_add(1, Ordering::SeqCst);
+                0..3u32
+            },
+            |n: u32, s: &mut u32, _: &()| *s += n,
+        );
+        assert_eq!(CALLS.load(Ordering::SeqCst), 0);
+        let loaded = action.load();
+        assert_eq!(CALLS.load(Ordering::SeqCst), 1);
+        assert_eq!(loaded.step.len(), 3);
+        let mut state = 0;
+        loaded.step.run(2, &mut state, &());
+        assert_eq!(state, 2);
+        action.load();
+        assert_eq!(CALLS.load(Ordering::SeqCst), 2);
+    }
+}

@@ -1,0 +1,293 @@
+//! # combtest: combinatorial testing for Rust
+//!
+//! Name your operations ("actions") and the parameter values each takes ("options");
+//! combtest runs every combination of them in the order you give ("walks"), each walk on its
+//! own copy of your state, in parallel, and prints a replay command for every failure.
+//!
+//! ```
+//! use combtest::prelude::*;
+//!
+//! #[derive(Clone, Debug, Default)]
+//! struct Form { text: String, checked: bool }
+//!
+//! #[action(options = ["", "hello", "1234"])]
+//! fn type_text(text: &'static str, form: &mut Form) {
+//!     form.text = text.to_string();
+//! }
+//!
+//! #[action] // `bool` options default to [false, true]
+//! fn set_checkbox(on: bool, form: &mut Form) -> Result<(), String> {
+//!     if on && form.text.is_empty() {
+//!         cancel!("nothing to confirm"); // not a failure: this walk makes no sense
+//!     }
+//!     form.checked = on;
+//!     Ok(())
+//! }
+//!
+//! # fn main() {
+//! // Inside a #[test]: runs 3 x 2 x 3 = 18 walks, panics with a report if any failed.
+//! let report = combtest! {
+//!     order: [type_text, set_checkbox, type_text],
+//!     state: Form::default(),
+//! };
+//! assert_eq!(report.walk_count, 18);
+//! assert_eq!(report.cancel_count, 3);
+//! # }
+//! ```
+//!
+//! ## Vocabulary
+//! - **action**: a function annotated [`#[action]`](macro@action), run once per walk;
+//! - **option**: one parameter value of an action;
+//! - **order**: the list of actions of a `combtest!` block; an action may appear several
+//!   times;
+//! - **walk**: one option chosen for every entry of the order, run top to bottom on a fresh
+//!   copy of the state;
+//! - **walk id**: the walk's number. Without serial actions walks are numbered in
+//!   lexicographic order of their option indices (the last action turns fastest), so an order
+//!   of actions with 5, 10 and 3 options gives walk `30i + 3j + k` the options `[i, j, k]`.
+//!
+//! ## Outcomes
+//! A walk **passes**, **fails** (an action returned `Err` or panicked; later actions do not
+//! run), is **cancelled** (an action called [`cancel!`] or returned `Err(Cancel)`; not a
+//! failure) or is **skipped** (removed by the filter before running). A panic inside a walk
+//! is caught and reported with its message and location; it is not printed once per walk.
+//! The [`Report`] counts them all.
+//!
+//! ## Settings and environment variables
+//! | setting (`combtest!` key / builder method) | variable | meaning |
+//! |---|---|---|
+//! | `threads` | `COMBTEST_THREADS` | worker threads (default: available parallelism) |
+//! | `gather_states` | `COMBTEST_GATHER` | `off`, `flat` or `full` (the variable only raises it) |
+//! | `filter` | — | a closure over [`Walk`]s: which walks run |
+//! | `walks` | `COMBTEST_WALKS` | only these ids: `17,40-45`, or `17@<fingerprint>` |
+//! | `panic_on_failure` | — | `combtest!` only: `false` returns the report instead of panicking |
+//!
+//! A variable overrides the setting in code; an empty variable counts as unset; a malformed
+//! value, or a `COMBTEST_*` variable combtest does not know, stops the run with an error
+//! naming it. `COMBTEST_WALKS` applies to every combtest run of the process: combine it with
+//! the test name, as the replay commands of the failure report do.
+//!
+//! ## Replaying a failure
+//! The failure report prints one command per failed walk, such as
+//! `COMBTEST_WALKS=17@9f3a61c0d2b4e875 cargo test -p app --test gui -- gui_combinations --exact`.
+//! It runs that walk alone, on the test's thread (so a debugger and `dbg!` work), with its
+//! panic printed as usual. The fingerprint after `@` is checked against today's walk 17: if
+//! the options changed since, the run stops and says where that walk is now.
+
+#![warn(missing_docs)]
+
+mod action;
+mod error;
+mod outcome;
+mod panic_capture;
+mod plan;
+mod pool;
+mod report;
+mod runner;
+mod settings;
+mod walk;
+mod walk_id;
+
+pub use action::{cancel_walk, Action, ActionKind, ActionReturn, Cancel, Options, Param};
+pub use error::Error;
+pub use outcome::{Failure, FailureKind, Outcome, StepRecord, WalkSummary};
+pub use report::{Report, SHOWN_FAILURES};
+pub use runner::{Combtest, StateSource};
+pub use settings::{Gather, ENV_GATHER, ENV_THREADS, ENV_WALKS};
+pub use walk::Walk;
+pub use walk_id::Fingerprint;
+
+/// Turns a function into a combtest action.
+///
+/// ```
+/// use combtest::prelude::*;
+///
+/// #[derive(Clone, Debug, Default)]
+/// struct Counter { value: i64 }
+///
+/// // A literal list: any expressions of the param's type.
+/// #[action(options = [1, -1, i64::MAX])]
+/// fn add(n: i64, counter: &mut Counter) -> Result<(), String> {
+///     counter.value = counter.value.checked_add(n).ok_or("overflow")?;
+///     Ok(())
+/// }
+///
+/// // Any `IntoIterator` expression, evaluated once per run: a range, a `Vec`, a call.
+/// #[action(options = (0..3).map(|i| i * 10))]
+/// fn scale(factor: i64, counter: &mut Counter) {
+///     counter.value *= factor;
+/// }
+///
+/// // The generated companion exposes the action's name and options...
+/// assert_eq!(add::NAME, "add");
+/// assert_eq!(scale::options(), vec![0, 10, 20]);
+/// // ...and the function stays a plain function.
+/// let mut counter = Counter::default();
+/// add(5, &mut counter).unwrap();
+/// assert_eq!(counter.value, 5);
+/// ```
+///
+/// ## Signature
+/// `fn name(param: P, state: &mut S)` or `fn name(param: P, state: &mut S, shared: &G)`,
+/// returning `()` or `Result<(), E>` with `E: Debug + Display` (see [`ActionReturn`]).
+/// `P` must be [`Param`]: `Clone + Debug + Serialize + Send + Sync + 'static`.
+///
+/// ## Options
+/// - `options = [e1, e2, ...]`: a literal list; an empty list is a compile error.
+/// - `options = EXPR`: any `IntoIterator<Item = P>`, evaluated once per run, when the run
+///   starts (py-combtest's `get_option_set`). An empty result stops the run with an error.
+/// - no `options`: the param type's [`Options`] (`bool`, `Option<T>`, or a fieldless enum with
+///   `#[derive(Options)]`).
+///
+/// ## What it generates
+/// The function is kept as written. Beside it, in the type namespace, a unit-like struct of
+/// the same name carries the action: `name::NAME`, `name::options()`, and
+/// `name::action()`, the [`Action`] to give to the [`Combtest`] builder. `combtest!` finds the
+/// action through that struct, which is why an order lists plain function names.
+#[doc(inline)]
+pub use combtest_macros::action;
+
+/// Runs every walk of an order and returns the [`Report`]; panics with the failure report
+/// if a walk failed or if no walk ran.
+///
+/// ```
+/// use combtest::prelude::*;
+///
+/// #[derive(Clone, Debug, Default)]
+/// struct Bank { accounts: Vec<i64> }
+///
+/// #[derive(Debug)]
+/// struct Limits { max_accounts: usize }
+///
+/// #[action(options = [0, 100])]
+/// fn open(initial: i64, bank: &mut Bank, limits: &Limits) -> Result<(), String> {
+///     if bank.accounts.len() >= limits.max_accounts {
+///         return Err("too many accounts".into());
+///     }
+///     bank.accounts.push(initial);
+///     Ok(())
+/// }
+///
+/// let report = combtest! {
+///     order: [open, open],
+///     state: Bank::default(),
+///     shared: Limits { max_accounts: 1 },
+///     threads: 2,
+///     gather_states: full,
+///     panic_on_failure: false,
+/// };
+/// assert_eq!(report.walk_count, 4);
+/// assert_eq!(report.error_count, 4); // the second `open` always fails
+/// assert_eq!(report.failures[0].failed_action, "open");
+/// assert_eq!(report.walks[3].outcome, Outcome::Fail);
+/// ```
+///
+/// ## Keys
+/// | key | value | default |
+/// |---|---|---|
+/// | `order` | `[action, ...]`: paths to `#[action]` functions | required |
+/// | `state` | an expression (cloned per walk) or a closure literal (called per walk) | `Default::default()` per walk |
+/// | `shared` | the shared context, handed as `&G` to actions | `()` |
+/// | `threads` | `usize` | available parallelism |
+/// | `filter` | `Fn(&Walk) -> bool` | every walk runs |
+/// | `gather_states` | `off`, `flat`, `full`, or a [`Gather`] expression | `off` |
+/// | `walks` | walk ids as a string, `"17,40-45"` | every walk |
+/// | `panic_on_failure` | `bool`: `false` returns the report instead | `true` |
+///
+/// A run that cannot start (an empty option list, a malformed environment variable, a walk
+/// id out of range) panics with the error before any walk runs. A run in which the filter
+/// removed every walk panics too unless `panic_on_failure: false`: a test that runs nothing
+/// tests nothing.
+#[doc(inline)]
+pub use combtest_macros::combtest;
+
+/// Derives [`Options`] for a fieldless enum: every variant, in declaration order.
+///
+/// ```
+/// use combtest::prelude::*;
+///
+/// #[derive(Clone, Debug, PartialEq, serde::Serialize, Options)]
+/// enum Theme { Light, Dark }
+///
+/// #[action] // options: every variant
+/// fn theme(theme: Theme, chosen: &mut Vec<Theme>) { chosen.push(theme); }
+///
+/// assert_eq!(theme::options(), vec![Theme::Light, Theme::Dark]);
+/// ```
+#[doc(inline)]
+pub use combtest_macros::Options;
+
+/// Cancels the running walk: it stops for good and counts as cancelled, not failed.
+///
+/// Takes `format!` arguments for the reason, or none. Works in any action whatever its
+/// return type, and in functions it calls. Outside a combtest walk it panics.
+///
+/// ```
+/// use combtest::prelude::*;
+///
+/// #[action(options = [0u32, 1, 2])]
+/// fn divide(by: u32, value: &mut u32) {
+///     if by == 0 {
+///         cancel!("division by zero is out of scope");
+///     }
+///     *value /= by;
+/// }
+///
+/// let report = combtest! { order: [divide], state: 10u32, gather_states: full };
+/// assert_eq!(report.cancel_count, 1);
+/// assert_eq!(
+///     report.walks[0].outcome,
+///     Outcome::Cancel { reason: "division by zero is out of scope".into() }
+/// );
+/// ```
+#[macro_export]
+macro_rules! cancel {
+    () => {
+        $crate::cancel_walk(::std::string::String::from("cancelled"))
+    };
+    ($($reason:tt)+) => {
+        $crate::cancel_walk(::std::format!($($reason)+))
+    };
+}
+
+/// Everything a combtest user needs in scope.
+pub mod prelude {
+    pub use crate::{
+        action, cancel, combtest, Action, Cancel, Combtest, Gather, Options, Outcome, Report,
+        StateSource, Walk,
+    };
+}
+
+/// Items the macros' generated code refers to. Not public API: no stability promise.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::action::{Action, Options, Param};
+    pub use crate::report::TestLocation;
+    pub use crate::runner::{Combtest, StateSource};
+    pub use crate::settings::Gather;
+
+    /// What `combtest!` resolves each entry of its order through; `#[action]` implements it
+    /// on the companion struct of each annotated function.
+    #[diagnostic::on_unimplemented(
+        message = "`{Self}` is not a combtest action for state `{S}` and shared context `{G}`",
+        label = "not an action of this order",
+        note = "an order lists functions annotated with `#[combtest::action]`, whose state \
+                and shared-context types match the `state` and `shared` of the block"
+    )]
+    pub trait ActionItem<S, G> {
+        /// The action as an order entry.
+        fn action() -> Action<S, G>;
+    }
+
+    /// Type-checks a literal or iterator option source against the param type, with the
+    /// error on the user's expression.
+    pub fn collect_options<P: Param, I: IntoIterator<Item = P>>(options: I) -> Vec<P> {
+        options.into_iter().collect()
+    }
+
+    /// Fails to compile, on the param's span, when the param type is not a [`Param`].
+    pub const fn assert_param<P: Param>() {}
+
+    /// Fails to compile when a `#[action]` returns something that is not an action result.
+    pub const fn assert_return<R: crate::ActionReturn>() {}
+}

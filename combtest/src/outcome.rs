@@ -1,0 +1,83 @@
+//! Outcomes: how each walk ended, and the details kept about the ones that failed.
+
+use serde::Serialize;
+
+use crate::walk_id::Fingerprint;
+
+/// How one walk ended.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "outcome")]
+pub enum Outcome {
+    /// Every action ran and returned `Ok`.
+    Pass,
+    /// An action returned `Err` or panicked; later actions did not run.
+    Fail,
+    /// An action cancelled the walk; later actions did not run.
+    Cancel {
+        /// The reason given to [`cancel!`](crate::cancel!) or [`Cancel::new`](crate::Cancel::new).
+        reason: String,
+    },
+}
+
+/// One action of a walk and the option it got.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct StepRecord {
+    /// The action's name.
+    pub action: String,
+    /// The option, as `Debug` prints it.
+    pub param: String,
+}
+
+impl std::fmt::Display for StepRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}({})", self.action, self.param)
+    }
+}
+
+/// How a failing action failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FailureKind {
+    /// The action returned `Err`.
+    Error,
+    /// The action panicked.
+    Panic,
+}
+
+/// Everything needed to understand and re-run one failed walk.
+#[derive(Clone, Debug, Serialize)]
+pub struct Failure {
+    /// The walk's id.
+    pub walk_id: u64,
+    /// The walk's fingerprint, to detect a stale id on replay.
+    pub fingerprint: Fingerprint,
+    /// Every action of the walk with its param, in order, including those that did not run.
+    pub steps: Vec<StepRecord>,
+    /// Position in the order of the action that failed.
+    pub failed_position: usize,
+    /// Name of the action that failed.
+    pub failed_action: String,
+    /// Whether it returned an error or panicked.
+    pub kind: FailureKind,
+    /// The error's `Display` text or the panic message.
+    pub message: String,
+    /// Where the panic happened (`file:line:column`), for panics.
+    pub location: Option<String>,
+    /// The walk's state when it failed, as `Debug` (`{:#?}`) prints it.
+    pub state: String,
+    /// A shell command that runs this walk alone.
+    pub replay: String,
+}
+
+/// What the "full" gathering level records about each walk, next to its state.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct WalkSummary {
+    /// The walk's id.
+    pub walk_id: u64,
+    /// How it ended.
+    #[serde(flatten)]
+    pub outcome: Outcome,
+    /// The option index of each serial action of the order, outermost first: the walks
+    /// sharing a branch ran the same serial actions. Empty when the order has none.
+    pub branch: Vec<usize>,
+}

@@ -1,0 +1,137 @@
+//! Catching panics per walk without flooding the output.
+//!
+//! A run with ten thousand failing walks must stay readable, so a panic inside a walk is
+//! recorded (message and location) instead of printed; the report shows it. Panics anywhere
+//! else — in the test body, in another test of the same binary — still reach the hook that
+//! was installed before ours, unchanged.
+
+use std::any::Any;
+use std::cell::{Cell, RefCell};
+use std::panic::{self, AssertUnwindSafe};
+use std::sync::Once;
+
+use crate::action::Cancel;
+
+thread_local! {
+    /// Set while this thread runs walk code whose panics are to be recorded, not printed.
+    static QUIET: Cell<bool> = const { Cell::new(false) };
+    /// Set while this thread runs walk code at all (quiet or not), for `cancel!`.
+    static IN_WALK: Cell<bool> = const { Cell::new(false) };
+    /// The last panic seen by the hook on this thread while quiet.
+    static LAST_PANIC: RefCell<Option<CapturedPanic>> = const { RefCell::new(None) };
+}
+
+/// A panic's message and where it happened.
+#[derive(Debug, Clone)]
+pub(crate) struct CapturedPanic {
+    pub(crate) message: String,
+    pub(crate) location: Option<String>,
+}
+
+/// How walk code ended when it unwound.
+pub(crate) enum Unwound {
+    Panicked(CapturedPanic),
+    Cancelled(String),
+}
+
+fn install_hook() {
+    static INSTALL: Once = Once::new();
+    INSTALL.call_once(|| {
+        let previous = panic::take_hook();
+        panic::set_hook(Box::new(move |info| {
+            if QUIET.with(Cell::get) {
+                let captured = CapturedPanic {
+                    message: payload_message(info.payload()),
+                    location: info.location().map(|l| l.to_string()),
+                };
+                LAST_PANIC.with(|last| *last.borrow_mut() = Some(captured));
+            } else {
+                previous(info);
+            }
+        }));
+    });
+}
+
+/// Runs walk code on this thread, turning its unwinds into values. `quiet` decides whether
+/// its panics are printed: a run of a single selected walk prints them, so that
+/// `RUST_BACKTRACE` and debuggers behave as usual while replaying it.
+#[derive(Clone, Copy)]
+pub(crate) struct Catcher {
+    quiet: bool,
+}
+
+impl Catcher {
+    pub(crate) fn new(quiet: bool) -> Self {
+        install_hook();
+        Catcher { quiet }
+    }
+
+    /// Runs `f` as walk code. The thread-local flags are set only for the duration of `f`, so
+    /// a panic in the test's own code around it (a filter, say) prints as usual.
+    #[inline]
+    pub(crate) fn catch<T>(self, f: impl FnOnce() -> T) -> Result<T, Unwound> {
+        let was_quiet = QUIET.with(|q| q.replace(self.quiet));
+        let was_in_walk = IN_WALK.with(|w| w.replace(true));
+        let result = panic::catch_unwind(AssertUnwindSafe(f));
+        QUIET.with(|q| q.set(was_quiet));
+        IN_WALK.with(|w| w.set(was_in_walk));
+        result.map_err(|payload| match payload.downcast::<Cancel>() {
+            Ok(cancel) => Unwound::Cancelled(cancel.reason().to_string()),
+            Err(payload) => Unwound::Panicked(
+                LAST_PANIC
+                    .with(|last| last.borrow_mut().take())
+                    .unwrap_or_else(|| CapturedPanic {
+                        message: payload_message(&*payload),
+                        location: None,
+                    }),
+            ),
+        })
+    }
+}
+
+/// Whether this thread is running a walk.
+pub(crate) fn in_walk() -> bool {
+    IN_WALK.with(Cell::get)
+}
+
+fn payload_message(payload: &(dyn Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&'static str>() {
+        (*s).to_string()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "panic with a non-string payload".to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quiet_panics_are_captured_with_location() {
+        let result = Catcher::new(true).catch(|| -> () { panic!("bad {}", 42) });
+        match result {
+            Err(Unwound::Panicked(p)) => {
+                assert_eq!(p.message, "bad 42");
+                assert!(p.location.unwrap().contains("panic_capture.rs"));
+            }
+            _ => panic!("expected a captured panic"),
+        }
+    }
+
+    #[test]
+    fn cancel_unwinds_as_cancel() {
+        let result = Catcher::new(true).catch(|| crate::cancel_walk("not today".into()));
+        assert!(matches!(result, Err(Unwound::Cancelled(r)) if r == "not today"));
+    }
+
+    #[test]
+    fn flags_are_set_only_inside_the_walk() {
+        assert!(!in_walk());
+        let inside = Catcher::new(true).catch(in_walk).ok();
+        assert_eq!(inside, Some(true));
+        assert!(!in_walk());
+        assert!(!QUIET.with(Cell::get));
+    }
+}

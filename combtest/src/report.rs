@@ -1,0 +1,301 @@
+//! The report of a run, the failure report a failing test prints, and replay commands.
+
+use std::fmt::{self, Write as _};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::{Serialize, Serializer};
+
+use crate::outcome::{Failure, WalkSummary};
+use crate::walk_id::Fingerprint;
+
+/// How many failures the failure report shows in full; the rest are counted.
+pub const SHOWN_FAILURES: usize = 5;
+
+/// What a run did.
+///
+/// Every count refers to the walks this run considered: all walks of the order, or those
+/// selected with `COMBTEST_WALKS` / `Combtest::walks`.
+///
+/// `Report` prints the failure report with `Display`, and serializes to JSON
+/// (`serde_json::to_string(&report)`) when `S: Serialize`.
+///
+/// ```
+/// use combtest::prelude::*;
+///
+/// #[action(options = [1, 2])]
+/// fn pick(n: i32, state: &mut Vec<i32>) { state.push(n); }
+///
+/// let report = combtest! { order: [pick, pick], state: Vec::new(), gather_states: flat };
+/// assert_eq!(report.walk_count, 4);
+/// assert_eq!(report.states, vec![vec![1, 1], vec![1, 2], vec![2, 1], vec![2, 2]]);
+/// assert!(report.is_success());
+/// ```
+#[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
+pub struct Report<S> {
+    /// The test that ran (`module::function`), when known.
+    pub test: Option<String>,
+    /// Size of the walk space: the product of every action's option count.
+    pub total_walks: u64,
+    /// Walks that ran (passed, failed or cancelled).
+    pub walk_count: u64,
+    /// Walks that failed.
+    pub error_count: u64,
+    /// Walks that were cancelled.
+    pub cancel_count: u64,
+    /// Walks removed by the filter before running (they keep their ids).
+    pub skipped_count: u64,
+    /// Segment executions started, empty segments included (one per walk per segment).
+    pub segment_count: u64,
+    /// Worker threads used.
+    pub threads: usize,
+    /// Wall-clock time of the run, from loading the options to the last walk.
+    #[serde(serialize_with = "seconds")]
+    pub elapsed: Duration,
+    /// Every failed walk, sorted by walk id.
+    pub failures: Vec<Failure>,
+    /// With [`Gather::Flat`](crate::Gather) or `Full`: the final state of every walk that
+    /// ran, sorted by walk id (skipped walks have none).
+    pub states: Vec<S>,
+    /// With [`Gather::Full`](crate::Gather): the id, outcome and branch of each walk of
+    /// `states`, index for index.
+    pub walks: Vec<WalkSummary>,
+    /// Files written by the run.
+    pub files: Vec<PathBuf>,
+}
+
+fn seconds<Ser: Serializer>(elapsed: &Duration, serializer: Ser) -> Result<Ser::Ok, Ser::Error> {
+    serializer.serialize_f64(elapsed.as_secs_f64())
+}
+
+impl<S> Report<S> {
+    /// No walk failed, and at least one ran.
+    pub fn is_success(&self) -> bool {
+        self.error_count == 0 && self.walk_count > 0
+    }
+
+    /// The first line of the failure report: counts and time.
+    pub fn summary(&self) -> String {
+        let test = self
+            .test
+            .as_deref()
+            .map(|t| format!(" in {t}"))
+            .unwrap_or_default();
+        format!(
+            "combtest{test}: {} of {} walks failed, {} cancelled, {} skipped, in {:.2?} \
+             ({} walks in the space, {} threads)",
+            self.error_count,
+            self.walk_count,
+            self.cancel_count,
+            self.skipped_count,
+            self.elapsed,
+            self.total_walks,
+            self.threads,
+        )
+    }
+}
+
+impl<S> fmt::Display for Report<S> {
+    /// The failure report: the summary line, the first failures in full, one replay command
+    /// each.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.summary())?;
+        if self.walk_count == 0 {
+            write!(
+                f,
+                "\nno walk ran: every walk considered was removed by the filter \
+                 ({} skipped); a combtest that runs nothing tests nothing",
+                self.skipped_count
+            )?;
+        }
+        for failure in self.failures.iter().take(SHOWN_FAILURES) {
+            write!(f, "\n\n{}", FailureText(failure))?;
+        }
+        if self.failures.len() > SHOWN_FAILURES {
+            write!(
+                f,
+                "\n\n... and {} more failed walks (all are in `Report::failures`)",
+                self.failures.len() - SHOWN_FAILURES
+            )?;
+        }
+        Ok(())
+    }
+}
+
+struct FailureText<'a>(&'a Failure);
+
+impl fmt::Display for FailureText<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let failure = self.0;
+        let step = &failure.steps[failure.failed_position];
+        let how = match failure.kind {
+            crate::FailureKind::Error => "returned an error",
+            crate::FailureKind::Panic => "panicked",
+        };
+        writeln!(
+            f,
+            "walk {} (fingerprint {}): {step} {how}",
+            failure.walk_id, failure.fingerprint
+        )?;
+        let walk: Vec<String> = failure.steps.iter().map(ToString::to_string).collect();
+        writeln!(f, "  walk:    {}", walk.join(" -> "))?;
+        writeln!(
+            f,
+            "  failed:  {step} (position {})",
+            failure.failed_position
+        )?;
+        writeln!(f, "  message: {}", indent(&failure.message, 11))?;
+        if let Some(location) = &failure.location {
+            writeln!(f, "  at:      {location}")?;
+        }
+        writeln!(f, "  state:   {}", indent(&failure.state, 11))?;
+        write!(f, "  replay:  {}", failure.replay)
+    }
+}
+
+/// Indents every line after the first, so multi-line values stay inside their field.
+fn indent(text: &str, width: usize) -> String {
+    let mut out = String::with_capacity(text.len());
+    for (i, line) in text.lines().enumerate() {
+        if i > 0 {
+            let _ = write!(out, "\n{:width$}", "");
+        }
+        out.push_str(line);
+    }
+    out
+}
+
+/// Where a `combtest!` block sits, captured at compile time so that replay commands name the
+/// right package, test target and test function.
+#[doc(hidden)]
+#[derive(Clone, Copy, Debug)]
+pub struct TestLocation {
+    /// `CARGO_PKG_NAME` of the crate that holds the test.
+    pub package: &'static str,
+    /// `CARGO_CRATE_NAME` of the crate that holds the test.
+    pub crate_name: &'static str,
+    /// Whether the crate is an integration test (`tests/*.rs`, where Cargo sets
+    /// `CARGO_TARGET_TMPDIR`), as opposed to a library's or binary's unit tests.
+    pub integration_test: bool,
+    /// `CARGO_BIN_NAME` when the crate is a binary.
+    pub bin_name: Option<&'static str>,
+    /// `type_name` of a function item declared inside the test function.
+    pub marker_path: &'static str,
+}
+
+impl TestLocation {
+    /// `module::function` as libtest names the test: the marker's path without the crate,
+    /// the marker itself, and closure segments.
+    pub fn test_name(&self) -> String {
+        let mut segments: Vec<&str> = self
+            .marker_path
+            .split("::")
+            .filter(|s| !s.starts_with('{'))
+            .collect();
+        segments.pop(); // the marker function
+        if !segments.is_empty() {
+            segments.remove(0); // the crate
+        }
+        segments.join("::")
+    }
+
+    /// The cargo invocation that runs exactly this test, or this program when the block is
+    /// in the `main` of an example or a binary.
+    pub fn command(&self) -> String {
+        if let (Some(bin), "main") = (self.bin_name, self.test_name().as_str()) {
+            // Cargo sets `CARGO_BIN_NAME` for examples too; only their location tells them
+            // apart.
+            let in_examples = std::env::current_exe().ok().is_some_and(|exe| {
+                exe.parent()
+                    .and_then(|dir| dir.file_name())
+                    .is_some_and(|dir| dir == "examples")
+            });
+            let kind = if in_examples { "example" } else { "bin" };
+            return format!("cargo run -p {} --{kind} {bin}", self.package);
+        }
+        let target = if self.integration_test {
+            format!("--test {}", self.crate_name)
+        } else if let Some(bin) = self.bin_name {
+            format!("--bin {bin}")
+        } else {
+            "--lib".to_string()
+        };
+        format!(
+            "cargo test -p {} {target} -- {} --exact",
+            self.package,
+            self.test_name()
+        )
+    }
+}
+
+/// The replay command of one walk: the id pinned to its fingerprint, and the test command.
+pub(crate) fn replay_command(
+    location: Option<&TestLocation>,
+    walk_id: u64,
+    fingerprint: Fingerprint,
+) -> String {
+    let walks = format!("{}={walk_id}@{fingerprint}", crate::settings::ENV_WALKS);
+    match location {
+        Some(location) => format!("{walks} {}", location.command()),
+        None => match std::thread::current().name() {
+            // libtest names each test's thread after the test.
+            Some(name) if name != "main" && !name.starts_with("combtest-worker") => {
+                format!("{walks} cargo test -- {name} --exact")
+            }
+            _ => format!("{walks} (set it and run this program again)"),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn location(marker_path: &'static str, integration_test: bool) -> TestLocation {
+        TestLocation {
+            package: "app",
+            crate_name: "gui",
+            integration_test,
+            bin_name: None,
+            marker_path,
+        }
+    }
+
+    #[test]
+    fn test_names_drop_crate_marker_and_closures() {
+        let plain = location("gui::gui_combinations::__combtest_test_marker", true);
+        assert_eq!(plain.test_name(), "gui_combinations");
+        let nested = location(
+            "app::ui::tests::works::{{closure}}::__combtest_test_marker",
+            false,
+        );
+        assert_eq!(nested.test_name(), "ui::tests::works");
+    }
+
+    #[test]
+    fn cargo_commands_name_the_target() {
+        let integration = location("gui::t::__m", true);
+        assert_eq!(
+            integration.command(),
+            "cargo test -p app --test gui -- t --exact"
+        );
+        let unit = location("app::m::t::__m", false);
+        assert_eq!(unit.command(), "cargo test -p app --lib -- m::t --exact");
+        let program = TestLocation {
+            bin_name: Some("tool"),
+            ..location("app::main::__m", false)
+        };
+        assert_eq!(program.command(), "cargo run -p app --bin tool");
+        let replay = replay_command(Some(&integration), 17, Fingerprint(0xab));
+        assert_eq!(
+            replay,
+            "COMBTEST_WALKS=17@00000000000000ab cargo test -p app --test gui -- t --exact"
+        );
+    }
+
+    #[test]
+    fn indent_keeps_multiline_values_aligned() {
+        assert_eq!(indent("a\nb", 2), "a\n  b");
+    }
+}

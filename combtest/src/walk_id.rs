@@ -1,0 +1,326 @@
+//! Walk ids: the mixed-radix numbering of the walk space, fingerprints, and id selections.
+//!
+//! A walk is never stored; it is decoded from its id. The id is a position on an odometer
+//! whose wheels are the serial actions first (the first one most significant), then the
+//! regular actions in order (the last one turning fastest). Without serial actions this is
+//! plain lexicographic product order; with them, every branch owns a contiguous block of ids.
+
+use std::fmt;
+use std::ops::Range;
+
+use crate::Error;
+
+/// The numbering of every walk of an order.
+#[derive(Clone, Debug)]
+pub(crate) struct WalkSpace {
+    /// Positions of the order, most significant wheel first.
+    wheels: Vec<usize>,
+    /// Option count of each wheel, in wheel order.
+    radices: Vec<u64>,
+    total: u64,
+}
+
+impl WalkSpace {
+    /// `radices[p]` is the option count of position `p`; `serial[p]` whether it is serial.
+    pub(crate) fn new(radices: &[usize], serial: &[bool]) -> Result<Self, Error> {
+        debug_assert_eq!(radices.len(), serial.len());
+        let wheels: Vec<usize> = (0..radices.len())
+            .filter(|&p| serial[p])
+            .chain((0..radices.len()).filter(|&p| !serial[p]))
+            .collect();
+        let option_counts: Vec<usize> = wheels.iter().map(|&p| radices[p]).collect();
+        let total = option_counts
+            .iter()
+            .try_fold(1u64, |acc, &r| acc.checked_mul(r as u64))
+            .ok_or_else(|| Error::TooManyWalks {
+                option_counts: option_counts.clone(),
+            })?;
+        let radices = option_counts.iter().map(|&r| r as u64).collect();
+        Ok(WalkSpace {
+            wheels,
+            radices,
+            total,
+        })
+    }
+
+    /// How many walks the order has.
+    pub(crate) fn total(&self) -> u64 {
+        self.total
+    }
+
+    /// Writes the option index of every position of walk `id` into `options`.
+    pub(crate) fn decode(&self, mut id: u64, options: &mut [usize]) {
+        debug_assert!(id < self.total);
+        for (&position, &radix) in self.wheels.iter().zip(&self.radices).rev() {
+            options[position] = (id % radix) as usize;
+            id /= radix;
+        }
+    }
+
+    /// The id of the walk that picks `options[p]` at each position `p`.
+    #[cfg(test)]
+    pub(crate) fn encode(&self, options: &[usize]) -> u64 {
+        self.wheels
+            .iter()
+            .zip(&self.radices)
+            .fold(0, |id, (&position, &radix)| {
+                id * radix + options[position] as u64
+            })
+    }
+
+    /// Steps `options` from walk `id` to walk `id + 1` without dividing: the runner's hot path
+    /// decodes once per chunk and then only turns the odometer.
+    #[inline]
+    pub(crate) fn advance(&self, options: &mut [usize]) {
+        for (&position, &radix) in self.wheels.iter().zip(&self.radices).rev() {
+            let digit = &mut options[position];
+            *digit += 1;
+            if (*digit as u64) < radix {
+                return;
+            }
+            *digit = 0;
+        }
+    }
+}
+
+/// 64-bit FNV-1a. Fingerprints must be identical across runs, machines and Rust releases,
+/// which `std`'s hashers do not promise; FNV-1a is fixed by its definition.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Fnv64(u64);
+
+impl Fnv64 {
+    pub(crate) fn new() -> Self {
+        Fnv64(0xcbf2_9ce4_8422_2325)
+    }
+    pub(crate) fn write(&mut self, bytes: &[u8]) {
+        for &byte in bytes {
+            self.0 ^= u64::from(byte);
+            self.0 = self.0.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+    pub(crate) fn finish(self) -> u64 {
+        self.0
+    }
+}
+
+/// A hash of a walk's action names and params, independent of its id: it tells whether an id
+/// recorded earlier still names the same walk after the options changed.
+///
+/// Shown as 16 hex digits, the form `COMBTEST_WALKS=17@<fingerprint>` accepts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Fingerprint(pub u64);
+
+impl Fingerprint {
+    /// Combines the per-option hashes of the options a walk picks, position by position.
+    pub(crate) fn of(option_hashes: &[Vec<u64>], options: &[usize]) -> Self {
+        let mut hash = Fnv64::new();
+        for (hashes, &option) in option_hashes.iter().zip(options) {
+            hash.write(&hashes[option].to_le_bytes());
+        }
+        Fingerprint(hash.finish())
+    }
+}
+
+impl fmt::Display for Fingerprint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:016x}", self.0)
+    }
+}
+
+impl serde::Serialize for Fingerprint {
+    fn serialize<Ser: serde::Serializer>(&self, serializer: Ser) -> Result<Ser::Ok, Ser::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+/// A set of walk ids to run, as `COMBTEST_WALKS` or `Combtest::walks` give it: `17,40-45`,
+/// each single id optionally pinned to a fingerprint (`17@9f3a...`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct WalkSelection {
+    /// Sorted, disjoint, non-empty half-open ranges.
+    ranges: Vec<Range<u64>>,
+    /// Ids given with a fingerprint, to be checked against today's walk.
+    pinned: Vec<(u64, Fingerprint)>,
+}
+
+impl WalkSelection {
+    /// Parses `17,40-45,3@00ff...`; `source` names where the text came from, for errors.
+    pub(crate) fn parse(text: &str, source: &str) -> Result<Self, Error> {
+        let malformed = |detail: String| Error::InvalidSetting {
+            source: source.to_string(),
+            value: text.to_string(),
+            detail,
+        };
+        let mut ranges = Vec::new();
+        let mut pinned = Vec::new();
+        for item in text.split(',').map(str::trim) {
+            if item.is_empty() {
+                return Err(malformed(
+                    "an empty entry; expected walk ids like `17,40-45`".into(),
+                ));
+            }
+            let parse_id = |s: &str| {
+                s.trim().parse::<u64>().map_err(|_| {
+                    malformed(format!(
+                        "`{s}` is not a walk id; expected walk ids like `17,40-45`"
+                    ))
+                })
+            };
+            if let Some((id, fingerprint)) = item.split_once('@') {
+                let id = parse_id(id)?;
+                let fingerprint = u64::from_str_radix(fingerprint.trim(), 16).map_err(|_| {
+                    malformed(format!(
+                        "`{fingerprint}` is not a fingerprint (16 hex digits, as reports print them)"
+                    ))
+                })?;
+                pinned.push((id, Fingerprint(fingerprint)));
+                ranges.push(id..id + 1);
+            } else if let Some((first, last)) = item.split_once('-') {
+                let (first, last) = (parse_id(first)?, parse_id(last)?);
+                if first > last {
+                    return Err(malformed(format!(
+                        "`{item}` is an empty range; write the lower id first"
+                    )));
+                }
+                ranges.push(first..last.saturating_add(1));
+            } else {
+                let id = parse_id(item)?;
+                ranges.push(id..id.saturating_add(1));
+            }
+        }
+        ranges.sort_by_key(|r| r.start);
+        let mut merged: Vec<Range<u64>> = Vec::with_capacity(ranges.len());
+        for range in ranges {
+            match merged.last_mut() {
+                Some(last) if range.start <= last.end => last.end = last.end.max(range.end),
+                _ => merged.push(range),
+            }
+        }
+        Ok(WalkSelection {
+            ranges: merged,
+            pinned,
+        })
+    }
+
+    /// Every id of a space of `total` walks.
+    pub(crate) fn all(total: u64) -> Self {
+        WalkSelection {
+            ranges: if total == 0 { vec![] } else { vec![0..total] },
+            pinned: vec![],
+        }
+    }
+
+    /// Checks that every id exists in a space of `total` walks.
+    pub(crate) fn check_range(&self, total: u64, source: &str) -> Result<(), Error> {
+        match self.ranges.last() {
+            Some(last) if last.end > total => Err(Error::WalkOutOfRange {
+                source: source.to_string(),
+                id: last.end - 1,
+                total,
+            }),
+            _ => Ok(()),
+        }
+    }
+
+    pub(crate) fn pinned(&self) -> &[(u64, Fingerprint)] {
+        &self.pinned
+    }
+
+    pub(crate) fn ranges(&self) -> &[Range<u64>] {
+        &self.ranges
+    }
+
+    /// How many ids are selected.
+    pub(crate) fn len(&self) -> u64 {
+        self.ranges.iter().map(|r| r.end - r.start).sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn without_serial_actions_ids_are_lexicographic() {
+        let space = WalkSpace::new(&[5, 10, 3], &[false; 3]).unwrap();
+        assert_eq!(space.total(), 150);
+        let mut options = [0; 3];
+        for i in 0..5 {
+            for j in 0..10 {
+                for k in 0..3 {
+                    let id = 30 * i + 3 * j + k;
+                    space.decode(id as u64, &mut options);
+                    assert_eq!(options, [i, j, k]);
+                    assert_eq!(space.encode(&options), id as u64);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn serial_wheels_are_most_significant() {
+        // A(2) S(3) A(4): the serial position is the top wheel.
+        let space = WalkSpace::new(&[2, 3, 4], &[false, true, false]).unwrap();
+        let mut options = [0; 3];
+        space.decode(8, &mut options); // 8 = 1 * (2*4) + 0
+        assert_eq!(options, [0, 1, 0]);
+        space.decode(23, &mut options);
+        assert_eq!(options, [1, 2, 3]);
+    }
+
+    #[test]
+    fn advance_matches_decode_everywhere() {
+        let space = WalkSpace::new(&[3, 2, 4, 1, 2], &[false, true, false, true, false]).unwrap();
+        let mut stepped = [0; 5];
+        let mut decoded = [0; 5];
+        space.decode(0, &mut stepped);
+        for id in 0..space.total() {
+            space.decode(id, &mut decoded);
+            assert_eq!(stepped, decoded, "walk {id}");
+            space.advance(&mut stepped);
+        }
+    }
+
+    #[test]
+    fn overflowing_spaces_are_an_error() {
+        let err = WalkSpace::new(&[1 << 20; 4], &[false; 4]).unwrap_err();
+        assert!(err.to_string().contains("covering"), "{err}");
+    }
+
+    #[test]
+    fn selections_parse_merge_and_check() {
+        let s =
+            WalkSelection::parse("40-45, 17,44-50,3@00000000000000ff", "COMBTEST_WALKS").unwrap();
+        assert_eq!(s.ranges(), &[3..4, 17..18, 40..51]);
+        assert_eq!(s.len(), 13);
+        assert_eq!(s.pinned(), &[(3, Fingerprint(255))]);
+        assert!(s.check_range(51, "x").is_ok());
+        let err = s.check_range(50, "COMBTEST_WALKS").unwrap_err().to_string();
+        assert!(
+            err.contains("COMBTEST_WALKS") && err.contains("50"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn malformed_selections_name_the_source_and_value() {
+        for bad in ["", "x", "1,,2", "5-2", "1-", "3@zz"] {
+            let err = WalkSelection::parse(bad, "COMBTEST_WALKS")
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("COMBTEST_WALKS"), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn fnv_matches_reference_vectors() {
+        let hash = |s: &str| {
+            let mut h = Fnv64::new();
+            h.write(s.as_bytes());
+            h.finish()
+        };
+        assert_eq!(hash(""), 0xcbf29ce484222325);
+        assert_eq!(hash("a"), 0xaf63dc4c8601ec8c);
+        assert_eq!(hash("foobar"), 0x85944171f73967e8);
+    }
+}
