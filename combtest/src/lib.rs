@@ -250,6 +250,11 @@ macro_rules! cancel {
     };
 }
 
+/// The README's examples compile as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeDoctests;
+
 /// Everything a combtest user needs in scope.
 pub mod prelude {
     pub use crate::{

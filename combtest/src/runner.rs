@@ -401,8 +401,20 @@ where
 {
     /// Runs the walks of one chunk, each from start to end on a fresh state.
     fn run_chunk(&self, template: &Template<'_, S>, tally: &mut Tally<S>, ids: &[Range<u64>]) {
+        // Checked once per chunk: asking tracing at every walk and action costs more than the
+        // actions of a small walk.
+        let level = tracing::level_filters::LevelFilter::current();
+        let traced = Traced {
+            walks: level >= tracing::Level::DEBUG,
+            actions: level >= tracing::Level::TRACE,
+        };
         let mut options = vec![0; self.plan.actions.len()];
-        let positions = 0..self.plan.actions.len();
+        debug_assert_eq!(
+            self.plan.segments.len(),
+            1,
+            "an order without serial actions"
+        );
+        let positions = self.plan.segments[0].clone();
         for range in ids {
             self.plan.space.decode(range.start, &mut options);
             for id in range.clone() {
@@ -420,29 +432,34 @@ where
                         continue;
                     }
                 }
-                let _walk = tracing::debug_span!("walk", id).entered();
+                let _walk = traced
+                    .walks
+                    .then(|| tracing::debug_span!("walk", id).entered());
                 let mut state = template.make();
                 tally.walks += 1;
                 tally.segments += 1;
-                let outcome = match self.run_segment(positions.clone(), &options, &mut state) {
-                    SegmentEnd::Completed => Outcome::Pass,
-                    SegmentEnd::Cancelled(reason) => {
-                        tally.cancels += 1;
-                        Outcome::Cancel { reason }
-                    }
-                    SegmentEnd::Failed {
-                        position,
-                        kind,
-                        message,
-                        location,
-                    } => {
-                        tally.errors += 1;
-                        tally.failures.push(
-                            self.failure(id, &options, &state, position, kind, message, location),
-                        );
-                        Outcome::Fail
-                    }
-                };
+                let outcome =
+                    match self.run_segment(traced, positions.clone(), &options, &mut state) {
+                        SegmentEnd::Completed => Outcome::Pass,
+                        SegmentEnd::Cancelled(reason) => {
+                            tally.cancels += 1;
+                            Outcome::Cancel { reason }
+                        }
+                        SegmentEnd::Failed {
+                            position,
+                            kind,
+                            message,
+                            location,
+                        } => {
+                            tally.errors += 1;
+                            tally.failures.push(
+                                self.failure(
+                                    id, &options, &state, position, kind, message, location,
+                                ),
+                            );
+                            Outcome::Fail
+                        }
+                    };
                 match self.gather {
                     Gather::Off => {}
                     Gather::Flat => tally.gathered.push((id, state, None)),
@@ -462,7 +479,13 @@ where
     /// Runs the actions at `positions` of one walk, stopping at the first that does not
     /// complete.
     #[inline]
-    fn run_segment(&self, positions: Range<usize>, options: &[usize], state: &mut S) -> SegmentEnd {
+    fn run_segment(
+        &self,
+        traced: Traced,
+        positions: Range<usize>,
+        options: &[usize],
+        state: &mut S,
+    ) -> SegmentEnd {
         let actions: &[LoadedAction<S, G>] = &self.plan.actions;
         let mut at = positions.start;
         let result = self.catcher.catch(|| {
@@ -470,11 +493,13 @@ where
                 at = position;
                 let action = &actions[position];
                 let option = options[position];
-                tracing::trace!(
-                    action = &*action.name,
-                    param = %ParamText(action, option),
-                    "action"
-                );
+                if traced.actions {
+                    tracing::trace!(
+                        action = &*action.name,
+                        param = %ParamText(action, option),
+                        "action"
+                    );
+                }
                 match action.step.run(option, state, self.shared) {
                     StepResult::Done => {}
                     other => return other,
@@ -530,6 +555,13 @@ where
             replay: replay_command(self.location, id, fingerprint),
         }
     }
+}
+
+/// Which per-walk tracing is on, decided once per chunk.
+#[derive(Clone, Copy)]
+struct Traced {
+    walks: bool,
+    actions: bool,
 }
 
 /// Formats a param only if a subscriber asks for it.

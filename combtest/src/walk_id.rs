@@ -205,7 +205,9 @@ impl WalkSelection {
     /// Every id of a space of `total` walks.
     pub(crate) fn all(total: u64) -> Self {
         WalkSelection {
-            ranges: if total == 0 { vec![] } else { vec![0..total] },
+            ranges: std::iter::once(0..total)
+                .filter(|r| !r.is_empty())
+                .collect(),
             pinned: vec![],
         }
     }

@@ -1,0 +1,265 @@
+//! Failed, panicking and cancelled walks, and the failure report a failing test prints.
+
+use combtest::prelude::*;
+use combtest::FailureKind;
+
+#[action(options = ["only"])]
+fn always_fails(label: &'static str, _state: &mut u32) -> Result<(), String> {
+    Err(format!("{label} option is broken"))
+}
+
+/// Runs `f`, expecting it to panic with a `String` message, and returns the message.
+fn panic_message(f: impl FnOnce() + std::panic::UnwindSafe) -> String {
+    let payload = std::panic::catch_unwind(f).expect_err("the combtest should fail the test");
+    payload
+        .downcast_ref::<String>()
+        .cloned()
+        .expect("a formatted panic message")
+}
+
+#[test]
+fn one_always_failing_action() {
+    let report = combtest! { order: [always_fails], state: 0u32, panic_on_failure: false };
+    assert_eq!(report.walk_count, 1);
+    assert_eq!(report.error_count, 1);
+    assert_eq!(report.failures.len(), 1);
+    let failure = &report.failures[0];
+    assert_eq!(failure.walk_id, 0);
+    assert_eq!(failure.failed_action, "always_fails");
+    assert_eq!(failure.kind, FailureKind::Error);
+    assert_eq!(failure.message, "only option is broken");
+    assert_eq!(failure.state, "0");
+
+    // The same run without the switch fails the test with the failure report.
+    let message = panic_message(|| {
+        combtest! { order: [always_fails], state: 0u32 };
+    });
+    assert!(message.contains("1 of 1 walks failed"), "{message}");
+    assert!(
+        message.contains("always_fails(\"only\") returned an error"),
+        "{message}"
+    );
+    assert!(message.contains("only option is broken"), "{message}");
+    let replay = format!("COMBTEST_WALKS=0@{}", failure.fingerprint);
+    assert!(message.contains(&replay), "{message}");
+    assert!(
+        message.contains(
+            "cargo test -p combtest-suite --test failures -- one_always_failing_action --exact"
+        ),
+        "{message}"
+    );
+}
+
+#[action(options = 0..10)]
+fn fails_every_time(n: u32, _state: &mut u32) -> Result<(), String> {
+    Err(format!("walk with {n} fails"))
+}
+
+#[test]
+fn ten_failing_walks_on_one_thread_all_run_and_all_fail() {
+    let report = combtest! {
+        order: [fails_every_time],
+        state: 0u32,
+        threads: 1,
+        panic_on_failure: false,
+    };
+    assert_eq!(report.threads, 1);
+    assert_eq!(report.walk_count, 10);
+    assert_eq!(report.error_count, 10);
+    let ids: Vec<u64> = report.failures.iter().map(|f| f.walk_id).collect();
+    assert_eq!(ids, (0..10).collect::<Vec<_>>());
+    for (n, failure) in report.failures.iter().enumerate() {
+        assert_eq!(failure.message, format!("walk with {n} fails"));
+    }
+    // The report shows the first few in full and counts the rest.
+    let text = report.to_string();
+    assert_eq!(text.matches("replay:").count(), combtest::SHOWN_FAILURES);
+    assert!(text.contains("... and 5 more failed walks"), "{text}");
+}
+
+#[action(options = [1, 2, 3])]
+fn panics_on_two(n: i32, total: &mut i32) {
+    if n == 2 {
+        panic!("two is not allowed (total {total})");
+    }
+    *total += n;
+}
+
+#[test]
+fn a_panic_fails_only_its_walk_with_message_and_location() {
+    let report = combtest! {
+        order: [panics_on_two, panics_on_two],
+        state: 0,
+        threads: 2,
+        gather_states: full,
+        panic_on_failure: false,
+    };
+    assert_eq!(report.walk_count, 9);
+    // Walks containing a 2: (1,2) (2,*) (3,2) = 5.
+    assert_eq!(report.error_count, 5);
+    let failed: Vec<u64> = report.failures.iter().map(|f| f.walk_id).collect();
+    assert_eq!(failed, vec![1, 3, 4, 5, 7]);
+    let failure = &report.failures[0];
+    assert_eq!(failure.kind, FailureKind::Panic);
+    assert_eq!(failure.message, "two is not allowed (total 1)");
+    assert_eq!(failure.failed_position, 1);
+    let location = failure.location.as_deref().unwrap();
+    assert!(location.starts_with("tests/failures.rs:"), "{location}");
+    assert_eq!(report.failures[1].failed_position, 0);
+    // The other walks passed.
+    let passed: Vec<u64> = report
+        .walks
+        .iter()
+        .filter(|w| w.outcome == Outcome::Pass)
+        .map(|w| w.walk_id)
+        .collect();
+    assert_eq!(passed, vec![0, 2, 6, 8]);
+    assert_eq!(report.states[8], 6);
+    let text = report.to_string();
+    assert!(text.contains("panics_on_two(2) panicked"), "{text}");
+    assert!(text.contains("at:      tests/failures.rs:"), "{text}");
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+struct Trail {
+    steps: Vec<String>,
+}
+
+#[action(options = ["a", "b"])]
+fn start(s: &'static str, trail: &mut Trail) {
+    trail.steps.push(format!("start {s}"));
+}
+
+#[action(options = ["go", "stop", "stop by value"])]
+fn maybe_cancel(choice: &'static str, trail: &mut Trail) -> Result<(), Cancel> {
+    trail.steps.push(format!("before {choice}"));
+    match choice {
+        "stop" => cancel!("{choice} was chosen"),
+        "stop by value" => Err(Cancel::new("returned")),
+        _ => Ok(()),
+    }
+}
+
+#[action(options = [1, 2])]
+fn finish(n: u8, trail: &mut Trail) {
+    trail.steps.push(format!("finish {n}"));
+}
+
+#[test]
+fn cancelled_walks_stop_there_and_are_not_failures() {
+    let report = combtest! {
+        order: [start, maybe_cancel, finish],
+        state: Trail::default(),
+        gather_states: full,
+    };
+    assert_eq!(report.walk_count, 12);
+    assert_eq!(report.error_count, 0);
+    assert_eq!(report.cancel_count, 8);
+    assert!(report.is_success());
+    for (summary, state) in report.walks.iter().zip(&report.states) {
+        let choice = (summary.walk_id / 2) % 3;
+        match choice {
+            0 => {
+                assert_eq!(summary.outcome, Outcome::Pass);
+                assert_eq!(state.steps.len(), 3);
+            }
+            _ => {
+                let reason = if choice == 1 {
+                    "stop was chosen"
+                } else {
+                    "returned"
+                };
+                assert_eq!(
+                    summary.outcome,
+                    Outcome::Cancel {
+                        reason: reason.into()
+                    }
+                );
+                // Later actions did not run, and the state is as the action left it.
+                assert_eq!(state.steps.len(), 2, "{state:?}");
+                assert!(state.steps[1].starts_with("before stop"));
+            }
+        }
+    }
+}
+
+#[test]
+fn cancel_outside_a_walk_panics_with_the_reason() {
+    let message = panic_message(|| {
+        let mut trail = Trail::default();
+        let _ = maybe_cancel("stop", &mut trail);
+    });
+    assert!(message.contains("outside a combtest walk"), "{message}");
+    assert!(message.contains("stop was chosen"), "{message}");
+}
+
+#[action(options = Vec::<u8>::new())]
+fn no_options(_n: u8, _state: &mut u32) {}
+
+#[test]
+fn an_action_without_options_is_an_error_before_any_walk() {
+    let message = panic_message(|| {
+        combtest! { order: [always_fails, no_options], state: 0u32 };
+    });
+    assert!(
+        message.contains("action `no_options` (position 1 of the order) has no options"),
+        "{message}"
+    );
+    let error = Combtest::new(0u32)
+        .then(no_options::action())
+        .run()
+        .unwrap_err();
+    assert_eq!(
+        error,
+        combtest::Error::NoOptions {
+            action: "no_options".into(),
+            position: 0
+        }
+    );
+}
+
+#[test]
+fn an_empty_order_is_an_error() {
+    let error = Combtest::new(0u32).run().unwrap_err();
+    assert_eq!(error, combtest::Error::EmptyOrder);
+    assert!(error.to_string().contains("the order is empty"));
+}
+
+#[test]
+fn selected_ids_out_of_range_are_an_error() {
+    let error = Combtest::new(0u32)
+        .then(fails_every_time::action())
+        .walks("3,10")
+        .run()
+        .unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "walks: walk 10 does not exist: this order has 10 walks (ids 0-9)"
+    );
+}
+
+#[test]
+fn a_stale_fingerprint_is_detected_and_the_walk_found() {
+    let first = Combtest::new(0u32)
+        .then(fails_every_time::action())
+        .run()
+        .unwrap();
+    let walk_3 = first.failures[3].fingerprint;
+    // The same action with its options in another order: walk 3 is now walk 6.
+    let reordered = Action::new(
+        "fails_every_time",
+        || (0..10u32).rev(),
+        |_: u32, _: &mut u32, _: &()| {},
+    );
+    let error = Combtest::new(0u32)
+        .then(reordered)
+        .walks(format!("3@{walk_3}"))
+        .run()
+        .unwrap_err();
+    let text = error.to_string();
+    assert!(
+        text.contains(&format!("walk 3@{walk_3} is stale")),
+        "{text}"
+    );
+    assert!(text.contains(&format!("now walk 6@{walk_3}")), "{text}");
+}

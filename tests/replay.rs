@@ -1,0 +1,78 @@
+//! Replay as a user does it: a failing test prints a replay command; running the test again
+//! with that `COMBTEST_WALKS` runs exactly the failed walk.
+//!
+//! The failing test is `#[ignore]`d so that the suite stays green; the checking test runs
+//! this very test binary as a separate process, as `cargo test` would.
+
+use std::process::Command;
+
+use combtest::prelude::*;
+
+#[action(options = 0..20)]
+fn left(n: u32, pair: &mut (u32, u32)) {
+    pair.0 = n;
+}
+
+#[action(options = 0..20)]
+fn right(n: u32, pair: &mut (u32, u32)) -> Result<(), String> {
+    pair.1 = n;
+    if pair.0 == 13 && n == 7 {
+        return Err(format!("the pair {pair:?} is cursed"));
+    }
+    Ok(())
+}
+
+#[test]
+#[ignore = "fails on purpose; run by replay_command_runs_exactly_the_failed_walk"]
+fn cursed_pair() {
+    combtest! { order: [left, right], state: (0, 0) };
+}
+
+fn run_cursed_pair(walks: Option<&str>) -> String {
+    let mut command = Command::new(std::env::current_exe().unwrap());
+    command
+        .args([
+            "cursed_pair",
+            "--exact",
+            "--include-ignored",
+            "--test-threads=1",
+        ])
+        .env_remove("COMBTEST_WALKS");
+    if let Some(walks) = walks {
+        command.env("COMBTEST_WALKS", walks);
+    }
+    let output = command.output().unwrap();
+    assert!(!output.status.success(), "the cursed pair must fail");
+    String::from_utf8_lossy(&output.stdout).into_owned() + &String::from_utf8_lossy(&output.stderr)
+}
+
+#[test]
+fn replay_command_runs_exactly_the_failed_walk() {
+    let output = run_cursed_pair(None);
+    assert!(output.contains("1 of 400 walks failed"), "{output}");
+    // 13 * 20 + 7
+    let replay = output
+        .lines()
+        .find_map(|line| line.trim().strip_prefix("replay:  "))
+        .unwrap_or_else(|| panic!("no replay command in:\n{output}"));
+    assert!(replay.starts_with("COMBTEST_WALKS=267@"), "{replay}");
+    assert!(
+        replay.ends_with("cargo test -p combtest-suite --test replay -- cursed_pair --exact"),
+        "{replay}"
+    );
+    let walks = replay
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .strip_prefix("COMBTEST_WALKS=")
+        .unwrap();
+
+    let replayed = run_cursed_pair(Some(walks));
+    assert!(replayed.contains("1 of 1 walks failed"), "{replayed}");
+    assert!(replayed.contains("walk 267 "), "{replayed}");
+    assert!(
+        replayed.contains("the pair (13, 7) is cursed"),
+        "{replayed}"
+    );
+    assert!(replayed.contains("left(13) -> right(7)"), "{replayed}");
+}
