@@ -235,7 +235,7 @@ fn fill(n: usize, v: &mut Vec<usize>, config: &Config) -> Result<(), String> {
             config.limit
         ));
     }
-    v.extend(std::iter::repeat(n).take(n));
+    v.extend(std::iter::repeat_n(n, n));
     Ok(())
 }
 

@@ -1,23 +1,56 @@
-//! `#[action]`: validate the function's signature, keep the function, and add a companion
-//! struct of the same name (in the type namespace) that carries the action.
+//! `#[action]` and `#[serial_action]`: validate the function's signature, keep the function,
+//! and add a companion struct of the same name (in the type namespace) that carries the
+//! action.
 
 use proc_macro2::{Span, TokenStream};
 use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
-use syn::{FnArg, ItemFn, ReturnType, Type};
+use syn::{FnArg, GenericArgument, ItemFn, PathArguments, ReturnType, Type};
 
 use crate::attr::{parse_args, OptionSource};
 use crate::errors::Errors;
 
-/// What the runner needs to know about an action's function.
+/// Which attribute is expanded.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Kind {
+    /// `#[action]`: runs in every walk.
+    Regular,
+    /// `#[serial_action]`: runs once per branch, alone.
+    Serial,
+}
+
+impl Kind {
+    fn attribute(self) -> &'static str {
+        match self {
+            Kind::Regular => "#[action]",
+            Kind::Serial => "#[serial_action]",
+        }
+    }
+
+    fn usage(self, name: &str) -> String {
+        match self {
+            Kind::Regular => format!(
+                "an action is `fn {name}(param: P, state: &mut S)` or \
+                 `fn {name}(param: P, state: &mut S, shared: &G)`"
+            ),
+            Kind::Serial => format!(
+                "a serial action is `fn {name}(param: P)`, optionally followed by \
+                 `shared: &mut G`, then by `states: States<'_, S>`"
+            ),
+        }
+    }
+}
+
+/// What the runner needs to know about an action's function. `state` and `shared` are
+/// `None` when the function does not take them (it then works with any).
 pub(crate) struct ActionSignature {
     pub(crate) param: Type,
-    pub(crate) state: Type,
+    pub(crate) state: Option<Type>,
     pub(crate) shared: Option<Type>,
     pub(crate) output: Type,
 }
 
-pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
+pub(crate) fn expand(kind: Kind, args: TokenStream, item: TokenStream) -> TokenStream {
     let mut errors = Errors::default();
     let source = parse_args(args, &mut errors);
     let function: ItemFn = match syn::parse2(item.clone()) {
@@ -25,33 +58,36 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
         Err(_) => {
             errors.at(
                 Span::call_site(),
-                "#[action] applies to a free function: `fn name(param: P, state: &mut S)`",
+                format!(
+                    "{} applies to a free function: {}",
+                    kind.attribute(),
+                    kind.usage("name")
+                ),
             );
             let compile_errors = errors.to_compile_errors();
             return quote!(#item #compile_errors);
         }
     };
-    let signature = check_signature(&function, &mut errors);
+    let signature = match kind {
+        Kind::Regular => check_signature(&function, &mut errors),
+        Kind::Serial => check_serial_signature(&function, &mut errors),
+    };
     let compile_errors = errors.to_compile_errors();
     // The function is always emitted as written, so that one mistake gives one error and not
     // one more at every call of the function.
     match signature {
         Some(signature) => {
-            let companion = companion(&function, &signature, &source, errors.is_empty());
+            let companion = companion(kind, &function, &signature, &source, errors.is_empty());
             quote!(#function #companion #compile_errors)
         }
         None => quote!(#function #compile_errors),
     }
 }
 
-/// Checks `fn name(param: P, state: &mut S [, shared: &G]) [-> R]`, reporting every problem.
-/// Returns the types when the shape is usable, even if other errors were found.
-pub(crate) fn check_signature(function: &ItemFn, errors: &mut Errors) -> Option<ActionSignature> {
+/// Checks what every action function must be: a plain, non-generic free function. Returns the
+/// types of its arguments.
+fn check_function<'f>(function: &'f ItemFn, errors: &mut Errors) -> Vec<&'f Type> {
     let sig = &function.sig;
-    let usage = format!(
-        "an action is `fn {}(param: P, state: &mut S)` or `fn {}(param: P, state: &mut S, shared: &G)`",
-        sig.ident, sig.ident
-    );
     if let Some(token) = &sig.asyncness {
         errors.spanned(token, "an action cannot be `async`: walks run on worker threads, call `block_on` inside the action if it needs a future");
     }
@@ -79,11 +115,33 @@ pub(crate) fn check_signature(function: &ItemFn, errors: &mut Errors) -> Option<
         match input {
             FnArg::Receiver(receiver) => errors.spanned(
                 receiver,
-                "an action is a free function, not a method: take the state as `state: &mut S`",
+                "an action is a free function, not a method: take the state as an argument",
             ),
             FnArg::Typed(pat_type) => typed.push(&*pat_type.ty),
         }
     }
+    if let Some(Type::ImplTrait(_)) = typed.first() {
+        errors.spanned(
+            typed[0],
+            "the param type must be a concrete type, not `impl Trait`",
+        );
+    }
+    typed
+}
+
+fn output_type(function: &ItemFn) -> Type {
+    match &function.sig.output {
+        ReturnType::Default => syn::parse_quote!(()),
+        ReturnType::Type(_, ty) => (**ty).clone(),
+    }
+}
+
+/// Checks `fn name(param: P, state: &mut S [, shared: &G]) [-> R]`, reporting every problem.
+/// Returns the types when the shape is usable, even if other errors were found.
+pub(crate) fn check_signature(function: &ItemFn, errors: &mut Errors) -> Option<ActionSignature> {
+    let sig = &function.sig;
+    let usage = Kind::Regular.usage(&sig.ident.to_string());
+    let typed = check_function(function, errors);
     if typed.len() < 2 {
         let span = sig
             .inputs
@@ -136,15 +194,82 @@ pub(crate) fn check_signature(function: &ItemFn, errors: &mut Errors) -> Option<
             (*other).clone()
         }
     });
-    let output = match &sig.output {
-        ReturnType::Default => syn::parse_quote!(()),
-        ReturnType::Type(_, ty) => (**ty).clone(),
+    Some(ActionSignature {
+        param: param.clone(),
+        state: Some(state),
+        shared,
+        output: output_type(function),
+    })
+}
+
+/// Checks `fn name(param: P [, shared: &mut G] [, states: States<'_, S>]) [-> R]`.
+pub(crate) fn check_serial_signature(
+    function: &ItemFn,
+    errors: &mut Errors,
+) -> Option<ActionSignature> {
+    let sig = &function.sig;
+    let usage = Kind::Serial.usage(&sig.ident.to_string());
+    let typed = check_function(function, errors);
+    let Some(&param) = typed.first() else {
+        errors.at(
+            sig.paren_token.span.join(),
+            format!("missing argument: {usage}"),
+        );
+        return None;
     };
+    let (mut shared, mut state) = (None, None);
+    for &ty in &typed[1..] {
+        if let Some(states_of) = states_type(ty) {
+            if state.is_some() {
+                errors.spanned(ty, format!("`States` is taken twice: {usage}"));
+            }
+            state = Some(states_of);
+            continue;
+        }
+        match ty {
+            _ if shared.is_some() || state.is_some() => {
+                errors.spanned(ty, format!("unexpected argument: {usage}"));
+            }
+            Type::Reference(reference) if reference.mutability.is_some() => {
+                shared = Some((*reference.elem).clone());
+            }
+            Type::Reference(reference) => {
+                errors.spanned(
+                    reference,
+                    format!(
+                        "a serial action runs alone and gets the shared context as `&mut {}`; \
+                         a per-walk action is `#[action] fn(param: P, state: &mut S, shared: &G)`",
+                        show(&reference.elem)
+                    ),
+                );
+                shared = Some((*reference.elem).clone());
+            }
+            other => errors.spanned(other, format!("unexpected argument: {usage}")),
+        }
+    }
     Some(ActionSignature {
         param: param.clone(),
         state,
         shared,
-        output,
+        output: output_type(function),
+    })
+}
+
+/// `S` when `ty` is `States<'_, S>` (by any path ending in `States`).
+fn states_type(ty: &Type) -> Option<Type> {
+    let Type::Path(path) = ty else {
+        return None;
+    };
+    let last = path.path.segments.last()?;
+    if last.ident != "States" {
+        return None;
+    }
+    let PathArguments::AngleBracketed(args) = &last.arguments else {
+        return None;
+    };
+    args.args.iter().find_map(|arg| match arg {
+        GenericArgument::Type(ty) => Some(ty.clone()),
+        _ => None,
     })
 }
 
@@ -169,6 +294,7 @@ fn strip_ref(ty: &Type) -> Type {
 
 /// The companion struct: `NAME`, `options()`, `action()` and the `ActionItem` impl.
 fn companion(
+    kind: Kind,
     function: &ItemFn,
     signature: &ActionSignature,
     source: &OptionSource,
@@ -194,17 +320,61 @@ fn companion(
          [`action()`](Self::action) for the builder."
     );
     let private = quote!(::combtest::__private);
-    let (generics, shared_ty, call) = match shared {
-        None => (
-            quote!(<__CombtestShared: 'static>),
-            quote!(__CombtestShared),
-            quote!(#ident(param, state)),
-        ),
-        Some(shared) => (
-            quote!(),
-            quote!(#shared),
-            quote!(#ident(param, state, shared)),
-        ),
+    // A type the function does not take stays generic: the action fits any order.
+    let mut generic_params = Vec::new();
+    let state_ty = state.as_ref().map_or_else(
+        || {
+            generic_params.push(quote!(__CombtestState: 'static));
+            quote!(__CombtestState)
+        },
+        |state| quote!(#state),
+    );
+    let shared_ty = shared.as_ref().map_or_else(
+        || {
+            generic_params.push(quote!(__CombtestShared: 'static));
+            quote!(__CombtestShared)
+        },
+        |shared| quote!(#shared),
+    );
+    let generics = if generic_params.is_empty() {
+        quote!()
+    } else {
+        quote!(<#(#generic_params),*>)
+    };
+    let (constructor, closure) = match kind {
+        Kind::Regular => {
+            let call = match shared {
+                None => quote!(#ident(param, state)),
+                Some(_) => quote!(#ident(param, state, shared)),
+            };
+            (
+                quote!(new),
+                quote! {
+                    |param: #param, state: &mut #state_ty, shared: &#shared_ty| {
+                        let _ = &shared;
+                        #call
+                    }
+                },
+            )
+        }
+        Kind::Serial => {
+            let mut args = vec![quote!(param)];
+            if shared.is_some() {
+                args.push(quote!(shared));
+            }
+            if state.is_some() {
+                args.push(quote!(states));
+            }
+            (
+                quote!(serial),
+                quote! {
+                    |param: #param, shared: &mut #shared_ty, states: #private::States<'_, #state_ty>| {
+                        let _ = (&shared, &states);
+                        #ident(#(#args),*)
+                    }
+                },
+            )
+        }
     };
     let param_check = quote_spanned!(param.span()=> #private::assert_param::<#param>(););
     let return_check = quote_spanned!(output.span()=> #private::assert_return::<#output>(););
@@ -224,20 +394,13 @@ fn companion(
             }
 
             /// The action as an entry of a `combtest::Combtest` order.
-            pub fn action #generics () -> #private::Action<#state, #shared_ty> {
-                #private::Action::new(
-                    Self::NAME,
-                    Self::options,
-                    |param: #param, state: &mut #state, shared: &#shared_ty| {
-                        let _ = &shared;
-                        #call
-                    },
-                )
+            pub fn action #generics () -> #private::Action<#state_ty, #shared_ty> {
+                #private::Action::#constructor(Self::NAME, Self::options, #closure)
             }
         }
 
-        impl #generics #private::ActionItem<#state, #shared_ty> for #ident {
-            fn action() -> #private::Action<#state, #shared_ty> {
+        impl #generics #private::ActionItem<#state_ty, #shared_ty> for #ident {
+            fn action() -> #private::Action<#state_ty, #shared_ty> {
                 #ident::action()
             }
         }
@@ -285,7 +448,7 @@ mod tests {
         ));
         assert!(errors.is_empty(), "{errors:?}");
         let sig = sig.unwrap();
-        assert_eq!(type_string(&sig.state), "Vec < u8 >");
+        assert_eq!(type_string(sig.state.as_ref().unwrap()), "Vec < u8 >");
         assert!(sig.shared.is_none());
         assert_eq!(type_string(&sig.output), "()");
 
@@ -327,6 +490,7 @@ mod tests {
     #[test]
     fn expansion_keeps_the_function_and_adds_the_companion() {
         let out = expand(
+            Kind::Regular,
             quote!(options = [1, 2]),
             quote!(
                 pub fn push(n: u8, v: &mut Vec<u8>) {
@@ -351,6 +515,7 @@ mod tests {
     #[test]
     fn errors_still_emit_the_function() {
         let out = expand(
+            Kind::Regular,
             quote!(options = []),
             quote!(
                 fn push(n: u8, v: &mut Vec<u8>) {}
@@ -361,6 +526,7 @@ mod tests {
         assert!(out.contains("compile_error"), "{out}");
         assert!(out.contains("unreachable"), "{out}");
         let out = expand(
+            Kind::Regular,
             quote!(),
             quote!(
                 struct NotAFunction;
@@ -369,5 +535,70 @@ mod tests {
         .to_string();
         assert!(out.contains("struct NotAFunction"), "{out}");
         assert!(out.contains("applies to a free function"), "{out}");
+    }
+
+    fn check_serial(function: ItemFn) -> (Option<ActionSignature>, Vec<String>) {
+        let mut errors = Errors::default();
+        let signature = check_serial_signature(&function, &mut errors);
+        (signature, errors.messages())
+    }
+
+    #[test]
+    fn serial_signatures_take_shared_and_states_optionally() {
+        let (sig, errors) = check_serial(parse_quote!(
+            fn s(p: u8) {}
+        ));
+        assert!(errors.is_empty(), "{errors:?}");
+        let sig = sig.unwrap();
+        assert!(sig.shared.is_none() && sig.state.is_none());
+
+        let (sig, errors) = check_serial(parse_quote!(
+            fn s(p: u8, app: &mut App, w: States<'_, Gui>) {}
+        ));
+        assert!(errors.is_empty(), "{errors:?}");
+        let sig = sig.unwrap();
+        assert_eq!(type_string(sig.shared.as_ref().unwrap()), "App");
+        assert_eq!(type_string(sig.state.as_ref().unwrap()), "Gui");
+
+        let (sig, errors) = check_serial(parse_quote!(
+            fn s(p: u8, w: combtest::States<'_, Gui>) {}
+        ));
+        assert!(errors.is_empty(), "{errors:?}");
+        assert!(sig.unwrap().shared.is_none());
+    }
+
+    #[test]
+    fn per_walk_signatures_are_refused_for_serial_actions() {
+        let (_, errors) = check_serial(parse_quote!(
+            fn s(p: u8, state: &mut S, shared: &G) {}
+        ));
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert!(errors[0].contains("unexpected argument"), "{errors:?}");
+        let (_, errors) = check_serial(parse_quote!(
+            fn s(p: u8, shared: &G) {}
+        ));
+        assert!(errors[0].contains("`&mut G`"), "{errors:?}");
+        let (_, errors) = check_serial(parse_quote!(
+            fn s() {}
+        ));
+        assert!(errors[0].contains("missing argument"), "{errors:?}");
+    }
+
+    #[test]
+    fn serial_expansion_is_generic_over_what_it_does_not_take() {
+        let out = expand(
+            Kind::Serial,
+            quote!(options = [1]),
+            quote!(
+                fn s(p: u8, app: &mut App) {}
+            ),
+        )
+        .to_string();
+        assert!(
+            out.contains("ActionItem < __CombtestState , App > for s"),
+            "{out}"
+        );
+        assert!(out.contains("Action :: serial"), "{out}");
+        assert!(out.contains("s (param , shared)"), "{out}");
     }
 }

@@ -18,7 +18,14 @@ use proc_macro::TokenStream;
 /// See `combtest::action`.
 #[proc_macro_attribute]
 pub fn action(args: TokenStream, item: TokenStream) -> TokenStream {
-    action::expand(args.into(), item.into()).into()
+    action::expand(action::Kind::Regular, args.into(), item.into()).into()
+}
+
+/// Turns `fn name(param: P [, shared: &mut G] [, states: States<'_, S>])` into a combtest
+/// serial action. See `combtest::serial_action`.
+#[proc_macro_attribute]
+pub fn serial_action(args: TokenStream, item: TokenStream) -> TokenStream {
+    action::expand(action::Kind::Serial, args.into(), item.into()).into()
 }
 
 /// Runs every walk of an order. See `combtest::combtest`.

@@ -190,6 +190,88 @@ fn describe_error<E: fmt::Debug + fmt::Display>(error: &E) -> String {
     }
 }
 
+/// The states of the live walks of a branch, handed to a serial action that asks for them.
+///
+/// A serial action runs once for all the walks of its branch; through `States` it can record
+/// what it did into each of them (py-combtest let serial actions update every walk's state).
+/// Walks that failed or were cancelled are not included. States come in walk-id order.
+///
+/// ```
+/// use combtest::prelude::*;
+///
+/// #[derive(Clone, Debug, Default)]
+/// struct Session { log: Vec<String> }
+///
+/// #[action(options = ["alice", "bob"])]
+/// fn login(user: &'static str, s: &mut Session) { s.log.push(format!("login {user}")); }
+///
+/// #[serial_action(options = [1, 2])]
+/// fn restart_server(version: u32, mut walks: States<'_, Session>) {
+///     for session in walks.iter_mut() {
+///         session.log.push(format!("restart v{version}"));
+///     }
+/// }
+///
+/// let report = combtest! {
+///     order: [login, restart_server],
+///     state: Session::default(),
+///     gather_states: flat,
+/// };
+/// assert_eq!(report.states[3].log, vec!["login bob", "restart v2"]);
+/// ```
+pub struct States<'a, S> {
+    states: Vec<&'a mut S>,
+    ids: &'a [u64],
+}
+
+impl<'a, S> States<'a, S> {
+    pub(crate) fn new(states: Vec<&'a mut S>, ids: &'a [u64]) -> Self {
+        debug_assert_eq!(states.len(), ids.len());
+        States { states, ids }
+    }
+
+    /// How many live walks the branch has.
+    pub fn len(&self) -> usize {
+        self.states.len()
+    }
+
+    /// Whether the branch has no live walk (a serial action is never called with none).
+    pub fn is_empty(&self) -> bool {
+        self.states.is_empty()
+    }
+
+    /// The walk ids of the states, in the same order.
+    pub fn ids(&self) -> &[u64] {
+        self.ids
+    }
+
+    /// The states, in walk-id order.
+    pub fn iter_mut(&mut self) -> impl Iterator<Item = &mut S> + use<'_, 'a, S> {
+        self.states.iter_mut().map(|s| &mut **s)
+    }
+
+    /// The states with their walk ids.
+    pub fn iter_mut_with_ids(&mut self) -> impl Iterator<Item = (u64, &mut S)> + use<'_, 'a, S> {
+        self.ids.iter().copied().zip(self.iter_mut())
+    }
+}
+
+impl<'a, S> IntoIterator for States<'a, S> {
+    type Item = &'a mut S;
+    type IntoIter = std::vec::IntoIter<&'a mut S>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.states.into_iter()
+    }
+}
+
+impl<S: fmt::Debug> fmt::Debug for States<'_, S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map()
+            .entries(self.ids.iter().zip(self.states.iter()))
+            .finish()
+    }
+}
+
 /// Whether an action runs inside each walk or once per branch at a barrier.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -273,6 +355,48 @@ impl<S: 'static, G: 'static> Action<S, G> {
         }
     }
 
+    /// A serial action: runs once per branch, alone, with exclusive access to the shared
+    /// context and to the states of the branch's live walks (see [`States`]).
+    ///
+    /// ```
+    /// use combtest::{Action, Combtest, Gather, States};
+    ///
+    /// let add = Action::new("add", || [1, 2], |n: i32, v: &mut Vec<i32>, _: &u32| v.push(n));
+    /// let bump = Action::serial("bump", || [10, 20], |n: i32, runs: &mut u32, mut walks: States<'_, Vec<i32>>| {
+    ///     *runs += 1;
+    ///     for v in walks.iter_mut() {
+    ///         v.push(n);
+    ///     }
+    /// });
+    /// let report = Combtest::with_shared(Vec::new(), 0u32)
+    ///     .then(add)
+    ///     .then(bump)
+    ///     .gather_states(Gather::Flat)
+    ///     .run()
+    ///     .unwrap();
+    /// // Serial wheels are the most significant: walks 0-1 ran bump(10), walks 2-3 bump(20).
+    /// assert_eq!(report.states, vec![vec![1, 10], vec![2, 10], vec![1, 20], vec![2, 20]]);
+    /// ```
+    pub fn serial<P, I, R>(
+        name: impl Into<Cow<'static, str>>,
+        options: impl Fn() -> I + Send + Sync + 'static,
+        body: impl Fn(P, &mut G, States<'_, S>) -> R + Send + Sync + 'static,
+    ) -> Self
+    where
+        P: Param,
+        I: IntoIterator<Item = P>,
+        R: ActionReturn,
+    {
+        Action {
+            name: name.into(),
+            kind: ActionKind::Serial,
+            recipe: Arc::new(SerialRecipe {
+                options: move || options().into_iter().collect::<Vec<P>>(),
+                body: Arc::new(body),
+            }),
+        }
+    }
+
     /// The action's name, as reports and traces show it.
     pub fn name(&self) -> &str {
         &self.name
@@ -287,15 +411,14 @@ impl<S: 'static, G: 'static> Action<S, G> {
     pub(crate) fn load(&self) -> LoadedAction<S, G> {
         LoadedAction {
             name: self.name.clone(),
-            kind: self.kind,
-            step: self.recipe.load(),
+            body: self.recipe.load(),
         }
     }
 }
 
 /// How to produce the loaded form of an action; one per action definition.
 trait Recipe<S, G>: Send + Sync {
-    fn load(&self) -> Box<dyn WalkStep<S, G>>;
+    fn load(&self) -> Body<S, G>;
 }
 
 struct RegularRecipe<O, F> {
@@ -312,11 +435,33 @@ where
     S: 'static,
     G: 'static,
 {
-    fn load(&self) -> Box<dyn WalkStep<S, G>> {
-        Box::new(LoadedRegular {
+    fn load(&self) -> Body<S, G> {
+        Body::Regular(Box::new(Loaded {
             params: (self.options)(),
             body: Arc::clone(&self.body),
-        })
+        }))
+    }
+}
+
+struct SerialRecipe<O, F> {
+    options: O,
+    body: Arc<F>,
+}
+
+impl<S, G, P, O, F, R> Recipe<S, G> for SerialRecipe<O, F>
+where
+    P: Param,
+    O: Fn() -> Vec<P> + Send + Sync,
+    F: Fn(P, &mut G, States<'_, S>) -> R + Send + Sync + 'static,
+    R: ActionReturn,
+    S: 'static,
+    G: 'static,
+{
+    fn load(&self) -> Body<S, G> {
+        Body::Serial(Box::new(Loaded {
+            params: (self.options)(),
+            body: Arc::clone(&self.body),
+        }))
     }
 }
 
@@ -335,12 +480,19 @@ pub(crate) trait WalkStep<S, G>: ParamList {
     fn params(&self) -> &dyn ParamList;
 }
 
-struct LoadedRegular<P, F> {
+/// A loaded serial action: runs one of its options once for a whole branch.
+pub(crate) trait SerialStep<S, G>: ParamList {
+    fn run(&self, option: usize, shared: &mut G, states: States<'_, S>) -> StepResult;
+    fn params(&self) -> &dyn ParamList;
+}
+
+/// An action's options after loading, with its body.
+struct Loaded<P, F> {
     params: Vec<P>,
     body: Arc<F>,
 }
 
-impl<P: Param, F: Send + Sync> ParamList for LoadedRegular<P, F> {
+impl<P: Param, F: Send + Sync> ParamList for Loaded<P, F> {
     fn len(&self) -> usize {
         self.params.len()
     }
@@ -355,7 +507,7 @@ impl<P: Param, F: Send + Sync> ParamList for LoadedRegular<P, F> {
     }
 }
 
-impl<S, G, P, F, R> WalkStep<S, G> for LoadedRegular<P, F>
+impl<S, G, P, F, R> WalkStep<S, G> for Loaded<P, F>
 where
     P: Param,
     F: Fn(P, &mut S, &G) -> R + Send + Sync,
@@ -370,19 +522,61 @@ where
     }
 }
 
+impl<S, G, P, F, R> SerialStep<S, G> for Loaded<P, F>
+where
+    P: Param,
+    F: Fn(P, &mut G, States<'_, S>) -> R + Send + Sync,
+    R: ActionReturn,
+{
+    fn run(&self, option: usize, shared: &mut G, states: States<'_, S>) -> StepResult {
+        (self.body)(self.params[option].clone(), shared, states).into_step_result()
+    }
+    fn params(&self) -> &dyn ParamList {
+        self
+    }
+}
+
+/// The loaded body of an action, by kind.
+pub(crate) enum Body<S, G> {
+    Regular(Box<dyn WalkStep<S, G>>),
+    Serial(Box<dyn SerialStep<S, G>>),
+}
+
 /// An action whose options have been evaluated for this run.
 pub(crate) struct LoadedAction<S, G> {
     pub(crate) name: Cow<'static, str>,
-    pub(crate) kind: ActionKind,
-    pub(crate) step: Box<dyn WalkStep<S, G>>,
+    pub(crate) body: Body<S, G>,
 }
 
 impl<S, G> LoadedAction<S, G> {
+    pub(crate) fn kind(&self) -> ActionKind {
+        match self.body {
+            Body::Regular(_) => ActionKind::Regular,
+            Body::Serial(_) => ActionKind::Serial,
+        }
+    }
+
+    pub(crate) fn params(&self) -> &dyn ParamList {
+        match &self.body {
+            Body::Regular(step) => step.params(),
+            Body::Serial(step) => step.params(),
+        }
+    }
+
+    /// The regular body; the planner never hands a serial position to a walk.
+    #[inline]
+    pub(crate) fn walk_step(&self) -> &dyn WalkStep<S, G> {
+        match &self.body {
+            Body::Regular(step) => &**step,
+            Body::Serial(_) => unreachable!("serial action `{}` run inside a walk", self.name),
+        }
+    }
+
     /// Stable hash of each option (name and JSON form), the bricks of walk fingerprints.
     /// Serializing every option up front also turns an unserializable param into an error
     /// before any walk runs, instead of a gap in a trace later.
     pub(crate) fn option_hashes(&self) -> Result<Vec<u64>, crate::Error> {
-        let params = self.step.params();
+        let params = self.params();
         (0..params.len())
             .map(|option| {
                 let json = params
@@ -436,9 +630,9 @@ mod tests {
         assert_eq!(CALLS.load(Ordering::SeqCst), 0);
         let loaded = action.load();
         assert_eq!(CALLS.load(Ordering::SeqCst), 1);
-        assert_eq!(loaded.step.len(), 3);
+        assert_eq!(loaded.params().len(), 3);
         let mut state = 0;
-        loaded.step.run(2, &mut state, &());
+        loaded.walk_step().run(2, &mut state, &());
         assert_eq!(state, 2);
         action.load();
         assert_eq!(CALLS.load(Ordering::SeqCst), 2);

@@ -37,6 +37,8 @@
 //!
 //! ## Vocabulary
 //! - **action**: a function annotated [`#[action]`](macro@action), run once per walk;
+//! - **serial action**: a function annotated [`#[serial_action]`](macro@serial_action), run
+//!   once per branch, alone, at a barrier between two parallel stretches of walks;
 //! - **option**: one parameter value of an action;
 //! - **order**: the list of actions of a `combtest!` block; an action may appear several
 //!   times;
@@ -45,6 +47,9 @@
 //! - **walk id**: the walk's number. Without serial actions walks are numbered in
 //!   lexicographic order of their option indices (the last action turns fastest), so an order
 //!   of actions with 5, 10 and 3 options gives walk `30i + 3j + k` the options `[i, j, k]`.
+//!   Serial actions are the most significant digits (the first one slowest), so the walks of
+//!   one branch have consecutive ids;
+//! - **branch**: the walks that share the options of the serial actions seen so far.
 //!
 //! ## Outcomes
 //! A walk **passes**, **fails** (an action returned `Err` or panicked; later actions do not
@@ -77,7 +82,9 @@
 #![warn(missing_docs)]
 
 mod action;
+mod barrier;
 mod error;
+mod execute;
 mod outcome;
 mod panic_capture;
 mod plan;
@@ -88,7 +95,7 @@ mod settings;
 mod walk;
 mod walk_id;
 
-pub use action::{cancel_walk, Action, ActionKind, ActionReturn, Cancel, Options, Param};
+pub use action::{cancel_walk, Action, ActionKind, ActionReturn, Cancel, Options, Param, States};
 pub use error::Error;
 pub use outcome::{Failure, FailureKind, Outcome, StepRecord, WalkSummary};
 pub use report::{Report, SHOWN_FAILURES};
@@ -146,6 +153,74 @@ pub use walk_id::Fingerprint;
 /// action through that struct, which is why an order lists plain function names.
 #[doc(inline)]
 pub use combtest_macros::action;
+
+/// Turns a function into a serial action: an operation that runs **once per branch, alone**,
+/// between two parallel stretches of walks.
+///
+/// Use it for what must happen while nothing else runs: reconfigure the system under test,
+/// take a snapshot, restart a server. For the order `G0 S1 G1 S2 G2`, every walk runs `G0`;
+/// then, for each option of `S1` in turn, `S1` runs alone (no walk runs meanwhile), the
+/// walks of that branch run `G1` in parallel, and `S2` is handled the same way inside the
+/// branch before `S1`'s next option starts. Each option of the k-th serial action therefore
+/// runs once per combination of the options of the serial actions before it.
+///
+/// ```
+/// use combtest::prelude::*;
+/// use std::sync::atomic::{AtomicU32, Ordering};
+///
+/// #[derive(Debug, Default)]
+/// struct Server { config: u32, restarts: u32 }
+///
+/// #[derive(Clone, Debug, Default)]
+/// struct Client { seen: Vec<u32> }
+///
+/// #[action(options = [1, 2, 3])]
+/// fn request(n: u32, client: &mut Client, server: &Server) {
+///     client.seen.push(server.config * 100 + n);
+/// }
+///
+/// #[serial_action(options = [7, 8])]
+/// fn reconfigure(config: u32, server: &mut Server) {
+///     server.config = config;
+///     server.restarts += 1;
+/// }
+///
+/// let report = combtest! {
+///     order: [request, reconfigure, request],
+///     state: Client::default(),
+///     shared: Server::default(),
+///     gather_states: flat,
+/// };
+/// assert_eq!(report.walk_count, 18);
+/// assert_eq!(report.segment_count, 36); // two segments per walk
+/// // Serial wheels are the most significant: walks 0-8 ran reconfigure(7).
+/// assert_eq!(report.states[0].seen, vec![1, 701]);
+/// assert_eq!(report.states[17].seen, vec![3, 803]);
+/// ```
+///
+/// ## Signature
+/// `fn name(param: P)`, optionally followed by `shared: &mut G` (the run's shared context,
+/// exclusively) and then by `states: States<'_, S>` (the states of the branch's live walks,
+/// to record what the serial action did into each of them). Same return types and
+/// `options` forms as [`macro@action`].
+///
+/// ## Outcomes
+/// A serial action that fails (returns `Err` or panics) fails every live walk of its branch,
+/// and the failure names the serial action; one that cancels cancels them. The run goes on
+/// with the next branch. Walks that failed or were cancelled take no part in later segments
+/// and are not handed to later serial actions; a serial action whose branch has no live walk
+/// left (all failed, cancelled, filtered out or not selected) does not run.
+///
+/// ## Segments
+/// A segment is opened by the start of the order or by a serial action, and holds the
+/// regular actions up to the next serial action. `A A S A S` has three segments per walk
+/// (the last holds no action), `S A A S` has two: a leading serial action opens the walk.
+/// `Report::segment_count` counts segment executions started, empty ones included.
+///
+/// Walks stay in memory between barriers (one state per walk); without serial actions
+/// memory stays flat.
+#[doc(inline)]
+pub use combtest_macros::serial_action;
 
 /// Runs every walk of an order and returns the [`Report`]; panics with the failure report
 /// if a walk failed or if no walk ran.
@@ -258,15 +333,15 @@ struct ReadmeDoctests;
 /// Everything a combtest user needs in scope.
 pub mod prelude {
     pub use crate::{
-        action, cancel, combtest, Action, Cancel, Combtest, Gather, Options, Outcome, Report,
-        StateSource, Walk,
+        action, cancel, combtest, serial_action, Action, Cancel, Combtest, Gather, Options,
+        Outcome, Report, StateSource, States, Walk,
     };
 }
 
 /// Items the macros' generated code refers to. Not public API: no stability promise.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::action::{Action, Options, Param};
+    pub use crate::action::{Action, Options, Param, States};
     pub use crate::report::TestLocation;
     pub use crate::runner::{Combtest, StateSource};
     pub use crate::settings::Gather;

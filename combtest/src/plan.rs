@@ -1,14 +1,19 @@
 //! Planning a run: load the order's options, number the walk space, cut the order into
 //! segments at its serial actions.
 //!
-//! The order `G0 S1 G1 S2 G2 ...` has one more segment than it has serial actions; a segment
-//! may be empty (adjacent, leading or trailing serial actions). Walks run segment by segment;
-//! an order without serial actions is the special case of a single segment.
+//! A segment is opened by the start of the order or by a serial action, and holds the regular
+//! actions up to the next serial action. `A A S1 A S2` has three segments (the last holds no
+//! action but is still a segment every walk enters); `S1 A A S2` has two, since its first
+//! serial action opens the walk. An order without serial actions is one segment.
+//!
+//! Walk ids put the serial actions on the most significant wheels, so the walks that share
+//! the options of the first `k` serial actions (a branch) are a contiguous block of ids.
 
 use std::ops::Range;
 
 use crate::action::{Action, ActionKind, LoadedAction};
 use crate::outcome::StepRecord;
+use crate::outcome::WalkSummary;
 use crate::walk_id::{Fingerprint, WalkSpace};
 use crate::Error;
 
@@ -16,8 +21,10 @@ use crate::Error;
 pub(crate) struct Plan<S, G> {
     pub(crate) actions: Vec<LoadedAction<S, G>>,
     pub(crate) space: WalkSpace,
-    /// Position ranges of the order between serial actions, in order.
-    pub(crate) segments: Vec<Range<usize>>,
+    /// The segments of every walk, in order.
+    pub(crate) segments: Vec<Segment>,
+    /// The serial actions, in order: which wheel of the walk id each one is.
+    pub(crate) serials: Vec<SerialWheel>,
     /// Per position, per option: the stable hash fingerprints are made of.
     option_hashes: Vec<Vec<u64>>,
 }
@@ -36,29 +43,61 @@ impl<S, G> Plan<S, G> {
         if let Some((position, action)) = actions
             .iter()
             .enumerate()
-            .find(|(_, a)| a.step.params().len() == 0)
+            .find(|(_, a)| a.params().len() == 0)
         {
             return Err(Error::NoOptions {
                 action: action.name.to_string(),
                 position,
             });
         }
-        let radices: Vec<usize> = actions.iter().map(|a| a.step.params().len()).collect();
+        let radices: Vec<usize> = actions.iter().map(|a| a.params().len()).collect();
         let serial: Vec<bool> = actions
             .iter()
-            .map(|a| a.kind == ActionKind::Serial)
+            .map(|a| a.kind() == ActionKind::Serial)
             .collect();
         let space = WalkSpace::new(&radices, &serial)?;
+        // The serial wheels come first: the k-th one turns once every `span` ids, where `span`
+        // is the product of the radices of all wheels after it.
+        let mut span = space.total();
+        let serials = (0..actions.len())
+            .filter(|&p| serial[p])
+            .map(|position| {
+                span /= radices[position] as u64;
+                SerialWheel {
+                    position,
+                    radix: radices[position],
+                    span,
+                }
+            })
+            .collect();
         let option_hashes = actions
             .iter()
             .map(LoadedAction::option_hashes)
             .collect::<Result<_, _>>()?;
         Ok(Plan {
             segments: segments(&serial),
+            serials,
             actions,
             space,
             option_hashes,
         })
+    }
+
+    /// The option of every serial action in walk `id`: its branch.
+    pub(crate) fn branch_of(&self, id: u64) -> Vec<usize> {
+        self.serials
+            .iter()
+            .map(|wheel| wheel.option_of(id))
+            .collect()
+    }
+
+    /// The summary of walk `id` for the "full" gathering level.
+    pub(crate) fn summary(&self, id: u64, outcome: crate::Outcome) -> WalkSummary {
+        WalkSummary {
+            walk_id: id,
+            outcome,
+            branch: self.branch_of(id),
+        }
     }
 
     /// The fingerprint of the walk that picks `options`.
@@ -73,7 +112,7 @@ impl<S, G> Plan<S, G> {
             .zip(options)
             .map(|(action, &option)| StepRecord {
                 action: action.name.to_string(),
-                param: action.step.params().debug(option),
+                param: action.params().debug(option),
             })
             .collect()
     }
@@ -91,17 +130,60 @@ impl<S, G> Plan<S, G> {
     }
 }
 
-/// Position ranges between serial positions: one more segment than serial actions.
-fn segments(serial: &[bool]) -> Vec<Range<usize>> {
+/// One stretch of a walk: opened by the start of the order or by a serial action, holding the
+/// regular actions up to the next serial action (possibly none).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Segment {
+    /// Index into `Plan::serials` of the serial action that opens the segment.
+    pub(crate) opener: Option<usize>,
+    /// Positions of the segment's regular actions.
+    pub(crate) actions: Range<usize>,
+}
+
+/// A serial action's wheel in the walk id.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct SerialWheel {
+    /// Position of the serial action in the order.
+    pub(crate) position: usize,
+    /// Its option count.
+    pub(crate) radix: usize,
+    /// How many consecutive ids share one of its options.
+    pub(crate) span: u64,
+}
+
+impl SerialWheel {
+    /// The option this serial action has in walk `id`.
+    #[inline]
+    pub(crate) fn option_of(&self, id: u64) -> usize {
+        ((id / self.span) % self.radix as u64) as usize
+    }
+}
+
+/// Cuts the order at its serial positions.
+fn segments(serial: &[bool]) -> Vec<Segment> {
     let mut segments = Vec::new();
-    let mut start = 0;
+    let mut current = Segment {
+        opener: None,
+        actions: 0..0,
+    };
+    let mut serial_index = 0;
     for (position, &is_serial) in serial.iter().enumerate() {
         if is_serial {
-            segments.push(start..position);
-            start = position + 1;
+            // The start of the order opens a segment only if actions precede the first
+            // serial action: a leading serial action opens the walk itself.
+            if current.opener.is_some() || !current.actions.is_empty() {
+                segments.push(current);
+            }
+            current = Segment {
+                opener: Some(serial_index),
+                actions: position + 1..position + 1,
+            };
+            serial_index += 1;
+        } else {
+            current.actions.end = position + 1;
         }
     }
-    segments.push(start..serial.len());
+    segments.push(current);
     segments
 }
 
@@ -109,16 +191,75 @@ fn segments(serial: &[bool]) -> Vec<Range<usize>> {
 mod tests {
     use super::*;
 
+    fn seg(opener: Option<usize>, actions: Range<usize>) -> Segment {
+        Segment { opener, actions }
+    }
+
     #[test]
-    fn segments_split_at_serial_actions_and_may_be_empty() {
-        assert_eq!(segments(&[false, false]), vec![0..2]);
-        // A A S A S: the last segment is empty.
+    fn segments_are_opened_by_the_start_or_a_serial_action() {
+        assert_eq!(segments(&[false, false]), vec![seg(None, 0..2)]);
+        // A A S A S: three segments, the last one holds no action.
         assert_eq!(
             segments(&[false, false, true, false, true]),
-            vec![0..2, 3..4, 5..5]
+            vec![seg(None, 0..2), seg(Some(0), 3..4), seg(Some(1), 5..5)]
         );
-        // S S A: a leading empty segment and an empty one between adjacent serial actions.
-        assert_eq!(segments(&[true, true, false]), vec![0..0, 1..1, 2..3]);
+        // S A A S: the leading serial action opens the first segment.
+        assert_eq!(
+            segments(&[true, false, false, true]),
+            vec![seg(Some(0), 1..3), seg(Some(1), 4..4)]
+        );
+        // S S A: adjacent serial actions leave an empty segment between them.
+        assert_eq!(
+            segments(&[true, true, false]),
+            vec![seg(Some(0), 1..1), seg(Some(1), 2..3)]
+        );
+        // A lone serial action.
+        assert_eq!(segments(&[true]), vec![seg(Some(0), 1..1)]);
+    }
+
+    #[test]
+    fn branches_are_contiguous_blocks_of_ids() {
+        let order = vec![
+            Action::new("a", || 0..2u8, |_: u8, _: &mut (), _: &()| {}),
+            Action::serial(
+                "s",
+                || 0..3u8,
+                |_: u8, _: &mut (), _: crate::States<'_, ()>| {},
+            ),
+            Action::new("b", || 0..4u8, |_: u8, _: &mut (), _: &()| {}),
+            Action::serial(
+                "t",
+                || 0..2u8,
+                |_: u8, _: &mut (), _: crate::States<'_, ()>| {},
+            ),
+        ];
+        let plan = Plan::load(&order).unwrap();
+        assert_eq!(plan.space.total(), 48);
+        assert_eq!(
+            plan.serials,
+            vec![
+                SerialWheel {
+                    position: 1,
+                    radix: 3,
+                    span: 16
+                },
+                SerialWheel {
+                    position: 3,
+                    radix: 2,
+                    span: 8
+                },
+            ]
+        );
+        let mut options = vec![0; 4];
+        for id in 0..48 {
+            plan.space.decode(id, &mut options);
+            assert_eq!(
+                plan.branch_of(id),
+                vec![options[1], options[3]],
+                "walk {id}"
+            );
+        }
+        assert_eq!(plan.branch_of(17), vec![1, 0]);
     }
 
     #[test]

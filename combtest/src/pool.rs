@@ -82,15 +82,41 @@ pub(crate) fn run<T: Send>(
     dispenser: &Dispenser<'_>,
     work: impl Fn(&mut T, &[Range<u64>]) + Sync,
 ) -> Vec<T> {
-    let drain = |mut worker: T| {
+    on_workers(workers, |mut worker| {
         let mut ids = Vec::new();
         while dispenser.next_chunk(&mut ids) {
             work(&mut worker, &ids);
         }
         worker
-    };
+    })
+}
+
+/// Runs `work` over `items` in chunks of `chunk` items, on one thread per element of
+/// `workers`. Used for walks that stay resident between barriers: each chunk is a disjoint
+/// `&mut` slice, sent once through a crossbeam channel.
+pub(crate) fn run_slices<T: Send, W: Send>(
+    workers: Vec<W>,
+    items: &mut [T],
+    chunk: usize,
+    work: impl Fn(&mut W, &mut [T]) + Sync,
+) -> Vec<W> {
+    let (sender, receiver) = crossbeam::channel::unbounded();
+    for slice in items.chunks_mut(chunk.max(1)) {
+        sender.send(slice).expect("the receiver is alive");
+    }
+    drop(sender);
+    on_workers(workers, |mut worker| {
+        for slice in receiver.iter() {
+            work(&mut worker, slice);
+        }
+        worker
+    })
+}
+
+/// Runs `job` once per worker, in parallel, and returns what each returned.
+fn on_workers<W: Send>(workers: Vec<W>, job: impl Fn(W) -> W + Sync) -> Vec<W> {
     if workers.len() <= 1 {
-        return workers.into_iter().map(drain).collect();
+        return workers.into_iter().map(job).collect();
     }
     // Workers carry the caller's dispatcher, so a subscriber installed by the test (which is
     // usually thread-local) sees the events of every walk.
@@ -100,11 +126,11 @@ pub(crate) fn run<T: Send>(
             .into_iter()
             .enumerate()
             .map(|(i, worker)| {
-                let (dispatch, drain) = (&dispatch, &drain);
+                let (dispatch, job) = (&dispatch, &job);
                 scope
                     .builder()
                     .name(format!("combtest-worker-{i}"))
-                    .spawn(move |_| tracing::dispatcher::with_default(dispatch, || drain(worker)))
+                    .spawn(move |_| tracing::dispatcher::with_default(dispatch, || job(worker)))
                     .expect("combtest: cannot spawn a worker thread")
             })
             .collect();
@@ -151,6 +177,19 @@ mod tests {
         for threads in 1..=3 {
             assert_eq!(drain_all(&sparse, threads), expected);
         }
+    }
+
+    #[test]
+    fn every_slice_item_is_worked_once() {
+        let mut items: Vec<u32> = (0..10_001).collect();
+        let workers = run_slices(vec![0u64; 3], &mut items, 7, |count, slice| {
+            for item in slice.iter_mut() {
+                *item += 1;
+                *count += 1;
+            }
+        });
+        assert_eq!(workers.iter().sum::<u64>(), 10_001);
+        assert!(items.iter().enumerate().all(|(i, &v)| v == i as u32 + 1));
     }
 
     #[test]

@@ -5,19 +5,18 @@
 //! worker pool.
 
 use std::fmt;
-use std::ops::Range;
 use std::time::Instant;
 
-use crate::action::{Action, LoadedAction, StepResult};
-use crate::outcome::{Failure, FailureKind, Outcome, WalkSummary};
-use crate::panic_capture::{Catcher, Unwound};
+use crate::action::Action;
+use crate::execute::{self, Template, WalkRunner};
+use crate::outcome::WalkSummary;
+use crate::panic_capture::Catcher;
 use crate::plan::Plan;
-use crate::pool::{self, Dispenser};
-use crate::report::{replay_command, Report, TestLocation};
+use crate::report::{Report, TestLocation};
 use crate::settings::{Gather, Resolved, Settings};
 use crate::walk::{OrderView, Walk};
 use crate::walk_id::WalkSelection;
-use crate::Error;
+use crate::{barrier, Error};
 
 /// Where each walk's initial state comes from: a value cloned once per walk, or a factory
 /// called once per walk.
@@ -42,30 +41,14 @@ impl<S> StateSource<S> {
         StateSource::Factory(Box::new(make))
     }
 
-    /// What one worker makes its walks' states from: its own clone of the value (so `S` need
-    /// not be `Sync`), or the shared factory.
-    fn template(&self) -> Template<'_, S>
+    /// What one worker makes its walks' states from.
+    pub(crate) fn template(&self) -> Template<'_, S>
     where
         S: Clone,
     {
         match self {
             StateSource::Value(state) => Template::Value(state.clone()),
             StateSource::Factory(make) => Template::Factory(&**make),
-        }
-    }
-}
-
-enum Template<'a, S> {
-    Value(S),
-    Factory(&'a (dyn Fn() -> S + Send + Sync)),
-}
-
-impl<S: Clone> Template<'_, S> {
-    #[inline]
-    fn make(&self) -> S {
-        match self {
-            Template::Value(state) => state.clone(),
-            Template::Factory(make) => make(),
         }
     }
 }
@@ -224,7 +207,7 @@ where
         }
     }
 
-    fn run_resolved(self, settings: Resolved) -> Result<Report<S>, Error> {
+    fn run_resolved(mut self, settings: Resolved) -> Result<Report<S>, Error> {
         let started = Instant::now();
         let plan = Plan::load(&self.order)?;
         let total = plan.space.total();
@@ -247,30 +230,23 @@ where
 
         let view = OrderView {
             names: plan.actions.iter().map(|a| &*a.name).collect(),
-            params: plan.actions.iter().map(|a| a.step.params()).collect(),
+            params: plan.actions.iter().map(|a| a.params()).collect(),
         };
         let runner = WalkRunner {
             plan: &plan,
             view: &view,
-            shared: &self.shared,
             filter: self.filter.as_deref(),
             gather: settings.gather,
             location: self.location.as_ref(),
             // A single selected walk is a replay: let its panic print as usual.
             catcher: Catcher::new(selection.len() != 1),
         };
-        let dispenser = Dispenser::new(&selection, settings.threads);
-        let workers = (0..pool::worker_count(settings.threads, &dispenser))
-            .map(|_| (self.state.template(), Tally::default()))
-            .collect();
-        let workers = pool::run(workers, &dispenser, |(template, tally), ids| {
-            runner.run_chunk(template, tally, ids)
-        });
-
-        let mut tally = Tally::default();
-        for (_, worker) in workers {
-            tally.absorb(worker);
-        }
+        let (threads, source) = (settings.threads, &self.state);
+        let mut tally = if plan.serials.is_empty() {
+            execute::stream(&runner, &selection, threads, source, &self.shared)
+        } else {
+            barrier::run(&runner, &selection, threads, source, &mut self.shared)
+        };
         tally.failures.sort_unstable_by_key(|f| f.walk_id);
         tally.gathered.sort_unstable_by_key(|g| g.0);
         let (states, walks) = tally
@@ -333,242 +309,4 @@ fn check_fingerprints<S, G>(plan: &Plan<S, G>, selection: &WalkSelection) -> Res
         }
     }
     Ok(())
-}
-
-/// What one worker counted and kept.
-struct Tally<S> {
-    walks: u64,
-    errors: u64,
-    cancels: u64,
-    skipped: u64,
-    segments: u64,
-    failures: Vec<Failure>,
-    gathered: Vec<(u64, S, Option<WalkSummary>)>,
-}
-
-impl<S> Default for Tally<S> {
-    fn default() -> Self {
-        Tally {
-            walks: 0,
-            errors: 0,
-            cancels: 0,
-            skipped: 0,
-            segments: 0,
-            failures: Vec::new(),
-            gathered: Vec::new(),
-        }
-    }
-}
-
-impl<S> Tally<S> {
-    fn absorb(&mut self, other: Tally<S>) {
-        self.walks += other.walks;
-        self.errors += other.errors;
-        self.cancels += other.cancels;
-        self.skipped += other.skipped;
-        self.segments += other.segments;
-        self.failures.extend(other.failures);
-        self.gathered.extend(other.gathered);
-    }
-}
-
-/// How a segment of one walk ended.
-enum SegmentEnd {
-    Completed,
-    Failed {
-        position: usize,
-        kind: FailureKind,
-        message: String,
-        location: Option<String>,
-    },
-    Cancelled(String),
-}
-
-/// Everything a worker needs to run walks, borrowed for the whole run.
-struct WalkRunner<'a, S, G> {
-    plan: &'a Plan<S, G>,
-    view: &'a OrderView<'a>,
-    shared: &'a G,
-    filter: Option<&'a (dyn Fn(&Walk<'_>) -> bool + Send + Sync)>,
-    gather: Gather,
-    location: Option<&'a TestLocation>,
-    catcher: Catcher,
-}
-
-impl<S, G> WalkRunner<'_, S, G>
-where
-    S: Clone + fmt::Debug,
-{
-    /// Runs the walks of one chunk, each from start to end on a fresh state.
-    fn run_chunk(&self, template: &Template<'_, S>, tally: &mut Tally<S>, ids: &[Range<u64>]) {
-        // Checked once per chunk: asking tracing at every walk and action costs more than the
-        // actions of a small walk.
-        let level = tracing::level_filters::LevelFilter::current();
-        let traced = Traced {
-            walks: level >= tracing::Level::DEBUG,
-            actions: level >= tracing::Level::TRACE,
-        };
-        let mut options = vec![0; self.plan.actions.len()];
-        debug_assert_eq!(
-            self.plan.segments.len(),
-            1,
-            "an order without serial actions"
-        );
-        let positions = self.plan.segments[0].clone();
-        for range in ids {
-            self.plan.space.decode(range.start, &mut options);
-            for id in range.clone() {
-                if id != range.start {
-                    self.plan.space.advance(&mut options);
-                }
-                if let Some(keep) = self.filter {
-                    let walk = Walk {
-                        id,
-                        options: &options,
-                        order: self.view,
-                    };
-                    if !keep(&walk) {
-                        tally.skipped += 1;
-                        continue;
-                    }
-                }
-                let _walk = traced
-                    .walks
-                    .then(|| tracing::debug_span!("walk", id).entered());
-                let mut state = template.make();
-                tally.walks += 1;
-                tally.segments += 1;
-                let outcome =
-                    match self.run_segment(traced, positions.clone(), &options, &mut state) {
-                        SegmentEnd::Completed => Outcome::Pass,
-                        SegmentEnd::Cancelled(reason) => {
-                            tally.cancels += 1;
-                            Outcome::Cancel { reason }
-                        }
-                        SegmentEnd::Failed {
-                            position,
-                            kind,
-                            message,
-                            location,
-                        } => {
-                            tally.errors += 1;
-                            tally.failures.push(
-                                self.failure(
-                                    id, &options, &state, position, kind, message, location,
-                                ),
-                            );
-                            Outcome::Fail
-                        }
-                    };
-                match self.gather {
-                    Gather::Off => {}
-                    Gather::Flat => tally.gathered.push((id, state, None)),
-                    Gather::Full => {
-                        let summary = WalkSummary {
-                            walk_id: id,
-                            outcome,
-                            branch: Vec::new(),
-                        };
-                        tally.gathered.push((id, state, Some(summary)));
-                    }
-                }
-            }
-        }
-    }
-
-    /// Runs the actions at `positions` of one walk, stopping at the first that does not
-    /// complete.
-    #[inline]
-    fn run_segment(
-        &self,
-        traced: Traced,
-        positions: Range<usize>,
-        options: &[usize],
-        state: &mut S,
-    ) -> SegmentEnd {
-        let actions: &[LoadedAction<S, G>] = &self.plan.actions;
-        let mut at = positions.start;
-        let result = self.catcher.catch(|| {
-            for position in positions {
-                at = position;
-                let action = &actions[position];
-                let option = options[position];
-                if traced.actions {
-                    tracing::trace!(
-                        action = &*action.name,
-                        param = %ParamText(action, option),
-                        "action"
-                    );
-                }
-                match action.step.run(option, state, self.shared) {
-                    StepResult::Done => {}
-                    other => return other,
-                }
-            }
-            StepResult::Done
-        });
-        match result {
-            Ok(StepResult::Done) => SegmentEnd::Completed,
-            Ok(StepResult::Cancelled(reason)) | Err(Unwound::Cancelled(reason)) => {
-                SegmentEnd::Cancelled(reason)
-            }
-            Ok(StepResult::Failed(message)) => SegmentEnd::Failed {
-                position: at,
-                kind: FailureKind::Error,
-                message,
-                location: None,
-            },
-            Err(Unwound::Panicked(panic)) => SegmentEnd::Failed {
-                position: at,
-                kind: FailureKind::Panic,
-                message: panic.message,
-                location: panic.location,
-            },
-        }
-    }
-
-    /// The full record of a failed walk (off the hot path: only failures pay for it).
-    #[allow(clippy::too_many_arguments)]
-    #[cold]
-    fn failure(
-        &self,
-        id: u64,
-        options: &[usize],
-        state: &S,
-        position: usize,
-        kind: FailureKind,
-        message: String,
-        location: Option<String>,
-    ) -> Failure {
-        let fingerprint = self.plan.fingerprint(options);
-        tracing::debug!(walk = id, action = &*self.plan.actions[position].name, %message, "walk failed");
-        Failure {
-            walk_id: id,
-            fingerprint,
-            steps: self.plan.describe(options),
-            failed_position: position,
-            failed_action: self.plan.actions[position].name.to_string(),
-            kind,
-            message,
-            location,
-            state: format!("{state:#?}"),
-            replay: replay_command(self.location, id, fingerprint),
-        }
-    }
-}
-
-/// Which per-walk tracing is on, decided once per chunk.
-#[derive(Clone, Copy)]
-struct Traced {
-    walks: bool,
-    actions: bool,
-}
-
-/// Formats a param only if a subscriber asks for it.
-struct ParamText<'a, S, G>(&'a LoadedAction<S, G>, usize);
-
-impl<S, G> fmt::Display for ParamText<'_, S, G> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0.step.params().debug(self.1))
-    }
 }

@@ -1,0 +1,354 @@
+//! Executing orders with serial actions: resident walks, branches, and true barriers.
+//!
+//! For the order `G0 S1 G1 S2 G2`:
+//! 1. every selected walk gets its state and runs `G0`, in parallel;
+//! 2. then, for each option `j` of `S1` in turn: `S1(j)` runs alone on the calling thread
+//!    (no worker exists while it runs), then the live walks of branch `j` run `G1` in
+//!    parallel, then `S2` is handled the same way inside branch `j`; the whole subtree of
+//!    `S1(j)` finishes before `S1(j + 1)` starts.
+//!
+//! So each option of the k-th serial action runs once per combination of the options of the
+//! serial actions before it, and only for branches that still have a live walk. Walk ids put
+//! the serial actions on the most significant wheels, so a branch is a contiguous block of
+//! the walks, which are kept sorted by id.
+
+use std::fmt;
+
+use crate::action::{Body, States};
+use crate::execute::{StepEnd, Tally, Traced, WalkRunner};
+use crate::outcome::Outcome;
+use crate::plan::SerialWheel;
+use crate::pool::{self, Dispenser};
+use crate::runner::StateSource;
+use crate::walk_id::WalkSelection;
+
+/// A walk held across barriers.
+struct Slot<S> {
+    id: u64,
+    state: S,
+    status: Status,
+}
+
+/// Where a resident walk stands. Cancel reasons are kept aside (`Barriers::reasons`), so a
+/// slot stays as small as its state allows.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Status {
+    Live,
+    Failed,
+    Cancelled,
+}
+
+impl Status {
+    fn of(outcome: Option<&Outcome>) -> Self {
+        match outcome {
+            None | Some(Outcome::Pass) => Status::Live,
+            Some(Outcome::Fail) => Status::Failed,
+            Some(Outcome::Cancel { .. }) => Status::Cancelled,
+        }
+    }
+}
+
+/// What a worker of a parallel stretch keeps.
+struct Worker<S> {
+    tally: Tally<S>,
+    reasons: Vec<(u64, String)>,
+    options: Vec<usize>,
+}
+
+impl<S> Worker<S> {
+    fn new(positions: usize) -> Self {
+        Worker {
+            tally: Tally::default(),
+            reasons: Vec::new(),
+            options: vec![0; positions],
+        }
+    }
+
+    /// Records the end of a stretch of walk `id`, returning its new status.
+    fn settle(&mut self, id: u64, outcome: Option<Outcome>) -> Status {
+        let status = Status::of(outcome.as_ref());
+        if let Some(Outcome::Cancel { reason }) = outcome {
+            self.reasons.push((id, reason));
+        }
+        status
+    }
+}
+
+/// The state of a run with serial actions.
+struct Barriers<'r, 'a, S, G> {
+    runner: &'r WalkRunner<'a, S, G>,
+    threads: usize,
+    tally: Tally<S>,
+    /// Why each cancelled walk was cancelled, for the full gathering level.
+    reasons: Vec<(u64, String)>,
+}
+
+/// Runs every selected walk of an order with serial actions.
+pub(crate) fn run<S, G>(
+    runner: &WalkRunner<'_, S, G>,
+    selection: &WalkSelection,
+    threads: usize,
+    source: &StateSource<S>,
+    shared: &mut G,
+) -> Tally<S>
+where
+    S: Clone + Send + fmt::Debug,
+    G: Sync,
+{
+    let mut barriers = Barriers {
+        runner,
+        threads,
+        tally: Tally::default(),
+        reasons: Vec::new(),
+    };
+    let mut slots = barriers.start_walks(selection, source, shared);
+    let first_barrier = usize::from(runner.plan.segments[0].opener.is_none());
+    barriers.descend(first_barrier, &mut slots, shared);
+    barriers.finish(slots)
+}
+
+impl<S, G> Barriers<'_, '_, S, G>
+where
+    S: Clone + Send + fmt::Debug,
+    G: Sync,
+{
+    /// Makes the state of every selected walk the filter keeps and, when the order starts
+    /// with actions, runs that first segment. Returns the walks sorted by id.
+    fn start_walks(
+        &mut self,
+        selection: &WalkSelection,
+        source: &StateSource<S>,
+        shared: &G,
+    ) -> Vec<Slot<S>> {
+        let runner = self.runner;
+        let plan = runner.plan;
+        let first = &plan.segments[0];
+        let runs_first_segment = first.opener.is_none();
+        let dispenser = Dispenser::new(selection, self.threads);
+        let workers = (0..pool::worker_count(self.threads, &dispenser))
+            .map(|_| {
+                (
+                    source.template(),
+                    Worker::new(plan.actions.len()),
+                    Vec::new(),
+                )
+            })
+            .collect();
+        let workers = pool::run(workers, &dispenser, |(template, worker, chunks), ids| {
+            let traced = Traced::now();
+            for range in ids {
+                let mut slots = Vec::with_capacity((range.end - range.start) as usize);
+                plan.space.decode(range.start, &mut worker.options);
+                for id in range.clone() {
+                    if id != range.start {
+                        plan.space.advance(&mut worker.options);
+                    }
+                    if !runner.keep(&mut worker.tally, id, &worker.options) {
+                        continue;
+                    }
+                    let mut state = template.make();
+                    worker.tally.walks += 1;
+                    let mut status = Status::Live;
+                    if runs_first_segment {
+                        let _walk = traced.walk_span(id);
+                        worker.tally.segments += 1;
+                        let actions = first.actions.clone();
+                        let end = runner.run_segment(
+                            shared,
+                            traced,
+                            actions,
+                            &worker.options,
+                            &mut state,
+                        );
+                        let outcome =
+                            runner.settle(&mut worker.tally, id, &worker.options, &state, end);
+                        status = worker.settle(id, outcome);
+                    }
+                    slots.push(Slot { id, state, status });
+                }
+                chunks.push(slots);
+            }
+        });
+        let mut chunks = Vec::new();
+        for (_, worker, worker_chunks) in workers {
+            self.absorb(worker);
+            chunks.extend(
+                worker_chunks
+                    .into_iter()
+                    .filter(|c: &Vec<Slot<S>>| !c.is_empty()),
+            );
+        }
+        // Chunks are runs of consecutive ids: ordering them orders the walks.
+        chunks.sort_unstable_by_key(|chunk| chunk[0].id);
+        chunks.into_iter().flatten().collect()
+    }
+
+    /// Handles the serial action opening `segment`, option by option, inside `block`: the
+    /// walks of one branch of the serial actions before it.
+    fn descend(&mut self, segment: usize, block: &mut [Slot<S>], shared: &mut G) {
+        let plan = self.runner.plan;
+        let Some(current) = plan.segments.get(segment) else {
+            return;
+        };
+        let wheel = plan.serials[current
+            .opener
+            .expect("every later segment opens with a serial action")];
+        let mut rest = block;
+        for option in 0..wheel.radix {
+            let end = rest.partition_point(|slot| wheel.option_of(slot.id) <= option);
+            let (branch, tail) = std::mem::take(&mut rest).split_at_mut(end);
+            rest = tail;
+            if !branch.iter().any(|slot| slot.status == Status::Live) {
+                continue; // nothing left to run in this branch: its serial action is not needed
+            }
+            if !self.run_serial(wheel, option, branch, shared) {
+                continue;
+            }
+            self.run_stretch(segment, branch, shared);
+            self.descend(segment + 1, branch, shared);
+        }
+    }
+
+    /// Runs one option of a serial action for a branch, alone. A failure or a cancel ends
+    /// every live walk of the branch; returns whether the branch goes on.
+    fn run_serial(
+        &mut self,
+        wheel: SerialWheel,
+        option: usize,
+        branch: &mut [Slot<S>],
+        shared: &mut G,
+    ) -> bool {
+        let runner = self.runner;
+        let action = &runner.plan.actions[wheel.position];
+        let Body::Serial(step) = &action.body else {
+            unreachable!("a serial wheel holds a serial action");
+        };
+        let _span = tracing::debug_span!(
+            "serial",
+            action = &*action.name,
+            param = %action.params().debug(option)
+        )
+        .entered();
+        let (ids, states): (Vec<u64>, Vec<&mut S>) = branch
+            .iter_mut()
+            .filter(|slot| slot.status == Status::Live)
+            .map(|slot| (slot.id, &mut slot.state))
+            .unzip();
+        tracing::debug!(walks = ids.len(), "serial action runs");
+        let result = runner
+            .catcher
+            .catch(|| step.run(option, shared, States::new(states, &ids)));
+        match StepEnd::from_caught(result, wheel.position) {
+            StepEnd::Completed => true,
+            end => {
+                self.end_branch(branch, &end);
+                false
+            }
+        }
+    }
+
+    /// Fails or cancels every live walk of a branch whose serial action failed or cancelled.
+    fn end_branch(&mut self, branch: &mut [Slot<S>], end: &StepEnd) {
+        let runner = self.runner;
+        let mut options = vec![0; runner.plan.actions.len()];
+        for slot in branch.iter_mut().filter(|slot| slot.status == Status::Live) {
+            runner.plan.space.decode(slot.id, &mut options);
+            let end = match end {
+                StepEnd::Completed => unreachable!("only a failed or cancelled branch ends"),
+                StepEnd::Cancelled(reason) => StepEnd::Cancelled(reason.clone()),
+                StepEnd::Failed {
+                    position,
+                    kind,
+                    message,
+                    location,
+                } => StepEnd::Failed {
+                    position: *position,
+                    kind: *kind,
+                    message: message.clone(),
+                    location: location.clone(),
+                },
+            };
+            let outcome = runner.settle(&mut self.tally, slot.id, &options, &slot.state, end);
+            if let Some(Outcome::Cancel { reason }) = &outcome {
+                self.reasons.push((slot.id, reason.clone()));
+            }
+            slot.status = Status::of(outcome.as_ref());
+        }
+    }
+
+    /// Runs the regular actions of `segment` for the live walks of a branch, in parallel.
+    fn run_stretch(&mut self, segment: usize, branch: &mut [Slot<S>], shared: &G) {
+        let runner = self.runner;
+        let plan = runner.plan;
+        let actions = plan.segments[segment].actions.clone();
+        let chunk = (branch.len() / (self.threads * 64)).clamp(16, 4096);
+        let workers = if branch.len() <= chunk {
+            1
+        } else {
+            self.threads
+        };
+        let workers = (0..workers)
+            .map(|_| Worker::new(plan.actions.len()))
+            .collect();
+        let workers = pool::run_slices(workers, branch, chunk, |worker: &mut Worker<S>, slots| {
+            let traced = Traced::now();
+            let mut previous = None;
+            for slot in slots.iter_mut().filter(|slot| slot.status == Status::Live) {
+                // Consecutive ids only turn the odometer; a gap (a filtered or dead walk)
+                // decodes afresh.
+                match previous {
+                    Some(id) if id + 1 == slot.id => plan.space.advance(&mut worker.options),
+                    _ => plan.space.decode(slot.id, &mut worker.options),
+                }
+                previous = Some(slot.id);
+                let _walk = traced.walk_span(slot.id);
+                worker.tally.segments += 1;
+                let end = runner.run_segment(
+                    shared,
+                    traced,
+                    actions.clone(),
+                    &worker.options,
+                    &mut slot.state,
+                );
+                let outcome = runner.settle(
+                    &mut worker.tally,
+                    slot.id,
+                    &worker.options,
+                    &slot.state,
+                    end,
+                );
+                slot.status = worker.settle(slot.id, outcome);
+            }
+        });
+        for worker in workers {
+            self.absorb(worker);
+        }
+    }
+
+    fn absorb(&mut self, worker: Worker<S>) {
+        self.tally.absorb(worker.tally);
+        self.reasons.extend(worker.reasons);
+    }
+
+    /// The walks still live have passed; gathers the states in id order.
+    fn finish(mut self, slots: Vec<Slot<S>>) -> Tally<S> {
+        let runner = self.runner;
+        self.reasons.sort_unstable_by_key(|(id, _)| *id);
+        let mut reasons = self.reasons.into_iter().peekable();
+        for slot in slots {
+            let outcome = match slot.status {
+                Status::Live => Outcome::Pass,
+                Status::Failed => Outcome::Fail,
+                Status::Cancelled => {
+                    let reason = reasons
+                        .next_if(|(id, _)| *id == slot.id)
+                        .map(|(_, reason)| reason)
+                        .unwrap_or_default();
+                    Outcome::Cancel { reason }
+                }
+            };
+            runner.gather(&mut self.tally, slot.id, slot.state, outcome);
+        }
+        self.tally
+    }
+}
