@@ -8,9 +8,12 @@
 //!    `S1(j)` finishes before `S1(j + 1)` starts.
 //!
 //! So each option of the k-th serial action runs once per combination of the options of the
-//! serial actions before it, and only for branches that still have a live walk. Walk ids put
-//! the serial actions on the most significant wheels, so a branch is a contiguous block of
-//! the walks, which are kept sorted by id.
+//! serial actions before it, and only for branches that still have a live walk.
+//!
+//! Walk ids put the serial actions on the most significant wheels, so a branch is a block of
+//! consecutive ids. Walks stay in the chunks they were created in (never copied into one
+//! vector), sorted by id; a chunk never crosses a boundary of the innermost branches, so
+//! every branch, at every depth, is a contiguous run of chunks.
 
 use std::fmt;
 
@@ -21,6 +24,9 @@ use crate::plan::SerialWheel;
 use crate::pool::{self, Dispenser};
 use crate::runner::StateSource;
 use crate::walk_id::WalkSelection;
+
+/// Walks of consecutive ids inside one innermost branch, held across barriers.
+type Chunk<S> = Vec<Slot<S>>;
 
 /// A walk held across barriers.
 struct Slot<S> {
@@ -101,10 +107,10 @@ where
         tally: Tally::default(),
         reasons: Vec::new(),
     };
-    let mut slots = barriers.start_walks(selection, source, shared);
+    let mut chunks = barriers.start_walks(selection, source, shared);
     let first_barrier = usize::from(runner.plan.segments[0].opener.is_none());
-    barriers.descend(first_barrier, &mut slots, shared);
-    barriers.finish(slots)
+    barriers.descend(first_barrier, &mut chunks, shared);
+    barriers.finish(chunks)
 }
 
 impl<S, G> Barriers<'_, '_, S, G>
@@ -113,17 +119,19 @@ where
     G: Sync,
 {
     /// Makes the state of every selected walk the filter keeps and, when the order starts
-    /// with actions, runs that first segment. Returns the walks sorted by id.
+    /// with actions, runs that first segment. Returns the walks in chunks sorted by id.
     fn start_walks(
         &mut self,
         selection: &WalkSelection,
         source: &StateSource<S>,
         shared: &G,
-    ) -> Vec<Slot<S>> {
+    ) -> Vec<Chunk<S>> {
         let runner = self.runner;
         let plan = runner.plan;
         let first = &plan.segments[0];
         let runs_first_segment = first.opener.is_none();
+        // Ids per innermost branch: a chunk is cut wherever a multiple of it starts.
+        let innermost = plan.serials.last().map_or(u64::MAX, |wheel| wheel.span);
         let dispenser = Dispenser::new(selection, self.threads);
         let workers = (0..pool::worker_count(self.threads, &dispenser))
             .map(|_| {
@@ -142,6 +150,9 @@ where
                 for id in range.clone() {
                     if id != range.start {
                         plan.space.advance(&mut worker.options);
+                        if id % innermost == 0 && !slots.is_empty() {
+                            chunks.push(std::mem::take(&mut slots));
+                        }
                     }
                     if !runner.keep(&mut worker.tally, id, &worker.options) {
                         continue;
@@ -175,17 +186,17 @@ where
             chunks.extend(
                 worker_chunks
                     .into_iter()
-                    .filter(|c: &Vec<Slot<S>>| !c.is_empty()),
+                    .filter(|c: &Chunk<S>| !c.is_empty()),
             );
         }
         // Chunks are runs of consecutive ids: ordering them orders the walks.
         chunks.sort_unstable_by_key(|chunk| chunk[0].id);
-        chunks.into_iter().flatten().collect()
+        chunks
     }
 
     /// Handles the serial action opening `segment`, option by option, inside `block`: the
     /// walks of one branch of the serial actions before it.
-    fn descend(&mut self, segment: usize, block: &mut [Slot<S>], shared: &mut G) {
+    fn descend(&mut self, segment: usize, block: &mut [Chunk<S>], shared: &mut G) {
         let plan = self.runner.plan;
         let Some(current) = plan.segments.get(segment) else {
             return;
@@ -195,10 +206,10 @@ where
             .expect("every later segment opens with a serial action")];
         let mut rest = block;
         for option in 0..wheel.radix {
-            let end = rest.partition_point(|slot| wheel.option_of(slot.id) <= option);
+            let end = rest.partition_point(|chunk| wheel.option_of(chunk[0].id) <= option);
             let (branch, tail) = std::mem::take(&mut rest).split_at_mut(end);
             rest = tail;
-            if !branch.iter().any(|slot| slot.status == Status::Live) {
+            if live(branch).next().is_none() {
                 continue; // nothing left to run in this branch: its serial action is not needed
             }
             if !self.run_serial(wheel, option, branch, shared) {
@@ -215,7 +226,7 @@ where
         &mut self,
         wheel: SerialWheel,
         option: usize,
-        branch: &mut [Slot<S>],
+        branch: &mut [Chunk<S>],
         shared: &mut G,
     ) -> bool {
         let runner = self.runner;
@@ -229,11 +240,8 @@ where
             param = %action.params().debug(option)
         )
         .entered();
-        let (ids, states): (Vec<u64>, Vec<&mut S>) = branch
-            .iter_mut()
-            .filter(|slot| slot.status == Status::Live)
-            .map(|slot| (slot.id, &mut slot.state))
-            .unzip();
+        let (ids, states): (Vec<u64>, Vec<&mut S>) =
+            live(branch).map(|slot| (slot.id, &mut slot.state)).unzip();
         tracing::debug!(walks = ids.len(), "serial action runs");
         let result = runner
             .catcher
@@ -248,10 +256,10 @@ where
     }
 
     /// Fails or cancels every live walk of a branch whose serial action failed or cancelled.
-    fn end_branch(&mut self, branch: &mut [Slot<S>], end: &StepEnd) {
+    fn end_branch(&mut self, branch: &mut [Chunk<S>], end: &StepEnd) {
         let runner = self.runner;
         let mut options = vec![0; runner.plan.actions.len()];
-        for slot in branch.iter_mut().filter(|slot| slot.status == Status::Live) {
+        for slot in live(branch) {
             runner.plan.space.decode(slot.id, &mut options);
             let end = match end {
                 StepEnd::Completed => unreachable!("only a failed or cancelled branch ends"),
@@ -277,12 +285,13 @@ where
     }
 
     /// Runs the regular actions of `segment` for the live walks of a branch, in parallel.
-    fn run_stretch(&mut self, segment: usize, branch: &mut [Slot<S>], shared: &G) {
+    fn run_stretch(&mut self, segment: usize, branch: &mut [Chunk<S>], shared: &G) {
         let runner = self.runner;
         let plan = runner.plan;
         let actions = plan.segments[segment].actions.clone();
-        let chunk = (branch.len() / (self.threads * 64)).clamp(16, 4096);
-        let workers = if branch.len() <= chunk {
+        // Chunks are sent a few at a time: enough messages to balance the workers.
+        let per_message = (branch.len() / (self.threads * 16)).max(1);
+        let workers = if branch.len() <= per_message {
             1
         } else {
             self.threads
@@ -290,36 +299,41 @@ where
         let workers = (0..workers)
             .map(|_| Worker::new(plan.actions.len()))
             .collect();
-        let workers = pool::run_slices(workers, branch, chunk, |worker: &mut Worker<S>, slots| {
-            let traced = Traced::now();
-            let mut previous = None;
-            for slot in slots.iter_mut().filter(|slot| slot.status == Status::Live) {
-                // Consecutive ids only turn the odometer; a gap (a filtered or dead walk)
-                // decodes afresh.
-                match previous {
-                    Some(id) if id + 1 == slot.id => plan.space.advance(&mut worker.options),
-                    _ => plan.space.decode(slot.id, &mut worker.options),
+        let workers = pool::run_slices(
+            workers,
+            branch,
+            per_message,
+            |worker: &mut Worker<S>, chunks| {
+                let traced = Traced::now();
+                let mut previous = None;
+                for slot in live(chunks) {
+                    // Consecutive ids only turn the odometer; a gap (a filtered or dead walk)
+                    // decodes afresh.
+                    match previous {
+                        Some(id) if id + 1 == slot.id => plan.space.advance(&mut worker.options),
+                        _ => plan.space.decode(slot.id, &mut worker.options),
+                    }
+                    previous = Some(slot.id);
+                    let _walk = traced.walk_span(slot.id);
+                    worker.tally.segments += 1;
+                    let end = runner.run_segment(
+                        shared,
+                        traced,
+                        actions.clone(),
+                        &worker.options,
+                        &mut slot.state,
+                    );
+                    let outcome = runner.settle(
+                        &mut worker.tally,
+                        slot.id,
+                        &worker.options,
+                        &slot.state,
+                        end,
+                    );
+                    slot.status = worker.settle(slot.id, outcome);
                 }
-                previous = Some(slot.id);
-                let _walk = traced.walk_span(slot.id);
-                worker.tally.segments += 1;
-                let end = runner.run_segment(
-                    shared,
-                    traced,
-                    actions.clone(),
-                    &worker.options,
-                    &mut slot.state,
-                );
-                let outcome = runner.settle(
-                    &mut worker.tally,
-                    slot.id,
-                    &worker.options,
-                    &slot.state,
-                    end,
-                );
-                slot.status = worker.settle(slot.id, outcome);
-            }
-        });
+            },
+        );
         for worker in workers {
             self.absorb(worker);
         }
@@ -331,11 +345,11 @@ where
     }
 
     /// The walks still live have passed; gathers the states in id order.
-    fn finish(mut self, slots: Vec<Slot<S>>) -> Tally<S> {
+    fn finish(mut self, chunks: Vec<Chunk<S>>) -> Tally<S> {
         let runner = self.runner;
         self.reasons.sort_unstable_by_key(|(id, _)| *id);
         let mut reasons = self.reasons.into_iter().peekable();
-        for slot in slots {
+        for slot in chunks.into_iter().flatten() {
             let outcome = match slot.status {
                 Status::Live => Outcome::Pass,
                 Status::Failed => Outcome::Fail,
@@ -351,4 +365,12 @@ where
         }
         self.tally
     }
+}
+
+/// The live walks of a run of chunks, in id order.
+fn live<S>(chunks: &mut [Chunk<S>]) -> impl Iterator<Item = &mut Slot<S>> {
+    chunks
+        .iter_mut()
+        .flatten()
+        .filter(|slot| slot.status == Status::Live)
 }
