@@ -92,6 +92,11 @@ fn malformed_and_out_of_range_values_stop_the_run_before_any_walk() {
         ("COMBTEST_THREADS", "0", "COMBTEST_THREADS=\"0\" is invalid: expected a positive number"),
         ("COMBTEST_GATHER", "lots", "COMBTEST_GATHER=\"lots\" is invalid"),
         ("COMBTEST_THREAD", "2", "COMBTEST_THREAD=\"2\" is invalid: combtest knows no such variable; did you mean COMBTEST_THREADS?"),
+        ("COMBTEST_REPLAY", "/nonexistent/trace.jsonl", "cannot replay /nonexistent/trace.jsonl: cannot open the trace file"),
+        ("COMBTEST_REPLAY", "@3", "COMBTEST_REPLAY=\"@3\" is invalid: expected the path of a trace file"),
+        ("COMBTEST_LOG_DIR", "/proc/combtest-cannot-write-here", "cannot write the log directory /proc/combtest-cannot-write-here"),
+        ("COMBTEST_VERBOSE", "loud", "COMBTEST_VERBOSE=\"loud\" is invalid: expected 0 (warn), 1 (info), 2 (debug) or 3 (trace)"),
+        ("COMBTEST_PROGRESS", "sometimes", "COMBTEST_PROGRESS=\"sometimes\" is invalid: expected `on` or `off`"),
     ];
     for (name, value, expected) in cases {
         let payload = with_env(&[(name, value)], || {
@@ -123,4 +128,42 @@ fn combtest_gather_raises_the_level() {
     .unwrap();
     assert_eq!(report.states.len(), 10);
     assert_eq!(report.walks.len(), 10);
+}
+
+#[test]
+fn combtest_log_dir_and_combtest_replay_round_trip() {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("environment-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    #[action(options = 0..6)]
+    fn six(n: u32, v: &mut Vec<u32>) -> Result<(), String> {
+        v.push(n);
+        if n == 4 {
+            Err("four".into())
+        } else {
+            Ok(())
+        }
+    }
+    let dir_text = dir.display().to_string();
+    let recorded = with_env(&[("COMBTEST_LOG_DIR", &dir_text)], || {
+        combtest! { order: [six], state: Vec::new(), panic_on_failure: false }
+    })
+    .unwrap();
+    assert!(recorded.files[0].starts_with(&dir), "{:?}", recorded.files);
+    let trace = recorded.files[0].display().to_string();
+    let replayed = with_env(&[("COMBTEST_REPLAY", &trace)], || {
+        combtest! { order: [six], state: Vec::new(), gather_states: flat, panic_on_failure: false }
+    })
+    .unwrap();
+    assert_eq!(replayed.walk_count, 1);
+    assert_eq!(replayed.states, vec![vec![4]]);
+    // A replay and a walk selection together are ambiguous.
+    let payload = with_env(
+        &[("COMBTEST_REPLAY", &trace), ("COMBTEST_WALKS", "1")],
+        || {
+            combtest! { order: [six], state: Vec::new() };
+        },
+    )
+    .unwrap_err();
+    assert!(panic_text(payload).contains("set only one of them"));
 }

@@ -17,6 +17,10 @@ const KEYS: &[&str] = &[
     "filter",
     "gather_states",
     "walks",
+    "verbose",
+    "log_dir",
+    "replay",
+    "progress",
     "panic_on_failure",
 ];
 
@@ -57,6 +61,10 @@ pub(crate) struct Block {
     pub(crate) filter: Option<Expr>,
     pub(crate) gather_states: Option<Expr>,
     pub(crate) walks: Option<Expr>,
+    pub(crate) verbose: Option<Expr>,
+    pub(crate) log_dir: Option<Expr>,
+    pub(crate) replay: Option<Expr>,
+    pub(crate) progress: Option<Expr>,
     pub(crate) panic_on_failure: Option<Expr>,
 }
 
@@ -103,6 +111,10 @@ pub(crate) fn parse_block(input: TokenStream, errors: &mut Errors) -> Block {
             ("filter", Value::Expr(e)) => (&mut block.filter, e),
             ("gather_states", Value::Expr(e)) => (&mut block.gather_states, e),
             ("walks", Value::Expr(e)) => (&mut block.walks, e),
+            ("verbose", Value::Expr(e)) => (&mut block.verbose, e),
+            ("log_dir", Value::Expr(e)) => (&mut block.log_dir, e),
+            ("replay", Value::Expr(e)) => (&mut block.replay, e),
+            ("progress", Value::Expr(e)) => (&mut block.progress, e),
             ("panic_on_failure", Value::Expr(e)) => (&mut block.panic_on_failure, e),
             (_, _) => {
                 let hint = suggestion(&name, KEYS)
@@ -167,8 +179,16 @@ fn expand_block(block: &Block) -> TokenStream {
         let level = gather_level(gather);
         settings.push(quote!(.gather_states(#level)));
     }
-    if let Some(walks) = &block.walks {
-        settings.push(quote!(.walks(#walks)));
+    for (value, method) in [
+        (&block.walks, quote!(walks)),
+        (&block.verbose, quote!(verbose)),
+        (&block.log_dir, quote!(log_dir)),
+        (&block.replay, quote!(replay)),
+        (&block.progress, quote!(progress)),
+    ] {
+        if let Some(value) = value {
+            settings.push(quote!(.#method(#value)));
+        }
     }
     let panic_on_failure = match &block.panic_on_failure {
         Some(expr) => quote!(#expr),

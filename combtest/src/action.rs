@@ -572,28 +572,32 @@ impl<S, G> LoadedAction<S, G> {
         }
     }
 
-    /// Stable hash of each option (name and JSON form), the bricks of walk fingerprints.
-    /// Serializing every option up front also turns an unserializable param into an error
-    /// before any walk runs, instead of a gap in a trace later.
-    pub(crate) fn option_hashes(&self) -> Result<Vec<u64>, crate::Error> {
+    /// The JSON form of each option. Serializing every option up front turns an
+    /// unserializable param into an error before any walk runs, instead of a gap in a trace.
+    pub(crate) fn option_json(&self) -> Result<Vec<serde_json::Value>, crate::Error> {
         let params = self.params();
         (0..params.len())
             .map(|option| {
-                let json = params
+                params
                     .json(option)
                     .map_err(|error| crate::Error::Unserializable {
                         action: self.name.to_string(),
                         param: params.debug(option),
                         message: error.to_string(),
-                    })?;
-                let mut hash = Fnv64::new();
-                hash.write(self.name.as_bytes());
-                hash.write(&[0xff]);
-                hash.write(json.to_string().as_bytes());
-                Ok(hash.finish())
+                    })
             })
             .collect()
     }
+}
+
+/// The stable hash of one option (its action's name and its JSON form): the bricks of walk
+/// fingerprints.
+pub(crate) fn option_hash(action: &str, json: &serde_json::Value) -> u64 {
+    let mut hash = Fnv64::new();
+    hash.write(action.as_bytes());
+    hash.write(&[0xff]);
+    hash.write(json.to_string().as_bytes());
+    hash.finish()
 }
 
 #[cfg(test)]

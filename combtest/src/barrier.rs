@@ -18,11 +18,12 @@
 use std::fmt;
 
 use crate::action::{Body, States};
-use crate::execute::{StepEnd, Tally, Traced, WalkRunner};
+use crate::execute::{StepEnd, Stopwatch, Tally, Traced, WalkRunner};
 use crate::outcome::Outcome;
 use crate::plan::SerialWheel;
 use crate::pool::{self, Dispenser};
 use crate::runner::StateSource;
+use crate::trace::TraceBuffer;
 use crate::walk_id::WalkSelection;
 
 /// Walks of consecutive ids inside one innermost branch, held across barriers.
@@ -33,6 +34,9 @@ struct Slot<S> {
     id: u64,
     state: S,
     status: Status,
+    /// Seconds spent in the walk's actions, measured only when a trace records it. An `f32`
+    /// fits beside `status` in the slot's padding and keeps 7 significant digits at any scale.
+    seconds: f32,
 }
 
 /// Where a resident walk stands. Cancel reasons are kept aside (`Barriers::reasons`), so a
@@ -85,17 +89,21 @@ struct Barriers<'r, 'a, S, G> {
     runner: &'r WalkRunner<'a, S, G>,
     threads: usize,
     tally: Tally<S>,
-    /// Why each cancelled walk was cancelled, for the full gathering level.
+    /// Why each cancelled walk was cancelled, for the full gathering level and the trace.
     reasons: Vec<(u64, String)>,
+    /// Whether walks are timed for a trace.
+    timed: bool,
 }
 
-/// Runs every selected walk of an order with serial actions.
+/// Runs every selected walk of an order with serial actions. With a trace, the records are
+/// written at the end, once every walk's outcome is known.
 pub(crate) fn run<S, G>(
     runner: &WalkRunner<'_, S, G>,
     selection: &WalkSelection,
     threads: usize,
     source: &StateSource<S>,
     shared: &mut G,
+    trace: Option<TraceBuffer>,
 ) -> Tally<S>
 where
     S: Clone + Send + fmt::Debug,
@@ -104,7 +112,8 @@ where
     let mut barriers = Barriers {
         runner,
         threads,
-        tally: Tally::default(),
+        timed: trace.is_some(),
+        tally: Tally::new(trace),
         reasons: Vec::new(),
     };
     let mut chunks = barriers.start_walks(selection, source, shared);
@@ -142,8 +151,10 @@ where
                 )
             })
             .collect();
+        let timed = self.timed;
         let workers = pool::run(workers, &dispenser, |(template, worker, chunks), ids| {
-            let traced = Traced::now();
+            let traced = Traced::new(runner.level);
+            let segments_before = worker.tally.segments + worker.tally.skipped;
             for range in ids {
                 let mut slots = Vec::with_capacity((range.end - range.start) as usize);
                 plan.space.decode(range.start, &mut worker.options);
@@ -160,24 +171,29 @@ where
                     let mut state = template.make();
                     worker.tally.walks += 1;
                     let mut status = Status::Live;
+                    let stopwatch = Stopwatch::start(timed);
                     if runs_first_segment {
-                        let _walk = traced.walk_span(id);
+                        let _walk = runner.walk_span(traced, id, &worker.options);
                         worker.tally.segments += 1;
                         let actions = first.actions.clone();
-                        let end = runner.run_segment(
-                            shared,
-                            traced,
-                            actions,
-                            &worker.options,
-                            &mut state,
-                        );
-                        let outcome =
-                            runner.settle(&mut worker.tally, id, &worker.options, &state, end);
+                        let options = &worker.options;
+                        let end = runner.run_segment(shared, traced, actions, options, &mut state);
+                        let outcome = runner.settle(&mut worker.tally, id, options, &state, end);
                         status = worker.settle(id, outcome);
                     }
-                    slots.push(Slot { id, state, status });
+                    let seconds = stopwatch.nanos() as f32 * 1e-9;
+                    slots.push(Slot {
+                        id,
+                        state,
+                        status,
+                        seconds,
+                    });
                 }
                 chunks.push(slots);
+            }
+            if let Some(progress) = runner.progress {
+                let done = worker.tally.segments + worker.tally.skipped - segments_before;
+                progress.add(done, 0);
             }
         });
         let mut chunks = Vec::new();
@@ -299,42 +315,34 @@ where
         let workers = (0..workers)
             .map(|_| Worker::new(plan.actions.len()))
             .collect();
-        let workers = pool::run_slices(
-            workers,
-            branch,
-            per_message,
-            |worker: &mut Worker<S>, chunks| {
-                let traced = Traced::now();
-                let mut previous = None;
-                for slot in live(chunks) {
-                    // Consecutive ids only turn the odometer; a gap (a filtered or dead walk)
-                    // decodes afresh.
-                    match previous {
-                        Some(id) if id + 1 == slot.id => plan.space.advance(&mut worker.options),
-                        _ => plan.space.decode(slot.id, &mut worker.options),
-                    }
-                    previous = Some(slot.id);
-                    let _walk = traced.walk_span(slot.id);
-                    worker.tally.segments += 1;
-                    let end = runner.run_segment(
-                        shared,
-                        traced,
-                        actions.clone(),
-                        &worker.options,
-                        &mut slot.state,
-                    );
-                    let outcome = runner.settle(
-                        &mut worker.tally,
-                        slot.id,
-                        &worker.options,
-                        &slot.state,
-                        end,
-                    );
-                    slot.status = worker.settle(slot.id, outcome);
+        let timed = self.timed;
+        let work = |worker: &mut Worker<S>, chunks: &mut [Chunk<S>]| {
+            let traced = Traced::new(runner.level);
+            let segments_before = worker.tally.segments;
+            let mut previous = None;
+            for slot in live(chunks) {
+                // Consecutive ids only turn the odometer; a gap (a filtered or dead walk)
+                // decodes afresh.
+                match previous {
+                    Some(id) if id + 1 == slot.id => plan.space.advance(&mut worker.options),
+                    _ => plan.space.decode(slot.id, &mut worker.options),
                 }
-            },
-        );
-        for worker in workers {
+                previous = Some(slot.id);
+                let options = &worker.options;
+                let _walk = runner.walk_span(traced, slot.id, options);
+                worker.tally.segments += 1;
+                let stopwatch = Stopwatch::start(timed);
+                let state = &mut slot.state;
+                let end = runner.run_segment(shared, traced, actions.clone(), options, state);
+                slot.seconds += stopwatch.nanos() as f32 * 1e-9;
+                let outcome = runner.settle(&mut worker.tally, slot.id, options, state, end);
+                slot.status = worker.settle(slot.id, outcome);
+            }
+            if let Some(progress) = runner.progress {
+                progress.add(worker.tally.segments - segments_before, 0);
+            }
+        };
+        for worker in pool::run_slices(workers, branch, per_message, work) {
             self.absorb(worker);
         }
     }
@@ -344,11 +352,15 @@ where
         self.reasons.extend(worker.reasons);
     }
 
-    /// The walks still live have passed; gathers the states in id order.
+    /// The walks still live have passed; records every walk in the trace and gathers the
+    /// states, in id order.
     fn finish(mut self, chunks: Vec<Chunk<S>>) -> Tally<S> {
         let runner = self.runner;
+        let plan = runner.plan;
         self.reasons.sort_unstable_by_key(|(id, _)| *id);
+        self.tally.failures.sort_unstable_by_key(|f| f.walk_id);
         let mut reasons = self.reasons.into_iter().peekable();
+        let mut options = vec![0; plan.actions.len()];
         for slot in chunks.into_iter().flatten() {
             let outcome = match slot.status {
                 Status::Live => Outcome::Pass,
@@ -361,6 +373,11 @@ where
                     Outcome::Cancel { reason }
                 }
             };
+            if self.tally.trace.is_some() {
+                plan.space.decode(slot.id, &mut options);
+                let nanos = (f64::from(slot.seconds) * 1e9) as u64;
+                self.tally.record(plan, slot.id, &options, &outcome, nanos);
+            }
             runner.gather(&mut self.tally, slot.id, slot.state, outcome);
         }
         self.tally

@@ -4,6 +4,7 @@
 //! [`Report`](crate::Report).
 
 use std::fmt;
+use std::path::PathBuf;
 
 /// Why a run could not start. Every variant says what to change.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,6 +53,21 @@ pub enum Error {
         actual: String,
         /// Today's id of the walk with the given fingerprint, if it still exists.
         now_at: Option<u64>,
+    },
+    /// The log directory, or a file in it, cannot be created or written.
+    LogDir {
+        /// The directory or file.
+        path: PathBuf,
+        /// What the system said.
+        message: String,
+    },
+    /// A trace file cannot be replayed: unreadable, malformed, or recorded for walks that no
+    /// longer exist.
+    Replay {
+        /// The trace file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
     },
     /// An option could not be serialized (for fingerprints and traces).
     Unserializable {
@@ -107,6 +123,14 @@ impl fmt::Display for Error {
                     Some(now) => write!(f, "; that walk is now walk {now}@{expected}"),
                     None => write!(f, "; no walk of today's order has that fingerprint"),
                 }
+            }
+            Error::LogDir { path, message } => write!(
+                f,
+                "cannot write the log directory {}: {message}",
+                path.display()
+            ),
+            Error::Replay { path, message } => {
+                write!(f, "cannot replay {}: {message}", path.display())
             }
             Error::Unserializable {
                 action,

@@ -7,15 +7,20 @@
 
 use std::fmt;
 use std::ops::Range;
+use std::time::Instant;
+
+use tracing::level_filters::LevelFilter;
 
 use crate::action::{LoadedAction, StepResult};
 use crate::outcome::{Failure, FailureKind, Outcome, WalkSummary};
 use crate::panic_capture::{Catcher, Unwound};
 use crate::plan::Plan;
 use crate::pool::{self, Dispenser};
+use crate::progress::Progress;
 use crate::report::{replay_command, TestLocation};
 use crate::runner::StateSource;
 use crate::settings::Gather;
+use crate::trace::TraceBuffer;
 use crate::walk::{OrderView, Walk};
 use crate::walk_id::WalkSelection;
 
@@ -46,6 +51,8 @@ pub(crate) struct Tally<S> {
     pub(crate) failures: Vec<Failure>,
     /// With gathering on: each walk's id, final state and (at the full level) summary.
     pub(crate) gathered: Vec<(u64, S, Option<WalkSummary>)>,
+    /// With a log directory: this worker's pending trace records.
+    pub(crate) trace: Option<TraceBuffer>,
 }
 
 impl<S> Default for Tally<S> {
@@ -58,11 +65,52 @@ impl<S> Default for Tally<S> {
             segments: 0,
             failures: Vec::new(),
             gathered: Vec::new(),
+            trace: None,
         }
     }
 }
 
 impl<S> Tally<S> {
+    /// A tally that records walks into `trace`, if given.
+    pub(crate) fn new(trace: Option<TraceBuffer>) -> Self {
+        Tally {
+            trace,
+            ..Tally::default()
+        }
+    }
+
+    /// Appends the trace record of a finished walk, if this tally records; the failure
+    /// details come from the failure just recorded.
+    pub(crate) fn record<G>(
+        &mut self,
+        plan: &Plan<S, G>,
+        id: u64,
+        options: &[usize],
+        outcome: &Outcome,
+        duration_ns: u64,
+    ) {
+        let Tally {
+            trace, failures, ..
+        } = self;
+        if let Some(trace) = trace {
+            // The streaming executor records right after the failure (the last one); the
+            // barrier executor at the end, with the failures sorted by id.
+            let failure = match outcome {
+                Outcome::Fail => match failures.last() {
+                    Some(last) if last.walk_id == id => Some(last),
+                    _ => failures
+                        .binary_search_by_key(&id, |f| f.walk_id)
+                        .ok()
+                        .map(|i| &failures[i]),
+                }
+                .map(|f| (f.failed_action.as_str(), f.message.as_str())),
+                _ => None,
+            };
+            trace.record(plan, id, options, outcome, failure, duration_ns);
+        }
+    }
+
+    /// Merges another worker's tally into this one (its trace buffer is flushed).
     pub(crate) fn absorb(&mut self, other: Tally<S>) {
         self.walks += other.walks;
         self.errors += other.errors;
@@ -119,18 +167,30 @@ pub(crate) struct Traced {
 }
 
 impl Traced {
-    pub(crate) fn now() -> Self {
-        let level = tracing::level_filters::LevelFilter::current();
+    /// What both the subscribers and combtest's verbosity (`cap`) let through.
+    pub(crate) fn new(cap: LevelFilter) -> Self {
+        let level = LevelFilter::current().min(cap);
         Traced {
             walks: level >= tracing::Level::DEBUG,
             actions: level >= tracing::Level::TRACE,
         }
     }
+}
+
+/// The time a walk's actions take, measured only when a trace records it.
+pub(crate) struct Stopwatch(Option<Instant>);
+
+impl Stopwatch {
+    #[inline]
+    pub(crate) fn start(on: bool) -> Self {
+        Stopwatch(on.then(Instant::now))
+    }
 
     #[inline]
-    pub(crate) fn walk_span(self, id: u64) -> Option<tracing::span::EnteredSpan> {
-        self.walks
-            .then(|| tracing::debug_span!("walk", id).entered())
+    pub(crate) fn nanos(&self) -> u64 {
+        self.0.map_or(0, |start| {
+            u64::try_from(start.elapsed().as_nanos()).unwrap_or(u64::MAX)
+        })
     }
 }
 
@@ -142,12 +202,37 @@ pub(crate) struct WalkRunner<'a, S, G> {
     pub(crate) gather: Gather,
     pub(crate) location: Option<&'a TestLocation>,
     pub(crate) catcher: Catcher,
+    /// The highest level of combtest's own events (the verbosity).
+    pub(crate) level: LevelFilter,
+    pub(crate) progress: Option<&'a Progress>,
 }
 
 impl<S, G> WalkRunner<'_, S, G>
 where
     S: Clone + fmt::Debug,
 {
+    /// The span of one walk, with its id and fingerprint, when walks are traced.
+    #[inline]
+    pub(crate) fn walk_span(
+        &self,
+        traced: Traced,
+        id: u64,
+        options: &[usize],
+    ) -> Option<tracing::span::EnteredSpan> {
+        traced.walks.then(|| {
+            let fingerprint = self.plan.fingerprint(options);
+            tracing::debug_span!("walk", id, %fingerprint).entered()
+        })
+    }
+
+    /// The debug event that closes a walk, when walks are traced.
+    #[inline]
+    pub(crate) fn walk_ends(&self, traced: Traced, outcome: &Outcome) {
+        if traced.walks {
+            tracing::debug!(?outcome, "walk ends");
+        }
+    }
+
     /// Whether the filter keeps walk `id`; counts it as skipped if not.
     #[inline]
     pub(crate) fn keep(&self, tally: &mut Tally<S>, id: u64, options: &[usize]) -> bool {
@@ -283,44 +368,51 @@ pub(crate) fn stream<S, G>(
     threads: usize,
     source: &StateSource<S>,
     shared: &G,
+    trace: impl Fn() -> Option<TraceBuffer>,
 ) -> Tally<S>
 where
     S: Clone + Send + fmt::Debug,
     G: Sync,
 {
-    debug_assert_eq!(
-        runner.plan.segments.len(),
-        1,
-        "an order without serial actions"
-    );
-    let positions = runner.plan.segments[0].actions.clone();
+    let plan = runner.plan;
+    debug_assert_eq!(plan.segments.len(), 1, "an order without serial actions");
+    let positions = plan.segments[0].actions.clone();
     let dispenser = Dispenser::new(selection, threads);
     let workers = (0..pool::worker_count(threads, &dispenser))
-        .map(|_| (source.template(), Tally::default()))
+        .map(|_| (source.template(), Tally::new(trace())))
         .collect();
     let workers = pool::run(workers, &dispenser, |(template, tally), ids| {
-        let traced = Traced::now();
-        let mut options = vec![0; runner.plan.actions.len()];
+        let traced = Traced::new(runner.level);
+        let timed = tally.trace.is_some();
+        let before = (tally.walks + tally.skipped, tally.errors);
+        let mut options = vec![0; plan.actions.len()];
         for range in ids {
-            runner.plan.space.decode(range.start, &mut options);
+            plan.space.decode(range.start, &mut options);
             for id in range.clone() {
                 if id != range.start {
-                    runner.plan.space.advance(&mut options);
+                    plan.space.advance(&mut options);
                 }
                 if !runner.keep(tally, id, &options) {
                     continue;
                 }
-                let _walk = traced.walk_span(id);
+                let _walk = runner.walk_span(traced, id, &options);
                 let mut state = template.make();
                 tally.walks += 1;
                 tally.segments += 1;
+                let stopwatch = Stopwatch::start(timed);
                 let end =
                     runner.run_segment(shared, traced, positions.clone(), &options, &mut state);
                 let outcome = runner
                     .settle(tally, id, &options, &state, end)
                     .unwrap_or(Outcome::Pass);
+                runner.walk_ends(traced, &outcome);
+                tally.record(plan, id, &options, &outcome, stopwatch.nanos());
                 runner.gather(tally, id, state, outcome);
             }
+        }
+        if let Some(progress) = runner.progress {
+            let done = tally.walks + tally.skipped - before.0;
+            progress.add(done, tally.errors - before.1);
         }
     });
     let mut total = Tally::default();

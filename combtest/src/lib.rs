@@ -65,12 +65,30 @@
 //! | `gather_states` | `COMBTEST_GATHER` | `off`, `flat` or `full` (the variable only raises it) |
 //! | `filter` | — | a closure over [`Walk`]s: which walks run |
 //! | `walks` | `COMBTEST_WALKS` | only these ids: `17,40-45`, or `17@<fingerprint>` |
+//! | `verbose` | `COMBTEST_VERBOSE` | `0` warn, `1` info, `2` debug (walks), `3` trace (actions) |
+//! | `log_dir` | `COMBTEST_LOG_DIR` | write a trace, a summary and the states of each run |
+//! | `replay` | `COMBTEST_REPLAY` | run walks recorded in a trace: `path`, `path@all`, `path@17` |
+//! | `progress` | `COMBTEST_PROGRESS` | `on`/`off` (default: on a terminal outside CI) |
 //! | `panic_on_failure` | — | `combtest!` only: `false` returns the report instead of panicking |
 //!
 //! A variable overrides the setting in code; an empty variable counts as unset; a malformed
 //! value, or a `COMBTEST_*` variable combtest does not know, stops the run with an error
 //! naming it. `COMBTEST_WALKS` applies to every combtest run of the process: combine it with
 //! the test name, as the replay commands of the failure report do.
+//!
+//! ## Logs and traces
+//! With a log directory, each run writes a folder `<test>-<time>-<pid>` holding
+//! [`TRACE_FILE`] (one JSON [`WalkRecord`] per line: id, fingerprint, branch, every action
+//! with its param as JSON, outcome, error text, duration), [`SUMMARY_FILE`] (the report,
+//! without the states) and, when states are gathered, [`STATES_FILE`] (each state's `Debug`
+//! text, since the state type need not be `Serialize`). `Report::files` lists them. Records
+//! are written by one thread from buffers the workers fill: no lock is taken per walk; they
+//! come in completion order, not id order.
+//!
+//! `COMBTEST_REPLAY=<dir>/trace.jsonl cargo test ...` runs the failed walks of that trace
+//! again (`@all` for every walk, `@17,40` for recorded ids). Each recorded param is matched
+//! by value against today's options, so a replay survives options being added or reordered;
+//! a param that no longer exists stops the run with an error naming the action and the param.
 //!
 //! ## Replaying a failure
 //! The failure report prints one command per failed walk, such as
@@ -85,13 +103,16 @@ mod action;
 mod barrier;
 mod error;
 mod execute;
+mod logging;
 mod outcome;
 mod panic_capture;
 mod plan;
 mod pool;
+mod progress;
 mod report;
 mod runner;
 mod settings;
+mod trace;
 mod walk;
 mod walk_id;
 
@@ -100,7 +121,10 @@ pub use error::Error;
 pub use outcome::{Failure, FailureKind, Outcome, StepRecord, WalkSummary};
 pub use report::{Report, SHOWN_FAILURES};
 pub use runner::{Combtest, StateSource};
-pub use settings::{Gather, ENV_GATHER, ENV_THREADS, ENV_WALKS};
+pub use settings::{
+    Gather, ENV_GATHER, ENV_LOG_DIR, ENV_PROGRESS, ENV_REPLAY, ENV_THREADS, ENV_VERBOSE, ENV_WALKS,
+};
+pub use trace::{RecordedStep, WalkRecord, STATES_FILE, SUMMARY_FILE, TRACE_FILE};
 pub use walk::Walk;
 pub use walk_id::Fingerprint;
 
@@ -267,6 +291,10 @@ pub use combtest_macros::serial_action;
 /// | `filter` | `Fn(&Walk) -> bool` | every walk runs |
 /// | `gather_states` | `off`, `flat`, `full`, or a [`Gather`] expression | `off` |
 /// | `walks` | walk ids as a string, `"17,40-45"` | every walk |
+/// | `verbose` | `0`-`3`: warn, info, debug, trace | no level: events go to the test's subscriber |
+/// | `log_dir` | a path: trace, summary and states of each run | no files |
+/// | `replay` | a trace file: `"path"`, `"path@all"`, `"path@17,40-45"` | no replay |
+/// | `progress` | `bool` | on a terminal outside CI |
 /// | `panic_on_failure` | `bool`: `false` returns the report instead | `true` |
 ///
 /// A run that cannot start (an empty option list, a malformed environment variable, a walk

@@ -11,7 +11,7 @@
 
 use std::ops::Range;
 
-use crate::action::{Action, ActionKind, LoadedAction};
+use crate::action::{option_hash, Action, ActionKind, LoadedAction};
 use crate::outcome::StepRecord;
 use crate::outcome::WalkSummary;
 use crate::walk_id::{Fingerprint, WalkSpace};
@@ -27,6 +27,10 @@ pub(crate) struct Plan<S, G> {
     pub(crate) serials: Vec<SerialWheel>,
     /// Per position, per option: the stable hash fingerprints are made of.
     option_hashes: Vec<Vec<u64>>,
+    /// Per position, per option: the option's JSON form, as traces record it.
+    pub(crate) option_json: Vec<Vec<serde_json::Value>>,
+    /// Per position, per option: `{"action":...,"param":...}`, ready for a trace record.
+    pub(crate) step_json: Vec<Vec<String>>,
 }
 
 impl<S, G> Plan<S, G> {
@@ -70,16 +74,34 @@ impl<S, G> Plan<S, G> {
                 }
             })
             .collect();
+        let option_json: Vec<Vec<serde_json::Value>> = actions
+            .iter()
+            .map(LoadedAction::option_json)
+            .collect::<Result<_, _>>()?;
         let option_hashes = actions
             .iter()
-            .map(LoadedAction::option_hashes)
-            .collect::<Result<_, _>>()?;
+            .zip(&option_json)
+            .map(|(action, json)| json.iter().map(|j| option_hash(&action.name, j)).collect())
+            .collect();
+        let step_json = actions
+            .iter()
+            .zip(&option_json)
+            .map(|(action, json)| {
+                json.iter()
+                    .map(|param| {
+                        serde_json::json!({ "action": &*action.name, "param": param }).to_string()
+                    })
+                    .collect()
+            })
+            .collect();
         Ok(Plan {
             segments: segments(&serial),
             serials,
             actions,
             space,
             option_hashes,
+            option_json,
+            step_json,
         })
     }
 

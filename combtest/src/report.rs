@@ -75,6 +75,26 @@ impl<S> Report<S> {
         self.error_count == 0 && self.walk_count > 0
     }
 
+    /// Everything but the gathered states, which need not be serializable: what
+    /// `summary.json` holds.
+    pub(crate) fn summary_view(&self) -> Report<()> {
+        Report {
+            test: self.test.clone(),
+            total_walks: self.total_walks,
+            walk_count: self.walk_count,
+            error_count: self.error_count,
+            cancel_count: self.cancel_count,
+            skipped_count: self.skipped_count,
+            segment_count: self.segment_count,
+            threads: self.threads,
+            elapsed: self.elapsed,
+            failures: self.failures.clone(),
+            states: Vec::new(),
+            walks: self.walks.clone(),
+            files: self.files.clone(),
+        }
+    }
+
     /// The first line of the failure report: counts and time.
     pub fn summary(&self) -> String {
         let test = self

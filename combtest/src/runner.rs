@@ -9,14 +9,14 @@ use std::time::Instant;
 
 use crate::action::Action;
 use crate::execute::{self, Template, WalkRunner};
-use crate::outcome::WalkSummary;
 use crate::panic_capture::Catcher;
 use crate::plan::Plan;
 use crate::report::{Report, TestLocation};
 use crate::settings::{Gather, Resolved, Settings};
+use crate::trace::{self, RunDir, TraceSink, STATES_FILE, SUMMARY_FILE};
 use crate::walk::{OrderView, Walk};
 use crate::walk_id::WalkSelection;
-use crate::{barrier, Error};
+use crate::{barrier, logging, progress, Error};
 
 /// Where each walk's initial state comes from: a value cloned once per walk, or a factory
 /// called once per walk.
@@ -173,6 +173,37 @@ impl<S, G> Combtest<S, G> {
         self
     }
 
+    /// Verbosity of combtest's own `tracing` events: `0` warn, `1` info (run start and
+    /// end), `2` debug (walks, serial actions, failures), `3` trace (every action and its
+    /// param). `COMBTEST_VERBOSE` overrides it. When the test installed no subscriber,
+    /// combtest installs one for the run that prints through the test's output capture.
+    pub fn verbose(mut self, level: u8) -> Self {
+        self.settings.verbose = Some(level);
+        self
+    }
+
+    /// Writes a trace of every walk, a summary and the gathered states into a new folder
+    /// inside `dir` (created if missing). `COMBTEST_LOG_DIR` overrides it.
+    pub fn log_dir(mut self, dir: impl Into<std::path::PathBuf>) -> Self {
+        self.settings.log_dir = Some(dir.into());
+        self
+    }
+
+    /// Runs walks recorded in a trace file instead of the whole walk space: `path` (its
+    /// failed walks), `path@all`, or `path@17,40-45` (ids as recorded). Each recorded param
+    /// is matched by value against today's options. `COMBTEST_REPLAY` overrides it.
+    pub fn replay(mut self, trace: impl Into<String>) -> Self {
+        self.settings.replay = Some(trace.into());
+        self
+    }
+
+    /// Shows or hides the progress display (default: shown on a terminal outside CI, for
+    /// runs longer than a second). `COMBTEST_PROGRESS` overrides it.
+    pub fn progress(mut self, show: bool) -> Self {
+        self.settings.progress = Some(show);
+        self
+    }
+
     /// Records where the test is, for replay commands. `combtest!` sets it.
     #[doc(hidden)]
     pub fn location(mut self, location: TestLocation) -> Self {
@@ -207,54 +238,91 @@ where
         }
     }
 
-    fn run_resolved(mut self, settings: Resolved) -> Result<Report<S>, Error> {
+    fn run_resolved(self, settings: Resolved) -> Result<Report<S>, Error> {
+        logging::with_run_subscriber(settings.verbose, || self.run_observed(settings))
+    }
+
+    fn run_observed(mut self, settings: Resolved) -> Result<Report<S>, Error> {
         let started = Instant::now();
+        let level = logging::level_cap(settings.verbose);
         let plan = Plan::load(&self.order)?;
         let total = plan.space.total();
-        let selection = match &settings.walks {
-            Some((selection, source)) => {
+        let selection = match (&settings.replay, &settings.walks) {
+            (Some(replay), _) => trace::replay_selection(&plan, replay)?,
+            (None, Some((selection, source))) => {
                 selection.check_range(total, source)?;
                 check_fingerprints(&plan, selection)?;
                 selection.clone()
             }
-            None => WalkSelection::all(total),
+            (None, None) => WalkSelection::all(total),
         };
         let test = self.location.as_ref().map(TestLocation::test_name);
+        // The log directory is checked before any walk runs.
+        let run_dir = match &settings.log_dir {
+            Some(dir) => Some(RunDir::create(dir, test.as_deref())?),
+            None => None,
+        };
+        let sink = run_dir.as_ref().map(TraceSink::create).transpose()?;
         let _run = tracing::info_span!("combtest", test = test.as_deref().unwrap_or("")).entered();
-        tracing::info!(
-            walks = selection.len(),
-            total,
-            threads = settings.threads,
-            "combtest run starts"
-        );
+        if level >= tracing::Level::INFO {
+            tracing::info!(
+                walks = selection.len(),
+                total,
+                threads = settings.threads,
+                "combtest run starts"
+            );
+        }
 
         let view = OrderView {
             names: plan.actions.iter().map(|a| &*a.name).collect(),
             params: plan.actions.iter().map(|a| a.params()).collect(),
         };
-        let runner = WalkRunner {
-            plan: &plan,
-            view: &view,
-            filter: self.filter.as_deref(),
-            gather: settings.gather,
-            location: self.location.as_ref(),
-            // A single selected walk is a replay: let its panic print as usual.
-            catcher: Catcher::new(selection.len() != 1),
+        // Progress counts walks, or walk segments when walks stop at barriers.
+        let (units, unit) = match plan.serials.len() {
+            0 => (selection.len(), "walks"),
+            _ => (
+                selection.len() * plan.segments.len() as u64,
+                "walk segments",
+            ),
         };
         let (threads, source) = (settings.threads, &self.state);
-        let mut tally = if plan.serials.is_empty() {
-            execute::stream(&runner, &selection, threads, source, &self.shared)
-        } else {
-            barrier::run(&runner, &selection, threads, source, &mut self.shared)
-        };
+        let (shared, filter) = (&mut self.shared, self.filter.as_deref());
+        let mut tally = progress::with_progress(settings.progress, units, unit, |progress| {
+            let runner = WalkRunner {
+                plan: &plan,
+                view: &view,
+                filter,
+                gather: settings.gather,
+                location: self.location.as_ref(),
+                // A single selected walk is a replay: let its panic print as usual.
+                catcher: Catcher::new(selection.len() != 1),
+                level,
+                progress,
+            };
+            let buffer = || sink.as_ref().map(TraceSink::buffer);
+            if plan.serials.is_empty() {
+                execute::stream(&runner, &selection, threads, source, shared, buffer)
+            } else {
+                barrier::run(&runner, &selection, threads, source, shared, buffer())
+            }
+        });
+        // Every trace buffer is flushed before the trace is closed.
+        tally.trace = None;
+        let mut files = Vec::new();
+        if let Some(sink) = sink {
+            files.push(sink.finish()?);
+        }
         tally.failures.sort_unstable_by_key(|f| f.walk_id);
         tally.gathered.sort_unstable_by_key(|g| g.0);
-        let (states, walks) = tally
-            .gathered
-            .into_iter()
-            .map(|(_, state, summary)| (state, summary))
-            .unzip::<_, _, Vec<S>, Vec<Option<WalkSummary>>>();
-        let report = Report {
+        let mut ids = Vec::with_capacity(tally.gathered.len());
+        let mut states = Vec::with_capacity(tally.gathered.len());
+        let mut walks = Vec::new();
+        for (id, state, summary) in tally.gathered {
+            ids.push(id);
+            states.push(state);
+            walks.extend(summary);
+        }
+        let mut report = Report {
             test,
             total_walks: total,
             walk_count: tally.walks,
@@ -266,19 +334,45 @@ where
             elapsed: started.elapsed(),
             failures: tally.failures,
             states,
-            walks: walks.into_iter().flatten().collect(),
-            files: Vec::new(),
+            walks,
+            files,
         };
-        tracing::info!(
-            walks = report.walk_count,
-            failed = report.error_count,
-            cancelled = report.cancel_count,
-            skipped = report.skipped_count,
-            elapsed = ?report.elapsed,
-            "combtest run ends"
-        );
+        if let Some(dir) = &run_dir {
+            write_run_files(dir, &mut report, &ids)?;
+        }
+        if level >= tracing::Level::INFO {
+            tracing::info!(
+                walks = report.walk_count,
+                failed = report.error_count,
+                cancelled = report.cancel_count,
+                skipped = report.skipped_count,
+                elapsed = ?report.elapsed,
+                "combtest run ends"
+            );
+        }
         Ok(report)
     }
+}
+
+/// Writes the gathered states (if any) and the summary into the run's folder, and lists
+/// them in the report. States are written as their `Debug` text, since the state type need
+/// not be `Serialize`; `Report::states` holds the values themselves.
+fn write_run_files<S: fmt::Debug>(
+    dir: &RunDir,
+    report: &mut Report<S>,
+    ids: &[u64],
+) -> Result<(), Error> {
+    if !report.states.is_empty() {
+        let states: Vec<serde_json::Value> = ids
+            .iter()
+            .zip(&report.states)
+            .map(|(id, state)| serde_json::json!({ "walk_id": id, "state": format!("{state:?}") }))
+            .collect();
+        report.files.push(dir.write_json(STATES_FILE, &states)?);
+    }
+    report.files.push(dir.path.join(SUMMARY_FILE));
+    dir.write_json(SUMMARY_FILE, &report.summary_view())?;
+    Ok(())
 }
 
 impl<S, G> fmt::Debug for Combtest<S, G> {

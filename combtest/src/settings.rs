@@ -6,6 +6,7 @@
 //! is an error naming the variable: a typo must not silently run something else.
 
 use std::num::NonZeroUsize;
+use std::path::PathBuf;
 
 use serde::Serialize;
 
@@ -18,8 +19,25 @@ pub const ENV_WALKS: &str = "COMBTEST_WALKS";
 pub const ENV_THREADS: &str = "COMBTEST_THREADS";
 /// Raises the gathering level: `flat` or `full` (never lowers what the code asks for).
 pub const ENV_GATHER: &str = "COMBTEST_GATHER";
+/// Verbosity of combtest's own `tracing` events: `0` warn, `1` info, `2` debug, `3` trace.
+pub const ENV_VERBOSE: &str = "COMBTEST_VERBOSE";
+/// Directory for trace files: one folder per run, created if missing.
+pub const ENV_LOG_DIR: &str = "COMBTEST_LOG_DIR";
+/// Replays walks recorded in a trace file: `path` (its failed walks), `path@all`, or
+/// `path@17,40-45` (recorded ids).
+pub const ENV_REPLAY: &str = "COMBTEST_REPLAY";
+/// The progress display: `on` or `off` (default: on when stderr is a terminal outside CI).
+pub const ENV_PROGRESS: &str = "COMBTEST_PROGRESS";
 
-const KNOWN_VARIABLES: &[&str] = &[ENV_WALKS, ENV_THREADS, ENV_GATHER];
+const KNOWN_VARIABLES: &[&str] = &[
+    ENV_WALKS,
+    ENV_THREADS,
+    ENV_GATHER,
+    ENV_VERBOSE,
+    ENV_LOG_DIR,
+    ENV_REPLAY,
+    ENV_PROGRESS,
+];
 
 /// Which final states a run hands back in its [`Report`](crate::Report).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -55,6 +73,10 @@ pub(crate) struct Settings {
     pub(crate) threads: Option<usize>,
     pub(crate) gather: Gather,
     pub(crate) walks: Option<String>,
+    pub(crate) verbose: Option<u8>,
+    pub(crate) log_dir: Option<PathBuf>,
+    pub(crate) replay: Option<String>,
+    pub(crate) progress: Option<bool>,
 }
 
 /// The settings a run uses, after the environment overrode what it sets.
@@ -64,6 +86,59 @@ pub(crate) struct Resolved {
     pub(crate) gather: Gather,
     /// The walks to run and where that list came from; `None` runs them all.
     pub(crate) walks: Option<(WalkSelection, String)>,
+    /// `None`: no level asked for; events go to whatever subscriber the test installed.
+    pub(crate) verbose: Option<u8>,
+    pub(crate) log_dir: Option<PathBuf>,
+    pub(crate) replay: Option<Replay>,
+    /// `None`: decide from the terminal and `CI`.
+    pub(crate) progress: Option<bool>,
+}
+
+/// Which recorded walks of a trace file to run again.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Replay {
+    pub(crate) path: PathBuf,
+    pub(crate) walks: ReplayWalks,
+    /// Where the request came from, for errors.
+    pub(crate) source: String,
+}
+
+/// The recorded walks a replay runs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum ReplayWalks {
+    /// The walks recorded as failed (the default).
+    Failed,
+    /// Every recorded walk.
+    All,
+    /// These recorded ids.
+    Ids(WalkSelection),
+}
+
+impl Replay {
+    /// `path`, `path@all` or `path@17,40-45`. A path may contain `@` itself: only a suffix
+    /// that reads as `all` or as walk ids is taken as the selection.
+    pub(crate) fn parse(text: &str, source: &str) -> Result<Self, Error> {
+        let (path, walks) = match text.rsplit_once('@') {
+            Some((path, "all")) => (path, ReplayWalks::All),
+            Some((path, ids)) if ids.trim().starts_with(|c: char| c.is_ascii_digit()) => {
+                (path, ReplayWalks::Ids(WalkSelection::parse(ids, source)?))
+            }
+            _ => (text, ReplayWalks::Failed),
+        };
+        if path.trim().is_empty() {
+            return Err(Error::InvalidSetting {
+                source: source.into(),
+                value: text.into(),
+                detail: "expected the path of a trace file, optionally followed by `@all` or `@17,40-45`"
+                    .into(),
+            });
+        }
+        Ok(Replay {
+            path: PathBuf::from(path.trim()),
+            walks,
+            source: source.into(),
+        })
+    }
 }
 
 impl Settings {
@@ -96,10 +171,43 @@ impl Settings {
             (None, Some(text)) => Some((WalkSelection::parse(text, "walks")?, "walks".into())),
             (None, None) => None,
         };
+        let verbose = match var(ENV_VERBOSE) {
+            Some(text) => Some(parse_verbosity(&text, ENV_VERBOSE)?),
+            None => match self.verbose {
+                Some(level) => Some(parse_verbosity(&level.to_string(), "verbose")?),
+                None => None,
+            },
+        };
+        let log_dir = var(ENV_LOG_DIR)
+            .map(|dir| PathBuf::from(dir.trim()))
+            .or_else(|| self.log_dir.clone());
+        let replay = match (var(ENV_REPLAY), &self.replay) {
+            (Some(text), _) => Some(Replay::parse(&text, ENV_REPLAY)?),
+            (None, Some(text)) => Some(Replay::parse(text, "replay")?),
+            (None, None) => None,
+        };
+        if let (Some(replay), Some((_, walks_source))) = (&replay, &walks) {
+            return Err(Error::InvalidSetting {
+                source: replay.source.clone(),
+                value: replay.path.display().to_string(),
+                detail: format!(
+                    "{walks_source} selects walks too; a replay selects the walks it runs from \
+                     the trace (`path@17,40-45` for recorded ids), so set only one of them"
+                ),
+            });
+        }
+        let progress = match var(ENV_PROGRESS) {
+            Some(text) => Some(parse_switch(&text, ENV_PROGRESS)?),
+            None => self.progress,
+        };
         Ok(Resolved {
             threads,
             gather,
             walks,
+            verbose,
+            log_dir,
+            replay,
+            progress,
         })
     }
 
@@ -119,6 +227,29 @@ fn parse_threads(text: &str, source: &str) -> Result<usize, Error> {
             source: source.into(),
             value: text.into(),
             detail: "expected a positive number of worker threads".into(),
+        }),
+    }
+}
+
+fn parse_verbosity(text: &str, source: &str) -> Result<u8, Error> {
+    match text.trim().parse::<u8>() {
+        Ok(level) if level <= 3 => Ok(level),
+        _ => Err(Error::InvalidSetting {
+            source: source.into(),
+            value: text.into(),
+            detail: "expected 0 (warn), 1 (info), 2 (debug) or 3 (trace)".into(),
+        }),
+    }
+}
+
+fn parse_switch(text: &str, source: &str) -> Result<bool, Error> {
+    match text.trim().to_ascii_lowercase().as_str() {
+        "1" | "on" | "true" | "yes" => Ok(true),
+        "0" | "off" | "false" | "no" => Ok(false),
+        _ => Err(Error::InvalidSetting {
+            source: source.into(),
+            value: text.into(),
+            detail: "expected `on` or `off`".into(),
         }),
     }
 }
@@ -209,6 +340,9 @@ mod tests {
             (ENV_THREADS, "many"),
             (ENV_GATHER, "all"),
             (ENV_WALKS, "1-x"),
+            (ENV_VERBOSE, "4"),
+            (ENV_PROGRESS, "maybe"),
+            (ENV_REPLAY, "@all"),
         ] {
             let err = resolve(&Settings::default(), &[(name, value)]).unwrap_err();
             let text = err.to_string();
@@ -239,6 +373,50 @@ mod tests {
             .walks
             .unwrap();
         assert_eq!((selection.len(), source.as_str()), (1, ENV_WALKS));
+    }
+
+    #[test]
+    fn replay_specs() {
+        let replay = Replay::parse("t/trace.jsonl", ENV_REPLAY).unwrap();
+        assert_eq!(replay.path, PathBuf::from("t/trace.jsonl"));
+        assert_eq!(replay.walks, ReplayWalks::Failed);
+        assert_eq!(
+            Replay::parse("a@b/t.jsonl@all", "x").unwrap().walks,
+            ReplayWalks::All
+        );
+        let ids = Replay::parse("a@b/t.jsonl@3,5-6", "x").unwrap();
+        assert_eq!(ids.path, PathBuf::from("a@b/t.jsonl"));
+        assert!(matches!(ids.walks, ReplayWalks::Ids(s) if s.len() == 3));
+        // A suffix that is not a selection belongs to the path.
+        assert_eq!(
+            Replay::parse("me@host.jsonl", "x").unwrap().path,
+            PathBuf::from("me@host.jsonl")
+        );
+    }
+
+    #[test]
+    fn replay_and_walks_are_exclusive() {
+        let err = resolve(
+            &Settings::default(),
+            &[(ENV_REPLAY, "t.jsonl"), (ENV_WALKS, "3")],
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("set only one of them"), "{err}");
+    }
+
+    #[test]
+    fn verbosity_and_progress() {
+        let resolved = resolve(
+            &Settings::default(),
+            &[(ENV_VERBOSE, "2"), (ENV_PROGRESS, "off")],
+        )
+        .unwrap();
+        assert_eq!(
+            (resolved.verbose, resolved.progress),
+            (Some(2), Some(false))
+        );
+        let resolved = resolve(&Settings::default(), &[]).unwrap();
+        assert_eq!((resolved.verbose, resolved.progress), (None, None));
     }
 
     #[test]

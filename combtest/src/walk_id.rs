@@ -58,7 +58,6 @@ impl WalkSpace {
     }
 
     /// The id of the walk that picks `options[p]` at each position `p`.
-    #[cfg(test)]
     pub(crate) fn encode(&self, options: &[usize]) -> u64 {
         self.wheels
             .iter()
@@ -202,6 +201,29 @@ impl WalkSelection {
         })
     }
 
+    /// Exactly these ids (in any order, duplicates allowed).
+    pub(crate) fn from_ids(mut ids: Vec<u64>) -> Self {
+        ids.sort_unstable();
+        ids.dedup();
+        let mut ranges: Vec<Range<u64>> = Vec::new();
+        for id in ids {
+            match ranges.last_mut() {
+                Some(last) if last.end == id => last.end += 1,
+                _ => ranges.push(id..id + 1),
+            }
+        }
+        WalkSelection {
+            ranges,
+            pinned: vec![],
+        }
+    }
+
+    /// Whether `id` is selected.
+    pub(crate) fn contains(&self, id: u64) -> bool {
+        let after = self.ranges.partition_point(|r| r.end <= id);
+        self.ranges.get(after).is_some_and(|r| r.contains(&id))
+    }
+
     /// Every id of a space of `total` walks.
     pub(crate) fn all(total: u64) -> Self {
         WalkSelection {
@@ -302,6 +324,13 @@ mod tests {
             err.contains("COMBTEST_WALKS") && err.contains("50"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn selections_from_ids() {
+        let s = WalkSelection::from_ids(vec![7, 3, 4, 3, 9]);
+        assert_eq!(s.ranges(), &[3..5, 7..8, 9..10]);
+        assert!(s.contains(4) && s.contains(9) && !s.contains(5) && !s.contains(10));
     }
 
     #[test]

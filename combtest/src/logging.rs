@@ -1,0 +1,59 @@
+//! combtest's own `tracing` output: the verbosity levels, and a test-friendly subscriber when
+//! the test installed none.
+//!
+//! Verbosity caps combtest's own events: `0` warn, `1` info (run start and end), `2` debug
+//! (every walk, serial actions, failures), `3` trace (every action with its param). Without a
+//! verbosity, combtest emits whatever the installed subscriber asks for, and installs nothing.
+//! With one, and no subscriber installed by the test, combtest installs a subscriber for the
+//! run that prints through the test harness's capture, like `println!`.
+
+use tracing::level_filters::LevelFilter;
+
+/// The highest level combtest emits at this verbosity.
+pub(crate) fn level_cap(verbose: Option<u8>) -> LevelFilter {
+    match verbose {
+        Some(0) => LevelFilter::WARN,
+        Some(1) => LevelFilter::INFO,
+        Some(2) => LevelFilter::DEBUG,
+        _ => LevelFilter::TRACE,
+    }
+}
+
+/// Runs `f` with a subscriber that prints combtest's events, if a verbosity was asked for and
+/// the test installed no subscriber of its own.
+pub(crate) fn with_run_subscriber<R>(verbose: Option<u8>, f: impl FnOnce() -> R) -> R {
+    let none_installed =
+        tracing::dispatcher::get_default(|d| d.is::<tracing::subscriber::NoSubscriber>());
+    if verbose.is_none() || !none_installed {
+        return f();
+    }
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(level_cap(verbose))
+        .with_test_writer()
+        .with_thread_names(true)
+        .with_target(false)
+        .finish();
+    tracing::subscriber::with_default(subscriber, f)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn verbosity_maps_to_levels() {
+        assert_eq!(level_cap(Some(0)), LevelFilter::WARN);
+        assert_eq!(level_cap(Some(1)), LevelFilter::INFO);
+        assert_eq!(level_cap(Some(2)), LevelFilter::DEBUG);
+        assert_eq!(level_cap(Some(3)), LevelFilter::TRACE);
+        assert_eq!(level_cap(None), LevelFilter::TRACE);
+    }
+
+    #[test]
+    fn a_subscriber_is_installed_only_when_asked_and_missing() {
+        let installed =
+            || tracing::dispatcher::get_default(|d| !d.is::<tracing::subscriber::NoSubscriber>());
+        assert!(!with_run_subscriber(None, installed));
+        assert!(with_run_subscriber(Some(1), installed));
+    }
+}

@@ -1,0 +1,117 @@
+//! The progress display: walks done of the total, rate, failures so far, and time left, on
+//! stderr, for runs long enough to need it.
+//!
+//! It shows only when stderr is a terminal and `CI` is not set (or the setting forces it on
+//! a terminal), and only once a run has lasted a second, so short runs and captured test
+//! output never see it. Workers add to two counters once per chunk of walks; a ticker thread
+//! draws.
+
+use std::io::IsTerminal;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+/// How long a run goes before the display appears.
+const QUIET_START: Duration = Duration::from_secs(1);
+/// How often the display is redrawn.
+const TICK: Duration = Duration::from_millis(200);
+
+/// Counters the workers add to.
+#[derive(Default)]
+pub(crate) struct Progress {
+    done: AtomicU64,
+    failed: AtomicU64,
+}
+
+impl Progress {
+    /// Adds what a worker finished since it last reported.
+    pub(crate) fn add(&self, done: u64, failed: u64) {
+        self.done.fetch_add(done, Ordering::Relaxed);
+        if failed > 0 {
+            self.failed.fetch_add(failed, Ordering::Relaxed);
+        }
+    }
+}
+
+/// Whether a run shows progress: the setting (`None` when not given), whether stderr is a
+/// terminal, and whether `CI` is set.
+pub(crate) fn wanted(setting: Option<bool>, terminal: bool, ci: bool) -> bool {
+    match setting {
+        Some(false) => false,
+        Some(true) => terminal,
+        None => terminal && !ci,
+    }
+}
+
+/// Runs `f`, showing the progress of `total` units (`unit` names them) while it runs, if the
+/// settings and the terminal allow.
+pub(crate) fn with_progress<R>(
+    setting: Option<bool>,
+    total: u64,
+    unit: &'static str,
+    f: impl FnOnce(Option<&Progress>) -> R,
+) -> R {
+    let terminal = std::io::stderr().is_terminal();
+    let ci = std::env::var_os("CI").is_some();
+    if !wanted(setting, terminal, ci) {
+        return f(None);
+    }
+    let progress = Progress::default();
+    let (stop, stopped) = crossbeam::channel::bounded::<()>(0);
+    std::thread::scope(|scope| {
+        let progress = &progress;
+        scope.spawn(move || {
+            if stopped.recv_timeout(QUIET_START).is_ok() {
+                return;
+            }
+            let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
+            let template =
+                format!("{{bar:30}} {{pos}}/{{len}} {unit}, {{per_sec}}, {{msg}}, {{eta}} left");
+            if let Ok(style) = ProgressStyle::with_template(&template) {
+                bar.set_style(style);
+            }
+            loop {
+                bar.set_position(progress.done.load(Ordering::Relaxed));
+                bar.set_message(format!(
+                    "{} failed",
+                    progress.failed.load(Ordering::Relaxed)
+                ));
+                if !matches!(
+                    stopped.recv_timeout(TICK),
+                    Err(crossbeam::channel::RecvTimeoutError::Timeout)
+                ) {
+                    break;
+                }
+            }
+            bar.finish_and_clear();
+        });
+        let result = f(Some(progress));
+        drop(stop);
+        result
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shown_only_on_a_terminal_outside_ci_unless_forced_off() {
+        assert!(wanted(None, true, false));
+        assert!(!wanted(None, true, true));
+        assert!(!wanted(None, false, false));
+        assert!(wanted(Some(true), true, true));
+        assert!(!wanted(Some(true), false, false));
+        assert!(!wanted(Some(false), true, false));
+    }
+
+    #[test]
+    fn counters_add_up() {
+        let progress = Progress::default();
+        progress.add(10, 1);
+        progress.add(5, 0);
+        assert_eq!(progress.done.load(Ordering::Relaxed), 15);
+        assert_eq!(progress.failed.load(Ordering::Relaxed), 1);
+    }
+}

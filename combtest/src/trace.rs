@@ -1,0 +1,403 @@
+//! Traces: a JSON Lines record of every walk of a run, written off the hot path, and read
+//! back to replay recorded walks.
+//!
+//! With a log directory, each run gets its own folder holding `trace.jsonl` (one record per
+//! walk), `summary.json` (the report) and, when states are gathered, `states.json`. Workers
+//! format records into their own buffers and hand full buffers to one writer thread through a
+//! channel: no lock is taken per walk.
+
+use std::fs::{self, File};
+use std::io::{self, BufRead, BufReader, BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::thread::JoinHandle;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use crossbeam::channel::{self, Sender};
+use serde::{Deserialize, Serialize};
+
+use crate::outcome::Outcome;
+use crate::plan::Plan;
+use crate::settings::{Replay, ReplayWalks};
+use crate::walk_id::WalkSelection;
+use crate::Error;
+
+/// Name of the trace file inside a run's folder.
+pub const TRACE_FILE: &str = "trace.jsonl";
+/// Name of the summary file inside a run's folder.
+pub const SUMMARY_FILE: &str = "summary.json";
+/// Name of the gathered-states file inside a run's folder.
+pub const STATES_FILE: &str = "states.json";
+
+/// A buffer is handed to the writer once it holds this many bytes.
+const FLUSH_BYTES: usize = 256 * 1024;
+
+/// One walk as a trace records it (one line of `trace.jsonl`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct WalkRecord {
+    /// The walk's id in the run that recorded it.
+    pub walk_id: u64,
+    /// The walk's fingerprint.
+    pub fingerprint: String,
+    /// The option index of each serial action, outermost first.
+    pub branch: Vec<usize>,
+    /// Every action of the walk with its param, in order.
+    pub steps: Vec<RecordedStep>,
+    /// `pass`, `fail` or `cancel`.
+    pub outcome: String,
+    /// The failure message or the cancel reason.
+    pub error: Option<String>,
+    /// The action that failed or cancelled the walk.
+    pub failed_action: Option<String>,
+    /// Time spent running the walk's actions, in nanoseconds.
+    pub duration_ns: u64,
+}
+
+/// One action of a recorded walk.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RecordedStep {
+    /// The action's name.
+    pub action: String,
+    /// The param, as JSON.
+    pub param: serde_json::Value,
+}
+
+/// The folder of one run inside the log directory.
+pub(crate) struct RunDir {
+    pub(crate) path: PathBuf,
+}
+
+impl RunDir {
+    /// Creates `<log_dir>/<test>-<time>-<pid>[-n]`, checking it can be written.
+    pub(crate) fn create(log_dir: &Path, test: Option<&str>) -> Result<Self, Error> {
+        let fail = |path: &Path, error: io::Error| Error::LogDir {
+            path: path.to_path_buf(),
+            message: error.to_string(),
+        };
+        fs::create_dir_all(log_dir).map_err(|e| fail(log_dir, e))?;
+        let seconds = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let test: String = test
+            .unwrap_or("combtest")
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '_' {
+                    c
+                } else {
+                    '-'
+                }
+            })
+            .collect();
+        let stem = format!("{test}-{seconds}-{}", std::process::id());
+        // Several runs of one test in one process and second get their own folders.
+        for attempt in 0u32.. {
+            let name = match attempt {
+                0 => stem.clone(),
+                n => format!("{stem}-{n}"),
+            };
+            let path = log_dir.join(name);
+            match fs::create_dir(&path) {
+                Ok(()) => return Ok(RunDir { path }),
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
+                Err(e) => return Err(fail(&path, e)),
+            }
+        }
+        unreachable!("an unbounded loop returns")
+    }
+
+    /// Writes `value` as pretty JSON into `name` and returns the file's path.
+    pub(crate) fn write_json(&self, name: &str, value: &impl Serialize) -> Result<PathBuf, Error> {
+        let path = self.path.join(name);
+        let write = || -> io::Result<()> {
+            let mut file = BufWriter::new(File::create(&path)?);
+            serde_json::to_writer_pretty(&mut file, value)?;
+            file.flush()
+        };
+        write().map_err(|error| Error::LogDir {
+            path: path.clone(),
+            message: error.to_string(),
+        })?;
+        Ok(path)
+    }
+}
+
+/// The writer side of a trace: one thread appending the buffers workers send.
+pub(crate) struct TraceSink {
+    path: PathBuf,
+    sender: Sender<Vec<u8>>,
+    writer: JoinHandle<io::Result<()>>,
+}
+
+impl TraceSink {
+    pub(crate) fn create(dir: &RunDir) -> Result<Self, Error> {
+        let path = dir.path.join(TRACE_FILE);
+        let file = File::create(&path).map_err(|error| Error::LogDir {
+            path: path.clone(),
+            message: error.to_string(),
+        })?;
+        let (sender, receiver) = channel::bounded::<Vec<u8>>(64);
+        let writer = std::thread::Builder::new()
+            .name("combtest-trace".into())
+            .spawn(move || {
+                let mut file = BufWriter::new(file);
+                for buffer in receiver {
+                    file.write_all(&buffer)?;
+                }
+                file.flush()
+            })
+            .map_err(|error| Error::LogDir {
+                path: path.clone(),
+                message: error.to_string(),
+            })?;
+        Ok(TraceSink {
+            path,
+            sender,
+            writer,
+        })
+    }
+
+    /// A buffer for one worker.
+    pub(crate) fn buffer(&self) -> TraceBuffer {
+        TraceBuffer {
+            bytes: Vec::with_capacity(FLUSH_BYTES),
+            sender: self.sender.clone(),
+        }
+    }
+
+    /// Waits for every buffer to be written (all `TraceBuffer`s must be dropped first).
+    pub(crate) fn finish(self) -> Result<PathBuf, Error> {
+        drop(self.sender);
+        let fail = |message: String| Error::LogDir {
+            path: self.path.clone(),
+            message,
+        };
+        match self.writer.join() {
+            Ok(Ok(())) => Ok(self.path.clone()),
+            Ok(Err(error)) => Err(fail(error.to_string())),
+            Err(_) => Err(fail("the trace writer panicked".into())),
+        }
+    }
+}
+
+/// One worker's pending trace records; sent to the writer when full and when dropped.
+pub(crate) struct TraceBuffer {
+    bytes: Vec<u8>,
+    sender: Sender<Vec<u8>>,
+}
+
+impl TraceBuffer {
+    /// Appends the record of one finished walk.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn record<S, G>(
+        &mut self,
+        plan: &Plan<S, G>,
+        id: u64,
+        options: &[usize],
+        outcome: &Outcome,
+        failure: Option<(&str, &str)>,
+        duration_ns: u64,
+    ) {
+        let fingerprint = plan.fingerprint(options);
+        let branch = plan.branch_of(id);
+        let out = &mut self.bytes;
+        // Records are assembled from pre-serialized steps: only the error text needs
+        // escaping per walk.
+        let _ = write!(
+            out,
+            "{{\"walk_id\":{id},\"fingerprint\":\"{fingerprint}\",\"branch\":["
+        );
+        for (i, option) in branch.iter().enumerate() {
+            let _ = write!(out, "{}{option}", if i > 0 { "," } else { "" });
+        }
+        out.extend_from_slice(b"],\"steps\":[");
+        for (position, &option) in options.iter().enumerate() {
+            if position > 0 {
+                out.push(b',');
+            }
+            out.extend_from_slice(plan.step_json[position][option].as_bytes());
+        }
+        let (name, error, failed_action) = match (outcome, failure) {
+            (Outcome::Pass, _) => ("pass", None, None),
+            (Outcome::Fail, Some((action, message))) => ("fail", Some(message), Some(action)),
+            (Outcome::Fail, None) => ("fail", None, None),
+            (Outcome::Cancel { reason }, failure) => (
+                "cancel",
+                Some(reason.as_str()),
+                failure.map(|(action, _)| action),
+            ),
+        };
+        let json =
+            |text: Option<&str>| serde_json::to_string(&text).unwrap_or_else(|_| "null".into());
+        let _ = writeln!(
+            out,
+            "],\"outcome\":\"{name}\",\"error\":{},\"failed_action\":{},\"duration_ns\":{duration_ns}}}",
+            json(error),
+            json(failed_action)
+        );
+        if out.len() >= FLUSH_BYTES {
+            self.flush();
+        }
+    }
+
+    fn flush(&mut self) {
+        if !self.bytes.is_empty() {
+            let full = std::mem::replace(&mut self.bytes, Vec::with_capacity(FLUSH_BYTES));
+            // A closed channel means the writer failed; `TraceSink::finish` reports why.
+            let _ = self.sender.send(full);
+        }
+    }
+}
+
+impl Drop for TraceBuffer {
+    fn drop(&mut self) {
+        self.flush();
+    }
+}
+
+/// Reads the walks a replay asks for from a trace file and finds each one in today's order,
+/// by action name and param value. Returns today's ids.
+pub(crate) fn replay_selection<S, G>(
+    plan: &Plan<S, G>,
+    replay: &Replay,
+) -> Result<WalkSelection, Error> {
+    let fail = |message: String| Error::Replay {
+        path: replay.path.clone(),
+        message,
+    };
+    let file =
+        File::open(&replay.path).map_err(|e| fail(format!("cannot open the trace file: {e}")))?;
+    let mut ids = Vec::new();
+    let mut recorded = 0u64;
+    for (line_number, line) in BufReader::new(file).lines().enumerate() {
+        let line = line.map_err(|e| fail(format!("cannot read the trace file: {e}")))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let record: WalkRecord = serde_json::from_str(&line).map_err(|e| {
+            fail(format!(
+                "line {} is not a combtest walk record ({e}); is this a trace.jsonl file?",
+                line_number + 1
+            ))
+        })?;
+        recorded += 1;
+        let wanted = match &replay.walks {
+            ReplayWalks::Failed => record.outcome == "fail",
+            ReplayWalks::All => true,
+            ReplayWalks::Ids(selection) => selection.contains(record.walk_id),
+        };
+        if wanted {
+            ids.push(find_walk(plan, &record).map_err(fail)?);
+        }
+    }
+    if let ReplayWalks::Ids(selection) = &replay.walks {
+        if ids.len() as u64 != selection.len() {
+            return Err(fail(format!(
+                "the trace has {} of the {} walks asked for",
+                ids.len(),
+                selection.len()
+            )));
+        }
+    }
+    if ids.is_empty() {
+        let what = if recorded == 0 {
+            "no walk"
+        } else {
+            "no failed walk"
+        };
+        return Err(fail(format!(
+            "the trace records {what} to replay; `{}@all` replays every recorded walk",
+            replay.path.display()
+        )));
+    }
+    Ok(WalkSelection::from_ids(ids))
+}
+
+/// Today's id of a recorded walk: each recorded param matched by value against today's
+/// options of the action at the same position.
+fn find_walk<S, G>(plan: &Plan<S, G>, record: &WalkRecord) -> Result<u64, String> {
+    let names: Vec<&str> = plan.actions.iter().map(|a| &*a.name).collect();
+    let recorded: Vec<&str> = record.steps.iter().map(|s| s.action.as_str()).collect();
+    if names != recorded {
+        return Err(format!(
+            "walk {} was recorded for the order {recorded:?}, but this order is {names:?}",
+            record.walk_id
+        ));
+    }
+    let mut options = Vec::with_capacity(names.len());
+    for (position, step) in record.steps.iter().enumerate() {
+        let option = plan.option_json[position]
+            .iter()
+            .position(|json| *json == step.param)
+            .ok_or_else(|| {
+                format!(
+                    "walk {} ran action `{}` (position {position}) with param {}, which is no \
+                     longer one of its options",
+                    record.walk_id, step.action, step.param
+                )
+            })?;
+        options.push(option);
+    }
+    Ok(plan.space.encode(&options))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Action;
+
+    fn plan(options: Vec<u32>) -> Plan<(), ()> {
+        let order = vec![
+            Action::new(
+                "a",
+                move || options.clone(),
+                |_: u32, _: &mut (), _: &()| {},
+            ),
+            Action::new("b", || ["x", "y"], |_: &str, _: &mut (), _: &()| {}),
+        ];
+        Plan::load(&order).unwrap()
+    }
+
+    fn record_line(plan: &Plan<(), ()>, id: u64, options: &[usize], outcome: Outcome) -> String {
+        let (sender, receiver) = channel::unbounded();
+        let mut buffer = TraceBuffer {
+            bytes: Vec::new(),
+            sender,
+        };
+        let failure = matches!(outcome, Outcome::Fail).then_some(("b", "bad \"quote\"\n"));
+        buffer.record(plan, id, options, &outcome, failure, 42);
+        drop(buffer);
+        String::from_utf8(receiver.recv().unwrap()).unwrap()
+    }
+
+    #[test]
+    fn records_are_json_lines_that_read_back() {
+        let plan = plan(vec![1, 2, 3]);
+        let line = record_line(&plan, 5, &[2, 1], Outcome::Fail);
+        assert!(line.ends_with('\n'));
+        let record: WalkRecord = serde_json::from_str(&line).unwrap();
+        assert_eq!(record.walk_id, 5);
+        assert_eq!(record.fingerprint, plan.fingerprint(&[2, 1]).to_string());
+        assert_eq!(record.steps[0].param, serde_json::json!(3));
+        assert_eq!(record.steps[1].param, serde_json::json!("y"));
+        assert_eq!(record.outcome, "fail");
+        assert_eq!(record.error.as_deref(), Some("bad \"quote\"\n"));
+        assert_eq!(record.failed_action.as_deref(), Some("b"));
+        assert_eq!(record.duration_ns, 42);
+    }
+
+    #[test]
+    fn recorded_walks_are_found_by_value() {
+        let recorded = plan(vec![1, 2, 3]);
+        let record: WalkRecord =
+            serde_json::from_str(&record_line(&recorded, 5, &[2, 1], Outcome::Pass)).unwrap();
+        // Today the options moved: 3 is now the first option of `a`.
+        let today = plan(vec![3, 1]);
+        assert_eq!(find_walk(&today, &record), Ok(1));
+        let removed = plan(vec![1, 2]);
+        let error = find_walk(&removed, &record).unwrap_err();
+        assert!(
+            error.contains("action `a` (position 0) with param 3"),
+            "{error}"
+        );
+    }
+}
