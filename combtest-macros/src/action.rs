@@ -35,7 +35,8 @@ impl Kind {
             ),
             Kind::Serial => format!(
                 "a serial action is `fn {name}(param: P)`, optionally followed by \
-                 `shared: &mut G`, then by `states: States<'_, S>`"
+                 `shared: &mut G`, then by `states: States<'_, S>`; a function of one \
+                 walk's state is an `#[action]`"
             ),
         }
     }
@@ -68,19 +69,52 @@ pub(crate) fn expand(kind: Kind, args: TokenStream, item: TokenStream) -> TokenS
             return quote!(#item #compile_errors);
         }
     };
+    let mut signature_errors = Errors::default();
     let signature = match kind {
-        Kind::Regular => check_signature(&function, &mut errors),
-        Kind::Serial => check_serial_signature(&function, &mut errors),
+        Kind::Regular => check_signature(&function, &mut signature_errors),
+        Kind::Serial => check_serial_signature(&function, &mut signature_errors),
     };
+    // A companion calls the function; with a signature it could not describe, that call
+    // would only add errors of its own, so the placeholder stands in.
+    let signature = signature.filter(|_| signature_errors.is_empty());
+    errors.extend(signature_errors);
     let compile_errors = errors.to_compile_errors();
     // The function is always emitted as written, so that one mistake gives one error and not
     // one more at every call of the function.
+    let is_method = function
+        .sig
+        .inputs
+        .iter()
+        .any(|input| matches!(input, FnArg::Receiver(_)));
     match signature {
-        Some(signature) => {
+        Some(signature) if !is_method => {
             let companion = companion(kind, &function, &signature, &source, errors.is_empty());
             quote!(#function #companion #compile_errors)
         }
-        None => quote!(#function #compile_errors),
+        // A method cannot have a companion struct beside it (it sits in an impl block).
+        _ if is_method => quote!(#function #compile_errors),
+        _ => {
+            let placeholder = placeholder(&function);
+            quote!(#function #placeholder #compile_errors)
+        }
+    }
+}
+
+/// A companion for a function whose signature could not be understood: it fits any order,
+/// so that the error on the function is the only one, not one more at every use.
+fn placeholder(function: &ItemFn) -> TokenStream {
+    let vis = &function.vis;
+    let ident = &function.sig.ident;
+    let private = quote!(::combtest::__private);
+    quote! {
+        #[allow(non_camel_case_types, dead_code)]
+        #vis struct #ident {}
+
+        impl<__CombtestState, __CombtestShared> #private::ActionItem<__CombtestState, __CombtestShared> for #ident {
+            fn action() -> #private::Action<__CombtestState, __CombtestShared> {
+                ::core::unreachable!("the action's definition did not compile")
+            }
+        }
     }
 }
 
@@ -113,10 +147,14 @@ fn check_function<'f>(function: &'f ItemFn, errors: &mut Errors) -> Vec<&'f Type
     let mut typed = Vec::new();
     for input in &sig.inputs {
         match input {
-            FnArg::Receiver(receiver) => errors.spanned(
-                receiver,
-                "an action is a free function, not a method: take the state as an argument",
-            ),
+            FnArg::Receiver(receiver) => {
+                errors.spanned(
+                    receiver,
+                    "an action is a free function, not a method: take the state as an argument",
+                );
+                // The arguments of a method say nothing more worth reporting.
+                return Vec::new();
+            }
             FnArg::Typed(pat_type) => typed.push(&*pat_type.ty),
         }
     }
@@ -142,6 +180,9 @@ pub(crate) fn check_signature(function: &ItemFn, errors: &mut Errors) -> Option<
     let sig = &function.sig;
     let usage = Kind::Regular.usage(&sig.ident.to_string());
     let typed = check_function(function, errors);
+    if typed.is_empty() && !errors.is_empty() {
+        return None;
+    }
     if typed.len() < 2 {
         let span = sig
             .inputs
@@ -211,10 +252,12 @@ pub(crate) fn check_serial_signature(
     let usage = Kind::Serial.usage(&sig.ident.to_string());
     let typed = check_function(function, errors);
     let Some(&param) = typed.first() else {
-        errors.at(
-            sig.paren_token.span.join(),
-            format!("missing argument: {usage}"),
-        );
+        if errors.is_empty() {
+            errors.at(
+                sig.paren_token.span.join(),
+                format!("missing argument: {usage}"),
+            );
+        }
         return None;
     };
     let (mut shared, mut state) = (None, None);
@@ -376,8 +419,12 @@ fn companion(
             )
         }
     };
-    let param_check = quote_spanned!(param.span()=> #private::assert_param::<#param>(););
-    let return_check = quote_spanned!(output.span()=> #private::assert_return::<#output>(););
+    // The requirements on the user's types are `where` clauses spanned on those types: an
+    // unmet one is reported once, on the user's token, and the bodies that assume it add
+    // no error of their own.
+    let bounds = quote_spanned! {param.span()=> #param: ::combtest::__private::Param,};
+    let return_bound =
+        quote_spanned! {output.span()=> #output: ::combtest::__private::ActionReturn,};
     quote! {
         #[doc = #doc]
         #[allow(non_camel_case_types)]
@@ -394,21 +441,24 @@ fn companion(
             }
 
             /// The action as an entry of a `combtest::Combtest` order.
-            pub fn action #generics () -> #private::Action<#state_ty, #shared_ty> {
+            pub fn action #generics () -> #private::Action<#state_ty, #shared_ty>
+            where
+                #bounds
+                #return_bound
+            {
                 #private::Action::#constructor(Self::NAME, Self::options, #closure)
             }
         }
 
-        impl #generics #private::ActionItem<#state_ty, #shared_ty> for #ident {
+        impl #generics #private::ActionItem<#state_ty, #shared_ty> for #ident
+        where
+            #bounds
+            #return_bound
+        {
             fn action() -> #private::Action<#state_ty, #shared_ty> {
                 #ident::action()
             }
         }
-
-        const _: () = {
-            #param_check
-            #return_check
-        };
     }
 }
 
@@ -484,6 +534,7 @@ mod tests {
         let (_, errors) = check(parse_quote!(
             fn a(&mut self, x: u8) {}
         ));
+        assert_eq!(errors.len(), 1, "one mistake, one error: {errors:?}");
         assert!(errors[0].contains("not a method"), "{errors:?}");
     }
 
@@ -510,6 +561,20 @@ mod tests {
         );
         assert!(out.contains(":: std :: vec ! [1 , 2]"), "{out}");
         assert!(!out.contains("compile_error"), "{out}");
+    }
+
+    #[test]
+    fn a_bad_signature_gets_the_placeholder_not_a_call() {
+        let function = quote!(
+            fn a(x: u8, s: &mut S, g: &G, extra: u8) {}
+        );
+        let out = expand(Kind::Regular, quote!(options = [1]), function).to_string();
+        assert!(out.contains("too many arguments"), "{out}");
+        assert!(out.contains("unreachable"), "{out}");
+        assert!(
+            !out.contains("a (param"),
+            "the function is not called: {out}"
+        );
     }
 
     #[test]

@@ -165,7 +165,7 @@ fn expand_block(block: &Block) -> TokenStream {
     // the entry itself.
     let entries = block.order.iter().map(|path| {
         quote_spanned! {path.span()=>
-            .then(<#path as #private::ActionItem<_, _>>::action())
+            .then_item::<#path>()
         }
     });
     let mut settings = Vec::new();
@@ -288,6 +288,7 @@ mod tests {
         );
         let out = expand(quote!(order: [a], state: Vec::new())).to_string();
         assert!(out.contains("with_shared (Vec :: new () , ())"), "{out}");
+        assert!(out.contains(". then_item :: < a > ()"), "{out}");
     }
 
     #[test]

@@ -393,9 +393,5 @@ pub mod __private {
         options.into_iter().collect()
     }
 
-    /// Fails to compile, on the param's span, when the param type is not a [`Param`].
-    pub const fn assert_param<P: Param>() {}
-
-    /// Fails to compile when a `#[action]` returns something that is not an action result.
-    pub const fn assert_return<R: crate::ActionReturn>() {}
+    pub use crate::ActionReturn;
 }

@@ -140,6 +140,14 @@ impl<S, G> Combtest<S, G> {
         self
     }
 
+    /// Appends the action of an `#[action]` or `#[serial_action]` function, named by its
+    /// companion type; what `combtest!` calls for each entry of its order, so that an entry
+    /// whose state or shared context does not fit is reported by name.
+    #[doc(hidden)]
+    pub fn then_item<A: crate::__private::ActionItem<S, G>>(self) -> Self {
+        self.then(A::action())
+    }
+
     /// Appends several actions to the order.
     pub fn order(mut self, actions: impl IntoIterator<Item = Action<S, G>>) -> Self {
         self.order.extend(actions);

@@ -1,0 +1,6 @@
+use combtest::prelude::*;
+
+#[action(options = [1])]
+struct NotAFunction;
+
+fn main() {}

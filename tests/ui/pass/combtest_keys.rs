@@ -1,0 +1,39 @@
+//! Every key of `combtest!`, and the builder the block stands for.
+use combtest::prelude::*;
+
+#[action(options = [1, 2, 3])]
+fn add(n: u32, total: &mut u32) {
+    *total += n;
+}
+
+fn main() {
+    let report = combtest! {
+        order: [add, add],
+        state: 0,
+        shared: (),
+        threads: 2,
+        filter: |walk: &Walk| walk.id() != 4,
+        gather_states: full,
+        walks: "0-5",
+        verbose: 0,
+        progress: false,
+        panic_on_failure: true,
+    };
+    assert_eq!((report.walk_count, report.skipped_count), (5, 1));
+
+    // A factory state, a `Gather` expression, no shared context.
+    let level = Gather::Flat;
+    let report = combtest! { order: [add], state: || 10, gather_states: level };
+    assert_eq!(report.states, vec![11, 12, 13]);
+
+    // No state: `Default::default()` for each walk.
+    let report = combtest! { order: [add], gather_states: flat };
+    assert_eq!(report.states, vec![1, 2, 3]);
+
+    let report = Combtest::new(0u32)
+        .then(add::action())
+        .then(add::action())
+        .run()
+        .unwrap();
+    assert_eq!(report.walk_count, 9);
+}
