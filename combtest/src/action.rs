@@ -138,11 +138,15 @@ pub fn cancel_walk(reason: String) -> ! {
     panic!("combtest: cancel!({reason:?}) called outside a combtest walk")
 }
 
-/// How one action ended inside a walk.
+/// How one action ended inside a walk: `Ok(())` to go on. Pointer-sized, so the per-action
+/// path returns it in a register; the boxed reason is allocated only when a walk stops.
+#[doc(hidden)]
+pub type StepResult = Result<(), Box<Stop>>;
+
+/// Why an action stopped its walk.
 #[doc(hidden)]
 #[derive(Debug)]
-pub enum StepResult {
-    Done,
+pub enum Stop {
     Failed(String),
     Cancelled(String),
 }
@@ -163,7 +167,7 @@ pub trait ActionReturn {
 impl ActionReturn for () {
     #[inline]
     fn into_step_result(self) -> StepResult {
-        StepResult::Done
+        Ok(())
     }
 }
 
@@ -171,11 +175,13 @@ impl<E: fmt::Debug + fmt::Display + 'static> ActionReturn for Result<(), E> {
     #[inline]
     fn into_step_result(self) -> StepResult {
         match self {
-            Ok(()) => StepResult::Done,
-            Err(error) => match (&error as &dyn Any).downcast_ref::<Cancel>() {
-                Some(cancel) => StepResult::Cancelled(cancel.reason.clone()),
-                None => StepResult::Failed(describe_error(&error)),
-            },
+            Ok(()) => Ok(()),
+            Err(error) => Err(Box::new(
+                match (&error as &dyn Any).downcast_ref::<Cancel>() {
+                    Some(cancel) => Stop::Cancelled(cancel.reason.clone()),
+                    None => Stop::Failed(describe_error(&error)),
+                },
+            )),
         }
     }
 }
@@ -606,17 +612,27 @@ mod tests {
 
     #[test]
     fn result_errors_fail_and_cancel_values_cancel() {
-        assert!(matches!(().into_step_result(), StepResult::Done));
+        assert!(().into_step_result().is_ok());
         let failed: Result<(), String> = Err("boom".into());
-        assert!(matches!(failed.into_step_result(), StepResult::Failed(m) if m == "boom"));
+        assert!(
+            matches!(failed.into_step_result().map_err(|s| *s), Err(Stop::Failed(m)) if m == "boom")
+        );
         let cancelled: Result<(), Cancel> = Err(Cancel::new("n/a"));
-        assert!(matches!(cancelled.into_step_result(), StepResult::Cancelled(r) if r == "n/a"));
+        assert!(
+            matches!(cancelled.into_step_result().map_err(|s| *s), Err(Stop::Cancelled(r)) if r == "n/a")
+        );
+        assert_eq!(
+            std::mem::size_of::<StepResult>(),
+            std::mem::size_of::<usize>()
+        );
     }
 
     #[test]
     fn empty_display_falls_back_to_debug() {
         let failed: Result<(), String> = Err(String::new());
-        assert!(matches!(failed.into_step_result(), StepResult::Failed(m) if m == "\"\""));
+        assert!(
+            matches!(failed.into_step_result().map_err(|s| *s), Err(Stop::Failed(m)) if m == "\"\"")
+        );
     }
 
     #[test]
@@ -636,7 +652,7 @@ mod tests {
         assert_eq!(CALLS.load(Ordering::SeqCst), 1);
         assert_eq!(loaded.params().len(), 3);
         let mut state = 0;
-        loaded.walk_step().run(2, &mut state, &());
+        assert!(loaded.walk_step().run(2, &mut state, &()).is_ok());
         assert_eq!(state, 2);
         action.load();
         assert_eq!(CALLS.load(Ordering::SeqCst), 2);

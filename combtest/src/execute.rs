@@ -7,13 +7,14 @@
 
 use std::fmt;
 use std::ops::Range;
+use std::panic::{self, AssertUnwindSafe};
 use std::time::Instant;
 
 use tracing::level_filters::LevelFilter;
 
-use crate::action::{LoadedAction, StepResult};
+use crate::action::{LoadedAction, StepResult, Stop, WalkStep};
 use crate::outcome::{Failure, FailureKind, Outcome, WalkSummary};
-use crate::panic_capture::{Catcher, Unwound};
+use crate::panic_capture::{Catcher, Unwound, WalkScope};
 use crate::plan::Plan;
 use crate::pool::{self, Dispenser};
 use crate::progress::Progress;
@@ -138,16 +139,17 @@ impl StepEnd {
     /// Classifies what caught walk code returned; `position` is where it stopped.
     pub(crate) fn from_caught(result: Result<StepResult, Unwound>, position: usize) -> Self {
         match result {
-            Ok(StepResult::Done) => StepEnd::Completed,
-            Ok(StepResult::Cancelled(reason)) | Err(Unwound::Cancelled(reason)) => {
-                StepEnd::Cancelled(reason)
-            }
-            Ok(StepResult::Failed(message)) => StepEnd::Failed {
-                position,
-                kind: FailureKind::Error,
-                message,
-                location: None,
+            Ok(Ok(())) => StepEnd::Completed,
+            Ok(Err(stop)) => match *stop {
+                Stop::Cancelled(reason) => StepEnd::Cancelled(reason),
+                Stop::Failed(message) => StepEnd::Failed {
+                    position,
+                    kind: FailureKind::Error,
+                    message,
+                    location: None,
+                },
             },
+            Err(Unwound::Cancelled(reason)) => StepEnd::Cancelled(reason),
             Err(Unwound::Panicked(panic)) => StepEnd::Failed {
                 position,
                 kind: FailureKind::Panic,
@@ -276,12 +278,9 @@ where
                         "action"
                     );
                 }
-                match action.walk_step().run(option, state, shared) {
-                    StepResult::Done => {}
-                    other => return other,
-                }
+                action.walk_step().run(option, state, shared)?;
             }
-            StepResult::Done
+            Ok(())
         });
         StepEnd::from_caught(result, at)
     }
@@ -376,39 +375,29 @@ where
 {
     let plan = runner.plan;
     debug_assert_eq!(plan.segments.len(), 1, "an order without serial actions");
-    let positions = plan.segments[0].actions.clone();
+    // Resolved once: the hot loop calls through this slice, position by position.
+    let steps: Vec<&dyn WalkStep<S, G>> = plan.actions.iter().map(|a| a.walk_step()).collect();
     let dispenser = Dispenser::new(selection, threads);
     let workers = (0..pool::worker_count(threads, &dispenser))
         .map(|_| (source.template(), Tally::new(trace())))
         .collect();
     let workers = pool::run(workers, &dispenser, |(template, tally), ids| {
-        let traced = Traced::new(runner.level);
-        let timed = tally.trace.is_some();
         let before = (tally.walks + tally.skipped, tally.errors);
-        let mut options = vec![0; plan.actions.len()];
+        let mut stream = Stream {
+            runner,
+            steps: &steps,
+            shared,
+            template,
+            traced: Traced::new(runner.level),
+            timed: tally.trace.is_some(),
+            options: vec![0; steps.len()],
+            cursor: Cursor::default(),
+            state: None,
+            quiet_pass: false,
+        };
+        stream.quiet_pass = runner.gather == Gather::Off && !stream.timed && !stream.traced.walks;
         for range in ids {
-            plan.space.decode(range.start, &mut options);
-            for id in range.clone() {
-                if id != range.start {
-                    plan.space.advance(&mut options);
-                }
-                if !runner.keep(tally, id, &options) {
-                    continue;
-                }
-                let _walk = runner.walk_span(traced, id, &options);
-                let mut state = template.make();
-                tally.walks += 1;
-                tally.segments += 1;
-                let stopwatch = Stopwatch::start(timed);
-                let end =
-                    runner.run_segment(shared, traced, positions.clone(), &options, &mut state);
-                let outcome = runner
-                    .settle(tally, id, &options, &state, end)
-                    .unwrap_or(Outcome::Pass);
-                runner.walk_ends(traced, &outcome);
-                tally.record(plan, id, &options, &outcome, stopwatch.nanos());
-                runner.gather(tally, id, state, outcome);
-            }
+            stream.run_range(tally, range.clone());
         }
         if let Some(progress) = runner.progress {
             let done = tally.walks + tally.skipped - before.0;
@@ -420,6 +409,169 @@ where
         total.absorb(tally);
     }
     total
+}
+
+/// Where the walk code of a chunk stands, kept outside `catch_unwind` so that an unwind can
+/// be pinned to its walk and position.
+#[derive(Default)]
+struct Cursor {
+    id: u64,
+    position: usize,
+    in_filter: bool,
+    started: Option<Instant>,
+}
+
+/// One worker's view of the streaming run.
+struct Stream<'s, 'r, S, G> {
+    runner: &'s WalkRunner<'r, S, G>,
+    steps: &'s [&'s dyn WalkStep<S, G>],
+    shared: &'s G,
+    template: &'s Template<'s, S>,
+    traced: Traced,
+    timed: bool,
+    options: Vec<usize>,
+    cursor: Cursor,
+    /// The state of the walk running now; outside the catch so that a panicking walk's
+    /// state can still be reported.
+    state: Option<S>,
+    /// Whether a passing walk needs nothing beyond being counted (no gathering, no trace,
+    /// no walk events).
+    quiet_pass: bool,
+}
+
+impl<S, G> Stream<'_, '_, S, G>
+where
+    S: Clone + fmt::Debug,
+{
+    /// Runs the walks of `range` under one `catch_unwind`, entered again after each walk
+    /// that unwinds: panic bookkeeping is paid per chunk, not per walk.
+    fn run_range(&mut self, tally: &mut Tally<S>, range: Range<u64>) {
+        let plan = self.runner.plan;
+        let scope = self.runner.catcher.enter();
+        plan.space.decode(range.start, &mut self.options);
+        self.cursor.id = range.start;
+        while self.cursor.id < range.end {
+            let result = panic::catch_unwind(AssertUnwindSafe(|| {
+                self.run_walks(&scope, tally, range.end);
+            }));
+            let Err(payload) = result else {
+                break;
+            };
+            if self.cursor.in_filter {
+                // The test's own filter panicked: not a walk failure. It printed as usual.
+                drop(scope);
+                panic::resume_unwind(payload);
+            }
+            let id = self.cursor.id;
+            let state = self.state.take().expect("an unwinding walk has a state");
+            let end = StepEnd::from_caught(Err(scope.unwound(payload)), self.cursor.position);
+            self.finish_walk(tally, id, state, end);
+            self.next(range.end);
+        }
+    }
+
+    /// Runs walks from the cursor to `end`.
+    #[inline]
+    fn run_walks(&mut self, scope: &WalkScope, tally: &mut Tally<S>, end_id: u64) {
+        let runner = self.runner;
+        while self.cursor.id < end_id {
+            let id = self.cursor.id;
+            if let Some(keep) = runner.filter {
+                let walk = Walk {
+                    id,
+                    options: &self.options,
+                    order: runner.view,
+                };
+                self.cursor.in_filter = true;
+                let kept = scope.outside(|| keep(&walk));
+                self.cursor.in_filter = false;
+                if !kept {
+                    tally.skipped += 1;
+                    self.next(end_id);
+                    continue;
+                }
+            }
+            let _walk = runner.walk_span(self.traced, id, &self.options);
+            tally.walks += 1;
+            tally.segments += 1;
+            self.cursor.started = self.timed.then(Instant::now);
+            let state = self.state.insert(self.template.make());
+            let (steps, options, shared) = (self.steps, &self.options, self.shared);
+            let position = &mut self.cursor.position;
+            let result = if self.traced.actions {
+                run_steps_traced(runner.plan, steps, options, position, state, shared)
+            } else {
+                run_steps(steps, options, position, state, shared)
+            };
+            if result.is_ok() && self.quiet_pass {
+                // A passing walk that nothing records: only the counters above remember it.
+                self.state = None;
+            } else {
+                let state = self.state.take().expect("the walk's state was just made");
+                let end = StepEnd::from_caught(Ok(result), self.cursor.position);
+                self.finish_walk(tally, id, state, end);
+            }
+            self.next(end_id);
+        }
+    }
+
+    /// Settles, traces, records and gathers a finished walk.
+    fn finish_walk(&mut self, tally: &mut Tally<S>, id: u64, state: S, end: StepEnd) {
+        let runner = self.runner;
+        let outcome = runner
+            .settle(tally, id, &self.options, &state, end)
+            .unwrap_or(Outcome::Pass);
+        runner.walk_ends(self.traced, &outcome);
+        let nanos = self.cursor.started.map_or(0, |start| {
+            u64::try_from(start.elapsed().as_nanos()).unwrap_or(u64::MAX)
+        });
+        tally.record(runner.plan, id, &self.options, &outcome, nanos);
+        runner.gather(tally, id, state, outcome);
+    }
+
+    /// Moves the cursor to the next walk of the range.
+    #[inline]
+    fn next(&mut self, end: u64) {
+        self.cursor.id += 1;
+        if self.cursor.id < end {
+            self.runner.plan.space.advance(&mut self.options);
+        }
+    }
+}
+
+/// Runs every action of a walk on `state`, stopping at the first that does not go on;
+/// `position` follows along so that an unwind can be pinned to its action.
+#[inline]
+fn run_steps<S, G>(
+    steps: &[&dyn WalkStep<S, G>],
+    options: &[usize],
+    position: &mut usize,
+    state: &mut S,
+    shared: &G,
+) -> StepResult {
+    for (at, (step, &option)) in steps.iter().zip(options).enumerate() {
+        *position = at;
+        step.run(option, state, shared)?;
+    }
+    Ok(())
+}
+
+/// [`run_steps`] with a trace event per action.
+fn run_steps_traced<S, G>(
+    plan: &Plan<S, G>,
+    steps: &[&dyn WalkStep<S, G>],
+    options: &[usize],
+    position: &mut usize,
+    state: &mut S,
+    shared: &G,
+) -> StepResult {
+    for (at, (step, &option)) in steps.iter().zip(options).enumerate() {
+        *position = at;
+        let action = &plan.actions[at];
+        tracing::trace!(action = &*action.name, param = %ParamText(action, option), "action");
+        step.run(option, state, shared)?;
+    }
+    Ok(())
 }
 
 /// Formats a param only if a subscriber asks for it.

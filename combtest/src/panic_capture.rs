@@ -75,17 +75,72 @@ impl Catcher {
         let result = panic::catch_unwind(AssertUnwindSafe(f));
         QUIET.with(|q| q.set(was_quiet));
         IN_WALK.with(|w| w.set(was_in_walk));
-        result.map_err(|payload| match payload.downcast::<Cancel>() {
-            Ok(cancel) => Unwound::Cancelled(cancel.reason().to_string()),
-            Err(payload) => Unwound::Panicked(
-                LAST_PANIC
-                    .with(|last| last.borrow_mut().take())
-                    .unwrap_or_else(|| CapturedPanic {
-                        message: payload_message(&*payload),
-                        location: None,
-                    }),
-            ),
-        })
+        result.map_err(classify)
+    }
+}
+
+impl Catcher {
+    /// Marks this thread as running walk code until the scope ends: for executors that run
+    /// many walks under one `catch_unwind` (see [`WalkScope`]).
+    pub(crate) fn enter(self) -> WalkScope {
+        WalkScope {
+            quiet: self.quiet,
+            was_quiet: QUIET.with(|q| q.replace(self.quiet)),
+            was_in_walk: IN_WALK.with(|w| w.replace(true)),
+        }
+    }
+}
+
+/// The thread runs walk code while this lives. Entering once per chunk of walks instead of
+/// once per walk keeps the thread-local bookkeeping off the per-walk path.
+pub(crate) struct WalkScope {
+    quiet: bool,
+    was_quiet: bool,
+    was_in_walk: bool,
+}
+
+impl WalkScope {
+    /// Runs the test's own code (a filter) from inside walk code: its panics print as usual
+    /// and are not walk failures.
+    #[inline]
+    pub(crate) fn outside<T>(&self, f: impl FnOnce() -> T) -> T {
+        struct Restore(bool);
+        impl Drop for Restore {
+            fn drop(&mut self) {
+                QUIET.with(|q| q.set(self.0));
+                IN_WALK.with(|w| w.set(true));
+            }
+        }
+        QUIET.with(|q| q.set(false));
+        IN_WALK.with(|w| w.set(false));
+        let _restore = Restore(self.quiet);
+        f()
+    }
+
+    /// What a payload caught from walk code means.
+    pub(crate) fn unwound(&self, payload: Box<dyn Any + Send>) -> Unwound {
+        classify(payload)
+    }
+}
+
+impl Drop for WalkScope {
+    fn drop(&mut self) {
+        QUIET.with(|q| q.set(self.was_quiet));
+        IN_WALK.with(|w| w.set(self.was_in_walk));
+    }
+}
+
+fn classify(payload: Box<dyn Any + Send>) -> Unwound {
+    match payload.downcast::<Cancel>() {
+        Ok(cancel) => Unwound::Cancelled(cancel.reason().to_string()),
+        Err(payload) => Unwound::Panicked(
+            LAST_PANIC
+                .with(|last| last.borrow_mut().take())
+                .unwrap_or_else(|| CapturedPanic {
+                    message: payload_message(&*payload),
+                    location: None,
+                }),
+        ),
     }
 }
 
@@ -124,6 +179,24 @@ mod tests {
     fn cancel_unwinds_as_cancel() {
         let result = Catcher::new(true).catch(|| crate::cancel_walk("not today".into()));
         assert!(matches!(result, Err(Unwound::Cancelled(r)) if r == "not today"));
+    }
+
+    #[test]
+    fn a_scope_covers_many_walks_and_lets_the_tests_own_code_out() {
+        let scope = Catcher::new(true).enter();
+        assert!(in_walk() && QUIET.with(Cell::get));
+        let inside_filter = scope.outside(|| (in_walk(), QUIET.with(Cell::get)));
+        assert_eq!(inside_filter, (false, false));
+        assert!(
+            in_walk() && QUIET.with(Cell::get),
+            "restored after the filter"
+        );
+        let caught = panic::catch_unwind(|| panic!("walk 3"));
+        assert!(
+            matches!(scope.unwound(caught.unwrap_err()), Unwound::Panicked(p) if p.message == "walk 3")
+        );
+        drop(scope);
+        assert!(!in_walk() && !QUIET.with(Cell::get));
     }
 
     #[test]
