@@ -111,7 +111,16 @@ fn placeholder(function: &ItemFn) -> TokenStream {
         #vis struct #ident {}
 
         impl<__CombtestState, __CombtestShared> #private::ActionItem<__CombtestState, __CombtestShared> for #ident {
+            type Param = ();
+            const NAME: &'static str = "";
             fn action() -> #private::Action<__CombtestState, __CombtestShared> {
+                ::core::unreachable!("the action's definition did not compile")
+            }
+            fn call(
+                _: (),
+                _: &mut __CombtestState,
+                _: &__CombtestShared,
+            ) -> #private::StepResult {
                 ::core::unreachable!("the action's definition did not compile")
             }
         }
@@ -384,7 +393,7 @@ fn companion(
     } else {
         quote!(<#(#generic_params),*>)
     };
-    let (constructor, closure) = match kind {
+    let (constructor, closure, direct_call) = match kind {
         Kind::Regular => {
             let call = match shared {
                 None => quote!(#ident(param, state)),
@@ -397,6 +406,10 @@ fn companion(
                         let _ = &shared;
                         #call
                     }
+                },
+                quote! {
+                    let _ = &shared;
+                    #private::ActionReturn::into_step_result(#call)
                 },
             )
         }
@@ -415,6 +428,10 @@ fn companion(
                         let _ = (&shared, &states);
                         #ident(#(#args),*)
                     }
+                },
+                quote! {
+                    let _ = (param, state, shared);
+                    ::core::unreachable!("a serial action never runs inside a walk")
                 },
             )
         }
@@ -455,8 +472,20 @@ fn companion(
             #bounds
             #return_bound
         {
+            type Param = #param;
+            const NAME: &'static str = #name;
+
             fn action() -> #private::Action<#state_ty, #shared_ty> {
                 #ident::action()
+            }
+
+            #[inline]
+            fn call(
+                param: #param,
+                state: &mut #state_ty,
+                shared: &#shared_ty,
+            ) -> #private::StepResult {
+                #direct_call
             }
         }
     }

@@ -195,8 +195,12 @@ fn expand_block(block: &Block) -> TokenStream {
         None => quote!(true),
     };
     quote! {{
-        let __combtest_builder = #private::Combtest::with_shared(#state, #shared)
-            #(#entries)*
+        let __combtest_order = #private::Typed::new(#private::Combtest::with_shared(#state, #shared))
+            #(#entries)*;
+        #[allow(unused_imports)]
+        use #private::{FinishDynamic as _, FinishFast as _};
+        let __combtest_builder = (&#private::Finish::new(__combtest_order))
+            .finish()
             #(#settings)*
             .location(#private::TestLocation {
                 package: ::core::option_env!("CARGO_PKG_NAME").unwrap_or("<package>"),

@@ -478,6 +478,8 @@ pub(crate) trait ParamList: Send + Sync {
     fn debug(&self, option: usize) -> String;
     fn json(&self, option: usize) -> Result<serde_json::Value, serde_json::Error>;
     fn any(&self, option: usize) -> &dyn Any;
+    /// The whole option list, as `&Vec<P>`.
+    fn all(&self) -> &dyn Any;
 }
 
 /// A loaded regular action: runs one of its options on one walk's state.
@@ -510,6 +512,9 @@ impl<P: Param, F: Send + Sync> ParamList for Loaded<P, F> {
     }
     fn any(&self, option: usize) -> &dyn Any {
         &self.params[option]
+    }
+    fn all(&self) -> &dyn Any {
+        &self.params
     }
 }
 

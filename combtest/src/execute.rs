@@ -13,6 +13,7 @@ use std::time::Instant;
 use tracing::level_filters::LevelFilter;
 
 use crate::action::{LoadedAction, StepResult, Stop, WalkStep};
+use crate::fast::FastWalk;
 use crate::outcome::{Failure, FailureKind, Outcome, WalkSummary};
 use crate::panic_capture::{Catcher, Unwound, WalkScope};
 use crate::plan::Plan;
@@ -367,6 +368,7 @@ pub(crate) fn stream<S, G>(
     threads: usize,
     source: &StateSource<S>,
     shared: &G,
+    fast: Option<&dyn FastWalk<S, G>>,
     trace: impl Fn() -> Option<TraceBuffer>,
 ) -> Tally<S>
 where
@@ -386,6 +388,7 @@ where
         let mut stream = Stream {
             runner,
             steps: &steps,
+            fast,
             shared,
             template,
             traced: Traced::new(runner.level),
@@ -425,6 +428,8 @@ struct Cursor {
 struct Stream<'s, 'r, S, G> {
     runner: &'s WalkRunner<'r, S, G>,
     steps: &'s [&'s dyn WalkStep<S, G>],
+    /// The whole walk statically dispatched, when `combtest!` could bind its order.
+    fast: Option<&'s dyn FastWalk<S, G>>,
     shared: &'s G,
     template: &'s Template<'s, S>,
     traced: Traced,
@@ -498,10 +503,12 @@ where
             let state = self.state.insert(self.template.make());
             let (steps, options, shared) = (self.steps, &self.options, self.shared);
             let position = &mut self.cursor.position;
-            let result = if self.traced.actions {
-                run_steps_traced(runner.plan, steps, options, position, state, shared)
-            } else {
-                run_steps(steps, options, position, state, shared)
+            let result = match self.fast {
+                _ if self.traced.actions => {
+                    run_steps_traced(runner.plan, steps, options, position, state, shared)
+                }
+                Some(fast) => fast.run(options, position, state, shared),
+                None => run_steps(steps, options, position, state, shared),
             };
             if result.is_ok() && self.quiet_pass {
                 // A passing walk that nothing records: only the counters above remember it.

@@ -103,6 +103,7 @@ mod action;
 mod barrier;
 mod error;
 mod execute;
+mod fast;
 mod logging;
 mod outcome;
 mod panic_capture;
@@ -383,9 +384,18 @@ pub mod __private {
                 and shared-context types match the `state` and `shared` of the block"
     )]
     pub trait ActionItem<S, G> {
+        /// The param type.
+        type Param: Param;
+        /// The action's name.
+        const NAME: &'static str;
         /// The action as an order entry.
         fn action() -> Action<S, G>;
+        /// Calls the function directly on one walk (regular actions only): what the
+        /// statically dispatched walks of `combtest!` inline.
+        fn call(param: Self::Param, state: &mut S, shared: &G) -> crate::action::StepResult;
     }
+
+    pub use crate::fast::{Finish, FinishDynamic, FinishFast, Typed, WalkList};
 
     /// Type-checks a literal or iterator option source against the param type, with the
     /// error on the user's expression.
@@ -393,5 +403,6 @@ pub mod __private {
         options.into_iter().collect()
     }
 
+    pub use crate::action::StepResult;
     pub use crate::ActionReturn;
 }

@@ -19,9 +19,50 @@ pub(crate) fn level_cap(verbose: Option<u8>) -> LevelFilter {
     }
 }
 
+/// Keeps one no-op dispatcher registered for the life of the process.
+///
+/// While exactly one dispatcher is registered, `tracing-core` computes a callsite's interest
+/// from the thread that reaches it first and caches it for every thread: a test without a
+/// subscriber that runs combtest first would silence combtest's events for a test that
+/// installed one (tokio-rs/tracing#2874). With a second dispatcher always registered, the
+/// interest is computed over every live dispatcher instead.
+pub(crate) fn keep_interest_per_dispatcher() {
+    static KEEP: std::sync::OnceLock<tracing::Dispatch> = std::sync::OnceLock::new();
+    KEEP.get_or_init(|| tracing::Dispatch::new(Off));
+}
+
+/// A subscriber that wants nothing and says so: unlike `NoSubscriber`, it reports `OFF` as
+/// its highest level, so keeping it registered does not raise the process-wide level filter
+/// (which combtest reads to skip per-walk tracing work).
+struct Off;
+
+impl tracing::Subscriber for Off {
+    fn register_callsite(
+        &self,
+        _: &'static tracing::Metadata<'static>,
+    ) -> tracing::subscriber::Interest {
+        tracing::subscriber::Interest::never()
+    }
+    fn max_level_hint(&self) -> Option<LevelFilter> {
+        Some(LevelFilter::OFF)
+    }
+    fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
+        false
+    }
+    fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+        tracing::span::Id::from_u64(1)
+    }
+    fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
+    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
+    fn event(&self, _: &tracing::Event<'_>) {}
+    fn enter(&self, _: &tracing::span::Id) {}
+    fn exit(&self, _: &tracing::span::Id) {}
+}
+
 /// Runs `f` with a subscriber that prints combtest's events, if a verbosity was asked for and
 /// the test installed no subscriber of its own.
 pub(crate) fn with_run_subscriber<R>(verbose: Option<u8>, f: impl FnOnce() -> R) -> R {
+    keep_interest_per_dispatcher();
     let none_installed =
         tracing::dispatcher::get_default(|d| d.is::<tracing::subscriber::NoSubscriber>());
     if verbose.is_none() || !none_installed {
@@ -47,6 +88,13 @@ mod tests {
         assert_eq!(level_cap(Some(2)), LevelFilter::DEBUG);
         assert_eq!(level_cap(Some(3)), LevelFilter::TRACE);
         assert_eq!(level_cap(None), LevelFilter::TRACE);
+    }
+
+    #[test]
+    fn the_kept_dispatcher_declares_itself_off() {
+        use tracing::Subscriber;
+        // `None` would count as TRACE and turn on per-walk tracing work for every run.
+        assert_eq!(Off.max_level_hint(), Some(LevelFilter::OFF));
     }
 
     #[test]

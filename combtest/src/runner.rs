@@ -9,6 +9,7 @@ use std::time::Instant;
 
 use crate::action::Action;
 use crate::execute::{self, Template, WalkRunner};
+use crate::fast::Binder;
 use crate::panic_capture::Catcher;
 use crate::plan::Plan;
 use crate::report::{Report, TestLocation};
@@ -110,6 +111,8 @@ pub struct Combtest<S, G = ()> {
     filter: Option<Filter>,
     settings: Settings,
     location: Option<TestLocation>,
+    /// Set by `combtest!`, which knows its order's types: binds it for static dispatch.
+    binder: Option<Binder<S, G>>,
 }
 
 impl<S> Combtest<S, ()> {
@@ -130,6 +133,7 @@ impl<S, G> Combtest<S, G> {
             filter: None,
             settings: Settings::default(),
             location: None,
+            binder: None,
         }
     }
 
@@ -138,14 +142,6 @@ impl<S, G> Combtest<S, G> {
     pub fn then(mut self, action: Action<S, G>) -> Self {
         self.order.push(action);
         self
-    }
-
-    /// Appends the action of an `#[action]` or `#[serial_action]` function, named by its
-    /// companion type; what `combtest!` calls for each entry of its order, so that an entry
-    /// whose state or shared context does not fit is reported by name.
-    #[doc(hidden)]
-    pub fn then_item<A: crate::__private::ActionItem<S, G>>(self) -> Self {
-        self.then(A::action())
     }
 
     /// Appends several actions to the order.
@@ -209,6 +205,12 @@ impl<S, G> Combtest<S, G> {
     /// runs longer than a second). `COMBTEST_PROGRESS` overrides it.
     pub fn progress(mut self, show: bool) -> Self {
         self.settings.progress = Some(show);
+        self
+    }
+
+    /// How to bind the order to statically known types. `combtest!` sets it.
+    pub(crate) fn binder(mut self, binder: Binder<S, G>) -> Self {
+        self.binder = Some(binder);
         self
     }
 
@@ -295,6 +297,7 @@ where
         };
         let (threads, source) = (settings.threads, &self.state);
         let (shared, filter) = (&mut self.shared, self.filter.as_deref());
+        let binder = self.binder.as_deref();
         let mut tally = progress::with_progress(settings.progress, units, unit, |progress| {
             let runner = WalkRunner {
                 plan: &plan,
@@ -309,7 +312,13 @@ where
             };
             let buffer = || sink.as_ref().map(TraceSink::buffer);
             if plan.serials.is_empty() {
-                execute::stream(&runner, &selection, threads, source, shared, buffer)
+                let fast = binder.and_then(|bind| {
+                    let params: Vec<&dyn std::any::Any> =
+                        plan.actions.iter().map(|a| a.params().all()).collect();
+                    bind(&view.names, &params)
+                });
+                let fast = fast.as_deref();
+                execute::stream(&runner, &selection, threads, source, shared, fast, buffer)
             } else {
                 barrier::run(&runner, &selection, threads, source, shared, buffer())
             }

@@ -1,0 +1,182 @@
+//! Statically dispatched walks for `combtest!` orders.
+//!
+//! The builder API runs each action through a trait object: one indirect call per action.
+//! `combtest!` knows its order at compile time, so it also records the order as a type-level
+//! list of companion types, `(((), first), second)...`. At run start the list binds to the
+//! loaded option lists (each checked by name and by type), giving one monomorphic function
+//! that runs a whole walk with direct, inlinable calls: one indirect call per walk instead.
+//! If anything does not match, the run simply keeps the dynamic path.
+
+use std::any::Any;
+use std::cell::Cell;
+use std::marker::PhantomData;
+
+use crate::__private::ActionItem;
+use crate::action::StepResult;
+use crate::runner::Combtest;
+
+/// An order as a type-level list; `()` is the empty order.
+pub trait WalkList<S, G>: 'static {
+    /// Number of actions.
+    const LEN: usize;
+    /// The option lists of the actions, typed.
+    type Bound: Send + Sync + 'static;
+    /// Binds to loaded option lists (`&Vec<P>` per position), if names and types match.
+    fn bind(names: &[&str], params: &[&dyn Any]) -> Option<Self::Bound>;
+    /// Runs every action of the list on one walk; `position` follows along so an unwind can
+    /// be pinned to its action.
+    fn run(
+        bound: &Self::Bound,
+        options: &[usize],
+        position: &mut usize,
+        state: &mut S,
+        shared: &G,
+    ) -> StepResult;
+}
+
+impl<S, G> WalkList<S, G> for () {
+    const LEN: usize = 0;
+    type Bound = ();
+    fn bind(names: &[&str], _: &[&dyn Any]) -> Option<()> {
+        names.is_empty().then_some(())
+    }
+    #[inline(always)]
+    fn run(_: &(), _: &[usize], _: &mut usize, _: &mut S, _: &G) -> StepResult {
+        Ok(())
+    }
+}
+
+impl<S, G, L, A> WalkList<S, G> for (L, A)
+where
+    L: WalkList<S, G>,
+    A: ActionItem<S, G> + 'static,
+{
+    const LEN: usize = L::LEN + 1;
+    type Bound = (L::Bound, Vec<A::Param>);
+
+    fn bind(names: &[&str], params: &[&dyn Any]) -> Option<Self::Bound> {
+        let (name, names) = names.split_last()?;
+        let (last, params) = params.split_last()?;
+        if *name != A::NAME {
+            return None;
+        }
+        let options = last.downcast_ref::<Vec<A::Param>>()?.clone();
+        Some((L::bind(names, params)?, options))
+    }
+
+    #[inline(always)]
+    fn run(
+        bound: &Self::Bound,
+        options: &[usize],
+        position: &mut usize,
+        state: &mut S,
+        shared: &G,
+    ) -> StepResult {
+        L::run(&bound.0, options, position, state, shared)?;
+        *position = L::LEN;
+        A::call(bound.1[options[L::LEN]].clone(), state, shared)
+    }
+}
+
+/// A whole walk, statically dispatched, behind one trait object.
+pub(crate) trait FastWalk<S, G>: Send + Sync {
+    fn run(&self, options: &[usize], position: &mut usize, state: &mut S, shared: &G)
+        -> StepResult;
+}
+
+struct Bound<L: WalkList<S, G>, S, G> {
+    bound: L::Bound,
+    _order: PhantomData<fn(&mut S, &G)>,
+}
+
+impl<L: WalkList<S, G>, S, G> FastWalk<S, G> for Bound<L, S, G> {
+    fn run(
+        &self,
+        options: &[usize],
+        position: &mut usize,
+        state: &mut S,
+        shared: &G,
+    ) -> StepResult {
+        L::run(&self.bound, options, position, state, shared)
+    }
+}
+
+/// Binds loaded option lists to a statically known order, when it is that order.
+pub(crate) type Binder<S, G> =
+    Box<dyn Fn(&[&str], &[&dyn Any]) -> Option<Box<dyn FastWalk<S, G>>> + Send + Sync>;
+
+/// A `Combtest` whose order `combtest!` also knows as the type `L`.
+pub struct Typed<S, G, L> {
+    builder: Combtest<S, G>,
+    _order: PhantomData<fn() -> L>,
+}
+
+impl<S: 'static, G: 'static> Typed<S, G, ()> {
+    /// Starts an order from a builder that has none yet.
+    pub fn new(builder: Combtest<S, G>) -> Self {
+        Typed {
+            builder,
+            _order: PhantomData,
+        }
+    }
+}
+
+impl<S: 'static, G: 'static, L> Typed<S, G, L> {
+    /// Appends the action of an `#[action]` or `#[serial_action]` function, named by its
+    /// companion type, so that an entry whose state or shared context does not fit is
+    /// reported by name.
+    pub fn then_item<A: ActionItem<S, G> + 'static>(self) -> Typed<S, G, (L, A)> {
+        Typed {
+            builder: self.builder.then(A::action()),
+            _order: PhantomData,
+        }
+    }
+}
+
+/// Ends a typed order: `(&Finish::new(typed)).finish()`.
+///
+/// When the order type is a valid [`WalkList`], [`FinishFast`] applies and the builder can
+/// run statically dispatched walks; otherwise (an entry already reported as not fitting) the
+/// method falls through to [`FinishDynamic`] instead of reporting the same entry again.
+pub struct Finish<T>(Cell<Option<T>>);
+
+impl<T> Finish<T> {
+    /// Wraps a typed order.
+    pub fn new(typed: T) -> Self {
+        Finish(Cell::new(Some(typed)))
+    }
+
+    fn take(&self) -> T {
+        self.0.take().expect("an order is finished once")
+    }
+}
+
+/// Ends an order whose type is a valid [`WalkList`].
+pub trait FinishFast<S, G> {
+    /// The builder, able to run its walks statically dispatched.
+    fn finish(&self) -> Combtest<S, G>;
+}
+
+impl<S: 'static, G: 'static, L: WalkList<S, G>> FinishFast<S, G> for Finish<Typed<S, G, L>> {
+    fn finish(&self) -> Combtest<S, G> {
+        self.take().builder.binder(Box::new(|names, params| {
+            let bound = L::bind(names, params)?;
+            Some(Box::new(Bound::<L, S, G> {
+                bound,
+                _order: PhantomData,
+            }) as Box<dyn FastWalk<S, G>>)
+        }))
+    }
+}
+
+/// Ends any other order: its walks are dynamically dispatched.
+pub trait FinishDynamic<S, G> {
+    /// The builder.
+    fn finish(&self) -> Combtest<S, G>;
+}
+
+impl<S, G, L> FinishDynamic<S, G> for &Finish<Typed<S, G, L>> {
+    fn finish(&self) -> Combtest<S, G> {
+        self.take().builder
+    }
+}
