@@ -1,12 +1,18 @@
-//! Throughput and memory of combtest against the nested loops a user would otherwise write,
-//! in the same run. Run it with `cargo run --release --example bench`.
+//! combtest against the loops a user would otherwise write, in one run, with ratios.
+//! Run it with `cargo run --release --example bench`; `BENCHMARKS.md` records the results.
 //!
-//! - T1: 6 actions x 10 options = 10^6 walks on a small state; each action does a few
-//!   arithmetic operations. Baselines: the nested loops on one thread, and the same loops
-//!   split across as many threads as combtest uses.
+//! - T1: 6 actions x 10 options = 10^6 walks on a small state, each action a few arithmetic
+//!   operations. Baselines: hand-written nested loops on 1 thread, and the same loops split
+//!   across as many threads as combtest uses.
 //! - T2: T1 with a serial action of 2 options after the third action (2 x 10^6 walks, held
-//!   in memory across the barrier); compared per walk with T1.
-//! - Memory: peak resident set size of child processes running one workload each (Linux).
+//!   in memory across the barrier), per walk against T1.
+//! - T3: actions of about a microsecond of CPU work each: combtest on 1 thread against all
+//!   threads (the parallel speed-up).
+//! - T4: peak resident memory of child processes running 10^5 and 10^7 walks without serial
+//!   actions, and T2's memory per walk held across a barrier (Linux).
+//!
+//! Every figure is the best of several rounds, the one least disturbed by whatever else the
+//! machine runs; ratios compare figures taken in this same run.
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -32,10 +38,16 @@ fn op(p: u64, s: &mut Small) {
     step(p, black_box(s));
 }
 
-const WALKS: u64 = 1_000_000;
+#[serial_action(options = [0, 1])]
+fn switch(p: u64) {
+    black_box(p);
+}
 
-/// The hand-written baseline: every combination, each on a fresh state, walks
-/// `first_digit_range` of the outermost loop only (to split the work across threads).
+const T1_WALKS: u64 = 1_000_000;
+const ROUNDS: usize = 5;
+
+/// The hand-written baseline of T1: every combination, each on a fresh state. Runs the
+/// outermost action's options in `outer` only, so the work can be split across threads.
 fn nested_loops(outer: std::ops::Range<u64>) -> u64 {
     let initial = Small::default();
     let mut walks = 0;
@@ -69,9 +81,115 @@ fn threaded_loops(threads: u64) -> u64 {
     })
 }
 
-/// A T1-shaped order of regular actions with the given option counts, plus a serial action
-/// of `serial` options after the third action when asked.
-fn order(option_counts: &[u64], serial: Option<u64>) -> Vec<Action<Small>> {
+fn t1(threads: usize) -> u64 {
+    combtest! { order: [op, op, op, op, op, op], state: Small::default(), threads: threads }
+        .walk_count
+}
+
+fn t2(threads: usize) -> u64 {
+    combtest! {
+        order: [op, op, op, switch, op, op, op],
+        state: Small::default(),
+        threads: threads,
+    }
+    .walk_count
+}
+
+/// Iterations of `spin` that take about a microsecond on this machine.
+fn calibrate_microsecond() -> u64 {
+    let iterations = 10_000;
+    let start = Instant::now();
+    for _ in 0..100 {
+        black_box(spin(iterations, 1));
+    }
+    let per_iteration = start.elapsed().as_secs_f64() / (100 * iterations) as f64;
+    ((1e-6 / per_iteration) as u64).max(1)
+}
+
+#[inline(never)]
+fn spin(iterations: u64, seed: u64) -> u64 {
+    (0..iterations).fold(seed, |acc, k| {
+        black_box(acc.wrapping_mul(6364136223846793005).wrapping_add(k))
+    })
+}
+
+static SPIN: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
+#[action(options = 0..10)]
+fn microsecond(p: u64, s: &mut u64) {
+    *s = spin(SPIN.load(std::sync::atomic::Ordering::Relaxed), *s ^ p);
+}
+
+fn t3(threads: usize) -> u64 {
+    combtest! {
+        order: [microsecond, microsecond, microsecond, microsecond],
+        state: 0u64,
+        threads: threads,
+    }
+    .walk_count
+}
+
+/// Best of `rounds` timings of `f`, which must report `walks` walks.
+fn best(rounds: usize, walks: u64, mut f: impl FnMut() -> u64) -> Duration {
+    (0..rounds)
+        .map(|_| {
+            let start = Instant::now();
+            assert_eq!(f(), walks);
+            start.elapsed()
+        })
+        .min()
+        .unwrap()
+}
+
+fn per_second(walks: u64, d: Duration) -> f64 {
+    walks as f64 / d.as_secs_f64()
+}
+
+fn row(name: &str, walks: u64, d: Duration, ratio: f64) {
+    println!(
+        "{name:<36} {d:>10.2?} {:>14.0} {ratio:>8.2}",
+        per_second(walks, d)
+    );
+}
+
+fn header(title: &str) {
+    println!("\n{title}\n");
+    println!("{:<36} {:>10} {:>14} {:>8}", "", "time", "walks/s", "ratio");
+}
+
+/// Peak resident set size of this process, in KiB (Linux only).
+fn peak_rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// The T4 workloads, each run alone in a child process: (name, option counts, serial).
+const MEMORY: &[(&str, &[u64], Option<u64>)] = &[
+    (
+        "10^5 walks, no serial action",
+        &[10, 10, 10, 10, 10, 1],
+        None,
+    ),
+    (
+        "10^7 walks, no serial action",
+        &[10, 10, 10, 10, 10, 10, 10],
+        None,
+    ),
+    (
+        "2 x 10^5 walks held (T2 shape)",
+        &[10, 10, 10, 10, 10, 1],
+        Some(2),
+    ),
+    (
+        "2 x 10^6 walks held (T2)",
+        &[10, 10, 10, 10, 10, 10],
+        Some(2),
+    ),
+];
+
+/// The order of a memory workload, built at run time: its option counts vary.
+fn memory_order(option_counts: &[u64], serial: Option<u64>) -> Vec<Action<Small>> {
     let mut order: Vec<Action<Small>> = option_counts
         .iter()
         .map(|&n| {
@@ -95,76 +213,14 @@ fn order(option_counts: &[u64], serial: Option<u64>) -> Vec<Action<Small>> {
     order
 }
 
-fn builder_run(option_counts: &[u64], serial: Option<u64>, threads: usize) -> u64 {
-    Combtest::new(Small::default())
-        .order(order(option_counts, serial))
-        .threads(threads)
-        .run()
-        .expect("a valid order")
-        .walk_count
-}
-
-fn combtest_run(threads: usize) -> u64 {
-    let report = combtest! {
-        order: [op, op, op, op, op, op],
-        state: Small::default(),
-        threads: threads,
-    };
-    report.walk_count
-}
-
-/// Best of `rounds` timings: the least disturbed by whatever else the machine runs.
-fn best(rounds: usize, mut f: impl FnMut() -> u64) -> Duration {
-    best_of(rounds, WALKS, &mut f)
-}
-
-fn best_of(rounds: usize, walks: u64, f: &mut impl FnMut() -> u64) -> Duration {
-    (0..rounds)
-        .map(|_| {
-            let start = Instant::now();
-            assert_eq!(f(), walks);
-            start.elapsed()
-        })
-        .min()
-        .unwrap()
-}
-
-/// Peak resident set size of this process, in KiB (Linux only).
-fn peak_rss_kib() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    line.split_whitespace().nth(1)?.parse().ok()
-}
-
-/// The memory workloads, each run alone in a child process: (name, option counts, serial).
-const MEMORY: &[(&str, &[u64], Option<u64>)] = &[
-    ("baseline: 1 walk", &[1], None),
-    (
-        "10^5 walks, no serial action",
-        &[10, 10, 10, 10, 10, 1],
-        None,
-    ),
-    (
-        "10^7 walks, no serial action",
-        &[10, 10, 10, 10, 10, 10, 10],
-        None,
-    ),
-    (
-        "2 x 10^5 walks held (T2 shape)",
-        &[10, 10, 10, 10, 10, 1],
-        Some(2),
-    ),
-    (
-        "2 x 10^6 walks held (T2)",
-        &[10, 10, 10, 10, 10, 10],
-        Some(2),
-    ),
-];
-
-/// Runs memory workload `index` and prints its peak RSS: the child side of `memory_table`.
+/// The child side of T4: runs one workload and prints its peak RSS.
 fn memory_child(index: usize) {
     let (_, counts, serial) = MEMORY[index];
-    builder_run(counts, serial, 2);
+    Combtest::new(Small::default())
+        .order(memory_order(counts, serial))
+        .threads(2)
+        .run()
+        .expect("a valid order");
     println!("{}", peak_rss_kib().unwrap_or(0));
 }
 
@@ -184,29 +240,25 @@ fn memory_table() {
                 .filter(|&kib| kib > 0)
         })
         .collect();
-    println!("\nMemory: peak RSS of a child process running one workload\n");
+    println!("\nT4: peak RSS of a child process running one workload\n");
     for ((name, _, _), peak) in MEMORY.iter().zip(&peaks) {
         match peak {
-            Some(kib) => println!("{name:<34} {:>10.1} MiB", *kib as f64 / 1024.0),
-            None => println!("{name:<34} {:>14}", "n/a"),
+            Some(kib) => println!("{name:<36} {:>10.1} MiB", *kib as f64 / 1024.0),
+            None => println!("{name:<36} {:>14}", "n/a"),
         }
     }
-    if let [Some(_), Some(small), Some(large), Some(held_small), Some(held_large)] = peaks[..] {
+    if let [Some(small), Some(large), Some(held_small), Some(held_large)] = peaks[..] {
         println!(
-            "\nno serial action: 10^7 walks peak at {:.2}x the peak of 10^5 walks",
+            "\nwithout serial actions, 10^7 walks peak at {:.2}x the peak of 10^5 walks",
             large as f64 / small as f64
         );
         let per_walk = (held_large - held_small) as f64 * 1024.0 / 1_800_000.0;
         println!(
-            "held across a barrier: {per_walk:.1} bytes per walk (state of {} bytes), from the \
-             difference between 2 x 10^6 and 2 x 10^5 held walks",
+            "held across a barrier: {per_walk:.1} bytes per walk for a {}-byte state \
+             (difference between 2 x 10^6 and 2 x 10^5 held walks)",
             std::mem::size_of::<Small>()
         );
     }
-}
-
-fn rate(d: Duration) -> f64 {
-    WALKS as f64 / d.as_secs_f64()
 }
 
 fn main() {
@@ -217,49 +269,78 @@ fn main() {
         }
     }
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let rounds = 5;
-    println!("T1: 6 actions x 10 options = {WALKS} walks, best of {rounds} runs, {threads} threads available\n");
-    let loop_1 = best(rounds, || nested_loops(0..10));
-    let loop_n = best(rounds, || threaded_loops(threads as u64));
-    let comb_1 = best(rounds, || combtest_run(1));
-    let comb_n = best(rounds, || combtest_run(threads));
-    println!("{:<34} {:>12} {:>16} {:>8}", "", "time", "walks/s", "ratio");
-    let row = |name: &str, d: Duration, base: Duration| {
-        println!(
-            "{name:<34} {:>12.2?} {:>16.0} {:>8.2}",
-            d,
-            rate(d),
-            base.as_secs_f64() / d.as_secs_f64()
-        );
-    };
-    row("nested loops, 1 thread", loop_1, loop_1);
-    row("combtest, 1 thread", comb_1, loop_1);
-    row(&format!("nested loops, {threads} threads"), loop_n, loop_n);
-    row(&format!("combtest, {threads} threads"), comb_n, loop_n);
-    println!(
-        "\nratio = baseline time / time at the same thread count (1.00 = as fast as the loops)"
+    println!("combtest benchmark: {threads} threads available, best of {ROUNDS} rounds");
+    println!("ratio = baseline time / time (1.00: as fast as the baseline)");
+
+    header("T1: 6 actions x 10 options = 10^6 walks");
+    let loop_1 = best(ROUNDS, T1_WALKS, || nested_loops(0..10));
+    let comb_1 = best(ROUNDS, T1_WALKS, || t1(1));
+    let loop_n = best(ROUNDS, T1_WALKS, || threaded_loops(threads as u64));
+    let comb_n = best(ROUNDS, T1_WALKS, || t1(threads));
+    let ratio = |base: Duration, d: Duration| base.as_secs_f64() / d.as_secs_f64();
+    row("nested loops, 1 thread", T1_WALKS, loop_1, 1.0);
+    row(
+        "combtest, 1 thread",
+        T1_WALKS,
+        comb_1,
+        ratio(loop_1, comb_1),
+    );
+    row(
+        &format!("nested loops, {threads} threads"),
+        T1_WALKS,
+        loop_n,
+        1.0,
+    );
+    row(
+        &format!("combtest, {threads} threads"),
+        T1_WALKS,
+        comb_n,
+        ratio(loop_n, comb_n),
     );
 
-    let t1_counts = [10; 6];
-    let t1 = best_of(rounds, WALKS, &mut || {
-        builder_run(&t1_counts, None, threads)
-    });
-    let t2 = best_of(rounds, 2 * WALKS, &mut || {
-        builder_run(&t1_counts, Some(2), threads)
-    });
-    let t1_walk = t1.as_secs_f64() / WALKS as f64;
-    let t2_walk = t2.as_secs_f64() / (2 * WALKS) as f64;
-    println!(
-        "\nT2: T1 with a serial action of 2 options after the third action ({} walks)\n",
-        2 * WALKS
+    header("T2: T1 with a serial action of 2 options after the third action");
+    let t2_walks = 2 * T1_WALKS;
+    let t2_time = best(ROUNDS, t2_walks, || t2(threads));
+    row(
+        &format!("T1, {threads} threads (baseline)"),
+        T1_WALKS,
+        comb_n,
+        1.0,
     );
-    println!("{:<34} {:>12} {:>16}", "", "time", "ns per walk");
-    let row = |name: String, d: Duration, per_walk: f64| {
-        println!("{name:<34} {d:>12.2?} {:>16.1}", per_walk * 1e9);
-    };
-    row(format!("T1 (builder), {threads} threads"), t1, t1_walk);
-    row(format!("T2, {threads} threads"), t2, t2_walk);
-    println!("\nT2 per-walk cost = {:.2}x T1's", t2_walk / t1_walk);
+    let per_walk = |walks: u64, d: Duration| d.as_secs_f64() / walks as f64;
+    let t2_ratio = per_walk(T1_WALKS, comb_n) / per_walk(t2_walks, t2_time);
+    row(
+        &format!("T2, {threads} threads"),
+        t2_walks,
+        t2_time,
+        t2_ratio,
+    );
+    println!(
+        "\nT2 per-walk cost: {:.1} ns = {:.2}x T1's {:.1} ns",
+        per_walk(t2_walks, t2_time) * 1e9,
+        1.0 / t2_ratio,
+        per_walk(T1_WALKS, comb_n) * 1e9
+    );
+
+    let spin_iterations = calibrate_microsecond();
+    SPIN.store(spin_iterations, std::sync::atomic::Ordering::Relaxed);
+    header(&format!(
+        "T3: 4 actions x 10 options of ~1 us of CPU each ({spin_iterations} iterations)"
+    ));
+    let t3_walks = 10_000;
+    let t3_1 = best(3, t3_walks, || t3(1));
+    let t3_n = best(3, t3_walks, || t3(threads));
+    row("combtest, 1 thread (baseline)", t3_walks, t3_1, 1.0);
+    row(
+        &format!("combtest, {threads} threads"),
+        t3_walks,
+        t3_n,
+        ratio(t3_1, t3_n),
+    );
+    println!(
+        "\nparallel speed-up with {threads} threads: {:.2}x",
+        ratio(t3_1, t3_n)
+    );
 
     memory_table();
 }

@@ -175,9 +175,8 @@ where
                     if runs_first_segment {
                         let _walk = runner.walk_span(traced, id, &worker.options);
                         worker.tally.segments += 1;
-                        let actions = first.actions.clone();
                         let options = &worker.options;
-                        let end = runner.run_segment(shared, traced, actions, options, &mut state);
+                        let end = runner.run_segment(shared, traced, first, options, &mut state);
                         let outcome = runner.settle(&mut worker.tally, id, options, &state, end);
                         status = worker.settle(id, outcome);
                     }
@@ -304,7 +303,7 @@ where
     fn run_stretch(&mut self, segment: usize, branch: &mut [Chunk<S>], shared: &G) {
         let runner = self.runner;
         let plan = runner.plan;
-        let actions = plan.segments[segment].actions.clone();
+        let segment = &plan.segments[segment];
         // Chunks are sent a few at a time: enough messages to balance the workers.
         let per_message = (branch.len() / (self.threads * 16)).max(1);
         let workers = if branch.len() <= per_message {
@@ -333,7 +332,7 @@ where
                 worker.tally.segments += 1;
                 let stopwatch = Stopwatch::start(timed);
                 let state = &mut slot.state;
-                let end = runner.run_segment(shared, traced, actions.clone(), options, state);
+                let end = runner.run_segment(shared, traced, segment, options, state);
                 slot.seconds += stopwatch.nanos() as f32 * 1e-9;
                 let outcome = runner.settle(&mut worker.tally, slot.id, options, state, end);
                 slot.status = worker.settle(slot.id, outcome);

@@ -16,7 +16,7 @@ use crate::action::{LoadedAction, StepResult, Stop, WalkStep};
 use crate::fast::FastWalk;
 use crate::outcome::{Failure, FailureKind, Outcome, WalkSummary};
 use crate::panic_capture::{Catcher, Unwound, WalkScope};
-use crate::plan::Plan;
+use crate::plan::{Plan, Segment};
 use crate::pool::{self, Dispenser};
 use crate::progress::Progress;
 use crate::report::{replay_command, TestLocation};
@@ -207,6 +207,8 @@ pub(crate) struct WalkRunner<'a, S, G> {
     pub(crate) catcher: Catcher,
     /// The highest level of combtest's own events (the verbosity).
     pub(crate) level: LevelFilter,
+    /// The walk's actions statically dispatched, when `combtest!` could bind its order.
+    pub(crate) fast: Option<&'a dyn FastWalk<S, G>>,
     pub(crate) progress: Option<&'a Progress>,
 }
 
@@ -261,12 +263,19 @@ where
         &self,
         shared: &G,
         traced: Traced,
-        positions: Range<usize>,
+        segment: &Segment,
         options: &[usize],
         state: &mut S,
     ) -> StepEnd {
         let actions: &[LoadedAction<S, G>] = &self.plan.actions;
+        let positions = segment.actions.clone();
         let mut at = positions.start;
+        if let (Some(fast), false) = (self.fast, traced.actions) {
+            let result = self
+                .catcher
+                .catch(|| fast.run(options, segment.mask, &mut at, state, shared));
+            return StepEnd::from_caught(result, at);
+        }
         let result = self.catcher.catch(|| {
             for position in positions {
                 at = position;
@@ -368,7 +377,6 @@ pub(crate) fn stream<S, G>(
     threads: usize,
     source: &StateSource<S>,
     shared: &G,
-    fast: Option<&dyn FastWalk<S, G>>,
     trace: impl Fn() -> Option<TraceBuffer>,
 ) -> Tally<S>
 where
@@ -388,7 +396,7 @@ where
         let mut stream = Stream {
             runner,
             steps: &steps,
-            fast,
+            fast: runner.fast,
             shared,
             template,
             traced: Traced::new(runner.level),
@@ -397,6 +405,7 @@ where
             cursor: Cursor::default(),
             state: None,
             quiet_pass: false,
+            all: plan.segments[0].mask,
         };
         stream.quiet_pass = runner.gather == Gather::Off && !stream.timed && !stream.traced.walks;
         for range in ids {
@@ -442,6 +451,8 @@ struct Stream<'s, 'r, S, G> {
     /// Whether a passing walk needs nothing beyond being counted (no gathering, no trace,
     /// no walk events).
     quiet_pass: bool,
+    /// Every position, as a segment mask.
+    all: u64,
 }
 
 impl<S, G> Stream<'_, '_, S, G>
@@ -507,7 +518,7 @@ where
                 _ if self.traced.actions => {
                     run_steps_traced(runner.plan, steps, options, position, state, shared)
                 }
-                Some(fast) => fast.run(options, position, state, shared),
+                Some(fast) => fast.run(options, self.all, position, state, shared),
                 None => run_steps(steps, options, position, state, shared),
             };
             if result.is_ok() && self.quiet_pass {

@@ -10,6 +10,7 @@
 use std::any::Any;
 use std::cell::Cell;
 use std::marker::PhantomData;
+use std::ops::Range;
 
 use crate::__private::ActionItem;
 use crate::action::StepResult;
@@ -23,11 +24,12 @@ pub trait WalkList<S, G>: 'static {
     type Bound: Send + Sync + 'static;
     /// Binds to loaded option lists (`&Vec<P>` per position), if names and types match.
     fn bind(names: &[&str], params: &[&dyn Any]) -> Option<Self::Bound>;
-    /// Runs every action of the list on one walk; `position` follows along so an unwind can
-    /// be pinned to its action.
+    /// Runs the actions whose positions are set in `segment` (bit `p` for position `p`) on
+    /// one walk; `position` follows along so an unwind can be pinned to its action.
     fn run(
         bound: &Self::Bound,
         options: &[usize],
+        segment: u64,
         position: &mut usize,
         state: &mut S,
         shared: &G,
@@ -41,7 +43,7 @@ impl<S, G> WalkList<S, G> for () {
         names.is_empty().then_some(())
     }
     #[inline(always)]
-    fn run(_: &(), _: &[usize], _: &mut usize, _: &mut S, _: &G) -> StepResult {
+    fn run(_: &(), _: &[usize], _: u64, _: &mut usize, _: &mut S, _: &G) -> StepResult {
         Ok(())
     }
 }
@@ -55,6 +57,10 @@ where
     type Bound = (L::Bound, Vec<A::Param>);
 
     fn bind(names: &[&str], params: &[&dyn Any]) -> Option<Self::Bound> {
+        // Segments are bit masks of positions.
+        if Self::LEN > 64 {
+            return None;
+        }
         let (name, names) = names.split_last()?;
         let (last, params) = params.split_last()?;
         if *name != A::NAME {
@@ -68,20 +74,34 @@ where
     fn run(
         bound: &Self::Bound,
         options: &[usize],
+        segment: u64,
         position: &mut usize,
         state: &mut S,
         shared: &G,
     ) -> StepResult {
-        L::run(&bound.0, options, position, state, shared)?;
-        *position = L::LEN;
-        A::call(bound.1[options[L::LEN]].clone(), state, shared)
+        L::run(&bound.0, options, segment, position, state, shared)?;
+        // Serial actions are never in a segment: `call` is reached for regular actions only.
+        if segment >> L::LEN & 1 == 1 {
+            *position = L::LEN;
+            A::call(bound.1[options[L::LEN]].clone(), state, shared)
+        } else {
+            Ok(())
+        }
     }
 }
 
-/// A whole walk, statically dispatched, behind one trait object.
+/// A walk's actions, statically dispatched, behind one trait object.
 pub(crate) trait FastWalk<S, G>: Send + Sync {
-    fn run(&self, options: &[usize], position: &mut usize, state: &mut S, shared: &G)
-        -> StepResult;
+    /// Runs the actions of one walk whose positions are set in `segment` (see
+    /// [`positions_mask`]).
+    fn run(
+        &self,
+        options: &[usize],
+        segment: u64,
+        position: &mut usize,
+        state: &mut S,
+        shared: &G,
+    ) -> StepResult;
 }
 
 struct Bound<L: WalkList<S, G>, S, G> {
@@ -93,12 +113,21 @@ impl<L: WalkList<S, G>, S, G> FastWalk<S, G> for Bound<L, S, G> {
     fn run(
         &self,
         options: &[usize],
+        segment: u64,
         position: &mut usize,
         state: &mut S,
         shared: &G,
     ) -> StepResult {
-        L::run(&self.bound, options, position, state, shared)
+        L::run(&self.bound, options, segment, position, state, shared)
     }
+}
+
+/// The bit mask of `positions`, as [`FastWalk::run`] takes them; orders of more than 64
+/// actions are never bound, so every position fits.
+pub(crate) fn positions_mask(positions: Range<usize>) -> u64 {
+    positions
+        .filter(|&p| p < 64)
+        .fold(0, |mask, p| mask | 1 << p)
 }
 
 /// Binds loaded option lists to a statically known order, when it is that order.

@@ -12,6 +12,7 @@
 use std::ops::Range;
 
 use crate::action::{option_hash, Action, ActionKind, LoadedAction};
+use crate::fast::positions_mask;
 use crate::outcome::StepRecord;
 use crate::outcome::WalkSummary;
 use crate::walk_id::{Fingerprint, WalkSpace};
@@ -160,6 +161,8 @@ pub(crate) struct Segment {
     pub(crate) opener: Option<usize>,
     /// Positions of the segment's regular actions.
     pub(crate) actions: Range<usize>,
+    /// The same positions as a bit mask, for statically dispatched walks.
+    pub(crate) mask: u64,
 }
 
 /// A serial action's wheel in the walk id.
@@ -187,6 +190,7 @@ fn segments(serial: &[bool]) -> Vec<Segment> {
     let mut current = Segment {
         opener: None,
         actions: 0..0,
+        mask: 0,
     };
     let mut serial_index = 0;
     for (position, &is_serial) in serial.iter().enumerate() {
@@ -199,6 +203,7 @@ fn segments(serial: &[bool]) -> Vec<Segment> {
             current = Segment {
                 opener: Some(serial_index),
                 actions: position + 1..position + 1,
+                mask: 0,
             };
             serial_index += 1;
         } else {
@@ -206,6 +211,9 @@ fn segments(serial: &[bool]) -> Vec<Segment> {
         }
     }
     segments.push(current);
+    for segment in &mut segments {
+        segment.mask = positions_mask(segment.actions.clone());
+    }
     segments
 }
 
@@ -214,7 +222,12 @@ mod tests {
     use super::*;
 
     fn seg(opener: Option<usize>, actions: Range<usize>) -> Segment {
-        Segment { opener, actions }
+        let mask = positions_mask(actions.clone());
+        Segment {
+            opener,
+            actions,
+            mask,
+        }
     }
 
     #[test]

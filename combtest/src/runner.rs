@@ -297,7 +297,11 @@ where
         };
         let (threads, source) = (settings.threads, &self.state);
         let (shared, filter) = (&mut self.shared, self.filter.as_deref());
-        let binder = self.binder.as_deref();
+        let fast = self.binder.as_deref().and_then(|bind| {
+            let params: Vec<&dyn std::any::Any> =
+                plan.actions.iter().map(|a| a.params().all()).collect();
+            bind(&view.names, &params)
+        });
         let mut tally = progress::with_progress(settings.progress, units, unit, |progress| {
             let runner = WalkRunner {
                 plan: &plan,
@@ -309,16 +313,11 @@ where
                 catcher: Catcher::new(selection.len() != 1),
                 level,
                 progress,
+                fast: fast.as_deref(),
             };
             let buffer = || sink.as_ref().map(TraceSink::buffer);
             if plan.serials.is_empty() {
-                let fast = binder.and_then(|bind| {
-                    let params: Vec<&dyn std::any::Any> =
-                        plan.actions.iter().map(|a| a.params().all()).collect();
-                    bind(&view.names, &params)
-                });
-                let fast = fast.as_deref();
-                execute::stream(&runner, &selection, threads, source, shared, fast, buffer)
+                execute::stream(&runner, &selection, threads, source, shared, buffer)
             } else {
                 barrier::run(&runner, &selection, threads, source, shared, buffer())
             }
