@@ -1,8 +1,9 @@
 //! The runner's own cost, isolated with actions that do almost nothing:
-//! - per walk: 10^4 walks of one trivial action, divided by the walk count;
-//! - per action: walks of 1 and of 8 trivial actions, whose difference is 7 actions;
-//! each through `combtest!` (statically dispatched) and the builder (dynamically dispatched),
-//! on one thread so that the figures do not depend on the machine's load.
+//! - per walk: 10^4 walks of two trivial actions, divided by the walk count;
+//! - per action: 1000 walks of 3 and of 10 trivial actions, whose difference is 7 actions.
+//!
+//! Each through `combtest!` (statically dispatched) and the builder (dynamically
+//! dispatched), on one thread so that the figures do not depend on the machine's load.
 //!
 //! Run with `cargo bench --bench runner`.
 

@@ -21,6 +21,7 @@ const KEYS: &[&str] = &[
     "log_dir",
     "replay",
     "progress",
+    "shard",
     "panic_on_failure",
 ];
 
@@ -65,6 +66,7 @@ pub(crate) struct Block {
     pub(crate) log_dir: Option<Expr>,
     pub(crate) replay: Option<Expr>,
     pub(crate) progress: Option<Expr>,
+    pub(crate) shard: Option<Expr>,
     pub(crate) panic_on_failure: Option<Expr>,
 }
 
@@ -115,6 +117,7 @@ pub(crate) fn parse_block(input: TokenStream, errors: &mut Errors) -> Block {
             ("log_dir", Value::Expr(e)) => (&mut block.log_dir, e),
             ("replay", Value::Expr(e)) => (&mut block.replay, e),
             ("progress", Value::Expr(e)) => (&mut block.progress, e),
+            ("shard", Value::Expr(e)) => (&mut block.shard, e),
             ("panic_on_failure", Value::Expr(e)) => (&mut block.panic_on_failure, e),
             (_, _) => {
                 let hint = suggestion(&name, KEYS)
@@ -185,6 +188,7 @@ fn expand_block(block: &Block) -> TokenStream {
         (&block.log_dir, quote!(log_dir)),
         (&block.replay, quote!(replay)),
         (&block.progress, quote!(progress)),
+        (&block.shard, quote!(shard)),
     ] {
         if let Some(value) = value {
             settings.push(quote!(.#method(#value)));

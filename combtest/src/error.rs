@@ -69,6 +69,11 @@ pub enum Error {
         /// What is wrong.
         message: String,
     },
+    /// Shard results cannot be merged: missing, duplicated, or from different runs.
+    Merge {
+        /// What is wrong, naming the files.
+        message: String,
+    },
     /// An option could not be serialized (for fingerprints and traces).
     Unserializable {
         /// The action's name.
@@ -132,6 +137,7 @@ impl fmt::Display for Error {
             Error::Replay { path, message } => {
                 write!(f, "cannot replay {}: {message}", path.display())
             }
+            Error::Merge { message } => write!(f, "cannot merge the shards: {message}"),
             Error::Unserializable {
                 action,
                 param,

@@ -69,6 +69,7 @@
 //! | `log_dir` | `COMBTEST_LOG_DIR` | write a trace, a summary and the states of each run |
 //! | `replay` | `COMBTEST_REPLAY` | run walks recorded in a trace: `path`, `path@all`, `path@17` |
 //! | `progress` | `COMBTEST_PROGRESS` | `on`/`off` (default: on a terminal outside CI) |
+//! | `shard` | `COMBTEST_SHARD` | run the i-th of n shares: `i/n`, or `auto` from CI variables ([`Shard`]) |
 //! | `panic_on_failure` | — | `combtest!` only: `false` returns the report instead of panicking |
 //!
 //! A variable overrides the setting in code; an empty variable counts as unset; a malformed
@@ -113,6 +114,7 @@ mod progress;
 mod report;
 mod runner;
 mod settings;
+mod shard;
 mod trace;
 mod walk;
 mod walk_id;
@@ -125,6 +127,7 @@ pub use runner::{Combtest, StateSource};
 pub use settings::{
     Gather, ENV_GATHER, ENV_LOG_DIR, ENV_PROGRESS, ENV_REPLAY, ENV_THREADS, ENV_VERBOSE, ENV_WALKS,
 };
+pub use shard::{merge_shards, Shard, ShardResult, ENV_SHARD};
 pub use trace::{RecordedStep, WalkRecord, STATES_FILE, SUMMARY_FILE, TRACE_FILE};
 pub use walk::Walk;
 pub use walk_id::Fingerprint;
@@ -296,6 +299,7 @@ pub use combtest_macros::serial_action;
 /// | `log_dir` | a path: trace, summary and states of each run | no files |
 /// | `replay` | a trace file: `"path"`, `"path@all"`, `"path@17,40-45"` | no replay |
 /// | `progress` | `bool` | on a terminal outside CI |
+/// | `shard` | `(i, n)`: run the i-th of n shares of the walks | all walks |
 /// | `panic_on_failure` | `bool`: `false` returns the report instead | `true` |
 ///
 /// A run that cannot start (an empty option list, a malformed environment variable, a walk

@@ -1,11 +1,11 @@
 //! Outcomes: how each walk ended, and the details kept about the ones that failed.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::walk_id::Fingerprint;
 
 /// How one walk ended.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "outcome")]
 pub enum Outcome {
     /// Every action ran and returned `Ok`.
@@ -20,7 +20,7 @@ pub enum Outcome {
 }
 
 /// One action of a walk and the option it got.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StepRecord {
     /// The action's name.
     pub action: String,
@@ -35,7 +35,7 @@ impl std::fmt::Display for StepRecord {
 }
 
 /// How a failing action failed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FailureKind {
     /// The action returned `Err`.
@@ -45,7 +45,7 @@ pub enum FailureKind {
 }
 
 /// Everything needed to understand and re-run one failed walk.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Failure {
     /// The walk's id.
     pub walk_id: u64,
@@ -70,7 +70,7 @@ pub struct Failure {
 }
 
 /// What the "full" gathering level records about each walk, next to its state.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WalkSummary {
     /// The walk's id.
     pub walk_id: u64,

@@ -4,7 +4,7 @@ use std::fmt::{self, Write as _};
 use std::path::PathBuf;
 use std::time::Duration;
 
-use serde::{Serialize, Serializer};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::outcome::{Failure, WalkSummary};
 use crate::walk_id::Fingerprint;
@@ -31,7 +31,7 @@ pub const SHOWN_FAILURES: usize = 5;
 /// assert_eq!(report.states, vec![vec![1, 1], vec![1, 2], vec![2, 1], vec![2, 2]]);
 /// assert!(report.is_success());
 /// ```
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Report<S> {
     /// The test that ran (`module::function`), when known.
@@ -51,7 +51,7 @@ pub struct Report<S> {
     /// Worker threads used.
     pub threads: usize,
     /// Wall-clock time of the run, from loading the options to the last walk.
-    #[serde(serialize_with = "seconds")]
+    #[serde(serialize_with = "seconds", deserialize_with = "from_seconds")]
     pub elapsed: Duration,
     /// Every failed walk, sorted by walk id.
     pub failures: Vec<Failure>,
@@ -63,16 +63,26 @@ pub struct Report<S> {
     pub walks: Vec<WalkSummary>,
     /// Files written by the run.
     pub files: Vec<PathBuf>,
+    /// The shard this run was, when the walks were split across processes.
+    pub shard: Option<crate::Shard>,
 }
 
 fn seconds<Ser: Serializer>(elapsed: &Duration, serializer: Ser) -> Result<Ser::Ok, Ser::Error> {
     serializer.serialize_f64(elapsed.as_secs_f64())
 }
 
+fn from_seconds<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Duration, D::Error> {
+    let seconds = f64::deserialize(deserializer)?;
+    Duration::try_from_secs_f64(seconds).map_err(serde::de::Error::custom)
+}
+
 impl<S> Report<S> {
-    /// No walk failed, and at least one ran.
+    /// No walk failed, and at least one ran, unless this is a shard whose share of the walks
+    /// was empty (more shards than walks): that shard has nothing to run, which is no failure.
     pub fn is_success(&self) -> bool {
-        self.error_count == 0 && self.walk_count > 0
+        let nothing_to_run =
+            self.shard.is_some() && self.walk_count == 0 && self.skipped_count == 0;
+        self.error_count == 0 && (self.walk_count > 0 || nothing_to_run)
     }
 
     /// Everything but the gathered states, which need not be serializable: what
@@ -92,6 +102,7 @@ impl<S> Report<S> {
             states: Vec::new(),
             walks: self.walks.clone(),
             files: self.files.clone(),
+            shard: self.shard,
         }
     }
 
@@ -121,7 +132,7 @@ impl<S> fmt::Display for Report<S> {
     /// each.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.summary())?;
-        if self.walk_count == 0 {
+        if self.walk_count == 0 && !self.is_success() {
             write!(
                 f,
                 "\nno walk ran: every walk considered was removed by the filter \

@@ -14,6 +14,7 @@ use crate::panic_capture::Catcher;
 use crate::plan::Plan;
 use crate::report::{Report, TestLocation};
 use crate::settings::{Gather, Resolved, Settings};
+use crate::shard::{self, ShardResult};
 use crate::trace::{self, RunDir, TraceSink, STATES_FILE, SUMMARY_FILE};
 use crate::walk::{OrderView, Walk};
 use crate::walk_id::WalkSelection;
@@ -214,6 +215,13 @@ impl<S, G> Combtest<S, G> {
         self
     }
 
+    /// Runs only this shard's share of the walks (1-based, see [`Shard`](crate::Shard)).
+    /// `COMBTEST_SHARD` overrides it.
+    pub fn shard(mut self, shard: impl Into<crate::Shard>) -> Self {
+        self.settings.shard = Some(shard.into());
+        self
+    }
+
     /// Records where the test is, for replay commands. `combtest!` sets it.
     #[doc(hidden)]
     pub fn location(mut self, location: TestLocation) -> Self {
@@ -265,6 +273,14 @@ where
                 selection.clone()
             }
             (None, None) => WalkSelection::all(total),
+        };
+        // A shard runs the selected walks of its share.
+        let (selection, unsharded) = match settings.shard {
+            Some(shard) => {
+                let share = shard::share_range(&plan, shard);
+                (selection.intersect(&share), Some(selection))
+            }
+            None => (selection, None),
         };
         let test = self.location.as_ref().map(TestLocation::test_name);
         // The log directory is checked before any walk runs.
@@ -352,8 +368,15 @@ where
             states,
             walks,
             files,
+            shard: settings.shard,
         };
         if let Some(dir) = &run_dir {
+            if let (Some(shard), Some(unsharded)) = (settings.shard, &unsharded) {
+                let result =
+                    ShardResult::new(&plan, shard, unsharded, &selection, report.summary_view());
+                let file = dir.write_json(&ShardResult::file_name(shard), &result)?;
+                report.files.push(file);
+            }
             write_run_files(dir, &mut report, &ids)?;
         }
         if level >= tracing::Level::INFO {

@@ -30,6 +30,7 @@ pub const ENV_REPLAY: &str = "COMBTEST_REPLAY";
 pub const ENV_PROGRESS: &str = "COMBTEST_PROGRESS";
 
 const KNOWN_VARIABLES: &[&str] = &[
+    crate::shard::ENV_SHARD,
     ENV_WALKS,
     ENV_THREADS,
     ENV_GATHER,
@@ -77,6 +78,7 @@ pub(crate) struct Settings {
     pub(crate) log_dir: Option<PathBuf>,
     pub(crate) replay: Option<String>,
     pub(crate) progress: Option<bool>,
+    pub(crate) shard: Option<crate::Shard>,
 }
 
 /// The settings a run uses, after the environment overrode what it sets.
@@ -92,6 +94,7 @@ pub(crate) struct Resolved {
     pub(crate) replay: Option<Replay>,
     /// `None`: decide from the terminal and `CI`.
     pub(crate) progress: Option<bool>,
+    pub(crate) shard: Option<crate::Shard>,
 }
 
 /// Which recorded walks of a trace file to run again.
@@ -200,6 +203,10 @@ impl Settings {
             Some(text) => Some(parse_switch(&text, ENV_PROGRESS)?),
             None => self.progress,
         };
+        let shard = match var(crate::shard::ENV_SHARD) {
+            Some(text) => Some(crate::shard::parse(&text, crate::shard::ENV_SHARD, &var)?),
+            None => self.shard.map(|shard| shard.checked("shard")).transpose()?,
+        };
         Ok(Resolved {
             threads,
             gather,
@@ -208,6 +215,7 @@ impl Settings {
             log_dir,
             replay,
             progress,
+            shard,
         })
     }
 

@@ -132,6 +132,15 @@ impl serde::Serialize for Fingerprint {
     }
 }
 
+impl<'de> serde::Deserialize<'de> for Fingerprint {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        u64::from_str_radix(&text, 16)
+            .map(Fingerprint)
+            .map_err(|_| serde::de::Error::custom(format!("`{text}` is not a fingerprint")))
+    }
+}
+
 /// A set of walk ids to run, as `COMBTEST_WALKS` or `Combtest::walks` give it: `17,40-45`,
 /// each single id optionally pinned to a fingerprint (`17@9f3a...`).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -215,6 +224,41 @@ impl WalkSelection {
         WalkSelection {
             ranges,
             pinned: vec![],
+        }
+    }
+
+    /// Exactly the ids of these ranges (in any order, overlapping or not).
+    pub(crate) fn from_ranges(mut ranges: Vec<Range<u64>>) -> Self {
+        ranges.retain(|r| !r.is_empty());
+        ranges.sort_by_key(|r| r.start);
+        let mut merged: Vec<Range<u64>> = Vec::with_capacity(ranges.len());
+        for range in ranges {
+            match merged.last_mut() {
+                Some(last) if range.start <= last.end => last.end = last.end.max(range.end),
+                _ => merged.push(range),
+            }
+        }
+        WalkSelection {
+            ranges: merged,
+            pinned: vec![],
+        }
+    }
+
+    /// The selected ids that lie in `within`; pinned fingerprints there are kept.
+    pub(crate) fn intersect(&self, within: &Range<u64>) -> Self {
+        WalkSelection {
+            ranges: self
+                .ranges
+                .iter()
+                .map(|r| r.start.max(within.start)..r.end.min(within.end))
+                .filter(|r| !r.is_empty())
+                .collect(),
+            pinned: self
+                .pinned
+                .iter()
+                .filter(|(id, _)| within.contains(id))
+                .copied()
+                .collect(),
         }
     }
 

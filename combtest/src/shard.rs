@@ -1,0 +1,487 @@
+//! Static sharding: one run's walks split across processes or machines, and the shards'
+//! results merged back into one report.
+//!
+//! `COMBTEST_SHARD=i/n` (1-based, like nextest's `--partition`) runs the i-th of n shares.
+//! A share is a contiguous block of *innermost branches*: all walks that share the options of
+//! every serial action stay in one shard, so each serial action keeps its meaning inside the
+//! shard that runs it. When the order has fewer innermost branches than there are shards,
+//! shares are plain id ranges and a branch may be split; a serial action then runs in every
+//! shard that holds walks of its branch, once there. Without serial actions, shares are id
+//! ranges. A selection (`COMBTEST_WALKS`, a replay) is split the same way: each selected walk
+//! belongs to the shard whose share holds its id.
+//!
+//! With a log directory, each shard writes `shard-<i>-of-<n>.json` into its run folder.
+//! [`merge_shards`] (and the `combtest-merge` command) reads those files back, checks that
+//! they describe the same order and selection and that every selected walk ran in exactly
+//! one shard, and sums them into one report.
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::plan::Plan;
+use crate::walk_id::{Fnv64, WalkSelection};
+use crate::{Error, Report};
+
+/// The shard variable and its forms.
+pub const ENV_SHARD: &str = "COMBTEST_SHARD";
+
+/// Which share of the walks a process runs: shard `index` (1-based) of `total`.
+///
+/// ```
+/// use combtest::Shard;
+///
+/// let shard: Shard = (2, 4).into();
+/// assert_eq!((shard.index, shard.total), (2, 4));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Shard {
+    /// This shard, from 1 to `total`.
+    pub index: usize,
+    /// How many shards the run is split into.
+    pub total: usize,
+}
+
+impl From<(usize, usize)> for Shard {
+    fn from((index, total): (usize, usize)) -> Self {
+        Shard { index, total }
+    }
+}
+
+impl Shard {
+    /// Checks `1 <= index <= total`; `source` names where the values came from.
+    pub(crate) fn checked(self, source: &str) -> Result<Self, Error> {
+        if self.total == 0 || self.index == 0 || self.index > self.total {
+            return Err(Error::InvalidSetting {
+                source: source.into(),
+                value: format!("{}/{}", self.index, self.total),
+                detail: "expected `i/n` with 1 <= i <= n (shards are numbered from 1)".into(),
+            });
+        }
+        Ok(self)
+    }
+}
+
+/// Environment variables CI systems and job runners set for the index of a parallel job:
+/// (index variable, its base, total variable).
+const CI_INDEX_VARIABLES: &[(&str, usize, Option<&str>)] = &[
+    // Kubernetes Indexed Jobs: 0-based; the total is not exposed (give it as `auto/n`).
+    ("JOB_COMPLETION_INDEX", 0, None),
+    // GitLab CI `parallel:`: 1-based.
+    ("CI_NODE_INDEX", 1, Some("CI_NODE_TOTAL")),
+    // Buildkite `parallelism:`: 0-based.
+    (
+        "BUILDKITE_PARALLEL_JOB",
+        0,
+        Some("BUILDKITE_PARALLEL_JOB_COUNT"),
+    ),
+];
+
+/// Parses `i/n`, `auto` or `auto/n`; `auto` reads the index (and the total, where the CI
+/// system gives it) from the variables of [`CI_INDEX_VARIABLES`], through `var`.
+pub(crate) fn parse(
+    text: &str,
+    source: &str,
+    var: &dyn Fn(&str) -> Option<String>,
+) -> Result<Shard, Error> {
+    let invalid = |detail: String| Error::InvalidSetting {
+        source: source.into(),
+        value: text.into(),
+        detail,
+    };
+    let number = |s: &str| {
+        s.trim().parse::<usize>().map_err(|_| {
+            invalid(format!(
+                "`{s}` is not a number; expected `i/n` (1-based), `auto` or `auto/n`"
+            ))
+        })
+    };
+    let (index, total) = match text.trim().split_once('/') {
+        Some((index, total)) => (index.trim(), Some(number(total)?)),
+        None => (text.trim(), None),
+    };
+    if index != "auto" {
+        let total =
+            total.ok_or_else(|| invalid("expected `i/n` (1-based), `auto` or `auto/n`".into()))?;
+        return Shard::from((number(index)?, total)).checked(source);
+    }
+    for &(name, base, total_name) in CI_INDEX_VARIABLES {
+        let Some(value) = var(name).filter(|v| !v.trim().is_empty()) else {
+            continue;
+        };
+        let found = value
+            .trim()
+            .parse::<usize>()
+            .map_err(|_| invalid(format!("{name}={value:?} is not a shard index")))?;
+        let ci_total = match total_name.and_then(|t| var(t).map(|v| (t, v))) {
+            Some((t, v)) => Some(
+                v.trim()
+                    .parse::<usize>()
+                    .map_err(|_| invalid(format!("{t}={v:?} is not a number")))?,
+            ),
+            None => None,
+        };
+        let total = match (total, ci_total) {
+            (Some(given), Some(ci)) if given != ci => {
+                return Err(invalid(format!(
+                    "{source} says {given} shards but {} says {ci}",
+                    total_name.unwrap_or(name)
+                )));
+            }
+            (Some(n), _) | (None, Some(n)) => n,
+            (None, None) => {
+                return Err(invalid(format!(
+                    "{name} gives the index but not the total: write `auto/n`"
+                )));
+            }
+        };
+        return Shard::from((found + 1 - base, total))
+            .checked(&format!("{source} (from {name}={value})"));
+    }
+    let names: Vec<&str> = CI_INDEX_VARIABLES
+        .iter()
+        .map(|(name, _, _)| *name)
+        .collect();
+    Err(invalid(format!(
+        "`auto` found no shard index in {}",
+        names.join(", ")
+    )))
+}
+
+/// The ids of shard `shard`'s share of the walk space, before any selection.
+pub(crate) fn share_range<S, G>(plan: &Plan<S, G>, shard: Shard) -> Range<u64> {
+    let total = u128::from(plan.space.total());
+    // Innermost branches are the units of a share, when there are enough of them.
+    let unit = plan
+        .serials
+        .last()
+        .map_or(1, |wheel| u128::from(wheel.span))
+        .max(1);
+    let units = total / unit;
+    let (i, n) = (shard.index as u128 - 1, shard.total as u128);
+    let (start, end) = if units >= n {
+        (units * i / n * unit, units * (i + 1) / n * unit)
+    } else {
+        (total * i / n, total * (i + 1) / n)
+    };
+    // Both bounds are at most `total`, which is a u64.
+    start as u64..end as u64
+}
+
+/// What a shard ran, as the file `shard-<i>-of-<n>.json` records it.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ShardResult {
+    /// Which shard this is.
+    pub shard: Shard,
+    /// The names of the order's actions, in order.
+    pub order: Vec<String>,
+    /// A hash of the order: every action's name and every option's JSON form.
+    pub order_fingerprint: String,
+    /// The walks selected before sharding, as `[start, end)` id ranges.
+    pub selection: Vec<Range<u64>>,
+    /// The selected walks this shard was responsible for.
+    pub share: Vec<Range<u64>>,
+    /// The shard's report (without states).
+    pub report: Report<()>,
+}
+
+impl ShardResult {
+    /// The file name a shard writes its result to.
+    pub fn file_name(shard: Shard) -> String {
+        format!("shard-{}-of-{}.json", shard.index, shard.total)
+    }
+
+    pub(crate) fn new<S, G>(
+        plan: &Plan<S, G>,
+        shard: Shard,
+        selection: &WalkSelection,
+        share: &WalkSelection,
+        report: Report<()>,
+    ) -> Self {
+        ShardResult {
+            shard,
+            order: plan.actions.iter().map(|a| a.name.to_string()).collect(),
+            order_fingerprint: order_fingerprint(plan),
+            selection: selection.ranges().to_vec(),
+            share: share.ranges().to_vec(),
+            report,
+        }
+    }
+}
+
+/// A hash of the whole order: two shards with the same one ran the same walks under the same
+/// ids.
+fn order_fingerprint<S, G>(plan: &Plan<S, G>) -> String {
+    let mut hash = Fnv64::new();
+    for (action, options) in plan.actions.iter().zip(&plan.option_json) {
+        hash.write(action.name.as_bytes());
+        hash.write(&[0xfe]);
+        for option in options {
+            hash.write(option.to_string().as_bytes());
+            hash.write(&[0xff]);
+        }
+    }
+    format!("{:016x}", hash.finish())
+}
+
+/// Reads shard result files (or folders holding them, searched recursively), checks that
+/// they belong together and cover every selected walk exactly once, and sums them into one
+/// report.
+///
+/// Fails, naming the files, if a shard is missing or appears twice, if the shards disagree
+/// on the order, its options, the selection or the shard count, or if a walk ran in two
+/// shards or in none.
+///
+/// ```no_run
+/// let merged = combtest::merge_shards(["target/combtest"]).expect("complete shards");
+/// println!("{merged}");
+/// assert!(merged.is_success());
+/// ```
+pub fn merge_shards<P: AsRef<Path>>(
+    paths: impl IntoIterator<Item = P>,
+) -> Result<Report<()>, Error> {
+    let mut files = Vec::new();
+    for path in paths {
+        collect_shard_files(path.as_ref(), &mut files)?;
+    }
+    files.sort();
+    let fail = |message: String| Error::Merge { message };
+    if files.is_empty() {
+        return Err(fail(
+            "no shard result file (shard-<i>-of-<n>.json) was given or found".into(),
+        ));
+    }
+    let mut results: Vec<(PathBuf, ShardResult)> = Vec::with_capacity(files.len());
+    for file in files {
+        let text = std::fs::read_to_string(&file)
+            .map_err(|e| fail(format!("cannot read {}: {e}", file.display())))?;
+        let result: ShardResult = serde_json::from_str(&text)
+            .map_err(|e| fail(format!("{} is not a shard result: {e}", file.display())))?;
+        results.push((file, result));
+    }
+    let (first_path, first) = &results[0];
+    let total = first.shard.total;
+    let mut by_index: BTreeMap<usize, &Path> = BTreeMap::new();
+    for (path, result) in &results {
+        let differs = |what: &str| {
+            fail(format!(
+                "{} and {} are shards of different runs: their {what} differ",
+                first_path.display(),
+                path.display()
+            ))
+        };
+        if result.order != first.order {
+            return Err(differs("orders"));
+        }
+        if result.order_fingerprint != first.order_fingerprint {
+            return Err(differs("options"));
+        }
+        if result.shard.total != total {
+            return Err(differs("shard counts"));
+        }
+        if result.selection != first.selection {
+            return Err(differs("selected walks"));
+        }
+        if let Some(other) = by_index.insert(result.shard.index, path) {
+            return Err(fail(format!(
+                "shard {} of {total} appears twice: {} and {}",
+                result.shard.index,
+                other.display(),
+                path.display()
+            )));
+        }
+    }
+    if let Some(missing) = (1..=total).find(|i| !by_index.contains_key(i)) {
+        return Err(fail(format!("shard {missing} of {total} is missing")));
+    }
+    check_coverage(&results)?;
+
+    let mut merged = first.report.clone();
+    merged.shard = None;
+    merged.files = results.iter().map(|(path, _)| path.clone()).collect();
+    merged.walks.clear();
+    for (_, result) in &results[1..] {
+        let report = &result.report;
+        merged.walk_count += report.walk_count;
+        merged.error_count += report.error_count;
+        merged.cancel_count += report.cancel_count;
+        merged.skipped_count += report.skipped_count;
+        merged.segment_count += report.segment_count;
+        merged.threads = merged.threads.max(report.threads);
+        // Shards run side by side: the merged run took as long as the slowest.
+        merged.elapsed = merged.elapsed.max(report.elapsed);
+        merged.failures.extend(report.failures.iter().cloned());
+    }
+    merged.failures.sort_by_key(|f| f.walk_id);
+    Ok(merged)
+}
+
+/// Every selected walk must be in exactly one shard's share.
+fn check_coverage(results: &[(PathBuf, ShardResult)]) -> Result<(), Error> {
+    let mut shares: Vec<(Range<u64>, &Path)> = results
+        .iter()
+        .flat_map(|(path, result)| {
+            result
+                .share
+                .iter()
+                .map(move |r| (r.clone(), path.as_path()))
+        })
+        .collect();
+    shares.sort_by_key(|(range, _)| range.start);
+    for pair in shares.windows(2) {
+        let ((a, a_path), (b, b_path)) = (&pair[0], &pair[1]);
+        if b.start < a.end {
+            return Err(Error::Merge {
+                message: format!(
+                    "walks {}-{} ran in two shards: {} and {}",
+                    b.start,
+                    a.end.min(b.end) - 1,
+                    a_path.display(),
+                    b_path.display()
+                ),
+            });
+        }
+    }
+    let covered = WalkSelection::from_ranges(shares.into_iter().map(|(range, _)| range).collect());
+    let selection = WalkSelection::from_ranges(results[0].1.selection.clone());
+    if covered != selection {
+        return Err(Error::Merge {
+            message: format!(
+                "the shards ran walks {:?}, but the selection is {:?}",
+                covered.ranges(),
+                selection.ranges()
+            ),
+        });
+    }
+    Ok(())
+}
+
+/// A file named on the command line is read whatever its name; a folder contributes the
+/// `shard-*.json` files found in it, recursively.
+fn collect_shard_files(path: &Path, files: &mut Vec<PathBuf>) -> Result<(), Error> {
+    let fail = |e: std::io::Error| Error::Merge {
+        message: format!("cannot read {}: {e}", path.display()),
+    };
+    if path.is_file() {
+        files.push(path.to_path_buf());
+        return Ok(());
+    }
+    for entry in std::fs::read_dir(path).map_err(fail)? {
+        let entry = entry.map_err(fail)?.path();
+        let is_shard = entry
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.starts_with("shard-") && n.ends_with(".json"));
+        if entry.is_dir() {
+            collect_shard_files(&entry, files)?;
+        } else if is_shard {
+            files.push(entry);
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Action, States};
+
+    fn lookup<'a>(env: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
+        move |name| {
+            env.iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| v.to_string())
+        }
+    }
+
+    #[test]
+    fn explicit_shards_and_their_errors() {
+        let none = lookup(&[]);
+        assert_eq!(
+            parse("2/4", ENV_SHARD, &none).unwrap(),
+            Shard { index: 2, total: 4 }
+        );
+        for bad in ["0/4", "5/4", "x/y", "3", "1/0", ""] {
+            let err = parse(bad, ENV_SHARD, &none).unwrap_err().to_string();
+            assert!(err.contains(ENV_SHARD), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn auto_reads_the_ci_index_with_its_base() {
+        let k8s = [("JOB_COMPLETION_INDEX", "0")];
+        assert_eq!(
+            parse("auto/3", ENV_SHARD, &lookup(&k8s)).unwrap(),
+            Shard { index: 1, total: 3 }
+        );
+        let err = parse("auto", ENV_SHARD, &lookup(&k8s))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("write `auto/n`"), "{err}");
+        let gitlab = [("CI_NODE_INDEX", "2"), ("CI_NODE_TOTAL", "5")];
+        assert_eq!(
+            parse("auto", ENV_SHARD, &lookup(&gitlab)).unwrap(),
+            Shard { index: 2, total: 5 }
+        );
+        let err = parse("auto/4", ENV_SHARD, &lookup(&gitlab))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("says 4 shards but CI_NODE_TOTAL says 5"),
+            "{err}"
+        );
+        let buildkite = [
+            ("BUILDKITE_PARALLEL_JOB", "4"),
+            ("BUILDKITE_PARALLEL_JOB_COUNT", "5"),
+        ];
+        assert_eq!(
+            parse("auto", ENV_SHARD, &lookup(&buildkite)).unwrap(),
+            Shard { index: 5, total: 5 }
+        );
+        let err = parse("auto", ENV_SHARD, &lookup(&[]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("found no shard index"), "{err}");
+    }
+
+    fn plan(serial: bool) -> Plan<(), ()> {
+        let mut order = vec![
+            Action::new("a", || 0..5u8, |_: u8, _: &mut (), _: &()| {}),
+            Action::new("b", || 0..3u8, |_: u8, _: &mut (), _: &()| {}),
+        ];
+        if serial {
+            order.insert(
+                1,
+                Action::serial("s", || 0..4u8, |_: u8, _: &mut (), _: States<'_, ()>| {}),
+            );
+        }
+        Plan::load(&order).unwrap()
+    }
+
+    #[test]
+    fn shares_cover_the_space_once_and_keep_branches_whole() {
+        for serial in [false, true] {
+            let plan = plan(serial);
+            let total = plan.space.total();
+            for n in 1..=7 {
+                let ranges: Vec<Range<u64>> = (1..=n)
+                    .map(|i| share_range(&plan, Shard { index: i, total: n }))
+                    .collect();
+                assert_eq!(ranges[0].start, 0);
+                assert_eq!(ranges[n - 1].end, total);
+                for pair in ranges.windows(2) {
+                    assert_eq!(pair[0].end, pair[1].start, "contiguous, disjoint");
+                }
+                if serial && n <= 4 {
+                    // 4 branches of 15 walks: every share is whole branches.
+                    assert!(
+                        ranges.iter().all(|r| r.start % 15 == 0 && r.end % 15 == 0),
+                        "{ranges:?}"
+                    );
+                }
+            }
+        }
+    }
+}

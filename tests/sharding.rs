@@ -1,0 +1,294 @@
+//! Sharding: n processes (or n runs) each run a share of the walks; merged, they equal one
+//! unsharded run.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use combtest::prelude::*;
+use combtest::{merge_shards, Failure, ShardResult};
+
+fn scratch(name: &str) -> PathBuf {
+    static COUNTER: AtomicUsize = AtomicUsize::new(0);
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!(
+        "sharding-{name}-{}-{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::SeqCst)
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+fn push(n: u32, v: &mut Vec<u32>, _: &()) -> Result<(), String> {
+    v.push(n);
+    if v.len() >= 2 && v[v.len() - 2] == 2 && n == 3 {
+        return Err(format!("2 then 3 in {v:?}"));
+    }
+    Ok(())
+}
+
+/// An order of three actions (4 x 3 x 4), with a serial action of 3 options after the
+/// first when asked; walks whose first option is 0 are filtered out.
+fn order(serial: bool) -> Combtest<Vec<u32>> {
+    let mut order = vec![
+        Action::new("a", || 0..4u32, push),
+        Action::new("b", || 1..4u32, push),
+        Action::new("c", || 0..4u32, push),
+    ];
+    if serial {
+        order.insert(
+            1,
+            Action::serial(
+                "s",
+                || 0..3u32,
+                |n: u32, _: &mut (), walks: States<'_, Vec<u32>>| {
+                    for v in walks {
+                        v.push(100 + n);
+                    }
+                },
+            ),
+        );
+    }
+    Combtest::new(Vec::new())
+        .order(order)
+        .filter(|walk: &Walk| walk.param::<u32>(0) != Some(&0))
+        .threads(2)
+}
+
+fn counts<S>(r: &Report<S>) -> (u64, u64, u64, u64, u64, u64) {
+    (
+        r.total_walks,
+        r.walk_count,
+        r.error_count,
+        r.cancel_count,
+        r.skipped_count,
+        r.segment_count,
+    )
+}
+
+fn same_failures(a: &[Failure], b: &[Failure]) -> bool {
+    a.len() == b.len()
+        && a.iter().zip(b).all(|(x, y)| {
+            (
+                x.walk_id,
+                x.fingerprint,
+                &x.message,
+                &x.failed_action,
+                &x.steps,
+                &x.state,
+            ) == (
+                y.walk_id,
+                y.fingerprint,
+                &y.message,
+                &y.failed_action,
+                &y.steps,
+                &y.state,
+            )
+        })
+}
+
+#[test]
+fn one_to_seven_shards_run_every_walk_once_and_merge_into_the_unsharded_report() {
+    for serial in [false, true] {
+        let whole = order(serial).gather_states(Gather::Full).run().unwrap();
+        assert!(
+            whole.error_count > 0 && whole.skipped_count > 0,
+            "the order fails and filters"
+        );
+        for n in 1..=7 {
+            let dir = scratch(&format!("n{n}"));
+            let mut ran = Vec::new();
+            for i in 1..=n {
+                let shard = order(serial)
+                    .shard((i, n))
+                    .log_dir(&dir)
+                    .gather_states(Gather::Full)
+                    .run()
+                    .unwrap();
+                assert_eq!(shard.shard.map(|s| (s.index, s.total)), Some((i, n)));
+                ran.extend(shard.walks.iter().map(|w| w.walk_id));
+                let file = shard
+                    .files
+                    .iter()
+                    .find(|f| f.ends_with(ShardResult::file_name((i, n).into())));
+                assert!(
+                    file.is_some(),
+                    "shard {i}/{n} wrote its result: {:?}",
+                    shard.files
+                );
+            }
+            ran.sort_unstable();
+            let expected: Vec<u64> = whole.walks.iter().map(|w| w.walk_id).collect();
+            assert_eq!(
+                ran, expected,
+                "serial={serial} n={n}: every walk exactly once"
+            );
+
+            let merged = merge_shards([&dir]).unwrap();
+            assert_eq!(counts(&merged), counts(&whole), "serial={serial} n={n}");
+            assert!(
+                same_failures(&merged.failures, &whole.failures),
+                "serial={serial} n={n}"
+            );
+            assert_eq!(merged.files.len(), n);
+        }
+    }
+}
+
+#[test]
+fn branches_stay_whole_when_there_are_enough_of_them() {
+    // 3 branches of the serial action, 3 shards: each shard runs exactly one branch, so the
+    // serial action runs once per shard, for one option.
+    for i in 1..=3 {
+        let report = order(true)
+            .shard((i, 3))
+            .gather_states(Gather::Full)
+            .run()
+            .unwrap();
+        let branches: std::collections::BTreeSet<usize> =
+            report.walks.iter().map(|w| w.branch[0]).collect();
+        assert_eq!(branches.into_iter().collect::<Vec<_>>(), vec![i - 1]);
+    }
+}
+
+#[test]
+fn a_shard_with_nothing_to_run_succeeds() {
+    // 3 selected walks over 5 shards (ids 38-47 are the last share): shard 5 has none.
+    let empty = order(false).walks("13-15").shard((5, 5)).run().unwrap();
+    assert_eq!(empty.walk_count, 0);
+    assert!(empty.is_success(), "an empty share is not a failure");
+    let shares: u64 = (1..=5)
+        .map(|i| {
+            order(false)
+                .walks("13-15")
+                .shard((i, 5))
+                .run()
+                .unwrap()
+                .walk_count
+        })
+        .sum();
+    assert_eq!(shares, 3);
+}
+
+#[test]
+fn merging_refuses_missing_duplicated_and_foreign_shards() {
+    let dir = scratch("bad");
+    let files: Vec<PathBuf> = (1..=3)
+        .map(|i| {
+            let report = order(false)
+                .shard((i, 3))
+                .log_dir(dir.join(format!("s{i}")))
+                .run()
+                .unwrap();
+            report
+                .files
+                .iter()
+                .find(|f| f.to_string_lossy().contains("shard-"))
+                .unwrap()
+                .clone()
+        })
+        .collect();
+    assert!(merge_shards(&files).is_ok());
+
+    let error = merge_shards(&files[..2]).unwrap_err().to_string();
+    assert_eq!(error, "cannot merge the shards: shard 3 of 3 is missing");
+
+    let error = merge_shards([&files[0], &files[1], &files[1], &files[2]])
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("shard 2 of 3 appears twice"), "{error}");
+
+    let other = order(false)
+        .then(Action::new("d", || [1u32], push))
+        .shard((3, 3))
+        .log_dir(dir.join("other"))
+        .run()
+        .unwrap();
+    let foreign = other
+        .files
+        .iter()
+        .find(|f| f.to_string_lossy().contains("shard-"))
+        .unwrap();
+    let error = merge_shards([&files[0], &files[1], foreign])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.contains("are shards of different runs: their orders differ"),
+        "{error}"
+    );
+
+    let error = merge_shards([dir.join("nothing-here")])
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("cannot read"), "{error}");
+}
+
+#[test]
+fn malformed_shards_are_errors_before_any_walk() {
+    for bad in [(0, 4), (5, 4), (1, 0)] {
+        let error = order(false).shard(bad).run().unwrap_err().to_string();
+        assert!(
+            error.contains("expected `i/n` with 1 <= i <= n"),
+            "{bad:?}: {error}"
+        );
+    }
+}
+
+/// What each shard process runs: a `combtest!` test, as a CI matrix job would run it.
+#[test]
+#[ignore = "run by shards_as_separate_processes_merge_into_the_whole"]
+fn sharded_suite() {
+    #[action(options = 0..5)]
+    fn first(n: u32, v: &mut Vec<u32>) {
+        v.push(n);
+    }
+    #[serial_action(options = [7, 8])]
+    fn reconfigure(n: u32, walks: States<'_, Vec<u32>>) {
+        for v in walks {
+            v.push(n);
+        }
+    }
+    #[action(options = 0..4)]
+    fn second(n: u32, v: &mut Vec<u32>) {
+        v.push(n);
+    }
+    combtest! { order: [first, reconfigure, second], state: Vec::new() };
+}
+
+#[test]
+fn shards_as_separate_processes_merge_into_the_whole() {
+    let dir = scratch("processes");
+    let exe = std::env::current_exe().unwrap();
+    let run = |env: &[(&str, String)]| {
+        let mut command = Command::new(&exe);
+        command
+            .args(["sharded_suite", "--exact", "--include-ignored"])
+            .env("COMBTEST_LOG_DIR", &dir)
+            .env_remove("COMBTEST_SHARD")
+            .env_remove("COMBTEST_WALKS");
+        for (name, value) in env {
+            command.env(name, value);
+        }
+        let output = command.output().unwrap();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stdout)
+        );
+    };
+    // As a CI matrix would: shards 1 and 2 by number, shard 3 from a Kubernetes index.
+    run(&[("COMBTEST_SHARD", "1/3".into())]);
+    run(&[("COMBTEST_SHARD", "2/3".into())]);
+    run(&[
+        ("COMBTEST_SHARD", "auto/3".into()),
+        ("JOB_COMPLETION_INDEX", "2".into()),
+    ]);
+
+    let merged = merge_shards([&dir]).unwrap();
+    assert_eq!(merged.files.len(), 3);
+    assert_eq!(
+        (merged.total_walks, merged.walk_count, merged.error_count),
+        (40, 40, 0)
+    );
+    assert_eq!(merged.segment_count, 80);
+}
