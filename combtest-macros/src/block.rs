@@ -22,6 +22,8 @@ const KEYS: &[&str] = &[
     "replay",
     "progress",
     "shard",
+    "covering",
+    "covering_seed",
     "panic_on_failure",
 ];
 
@@ -67,6 +69,8 @@ pub(crate) struct Block {
     pub(crate) replay: Option<Expr>,
     pub(crate) progress: Option<Expr>,
     pub(crate) shard: Option<Expr>,
+    pub(crate) covering: Option<Expr>,
+    pub(crate) covering_seed: Option<Expr>,
     pub(crate) panic_on_failure: Option<Expr>,
 }
 
@@ -118,6 +122,8 @@ pub(crate) fn parse_block(input: TokenStream, errors: &mut Errors) -> Block {
             ("replay", Value::Expr(e)) => (&mut block.replay, e),
             ("progress", Value::Expr(e)) => (&mut block.progress, e),
             ("shard", Value::Expr(e)) => (&mut block.shard, e),
+            ("covering", Value::Expr(e)) => (&mut block.covering, e),
+            ("covering_seed", Value::Expr(e)) => (&mut block.covering_seed, e),
             ("panic_on_failure", Value::Expr(e)) => (&mut block.panic_on_failure, e),
             (_, _) => {
                 let hint = suggestion(&name, KEYS)
@@ -189,6 +195,8 @@ fn expand_block(block: &Block) -> TokenStream {
         (&block.replay, quote!(replay)),
         (&block.progress, quote!(progress)),
         (&block.shard, quote!(shard)),
+        (&block.covering, quote!(covering)),
+        (&block.covering_seed, quote!(covering_seed)),
     ] {
         if let Some(value) = value {
             settings.push(quote!(.#method(#value)));

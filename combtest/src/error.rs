@@ -69,6 +69,11 @@ pub enum Error {
         /// What is wrong.
         message: String,
     },
+    /// The covering array asked for cannot be built.
+    Covering {
+        /// What is wrong.
+        message: String,
+    },
     /// Shard results cannot be merged: missing, duplicated, or from different runs.
     Merge {
         /// What is wrong, naming the files.
@@ -138,6 +143,7 @@ impl fmt::Display for Error {
                 write!(f, "cannot replay {}: {message}", path.display())
             }
             Error::Merge { message } => write!(f, "cannot merge the shards: {message}"),
+            Error::Covering { message } => write!(f, "cannot build the covering array: {message}"),
             Error::Unserializable {
                 action,
                 param,

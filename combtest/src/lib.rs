@@ -70,6 +70,7 @@
 //! | `replay` | `COMBTEST_REPLAY` | run walks recorded in a trace: `path`, `path@all`, `path@17` |
 //! | `progress` | `COMBTEST_PROGRESS` | `on`/`off` (default: on a terminal outside CI) |
 //! | `shard` | `COMBTEST_SHARD` | run the i-th of n shares: `i/n`, or `auto` from CI variables ([`Shard`]) |
+//! | `covering`, `covering_seed` | — | a t-wise covering array instead of the full product ([`Combtest::covering`]) |
 //! | `panic_on_failure` | — | `combtest!` only: `false` returns the report instead of panicking |
 //!
 //! A variable overrides the setting in code; an empty variable counts as unset; a malformed
@@ -102,6 +103,7 @@
 
 mod action;
 mod barrier;
+pub mod covering;
 mod error;
 mod execute;
 mod fast;
@@ -122,7 +124,7 @@ mod walk_id;
 pub use action::{cancel_walk, Action, ActionKind, ActionReturn, Cancel, Options, Param, States};
 pub use error::Error;
 pub use outcome::{Failure, FailureKind, Outcome, StepRecord, WalkSummary};
-pub use report::{Report, SHOWN_FAILURES};
+pub use report::{Coverage, Report, SHOWN_FAILURES};
 pub use runner::{Combtest, StateSource};
 pub use settings::{
     Gather, ENV_GATHER, ENV_LOG_DIR, ENV_PROGRESS, ENV_REPLAY, ENV_THREADS, ENV_VERBOSE, ENV_WALKS,
@@ -300,6 +302,8 @@ pub use combtest_macros::serial_action;
 /// | `replay` | a trace file: `"path"`, `"path@all"`, `"path@17,40-45"` | no replay |
 /// | `progress` | `bool` | on a terminal outside CI |
 /// | `shard` | `(i, n)`: run the i-th of n shares of the walks | all walks |
+/// | `covering` | `2..=6`: a t-wise covering array instead of the full product | the full product |
+/// | `covering_seed` | `u64`: another covering array of the same strength | `0` |
 /// | `panic_on_failure` | `bool`: `false` returns the report instead | `true` |
 ///
 /// A run that cannot start (an empty option list, a malformed environment variable, a walk

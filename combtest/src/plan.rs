@@ -140,6 +140,33 @@ impl<S, G> Plan<S, G> {
             .collect()
     }
 
+    /// The option index at each position of the walk with these params (JSON, one per
+    /// position), matched by value.
+    pub(crate) fn options_of(&self, params: &[serde_json::Value]) -> Result<Vec<usize>, String> {
+        if params.len() != self.actions.len() {
+            return Err(format!(
+                "walk {params:?} has {} params, but the order has {} actions",
+                params.len(),
+                self.actions.len()
+            ));
+        }
+        params
+            .iter()
+            .enumerate()
+            .map(|(position, param)| {
+                self.option_json[position]
+                    .iter()
+                    .position(|json| json == param)
+                    .ok_or_else(|| {
+                        format!(
+                            "param {param} is not an option of action `{}` (position {position})",
+                            self.actions[position].name
+                        )
+                    })
+            })
+            .collect()
+    }
+
     /// The id of the walk with this fingerprint, searched among the first `limit` ids.
     pub(crate) fn find_fingerprint(&self, fingerprint: Fingerprint, limit: u64) -> Option<u64> {
         let mut options = vec![0; self.actions.len()];

@@ -65,6 +65,28 @@ pub struct Report<S> {
     pub files: Vec<PathBuf>,
     /// The shard this run was, when the walks were split across processes.
     pub shard: Option<crate::Shard>,
+    /// What the walks covered, when a covering array chose them.
+    pub coverage: Option<Coverage>,
+}
+
+/// What a covering array covers: see [`Combtest::covering`](crate::Combtest::covering).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Coverage {
+    /// The strength t: every combination of options of any t positions.
+    pub strength: usize,
+    /// Walks in the array (before any shard or filter of the run).
+    pub walks: u64,
+    /// t-way combinations covered.
+    pub covered: u64,
+    /// t-way combinations of the order.
+    pub total: u64,
+    /// Size of the full product, the walks an exhaustive run has.
+    pub full_product: u64,
+    /// Combinations in no walk the filter allows, as `action(param)` lists.
+    pub infeasible: Vec<Vec<String>>,
+    /// Combinations for which no allowed walk was found, without proof that none exists
+    /// (their completions were too many to search).
+    pub unresolved: Vec<Vec<String>>,
 }
 
 fn seconds<Ser: Serializer>(elapsed: &Duration, serializer: Ser) -> Result<Ser::Ok, Ser::Error> {
@@ -103,6 +125,7 @@ impl<S> Report<S> {
             walks: self.walks.clone(),
             files: self.files.clone(),
             shard: self.shard,
+            coverage: self.coverage.clone(),
         }
     }
 
@@ -132,6 +155,25 @@ impl<S> fmt::Display for Report<S> {
     /// each.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.summary())?;
+        if let Some(coverage) = &self.coverage {
+            write!(
+                f,
+                "\n{}-wise coverage: {} walks of {} cover {} of {} combinations",
+                coverage.strength,
+                coverage.walks,
+                coverage.full_product,
+                coverage.covered,
+                coverage.total
+            )?;
+            if !coverage.infeasible.is_empty() || !coverage.unresolved.is_empty() {
+                write!(
+                    f,
+                    " ({} infeasible under the filter, {} unresolved)",
+                    coverage.infeasible.len(),
+                    coverage.unresolved.len()
+                )?;
+            }
+        }
         if self.walk_count == 0 && !self.is_success() {
             write!(
                 f,

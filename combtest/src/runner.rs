@@ -8,12 +8,13 @@ use std::fmt;
 use std::time::Instant;
 
 use crate::action::Action;
+use crate::covering;
 use crate::execute::{self, Template, WalkRunner};
 use crate::fast::Binder;
 use crate::panic_capture::Catcher;
 use crate::plan::Plan;
-use crate::report::{Report, TestLocation};
-use crate::settings::{Gather, Resolved, Settings};
+use crate::report::{Coverage, Report, TestLocation};
+use crate::settings::{Covering, Gather, Resolved, Settings};
 use crate::shard::{self, ShardResult};
 use crate::trace::{self, RunDir, TraceSink, STATES_FILE, SUMMARY_FILE};
 use crate::walk::{OrderView, Walk};
@@ -215,6 +216,60 @@ impl<S, G> Combtest<S, G> {
         self
     }
 
+    /// Runs a t-wise covering array instead of the full product: a small set of walks in
+    /// which every combination of options of any `strength` positions (2 to 6) appears at
+    /// least once. Serial actions count as positions like any other.
+    ///
+    /// The walks keep their normal ids, so branches, `COMBTEST_WALKS`, replay and sharding
+    /// work as usual (an explicit selection of walks takes precedence over the array). With
+    /// a filter, only walks it allows are chosen; combinations that occur in no allowed walk
+    /// are listed in `Report::coverage` as infeasible. The same order, options, filter and
+    /// seed always give the same walks.
+    ///
+    /// ```
+    /// use combtest::prelude::*;
+    ///
+    /// #[action(options = 0..10)]
+    /// fn knob(n: u32, v: &mut Vec<u32>) { v.push(n); }
+    ///
+    /// let report = Combtest::new(Vec::new())
+    ///     .order((0..6).map(|_| knob::action()))
+    ///     .covering(2)
+    ///     .run()
+    ///     .unwrap();
+    /// let coverage = report.coverage.unwrap();
+    /// assert_eq!(coverage.full_product, 1_000_000);
+    /// assert_eq!(coverage.covered, coverage.total); // every pair of options of every 2 knobs
+    /// assert!(report.walk_count < 150);
+    /// ```
+    pub fn covering(mut self, strength: usize) -> Self {
+        self.settings
+            .covering
+            .get_or_insert_with(Default::default)
+            .strength = strength;
+        self
+    }
+
+    /// Another seed gives another covering array of the same strength.
+    pub fn covering_seed(mut self, seed: u64) -> Self {
+        self.settings
+            .covering
+            .get_or_insert_with(Default::default)
+            .seed = seed;
+        self
+    }
+
+    /// A walk the covering array must include, given by its params (one JSON value per
+    /// position of the order, matched by value against the options).
+    pub fn must_include(mut self, params: Vec<serde_json::Value>) -> Self {
+        self.settings
+            .covering
+            .get_or_insert_with(Default::default)
+            .must_include
+            .push(params);
+        self
+    }
+
     /// Runs only this shard's share of the walks (1-based, see [`Shard`](crate::Shard)).
     /// `COMBTEST_SHARD` overrides it.
     pub fn shard(mut self, shard: impl Into<crate::Shard>) -> Self {
@@ -265,6 +320,7 @@ where
         let level = logging::level_cap(settings.verbose);
         let plan = Plan::load(&self.order)?;
         let total = plan.space.total();
+        let mut coverage = None;
         let selection = match (&settings.replay, &settings.walks) {
             (Some(replay), _) => trace::replay_selection(&plan, replay)?,
             (None, Some((selection, source))) => {
@@ -272,7 +328,19 @@ where
                 check_fingerprints(&plan, selection)?;
                 selection.clone()
             }
-            (None, None) => WalkSelection::all(total),
+            (None, None) => match &settings.covering {
+                Some(covering) => {
+                    let (selection, summary) = covering_selection(
+                        &plan,
+                        &view_of(&plan),
+                        self.filter.as_deref(),
+                        covering,
+                    )?;
+                    coverage = Some(summary);
+                    selection
+                }
+                None => WalkSelection::all(total),
+            },
         };
         // A shard runs the selected walks of its share.
         let (selection, unsharded) = match settings.shard {
@@ -369,6 +437,7 @@ where
             walks,
             files,
             shard: settings.shard,
+            coverage,
         };
         if let Some(dir) = &run_dir {
             if let (Some(shard), Some(unsharded)) = (settings.shard, &unsharded) {
@@ -391,6 +460,88 @@ where
         }
         Ok(report)
     }
+}
+
+/// The names and options of an order, as filters see them.
+fn view_of<S, G>(plan: &Plan<S, G>) -> OrderView<'_> {
+    OrderView {
+        names: plan.actions.iter().map(|a| &*a.name).collect(),
+        params: plan.actions.iter().map(|a| a.params()).collect(),
+    }
+}
+
+/// The walks of a covering array of the order, and what they cover.
+fn covering_selection<S, G>(
+    plan: &Plan<S, G>,
+    view: &OrderView<'_>,
+    filter: Option<&(dyn Fn(&Walk<'_>) -> bool + Send + Sync)>,
+    covering: &Covering,
+) -> Result<(WalkSelection, Coverage), Error> {
+    let fail = |message: String| Error::Covering { message };
+    if !(2..=6).contains(&covering.strength) {
+        return Err(fail(format!(
+            "strength {} is not between 2 and 6 (the full product is the default)",
+            covering.strength
+        )));
+    }
+    let sizes: Vec<usize> = plan.actions.iter().map(|a| a.params().len()).collect();
+    if covering.strength > sizes.len() {
+        return Err(fail(format!(
+            "strength {} needs at least {} actions in the order, which has {}",
+            covering.strength,
+            covering.strength,
+            sizes.len()
+        )));
+    }
+    let must_include = covering
+        .must_include
+        .iter()
+        .map(|params| plan.options_of(params).map_err(&fail))
+        .collect::<Result<Vec<_>, _>>()?;
+    let allowed = |row: &[usize]| {
+        filter.is_none_or(|keep| {
+            keep(&Walk {
+                id: plan.space.encode(row),
+                options: row,
+                order: view,
+            })
+        })
+    };
+    let array = covering::Generator::new(&sizes, covering.strength)
+        .seed(covering.seed)
+        .must_include(must_include)
+        .allowed(&allowed)
+        .try_generate()
+        .map_err(|e| fail(e.to_string()))?;
+    let describe = |tuple: &covering::Tuple| {
+        tuple
+            .positions
+            .iter()
+            .zip(&tuple.options)
+            .map(|(&p, &o)| {
+                format!(
+                    "{}({})",
+                    plan.actions[p].name,
+                    plan.actions[p].params().debug(o)
+                )
+            })
+            .collect()
+    };
+    let coverage = Coverage {
+        strength: covering.strength,
+        walks: array.rows.len() as u64,
+        covered: array.covered,
+        total: array.total_tuples,
+        full_product: plan.space.total(),
+        infeasible: array.infeasible.iter().map(describe).collect(),
+        unresolved: array.unresolved.iter().map(describe).collect(),
+    };
+    let ids = array
+        .rows
+        .iter()
+        .map(|row| plan.space.encode(row))
+        .collect();
+    Ok((WalkSelection::from_ids(ids), coverage))
 }
 
 /// Writes the gathered states (if any) and the summary into the run's folder, and lists

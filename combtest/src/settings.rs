@@ -79,6 +79,16 @@ pub(crate) struct Settings {
     pub(crate) replay: Option<String>,
     pub(crate) progress: Option<bool>,
     pub(crate) shard: Option<crate::Shard>,
+    pub(crate) covering: Option<Covering>,
+}
+
+/// t-wise coverage instead of the full product: see [`Combtest::covering`](crate::Combtest::covering).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(crate) struct Covering {
+    pub(crate) strength: usize,
+    pub(crate) seed: u64,
+    /// Walks that must be run, one JSON param per position.
+    pub(crate) must_include: Vec<Vec<serde_json::Value>>,
 }
 
 /// The settings a run uses, after the environment overrode what it sets.
@@ -95,6 +105,7 @@ pub(crate) struct Resolved {
     /// `None`: decide from the terminal and `CI`.
     pub(crate) progress: Option<bool>,
     pub(crate) shard: Option<crate::Shard>,
+    pub(crate) covering: Option<Covering>,
 }
 
 /// Which recorded walks of a trace file to run again.
@@ -216,6 +227,7 @@ impl Settings {
             replay,
             progress,
             shard,
+            covering: self.covering.clone(),
         })
     }
 

@@ -1,0 +1,748 @@
+//! Covering arrays: a small set of walks in which every combination of options of any `t`
+//! positions appears at least once.
+//!
+//! The full product of 20 actions with 10 options is 10^20 walks; a pairwise (t = 2) covering
+//! array of it has about 200. The generator is usable on its own, sizes in, rows out:
+//!
+//! ```
+//! use combtest::covering::Generator;
+//!
+//! let array = Generator::new(&[3, 3, 3, 3], 2).generate();
+//! assert!(array.rows.len() <= 10);
+//! assert_eq!(array.covered, array.total_tuples); // every pair of options, of every 2 positions
+//! ```
+//!
+//! The algorithm is a greedy one in the AETG/PICT family. Each new row starts from an
+//! uncovered t-tuple holding the position-option pair that appears in the most uncovered
+//! tuples, then fills the other positions in a random order, each with the option that covers
+//! the most new tuples; of several such candidate rows the one covering most is kept. A final
+//! pass removes rows whose every tuple another row also covers. Randomness comes from a
+//! seeded generator, so the same sizes, strength, seed and constraint give the same rows.
+//!
+//! With a constraint (a predicate over whole rows), only rows it allows are used. When no
+//! candidate row is allowed, an uncovered tuple is completed into an allowed row by a search
+//! that is exhaustive when the completions are few ([`EXHAUSTIVE_COMPLETIONS`]) and sampled
+//! otherwise. A tuple with no allowed completion is *infeasible*; one whose completions were
+//! too many to search and whose samples found none is *unresolved*. Both are reported, never
+//! dropped. The full product is never enumerated.
+
+use std::collections::HashSet;
+
+/// Above this many tuples the generator refuses the strength: the bookkeeping would not fit.
+pub const MAX_TUPLES: u64 = 200_000_000;
+
+/// Completions of a tuple searched exhaustively when looking for an allowed row.
+pub const EXHAUSTIVE_COMPLETIONS: u64 = 1 << 20;
+
+/// Random completions tried for a tuple whose completions are too many to search.
+const SAMPLED_COMPLETIONS: usize = 4096;
+
+/// A t-way combination: options at positions.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub struct Tuple {
+    /// The positions, increasing.
+    pub positions: Vec<usize>,
+    /// The option index at each position.
+    pub options: Vec<usize>,
+}
+
+/// The rows of a covering array and what they cover.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CoveringArray {
+    /// Each row picks an option index for every position.
+    pub rows: Vec<Vec<usize>>,
+    /// The strength `t`.
+    pub strength: usize,
+    /// t-tuples covered by the rows.
+    pub covered: u64,
+    /// t-tuples of the model (covered, infeasible and unresolved).
+    pub total_tuples: u64,
+    /// Tuples that no allowed row contains (proven by exhaustive search).
+    pub infeasible: Vec<Tuple>,
+    /// Tuples for which no allowed row was found, without proof that none exists.
+    pub unresolved: Vec<Tuple>,
+}
+
+/// Errors of the generator's inputs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CoveringError {
+    /// The strength is not between 1 and the number of positions (nor within 2..=6 in runs).
+    Strength {
+        /// The strength asked for.
+        strength: usize,
+        /// The number of positions.
+        positions: usize,
+    },
+    /// A position has no option.
+    EmptyPosition(usize),
+    /// Too many t-tuples to track.
+    TooManyTuples(u64),
+    /// A must-include row does not fit the sizes, or the constraint refuses it.
+    MustInclude(String),
+}
+
+impl std::fmt::Display for CoveringError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CoveringError::Strength {
+                strength,
+                positions,
+            } => write!(
+                f,
+                "strength {strength} needs between 1 and {positions} positions' worth of actions"
+            ),
+            CoveringError::EmptyPosition(p) => write!(f, "position {p} has no option"),
+            CoveringError::TooManyTuples(n) => write!(
+                f,
+                "{n} t-tuples are too many to cover (at most {MAX_TUPLES}); lower the strength"
+            ),
+            CoveringError::MustInclude(why) => write!(f, "a must-include walk {why}"),
+        }
+    }
+}
+
+impl std::error::Error for CoveringError {}
+
+/// SplitMix64. The generator must give the same rows for the same seed on every machine and
+/// every release of combtest; a fixed, published algorithm guarantees that, where a general
+/// purpose RNG crate reserves the right to change its streams.
+#[derive(Clone, Debug)]
+struct SplitMix64(u64);
+
+impl SplitMix64 {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    /// A value in `0..n` (n > 0).
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+
+    fn shuffle<T>(&mut self, items: &mut [T]) {
+        for i in (1..items.len()).rev() {
+            items.swap(i, self.below(i + 1));
+        }
+    }
+}
+
+/// One combination of `t` positions and where its tuples live in the tables.
+#[derive(Clone, Debug)]
+struct Combo {
+    positions: Vec<usize>,
+    /// Index of the tuple with all options 0.
+    offset: usize,
+}
+
+/// Which tuples are covered, and how often each position-option pair is still uncovered.
+struct Tables {
+    sizes: Vec<usize>,
+    combos: Vec<Combo>,
+    /// Indices into `combos` of the combos that hold each position.
+    combos_of: Vec<Vec<usize>>,
+    /// How many rows cover each tuple (saturating); 0 means uncovered.
+    coverage: Vec<u16>,
+    /// Tuples given up on (infeasible or unresolved): never sought again.
+    settled: Vec<bool>,
+    /// Uncovered, unsettled tuples holding each position-option pair.
+    open_by_option: Vec<Vec<u64>>,
+    open: u64,
+}
+
+impl Tables {
+    fn new(sizes: &[usize], strength: usize) -> Result<Self, CoveringError> {
+        let mut combos = Vec::new();
+        let mut total: u64 = 0;
+        let mut positions: Vec<usize> = (0..strength).collect();
+        loop {
+            let count = positions.iter().map(|&p| sizes[p] as u64).product::<u64>();
+            combos.push(Combo {
+                positions: positions.clone(),
+                offset: total as usize,
+            });
+            total = total.saturating_add(count);
+            if total > MAX_TUPLES {
+                return Err(CoveringError::TooManyTuples(total));
+            }
+            if !next_combination(&mut positions, sizes.len()) {
+                break;
+            }
+        }
+        let mut combos_of = vec![Vec::new(); sizes.len()];
+        for (index, combo) in combos.iter().enumerate() {
+            for &p in &combo.positions {
+                combos_of[p].push(index);
+            }
+        }
+        // Every tuple holding (p, v) is open: the product of the other positions' sizes, per
+        // combo holding p.
+        let open_by_option = (0..sizes.len())
+            .map(|p| {
+                let per_value: u64 = combos_of[p]
+                    .iter()
+                    .map(|&c| {
+                        combos[c]
+                            .positions
+                            .iter()
+                            .filter(|&&q| q != p)
+                            .map(|&q| sizes[q] as u64)
+                            .product::<u64>()
+                    })
+                    .sum();
+                vec![per_value; sizes[p]]
+            })
+            .collect();
+        Ok(Tables {
+            sizes: sizes.to_vec(),
+            coverage: vec![0; total as usize],
+            settled: vec![false; total as usize],
+            combos,
+            combos_of,
+            open_by_option,
+            open: total,
+        })
+    }
+
+    fn total(&self) -> u64 {
+        self.coverage.len() as u64
+    }
+
+    /// Index of the tuple of `combo` whose options are those of `row` at its positions.
+    #[inline]
+    fn index(&self, combo: &Combo, row: &[usize]) -> usize {
+        combo.offset
+            + combo
+                .positions
+                .iter()
+                .fold(0, |index, &p| index * self.sizes[p] + row[p])
+    }
+
+    fn tuple(&self, combo: &Combo, index: usize) -> Tuple {
+        let mut rest = index - combo.offset;
+        let mut options = vec![0; combo.positions.len()];
+        for (slot, &p) in combo.positions.iter().enumerate().rev() {
+            options[slot] = rest % self.sizes[p];
+            rest /= self.sizes[p];
+        }
+        Tuple {
+            positions: combo.positions.clone(),
+            options,
+        }
+    }
+
+    fn is_open(&self, index: usize) -> bool {
+        self.coverage[index] == 0 && !self.settled[index]
+    }
+
+    fn close(&mut self, combo: usize, index: usize) {
+        self.open -= 1;
+        let tuple = self.tuple(&self.combos[combo], index);
+        for (&p, &v) in tuple.positions.iter().zip(&tuple.options) {
+            self.open_by_option[p][v] -= 1;
+        }
+    }
+
+    /// New tuples a row would cover.
+    fn gain(&self, row: &[usize]) -> u64 {
+        self.combos
+            .iter()
+            .filter(|combo| self.is_open(self.index(combo, row)))
+            .count() as u64
+    }
+
+    /// Records a row: its tuples are covered.
+    fn add(&mut self, row: &[usize]) {
+        for c in 0..self.combos.len() {
+            let index = self.index(&self.combos[c], row);
+            if self.is_open(index) {
+                self.close(c, index);
+            }
+            self.coverage[index] = self.coverage[index].saturating_add(1);
+        }
+    }
+
+    /// Gives up on a tuple (it is reported, not covered).
+    fn settle(&mut self, tuple: &Tuple) {
+        let combo = self
+            .combos
+            .iter()
+            .position(|c| c.positions == tuple.positions)
+            .expect("a tuple of the model");
+        let mut row = vec![0; self.sizes.len()];
+        for (&p, &v) in tuple.positions.iter().zip(&tuple.options) {
+            row[p] = v;
+        }
+        let index = self.index(&self.combos[combo], &row);
+        if self.is_open(index) {
+            self.close(combo, index);
+        }
+        self.settled[index] = true;
+    }
+
+    /// An open tuple holding option `v` at position `p`, chosen with `rng` among them.
+    fn open_tuple_with(&self, p: usize, v: usize, rng: &mut SplitMix64) -> Option<Tuple> {
+        let mut found = Vec::new();
+        for &c in &self.combos_of[p] {
+            let combo = &self.combos[c];
+            let count: usize = combo.positions.iter().map(|&q| self.sizes[q]).product();
+            for index in combo.offset..combo.offset + count {
+                if self.is_open(index) {
+                    let tuple = self.tuple(combo, index);
+                    let slot = tuple
+                        .positions
+                        .iter()
+                        .position(|&q| q == p)
+                        .expect("p is in the combo");
+                    if tuple.options[slot] == v {
+                        found.push(tuple);
+                    }
+                }
+            }
+            if found.len() >= 64 {
+                break;
+            }
+        }
+        (!found.is_empty()).then(|| found.swap_remove(rng.below(found.len())))
+    }
+
+    /// The position-option pair in the most open tuples (ties broken by `rng`).
+    fn busiest_option(&self, rng: &mut SplitMix64) -> Option<(usize, usize)> {
+        let mut best = 0;
+        let mut ties = Vec::new();
+        for (p, counts) in self.open_by_option.iter().enumerate() {
+            for (v, &count) in counts.iter().enumerate() {
+                if count > best {
+                    best = count;
+                    ties.clear();
+                }
+                if count == best && count > 0 {
+                    ties.push((p, v));
+                }
+            }
+        }
+        (!ties.is_empty()).then(|| ties[rng.below(ties.len())])
+    }
+
+    /// New tuples gained by setting `row[p] = v`, counting only tuples whose other
+    /// positions are all `assigned`.
+    fn gain_at(&self, row: &mut [usize], assigned: &[bool], p: usize, v: usize) -> u64 {
+        let previous = row[p];
+        row[p] = v;
+        let gain = self.combos_of[p]
+            .iter()
+            .map(|&c| &self.combos[c])
+            .filter(|combo| combo.positions.iter().all(|&q| q == p || assigned[q]))
+            .filter(|combo| self.is_open(self.index(combo, row)))
+            .count() as u64;
+        row[p] = previous;
+        gain
+    }
+}
+
+/// The next combination of `positions.len()` positions out of `n`, in lexicographic order.
+fn next_combination(positions: &mut [usize], n: usize) -> bool {
+    let k = positions.len();
+    for i in (0..k).rev() {
+        if positions[i] < n - k + i {
+            positions[i] += 1;
+            for j in i + 1..k {
+                positions[j] = positions[j - 1] + 1;
+            }
+            return true;
+        }
+    }
+    false
+}
+
+/// A constraint: whether a row (an option index per position) may be used.
+pub type Allowed<'a> = dyn Fn(&[usize]) -> bool + 'a;
+
+/// Builds covering arrays. See the [module documentation](self).
+pub struct Generator<'a> {
+    sizes: Vec<usize>,
+    strength: usize,
+    seed: u64,
+    candidates: usize,
+    must_include: Vec<Vec<usize>>,
+    allowed: Option<&'a Allowed<'a>>,
+}
+
+impl<'a> Generator<'a> {
+    /// A generator for positions with `sizes[p]` options each, covering every `strength`-way
+    /// combination.
+    pub fn new(sizes: &[usize], strength: usize) -> Self {
+        Generator {
+            sizes: sizes.to_vec(),
+            strength,
+            seed: 0,
+            candidates: 0,
+            must_include: Vec::new(),
+            allowed: None,
+        }
+    }
+
+    /// Varies the result: another seed gives another (equally valid) array.
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+
+    /// Candidate rows built for each row kept (default: chosen from the model's size).
+    pub fn candidates(mut self, candidates: usize) -> Self {
+        self.candidates = candidates;
+        self
+    }
+
+    /// Rows that must be part of the result; they count toward coverage.
+    pub fn must_include(mut self, rows: Vec<Vec<usize>>) -> Self {
+        self.must_include = rows;
+        self
+    }
+
+    /// Only rows for which `allowed` returns `true` are used.
+    pub fn allowed(mut self, allowed: &'a Allowed<'a>) -> Self {
+        self.allowed = Some(allowed);
+        self
+    }
+
+    /// Generates the array. Panics on invalid inputs; see [`Generator::try_generate`].
+    pub fn generate(self) -> CoveringArray {
+        self.try_generate().unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// Generates the array, or says why the inputs cannot be covered.
+    pub fn try_generate(self) -> Result<CoveringArray, CoveringError> {
+        self.generate_once(self.seed)
+    }
+
+    fn generate_once(&self, seed: u64) -> Result<CoveringArray, CoveringError> {
+        let (sizes, t) = (&self.sizes, self.strength);
+        if t == 0 || t > sizes.len() {
+            return Err(CoveringError::Strength {
+                strength: t,
+                positions: sizes.len(),
+            });
+        }
+        if let Some(p) = sizes.iter().position(|&s| s == 0) {
+            return Err(CoveringError::EmptyPosition(p));
+        }
+        let allowed = |row: &[usize]| self.allowed.is_none_or(|f| f(row));
+        let mut tables = Tables::new(sizes, t)?;
+        let mut rng = SplitMix64(seed ^ 0x636f_6d62_7465_7374);
+        let candidates = match self.candidates {
+            0 => default_candidates(tables.total(), sizes.len(), t),
+            n => n,
+        };
+
+        let mut rows: Vec<Vec<usize>> = Vec::new();
+        for row in &self.must_include {
+            if row.len() != sizes.len() || row.iter().zip(sizes).any(|(&v, &s)| v >= s) {
+                return Err(CoveringError::MustInclude(format!(
+                    "{row:?} does not fit the option counts {sizes:?}"
+                )));
+            }
+            if !allowed(row) {
+                return Err(CoveringError::MustInclude(format!(
+                    "{row:?} is refused by the filter"
+                )));
+            }
+            tables.add(row);
+            rows.push(row.clone());
+        }
+        let fixed = rows.len();
+
+        let (mut infeasible, mut unresolved) = (Vec::new(), Vec::new());
+        while tables.open > 0 {
+            let mut best: Option<(u64, Vec<usize>)> = None;
+            for _ in 0..candidates {
+                let Some(row) = candidate(&tables, &mut rng) else {
+                    break;
+                };
+                if !allowed(&row) {
+                    continue;
+                }
+                let gain = tables.gain(&row);
+                if gain > 0 && best.as_ref().is_none_or(|(g, _)| gain > *g) {
+                    best = Some((gain, row));
+                }
+            }
+            if let Some((_, row)) = best {
+                tables.add(&row);
+                rows.push(row);
+                continue;
+            }
+            // No candidate was allowed: complete an open tuple into an allowed row, or show
+            // that it has none.
+            let (p, v) = tables.busiest_option(&mut rng).expect("open tuples remain");
+            let tuple = tables
+                .open_tuple_with(p, v, &mut rng)
+                .expect("(p, v) is in an open tuple");
+            match complete(&tables, &tuple, &allowed, &mut rng) {
+                Completion::Found(row) => {
+                    tables.add(&row);
+                    rows.push(row);
+                }
+                Completion::None => {
+                    tables.settle(&tuple);
+                    infeasible.push(tuple);
+                }
+                Completion::NotFound => {
+                    tables.settle(&tuple);
+                    unresolved.push(tuple);
+                }
+            }
+        }
+        remove_redundant(&mut tables, &mut rows, fixed);
+        let covered = tables.coverage.iter().filter(|&&c| c > 0).count() as u64;
+        Ok(CoveringArray {
+            rows,
+            strength: t,
+            covered,
+            total_tuples: tables.total(),
+            infeasible,
+            unresolved,
+        })
+    }
+}
+
+/// Enough candidates to find good rows, few enough to stay fast on large models.
+fn default_candidates(tuples: u64, positions: usize, strength: usize) -> usize {
+    let work_per_candidate = (positions as u64).pow(strength as u32).max(1);
+    (20_000_000 / (tuples.max(1) * work_per_candidate / 100).max(1)).clamp(4, 50) as usize
+}
+
+/// One candidate row: an open tuple holding the busiest position-option pair, the other
+/// positions filled greedily in a random order.
+fn candidate(tables: &Tables, rng: &mut SplitMix64) -> Option<Vec<usize>> {
+    let (p, v) = tables.busiest_option(rng)?;
+    // Seeding with a whole open tuple guarantees the row covers something new.
+    let seed = tables.open_tuple_with(p, v, rng)?;
+    let n = tables.sizes.len();
+    let mut row = vec![0; n];
+    let mut assigned = vec![false; n];
+    for (&q, &w) in seed.positions.iter().zip(&seed.options) {
+        row[q] = w;
+        assigned[q] = true;
+    }
+    let mut order: Vec<usize> = (0..n).filter(|&q| !assigned[q]).collect();
+    rng.shuffle(&mut order);
+    let mut ties = Vec::new();
+    for q in order {
+        // The most new tuples now; among equals, the option in the most open tuples (it
+        // leaves the fewest for later rows); among equals still, chance.
+        let mut best = (0, 0);
+        ties.clear();
+        for w in 0..tables.sizes[q] {
+            let score = (
+                tables.gain_at(&mut row, &assigned, q, w),
+                tables.open_by_option[q][w],
+            );
+            if score > best {
+                best = score;
+                ties.clear();
+            }
+            if score == best {
+                ties.push(w);
+            }
+        }
+        row[q] = ties[rng.below(ties.len())];
+        assigned[q] = true;
+    }
+    Some(row)
+}
+
+enum Completion {
+    Found(Vec<usize>),
+    /// Every completion was tried: none is allowed.
+    None,
+    /// Too many completions to try them all; the samples found none.
+    NotFound,
+}
+
+/// An allowed row holding `tuple`, searched exhaustively over the other positions when they
+/// have few combinations, by sampling otherwise.
+fn complete(
+    tables: &Tables,
+    tuple: &Tuple,
+    allowed: &dyn Fn(&[usize]) -> bool,
+    rng: &mut SplitMix64,
+) -> Completion {
+    let n = tables.sizes.len();
+    let free: Vec<usize> = (0..n).filter(|p| !tuple.positions.contains(p)).collect();
+    let mut row = vec![0; n];
+    for (&p, &v) in tuple.positions.iter().zip(&tuple.options) {
+        row[p] = v;
+    }
+    let completions = free
+        .iter()
+        .try_fold(1u64, |acc, &p| acc.checked_mul(tables.sizes[p] as u64))
+        .unwrap_or(u64::MAX);
+    if completions <= EXHAUSTIVE_COMPLETIONS {
+        // An odometer over the free positions.
+        loop {
+            if allowed(&row) {
+                return Completion::Found(row);
+            }
+            let mut turned = false;
+            for &p in free.iter().rev() {
+                row[p] += 1;
+                if row[p] < tables.sizes[p] {
+                    turned = true;
+                    break;
+                }
+                row[p] = 0;
+            }
+            if !turned {
+                return Completion::None;
+            }
+        }
+    }
+    for _ in 0..SAMPLED_COMPLETIONS {
+        for &p in &free {
+            row[p] = rng.below(tables.sizes[p]);
+        }
+        if allowed(&row) {
+            return Completion::Found(row);
+        }
+    }
+    Completion::NotFound
+}
+
+/// Removes rows (latest first, must-include rows never) whose every tuple another row covers.
+fn remove_redundant(tables: &mut Tables, rows: &mut Vec<Vec<usize>>, fixed: usize) {
+    let mut index = rows.len();
+    while index > fixed {
+        index -= 1;
+        let row = &rows[index];
+        let redundant = tables
+            .combos
+            .iter()
+            .all(|combo| tables.coverage[tables.index(combo, row)] >= 2);
+        if redundant {
+            let row = rows.remove(index);
+            for c in 0..tables.combos.len() {
+                let i = tables.index(&tables.combos[c], &row);
+                tables.coverage[i] -= 1;
+            }
+        }
+    }
+}
+
+/// Checks, independently of the generator, which t-tuples `rows` cover: returns the tuples
+/// of the model that no row holds. For tests and for users who want to verify an array.
+pub fn uncovered(sizes: &[usize], strength: usize, rows: &[Vec<usize>]) -> Vec<Tuple> {
+    let mut seen: HashSet<(Vec<usize>, Vec<usize>)> = HashSet::new();
+    let mut positions: Vec<usize> = (0..strength).collect();
+    loop {
+        for row in rows {
+            seen.insert((
+                positions.clone(),
+                positions.iter().map(|&p| row[p]).collect(),
+            ));
+        }
+        if !next_combination(&mut positions, sizes.len()) {
+            break;
+        }
+    }
+    let mut missing = Vec::new();
+    let mut positions: Vec<usize> = (0..strength).collect();
+    loop {
+        let mut options = vec![0; strength];
+        loop {
+            if !seen.contains(&(positions.clone(), options.clone())) {
+                missing.push(Tuple {
+                    positions: positions.clone(),
+                    options: options.clone(),
+                });
+            }
+            // Next options of these positions.
+            let mut slot = strength;
+            loop {
+                if slot == 0 {
+                    break;
+                }
+                slot -= 1;
+                options[slot] += 1;
+                if options[slot] < sizes[positions[slot]] {
+                    break;
+                }
+                options[slot] = 0;
+                if slot == 0 {
+                    slot = usize::MAX;
+                    break;
+                }
+            }
+            if slot == usize::MAX {
+                break;
+            }
+        }
+        if !next_combination(&mut positions, sizes.len()) {
+            break;
+        }
+    }
+    missing
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn combinations_are_enumerated_in_order() {
+        let mut c = vec![0, 1];
+        let mut all = vec![c.clone()];
+        while next_combination(&mut c, 4) {
+            all.push(c.clone());
+        }
+        assert_eq!(
+            all,
+            vec![
+                vec![0, 1],
+                vec![0, 2],
+                vec![0, 3],
+                vec![1, 2],
+                vec![1, 3],
+                vec![2, 3]
+            ]
+        );
+    }
+
+    #[test]
+    fn the_checker_finds_what_is_missing() {
+        let rows = vec![vec![0, 0], vec![1, 1]];
+        let missing = uncovered(&[2, 2], 2, &rows);
+        assert_eq!(missing.len(), 2);
+        assert!(missing.contains(&Tuple {
+            positions: vec![0, 1],
+            options: vec![0, 1]
+        }));
+        assert!(uncovered(&[2, 2], 1, &rows).is_empty());
+    }
+
+    #[test]
+    fn pairwise_3_4_is_the_optimal_9() {
+        let array = Generator::new(&[3, 3, 3, 3], 2).generate();
+        assert!(uncovered(&[3, 3, 3, 3], 2, &array.rows).is_empty());
+        assert_eq!(array.rows.len(), 9);
+    }
+
+    #[test]
+    fn bad_inputs_are_errors() {
+        assert!(matches!(
+            Generator::new(&[2, 2], 3).try_generate(),
+            Err(CoveringError::Strength { .. })
+        ));
+        assert!(matches!(
+            Generator::new(&[2, 0], 2).try_generate(),
+            Err(CoveringError::EmptyPosition(1))
+        ));
+        let err = Generator::new(&[2, 2], 2)
+            .must_include(vec![vec![0, 5]])
+            .try_generate();
+        assert!(matches!(err, Err(CoveringError::MustInclude(_))));
+    }
+}
