@@ -367,6 +367,7 @@ pub struct Generator<'a> {
     strength: usize,
     seed: u64,
     candidates: usize,
+    attempts: u64,
     must_include: Vec<Vec<usize>>,
     allowed: Option<&'a Allowed<'a>>,
 }
@@ -380,6 +381,7 @@ impl<'a> Generator<'a> {
             strength,
             seed: 0,
             candidates: 0,
+            attempts: 0,
             must_include: Vec::new(),
             allowed: None,
         }
@@ -394,6 +396,12 @@ impl<'a> Generator<'a> {
     /// Candidate rows built for each row kept (default: chosen from the model's size).
     pub fn candidates(mut self, candidates: usize) -> Self {
         self.candidates = candidates;
+        self
+    }
+
+    /// Whole generations tried, the smallest kept (default: chosen from the model's size).
+    pub fn attempts(mut self, attempts: u64) -> Self {
+        self.attempts = attempts;
         self
     }
 
@@ -415,8 +423,32 @@ impl<'a> Generator<'a> {
     }
 
     /// Generates the array, or says why the inputs cannot be covered.
+    ///
+    /// Small models, quick to generate, are generated several times from seeds derived from
+    /// the given one, and the smallest array is kept. How many times depends only on the
+    /// model's size, never on elapsed time, so the result is the same on every machine.
     pub fn try_generate(self) -> Result<CoveringArray, CoveringError> {
-        self.generate_once(self.seed)
+        let tuples =
+            Tables::new(&self.sizes, self.strength.clamp(1, self.sizes.len().max(1)))?.total();
+        let work = tuples.saturating_mul(self.sizes.len() as u64);
+        let attempts = match self.attempts {
+            0 => (200_000 / work.max(1)).clamp(1, 16),
+            n => n,
+        };
+        let mut best: Option<CoveringArray> = None;
+        for attempt in 0..attempts {
+            let seed = self
+                .seed
+                .wrapping_add(attempt.wrapping_mul(0x9e37_79b9_7f4a_7c15));
+            let array = self.generate_once(seed)?;
+            if best
+                .as_ref()
+                .is_none_or(|b| array.rows.len() < b.rows.len())
+            {
+                best = Some(array);
+            }
+        }
+        Ok(best.expect("at least one attempt"))
     }
 
     fn generate_once(&self, seed: u64) -> Result<CoveringArray, CoveringError> {
@@ -497,6 +529,7 @@ impl<'a> Generator<'a> {
             }
         }
         remove_redundant(&mut tables, &mut rows, fixed);
+        eliminate_rows(&mut tables, &mut rows, fixed, &allowed);
         let covered = tables.coverage.iter().filter(|&&c| c > 0).count() as u64;
         Ok(CoveringArray {
             rows,
@@ -628,6 +661,96 @@ fn remove_redundant(tables: &mut Tables, rows: &mut Vec<Vec<usize>>, fixed: usiz
                 let i = tables.index(&tables.combos[c], &row);
                 tables.coverage[i] -= 1;
             }
+        }
+    }
+}
+
+impl Tables {
+    fn cover(&mut self, row: &[usize], delta: i32) {
+        for c in 0..self.combos.len() {
+            let i = self.index(&self.combos[c], row);
+            self.coverage[i] =
+                (i32::from(self.coverage[i]) + delta).clamp(0, i32::from(u16::MAX)) as u16;
+        }
+    }
+
+    /// The tuples only `row` covers, as rows holding just their positions (`usize::MAX`
+    /// elsewhere).
+    fn unique_tuples(&self, row: &[usize]) -> Vec<Tuple> {
+        self.combos
+            .iter()
+            .filter(|combo| self.coverage[self.index(combo, row)] == 1)
+            .map(|combo| Tuple {
+                positions: combo.positions.clone(),
+                options: combo.positions.iter().map(|&p| row[p]).collect(),
+            })
+            .collect()
+    }
+}
+
+/// Tries to remove whole rows: every tuple only a row covers is moved into another row, by
+/// changing positions of that row whose own tuples are all covered elsewhere too. A row whose
+/// unique tuples all find a host goes; otherwise its hosts are restored. Rows with the fewest
+/// unique tuples are tried first, until a pass removes nothing.
+fn eliminate_rows(
+    tables: &mut Tables,
+    rows: &mut Vec<Vec<usize>>,
+    fixed: usize,
+    allowed: &dyn Fn(&[usize]) -> bool,
+) {
+    loop {
+        let mut order: Vec<(usize, usize)> = (fixed..rows.len())
+            .map(|r| (tables.unique_tuples(&rows[r]).len(), r))
+            .collect();
+        order.sort_unstable();
+        let mut removed = None;
+        'rows: for (_, r) in order {
+            let unique = tables.unique_tuples(&rows[r]);
+            // Take the row out while its tuples look for hosts.
+            tables.cover(&rows[r].clone(), -1);
+            let mut changed: Vec<(usize, Vec<usize>)> = Vec::new();
+            for tuple in &unique {
+                let host = (fixed..rows.len()).filter(|&h| h != r).find_map(|h| {
+                    let mut moved = rows[h].clone();
+                    for (&p, &v) in tuple.positions.iter().zip(&tuple.options) {
+                        moved[p] = v;
+                    }
+                    if moved == rows[h] {
+                        return Some((h, moved));
+                    }
+                    // The host may lose no tuple that only it covers.
+                    let loses = tables.combos.iter().any(|combo| {
+                        let old = tables.index(combo, &rows[h]);
+                        tables.coverage[old] == 1 && old != tables.index(combo, &moved)
+                    });
+                    (!loses && allowed(&moved)).then_some((h, moved))
+                });
+                match host {
+                    Some((h, moved)) => {
+                        tables.cover(&rows[h].clone(), -1);
+                        tables.cover(&moved, 1);
+                        changed.push((h, std::mem::replace(&mut rows[h], moved)));
+                    }
+                    None => {
+                        // Undo: hosts back as they were, the row back in.
+                        for (h, old) in changed.into_iter().rev() {
+                            tables.cover(&rows[h].clone(), -1);
+                            tables.cover(&old, 1);
+                            rows[h] = old;
+                        }
+                        tables.cover(&rows[r].clone(), 1);
+                        continue 'rows;
+                    }
+                }
+            }
+            removed = Some(r);
+            break;
+        }
+        match removed {
+            Some(r) => {
+                rows.remove(r);
+            }
+            None => return,
         }
     }
 }
