@@ -16,11 +16,13 @@
 //! every branch, at every depth, is a contiguous run of chunks.
 
 use std::fmt;
+use std::panic::{self, AssertUnwindSafe};
+use std::time::Instant;
 
 use crate::action::{Body, States};
-use crate::execute::{StepEnd, Stopwatch, Tally, Traced, WalkRunner};
+use crate::execute::{StepEnd, Tally, Traced, WalkRunner};
 use crate::outcome::Outcome;
-use crate::plan::SerialWheel;
+use crate::plan::{Segment, SerialWheel};
 use crate::pool::{self, Dispenser};
 use crate::runner::StateSource;
 use crate::trace::TraceBuffer;
@@ -117,8 +119,8 @@ where
         reasons: Vec::new(),
     };
     let mut chunks = barriers.start_walks(selection, source, shared);
-    let first_barrier = usize::from(runner.plan.segments[0].opener.is_none());
-    barriers.descend(first_barrier, &mut chunks, shared);
+    let starts_with_actions = runner.plan.segments[0].opener.is_none();
+    barriers.descend(usize::from(starts_with_actions), &mut chunks, shared);
     barriers.finish(chunks)
 }
 
@@ -127,8 +129,9 @@ where
     S: Clone + Send + fmt::Debug,
     G: Sync,
 {
-    /// Makes the state of every selected walk the filter keeps and, when the order starts
-    /// with actions, runs that first segment. Returns the walks in chunks sorted by id.
+    /// Makes the state of every selected walk the filter keeps and, when actions come before
+    /// the first serial action, runs them on each chunk as soon as it is made (while it is
+    /// still in cache). Returns the walks in chunks sorted by id.
     fn start_walks(
         &mut self,
         selection: &WalkSelection,
@@ -138,7 +141,14 @@ where
         let runner = self.runner;
         let plan = runner.plan;
         let first = &plan.segments[0];
-        let runs_first_segment = first.opener.is_none();
+        let first = Stretch {
+            runner,
+            shared,
+            segment: first,
+            traced: Traced::new(runner.level),
+            timed: self.timed,
+        };
+        let runs_first_segment = first.segment.opener.is_none();
         // Ids per innermost branch: a chunk is cut wherever a multiple of it starts.
         let innermost = plan.serials.last().map_or(u64::MAX, |wheel| wheel.span);
         let dispenser = Dispenser::new(selection, self.threads);
@@ -151,9 +161,8 @@ where
                 )
             })
             .collect();
-        let timed = self.timed;
         let workers = pool::run(workers, &dispenser, |(template, worker, chunks), ids| {
-            let traced = Traced::new(runner.level);
+            let made = chunks.len();
             let segments_before = worker.tally.segments + worker.tally.skipped;
             for range in ids {
                 let mut slots = Vec::with_capacity((range.end - range.start) as usize);
@@ -168,31 +177,24 @@ where
                     if !runner.keep(&mut worker.tally, id, &worker.options) {
                         continue;
                     }
-                    let mut state = template.make();
                     worker.tally.walks += 1;
-                    let mut status = Status::Live;
-                    let stopwatch = Stopwatch::start(timed);
-                    if runs_first_segment {
-                        let _walk = runner.walk_span(traced, id, &worker.options);
-                        worker.tally.segments += 1;
-                        let options = &worker.options;
-                        let end = runner.run_segment(shared, traced, first, options, &mut state);
-                        let outcome = runner.settle(&mut worker.tally, id, options, &state, end);
-                        status = worker.settle(id, outcome);
-                    }
-                    let seconds = stopwatch.nanos() as f32 * 1e-9;
                     slots.push(Slot {
                         id,
-                        state,
-                        status,
-                        seconds,
+                        state: template.make(),
+                        status: Status::Live,
+                        seconds: 0.0,
                     });
                 }
                 chunks.push(slots);
             }
+            if runs_first_segment {
+                first.run(worker, &mut chunks[made..]);
+            }
             if let Some(progress) = runner.progress {
-                let done = worker.tally.segments + worker.tally.skipped - segments_before;
-                progress.add(done, 0);
+                progress.add(
+                    worker.tally.segments + worker.tally.skipped - segments_before,
+                    0,
+                );
             }
         });
         let mut chunks = Vec::new();
@@ -316,27 +318,15 @@ where
             .collect();
         let timed = self.timed;
         let work = |worker: &mut Worker<S>, chunks: &mut [Chunk<S>]| {
-            let traced = Traced::new(runner.level);
+            let stretch = Stretch {
+                runner,
+                shared,
+                segment,
+                traced: Traced::new(runner.level),
+                timed,
+            };
             let segments_before = worker.tally.segments;
-            let mut previous = None;
-            for slot in live(chunks) {
-                // Consecutive ids only turn the odometer; a gap (a filtered or dead walk)
-                // decodes afresh.
-                match previous {
-                    Some(id) if id + 1 == slot.id => plan.space.advance(&mut worker.options),
-                    _ => plan.space.decode(slot.id, &mut worker.options),
-                }
-                previous = Some(slot.id);
-                let options = &worker.options;
-                let _walk = runner.walk_span(traced, slot.id, options);
-                worker.tally.segments += 1;
-                let stopwatch = Stopwatch::start(timed);
-                let state = &mut slot.state;
-                let end = runner.run_segment(shared, traced, segment, options, state);
-                slot.seconds += stopwatch.nanos() as f32 * 1e-9;
-                let outcome = runner.settle(&mut worker.tally, slot.id, options, state, end);
-                slot.status = worker.settle(slot.id, outcome);
-            }
+            stretch.run(worker, chunks);
             if let Some(progress) = runner.progress {
                 progress.add(worker.tally.segments - segments_before, 0);
             }
@@ -356,6 +346,10 @@ where
     fn finish(mut self, chunks: Vec<Chunk<S>>) -> Tally<S> {
         let runner = self.runner;
         let plan = runner.plan;
+        if runner.gather == crate::Gather::Off && self.tally.trace.is_none() {
+            // The counts are kept; nothing needs the walks themselves.
+            return self.tally;
+        }
         self.reasons.sort_unstable_by_key(|(id, _)| *id);
         self.tally.failures.sort_unstable_by_key(|f| f.walk_id);
         let mut reasons = self.reasons.into_iter().peekable();
@@ -380,6 +374,108 @@ where
             runner.gather(&mut self.tally, slot.id, slot.state, outcome);
         }
         self.tally
+    }
+}
+
+/// One segment run over resident walks by one worker.
+struct Stretch<'s, 'r, S, G> {
+    runner: &'s WalkRunner<'r, S, G>,
+    shared: &'s G,
+    segment: &'s Segment,
+    traced: Traced,
+    timed: bool,
+}
+
+/// Where a stretch stands, kept outside `catch_unwind` so that an unwind can be pinned to its
+/// walk and action.
+#[derive(Default)]
+struct Cursor {
+    chunk: usize,
+    slot: usize,
+    position: usize,
+    /// The id whose options `Worker::options` holds.
+    previous: Option<u64>,
+    started: Option<Instant>,
+}
+
+impl<S: Clone + fmt::Debug, G> Stretch<'_, '_, S, G> {
+    /// Runs the segment on every live walk of `chunks` under one `catch_unwind`, entered
+    /// again after each walk that unwinds: panic bookkeeping is paid per message of chunks,
+    /// not per walk.
+    fn run(&self, worker: &mut Worker<S>, chunks: &mut [Chunk<S>]) {
+        let scope = self.runner.catcher.enter();
+        let mut cursor = Cursor::default();
+        loop {
+            let caught = panic::catch_unwind(AssertUnwindSafe(|| {
+                self.run_from(worker, chunks, &mut cursor);
+            }));
+            let Err(payload) = caught else {
+                break;
+            };
+            let slot = &mut chunks[cursor.chunk][cursor.slot];
+            let end = StepEnd::from_caught(Err(scope.unwound(payload)), cursor.position);
+            self.end_segment(worker, slot, &cursor, end);
+            cursor.slot += 1;
+        }
+    }
+
+    /// Runs the segment on the live walks from the cursor on.
+    #[inline]
+    fn run_from(&self, worker: &mut Worker<S>, chunks: &mut [Chunk<S>], cursor: &mut Cursor) {
+        let plan = self.runner.plan;
+        while let Some(chunk) = chunks.get_mut(cursor.chunk) {
+            while let Some(slot) = chunk.get_mut(cursor.slot) {
+                if slot.status == Status::Live {
+                    // Consecutive ids only turn the odometer; a gap (a filtered or dead walk)
+                    // decodes afresh.
+                    match cursor.previous {
+                        Some(id) if id + 1 == slot.id => plan.space.advance(&mut worker.options),
+                        _ => plan.space.decode(slot.id, &mut worker.options),
+                    }
+                    cursor.previous = Some(slot.id);
+                    let _walk = self.runner.walk_span(self.traced, slot.id, &worker.options);
+                    worker.tally.segments += 1;
+                    cursor.started = self.timed.then(Instant::now);
+                    let result = self.runner.run_actions(
+                        self.shared,
+                        self.traced,
+                        self.segment,
+                        &worker.options,
+                        &mut cursor.position,
+                        &mut slot.state,
+                    );
+                    if result.is_err() || self.timed {
+                        let end = StepEnd::from_caught(Ok(result), cursor.position);
+                        self.end_segment(worker, slot, cursor, end);
+                    }
+                }
+                cursor.slot += 1;
+            }
+            cursor.chunk += 1;
+            cursor.slot = 0;
+        }
+    }
+
+    /// Records how a walk's segment ended: its time, and its outcome if it failed or was
+    /// cancelled.
+    fn end_segment(
+        &self,
+        worker: &mut Worker<S>,
+        slot: &mut Slot<S>,
+        cursor: &Cursor,
+        end: StepEnd,
+    ) {
+        if let Some(started) = cursor.started {
+            slot.seconds += started.elapsed().as_secs_f32();
+        }
+        let outcome = self.runner.settle(
+            &mut worker.tally,
+            slot.id,
+            &worker.options,
+            &slot.state,
+            end,
+        );
+        slot.status = worker.settle(slot.id, outcome);
     }
 }
 

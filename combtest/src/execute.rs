@@ -180,23 +180,6 @@ impl Traced {
     }
 }
 
-/// The time a walk's actions take, measured only when a trace records it.
-pub(crate) struct Stopwatch(Option<Instant>);
-
-impl Stopwatch {
-    #[inline]
-    pub(crate) fn start(on: bool) -> Self {
-        Stopwatch(on.then(Instant::now))
-    }
-
-    #[inline]
-    pub(crate) fn nanos(&self) -> u64 {
-        self.0.map_or(0, |start| {
-            u64::try_from(start.elapsed().as_nanos()).unwrap_or(u64::MAX)
-        })
-    }
-}
-
 /// Everything needed to run walks, borrowed for the whole run.
 pub(crate) struct WalkRunner<'a, S, G> {
     pub(crate) plan: &'a Plan<S, G>,
@@ -256,43 +239,32 @@ where
         kept
     }
 
-    /// Runs the regular actions at `positions` of one walk, stopping at the first that does
-    /// not complete.
+    /// Runs the regular actions of `segment` on one walk, stopping at the first that does not
+    /// go on; `position` follows along so that an unwind can be pinned to its action. The
+    /// caller catches unwinds (once per chunk of walks, not once per walk).
     #[inline]
-    pub(crate) fn run_segment(
+    pub(crate) fn run_actions(
         &self,
         shared: &G,
         traced: Traced,
         segment: &Segment,
         options: &[usize],
+        position: &mut usize,
         state: &mut S,
-    ) -> StepEnd {
-        let actions: &[LoadedAction<S, G>] = &self.plan.actions;
-        let positions = segment.actions.clone();
-        let mut at = positions.start;
+    ) -> StepResult {
         if let (Some(fast), false) = (self.fast, traced.actions) {
-            let result = self
-                .catcher
-                .catch(|| fast.run(options, segment.mask, &mut at, state, shared));
-            return StepEnd::from_caught(result, at);
+            return fast.run(options, segment.mask, position, state, shared);
         }
-        let result = self.catcher.catch(|| {
-            for position in positions {
-                at = position;
-                let action = &actions[position];
-                let option = options[position];
-                if traced.actions {
-                    tracing::trace!(
-                        action = &*action.name,
-                        param = %ParamText(action, option),
-                        "action"
-                    );
-                }
-                action.walk_step().run(option, state, shared)?;
+        for at in segment.actions.clone() {
+            *position = at;
+            let action = &self.plan.actions[at];
+            let option = options[at];
+            if traced.actions {
+                tracing::trace!(action = &*action.name, param = %ParamText(action, option), "action");
             }
-            Ok(())
-        });
-        StepEnd::from_caught(result, at)
+            action.walk_step().run(option, state, shared)?;
+        }
+        Ok(())
     }
 
     /// Counts how a stretch of walk `id` ended, records its failure, and returns the walk's
