@@ -1,23 +1,14 @@
 //! Traces, summaries, replay of recorded walks, and combtest's tracing output.
 
 use std::collections::HashSet;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use combtest::prelude::*;
 use combtest::{WalkRecord, SUMMARY_FILE, TRACE_FILE};
 
-/// A fresh directory under Cargo's scratch space for integration tests.
-fn scratch(name: &str) -> PathBuf {
-    static COUNTER: AtomicUsize = AtomicUsize::new(0);
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!(
-        "observability-{name}-{}-{}",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::SeqCst)
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    dir
-}
+mod common;
+use common::{scratch, Captured};
 
 fn read_trace(path: &Path) -> Vec<WalkRecord> {
     std::fs::read_to_string(path)
@@ -53,7 +44,7 @@ fn rotate(key: u32, walks: States<'_, Transcript>) {
 
 #[test]
 fn a_log_directory_holds_one_record_per_walk_and_the_report() {
-    let dir = scratch("log");
+    let dir = scratch("observability-log");
     let report = combtest! {
         order: [deposit, label, deposit],
         state: Transcript::new(),
@@ -329,21 +320,6 @@ fn an_unwritable_log_directory_is_an_error_before_any_walk() {
 
 mod verbosity {
     use super::*;
-    use std::io::Write;
-    use std::sync::{Arc, Mutex};
-
-    #[derive(Clone, Default)]
-    struct Captured(Arc<Mutex<Vec<u8>>>);
-
-    impl Write for Captured {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(buf);
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
 
     #[action(options = 0..50)]
     fn step(n: u32, total: &mut u32) {
@@ -362,8 +338,7 @@ mod verbosity {
         tracing::subscriber::with_default(subscriber, || {
             combtest! { order: [step, step], state: 0, threads: 2, verbose: verbose }
         });
-        let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
-        text
+        captured.text()
     }
 
     #[test]

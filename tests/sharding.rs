@@ -1,23 +1,14 @@
 //! Sharding: n processes (or n runs) each run a share of the walks; merged, they equal one
 //! unsharded run.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use combtest::prelude::*;
 use combtest::{merge_shards, Failure, ShardResult};
 
-fn scratch(name: &str) -> PathBuf {
-    static COUNTER: AtomicUsize = AtomicUsize::new(0);
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!(
-        "sharding-{name}-{}-{}",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::SeqCst)
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    dir
-}
+mod common;
+use common::scratch;
 
 fn push(n: u32, v: &mut Vec<u32>, _: &()) -> Result<(), String> {
     v.push(n);
@@ -96,7 +87,7 @@ fn one_to_seven_shards_run_every_walk_once_and_merge_into_the_unsharded_report()
             "the order fails and filters"
         );
         for n in 1..=7 {
-            let dir = scratch(&format!("n{n}"));
+            let dir = scratch(&format!("sharding-n{n}"));
             let mut ran = Vec::new();
             for i in 1..=n {
                 let shard = order(serial)
@@ -172,7 +163,7 @@ fn a_shard_with_nothing_to_run_succeeds() {
 
 #[test]
 fn merging_refuses_missing_duplicated_and_foreign_shards() {
-    let dir = scratch("bad");
+    let dir = scratch("sharding-bad");
     let files: Vec<PathBuf> = (1..=3)
         .map(|i| {
             let report = order(false)
@@ -257,7 +248,7 @@ fn sharded_suite() {
 
 #[test]
 fn shards_as_separate_processes_merge_into_the_whole() {
-    let dir = scratch("processes");
+    let dir = scratch("sharding-processes");
     let exe = std::env::current_exe().unwrap();
     let run = |env: &[(&str, String)]| {
         let mut command = Command::new(&exe);

@@ -1,23 +1,10 @@
 //! A `tracing` subscriber installed by the test sees the events of every walk, from every
 //! worker thread.
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
 use combtest::prelude::*;
 
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
+mod common;
+use common::Captured;
 
 /// Each worker's first walk waits here until the other worker has started one too, so both
 /// workers run walks however the machine schedules them.
@@ -50,7 +37,7 @@ fn a_test_subscriber_sees_events_from_every_worker() {
         combtest! { order: [work, work], state: 0, threads: 2 }
     });
     assert_eq!(report.walk_count, 625);
-    let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let text = captured.text();
     let user_events: Vec<&str> = text.lines().filter(|l| l.contains("user event")).collect();
     assert_eq!(user_events.len(), 1250, "two actions per walk");
     // Events of both workers reach the test's (thread-local) subscriber, inside walk spans.

@@ -2,23 +2,12 @@
 //! another test to combtest's events (tracing caches each callsite's interest process-wide).
 //! One test in this binary, so that combtest's callsites are fresh when it starts.
 
-use std::io::Write;
-use std::sync::{mpsc, Arc, Mutex};
+use std::sync::mpsc;
 
 use combtest::prelude::*;
 
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
+mod common;
+use common::Captured;
 
 #[action(options = [1, 2])]
 fn add(n: u32, total: &mut u32) {
@@ -48,7 +37,7 @@ fn a_run_without_a_subscriber_does_not_silence_another_threads_subscriber() {
     assert_eq!(report.walk_count, 2);
     go.send(()).unwrap();
     assert_eq!(observer.join().unwrap().walk_count, 2);
-    let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let text = captured.text();
     assert!(text.contains("combtest run starts"), "{text:?}");
     assert!(text.contains("combtest run ends"), "{text:?}");
 }

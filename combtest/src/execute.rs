@@ -12,7 +12,7 @@ use std::time::Instant;
 
 use tracing::level_filters::LevelFilter;
 
-use crate::action::{LoadedAction, StepResult, Stop, WalkStep};
+use crate::action::{LoadedAction, StepResult, Stop};
 use crate::fast::FastWalk;
 use crate::outcome::{Failure, FailureKind, Outcome, WalkSummary};
 use crate::panic_capture::{Catcher, Unwound, WalkScope};
@@ -357,8 +357,6 @@ where
 {
     let plan = runner.plan;
     debug_assert_eq!(plan.segments.len(), 1, "an order without serial actions");
-    // Resolved once: the hot loop calls through this slice, position by position.
-    let steps: Vec<&dyn WalkStep<S, G>> = plan.actions.iter().map(|a| a.walk_step()).collect();
     let dispenser = Dispenser::new(selection, threads);
     let workers = (0..pool::worker_count(threads, &dispenser))
         .map(|_| (source.template(), Tally::new(trace())))
@@ -367,17 +365,14 @@ where
         let before = (tally.walks + tally.skipped, tally.errors);
         let mut stream = Stream {
             runner,
-            steps: &steps,
-            fast: runner.fast,
             shared,
             template,
             traced: Traced::new(runner.level),
             timed: tally.trace.is_some(),
-            options: vec![0; steps.len()],
+            options: vec![0; plan.actions.len()],
             cursor: Cursor::default(),
             state: None,
             quiet_pass: false,
-            all: plan.segments[0].mask,
         };
         stream.quiet_pass = runner.gather == Gather::Off && !stream.timed && !stream.traced.walks;
         for range in ids {
@@ -408,9 +403,6 @@ struct Cursor {
 /// One worker's view of the streaming run.
 struct Stream<'s, 'r, S, G> {
     runner: &'s WalkRunner<'r, S, G>,
-    steps: &'s [&'s dyn WalkStep<S, G>],
-    /// The whole walk statically dispatched, when `combtest!` could bind its order.
-    fast: Option<&'s dyn FastWalk<S, G>>,
     shared: &'s G,
     template: &'s Template<'s, S>,
     traced: Traced,
@@ -423,8 +415,6 @@ struct Stream<'s, 'r, S, G> {
     /// Whether a passing walk needs nothing beyond being counted (no gathering, no trace,
     /// no walk events).
     quiet_pass: bool,
-    /// Every position, as a segment mask.
-    all: u64,
 }
 
 impl<S, G> Stream<'_, '_, S, G>
@@ -484,15 +474,14 @@ where
             tally.segments += 1;
             self.cursor.started = self.timed.then(Instant::now);
             let state = self.state.insert(self.template.make());
-            let (steps, options, shared) = (self.steps, &self.options, self.shared);
-            let position = &mut self.cursor.position;
-            let result = match self.fast {
-                _ if self.traced.actions => {
-                    run_steps_traced(runner.plan, steps, options, position, state, shared)
-                }
-                Some(fast) => fast.run(options, self.all, position, state, shared),
-                None => run_steps(steps, options, position, state, shared),
-            };
+            let result = runner.run_actions(
+                self.shared,
+                self.traced,
+                &runner.plan.segments[0],
+                &self.options,
+                &mut self.cursor.position,
+                state,
+            );
             if result.is_ok() && self.quiet_pass {
                 // A passing walk that nothing records: only the counters above remember it.
                 self.state = None;
@@ -527,41 +516,6 @@ where
             self.runner.plan.space.advance(&mut self.options);
         }
     }
-}
-
-/// Runs every action of a walk on `state`, stopping at the first that does not go on;
-/// `position` follows along so that an unwind can be pinned to its action.
-#[inline]
-fn run_steps<S, G>(
-    steps: &[&dyn WalkStep<S, G>],
-    options: &[usize],
-    position: &mut usize,
-    state: &mut S,
-    shared: &G,
-) -> StepResult {
-    for (at, (step, &option)) in steps.iter().zip(options).enumerate() {
-        *position = at;
-        step.run(option, state, shared)?;
-    }
-    Ok(())
-}
-
-/// [`run_steps`] with a trace event per action.
-fn run_steps_traced<S, G>(
-    plan: &Plan<S, G>,
-    steps: &[&dyn WalkStep<S, G>],
-    options: &[usize],
-    position: &mut usize,
-    state: &mut S,
-    shared: &G,
-) -> StepResult {
-    for (at, (step, &option)) in steps.iter().zip(options).enumerate() {
-        *position = at;
-        let action = &plan.actions[at];
-        tracing::trace!(action = &*action.name, param = %ParamText(action, option), "action");
-        step.run(option, state, shared)?;
-    }
-    Ok(())
 }
 
 /// Formats a param only if a subscriber asks for it.

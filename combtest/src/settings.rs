@@ -277,8 +277,8 @@ fn parse_switch(text: &str, source: &str) -> Result<bool, Error> {
 fn unknown_variable(name: &str) -> Error {
     let suggestion = KNOWN_VARIABLES
         .iter()
-        .min_by_key(|known| edit_distance(name, known))
-        .filter(|known| edit_distance(name, known) <= 3)
+        .min_by_key(|known| strsim::levenshtein(name, known))
+        .filter(|known| strsim::levenshtein(name, known) <= 3)
         .map(|known| format!("did you mean {known}? "))
         .unwrap_or_default();
     Error::InvalidSetting {
@@ -289,22 +289,6 @@ fn unknown_variable(name: &str) -> Error {
             KNOWN_VARIABLES.join(", ")
         ),
     }
-}
-
-/// Levenshtein distance, for "did you mean" on a handful of short names.
-pub(crate) fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut diagonal = row[0];
-        row[0] = i + 1;
-        for (j, &cb) in b.iter().enumerate() {
-            let substitution = diagonal + usize::from(ca != cb);
-            diagonal = row[j + 1];
-            row[j + 1] = substitution.min(row[j] + 1).min(row[j + 1] + 1);
-        }
-    }
-    row[b.len()]
 }
 
 #[cfg(test)]
@@ -437,12 +421,5 @@ mod tests {
         );
         let resolved = resolve(&Settings::default(), &[]).unwrap();
         assert_eq!((resolved.verbose, resolved.progress), (None, None));
-    }
-
-    #[test]
-    fn edit_distance_counts_edits() {
-        assert_eq!(edit_distance("kitten", "sitting"), 3);
-        assert_eq!(edit_distance("", "abc"), 3);
-        assert_eq!(edit_distance("same", "same"), 0);
     }
 }

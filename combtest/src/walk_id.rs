@@ -196,35 +196,15 @@ impl WalkSelection {
                 ranges.push(id..id.saturating_add(1));
             }
         }
-        ranges.sort_by_key(|r| r.start);
-        let mut merged: Vec<Range<u64>> = Vec::with_capacity(ranges.len());
-        for range in ranges {
-            match merged.last_mut() {
-                Some(last) if range.start <= last.end => last.end = last.end.max(range.end),
-                _ => merged.push(range),
-            }
-        }
         Ok(WalkSelection {
-            ranges: merged,
             pinned,
+            ..WalkSelection::from_ranges(ranges)
         })
     }
 
     /// Exactly these ids (in any order, duplicates allowed).
-    pub(crate) fn from_ids(mut ids: Vec<u64>) -> Self {
-        ids.sort_unstable();
-        ids.dedup();
-        let mut ranges: Vec<Range<u64>> = Vec::new();
-        for id in ids {
-            match ranges.last_mut() {
-                Some(last) if last.end == id => last.end += 1,
-                _ => ranges.push(id..id + 1),
-            }
-        }
-        WalkSelection {
-            ranges,
-            pinned: vec![],
-        }
+    pub(crate) fn from_ids(ids: Vec<u64>) -> Self {
+        WalkSelection::from_ranges(ids.into_iter().map(|id| id..id + 1).collect())
     }
 
     /// Exactly the ids of these ranges (in any order, overlapping or not).
@@ -234,6 +214,7 @@ impl WalkSelection {
         let mut merged: Vec<Range<u64>> = Vec::with_capacity(ranges.len());
         for range in ranges {
             match merged.last_mut() {
+                // Touching ranges merge too: `3,4` is `3-4`.
                 Some(last) if range.start <= last.end => last.end = last.end.max(range.end),
                 _ => merged.push(range),
             }
