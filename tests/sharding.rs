@@ -283,3 +283,29 @@ fn shards_as_separate_processes_merge_into_the_whole() {
     );
     assert_eq!(merged.segment_count, 80);
 }
+
+#[test]
+fn shards_split_the_walks_of_a_covering_array() {
+    let covered = |shard: Option<(usize, usize)>| {
+        let mut run = order(true).covering(2).gather_states(Gather::Full);
+        if let Some(shard) = shard {
+            run = run.shard(shard);
+        }
+        let report = run.run().unwrap();
+        let ids: Vec<u64> = report.walks.iter().map(|w| w.walk_id).collect();
+        (ids, report.coverage.unwrap())
+    };
+    let (whole, coverage) = covered(None);
+    assert!(whole.len() < 144, "a covering array, not the full product");
+    let mut union = Vec::new();
+    for i in 1..=3 {
+        let (ids, shard_coverage) = covered(Some((i, 3)));
+        assert_eq!(
+            shard_coverage, coverage,
+            "every shard computes the same array"
+        );
+        union.extend(ids);
+    }
+    union.sort_unstable();
+    assert_eq!(union, whole, "the shards split exactly the array's walks");
+}
