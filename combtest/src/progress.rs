@@ -8,9 +8,9 @@
 
 use std::io::IsTerminal;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{HumanDuration, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 /// How long a run goes before the display appears.
 const QUIET_START: Duration = Duration::from_secs(1);
@@ -32,6 +32,19 @@ impl Progress {
             self.failed.fetch_add(failed, Ordering::Relaxed);
         }
     }
+}
+
+/// The text after the bar: rate, failures so far, time left.
+fn status(done: u64, total: u64, failed: u64, elapsed: Duration) -> String {
+    let rate = done as f64 / elapsed.as_secs_f64().max(1e-9);
+    let left = match done {
+        0 => "unknown".to_string(),
+        _ => HumanDuration(Duration::from_secs_f64(
+            total.saturating_sub(done) as f64 / rate,
+        ))
+        .to_string(),
+    };
+    format!("{rate:.0}/s, {failed} failed, {left} left")
 }
 
 /// Whether a run shows progress: the setting (`None` when not given), whether stderr is a
@@ -62,21 +75,23 @@ pub(crate) fn with_progress<R>(
     std::thread::scope(|scope| {
         let progress = &progress;
         scope.spawn(move || {
+            // Rate and time left are measured from the start of the run, not from when the
+            // bar first appears: the bar's own estimator would see a jump from zero.
+            let started = Instant::now();
             if stopped.recv_timeout(QUIET_START).is_ok() {
                 return;
             }
             let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
-            let template =
-                format!("{{bar:30}} {{pos}}/{{len}} {unit}, {{per_sec}}, {{msg}}, {{eta}} left");
-            if let Ok(style) = ProgressStyle::with_template(&template) {
+            if let Ok(style) =
+                ProgressStyle::with_template(&format!("{{bar:30}} {{pos}}/{{len}} {unit}, {{msg}}"))
+            {
                 bar.set_style(style);
             }
             loop {
-                bar.set_position(progress.done.load(Ordering::Relaxed));
-                bar.set_message(format!(
-                    "{} failed",
-                    progress.failed.load(Ordering::Relaxed)
-                ));
+                let done = progress.done.load(Ordering::Relaxed);
+                let failed = progress.failed.load(Ordering::Relaxed);
+                bar.set_position(done);
+                bar.set_message(status(done, total, failed, started.elapsed()));
                 if !matches!(
                     stopped.recv_timeout(TICK),
                     Err(crossbeam::channel::RecvTimeoutError::Timeout)
@@ -104,6 +119,16 @@ mod tests {
         assert!(wanted(Some(true), true, true));
         assert!(!wanted(Some(true), false, false));
         assert!(!wanted(Some(false), true, false));
+    }
+
+    #[test]
+    fn status_shows_rate_failures_and_time_left() {
+        let text = status(250, 1000, 3, Duration::from_secs(5));
+        assert_eq!(text, "50/s, 3 failed, 15 seconds left");
+        assert_eq!(
+            status(0, 1000, 0, Duration::from_secs(1)),
+            "0/s, 0 failed, unknown left"
+        );
     }
 
     #[test]
