@@ -14,7 +14,8 @@ fn panic_message(f: impl FnOnce() + std::panic::UnwindSafe) -> String {
     payload
         .downcast_ref::<String>()
         .cloned()
-        .expect("a formatted panic message")
+        .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
+        .expect("a panic message")
 }
 
 #[test]
@@ -262,4 +263,60 @@ fn a_stale_fingerprint_is_detected_and_the_walk_found() {
         "{text}"
     );
     assert!(text.contains(&format!("now walk 6@{walk_3}")), "{text}");
+}
+
+#[test]
+fn a_panicking_filter_fails_the_test_with_its_own_message() {
+    #[serial_action(options = [1, 2])]
+    fn serial(_n: u8) {}
+    for with_serial in [false, true] {
+        let message = panic_message(move || {
+            let mut run = Combtest::new(0u32).then(fails_every_time::action());
+            if with_serial {
+                run = run.then(serial::action());
+            }
+            let _ = run
+                .filter(|walk: &Walk| {
+                    assert!(walk.id() != 3, "the filter refuses to look at walk 3");
+                    true
+                })
+                .threads(2)
+                .run();
+        });
+        assert!(
+            message.contains("the filter refuses to look at walk 3"),
+            "{message}"
+        );
+    }
+}
+
+#[derive(Clone)]
+struct LoudState;
+
+impl std::fmt::Debug for LoudState {
+    fn fmt(&self, _: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        panic!("this state cannot be printed")
+    }
+}
+
+#[test]
+fn a_failed_walk_whose_state_cannot_be_printed_is_still_reported() {
+    #[serial_action(options = [1])]
+    fn serial(_n: u8) {}
+    for with_serial in [false, true] {
+        let mut run = Combtest::new(LoudState).then(Action::new(
+            "fails",
+            || [1u8, 2],
+            |_: u8, _: &mut LoudState, _: &()| Err("no"),
+        ));
+        if with_serial {
+            run = run.then(serial::action());
+        }
+        let report = run.threads(1).run().unwrap();
+        assert_eq!(report.error_count, 2);
+        assert_eq!(
+            report.failures[0].state,
+            "<the state's Debug panicked: this state cannot be printed>"
+        );
+    }
 }

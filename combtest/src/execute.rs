@@ -335,7 +335,10 @@ where
             kind,
             message,
             location,
-            state: format!("{state:#?}"),
+            // The state's `Debug` is the test's own code: a panic there must not lose the
+            // walk's failure.
+            state: crate::panic_capture::quietly(|| format!("{state:#?}"))
+                .unwrap_or_else(|message| format!("<the state's Debug panicked: {message}>")),
             replay: replay_command(self.location, id, fingerprint),
         }
     }
@@ -441,7 +444,16 @@ where
                 panic::resume_unwind(payload);
             }
             let id = self.cursor.id;
-            let state = self.state.take().expect("an unwinding walk has a state");
+            let Some(state) = self.state.take() else {
+                // The walk's actions were over: the panic came from recording it (the
+                // state's `Debug`, say). That is no walk outcome to report; say what it was.
+                let message = match scope.unwound(payload) {
+                    Unwound::Panicked(panic) => panic.message,
+                    Unwound::Cancelled(reason) => format!("cancel!({reason:?})"),
+                };
+                drop(scope);
+                panic!("combtest: a panic while recording walk {id}, after its actions: {message}");
+            };
             let end = StepEnd::from_caught(Err(scope.unwound(payload)), self.cursor.position);
             self.finish_walk(tally, id, state, end);
             self.next(range.end);

@@ -144,6 +144,19 @@ fn classify(payload: Box<dyn Any + Send>) -> Unwound {
     }
 }
 
+/// Runs `f`, turning a panic into its message without printing it: for the test's own code
+/// that combtest calls while recording a walk (a state's `Debug`).
+pub(crate) fn quietly<T>(f: impl FnOnce() -> T) -> Result<T, String> {
+    install_hook();
+    let was_quiet = QUIET.with(|q| q.replace(true));
+    let result = panic::catch_unwind(AssertUnwindSafe(f));
+    QUIET.with(|q| q.set(was_quiet));
+    result.map_err(|payload| match classify(payload) {
+        Unwound::Panicked(panic) => panic.message,
+        Unwound::Cancelled(reason) => format!("cancel!({reason:?})"),
+    })
+}
+
 /// Whether this thread is running a walk.
 pub(crate) fn in_walk() -> bool {
     IN_WALK.with(Cell::get)
