@@ -297,7 +297,7 @@ pub use combtest_macros::serial_action;
 /// | `filter` | `Fn(&Walk) -> bool` | every walk runs |
 /// | `gather_states` | `off`, `flat`, `full`, or a [`Gather`] expression | `off` |
 /// | `walks` | walk ids as a string, `"17,40-45"` | every walk |
-/// | `verbose` | `0`-`3`: warn, info, debug, trace | no level: events go to the test's subscriber |
+/// | `verbose` | `0`-`3`: warn, info, debug, trace | the test's subscriber decides; without one, `0` |
 /// | `log_dir` | a path: trace, summary and states of each run | no files |
 /// | `replay` | a trace file: `"path"`, `"path@all"`, `"path@17,40-45"` | no replay |
 /// | `progress` | `bool` | on a terminal outside CI |

@@ -2,10 +2,10 @@
 //! the test installed none.
 //!
 //! Verbosity caps combtest's own events: `0` warn, `1` info (run start and end), `2` debug
-//! (every walk, serial actions, failures), `3` trace (every action with its param). Without a
-//! verbosity, combtest emits whatever the installed subscriber asks for, and installs nothing.
-//! With one, and no subscriber installed by the test, combtest installs a subscriber for the
-//! run that prints through the test harness's capture, like `println!`.
+//! (every walk, serial actions, failures), `3` trace (every action with its param). When the
+//! test installed a subscriber, combtest's events go to it (capped by the verbosity, if one
+//! was given). When it installed none, combtest installs one for the run that prints through
+//! the test harness's capture, like `println!`: at the verbosity given, warnings by default.
 
 use tracing::level_filters::LevelFilter;
 
@@ -59,17 +59,18 @@ impl tracing::Subscriber for Off {
     fn exit(&self, _: &tracing::span::Id) {}
 }
 
-/// Runs `f` with a subscriber that prints combtest's events, if a verbosity was asked for and
-/// the test installed no subscriber of its own.
+/// Runs `f` with a subscriber that prints through the test harness's output capture, when
+/// the test installed none of its own: at the asked verbosity, warnings only by default (so
+/// the actions' own warnings and errors show in a failing test's output).
 pub(crate) fn with_run_subscriber<R>(verbose: Option<u8>, f: impl FnOnce() -> R) -> R {
     keep_interest_per_dispatcher();
     let none_installed =
         tracing::dispatcher::get_default(|d| d.is::<tracing::subscriber::NoSubscriber>());
-    if verbose.is_none() || !none_installed {
+    if !none_installed {
         return f();
     }
     let subscriber = tracing_subscriber::fmt()
-        .with_max_level(level_cap(verbose))
+        .with_max_level(level_cap(Some(verbose.unwrap_or(0))))
         .with_test_writer()
         .with_thread_names(true)
         .with_target(false)
@@ -98,10 +99,20 @@ mod tests {
     }
 
     #[test]
-    fn a_subscriber_is_installed_only_when_asked_and_missing() {
+    fn a_subscriber_is_installed_when_the_test_has_none() {
         let installed =
             || tracing::dispatcher::get_default(|d| !d.is::<tracing::subscriber::NoSubscriber>());
-        assert!(!with_run_subscriber(None, installed));
+        assert!(with_run_subscriber(None, installed));
         assert!(with_run_subscriber(Some(1), installed));
+        // Warnings by default; the verbosity raises it.
+        let levels = || {
+            (
+                tracing::enabled!(tracing::Level::WARN),
+                tracing::enabled!(tracing::Level::INFO),
+                tracing::enabled!(tracing::Level::DEBUG),
+            )
+        };
+        assert_eq!(with_run_subscriber(None, levels), (true, false, false));
+        assert_eq!(with_run_subscriber(Some(2), levels), (true, true, true));
     }
 }

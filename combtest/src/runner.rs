@@ -182,7 +182,8 @@ impl<S, G> Combtest<S, G> {
     /// Verbosity of combtest's own `tracing` events: `0` warn, `1` info (run start and
     /// end), `2` debug (walks, serial actions, failures), `3` trace (every action and its
     /// param). `COMBTEST_VERBOSE` overrides it. When the test installed no subscriber,
-    /// combtest installs one for the run that prints through the test's output capture.
+    /// combtest installs one for the run that prints through the test's output capture, at
+    /// this verbosity (warnings when none is given).
     pub fn verbose(mut self, level: u8) -> Self {
         self.settings.verbose = Some(level);
         self
