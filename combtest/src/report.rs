@@ -186,10 +186,11 @@ impl<S> fmt::Display for Report<S> {
             write!(f, "\n\n{}", FailureText(failure))?;
         }
         if self.failures.len() > SHOWN_FAILURES {
+            let more = self.failures.len() - SHOWN_FAILURES;
+            let walks = if more == 1 { "walk" } else { "walks" };
             write!(
                 f,
-                "\n\n... and {} more failed walks (all are in `Report::failures`)",
-                self.failures.len() - SHOWN_FAILURES
+                "\n\n... and {more} more failed {walks} (all are in `Report::failures`)"
             )?;
         }
         Ok(())
