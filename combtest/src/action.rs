@@ -351,14 +351,12 @@ impl<S: 'static, G: 'static> Action<S, G> {
         I: IntoIterator<Item = P>,
         R: ActionReturn,
     {
-        Action {
-            name: name.into(),
-            kind: ActionKind::Regular,
-            recipe: Arc::new(RegularRecipe {
-                options: move || options().into_iter().collect::<Vec<P>>(),
-                body: Arc::new(body),
-            }),
-        }
+        let options = move || options().into_iter().collect::<Vec<P>>();
+        let recipe = RegularRecipe {
+            options,
+            body: Arc::new(body),
+        };
+        Action::from_recipe(name, ActionKind::Regular, Arc::new(recipe))
     }
 
     /// A serial action: runs once per branch, alone, with exclusive access to the shared
@@ -393,13 +391,23 @@ impl<S: 'static, G: 'static> Action<S, G> {
         I: IntoIterator<Item = P>,
         R: ActionReturn,
     {
+        let options = move || options().into_iter().collect::<Vec<P>>();
+        let recipe = SerialRecipe {
+            options,
+            body: Arc::new(body),
+        };
+        Action::from_recipe(name, ActionKind::Serial, Arc::new(recipe))
+    }
+
+    fn from_recipe(
+        name: impl Into<Cow<'static, str>>,
+        kind: ActionKind,
+        recipe: Arc<dyn Recipe<S, G>>,
+    ) -> Self {
         Action {
             name: name.into(),
-            kind: ActionKind::Serial,
-            recipe: Arc::new(SerialRecipe {
-                options: move || options().into_iter().collect::<Vec<P>>(),
-                body: Arc::new(body),
-            }),
+            kind,
+            recipe,
         }
     }
 
