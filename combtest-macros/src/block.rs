@@ -224,14 +224,7 @@ fn expand_block(block: &Block) -> TokenStream {
                     ::core::any::type_name_of_val(&__combtest_test_marker)
                 },
             });
-        let __combtest_report = match __combtest_builder.run() {
-            ::core::result::Result::Ok(report) => report,
-            ::core::result::Result::Err(error) => ::core::panic!("combtest: {}", error),
-        };
-        if #panic_on_failure && !__combtest_report.is_success() {
-            ::core::panic!("{}", __combtest_report);
-        }
-        __combtest_report
+        __combtest_builder.run_checked(#panic_on_failure)
     }}
 }
 

@@ -278,22 +278,8 @@ where
         let mut options = vec![0; runner.plan.actions.len()];
         for slot in live(branch) {
             runner.plan.space.decode(slot.id, &mut options);
-            let end = match end {
-                StepEnd::Completed => unreachable!("only a failed or cancelled branch ends"),
-                StepEnd::Cancelled(reason) => StepEnd::Cancelled(reason.clone()),
-                StepEnd::Failed {
-                    position,
-                    kind,
-                    message,
-                    location,
-                } => StepEnd::Failed {
-                    position: *position,
-                    kind: *kind,
-                    message: message.clone(),
-                    location: location.clone(),
-                },
-            };
-            let outcome = runner.settle(&mut self.tally, slot.id, &options, &slot.state, end);
+            let outcome =
+                runner.settle(&mut self.tally, slot.id, &options, &slot.state, end.clone());
             if let Some(Outcome::Cancel { reason }) = &outcome {
                 self.reasons.push((slot.id, reason.clone()));
             }

@@ -125,6 +125,7 @@ impl<S> Tally<S> {
 }
 
 /// How a stretch of one walk (a segment, or a serial action for its branch) ended.
+#[derive(Clone)]
 pub(crate) enum StepEnd {
     Completed,
     Failed {
@@ -447,10 +448,7 @@ where
             let Some(state) = self.state.take() else {
                 // The walk's actions were over: the panic came from recording it (the
                 // state's `Debug`, say). That is no walk outcome to report; say what it was.
-                let message = match scope.unwound(payload) {
-                    Unwound::Panicked(panic) => panic.message,
-                    Unwound::Cancelled(reason) => format!("cancel!({reason:?})"),
-                };
+                let message = scope.unwound(payload).message();
                 drop(scope);
                 panic!("combtest: a panic while recording walk {id}, after its actions: {message}");
             };

@@ -34,6 +34,16 @@ pub(crate) enum Unwound {
     Cancelled(String),
 }
 
+impl Unwound {
+    /// What to say about it, where it is no walk outcome.
+    pub(crate) fn message(self) -> String {
+        match self {
+            Unwound::Panicked(panic) => panic.message,
+            Unwound::Cancelled(reason) => format!("cancel!({reason:?})"),
+        }
+    }
+}
+
 fn install_hook() {
     static INSTALL: Once = Once::new();
     INSTALL.call_once(|| {
@@ -151,10 +161,7 @@ pub(crate) fn quietly<T>(f: impl FnOnce() -> T) -> Result<T, String> {
     let was_quiet = QUIET.with(|q| q.replace(true));
     let result = panic::catch_unwind(AssertUnwindSafe(f));
     QUIET.with(|q| q.set(was_quiet));
-    result.map_err(|payload| match classify(payload) {
-        Unwound::Panicked(panic) => panic.message,
-        Unwound::Cancelled(reason) => format!("cancel!({reason:?})"),
-    })
+    result.map_err(|payload| classify(payload).message())
 }
 
 /// Whether this thread is running a walk.

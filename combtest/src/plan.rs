@@ -123,6 +123,14 @@ impl<S, G> Plan<S, G> {
         }
     }
 
+    /// The names and options of the order, as filters see them.
+    pub(crate) fn view(&self) -> crate::walk::OrderView<'_> {
+        crate::walk::OrderView {
+            names: self.actions.iter().map(|a| &*a.name).collect(),
+            params: self.actions.iter().map(|a| a.params()).collect(),
+        }
+    }
+
     /// The fingerprint of the walk that picks `options`.
     pub(crate) fn fingerprint(&self, options: &[usize]) -> Fingerprint {
         Fingerprint::of(&self.option_hashes, options)

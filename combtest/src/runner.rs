@@ -305,9 +305,17 @@ where
     /// `combtest!` does.
     #[track_caller]
     pub fn run_or_panic(self) -> Report<S> {
+        self.run_checked(true)
+    }
+
+    /// [`Combtest::run_or_panic`], or with `panic_on_failure` false, a run that panics only
+    /// when it cannot start: `combtest!` with its `panic_on_failure` key.
+    #[doc(hidden)]
+    #[track_caller]
+    pub fn run_checked(self, panic_on_failure: bool) -> Report<S> {
         match self.run() {
             Err(error) => panic!("combtest: {error}"),
-            Ok(report) if !report.is_success() => panic!("{report}"),
+            Ok(report) if panic_on_failure && !report.is_success() => panic!("{report}"),
             Ok(report) => report,
         }
     }
@@ -320,6 +328,7 @@ where
         let started = Instant::now();
         let level = logging::level_cap(settings.verbose);
         let plan = Plan::load(&self.order)?;
+        let view = plan.view();
         let total = plan.space.total();
         let mut coverage = None;
         let selection = match (&settings.replay, &settings.walks) {
@@ -331,12 +340,8 @@ where
             }
             (None, None) => match &settings.covering {
                 Some(covering) => {
-                    let (selection, summary) = covering_selection(
-                        &plan,
-                        &view_of(&plan),
-                        self.filter.as_deref(),
-                        covering,
-                    )?;
+                    let (selection, summary) =
+                        covering_selection(&plan, &view, self.filter.as_deref(), covering)?;
                     coverage = Some(summary);
                     selection
                 }
@@ -368,10 +373,6 @@ where
             );
         }
 
-        let view = OrderView {
-            names: plan.actions.iter().map(|a| &*a.name).collect(),
-            params: plan.actions.iter().map(|a| a.params()).collect(),
-        };
         // Progress counts walks, or walk segments when walks stop at barriers.
         let (units, unit) = match plan.serials.len() {
             0 => (selection.len(), "walks"),
@@ -460,14 +461,6 @@ where
             );
         }
         Ok(report)
-    }
-}
-
-/// The names and options of an order, as filters see them.
-fn view_of<S, G>(plan: &Plan<S, G>) -> OrderView<'_> {
-    OrderView {
-        names: plan.actions.iter().map(|a| &*a.name).collect(),
-        params: plan.actions.iter().map(|a| a.params()).collect(),
     }
 }
 

@@ -300,7 +300,6 @@ pub fn merge_shards<P: AsRef<Path>>(
 
     let mut merged = first.report.clone();
     merged.shard = None;
-    // Every shard computed the same array; its coverage stands for the merged run.
     merged.files = results.iter().map(|(path, _)| path.clone()).collect();
     merged.walks.clear();
     for (_, result) in &results[1..] {
