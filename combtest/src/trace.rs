@@ -198,16 +198,16 @@ impl TraceBuffer {
         duration_ns: u64,
     ) {
         let fingerprint = plan.fingerprint(options);
-        let branch = plan.branch_of(id);
         let out = &mut self.bytes;
         // Records are assembled from pre-serialized steps: only the error text needs
-        // escaping per walk.
+        // escaping per walk, and nothing is allocated.
         let _ = write!(
             out,
             "{{\"walk_id\":{id},\"fingerprint\":\"{fingerprint}\",\"branch\":["
         );
-        for (i, option) in branch.iter().enumerate() {
-            let _ = write!(out, "{}{option}", if i > 0 { "," } else { "" });
+        for (i, wheel) in plan.serials.iter().enumerate() {
+            let separator = if i > 0 { "," } else { "" };
+            let _ = write!(out, "{separator}{}", wheel.option_of(id));
         }
         out.extend_from_slice(b"],\"steps\":[");
         for (position, &option) in options.iter().enumerate() {
