@@ -6,6 +6,7 @@
 
 use std::any::Any;
 use std::borrow::Cow;
+use std::cell::{Cell, OnceCell};
 use std::fmt;
 use std::sync::Arc;
 
@@ -226,39 +227,68 @@ fn describe_error<E: fmt::Debug + fmt::Display>(error: &E) -> String {
 /// assert_eq!(report.states[3].log, vec!["login bob", "restart v2"]);
 /// ```
 pub struct States<'a, S> {
-    states: Vec<&'a mut S>,
-    ids: &'a [u64],
+    /// The live walks, collected the first time the serial action looks at them: a serial
+    /// action that only takes `States` to ignore it (or one of the many that do not take it)
+    /// costs no pass over a branch that may hold millions of walks.
+    walks: OnceCell<Collected<'a, S>>,
+    collect: Cell<Option<Collector<'a, S>>>,
 }
 
+/// The ids and states of a branch's live walks, in id order.
+struct Collected<'a, S> {
+    ids: Vec<u64>,
+    states: Vec<&'a mut S>,
+}
+
+type Collector<'a, S> = Box<dyn FnOnce() -> (Vec<u64>, Vec<&'a mut S>) + 'a>;
+
 impl<'a, S> States<'a, S> {
-    pub(crate) fn new(states: Vec<&'a mut S>, ids: &'a [u64]) -> Self {
-        debug_assert_eq!(states.len(), ids.len());
-        States { states, ids }
+    /// The live walks that `collect` lists, as `(ids, states)` in id order.
+    pub(crate) fn new(collect: impl FnOnce() -> (Vec<u64>, Vec<&'a mut S>) + 'a) -> Self {
+        States {
+            walks: OnceCell::new(),
+            collect: Cell::new(Some(Box::new(collect))),
+        }
+    }
+
+    fn walks(&self) -> &Collected<'a, S> {
+        self.walks.get_or_init(|| {
+            let collect = self.collect.take().expect("walks are collected once");
+            let (ids, states) = collect();
+            debug_assert_eq!(ids.len(), states.len());
+            Collected { ids, states }
+        })
+    }
+
+    fn walks_mut(&mut self) -> &mut Collected<'a, S> {
+        self.walks();
+        self.walks.get_mut().expect("collected just above")
     }
 
     /// How many live walks the branch has.
     pub fn len(&self) -> usize {
-        self.states.len()
+        self.walks().states.len()
     }
 
     /// Whether the branch has no live walk (a serial action is never called with none).
     pub fn is_empty(&self) -> bool {
-        self.states.is_empty()
+        self.walks().states.is_empty()
     }
 
     /// The walk ids of the states, in the same order.
     pub fn ids(&self) -> &[u64] {
-        self.ids
+        &self.walks().ids
     }
 
     /// The states, in walk-id order.
     pub fn iter_mut(&mut self) -> impl Iterator<Item = &mut S> + use<'_, 'a, S> {
-        self.states.iter_mut().map(|s| &mut **s)
+        self.walks_mut().states.iter_mut().map(|s| &mut **s)
     }
 
     /// The states with their walk ids.
     pub fn iter_mut_with_ids(&mut self) -> impl Iterator<Item = (u64, &mut S)> + use<'_, 'a, S> {
-        self.ids.iter().copied().zip(self.iter_mut())
+        let Collected { ids, states } = self.walks_mut();
+        ids.iter().copied().zip(states.iter_mut().map(|s| &mut **s))
     }
 }
 
@@ -266,14 +296,17 @@ impl<'a, S> IntoIterator for States<'a, S> {
     type Item = &'a mut S;
     type IntoIter = std::vec::IntoIter<&'a mut S>;
     fn into_iter(self) -> Self::IntoIter {
-        self.states.into_iter()
+        self.walks();
+        let walks = self.walks.into_inner().expect("collected just above");
+        walks.states.into_iter()
     }
 }
 
 impl<S: fmt::Debug> fmt::Debug for States<'_, S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let walks = self.walks();
         f.debug_map()
-            .entries(self.ids.iter().zip(self.states.iter()))
+            .entries(walks.ids.iter().zip(walks.states.iter()))
             .finish()
     }
 }
@@ -622,6 +655,43 @@ pub(crate) fn option_hash(action: &str, json: &serde_json::Value) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn states_collect_the_walks_once_and_only_when_looked_at() {
+        fn collect<'a>(
+            collected: &'a Cell<u32>,
+            values: &'a mut [i32],
+        ) -> impl FnOnce() -> (Vec<u64>, Vec<&'a mut i32>) + 'a {
+            move || {
+                collected.set(collected.get() + 1);
+                (vec![4, 5, 6], values.iter_mut().collect())
+            }
+        }
+        let collected = Cell::new(0);
+        let mut values = [10, 20, 30];
+
+        drop(States::new(collect(&collected, &mut values)));
+        assert_eq!(
+            collected.get(),
+            0,
+            "unused states cost no pass over the walks"
+        );
+
+        let mut walks = States::new(collect(&collected, &mut values));
+        assert_eq!((walks.len(), walks.is_empty()), (3, false));
+        assert_eq!(walks.ids(), &[4, 5, 6]);
+        for value in walks.iter_mut() {
+            *value += 1;
+        }
+        let seen: Vec<(u64, i32)> = walks.iter_mut_with_ids().map(|(id, v)| (id, *v)).collect();
+        assert_eq!(seen, [(4, 11), (5, 21), (6, 31)]);
+        assert_eq!(format!("{walks:?}"), "{4: 11, 5: 21, 6: 31}");
+        assert_eq!(collected.get(), 1);
+        for value in walks {
+            *value *= 2;
+        }
+        assert_eq!(values, [22, 42, 62]);
+    }
 
     #[test]
     fn result_errors_fail_and_cancel_values_cancel() {

@@ -257,12 +257,11 @@ where
             param = %action.params().debug(option)
         )
         .entered();
-        let (ids, states): (Vec<u64>, Vec<&mut S>) =
-            live(branch).map(|slot| (slot.id, &mut slot.state)).unzip();
-        tracing::debug!(walks = ids.len(), "serial action runs");
-        let result = runner
-            .catcher
-            .catch(|| step.run(option, shared, States::new(states, &ids)));
+        tracing::debug!("serial action runs");
+        let result = runner.catcher.catch(|| {
+            let walks = States::new(|| live(branch).map(|slot| (slot.id, &mut slot.state)).unzip());
+            step.run(option, shared, walks)
+        });
         match StepEnd::from_caught(result, wheel.position) {
             StepEnd::Completed => true,
             end => {
