@@ -320,3 +320,101 @@ fn a_failed_walk_whose_state_cannot_be_printed_is_still_reported() {
         );
     }
 }
+
+/// The ids of the walks that reached their end.
+type Finished = std::sync::Arc<std::sync::Mutex<Vec<u64>>>;
+
+// Four digits, one per action: a walk's state is its own id, built digit by digit.
+#[action(options = 0..10u64)]
+fn thousands(d: u64, id: &mut u64) {
+    *id = *id * 10 + d;
+}
+
+#[action(options = 0..10u64)]
+fn hundreds(d: u64, id: &mut u64) {
+    *id = *id * 10 + d;
+    if *id == 42 {
+        panic!("prefix 42 is cursed");
+    }
+}
+
+#[action(options = 0..10u64)]
+fn tens(d: u64, id: &mut u64) {
+    *id = *id * 10 + d;
+}
+
+#[action(options = 0..10u64)]
+fn units(d: u64, id: &mut u64, finished: &Finished) -> Result<(), String> {
+    *id = *id * 10 + d;
+    let id = *id;
+    if id % 97 == 0 {
+        return Err(format!("{id} is a multiple of 97"));
+    }
+    if id % 89 == 5 {
+        panic!("{id} is 5 mod 89");
+    }
+    if id % 83 == 7 {
+        cancel!("{id} is 7 mod 83");
+    }
+    finished.lock().unwrap().push(id);
+    Ok(())
+}
+
+/// How walk `id` of `[thousands, hundreds, tens, units]` ends: the failing action and
+/// its kind, `Some(None)` for a cancel, `None` for a pass.
+fn expected_end(id: u64) -> Option<Option<(&'static str, FailureKind)>> {
+    if id / 100 == 42 {
+        Some(Some(("hundreds", FailureKind::Panic)))
+    } else if id % 97 == 0 {
+        Some(Some(("units", FailureKind::Error)))
+    } else if id % 89 == 5 {
+        Some(Some(("units", FailureKind::Panic)))
+    } else if id % 83 == 7 {
+        Some(None)
+    } else {
+        None
+    }
+}
+
+#[test]
+fn walks_that_stop_amid_many_passing_ones_leave_the_others_untouched() {
+    for threads in [1, 2] {
+        let finished = Finished::default();
+        let report = combtest! {
+            order: [thousands, hundreds, tens, units],
+            state: 0u64,
+            shared: finished.clone(),
+            threads: threads,
+            panic_on_failure: false,
+        };
+        let expected_failures: Vec<u64> = (0..10_000)
+            .filter(|&id| matches!(expected_end(id), Some(Some(_))))
+            .collect();
+        let expected_passes: Vec<u64> = (0..10_000)
+            .filter(|&id| expected_end(id).is_none())
+            .collect();
+        let cancels = (0..10_000)
+            .filter(|&id| expected_end(id) == Some(None))
+            .count() as u64;
+
+        assert_eq!(report.walk_count, 10_000);
+        assert_eq!(report.cancel_count, cancels, "threads: {threads}");
+        assert_eq!(report.error_count, expected_failures.len() as u64);
+        let failed: Vec<u64> = report.failures.iter().map(|f| f.walk_id).collect();
+        assert_eq!(failed, expected_failures, "threads: {threads}");
+        for failure in &report.failures {
+            let id = failure.walk_id;
+            let (action, kind) = expected_end(id).unwrap().unwrap();
+            assert_eq!(failure.failed_action, action, "walk {id}");
+            assert_eq!(failure.kind, kind, "walk {id}");
+            // The walk is described by its own options, and its state is where it stopped.
+            let digits: Vec<String> = failure.steps.iter().map(|s| s.param.clone()).collect();
+            assert_eq!(digits.concat(), format!("{id:04}"), "walk {id}");
+            let stopped_at = if action == "hundreds" { id / 100 } else { id };
+            assert_eq!(failure.state, stopped_at.to_string(), "walk {id}");
+        }
+        let mut finished = finished.lock().unwrap().clone();
+        finished.sort_unstable();
+        assert_eq!(finished, expected_passes, "threads: {threads}");
+    }
+}

@@ -13,7 +13,7 @@ use std::time::Instant;
 use tracing::level_filters::LevelFilter;
 
 use crate::action::{LoadedAction, StepResult, Stop};
-use crate::fast::FastWalk;
+use crate::fast::{FastWalk, QuietWalks};
 use crate::outcome::{Failure, FailureKind, Outcome, WalkSummary};
 use crate::panic_capture::{Catcher, Unwound, WalkScope};
 use crate::plan::{Plan, Segment};
@@ -391,6 +391,8 @@ where
     for (_, tally) in workers {
         total.absorb(tally);
     }
+    // Without serial actions a walk is a single segment.
+    total.segments = total.walks;
     total
 }
 
@@ -445,6 +447,8 @@ where
                 panic::resume_unwind(payload);
             }
             let id = self.cursor.id;
+            // A walk may unwind out of loops that keep no odometer: find its options.
+            plan.space.decode(id, &mut self.options);
             let Some(state) = self.state.take() else {
                 // The walk's actions were over: the panic came from recording it (the
                 // state's `Debug`, say). That is no walk outcome to report; say what it was.
@@ -462,6 +466,36 @@ where
     #[inline]
     fn run_walks(&mut self, scope: &WalkScope, tally: &mut Tally<S>, end_id: u64) {
         let runner = self.runner;
+        if let (Some(fast), None, true) = (runner.fast, runner.filter, self.quiet_pass) {
+            // Passing walks are only counted: the order's own compiled loop runs them, and
+            // hands back each walk that does not pass.
+            while self.cursor.id < end_id {
+                let result = fast.run_quiet(
+                    QuietWalks {
+                        options: &self.options,
+                        id: &mut self.cursor.id,
+                        end: end_id,
+                        position: &mut self.cursor.position,
+                        state: &mut self.state,
+                        template: self.template,
+                        walks: &mut tally.walks,
+                    },
+                    self.shared,
+                );
+                // The loops left the options behind: find them from the id.
+                if self.cursor.id < end_id {
+                    runner.plan.space.decode(self.cursor.id, &mut self.options);
+                }
+                if result.is_err() {
+                    let id = self.cursor.id;
+                    let state = self.state.take().expect("the failed walk's state is kept");
+                    let end = StepEnd::from_caught(Ok(result), self.cursor.position);
+                    self.finish_walk(tally, id, state, end);
+                    self.next(end_id);
+                }
+            }
+            return;
+        }
         while self.cursor.id < end_id {
             let id = self.cursor.id;
             if let Some(keep) = runner.filter {
@@ -481,7 +515,6 @@ where
             }
             let _walk = runner.walk_span(self.traced, id, &self.options);
             tally.walks += 1;
-            tally.segments += 1;
             self.cursor.started = self.timed.then(Instant::now);
             let state = self.state.insert(self.template.make());
             let result = runner.run_actions(

@@ -10,10 +10,12 @@
 use std::any::Any;
 use std::cell::Cell;
 use std::marker::PhantomData;
+use std::ops::ControlFlow;
 use std::ops::Range;
 
 use crate::__private::ActionItem;
 use crate::action::StepResult;
+use crate::execute::Template;
 use crate::runner::Combtest;
 
 /// An order as a type-level list; `()` is the empty order.
@@ -34,6 +36,27 @@ pub trait WalkList<S, G>: 'static {
         state: &mut S,
         shared: &G,
     ) -> StepResult;
+    /// References to one option of each action: a walk of an order without serial actions.
+    type Params<'b>: Copy;
+    /// Runs every action of the walk `params` on `state`.
+    fn run_params(
+        params: Self::Params<'_>,
+        position: &mut usize,
+        state: &mut S,
+        shared: &G,
+    ) -> StepResult;
+    /// Calls `body` with every walk from `first` (option indices) on, in id order, as nested
+    /// loops: the options of the outer actions stay put while the inner ones turn, so no
+    /// odometer is kept and no option list is indexed per walk. `initial` is set while the
+    /// loops still start from `first`; `body` clears it.
+    fn nest<'b, B>(
+        bound: &'b Self::Bound,
+        first: &[usize],
+        initial: &Cell<bool>,
+        body: &mut B,
+    ) -> ControlFlow<()>
+    where
+        B: FnMut(Self::Params<'b>) -> ControlFlow<()>;
 }
 
 impl<S, G> WalkList<S, G> for () {
@@ -45,6 +68,18 @@ impl<S, G> WalkList<S, G> for () {
     #[inline(always)]
     fn run(_: &(), _: &[usize], _: u64, _: &mut usize, _: &mut S, _: &G) -> StepResult {
         Ok(())
+    }
+    type Params<'b> = ();
+    #[inline(always)]
+    fn run_params(_: (), _: &mut usize, _: &mut S, _: &G) -> StepResult {
+        Ok(())
+    }
+    #[inline(always)]
+    fn nest<'b, B>(_: &'b (), _: &[usize], _: &Cell<bool>, body: &mut B) -> ControlFlow<()>
+    where
+        B: FnMut(Self::Params<'b>) -> ControlFlow<()>,
+    {
+        body(())
     }
 }
 
@@ -88,6 +123,40 @@ where
             Ok(())
         }
     }
+
+    type Params<'b> = (L::Params<'b>, &'b A::Param);
+
+    #[inline(always)]
+    fn run_params(
+        params: Self::Params<'_>,
+        position: &mut usize,
+        state: &mut S,
+        shared: &G,
+    ) -> StepResult {
+        L::run_params(params.0, position, state, shared)?;
+        *position = L::LEN;
+        A::call(params.1.clone(), state, shared)
+    }
+
+    #[inline(always)]
+    fn nest<'b, B>(
+        bound: &'b Self::Bound,
+        first: &[usize],
+        initial: &Cell<bool>,
+        body: &mut B,
+    ) -> ControlFlow<()>
+    where
+        B: FnMut(Self::Params<'b>) -> ControlFlow<()>,
+    {
+        let options = &bound.1;
+        L::nest(&bound.0, first, initial, &mut |prefix| {
+            let start = if initial.get() { first[L::LEN] } else { 0 };
+            for param in &options[start..] {
+                body((prefix, param))?;
+            }
+            ControlFlow::Continue(())
+        })
+    }
 }
 
 /// A walk's actions, statically dispatched, behind one trait object.
@@ -102,6 +171,68 @@ pub(crate) trait FastWalk<S, G>: Send + Sync {
         state: &mut S,
         shared: &G,
     ) -> StepResult;
+
+    /// Runs the walks of an order without serial actions from `walks.id` up to `walks.end`,
+    /// when a passing walk needs nothing beyond being counted: the whole loop, odometer
+    /// included, is compiled for this order. Returns early with the walk that failed or
+    /// cancelled still in `walks.state` and `walks.id` on it.
+    fn run_quiet(&self, walks: QuietWalks<'_, '_, S>, shared: &G) -> StepResult;
+}
+
+/// The cursor of a run of walks whose passing walks are only counted; kept by the caller,
+/// outside `catch_unwind`, so that an unwinding walk can be pinned to its id, action and state.
+pub(crate) struct QuietWalks<'a, 't, S> {
+    /// Option index of each position for walk `id`, on entry (the loops keep no odometer:
+    /// the caller decodes the id again when it needs the options).
+    pub(crate) options: &'a [usize],
+    pub(crate) id: &'a mut u64,
+    pub(crate) end: u64,
+    pub(crate) position: &'a mut usize,
+    pub(crate) state: &'a mut Option<S>,
+    pub(crate) template: &'a Template<'t, S>,
+    pub(crate) walks: &'a mut u64,
+}
+
+impl<L: WalkList<S, G>, S: Clone, G> Bound<L, S, G> {
+    #[inline(always)]
+    fn quiet_loop(
+        &self,
+        walks: QuietWalks<'_, '_, S>,
+        shared: &G,
+        make: impl Fn() -> S,
+    ) -> StepResult {
+        let QuietWalks {
+            options,
+            id,
+            end,
+            position,
+            state,
+            template: _,
+            walks,
+        } = walks;
+        if *id >= end {
+            return Ok(());
+        }
+        let mut result = Ok(());
+        let initial = Cell::new(true);
+        let _ = L::nest(&self.bound, options, &initial, &mut |params| {
+            initial.set(false);
+            *walks += 1;
+            let current = state.insert(make());
+            if let Err(stop) = L::run_params(params, position, current, shared) {
+                result = Err(stop);
+                return ControlFlow::Break(());
+            }
+            *state = None;
+            *id += 1;
+            if *id < end {
+                ControlFlow::Continue(())
+            } else {
+                ControlFlow::Break(())
+            }
+        });
+        result
+    }
 }
 
 struct Bound<L: WalkList<S, G>, S, G> {
@@ -109,7 +240,7 @@ struct Bound<L: WalkList<S, G>, S, G> {
     _order: PhantomData<fn(&mut S, &G)>,
 }
 
-impl<L: WalkList<S, G>, S, G> FastWalk<S, G> for Bound<L, S, G> {
+impl<L: WalkList<S, G>, S: Clone, G> FastWalk<S, G> for Bound<L, S, G> {
     fn run(
         &self,
         options: &[usize],
@@ -119,6 +250,13 @@ impl<L: WalkList<S, G>, S, G> FastWalk<S, G> for Bound<L, S, G> {
         shared: &G,
     ) -> StepResult {
         L::run(&self.bound, options, segment, position, state, shared)
+    }
+
+    fn run_quiet(&self, walks: QuietWalks<'_, '_, S>, shared: &G) -> StepResult {
+        match walks.template {
+            Template::Value(initial) => self.quiet_loop(walks, shared, || initial.clone()),
+            Template::Factory(make) => self.quiet_loop(walks, shared, make),
+        }
     }
 }
 
@@ -186,7 +324,9 @@ pub trait FinishFast<S, G> {
     fn finish(&self) -> Combtest<S, G>;
 }
 
-impl<S: 'static, G: 'static, L: WalkList<S, G>> FinishFast<S, G> for Finish<Typed<S, G, L>> {
+impl<S: Clone + 'static, G: 'static, L: WalkList<S, G>> FinishFast<S, G>
+    for Finish<Typed<S, G, L>>
+{
     fn finish(&self) -> Combtest<S, G> {
         self.take().builder.binder(Box::new(|names, params| {
             let bound = L::bind(names, params)?;
