@@ -543,3 +543,112 @@ fn a_serial_action_changes_the_shared_context_its_branch_sees() {
         );
     }
 }
+
+/// The ids of the walks that reached their end, by their four digits.
+type Finished = std::sync::Arc<Mutex<Vec<u64>>>;
+
+// Four digits around a serial action: a walk's state is its digits, built one by one.
+#[action(options = 0..10u64)]
+fn thousands(d: u64, n: &mut u64, _: &Finished) {
+    *n = *n * 10 + d;
+}
+
+#[action(options = 0..10u64)]
+fn hundreds(d: u64, n: &mut u64, _: &Finished) {
+    *n = *n * 10 + d;
+    if *n == 42 {
+        panic!("prefix 42 is cursed");
+    }
+}
+
+#[serial_action(options = 0..2u8)]
+fn flip(_side: u8, _: &mut Finished) {}
+
+#[action(options = 0..10u64)]
+fn tens(d: u64, n: &mut u64, _: &Finished) {
+    *n = *n * 10 + d;
+}
+
+#[action(options = 0..10u64)]
+fn units(d: u64, n: &mut u64, finished: &Finished) -> Result<(), String> {
+    *n = *n * 10 + d;
+    let n = *n;
+    if n % 97 == 0 {
+        return Err(format!("{n} is a multiple of 97"));
+    }
+    if n % 89 == 5 {
+        panic!("{n} is 5 mod 89");
+    }
+    if n % 83 == 7 {
+        cancel!("{n} is 7 mod 83");
+    }
+    finished.lock().unwrap().push(n);
+    Ok(())
+}
+
+/// How a walk with digits `n` ends: the failing action, `Some(None)` for a cancel, `None`
+/// for a pass.
+fn expected_end(n: u64) -> Option<Option<&'static str>> {
+    if n / 100 == 42 {
+        Some(Some("hundreds"))
+    } else if n % 97 == 0 || n % 89 == 5 {
+        Some(Some("units"))
+    } else if n % 83 == 7 {
+        Some(None)
+    } else {
+        None
+    }
+}
+
+#[test]
+fn held_walks_that_stop_amid_many_passing_ones_leave_the_others_untouched() {
+    for threads in [1, 2] {
+        let finished = Finished::default();
+        let report = combtest! {
+            order: [thousands, hundreds, flip, tens, units],
+            state: 0u64,
+            shared: finished.clone(),
+            threads: threads,
+            panic_on_failure: false,
+        };
+        // The serial action's wheel is the most significant: walk `side * 10^4 + n`.
+        let walks = |end: fn(Option<Option<&'static str>>) -> bool| -> Vec<u64> {
+            (0..20_000)
+                .filter(|&id| end(expected_end(id % 10_000)))
+                .collect()
+        };
+        let expected_failures = walks(|end| matches!(end, Some(Some(_))));
+        let cancels = walks(|end| end == Some(None)).len() as u64;
+        let mut expected_passes: Vec<u64> = walks(|end| end.is_none())
+            .into_iter()
+            .map(|id| id % 10_000)
+            .collect();
+        expected_passes.sort_unstable();
+
+        assert_eq!(report.walk_count, 20_000);
+        assert_eq!(report.cancel_count, cancels, "threads: {threads}");
+        let failed: Vec<u64> = report.failures.iter().map(|f| f.walk_id).collect();
+        assert_eq!(failed, expected_failures, "threads: {threads}");
+        for failure in &report.failures {
+            let (id, n) = (failure.walk_id, failure.walk_id % 10_000);
+            let action = expected_end(n).unwrap().unwrap();
+            assert_eq!(failure.failed_action, action, "walk {id}");
+            // The walk is described by its own options, and its state is where it stopped.
+            let params: Vec<String> = failure.steps.iter().map(|s| s.param.clone()).collect();
+            let digits = format!("{n:04}");
+            let expected = [
+                &digits[..1],
+                &digits[1..2],
+                &(id / 10_000).to_string(),
+                &digits[2..3],
+                &digits[3..],
+            ];
+            assert_eq!(params, expected, "walk {id}");
+            let stopped_at = if action == "hundreds" { n / 100 } else { n };
+            assert_eq!(failure.state, stopped_at.to_string(), "walk {id}");
+        }
+        let mut finished = finished.lock().unwrap().clone();
+        finished.sort_unstable();
+        assert_eq!(finished, expected_passes, "threads: {threads}");
+    }
+}

@@ -21,6 +21,7 @@ use std::time::Instant;
 
 use crate::action::{Body, States};
 use crate::execute::{StepEnd, Tally, Traced, WalkRunner};
+use crate::fast::HeldWalks;
 use crate::outcome::Outcome;
 use crate::plan::{Segment, SerialWheel};
 use crate::pool::{self, Dispenser};
@@ -28,23 +29,103 @@ use crate::runner::StateSource;
 use crate::trace::TraceBuffer;
 use crate::walk_id::WalkSelection;
 
-/// Walks of consecutive ids inside one innermost branch, held across barriers.
-type Chunk<S> = Vec<Slot<S>>;
+/// Walks in id order inside one innermost branch, held across barriers. Each field has its own
+/// vector, so a held walk costs its state and one status byte: with millions of walks held,
+/// memory traffic is most of a segment's cost.
+struct Chunk<S> {
+    ids: Ids,
+    states: Vec<S>,
+    statuses: Vec<Status>,
+    /// Seconds spent in each walk's actions, kept only when a trace records them.
+    seconds: Vec<f32>,
+}
 
-/// A walk held across barriers.
-struct Slot<S> {
-    id: u64,
-    state: S,
-    status: Status,
-    /// Seconds spent in the walk's actions, measured only when a trace records it. An `f32`
-    /// fits beside `status` in the slot's padding and keeps 7 significant digits at any scale.
-    seconds: f32,
+/// The ids of a chunk's walks.
+enum Ids {
+    /// Consecutive ids from this one: the usual case, and the one the compiled loops run.
+    From(u64),
+    /// Any ids, in order: a filter removed walks in between.
+    Listed(Vec<u64>),
+}
+
+impl<S> Chunk<S> {
+    fn new(first: u64, capacity: usize, timed: bool) -> Self {
+        Chunk {
+            ids: Ids::From(first),
+            states: Vec::with_capacity(capacity),
+            statuses: Vec::with_capacity(capacity),
+            seconds: Vec::with_capacity(if timed { capacity } else { 0 }),
+        }
+    }
+
+    /// Appends walk `id`, whose id comes after every id held so far.
+    fn push(&mut self, id: u64, state: S, timed: bool) {
+        let len = self.states.len() as u64;
+        match &mut self.ids {
+            Ids::From(first) if len == 0 => *first = id,
+            Ids::From(first) if *first + len == id => {}
+            Ids::From(first) => {
+                let mut ids: Vec<u64> = (*first..*first + len).collect();
+                ids.push(id);
+                self.ids = Ids::Listed(ids);
+            }
+            Ids::Listed(ids) => ids.push(id),
+        }
+        self.states.push(state);
+        self.statuses.push(Status::Live);
+        if timed {
+            self.seconds.push(0.0);
+        }
+    }
+
+    fn id(&self, walk: usize) -> u64 {
+        match &self.ids {
+            Ids::From(first) => first + walk as u64,
+            Ids::Listed(ids) => ids[walk],
+        }
+    }
+
+    fn first_id(&self) -> u64 {
+        self.id(0)
+    }
+
+    fn len(&self) -> usize {
+        self.states.len()
+    }
+
+    /// The ids and states of the live walks.
+    fn live(&mut self) -> impl Iterator<Item = (u64, &mut S)> {
+        let Chunk {
+            ids,
+            states,
+            statuses,
+            ..
+        } = self;
+        let ids = &*ids;
+        states
+            .iter_mut()
+            .zip(statuses.iter())
+            .enumerate()
+            .filter(|(_, (_, status))| **status == Status::Live)
+            .map(move |(walk, (state, _))| {
+                let id = match ids {
+                    Ids::From(first) => first + walk as u64,
+                    Ids::Listed(ids) => ids[walk],
+                };
+                (id, state)
+            })
+    }
+
+    /// Whether any walk is live.
+    fn any_live(&self) -> bool {
+        self.statuses.contains(&Status::Live)
+    }
 }
 
 /// Where a resident walk stands. Cancel reasons are kept aside (`Barriers::reasons`), so a
-/// slot stays as small as its state allows.
+/// held walk stays as small as its state allows.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Status {
+pub(crate) enum Status {
     Live,
     Failed,
     Cancelled,
@@ -149,6 +230,7 @@ where
             timed: self.timed,
         };
         let runs_first_segment = first.segment.opener.is_none();
+        let timed = self.timed;
         // Ids per innermost branch: a chunk is cut wherever a multiple of it starts.
         let innermost = plan.serials.last().map_or(u64::MAX, |wheel| wheel.span);
         let dispenser = Dispenser::new(selection, self.threads);
@@ -165,27 +247,26 @@ where
             let made = chunks.len();
             let segments_before = worker.tally.segments + worker.tally.skipped;
             for range in ids {
-                let mut slots = Vec::with_capacity((range.end - range.start) as usize);
+                let capacity = (range.end - range.start) as usize;
+                let mut chunk = Chunk::new(range.start, capacity, timed);
                 plan.space.decode(range.start, &mut worker.options);
                 for id in range.clone() {
                     if id != range.start {
-                        plan.space.advance(&mut worker.options);
-                        if id % innermost == 0 && !slots.is_empty() {
-                            chunks.push(std::mem::take(&mut slots));
+                        if id % innermost == 0 && chunk.len() > 0 {
+                            let rest = capacity - (id - range.start) as usize;
+                            chunks.push(std::mem::replace(&mut chunk, Chunk::new(id, rest, timed)));
+                        }
+                        if runner.filter.is_some() {
+                            plan.space.advance(&mut worker.options);
                         }
                     }
                     if !runner.keep(&mut worker.tally, id, &worker.options) {
                         continue;
                     }
                     worker.tally.walks += 1;
-                    slots.push(Slot {
-                        id,
-                        state: template.make(),
-                        status: Status::Live,
-                        seconds: 0.0,
-                    });
+                    chunk.push(id, template.make(), timed);
                 }
-                chunks.push(slots);
+                chunks.push(chunk);
             }
             if runs_first_segment {
                 first.run(worker, &mut chunks[made..]);
@@ -200,14 +281,10 @@ where
         let mut chunks = Vec::new();
         for (_, worker, worker_chunks) in workers {
             self.absorb(worker);
-            chunks.extend(
-                worker_chunks
-                    .into_iter()
-                    .filter(|c: &Chunk<S>| !c.is_empty()),
-            );
+            chunks.extend(worker_chunks.into_iter().filter(|c: &Chunk<S>| c.len() > 0));
         }
-        // Chunks are runs of consecutive ids: ordering them orders the walks.
-        chunks.sort_unstable_by_key(|chunk| chunk[0].id);
+        // Chunks are runs of ids: ordering them orders the walks.
+        chunks.sort_unstable_by_key(Chunk::first_id);
         chunks
     }
 
@@ -223,10 +300,10 @@ where
             .expect("every later segment opens with a serial action")];
         let mut rest = block;
         for option in 0..wheel.radix {
-            let end = rest.partition_point(|chunk| wheel.option_of(chunk[0].id) <= option);
+            let end = rest.partition_point(|chunk| wheel.option_of(chunk.first_id()) <= option);
             let (branch, tail) = std::mem::take(&mut rest).split_at_mut(end);
             rest = tail;
-            if live(branch).next().is_none() {
+            if !branch.iter().any(Chunk::any_live) {
                 continue; // nothing left to run in this branch: its serial action is not needed
             }
             if !self.run_serial(wheel, option, branch, shared) {
@@ -259,7 +336,7 @@ where
         .entered();
         tracing::debug!("serial action runs");
         let result = runner.catcher.catch(|| {
-            let walks = States::new(|| live(branch).map(|slot| (slot.id, &mut slot.state)).unzip());
+            let walks = States::new(|| branch.iter_mut().flat_map(Chunk::live).unzip());
             step.run(option, shared, walks)
         });
         match StepEnd::from_caught(result, wheel.position) {
@@ -275,14 +352,20 @@ where
     fn end_branch(&mut self, branch: &mut [Chunk<S>], end: &StepEnd) {
         let runner = self.runner;
         let mut options = vec![0; runner.plan.actions.len()];
-        for slot in live(branch) {
-            runner.plan.space.decode(slot.id, &mut options);
-            let outcome =
-                runner.settle(&mut self.tally, slot.id, &options, &slot.state, end.clone());
-            if let Some(Outcome::Cancel { reason }) = &outcome {
-                self.reasons.push((slot.id, reason.clone()));
+        for chunk in branch {
+            for walk in 0..chunk.len() {
+                if chunk.statuses[walk] != Status::Live {
+                    continue;
+                }
+                let id = chunk.id(walk);
+                runner.plan.space.decode(id, &mut options);
+                let state = &chunk.states[walk];
+                let outcome = runner.settle(&mut self.tally, id, &options, state, end.clone());
+                if let Some(Outcome::Cancel { reason }) = &outcome {
+                    self.reasons.push((id, reason.clone()));
+                }
+                chunk.statuses[walk] = Status::of(outcome.as_ref());
             }
-            slot.status = Status::of(outcome.as_ref());
         }
     }
 
@@ -339,24 +422,29 @@ where
         self.tally.failures.sort_unstable_by_key(|f| f.walk_id);
         let mut reasons = self.reasons.into_iter().peekable();
         let mut options = vec![0; plan.actions.len()];
-        for slot in chunks.into_iter().flatten() {
-            let outcome = match slot.status {
-                Status::Live => Outcome::Pass,
-                Status::Failed => Outcome::Fail,
-                Status::Cancelled => {
-                    let reason = reasons
-                        .next_if(|(id, _)| *id == slot.id)
-                        .map(|(_, reason)| reason)
-                        .unwrap_or_default();
-                    Outcome::Cancel { reason }
+        for chunk in chunks {
+            let ids: Vec<u64> = (0..chunk.len()).map(|walk| chunk.id(walk)).collect();
+            let walks = ids.into_iter().zip(chunk.states).zip(chunk.statuses);
+            for (walk, ((id, state), status)) in walks.enumerate() {
+                let outcome = match status {
+                    Status::Live => Outcome::Pass,
+                    Status::Failed => Outcome::Fail,
+                    Status::Cancelled => {
+                        let reason = reasons
+                            .next_if(|(cancelled, _)| *cancelled == id)
+                            .map(|(_, reason)| reason)
+                            .unwrap_or_default();
+                        Outcome::Cancel { reason }
+                    }
+                };
+                if self.tally.trace.is_some() {
+                    plan.space.decode(id, &mut options);
+                    let seconds = chunk.seconds.get(walk).copied().unwrap_or(0.0);
+                    let nanos = (f64::from(seconds) * 1e9) as u64;
+                    self.tally.record(plan, id, &options, &outcome, nanos);
                 }
-            };
-            if self.tally.trace.is_some() {
-                plan.space.decode(slot.id, &mut options);
-                let nanos = (f64::from(slot.seconds) * 1e9) as u64;
-                self.tally.record(plan, slot.id, &options, &outcome, nanos);
+                runner.gather(&mut self.tally, id, state, outcome);
             }
-            runner.gather(&mut self.tally, slot.id, slot.state, outcome);
         }
         self.tally
     }
@@ -376,7 +464,7 @@ struct Stretch<'s, 'r, S, G> {
 #[derive(Default)]
 struct Cursor {
     chunk: usize,
-    slot: usize,
+    walk: usize,
     position: usize,
     /// The id whose options `Worker::options` holds.
     previous: Option<u64>,
@@ -397,77 +485,146 @@ impl<S: Clone + fmt::Debug, G> Stretch<'_, '_, S, G> {
             let Err(payload) = caught else {
                 break;
             };
-            let slot = &mut chunks[cursor.chunk][cursor.slot];
+            let chunk = &mut chunks[cursor.chunk];
+            // The compiled loops keep no odometer: find the walk's options from its id.
+            let id = chunk.id(cursor.walk);
+            self.runner.plan.space.decode(id, &mut worker.options);
+            cursor.previous = Some(id);
             let end = StepEnd::from_caught(Err(scope.unwound(payload)), cursor.position);
-            self.end_segment(worker, slot, &cursor, end);
-            cursor.slot += 1;
+            self.end_segment(worker, chunk, &cursor, end);
+            cursor.walk += 1;
         }
     }
 
     /// Runs the segment on the live walks from the cursor on.
     #[inline]
     fn run_from(&self, worker: &mut Worker<S>, chunks: &mut [Chunk<S>], cursor: &mut Cursor) {
-        let plan = self.runner.plan;
+        let runner = self.runner;
+        let plan = runner.plan;
+        let compiled = runner
+            .fast
+            .filter(|_| !self.timed && !self.traced.walks && !self.traced.actions);
         while let Some(chunk) = chunks.get_mut(cursor.chunk) {
-            while let Some(slot) = chunk.get_mut(cursor.slot) {
-                if slot.status == Status::Live {
+            if let (Some(fast), Ids::From(first)) = (compiled, &chunk.ids) {
+                // Consecutive ids whose passing walks are only counted: the order's own
+                // compiled loop runs them, and hands back each walk that does not pass.
+                let first = *first;
+                while cursor.walk < chunk.len() {
+                    let id = first + cursor.walk as u64;
+                    plan.space.decode(id, &mut worker.options);
+                    cursor.previous = None;
+                    let result = fast.run_held(
+                        HeldWalks {
+                            options: &worker.options,
+                            held: plan.serial_mask,
+                            segment: self.segment.mask,
+                            states: &mut chunk.states,
+                            statuses: &chunk.statuses,
+                            walk: &mut cursor.walk,
+                            position: &mut cursor.position,
+                            segments: &mut worker.tally.segments,
+                        },
+                        self.shared,
+                    );
+                    if result.is_err() {
+                        let id = first + cursor.walk as u64;
+                        plan.space.decode(id, &mut worker.options);
+                        let end = StepEnd::from_caught(Ok(result), cursor.position);
+                        self.end_segment(worker, chunk, cursor, end);
+                        cursor.walk += 1;
+                    }
+                }
+            }
+            while cursor.walk < chunk.len() {
+                if chunk.statuses[cursor.walk] == Status::Live {
+                    let id = chunk.id(cursor.walk);
                     // Consecutive ids only turn the odometer; a gap (a filtered or dead walk)
                     // decodes afresh.
                     match cursor.previous {
-                        Some(id) if id + 1 == slot.id => plan.space.advance(&mut worker.options),
-                        _ => plan.space.decode(slot.id, &mut worker.options),
+                        Some(previous) if previous + 1 == id => {
+                            plan.space.advance(&mut worker.options);
+                        }
+                        _ => plan.space.decode(id, &mut worker.options),
                     }
-                    cursor.previous = Some(slot.id);
-                    let _walk = self.runner.walk_span(self.traced, slot.id, &worker.options);
+                    cursor.previous = Some(id);
+                    let _walk = runner.walk_span(self.traced, id, &worker.options);
                     worker.tally.segments += 1;
                     cursor.started = self.timed.then(Instant::now);
-                    let result = self.runner.run_actions(
+                    let result = runner.run_actions(
                         self.shared,
                         self.traced,
                         self.segment,
                         &worker.options,
                         &mut cursor.position,
-                        &mut slot.state,
+                        &mut chunk.states[cursor.walk],
                     );
                     if result.is_err() || self.timed {
                         let end = StepEnd::from_caught(Ok(result), cursor.position);
-                        self.end_segment(worker, slot, cursor, end);
+                        self.end_segment(worker, chunk, cursor, end);
                     }
                 }
-                cursor.slot += 1;
+                cursor.walk += 1;
             }
             cursor.chunk += 1;
-            cursor.slot = 0;
+            cursor.walk = 0;
         }
     }
 
-    /// Records how a walk's segment ended: its time, and its outcome if it failed or was
-    /// cancelled.
+    /// Records how the segment of the walk at the cursor ended: its time, and its outcome if
+    /// it failed or was cancelled. `Worker::options` holds the walk's options.
     fn end_segment(
         &self,
         worker: &mut Worker<S>,
-        slot: &mut Slot<S>,
+        chunk: &mut Chunk<S>,
         cursor: &Cursor,
         end: StepEnd,
     ) {
-        if let Some(started) = cursor.started {
-            slot.seconds += started.elapsed().as_secs_f32();
+        let walk = cursor.walk;
+        if let (Some(started), Some(seconds)) = (cursor.started, chunk.seconds.get_mut(walk)) {
+            *seconds += started.elapsed().as_secs_f32();
         }
+        let id = chunk.id(walk);
         let outcome = self.runner.settle(
             &mut worker.tally,
-            slot.id,
+            id,
             &worker.options,
-            &slot.state,
+            &chunk.states[walk],
             end,
         );
-        slot.status = worker.settle(slot.id, outcome);
+        chunk.statuses[walk] = worker.settle(id, outcome);
     }
 }
 
-/// The live walks of a run of chunks, in id order.
-fn live<S>(chunks: &mut [Chunk<S>]) -> impl Iterator<Item = &mut Slot<S>> {
-    chunks
-        .iter_mut()
-        .flatten()
-        .filter(|slot| slot.status == Status::Live)
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_chunk_keeps_consecutive_ids_as_a_start_and_lists_them_after_a_gap() {
+        let mut chunk = Chunk::new(10, 4, false);
+        for id in [10, 11, 12] {
+            chunk.push(id, id * 100, false);
+        }
+        assert!(matches!(chunk.ids, Ids::From(10)));
+        chunk.push(15, 1500, false);
+        assert!(matches!(&chunk.ids, Ids::Listed(ids) if ids == &[10, 11, 12, 15]));
+        assert_eq!((chunk.first_id(), chunk.id(3), chunk.len()), (10, 15, 4));
+        assert!(
+            chunk.seconds.is_empty(),
+            "durations are kept only for a trace"
+        );
+
+        chunk.statuses[1] = Status::Failed;
+        let live: Vec<(u64, u64)> = chunk.live().map(|(id, state)| (id, *state)).collect();
+        assert_eq!(live, [(10, 1000), (12, 1200), (15, 1500)]);
+        chunk.statuses = vec![Status::Cancelled; 4];
+        assert!(!chunk.any_live());
+
+        // A chunk whose first walks were filtered out starts at its first kept walk.
+        let mut late = Chunk::new(20, 4, true);
+        late.push(22, 0, true);
+        late.push(23, 0, true);
+        assert!(matches!(late.ids, Ids::From(22)));
+        assert_eq!(late.seconds.len(), 2);
+    }
 }

@@ -166,8 +166,8 @@ impl StepEnd {
 /// action costs more than the actions of a small walk.
 #[derive(Clone, Copy)]
 pub(crate) struct Traced {
-    walks: bool,
-    actions: bool,
+    pub(crate) walks: bool,
+    pub(crate) actions: bool,
 }
 
 impl Traced {

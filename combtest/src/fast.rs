@@ -15,6 +15,7 @@ use std::ops::Range;
 
 use crate::__private::ActionItem;
 use crate::action::StepResult;
+use crate::barrier::Status;
 use crate::execute::Template;
 use crate::runner::Combtest;
 
@@ -45,13 +46,23 @@ pub trait WalkList<S, G>: 'static {
         state: &mut S,
         shared: &G,
     ) -> StepResult;
+    /// Runs the actions of the walk `params` whose positions are set in `segment`.
+    fn run_masked(
+        params: Self::Params<'_>,
+        segment: u64,
+        position: &mut usize,
+        state: &mut S,
+        shared: &G,
+    ) -> StepResult;
     /// Calls `body` with every walk from `first` (option indices) on, in id order, as nested
     /// loops: the options of the outer actions stay put while the inner ones turn, so no
-    /// odometer is kept and no option list is indexed per walk. `initial` is set while the
-    /// loops still start from `first`; `body` clears it.
+    /// odometer is kept and no option list is indexed per walk. Positions set in `held`
+    /// keep their option from `first` (serial actions, inside one branch). `initial` is set
+    /// while the loops still start from `first`; `body` clears it.
     fn nest<'b, B>(
         bound: &'b Self::Bound,
         first: &[usize],
+        held: u64,
         initial: &Cell<bool>,
         body: &mut B,
     ) -> ControlFlow<()>
@@ -75,7 +86,11 @@ impl<S, G> WalkList<S, G> for () {
         Ok(())
     }
     #[inline(always)]
-    fn nest<'b, B>(_: &'b (), _: &[usize], _: &Cell<bool>, body: &mut B) -> ControlFlow<()>
+    fn run_masked(_: (), _: u64, _: &mut usize, _: &mut S, _: &G) -> StepResult {
+        Ok(())
+    }
+    #[inline(always)]
+    fn nest<'b, B>(_: &'b (), _: &[usize], _: u64, _: &Cell<bool>, body: &mut B) -> ControlFlow<()>
     where
         B: FnMut(Self::Params<'b>) -> ControlFlow<()>,
     {
@@ -139,9 +154,27 @@ where
     }
 
     #[inline(always)]
+    fn run_masked(
+        params: Self::Params<'_>,
+        segment: u64,
+        position: &mut usize,
+        state: &mut S,
+        shared: &G,
+    ) -> StepResult {
+        L::run_masked(params.0, segment, position, state, shared)?;
+        if segment >> L::LEN & 1 == 1 {
+            *position = L::LEN;
+            A::call(params.1.clone(), state, shared)
+        } else {
+            Ok(())
+        }
+    }
+
+    #[inline(always)]
     fn nest<'b, B>(
         bound: &'b Self::Bound,
         first: &[usize],
+        held: u64,
         initial: &Cell<bool>,
         body: &mut B,
     ) -> ControlFlow<()>
@@ -149,7 +182,10 @@ where
         B: FnMut(Self::Params<'b>) -> ControlFlow<()>,
     {
         let options = &bound.1;
-        L::nest(&bound.0, first, initial, &mut |prefix| {
+        L::nest(&bound.0, first, held, initial, &mut |prefix| {
+            if held >> L::LEN & 1 == 1 {
+                return body((prefix, &options[first[L::LEN]]));
+            }
             let start = if initial.get() { first[L::LEN] } else { 0 };
             for param in &options[start..] {
                 body((prefix, param))?;
@@ -177,6 +213,27 @@ pub(crate) trait FastWalk<S, G>: Send + Sync {
     /// included, is compiled for this order. Returns early with the walk that failed or
     /// cancelled still in `walks.state` and `walks.id` on it.
     fn run_quiet(&self, walks: QuietWalks<'_, '_, S>, shared: &G) -> StepResult;
+
+    /// Runs a segment on held walks of consecutive ids, from `walks.walk` to the end of
+    /// `walks.states`, skipping walks that are no longer live. Returns early with
+    /// `walks.walk` on a walk that failed or cancelled.
+    fn run_held(&self, walks: HeldWalks<'_, S>, shared: &G) -> StepResult;
+}
+
+/// The cursor of a segment run over held walks, kept by the caller outside `catch_unwind`.
+pub(crate) struct HeldWalks<'a, S> {
+    /// Option index of each position for the walk at `walk`, on entry.
+    pub(crate) options: &'a [usize],
+    /// Positions whose options stay put: the serial actions.
+    pub(crate) held: u64,
+    /// Positions whose actions run: the segment's.
+    pub(crate) segment: u64,
+    pub(crate) states: &'a mut [S],
+    pub(crate) statuses: &'a [Status],
+    pub(crate) walk: &'a mut usize,
+    pub(crate) position: &'a mut usize,
+    /// Counts the segments run.
+    pub(crate) segments: &'a mut u64,
 }
 
 /// The cursor of a run of walks whose passing walks are only counted; kept by the caller,
@@ -215,7 +272,7 @@ impl<L: WalkList<S, G>, S: Clone, G> Bound<L, S, G> {
         }
         let mut result = Ok(());
         let initial = Cell::new(true);
-        let _ = L::nest(&self.bound, options, &initial, &mut |params| {
+        let _ = L::nest(&self.bound, options, 0, &initial, &mut |params| {
             initial.set(false);
             *walks += 1;
             let current = state.insert(make());
@@ -250,6 +307,44 @@ impl<L: WalkList<S, G>, S: Clone, G> FastWalk<S, G> for Bound<L, S, G> {
         shared: &G,
     ) -> StepResult {
         L::run(&self.bound, options, segment, position, state, shared)
+    }
+
+    fn run_held(&self, walks: HeldWalks<'_, S>, shared: &G) -> StepResult {
+        let HeldWalks {
+            options,
+            held,
+            segment,
+            states,
+            statuses,
+            walk,
+            position,
+            segments,
+        } = walks;
+        let end = states.len().min(statuses.len());
+        if *walk >= end {
+            return Ok(());
+        }
+        let mut result = Ok(());
+        let initial = Cell::new(true);
+        let _ = L::nest(&self.bound, options, held, &initial, &mut |params| {
+            initial.set(false);
+            let at = *walk;
+            if statuses[at] == Status::Live {
+                *segments += 1;
+                if let Err(stop) = L::run_masked(params, segment, position, &mut states[at], shared)
+                {
+                    result = Err(stop);
+                    return ControlFlow::Break(());
+                }
+            }
+            *walk += 1;
+            if *walk < end {
+                ControlFlow::Continue(())
+            } else {
+                ControlFlow::Break(())
+            }
+        });
+        result
     }
 
     fn run_quiet(&self, walks: QuietWalks<'_, '_, S>, shared: &G) -> StepResult {

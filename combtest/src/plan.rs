@@ -26,6 +26,9 @@ pub(crate) struct Plan<S, G> {
     pub(crate) segments: Vec<Segment>,
     /// The serial actions, in order: which wheel of the walk id each one is.
     pub(crate) serials: Vec<SerialWheel>,
+    /// The serial positions as a bit mask, for statically dispatched walks: their options
+    /// stay put inside a chunk of held walks.
+    pub(crate) serial_mask: u64,
     /// Per position, per option: the stable hash fingerprints are made of.
     option_hashes: Vec<Vec<u64>>,
     /// Per position, per option: the option's JSON form, as traces record it.
@@ -75,6 +78,9 @@ impl<S, G> Plan<S, G> {
                 }
             })
             .collect();
+        let serial_mask = (0..actions.len())
+            .filter(|&p| serial[p] && p < 64)
+            .fold(0, |mask, p| mask | 1 << p);
         let option_json: Vec<Vec<serde_json::Value>> = actions
             .iter()
             .map(LoadedAction::option_json)
@@ -98,6 +104,7 @@ impl<S, G> Plan<S, G> {
         Ok(Plan {
             segments: segments(&serial),
             serials,
+            serial_mask,
             actions,
             space,
             option_hashes,
