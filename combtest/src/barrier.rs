@@ -20,7 +20,7 @@ use std::panic::{self, AssertUnwindSafe};
 use std::time::Instant;
 
 use crate::action::{Body, States};
-use crate::execute::{StepEnd, Tally, Traced, WalkRunner};
+use crate::execute::{StepEnd, Tally, Template, Traced, WalkRunner};
 use crate::fast::HeldWalks;
 use crate::outcome::Outcome;
 use crate::plan::{Segment, SerialWheel};
@@ -55,6 +55,21 @@ impl<S> Chunk<S> {
             states: Vec::with_capacity(capacity),
             statuses: Vec::with_capacity(capacity),
             seconds: Vec::with_capacity(if timed { capacity } else { 0 }),
+        }
+    }
+
+    /// The walks `first..first + walks`, each with a state made from `template`.
+    fn filled(first: u64, walks: usize, template: &Template<'_, S>, timed: bool) -> Self
+    where
+        S: Clone,
+    {
+        Chunk {
+            ids: Ids::From(first),
+            states: std::iter::repeat_with(|| template.make())
+                .take(walks)
+                .collect(),
+            statuses: vec![Status::Live; walks],
+            seconds: vec![0.0; if timed { walks } else { 0 }],
         }
     }
 
@@ -246,7 +261,7 @@ where
         let workers = pool::run(workers, &dispenser, |(template, worker, chunks), ids| {
             let made = chunks.len();
             let segments_before = worker.tally.segments + worker.tally.skipped;
-            for range in ids {
+            for range in ids.iter().filter(|_| runner.filter.is_some()) {
                 let capacity = (range.end - range.start) as usize;
                 let mut chunk = Chunk::new(range.start, capacity, timed);
                 plan.space.decode(range.start, &mut worker.options);
@@ -267,6 +282,18 @@ where
                     chunk.push(id, template.make(), timed);
                 }
                 chunks.push(chunk);
+            }
+            for range in ids.iter().filter(|_| runner.filter.is_none()) {
+                // Every walk is kept: fill each innermost branch's share in one go.
+                let mut start = range.start;
+                while start < range.end {
+                    let boundary = (start / innermost + 1).saturating_mul(innermost);
+                    let end = boundary.min(range.end);
+                    let walks = (end - start) as usize;
+                    worker.tally.walks += walks as u64;
+                    chunks.push(Chunk::filled(start, walks, template, timed));
+                    start = end;
+                }
             }
             if runs_first_segment {
                 first.run(worker, &mut chunks[made..]);

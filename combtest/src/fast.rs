@@ -183,11 +183,16 @@ where
     {
         let options = &bound.1;
         L::nest(&bound.0, first, held, initial, &mut |prefix| {
-            if held >> L::LEN & 1 == 1 {
-                return body((prefix, &options[first[L::LEN]]));
-            }
-            let start = if initial.get() { first[L::LEN] } else { 0 };
-            for param in &options[start..] {
+            // One loop, whether the position turns or is held: a single call site lets the
+            // body inline.
+            let turns = held >> L::LEN & 1 == 0;
+            let start = if initial.get() || !turns {
+                first[L::LEN]
+            } else {
+                0
+            };
+            let end = if turns { options.len() } else { start + 1 };
+            for param in &options[start..end] {
                 body((prefix, param))?;
             }
             ControlFlow::Continue(())
