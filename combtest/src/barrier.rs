@@ -52,7 +52,7 @@ impl<S> Chunk<S> {
     fn new(first: u64, capacity: usize, timed: bool) -> Self {
         Chunk {
             ids: Ids::From(first),
-            states: Vec::with_capacity(capacity),
+            states: held_states(capacity),
             statuses: Vec::with_capacity(capacity),
             seconds: Vec::with_capacity(if timed { capacity } else { 0 }),
         }
@@ -63,11 +63,11 @@ impl<S> Chunk<S> {
     where
         S: Clone,
     {
+        let mut states = held_states(walks);
+        states.extend(std::iter::repeat_with(|| template.make()).take(walks));
         Chunk {
             ids: Ids::From(first),
-            states: std::iter::repeat_with(|| template.make())
-                .take(walks)
-                .collect(),
+            states,
             statuses: vec![Status::Live; walks],
             seconds: vec![0.0; if timed { walks } else { 0 }],
         }
@@ -134,6 +134,41 @@ impl<S> Chunk<S> {
     /// Whether any walk is live.
     fn any_live(&self) -> bool {
         self.statuses.contains(&Status::Live)
+    }
+}
+
+/// How many walks a chunk of held walks takes at most: enough chunks for the workers to share
+/// the work evenly, each as large as that allows, so that its states can sit on huge pages.
+fn held_chunk<S>(selection: &WalkSelection, threads: usize) -> u64 {
+    const MOST_BYTES: u64 = 16 << 20;
+    let most = (MOST_BYTES / std::mem::size_of::<S>().max(1) as u64).max(4096);
+    (selection.len() / (threads as u64 * 8)).clamp(4096, most)
+}
+
+/// An empty vector for the states of `walks` held walks. On Linux, a large one is marked for
+/// transparent huge pages before anything is written: with millions of walks held, the
+/// kernel's work to provide fresh memory one 4 KiB page at a time is otherwise most of a
+/// segment's cost.
+fn held_states<S>(walks: usize) -> Vec<S> {
+    let states: Vec<S> = Vec::with_capacity(walks);
+    #[cfg(target_os = "linux")]
+    advise_huge_pages(states.as_ptr().cast(), walks * std::mem::size_of::<S>());
+    states
+}
+
+#[cfg(target_os = "linux")]
+fn advise_huge_pages(start: *const u8, bytes: usize) {
+    const HUGE_PAGE: usize = 2 << 20;
+    let first = (start as usize).next_multiple_of(HUGE_PAGE);
+    let end = (start as usize + bytes) / HUGE_PAGE * HUGE_PAGE;
+    if end > first {
+        // SAFETY: the range lies inside an allocation this function's caller owns and has
+        // not yet written; MADV_HUGEPAGE only advises how to back it and never changes its
+        // contents. A refusal (huge pages disabled, say) leaves it as it was, so the result
+        // is not needed.
+        unsafe {
+            libc::madvise(first as *mut libc::c_void, end - first, libc::MADV_HUGEPAGE);
+        }
     }
 }
 
@@ -248,7 +283,7 @@ where
         let timed = self.timed;
         // Ids per innermost branch: a chunk is cut wherever a multiple of it starts.
         let innermost = plan.serials.last().map_or(u64::MAX, |wheel| wheel.span);
-        let dispenser = Dispenser::new(selection, self.threads);
+        let dispenser = Dispenser::with_chunk(selection, held_chunk::<S>(selection, self.threads));
         let workers = (0..pool::worker_count(self.threads, &dispenser))
             .map(|_| {
                 (

@@ -24,8 +24,14 @@ impl<'a> Dispenser<'a> {
     /// Chunks small enough that both threads stay busy to the end, large enough that the
     /// counter is touched rarely.
     pub(crate) fn new(selection: &'a WalkSelection, threads: usize) -> Self {
+        let chunk = (selection.len() / (threads as u64 * 64)).clamp(1, 4096);
+        Self::with_chunk(selection, chunk)
+    }
+
+    /// A dispenser of chunks of `chunk` ids (at least one).
+    pub(crate) fn with_chunk(selection: &'a WalkSelection, chunk: u64) -> Self {
         let slots = selection.len();
-        let chunk = (slots / (threads as u64 * 64)).clamp(1, 4096);
+        let chunk = chunk.max(1);
         let mut first_slots = Vec::with_capacity(selection.ranges().len());
         let mut slot = 0;
         for range in selection.ranges() {
