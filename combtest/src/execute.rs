@@ -467,34 +467,7 @@ where
     fn run_walks(&mut self, scope: &WalkScope, tally: &mut Tally<S>, end_id: u64) {
         let runner = self.runner;
         if let (Some(fast), None, true) = (runner.fast, runner.filter, self.quiet_pass) {
-            // Passing walks are only counted: the order's own compiled loop runs them, and
-            // hands back each walk that does not pass.
-            while self.cursor.id < end_id {
-                let result = fast.run_quiet(
-                    QuietWalks {
-                        options: &self.options,
-                        id: &mut self.cursor.id,
-                        end: end_id,
-                        position: &mut self.cursor.position,
-                        state: &mut self.state,
-                        template: self.template,
-                        walks: &mut tally.walks,
-                    },
-                    self.shared,
-                );
-                // The loops left the options behind: find them from the id.
-                if self.cursor.id < end_id {
-                    runner.plan.space.decode(self.cursor.id, &mut self.options);
-                }
-                if result.is_err() {
-                    let id = self.cursor.id;
-                    let state = self.state.take().expect("the failed walk's state is kept");
-                    let end = StepEnd::from_caught(Ok(result), self.cursor.position);
-                    self.finish_walk(tally, id, state, end);
-                    self.next(end_id);
-                }
-            }
-            return;
+            return self.run_compiled(fast, tally, end_id);
         }
         while self.cursor.id < end_id {
             let id = self.cursor.id;
@@ -534,6 +507,41 @@ where
                 self.finish_walk(tally, id, state, end);
             }
             self.next(end_id);
+        }
+    }
+
+    /// Runs walks from the cursor to `end` in the order's compiled loops, when passing walks
+    /// are only counted; each walk that does not pass is settled here. Kept apart from
+    /// [`Stream::run_walks`] so that the general loop compiles as before.
+    #[inline(never)]
+    fn run_compiled(&mut self, fast: &dyn FastWalk<S, G>, tally: &mut Tally<S>, end_id: u64) {
+        let runner = self.runner;
+        // Passing walks are only counted: the order's own compiled loop runs them, and
+        // hands back each walk that does not pass.
+        while self.cursor.id < end_id {
+            let result = fast.run_quiet(
+                QuietWalks {
+                    options: &self.options,
+                    id: &mut self.cursor.id,
+                    end: end_id,
+                    position: &mut self.cursor.position,
+                    state: &mut self.state,
+                    template: self.template,
+                    walks: &mut tally.walks,
+                },
+                self.shared,
+            );
+            // The loops left the options behind: find them from the id.
+            if self.cursor.id < end_id {
+                runner.plan.space.decode(self.cursor.id, &mut self.options);
+            }
+            if result.is_err() {
+                let id = self.cursor.id;
+                let state = self.state.take().expect("the failed walk's state is kept");
+                let end = StepEnd::from_caught(Ok(result), self.cursor.position);
+                self.finish_walk(tally, id, state, end);
+                self.next(end_id);
+            }
         }
     }
 
