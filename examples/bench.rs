@@ -44,7 +44,7 @@ fn switch(p: u64) {
 }
 
 const T1_WALKS: u64 = 1_000_000;
-const ROUNDS: usize = 5;
+const ROUNDS: usize = 9;
 
 /// The hand-written baseline of T1: every combination, each on a fresh state. Runs the
 /// outermost action's options in `outer` only, so the work can be split across threads.
@@ -130,15 +130,25 @@ fn t3(threads: usize) -> u64 {
 }
 
 /// Best of `rounds` timings of `f`, which must report `walks` walks.
-fn best(rounds: usize, walks: u64, mut f: impl FnMut() -> u64) -> Duration {
-    (0..rounds)
-        .map(|_| {
+fn best(rounds: usize, walks: u64, f: impl FnMut() -> u64) -> Duration {
+    interleaved(rounds, &mut [(walks, Box::new(f))])[0]
+}
+
+/// A workload of a comparison: the walks it must report, and the code that runs it.
+type Workload<'a> = (u64, Box<dyn FnMut() -> u64 + 'a>);
+
+/// Best of `rounds` timings of each workload, run in turn in every round: whatever else the
+/// machine does at a given moment slows the compared workloads alike.
+fn interleaved(rounds: usize, workloads: &mut [Workload<'_>]) -> Vec<Duration> {
+    let mut best = vec![Duration::MAX; workloads.len()];
+    for _ in 0..rounds {
+        for ((walks, f), best) in workloads.iter_mut().zip(&mut best) {
             let start = Instant::now();
-            assert_eq!(f(), walks);
-            start.elapsed()
-        })
-        .min()
-        .unwrap()
+            assert_eq!(f(), *walks);
+            *best = (*best).min(start.elapsed());
+        }
+    }
+    best
 }
 
 fn per_second(walks: u64, d: Duration) -> f64 {
@@ -273,10 +283,21 @@ fn main() {
     println!("ratio = baseline time / time (1.00: as fast as the baseline)");
 
     header("T1: 6 actions x 10 options = 10^6 walks");
-    let loop_1 = best(ROUNDS, T1_WALKS, || nested_loops(0..10));
-    let comb_1 = best(ROUNDS, T1_WALKS, || t1(1));
-    let loop_n = best(ROUNDS, T1_WALKS, || threaded_loops(threads as u64));
-    let comb_n = best(ROUNDS, T1_WALKS, || t1(threads));
+    let t2_walks = 2 * T1_WALKS;
+    let times = interleaved(
+        ROUNDS,
+        &mut [
+            (T1_WALKS, Box::new(|| nested_loops(0..10))),
+            (T1_WALKS, Box::new(|| t1(1))),
+            (T1_WALKS, Box::new(|| threaded_loops(threads as u64))),
+            (T1_WALKS, Box::new(|| t1(threads))),
+            (t2_walks, Box::new(|| t2(1))),
+            (t2_walks, Box::new(|| t2(threads))),
+        ],
+    );
+    let [loop_1, comb_1, loop_n, comb_n, t2_1, t2_n] = times[..] else {
+        unreachable!("one time per workload")
+    };
     let ratio = |base: Duration, d: Duration| base.as_secs_f64() / d.as_secs_f64();
     row("nested loops, 1 thread", T1_WALKS, loop_1, 1.0);
     row(
@@ -299,28 +320,26 @@ fn main() {
     );
 
     header("T2: T1 with a serial action of 2 options after the third action");
-    let t2_walks = 2 * T1_WALKS;
-    let t2_time = best(ROUNDS, t2_walks, || t2(threads));
-    row(
-        &format!("T1, {threads} threads (baseline)"),
-        T1_WALKS,
-        comb_n,
-        1.0,
-    );
     let per_walk = |walks: u64, d: Duration| d.as_secs_f64() / walks as f64;
-    let t2_ratio = per_walk(T1_WALKS, comb_n) / per_walk(t2_walks, t2_time);
-    row(
-        &format!("T2, {threads} threads"),
-        t2_walks,
-        t2_time,
-        t2_ratio,
-    );
-    println!(
-        "\nT2 per-walk cost: {:.1} ns = {:.2}x T1's {:.1} ns",
-        per_walk(t2_walks, t2_time) * 1e9,
-        1.0 / t2_ratio,
-        per_walk(T1_WALKS, comb_n) * 1e9
-    );
+    for (label, t1_time, t2_time) in [
+        ("1 thread", comb_1, t2_1),
+        (&*format!("{threads} threads"), comb_n, t2_n),
+    ] {
+        let t2_ratio = per_walk(T1_WALKS, t1_time) / per_walk(t2_walks, t2_time);
+        row(&format!("T1, {label} (baseline)"), T1_WALKS, t1_time, 1.0);
+        row(&format!("T2, {label}"), t2_walks, t2_time, t2_ratio);
+    }
+    for (label, t1_time, t2_time) in [
+        ("1 thread", comb_1, t2_1),
+        (&*format!("{threads} threads"), comb_n, t2_n),
+    ] {
+        println!(
+            "\nT2 per-walk cost, {label}: {:.1} ns = {:.2}x T1's {:.1} ns",
+            per_walk(t2_walks, t2_time) * 1e9,
+            per_walk(t2_walks, t2_time) / per_walk(T1_WALKS, t1_time),
+            per_walk(T1_WALKS, t1_time) * 1e9
+        );
+    }
 
     let spin_iterations = calibrate_microsecond();
     SPIN.store(spin_iterations, std::sync::atomic::Ordering::Relaxed);
