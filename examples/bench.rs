@@ -129,11 +129,6 @@ fn t3(threads: usize) -> u64 {
     .walk_count
 }
 
-/// Best of `rounds` timings of `f`, which must report `walks` walks.
-fn best(rounds: usize, walks: u64, f: impl FnMut() -> u64) -> Duration {
-    interleaved(rounds, &mut [(walks, Box::new(f))])[0]
-}
-
 /// A workload of a comparison: the walks it must report, and the code that runs it.
 type Workload<'a> = (u64, Box<dyn FnMut() -> u64 + 'a>);
 
@@ -347,8 +342,16 @@ fn main() {
         "T3: 4 actions x 10 options of ~1 us of CPU each ({spin_iterations} iterations)"
     ));
     let t3_walks = 10_000;
-    let t3_1 = best(3, t3_walks, || t3(1));
-    let t3_n = best(3, t3_walks, || t3(threads));
+    let times = interleaved(
+        5,
+        &mut [
+            (t3_walks, Box::new(|| t3(1))),
+            (t3_walks, Box::new(|| t3(threads))),
+        ],
+    );
+    let [t3_1, t3_n] = times[..] else {
+        unreachable!("one time per workload")
+    };
     row("combtest, 1 thread (baseline)", t3_walks, t3_1, 1.0);
     row(
         &format!("combtest, {threads} threads"),

@@ -3,9 +3,10 @@
 //! The builder API runs each action through a trait object: one indirect call per action.
 //! `combtest!` knows its order at compile time, so it also records the order as a type-level
 //! list of companion types, `(((), first), second)...`. At run start the list binds to the
-//! loaded option lists (each checked by name and by type), giving one monomorphic function
-//! that runs a whole walk with direct, inlinable calls: one indirect call per walk instead.
-//! If anything does not match, the run simply keeps the dynamic path.
+//! loaded option lists (each checked by name and by type), giving monomorphic code with
+//! direct, inlinable calls. When passing walks are only counted, that code is a whole chunk of
+//! walks as nested loops, one per action, so a walk costs its actions and little else: one
+//! indirect call per chunk. If anything does not match, the run simply keeps the dynamic path.
 
 use std::any::Any;
 use std::cell::Cell;
