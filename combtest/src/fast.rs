@@ -38,7 +38,7 @@ pub trait WalkList<S, G>: 'static {
         state: &mut S,
         shared: &G,
     ) -> StepResult;
-    /// References to one option of each action: a walk of an order without serial actions.
+    /// References to one option of each position: a walk (serial positions included).
     type Params<'b>: Copy;
     /// Runs every action of the walk `params` on `state`.
     fn run_params(
@@ -215,8 +215,8 @@ pub(crate) trait FastWalk<S, G>: Send + Sync {
     ) -> StepResult;
 
     /// Runs the walks of an order without serial actions from `walks.id` up to `walks.end`,
-    /// when a passing walk needs nothing beyond being counted: the whole loop, odometer
-    /// included, is compiled for this order. Returns early with the walk that failed or
+    /// when a passing walk needs nothing beyond being counted: the whole loop is compiled
+    /// for this order (see [`WalkList::nest`]). Returns early with the walk that failed or
     /// cancelled still in `walks.state` and `walks.id` on it.
     fn run_quiet(&self, walks: QuietWalks<'_, '_, S>, shared: &G) -> StepResult;
 
