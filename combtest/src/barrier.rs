@@ -48,6 +48,16 @@ enum Ids {
     Listed(Vec<u64>),
 }
 
+impl Ids {
+    /// The id of the chunk's `walk`-th walk.
+    fn at(&self, walk: usize) -> u64 {
+        match self {
+            Ids::From(first) => first + walk as u64,
+            Ids::Listed(ids) => ids[walk],
+        }
+    }
+}
+
 impl<S> Chunk<S> {
     fn new(first: u64, capacity: usize, timed: bool) -> Self {
         Chunk {
@@ -94,10 +104,7 @@ impl<S> Chunk<S> {
     }
 
     fn id(&self, walk: usize) -> u64 {
-        match &self.ids {
-            Ids::From(first) => first + walk as u64,
-            Ids::Listed(ids) => ids[walk],
-        }
+        self.ids.at(walk)
     }
 
     fn first_id(&self) -> u64 {
@@ -122,13 +129,7 @@ impl<S> Chunk<S> {
             .zip(statuses.iter())
             .enumerate()
             .filter(|(_, (_, status))| **status == Status::Live)
-            .map(move |(walk, (state, _))| {
-                let id = match ids {
-                    Ids::From(first) => first + walk as u64,
-                    Ids::Listed(ids) => ids[walk],
-                };
-                (id, state)
-            })
+            .map(move |(walk, (state, _))| (ids.at(walk), state))
     }
 
     /// Whether any walk is live.
@@ -296,38 +297,42 @@ where
         let workers = pool::run(workers, &dispenser, |(template, worker, chunks), ids| {
             let made = chunks.len();
             let segments_before = worker.tally.segments + worker.tally.skipped;
-            for range in ids.iter().filter(|_| runner.filter.is_some()) {
-                let capacity = (range.end - range.start) as usize;
-                let mut chunk = Chunk::new(range.start, capacity, timed);
-                plan.space.decode(range.start, &mut worker.options);
-                for id in range.clone() {
-                    if id != range.start {
-                        if id % innermost == 0 && chunk.len() > 0 {
-                            let rest = capacity - (id - range.start) as usize;
-                            chunks.push(std::mem::replace(&mut chunk, Chunk::new(id, rest, timed)));
-                        }
-                        if runner.filter.is_some() {
+            if runner.filter.is_none() {
+                for range in ids {
+                    // Every walk is kept: fill each innermost branch's share in one go.
+                    let mut start = range.start;
+                    while start < range.end {
+                        let boundary = (start / innermost + 1).saturating_mul(innermost);
+                        let end = boundary.min(range.end);
+                        let walks = (end - start) as usize;
+                        worker.tally.walks += walks as u64;
+                        chunks.push(Chunk::filled(start, walks, template, timed));
+                        start = end;
+                    }
+                }
+            } else {
+                for range in ids {
+                    let capacity = (range.end - range.start) as usize;
+                    let mut chunk = Chunk::new(range.start, capacity, timed);
+                    plan.space.decode(range.start, &mut worker.options);
+                    for id in range.clone() {
+                        if id != range.start {
+                            if id % innermost == 0 && chunk.len() > 0 {
+                                let rest = capacity - (id - range.start) as usize;
+                                chunks.push(std::mem::replace(
+                                    &mut chunk,
+                                    Chunk::new(id, rest, timed),
+                                ));
+                            }
                             plan.space.advance(&mut worker.options);
                         }
+                        if !runner.keep(&mut worker.tally, id, &worker.options) {
+                            continue;
+                        }
+                        worker.tally.walks += 1;
+                        chunk.push(id, template.make(), timed);
                     }
-                    if !runner.keep(&mut worker.tally, id, &worker.options) {
-                        continue;
-                    }
-                    worker.tally.walks += 1;
-                    chunk.push(id, template.make(), timed);
-                }
-                chunks.push(chunk);
-            }
-            for range in ids.iter().filter(|_| runner.filter.is_none()) {
-                // Every walk is kept: fill each innermost branch's share in one go.
-                let mut start = range.start;
-                while start < range.end {
-                    let boundary = (start / innermost + 1).saturating_mul(innermost);
-                    let end = boundary.min(range.end);
-                    let walks = (end - start) as usize;
-                    worker.tally.walks += walks as u64;
-                    chunks.push(Chunk::filled(start, walks, template, timed));
-                    start = end;
+                    chunks.push(chunk);
                 }
             }
             if runs_first_segment {

@@ -15,7 +15,7 @@ use std::ops::ControlFlow;
 use std::ops::Range;
 
 use crate::__private::ActionItem;
-use crate::action::StepResult;
+use crate::action::{StepResult, Stop};
 use crate::barrier::Status;
 use crate::execute::Template;
 use crate::runner::Combtest;
@@ -276,22 +276,36 @@ impl<L: WalkList<S, G>, S: Clone, G> Bound<L, S, G> {
         if *id >= end {
             return Ok(());
         }
-        let mut result = Ok(());
-        let initial = Cell::new(true);
-        let _ = L::nest(&self.bound, options, 0, &initial, &mut |params| {
-            initial.set(false);
+        self.each_walk(options, 0, |params| {
             *walks += 1;
             let current = state.insert(make());
-            if let Err(stop) = L::run_params(params, position, current, shared) {
-                result = Err(stop);
-                return ControlFlow::Break(());
-            }
+            L::run_params(params, position, current, shared)?;
             *state = None;
             *id += 1;
-            if *id < end {
-                ControlFlow::Continue(())
-            } else {
-                ControlFlow::Break(())
+            Ok(*id < end)
+        })
+    }
+
+    /// Calls `walk` with every walk from `first` on (see [`WalkList::nest`]) until it
+    /// returns `Ok(false)`, the last walk done, or an error, which is returned.
+    #[inline(always)]
+    fn each_walk<'b>(
+        &'b self,
+        first: &[usize],
+        held: u64,
+        mut walk: impl FnMut(L::Params<'b>) -> Result<bool, Box<Stop>>,
+    ) -> StepResult {
+        let mut result = Ok(());
+        let initial = Cell::new(true);
+        let _ = L::nest(&self.bound, first, held, &initial, &mut |params| {
+            initial.set(false);
+            match walk(params) {
+                Ok(true) => ControlFlow::Continue(()),
+                Ok(false) => ControlFlow::Break(()),
+                Err(stop) => {
+                    result = Err(stop);
+                    ControlFlow::Break(())
+                }
             }
         });
         result
@@ -330,27 +344,15 @@ impl<L: WalkList<S, G>, S: Clone, G> FastWalk<S, G> for Bound<L, S, G> {
         if *walk >= end {
             return Ok(());
         }
-        let mut result = Ok(());
-        let initial = Cell::new(true);
-        let _ = L::nest(&self.bound, options, held, &initial, &mut |params| {
-            initial.set(false);
+        self.each_walk(options, held, |params| {
             let at = *walk;
             if statuses[at] == Status::Live {
                 *segments += 1;
-                if let Err(stop) = L::run_masked(params, segment, position, &mut states[at], shared)
-                {
-                    result = Err(stop);
-                    return ControlFlow::Break(());
-                }
+                L::run_masked(params, segment, position, &mut states[at], shared)?;
             }
             *walk += 1;
-            if *walk < end {
-                ControlFlow::Continue(())
-            } else {
-                ControlFlow::Break(())
-            }
-        });
-        result
+            Ok(*walk < end)
+        })
     }
 
     fn run_quiet(&self, walks: QuietWalks<'_, '_, S>, shared: &G) -> StepResult {
