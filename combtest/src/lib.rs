@@ -101,38 +101,32 @@
 
 #![warn(missing_docs)]
 
-mod action;
-mod barrier;
+mod builder;
+mod config;
 pub mod covering;
+mod engine;
 mod error;
-mod execute;
-mod fast;
-mod logging;
-mod outcome;
-mod panic_capture;
-mod plan;
-mod pool;
-mod progress;
-mod report;
-mod runner;
-mod settings;
-mod shard;
-mod trace;
-mod walk;
-mod walk_id;
+mod model;
+mod output;
+mod typed;
 
-pub use action::{cancel_walk, Action, ActionKind, ActionReturn, Cancel, Options, Param, States};
-pub use error::Error;
-pub use outcome::{Failure, FailureKind, Outcome, StepRecord, WalkSummary};
-pub use report::{Coverage, Report, SHOWN_FAILURES};
-pub use runner::{Combtest, StateSource};
-pub use settings::{
-    Gather, ENV_GATHER, ENV_LOG_DIR, ENV_PROGRESS, ENV_REPLAY, ENV_THREADS, ENV_VERBOSE, ENV_WALKS,
+pub use builder::Combtest;
+pub use config::env::{
+    ENV_GATHER, ENV_LOG_DIR, ENV_PROGRESS, ENV_REPLAY, ENV_SHARD, ENV_THREADS, ENV_VERBOSE,
+    ENV_WALKS,
 };
-pub use shard::{merge_shards, Shard, ShardResult, ENV_SHARD};
-pub use trace::{RecordedStep, WalkRecord, STATES_FILE, SUMMARY_FILE, TRACE_FILE};
-pub use walk::Walk;
-pub use walk_id::Fingerprint;
+pub use config::shard::Shard;
+pub use config::Gather;
+pub use engine::unwind::cancel_walk;
+pub use error::Error;
+pub use model::action::{Action, ActionKind, ActionReturn, Cancel, Options, Param, States};
+pub use model::outcome::{Failure, FailureKind, Outcome, StepRecord, WalkSummary};
+pub use model::state::StateSource;
+pub use model::walk::Walk;
+pub use model::walk_id::Fingerprint;
+pub use output::report::{Coverage, Report, SHOWN_FAILURES};
+pub use output::shard::{merge_shards, ShardResult};
+pub use output::trace::{RecordedStep, WalkRecord, STATES_FILE, SUMMARY_FILE, TRACE_FILE};
 
 /// Turns a function into a combtest action.
 ///
@@ -375,42 +369,17 @@ pub mod prelude {
     };
 }
 
-/// Items the macros' generated code refers to. Not public API: no stability promise.
+/// Items the macros' generated code refers to: re-exports only. Not public API: no stability
+/// promise.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::action::{Action, Options, Param, States};
-    pub use crate::report::TestLocation;
-    pub use crate::runner::{Combtest, StateSource};
-    pub use crate::settings::Gather;
-
-    /// What `combtest!` resolves each entry of its order through; `#[action]` implements it
-    /// on the companion struct of each annotated function.
-    #[diagnostic::on_unimplemented(
-        message = "`{Self}` is not a combtest action for state `{S}` and shared context `{G}`",
-        label = "not an action of this order",
-        note = "an order lists functions annotated with `#[combtest::action]`, whose state \
-                and shared-context types match the `state` and `shared` of the block"
-    )]
-    pub trait ActionItem<S, G> {
-        /// The param type.
-        type Param: Param;
-        /// The action's name.
-        const NAME: &'static str;
-        /// The action as an order entry.
-        fn action() -> Action<S, G>;
-        /// Calls the function directly on one walk (regular actions only): what the
-        /// statically dispatched walks of `combtest!` inline.
-        fn call(param: Self::Param, state: &mut S, shared: &G) -> crate::action::StepResult;
-    }
-
-    pub use crate::fast::{Finish, FinishDynamic, FinishFast, Typed, WalkList};
-
-    /// Type-checks a literal or iterator option source against the param type, with the
-    /// error on the user's expression.
-    pub fn collect_options<P: Param, I: IntoIterator<Item = P>>(options: I) -> Vec<P> {
-        options.into_iter().collect()
-    }
-
-    pub use crate::action::StepResult;
-    pub use crate::ActionReturn;
+    pub use crate::builder::Combtest;
+    pub use crate::config::Gather;
+    pub use crate::engine::compiled::WalkList;
+    pub use crate::model::action::{
+        collect_options, Action, ActionItem, ActionReturn, Options, Param, States, StepResult,
+    };
+    pub use crate::model::state::StateSource;
+    pub use crate::output::replay::TestLocation;
+    pub use crate::typed::{Finish, FinishDynamic, FinishFast, Typed};
 }

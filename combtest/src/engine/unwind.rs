@@ -1,4 +1,5 @@
-//! Catching panics per walk without flooding the output.
+//! Panic capture and cancel: catching panics per walk without flooding the output, and the
+//! unwind that `cancel!` raises.
 //!
 //! A run with ten thousand failing walks must stay readable, so a panic inside a walk is
 //! recorded (message and location) instead of printed; the report shows it. Panics anywhere
@@ -10,7 +11,7 @@ use std::cell::{Cell, RefCell};
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::Once;
 
-use crate::action::Cancel;
+use crate::model::action::Cancel;
 
 thread_local! {
     /// Set while this thread runs walk code whose panics are to be recorded, not printed.
@@ -164,6 +165,18 @@ pub(crate) fn quietly<T>(f: impl FnOnce() -> T) -> Result<T, String> {
     result.map_err(|payload| classify(payload).message())
 }
 
+/// Cancels the walk that is running, from anywhere inside an action (any return type).
+///
+/// This unwinds to the runner without invoking the panic hook, so nothing is printed. Use it
+/// through [`cancel!`](crate::cancel!). Called outside a combtest walk, it panics with the
+/// reason, since there is no walk to cancel.
+pub fn cancel_walk(reason: String) -> ! {
+    if in_walk() {
+        std::panic::resume_unwind(Box::new(Cancel::new(reason)))
+    }
+    panic!("combtest: cancel!({reason:?}) called outside a combtest walk")
+}
+
 /// Whether this thread is running a walk.
 pub(crate) fn in_walk() -> bool {
     IN_WALK.with(Cell::get)
@@ -189,7 +202,7 @@ mod tests {
         match result {
             Err(Unwound::Panicked(p)) => {
                 assert_eq!(p.message, "bad 42");
-                assert!(p.location.unwrap().contains("panic_capture.rs"));
+                assert!(p.location.unwrap().contains("unwind.rs"));
             }
             _ => panic!("expected a captured panic"),
         }
@@ -197,7 +210,7 @@ mod tests {
 
     #[test]
     fn cancel_unwinds_as_cancel() {
-        let result = Catcher::new(true).catch(|| crate::cancel_walk("not today".into()));
+        let result = Catcher::new(true).catch(|| cancel_walk("not today".into()));
         assert!(matches!(result, Err(Unwound::Cancelled(r)) if r == "not today"));
     }
 

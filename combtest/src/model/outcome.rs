@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::walk_id::Fingerprint;
+use super::walk_id::Fingerprint;
 
 /// How one walk ended.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

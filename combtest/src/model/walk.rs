@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use crate::action::ParamList;
+use super::action::ParamList;
 
 /// The names and loaded options of an order, without the state and shared types, so that a
 /// filter's signature does not depend on them.

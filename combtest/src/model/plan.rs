@@ -11,12 +11,11 @@
 
 use std::ops::Range;
 
-use crate::action::{option_hash, Action, ActionKind, LoadedAction};
-use crate::fast::positions_mask;
-use crate::outcome::StepRecord;
-use crate::outcome::WalkSummary;
-use crate::walk_id::{Fingerprint, WalkSpace};
-use crate::Error;
+use super::action::{option_hash, Action, ActionKind, LoadedAction};
+use super::outcome::{Outcome, StepRecord, WalkSummary};
+use super::walk::OrderView;
+use super::walk_id::{Fingerprint, WalkSpace};
+use crate::error::Error;
 
 /// An order with its options evaluated for one run.
 pub(crate) struct Plan<S, G> {
@@ -122,7 +121,7 @@ impl<S, G> Plan<S, G> {
     }
 
     /// The summary of walk `id` for the "full" gathering level.
-    pub(crate) fn summary(&self, id: u64, outcome: crate::Outcome) -> WalkSummary {
+    pub(crate) fn summary(&self, id: u64, outcome: Outcome) -> WalkSummary {
         WalkSummary {
             walk_id: id,
             outcome,
@@ -131,8 +130,8 @@ impl<S, G> Plan<S, G> {
     }
 
     /// The names and options of the order, as filters see them.
-    pub(crate) fn view(&self) -> crate::walk::OrderView<'_> {
-        crate::walk::OrderView {
+    pub(crate) fn view(&self) -> OrderView<'_> {
+        OrderView {
             names: self.actions.iter().map(|a| &*a.name).collect(),
             params: self.actions.iter().map(|a| a.params()).collect(),
         }
@@ -226,6 +225,14 @@ impl SerialWheel {
     }
 }
 
+/// The bit mask of `positions`, as the compiled kernel takes a segment; orders of more than
+/// 64 actions are never compiled, so every position it sees fits.
+pub(crate) fn positions_mask(positions: Range<usize>) -> u64 {
+    positions
+        .filter(|&p| p < 64)
+        .fold(0, |mask, p| mask | 1 << p)
+}
+
 /// Cuts the order at its serial positions.
 fn segments(serial: &[bool]) -> Vec<Segment> {
     let mut segments = Vec::new();
@@ -301,13 +308,13 @@ mod tests {
             Action::serial(
                 "s",
                 || 0..3u8,
-                |_: u8, _: &mut (), _: crate::States<'_, ()>| {},
+                |_: u8, _: &mut (), _: crate::model::action::States<'_, ()>| {},
             ),
             Action::new("b", || 0..4u8, |_: u8, _: &mut (), _: &()| {}),
             Action::serial(
                 "t",
                 || 0..2u8,
-                |_: u8, _: &mut (), _: crate::States<'_, ()>| {},
+                |_: u8, _: &mut (), _: crate::model::action::States<'_, ()>| {},
             ),
         ];
         let plan = Plan::load(&order).unwrap();

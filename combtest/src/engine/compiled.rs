@@ -1,4 +1,4 @@
-//! Statically dispatched walks for `combtest!` orders.
+//! The compiled kernel: statically dispatched walks for `combtest!` orders.
 //!
 //! The builder API runs each action through a trait object: one indirect call per action.
 //! `combtest!` knows its order at compile time, so it also records the order as a type-level
@@ -6,19 +6,20 @@
 //! loaded option lists (each checked by name and by type), giving monomorphic code with
 //! direct, inlinable calls. When passing walks are only counted, that code is a whole chunk of
 //! walks as nested loops, one per action, so a walk costs its actions and little else: one
-//! indirect call per chunk. If anything does not match, the run simply keeps the dynamic path.
+//! indirect call per chunk. If anything does not match, the run simply keeps the general
+//! kernel.
+//!
+//! Every way of running a walk's actions goes through one runner, [`WalkList::run_masked`]:
+//! a segment is the mask of its positions, and a whole walk is the mask with every bit set.
 
 use std::any::Any;
 use std::cell::Cell;
 use std::marker::PhantomData;
 use std::ops::ControlFlow;
-use std::ops::Range;
 
-use crate::__private::ActionItem;
-use crate::action::{StepResult, Stop};
-use crate::barrier::Status;
-use crate::execute::Template;
-use crate::runner::Combtest;
+use super::held::Status;
+use crate::model::action::{ActionItem, StepResult, Stop};
+use crate::model::state::Template;
 
 /// An order as a type-level list; `()` is the empty order.
 pub trait WalkList<S, G>: 'static {
@@ -28,26 +29,13 @@ pub trait WalkList<S, G>: 'static {
     type Bound: Send + Sync + 'static;
     /// Binds to loaded option lists (`&Vec<P>` per position), if names and types match.
     fn bind(names: &[&str], params: &[&dyn Any]) -> Option<Self::Bound>;
-    /// Runs the actions whose positions are set in `segment` (bit `p` for position `p`) on
-    /// one walk; `position` follows along so an unwind can be pinned to its action.
-    fn run(
-        bound: &Self::Bound,
-        options: &[usize],
-        segment: u64,
-        position: &mut usize,
-        state: &mut S,
-        shared: &G,
-    ) -> StepResult;
     /// References to one option of each position: a walk (serial positions included).
     type Params<'b>: Copy;
-    /// Runs every action of the walk `params` on `state`.
-    fn run_params(
-        params: Self::Params<'_>,
-        position: &mut usize,
-        state: &mut S,
-        shared: &G,
-    ) -> StepResult;
-    /// Runs the actions of the walk `params` whose positions are set in `segment`.
+    /// The params of the walk that picks `options[p]` at each position `p`.
+    fn params_at<'b>(bound: &'b Self::Bound, options: &[usize]) -> Self::Params<'b>;
+    /// The one action runner: runs the actions of the walk `params` whose positions are set
+    /// in `segment` (bit `p` for position `p`; `u64::MAX`, the whole walk, runs them all). `position`
+    /// follows along so that an unwind can be pinned to its action.
     fn run_masked(
         params: Self::Params<'_>,
         segment: u64,
@@ -71,21 +59,18 @@ pub trait WalkList<S, G>: 'static {
         B: FnMut(Self::Params<'b>) -> ControlFlow<()>;
 }
 
+/// The segment mask of a whole walk: every position runs.
+pub(crate) const WHOLE_WALK: u64 = u64::MAX;
+
 impl<S, G> WalkList<S, G> for () {
     const LEN: usize = 0;
     type Bound = ();
     fn bind(names: &[&str], _: &[&dyn Any]) -> Option<()> {
         names.is_empty().then_some(())
     }
-    #[inline(always)]
-    fn run(_: &(), _: &[usize], _: u64, _: &mut usize, _: &mut S, _: &G) -> StepResult {
-        Ok(())
-    }
     type Params<'b> = ();
     #[inline(always)]
-    fn run_params(_: (), _: &mut usize, _: &mut S, _: &G) -> StepResult {
-        Ok(())
-    }
+    fn params_at(_: &(), _: &[usize]) {}
     #[inline(always)]
     fn run_masked(_: (), _: u64, _: &mut usize, _: &mut S, _: &G) -> StepResult {
         Ok(())
@@ -121,37 +106,11 @@ where
         Some((L::bind(names, params)?, options))
     }
 
-    #[inline(always)]
-    fn run(
-        bound: &Self::Bound,
-        options: &[usize],
-        segment: u64,
-        position: &mut usize,
-        state: &mut S,
-        shared: &G,
-    ) -> StepResult {
-        L::run(&bound.0, options, segment, position, state, shared)?;
-        // Serial actions are never in a segment: `call` is reached for regular actions only.
-        if segment >> L::LEN & 1 == 1 {
-            *position = L::LEN;
-            A::call(bound.1[options[L::LEN]].clone(), state, shared)
-        } else {
-            Ok(())
-        }
-    }
-
     type Params<'b> = (L::Params<'b>, &'b A::Param);
 
     #[inline(always)]
-    fn run_params(
-        params: Self::Params<'_>,
-        position: &mut usize,
-        state: &mut S,
-        shared: &G,
-    ) -> StepResult {
-        L::run_params(params.0, position, state, shared)?;
-        *position = L::LEN;
-        A::call(params.1.clone(), state, shared)
+    fn params_at<'b>(bound: &'b Self::Bound, options: &[usize]) -> Self::Params<'b> {
+        (L::params_at(&bound.0, options), &bound.1[options[L::LEN]])
     }
 
     #[inline(always)]
@@ -163,6 +122,7 @@ where
         shared: &G,
     ) -> StepResult {
         L::run_masked(params.0, segment, position, state, shared)?;
+        // Serial actions are never in a segment: `call` is reached for regular actions only.
         if segment >> L::LEN & 1 == 1 {
             *position = L::LEN;
             A::call(params.1.clone(), state, shared)
@@ -201,10 +161,12 @@ where
     }
 }
 
-/// A walk's actions, statically dispatched, behind one trait object.
-pub(crate) trait FastWalk<S, G>: Send + Sync {
+/// An order's compiled walks behind one trait object: what the executors call when
+/// `combtest!` bound the order (see [`super::WalkRunner::kernel`]).
+pub(crate) trait CompiledKernel<S, G>: Send + Sync {
     /// Runs the actions of one walk whose positions are set in `segment` (see
-    /// [`positions_mask`]).
+    /// [`positions_mask`](crate::model::plan::positions_mask)): the general kernel's walk,
+    /// statically dispatched.
     fn run(
         &self,
         options: &[usize],
@@ -256,7 +218,13 @@ pub(crate) struct QuietWalks<'a, 't, S> {
     pub(crate) walks: &'a mut u64,
 }
 
-impl<L: WalkList<S, G>, S: Clone, G> Bound<L, S, G> {
+/// An order bound to its loaded option lists.
+struct BoundOrder<L: WalkList<S, G>, S, G> {
+    bound: L::Bound,
+    _order: PhantomData<fn(&mut S, &G)>,
+}
+
+impl<L: WalkList<S, G>, S: Clone, G> BoundOrder<L, S, G> {
     #[inline(always)]
     fn quiet_loop(
         &self,
@@ -279,7 +247,7 @@ impl<L: WalkList<S, G>, S: Clone, G> Bound<L, S, G> {
         self.each_walk(options, 0, |params| {
             *walks += 1;
             let current = state.insert(make());
-            L::run_params(params, position, current, shared)?;
+            L::run_masked(params, WHOLE_WALK, position, current, shared)?;
             *state = None;
             *id += 1;
             Ok(*id < end)
@@ -312,12 +280,7 @@ impl<L: WalkList<S, G>, S: Clone, G> Bound<L, S, G> {
     }
 }
 
-struct Bound<L: WalkList<S, G>, S, G> {
-    bound: L::Bound,
-    _order: PhantomData<fn(&mut S, &G)>,
-}
-
-impl<L: WalkList<S, G>, S: Clone, G> FastWalk<S, G> for Bound<L, S, G> {
+impl<L: WalkList<S, G>, S: Clone, G> CompiledKernel<S, G> for BoundOrder<L, S, G> {
     fn run(
         &self,
         options: &[usize],
@@ -326,7 +289,13 @@ impl<L: WalkList<S, G>, S: Clone, G> FastWalk<S, G> for Bound<L, S, G> {
         state: &mut S,
         shared: &G,
     ) -> StepResult {
-        L::run(&self.bound, options, segment, position, state, shared)
+        L::run_masked(
+            L::params_at(&self.bound, options),
+            segment,
+            position,
+            state,
+            shared,
+        )
     }
 
     fn run_held(&self, walks: HeldWalks<'_, S>, shared: &G) -> StepResult {
@@ -363,92 +332,108 @@ impl<L: WalkList<S, G>, S: Clone, G> FastWalk<S, G> for Bound<L, S, G> {
     }
 }
 
-/// The bit mask of `positions`, as [`FastWalk::run`] takes them; orders of more than 64
-/// actions are never bound, so every position fits.
-pub(crate) fn positions_mask(positions: Range<usize>) -> u64 {
-    positions
-        .filter(|&p| p < 64)
-        .fold(0, |mask, p| mask | 1 << p)
-}
-
-/// Binds loaded option lists to a statically known order, when it is that order.
+/// Binds loaded option lists to a statically known order, when it is that order: what the
+/// builder keeps from `combtest!` to build its compiled kernel at run start.
 pub(crate) type Binder<S, G> =
-    Box<dyn Fn(&[&str], &[&dyn Any]) -> Option<Box<dyn FastWalk<S, G>>> + Send + Sync>;
+    Box<dyn Fn(&[&str], &[&dyn Any]) -> Option<Box<dyn CompiledKernel<S, G>>> + Send + Sync>;
 
-/// A `Combtest` whose order `combtest!` also knows as the type `L`.
-pub struct Typed<S, G, L> {
-    builder: Combtest<S, G>,
-    _order: PhantomData<fn() -> L>,
+/// The binder of the order `L`.
+pub(crate) fn binder<S: Clone + 'static, G: 'static, L: WalkList<S, G>>() -> Binder<S, G> {
+    Box::new(|names, params| {
+        let bound = L::bind(names, params)?;
+        Some(Box::new(BoundOrder::<L, S, G> {
+            bound,
+            _order: PhantomData,
+        }) as Box<dyn CompiledKernel<S, G>>)
+    })
 }
 
-impl<S: 'static, G: 'static> Typed<S, G, ()> {
-    /// Starts an order from a builder that has none yet.
-    pub fn new(builder: Combtest<S, G>) -> Self {
-        Typed {
-            builder,
-            _order: PhantomData,
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::action::Action;
+    use crate::model::walk_id::WalkSpace;
+
+    /// A position of a test order: records its param, which is its option index.
+    struct Pos<const N: usize>;
+
+    impl<const N: usize> ActionItem<Vec<usize>, ()> for Pos<N> {
+        type Param = usize;
+        const NAME: &'static str = "pos";
+        fn action() -> Action<Vec<usize>, ()> {
+            unreachable!("the test binds option lists directly")
+        }
+        fn call(param: usize, seen: &mut Vec<usize>, _: &()) -> StepResult {
+            seen.push(param);
+            Ok(())
         }
     }
-}
 
-impl<S: 'static, G: 'static, L> Typed<S, G, L> {
-    /// Appends the action of an `#[action]` or `#[serial_action]` function, named by its
-    /// companion type, so that an entry whose state or shared context does not fit is
-    /// reported by name.
-    pub fn then_item<A: ActionItem<S, G> + 'static>(self) -> Typed<S, G, (L, A)> {
-        Typed {
-            builder: self.builder.then(A::action()),
-            _order: PhantomData,
+    type FivePositions = ((((((), Pos<0>), Pos<1>), Pos<2>), Pos<3>), Pos<4>);
+
+    /// A small deterministic generator (xorshift64): the test needs variety, not quality.
+    fn next(seed: &mut u64) -> u64 {
+        *seed ^= *seed << 13;
+        *seed ^= *seed >> 7;
+        *seed ^= *seed << 17;
+        *seed
+    }
+
+    #[test]
+    fn nested_loops_visit_what_the_odometer_gives() {
+        let mut seed = 0x9e37_79b9_7f4a_7c15;
+        for _ in 0..300 {
+            let sizes: Vec<usize> = (0..5).map(|_| 1 + (next(&mut seed) % 4) as usize).collect();
+            let held = next(&mut seed) & 0b11111;
+            let serial: Vec<bool> = (0..5).map(|p| held >> p & 1 == 1).collect();
+            let space = WalkSpace::new(&sizes, &serial).unwrap();
+            let start = next(&mut seed) % space.total();
+
+            let lists: Vec<Vec<usize>> = sizes.iter().map(|&n| (0..n).collect()).collect();
+            let params: Vec<&dyn Any> = lists.iter().map(|l| l as &dyn Any).collect();
+            let bound = FivePositions::bind(&["pos"; 5], &params).expect("names and types match");
+            let mut first = vec![0; 5];
+            space.decode(start, &mut first);
+            let mut visited = Vec::new();
+            let initial = Cell::new(true);
+            let _ = FivePositions::nest(&bound, &first, held, &initial, &mut |walk| {
+                initial.set(false);
+                let mut seen = Vec::new();
+                let mut position = 0;
+                FivePositions::run_masked(walk, WHOLE_WALK, &mut position, &mut seen, &()).unwrap();
+                visited.push(seen);
+                ControlFlow::Continue(())
+            });
+
+            // Held positions are the most significant wheels: the loops run from `start` to
+            // the end of its branch, the block of ids sharing its held options.
+            let branch: u64 = (0..5)
+                .filter(|&p| !serial[p])
+                .map(|p| sizes[p] as u64)
+                .product();
+            let mut expected = Vec::new();
+            let mut options = first.clone();
+            for _ in start..(start / branch + 1) * branch {
+                expected.push(options.clone());
+                space.advance(&mut options);
+            }
+            assert_eq!(
+                visited, expected,
+                "sizes {sizes:?}, held {held:05b}, from walk {start}"
+            );
         }
     }
-}
 
-/// Ends a typed order: `(&Finish::new(typed)).finish()`.
-///
-/// When the order type is a valid [`WalkList`], [`FinishFast`] applies and the builder can
-/// run statically dispatched walks; otherwise (an entry already reported as not fitting) the
-/// method falls through to [`FinishDynamic`] instead of reporting the same entry again.
-pub struct Finish<T>(Cell<Option<T>>);
-
-impl<T> Finish<T> {
-    /// Wraps a typed order.
-    pub fn new(typed: T) -> Self {
-        Finish(Cell::new(Some(typed)))
-    }
-
-    fn take(&self) -> T {
-        self.0.take().expect("an order is finished once")
-    }
-}
-
-/// Ends an order whose type is a valid [`WalkList`].
-pub trait FinishFast<S, G> {
-    /// The builder, able to run its walks statically dispatched.
-    fn finish(&self) -> Combtest<S, G>;
-}
-
-impl<S: Clone + 'static, G: 'static, L: WalkList<S, G>> FinishFast<S, G>
-    for Finish<Typed<S, G, L>>
-{
-    fn finish(&self) -> Combtest<S, G> {
-        self.take().builder.binder(Box::new(|names, params| {
-            let bound = L::bind(names, params)?;
-            Some(Box::new(Bound::<L, S, G> {
-                bound,
-                _order: PhantomData,
-            }) as Box<dyn FastWalk<S, G>>)
-        }))
-    }
-}
-
-/// Ends any other order: its walks are dynamically dispatched.
-pub trait FinishDynamic<S, G> {
-    /// The builder.
-    fn finish(&self) -> Combtest<S, G>;
-}
-
-impl<S, G, L> FinishDynamic<S, G> for &Finish<Typed<S, G, L>> {
-    fn finish(&self) -> Combtest<S, G> {
-        self.take().builder
+    #[test]
+    fn a_segment_runs_only_its_positions() {
+        let lists: Vec<Vec<usize>> = vec![(0..3).collect(); 5];
+        let params: Vec<&dyn Any> = lists.iter().map(|l| l as &dyn Any).collect();
+        let bound = FivePositions::bind(&["pos"; 5], &params).unwrap();
+        let walk = FivePositions::params_at(&bound, &[2, 1, 0, 2, 1]);
+        let mut seen = Vec::new();
+        let mut position = 0;
+        FivePositions::run_masked(walk, 0b10110, &mut position, &mut seen, &()).unwrap();
+        assert_eq!((seen, position), (vec![1, 0, 1], 4));
+        assert!(FivePositions::bind(&["pos", "pos", "other", "pos", "pos"], &params).is_none());
     }
 }

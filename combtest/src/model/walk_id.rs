@@ -8,7 +8,7 @@
 use std::fmt;
 use std::ops::Range;
 
-use crate::Error;
+use crate::error::Error;
 
 /// The numbering of every walk of an order.
 #[derive(Clone, Debug)]

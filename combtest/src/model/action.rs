@@ -12,7 +12,8 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-use crate::walk_id::Fnv64;
+use super::walk_id::Fnv64;
+use crate::error::Error;
 
 /// What every option value must be: cloned into each walk, printed in reports, serialized into
 /// traces and fingerprints, and shared by the worker threads.
@@ -126,18 +127,6 @@ impl fmt::Display for Cancel {
 }
 
 impl std::error::Error for Cancel {}
-
-/// Cancels the walk that is running, from anywhere inside an action (any return type).
-///
-/// This unwinds to the runner without invoking the panic hook, so nothing is printed. Use it
-/// through [`cancel!`](crate::cancel!). Called outside a combtest walk, it panics with the
-/// reason, since there is no walk to cancel.
-pub fn cancel_walk(reason: String) -> ! {
-    if crate::panic_capture::in_walk() {
-        std::panic::resume_unwind(Box::new(Cancel { reason }))
-    }
-    panic!("combtest: cancel!({reason:?}) called outside a combtest walk")
-}
 
 /// How one action ended inside a walk: `Ok(())` to go on. Pointer-sized, so the per-action
 /// path returns it in a register; the boxed reason is allocated only when a walk stops.
@@ -626,17 +615,15 @@ impl<S, G> LoadedAction<S, G> {
 
     /// The JSON form of each option. Serializing every option up front turns an
     /// unserializable param into an error before any walk runs, instead of a gap in a trace.
-    pub(crate) fn option_json(&self) -> Result<Vec<serde_json::Value>, crate::Error> {
+    pub(crate) fn option_json(&self) -> Result<Vec<serde_json::Value>, Error> {
         let params = self.params();
         (0..params.len())
             .map(|option| {
-                params
-                    .json(option)
-                    .map_err(|error| crate::Error::Unserializable {
-                        action: self.name.to_string(),
-                        param: params.debug(option),
-                        message: error.to_string(),
-                    })
+                params.json(option).map_err(|error| Error::Unserializable {
+                    action: self.name.to_string(),
+                    param: params.debug(option),
+                    message: error.to_string(),
+                })
             })
             .collect()
     }
@@ -650,6 +637,34 @@ pub(crate) fn option_hash(action: &str, json: &serde_json::Value) -> u64 {
     hash.write(&[0xff]);
     hash.write(json.to_string().as_bytes());
     hash.finish()
+}
+
+/// What `combtest!` resolves each entry of its order through; `#[action]` implements it on
+/// the companion struct of each annotated function.
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a combtest action for state `{S}` and shared context `{G}`",
+    label = "not an action of this order",
+    note = "an order lists functions annotated with `#[combtest::action]`, whose state \
+            and shared-context types match the `state` and `shared` of the block"
+)]
+pub trait ActionItem<S, G> {
+    /// The param type.
+    type Param: Param;
+    /// The action's name.
+    const NAME: &'static str;
+    /// The action as an order entry.
+    fn action() -> Action<S, G>;
+    /// Calls the function directly on one walk (regular actions only): what the
+    /// statically dispatched walks of `combtest!` inline.
+    fn call(param: Self::Param, state: &mut S, shared: &G) -> StepResult;
+}
+
+/// Type-checks a literal or iterator option source against the param type, with the error on
+/// the user's expression.
+#[doc(hidden)]
+pub fn collect_options<P: Param, I: IntoIterator<Item = P>>(options: I) -> Vec<P> {
+    options.into_iter().collect()
 }
 
 #[cfg(test)]

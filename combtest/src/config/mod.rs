@@ -1,44 +1,26 @@
-//! Settings of a run, from the builder and from `COMBTEST_*` environment variables.
+//! What the user asked for: the settings made in code, resolved against the `COMBTEST_*`
+//! environment variables ([`env`]).
 //!
-//! An environment variable overrides the setting made in code, so that a failing walk can be
-//! replayed, or CI can change the thread count, without editing the test. An empty variable
-//! counts as unset. A malformed value, and any `COMBTEST_*` variable combtest does not know,
-//! is an error naming the variable: a typo must not silently run something else.
+//! An environment variable overrides the setting made in code. A malformed value is an error
+//! naming the variable, raised before any walk runs.
+
+pub(crate) mod env;
+pub(crate) mod replay;
+pub(crate) mod shard;
 
 use std::num::NonZeroUsize;
 use std::path::PathBuf;
 
 use serde::Serialize;
 
-use crate::walk_id::WalkSelection;
-use crate::Error;
-
-/// Selects walks by id: `17,40-45`, or `17@<fingerprint>` to check the walk did not change.
-pub const ENV_WALKS: &str = "COMBTEST_WALKS";
-/// Number of worker threads (a positive integer).
-pub const ENV_THREADS: &str = "COMBTEST_THREADS";
-/// Raises the gathering level: `flat` or `full` (never lowers what the code asks for).
-pub const ENV_GATHER: &str = "COMBTEST_GATHER";
-/// Verbosity of combtest's own `tracing` events: `0` warn, `1` info, `2` debug, `3` trace.
-pub const ENV_VERBOSE: &str = "COMBTEST_VERBOSE";
-/// Directory for trace files: one folder per run, created if missing.
-pub const ENV_LOG_DIR: &str = "COMBTEST_LOG_DIR";
-/// Replays walks recorded in a trace file: `path` (its failed walks), `path@all`, or
-/// `path@17,40-45` (recorded ids).
-pub const ENV_REPLAY: &str = "COMBTEST_REPLAY";
-/// The progress display: `on` or `off` (default: on when stderr is a terminal outside CI).
-pub const ENV_PROGRESS: &str = "COMBTEST_PROGRESS";
-
-const KNOWN_VARIABLES: &[&str] = &[
-    crate::shard::ENV_SHARD,
+use self::env::{
+    ENV_GATHER, ENV_LOG_DIR, ENV_PROGRESS, ENV_REPLAY, ENV_SHARD, ENV_THREADS, ENV_VERBOSE,
     ENV_WALKS,
-    ENV_THREADS,
-    ENV_GATHER,
-    ENV_VERBOSE,
-    ENV_LOG_DIR,
-    ENV_REPLAY,
-    ENV_PROGRESS,
-];
+};
+use self::replay::Replay;
+use self::shard::Shard;
+use crate::error::Error;
+use crate::model::walk_id::WalkSelection;
 
 /// Which final states a run hands back in its [`Report`](crate::Report).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -78,7 +60,7 @@ pub(crate) struct Settings {
     pub(crate) log_dir: Option<PathBuf>,
     pub(crate) replay: Option<String>,
     pub(crate) progress: Option<bool>,
-    pub(crate) shard: Option<crate::Shard>,
+    pub(crate) shard: Option<Shard>,
     pub(crate) covering: Option<Covering>,
 }
 
@@ -104,55 +86,8 @@ pub(crate) struct Resolved {
     pub(crate) replay: Option<Replay>,
     /// `None`: decide from the terminal and `CI`.
     pub(crate) progress: Option<bool>,
-    pub(crate) shard: Option<crate::Shard>,
+    pub(crate) shard: Option<Shard>,
     pub(crate) covering: Option<Covering>,
-}
-
-/// Which recorded walks of a trace file to run again.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct Replay {
-    pub(crate) path: PathBuf,
-    pub(crate) walks: ReplayWalks,
-    /// Where the request came from, for errors.
-    pub(crate) source: String,
-}
-
-/// The recorded walks a replay runs.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) enum ReplayWalks {
-    /// The walks recorded as failed (the default).
-    Failed,
-    /// Every recorded walk.
-    All,
-    /// These recorded ids.
-    Ids(WalkSelection),
-}
-
-impl Replay {
-    /// `path`, `path@all` or `path@17,40-45`. A path may contain `@` itself: only a suffix
-    /// that reads as `all` or as walk ids is taken as the selection.
-    pub(crate) fn parse(text: &str, source: &str) -> Result<Self, Error> {
-        let (path, walks) = match text.rsplit_once('@') {
-            Some((path, "all")) => (path, ReplayWalks::All),
-            Some((path, ids)) if ids.trim().starts_with(|c: char| c.is_ascii_digit()) => {
-                (path, ReplayWalks::Ids(WalkSelection::parse(ids, source)?))
-            }
-            _ => (text, ReplayWalks::Failed),
-        };
-        if path.trim().is_empty() {
-            return Err(Error::InvalidSetting {
-                source: source.into(),
-                value: text.into(),
-                detail: "expected the path of a trace file, optionally followed by `@all` or `@17,40-45`"
-                    .into(),
-            });
-        }
-        Ok(Replay {
-            path: PathBuf::from(path.trim()),
-            walks,
-            source: source.into(),
-        })
-    }
 }
 
 impl Settings {
@@ -162,11 +97,7 @@ impl Settings {
         var: impl Fn(&str) -> Option<String>,
         variables: impl IntoIterator<Item = String>,
     ) -> Result<Resolved, Error> {
-        for name in variables {
-            if name.starts_with("COMBTEST_") && !KNOWN_VARIABLES.contains(&name.as_str()) {
-                return Err(unknown_variable(&name));
-            }
-        }
+        env::check_names(variables)?;
         let var = |name: &str| var(name).filter(|v| !v.trim().is_empty());
 
         let threads = match var(ENV_THREADS) {
@@ -214,8 +145,8 @@ impl Settings {
             Some(text) => Some(parse_switch(&text, ENV_PROGRESS)?),
             None => self.progress,
         };
-        let shard = match var(crate::shard::ENV_SHARD) {
-            Some(text) => Some(crate::shard::parse(&text, crate::shard::ENV_SHARD, &var)?),
+        let shard = match var(ENV_SHARD) {
+            Some(text) => Some(shard::parse(&text, ENV_SHARD, &var)?),
             None => self.shard.map(|shard| shard.checked("shard")).transpose()?,
         };
         Ok(Resolved {
@@ -233,10 +164,7 @@ impl Settings {
 
     /// [`Settings::resolve`] against the process environment.
     pub(crate) fn resolve_from_env(&self) -> Result<Resolved, Error> {
-        self.resolve(
-            |name| std::env::var(name).ok(),
-            std::env::vars_os().filter_map(|(k, _)| k.into_string().ok()),
-        )
+        self.resolve(env::process_var, env::process_names())
     }
 }
 
@@ -271,23 +199,6 @@ fn parse_switch(text: &str, source: &str) -> Result<bool, Error> {
             value: text.into(),
             detail: "expected `on` or `off`".into(),
         }),
-    }
-}
-
-fn unknown_variable(name: &str) -> Error {
-    let suggestion = KNOWN_VARIABLES
-        .iter()
-        .min_by_key(|known| strsim::levenshtein(name, known))
-        .filter(|known| strsim::levenshtein(name, known) <= 3)
-        .map(|known| format!("did you mean {known}? "))
-        .unwrap_or_default();
-    Error::InvalidSetting {
-        source: name.into(),
-        value: std::env::var(name).unwrap_or_default(),
-        detail: format!(
-            "combtest knows no such variable; {suggestion}known: {}",
-            KNOWN_VARIABLES.join(", ")
-        ),
     }
 }
 
@@ -377,25 +288,6 @@ mod tests {
             .walks
             .unwrap();
         assert_eq!((selection.len(), source.as_str()), (1, ENV_WALKS));
-    }
-
-    #[test]
-    fn replay_specs() {
-        let replay = Replay::parse("t/trace.jsonl", ENV_REPLAY).unwrap();
-        assert_eq!(replay.path, PathBuf::from("t/trace.jsonl"));
-        assert_eq!(replay.walks, ReplayWalks::Failed);
-        assert_eq!(
-            Replay::parse("a@b/t.jsonl@all", "x").unwrap().walks,
-            ReplayWalks::All
-        );
-        let ids = Replay::parse("a@b/t.jsonl@3,5-6", "x").unwrap();
-        assert_eq!(ids.path, PathBuf::from("a@b/t.jsonl"));
-        assert!(matches!(ids.walks, ReplayWalks::Ids(s) if s.len() == 3));
-        // A suffix that is not a selection belongs to the path.
-        assert_eq!(
-            Replay::parse("me@host.jsonl", "x").unwrap().path,
-            PathBuf::from("me@host.jsonl")
-        );
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! The builder API and the execution of walks.
+//! The builder API, and a run in four phases: select the walks, execute them, assemble the
+//! report, write the outputs.
 //!
 //! `combtest!` is sugar over [`Combtest`]: both build an order of [`Action`]s, settings and a
 //! state, then [`Combtest::run`] plans the walk space and runs every selected walk on the
@@ -7,69 +8,23 @@
 use std::fmt;
 use std::time::Instant;
 
-use crate::action::Action;
+use crate::config::shard::{share_range, Shard};
+use crate::config::{Covering, Gather, Resolved, Settings};
 use crate::covering;
-use crate::execute::{self, Template, WalkRunner};
-use crate::fast::Binder;
-use crate::panic_capture::Catcher;
-use crate::plan::Plan;
-use crate::report::{Coverage, Report, TestLocation};
-use crate::settings::{Covering, Gather, Resolved, Settings};
-use crate::shard::{self, ShardResult};
-use crate::trace::{self, RunDir, TraceSink, STATES_FILE, SUMMARY_FILE};
-use crate::walk::{OrderView, Walk};
-use crate::walk_id::WalkSelection;
-use crate::{barrier, logging, progress, Error};
-
-/// Where each walk's initial state comes from: a value cloned once per walk, or a factory
-/// called once per walk.
-///
-/// ```
-/// use combtest::StateSource;
-///
-/// let cloned: StateSource<Vec<u8>> = vec![1, 2].into();
-/// let built = StateSource::factory(|| vec![1, 2]);
-/// # let _ = (cloned, built);
-/// ```
-pub enum StateSource<S> {
-    /// Cloned for every walk.
-    Value(S),
-    /// Called for every walk.
-    Factory(Box<dyn Fn() -> S + Send + Sync>),
-}
-
-impl<S> StateSource<S> {
-    /// A state built by calling `make` once per walk.
-    pub fn factory(make: impl Fn() -> S + Send + Sync + 'static) -> Self {
-        StateSource::Factory(Box::new(make))
-    }
-
-    /// What one worker makes its walks' states from.
-    pub(crate) fn template(&self) -> Template<'_, S>
-    where
-        S: Clone,
-    {
-        match self {
-            StateSource::Value(state) => Template::Value(state.clone()),
-            StateSource::Factory(make) => Template::Factory(&**make),
-        }
-    }
-}
-
-impl<S> From<S> for StateSource<S> {
-    fn from(state: S) -> Self {
-        StateSource::Value(state)
-    }
-}
-
-impl<S: fmt::Debug> fmt::Debug for StateSource<S> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            StateSource::Value(state) => f.debug_tuple("Value").field(state).finish(),
-            StateSource::Factory(_) => f.write_str("Factory(..)"),
-        }
-    }
-}
+use crate::engine::compiled::Binder;
+use crate::engine::unwind::Catcher;
+use crate::engine::{barrier, stream, Tally, WalkRunner};
+use crate::error::Error;
+use crate::model::action::Action;
+use crate::model::plan::Plan;
+use crate::model::state::StateSource;
+use crate::model::walk::{OrderView, Walk};
+use crate::model::walk_id::WalkSelection;
+use crate::output::replay::{check_fingerprints, replay_selection, TestLocation};
+use crate::output::report::{Coverage, Report};
+use crate::output::shard::ShardResult;
+use crate::output::trace::{RunDir, TraceSink};
+use crate::output::{logging, progress};
 
 type Filter = Box<dyn Fn(&Walk<'_>) -> bool + Send + Sync>;
 
@@ -273,7 +228,7 @@ impl<S, G> Combtest<S, G> {
 
     /// Runs only this shard's share of the walks (1-based, see [`Shard`](crate::Shard)).
     /// `COMBTEST_SHARD` overrides it.
-    pub fn shard(mut self, shard: impl Into<crate::Shard>) -> Self {
+    pub fn shard(mut self, shard: impl Into<Shard>) -> Self {
         self.settings.shard = Some(shard.into());
         self
     }
@@ -329,33 +284,7 @@ where
         let level = logging::level_cap(settings.verbose);
         let plan = Plan::load(&self.order)?;
         let view = plan.view();
-        let total = plan.space.total();
-        let mut coverage = None;
-        let selection = match (&settings.replay, &settings.walks) {
-            (Some(replay), _) => trace::replay_selection(&plan, replay)?,
-            (None, Some((selection, source))) => {
-                selection.check_range(total, source)?;
-                check_fingerprints(&plan, selection)?;
-                selection.clone()
-            }
-            (None, None) => match &settings.covering {
-                Some(covering) => {
-                    let (selection, summary) =
-                        covering_selection(&plan, &view, self.filter.as_deref(), covering)?;
-                    coverage = Some(summary);
-                    selection
-                }
-                None => WalkSelection::all(total),
-            },
-        };
-        // A shard runs the selected walks of its share.
-        let (selection, unsharded) = match settings.shard {
-            Some(shard) => {
-                let share = shard::share_range(&plan, shard);
-                (selection.intersect(&share), Some(selection))
-            }
-            None => (selection, None),
-        };
+        let selected = self.select_walks(&plan, &view, &settings)?;
         let test = self.location.as_ref().map(TestLocation::test_name);
         // The log directory is checked before any walk runs.
         let run_dir = match &settings.log_dir {
@@ -366,89 +295,17 @@ where
         let _run = tracing::info_span!("combtest", test = test.as_deref().unwrap_or("")).entered();
         if level >= tracing::Level::INFO {
             tracing::info!(
-                walks = selection.len(),
-                total,
+                walks = selected.walks.len(),
+                total = plan.space.total(),
                 threads = settings.threads,
                 "combtest run starts"
             );
         }
-
-        // Progress counts walks, or walk segments when walks stop at barriers.
-        let (units, unit) = match plan.serials.len() {
-            0 => (selection.len(), "walks"),
-            _ => (
-                selection.len() * plan.segments.len() as u64,
-                "walk segments",
-            ),
-        };
-        let (threads, source) = (settings.threads, &self.state);
-        let (shared, filter) = (&mut self.shared, self.filter.as_deref());
-        let fast = self.binder.as_deref().and_then(|bind| {
-            let params: Vec<&dyn std::any::Any> =
-                plan.actions.iter().map(|a| a.params().all()).collect();
-            bind(&view.names, &params)
-        });
-        let mut tally = progress::with_progress(settings.progress, units, unit, |progress| {
-            let runner = WalkRunner {
-                plan: &plan,
-                view: &view,
-                filter,
-                gather: settings.gather,
-                location: self.location.as_ref(),
-                // A single selected walk is a replay: let its panic print as usual.
-                catcher: Catcher::new(selection.len() != 1),
-                level,
-                progress,
-                fast: fast.as_deref(),
-            };
-            let buffer = || sink.as_ref().map(TraceSink::buffer);
-            if plan.serials.is_empty() {
-                execute::stream(&runner, &selection, threads, source, shared, buffer)
-            } else {
-                barrier::run(&runner, &selection, threads, source, shared, buffer())
-            }
-        });
-        // Every trace buffer is flushed before the trace is closed.
-        tally.trace = None;
-        let mut files = Vec::new();
-        if let Some(sink) = sink {
-            files.push(sink.finish()?);
-        }
-        tally.failures.sort_unstable_by_key(|f| f.walk_id);
-        tally.gathered.sort_unstable_by_key(|g| g.0);
-        let mut ids = Vec::with_capacity(tally.gathered.len());
-        let mut states = Vec::with_capacity(tally.gathered.len());
-        let mut walks = Vec::new();
-        for (id, state, summary) in tally.gathered {
-            ids.push(id);
-            states.push(state);
-            walks.extend(summary);
-        }
-        let mut report = Report {
-            test,
-            total_walks: total,
-            walk_count: tally.walks,
-            error_count: tally.errors,
-            cancel_count: tally.cancels,
-            skipped_count: tally.skipped,
-            segment_count: tally.segments,
-            threads: settings.threads,
-            elapsed: started.elapsed(),
-            failures: tally.failures,
-            states,
-            walks,
-            files,
-            shard: settings.shard,
-            coverage,
-        };
+        let tally = self.execute(&plan, &view, &selected.walks, &settings, sink.as_ref());
+        let coverage = selected.coverage.clone();
+        let (mut report, ids) = assemble_report(tally, &plan, &settings, test, coverage, started);
         if let Some(dir) = &run_dir {
-            if let (Some(shard), Some(unsharded)) = (settings.shard, &unsharded) {
-                let result =
-                    ShardResult::new(&plan, shard, unsharded, &selection, report.summary_view());
-                let file = dir.write_json(&ShardResult::file_name(shard), &result)?;
-                report.files.push(file);
-            }
-            write_run_files(dir, &mut report, &ids)?;
+            write_outputs(dir, sink, &plan, &settings, &selected, &mut report, &ids)?;
         }
         if level >= tracing::Level::INFO {
             tracing::info!(
@@ -462,6 +319,178 @@ where
         }
         Ok(report)
     }
+
+    /// Phase 1: which walks run. A replay's recorded walks, an explicit selection, a
+    /// covering array, or every walk; then this shard's share of them.
+    fn select_walks(
+        &self,
+        plan: &Plan<S, G>,
+        view: &OrderView<'_>,
+        settings: &Resolved,
+    ) -> Result<Selected, Error> {
+        let total = plan.space.total();
+        let mut coverage = None;
+        let walks = match (&settings.replay, &settings.walks) {
+            (Some(replay), _) => replay_selection(plan, replay)?,
+            (None, Some((selection, source))) => {
+                selection.check_range(total, source)?;
+                check_fingerprints(plan, selection)?;
+                selection.clone()
+            }
+            (None, None) => match &settings.covering {
+                Some(covering) => {
+                    let (selection, summary) =
+                        covering_selection(plan, view, self.filter.as_deref(), covering)?;
+                    coverage = Some(summary);
+                    selection
+                }
+                None => WalkSelection::all(total),
+            },
+        };
+        // A shard runs the selected walks of its share.
+        Ok(match settings.shard {
+            Some(shard) => Selected {
+                walks: walks.intersect(&share_range(plan, shard)),
+                unsharded: Some(walks),
+                coverage,
+            },
+            None => Selected {
+                walks,
+                unsharded: None,
+                coverage,
+            },
+        })
+    }
+
+    /// Phase 2: runs the selected walks on the worker pool, with the executor the order
+    /// needs (chosen once, here), and returns what the workers counted and kept.
+    fn execute(
+        &mut self,
+        plan: &Plan<S, G>,
+        view: &OrderView<'_>,
+        selection: &WalkSelection,
+        settings: &Resolved,
+        sink: Option<&TraceSink>,
+    ) -> Tally<S> {
+        // Progress counts walks, or walk segments when walks stop at barriers.
+        let (units, unit) = match plan.serials.len() {
+            0 => (selection.len(), "walks"),
+            _ => (
+                selection.len() * plan.segments.len() as u64,
+                "walk segments",
+            ),
+        };
+        let (threads, source) = (settings.threads, &self.state);
+        let (shared, filter) = (&mut self.shared, self.filter.as_deref());
+        let compiled = self.binder.as_deref().and_then(|bind| {
+            let params: Vec<&dyn std::any::Any> =
+                plan.actions.iter().map(|a| a.params().all()).collect();
+            bind(&view.names, &params)
+        });
+        let mut tally = progress::with_progress(settings.progress, units, unit, |progress| {
+            let runner = WalkRunner {
+                plan,
+                view,
+                filter,
+                gather: settings.gather,
+                location: self.location.as_ref(),
+                // A single selected walk is a replay: let its panic print as usual.
+                catcher: Catcher::new(selection.len() != 1),
+                level: logging::level_cap(settings.verbose),
+                progress,
+                compiled: compiled.as_deref(),
+            };
+            let buffer = || sink.map(TraceSink::buffer);
+            if plan.serials.is_empty() {
+                stream::stream(&runner, selection, threads, source, shared, buffer)
+            } else {
+                barrier::run(&runner, selection, threads, source, shared, buffer())
+            }
+        });
+        // Every trace buffer is flushed before the trace is closed.
+        tally.trace = None;
+        tally
+    }
+}
+
+/// The walks a run selected.
+struct Selected {
+    /// The walks this run runs.
+    walks: WalkSelection,
+    /// When this run is a shard: the walks all the shards of the run split.
+    unsharded: Option<WalkSelection>,
+    /// What the walks cover, when a covering array chose them.
+    coverage: Option<Coverage>,
+}
+
+/// Phase 3: the report of what the workers counted and kept, with the gathered states
+/// sorted by walk id (returned beside it, for the states file).
+fn assemble_report<S, G>(
+    tally: Tally<S>,
+    plan: &Plan<S, G>,
+    settings: &Resolved,
+    test: Option<String>,
+    coverage: Option<Coverage>,
+    started: Instant,
+) -> (Report<S>, Vec<u64>) {
+    let mut failures = tally.failures;
+    failures.sort_unstable_by_key(|f| f.walk_id);
+    let mut gathered = tally.gathered;
+    gathered.sort_unstable_by_key(|g| g.0);
+    let mut ids = Vec::with_capacity(gathered.len());
+    let mut states = Vec::with_capacity(gathered.len());
+    let mut walks = Vec::new();
+    for (id, state, summary) in gathered {
+        ids.push(id);
+        states.push(state);
+        walks.extend(summary);
+    }
+    let report = Report {
+        test,
+        total_walks: plan.space.total(),
+        walk_count: tally.walks,
+        error_count: tally.errors,
+        cancel_count: tally.cancels,
+        skipped_count: tally.skipped,
+        segment_count: tally.segments,
+        threads: settings.threads,
+        elapsed: started.elapsed(),
+        failures,
+        states,
+        walks,
+        files: Vec::new(),
+        shard: settings.shard,
+        coverage,
+    };
+    (report, ids)
+}
+
+/// Phase 4: closes the trace and writes the run's other files into its folder: the shard
+/// result, the gathered states and the summary. Lists them all in the report.
+fn write_outputs<S: fmt::Debug, G>(
+    dir: &RunDir,
+    sink: Option<TraceSink>,
+    plan: &Plan<S, G>,
+    settings: &Resolved,
+    selected: &Selected,
+    report: &mut Report<S>,
+    ids: &[u64],
+) -> Result<(), Error> {
+    if let Some(sink) = sink {
+        report.files.push(sink.finish()?);
+    }
+    if let (Some(shard), Some(unsharded)) = (settings.shard, &selected.unsharded) {
+        let result = ShardResult::new(
+            plan,
+            shard,
+            unsharded,
+            &selected.walks,
+            report.summary_view(),
+        );
+        let file = dir.write_json(&ShardResult::file_name(shard), &result)?;
+        report.files.push(file);
+    }
+    dir.write_run_files(report, ids)
 }
 
 /// The walks of a covering array of the order, and what they cover.
@@ -538,27 +567,6 @@ fn covering_selection<S, G>(
     Ok((WalkSelection::from_ids(ids), coverage))
 }
 
-/// Writes the gathered states (if any) and the summary into the run's folder, and lists
-/// them in the report. States are written as their `Debug` text, since the state type need
-/// not be `Serialize`; `Report::states` holds the values themselves.
-fn write_run_files<S: fmt::Debug>(
-    dir: &RunDir,
-    report: &mut Report<S>,
-    ids: &[u64],
-) -> Result<(), Error> {
-    if !report.states.is_empty() {
-        let states: Vec<serde_json::Value> = ids
-            .iter()
-            .zip(&report.states)
-            .map(|(id, state)| serde_json::json!({ "walk_id": id, "state": format!("{state:?}") }))
-            .collect();
-        report.files.push(dir.write_json(STATES_FILE, &states)?);
-    }
-    report.files.push(dir.path.join(SUMMARY_FILE));
-    dir.write_json(SUMMARY_FILE, &report.summary_view())?;
-    Ok(())
-}
-
 impl<S, G> fmt::Debug for Combtest<S, G> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Combtest")
@@ -567,24 +575,4 @@ impl<S, G> fmt::Debug for Combtest<S, G> {
             .field("settings", &self.settings)
             .finish_non_exhaustive()
     }
-}
-
-/// Refuses ids given with a fingerprint that no longer matches today's walk.
-fn check_fingerprints<S, G>(plan: &Plan<S, G>, selection: &WalkSelection) -> Result<(), Error> {
-    /// How far to look for the walk's new id; beyond it the error only says it moved.
-    const SEARCH_LIMIT: u64 = 10_000_000;
-    let mut options = vec![0; plan.actions.len()];
-    for &(id, expected) in selection.pinned() {
-        plan.space.decode(id, &mut options);
-        let actual = plan.fingerprint(&options);
-        if actual != expected {
-            return Err(Error::StaleWalk {
-                id,
-                expected: expected.to_string(),
-                actual: actual.to_string(),
-                now_at: plan.find_fingerprint(expected, SEARCH_LIMIT),
-            });
-        }
-    }
-    Ok(())
 }

@@ -7,7 +7,7 @@
 use std::ops::Range;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use crate::walk_id::WalkSelection;
+use crate::model::walk_id::WalkSelection;
 
 /// Hands out chunks of the selected ids. Ids are numbered by their rank in the selection
 /// ("slots"), so a sparse selection such as `3,100-200` is chunked as densely as `0..total`.

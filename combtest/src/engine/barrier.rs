@@ -15,182 +15,24 @@
 //! vector), sorted by id; a chunk never crosses a boundary of the innermost branches, so
 //! every branch, at every depth, is a contiguous run of chunks.
 
+use std::any::Any;
 use std::fmt;
-use std::panic::{self, AssertUnwindSafe};
-use std::time::Instant;
 
-use crate::action::{Body, States};
-use crate::execute::{StepEnd, Tally, Template, Traced, WalkRunner};
-use crate::fast::HeldWalks;
-use crate::outcome::Outcome;
-use crate::plan::{Segment, SerialWheel};
-use crate::pool::{self, Dispenser};
-use crate::runner::StateSource;
-use crate::trace::TraceBuffer;
-use crate::walk_id::WalkSelection;
-
-/// Walks in id order inside one innermost branch, held across barriers. Each field has its own
-/// vector, so a held walk costs its state and one status byte: with millions of walks held,
-/// memory traffic is most of a segment's cost.
-struct Chunk<S> {
-    ids: Ids,
-    states: Vec<S>,
-    statuses: Vec<Status>,
-    /// Seconds spent in each walk's actions, kept only when a trace records them.
-    seconds: Vec<f32>,
-}
-
-/// The ids of a chunk's walks.
-enum Ids {
-    /// Consecutive ids from this one: the usual case, and the one the compiled loops run.
-    From(u64),
-    /// Any ids, in order: a filter removed walks in between.
-    Listed(Vec<u64>),
-}
-
-impl Ids {
-    /// The id of the chunk's `walk`-th walk.
-    fn at(&self, walk: usize) -> u64 {
-        match self {
-            Ids::From(first) => first + walk as u64,
-            Ids::Listed(ids) => ids[walk],
-        }
-    }
-}
-
-impl<S> Chunk<S> {
-    fn new(first: u64, capacity: usize, timed: bool) -> Self {
-        Chunk {
-            ids: Ids::From(first),
-            states: held_states(capacity),
-            statuses: Vec::with_capacity(capacity),
-            seconds: Vec::with_capacity(if timed { capacity } else { 0 }),
-        }
-    }
-
-    /// The walks `first..first + walks`, each with a state made from `template`.
-    fn filled(first: u64, walks: usize, template: &Template<'_, S>, timed: bool) -> Self
-    where
-        S: Clone,
-    {
-        let mut states = held_states(walks);
-        states.extend(std::iter::repeat_with(|| template.make()).take(walks));
-        Chunk {
-            ids: Ids::From(first),
-            states,
-            statuses: vec![Status::Live; walks],
-            seconds: vec![0.0; if timed { walks } else { 0 }],
-        }
-    }
-
-    /// Appends walk `id`, whose id comes after every id held so far.
-    fn push(&mut self, id: u64, state: S, timed: bool) {
-        let len = self.states.len() as u64;
-        match &mut self.ids {
-            Ids::From(first) if len == 0 => *first = id,
-            Ids::From(first) if *first + len == id => {}
-            Ids::From(first) => {
-                let mut ids: Vec<u64> = (*first..*first + len).collect();
-                ids.push(id);
-                self.ids = Ids::Listed(ids);
-            }
-            Ids::Listed(ids) => ids.push(id),
-        }
-        self.states.push(state);
-        self.statuses.push(Status::Live);
-        if timed {
-            self.seconds.push(0.0);
-        }
-    }
-
-    fn id(&self, walk: usize) -> u64 {
-        self.ids.at(walk)
-    }
-
-    fn first_id(&self) -> u64 {
-        self.id(0)
-    }
-
-    fn len(&self) -> usize {
-        self.states.len()
-    }
-
-    /// The ids and states of the live walks.
-    fn live(&mut self) -> impl Iterator<Item = (u64, &mut S)> {
-        let Chunk {
-            ids,
-            states,
-            statuses,
-            ..
-        } = self;
-        let ids = &*ids;
-        states
-            .iter_mut()
-            .zip(statuses.iter())
-            .enumerate()
-            .filter(|(_, (_, status))| **status == Status::Live)
-            .map(move |(walk, (state, _))| (ids.at(walk), state))
-    }
-
-    /// Whether any walk is live.
-    fn any_live(&self) -> bool {
-        self.statuses.contains(&Status::Live)
-    }
-}
-
-/// How many walks a chunk of held walks takes at most: enough chunks for the workers to share
-/// the work evenly, each as large as that allows, so that its states can sit on huge pages.
-fn held_chunk<S>(selection: &WalkSelection, threads: usize) -> u64 {
-    const MOST_BYTES: u64 = 16 << 20;
-    let most = (MOST_BYTES / std::mem::size_of::<S>().max(1) as u64).max(4096);
-    (selection.len() / (threads as u64 * 8)).clamp(4096, most)
-}
-
-/// An empty vector for the states of `walks` held walks. On Linux, a large one is marked for
-/// transparent huge pages before anything is written: with millions of walks held, the
-/// kernel's work to provide fresh memory one 4 KiB page at a time is otherwise most of a
-/// segment's cost.
-fn held_states<S>(walks: usize) -> Vec<S> {
-    let states: Vec<S> = Vec::with_capacity(walks);
-    #[cfg(target_os = "linux")]
-    advise_huge_pages(states.as_ptr().cast(), walks * std::mem::size_of::<S>());
-    states
-}
-
-#[cfg(target_os = "linux")]
-fn advise_huge_pages(start: *const u8, bytes: usize) {
-    const HUGE_PAGE: usize = 2 << 20;
-    let first = (start as usize).next_multiple_of(HUGE_PAGE);
-    let end = (start as usize + bytes) / HUGE_PAGE * HUGE_PAGE;
-    if end > first {
-        // SAFETY: the range lies inside an allocation this function's caller owns and has
-        // not yet written; MADV_HUGEPAGE only advises how to back it and never changes its
-        // contents. A refusal (huge pages disabled, say) leaves it as it was, so the result
-        // is not needed.
-        unsafe {
-            libc::madvise(first as *mut libc::c_void, end - first, libc::MADV_HUGEPAGE);
-        }
-    }
-}
-
-/// Where a resident walk stands. Cancel reasons are kept aside (`Barriers::reasons`), so a
-/// held walk stays as small as its state allows.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Status {
-    Live,
-    Failed,
-    Cancelled,
-}
-
-impl Status {
-    fn of(outcome: Option<&Outcome>) -> Self {
-        match outcome {
-            None | Some(Outcome::Pass) => Status::Live,
-            Some(Outcome::Fail) => Status::Failed,
-            Some(Outcome::Cancel { .. }) => Status::Cancelled,
-        }
-    }
-}
+use super::compiled::{CompiledKernel, HeldWalks};
+use super::held::{held_chunk, Chunk, Ids, Status};
+use super::pool::{self, Dispenser};
+use super::unwind::WalkScope;
+use super::{
+    run_resuming, Cursor, ForeignUnwind, Kernel, Resumable, StepEnd, Stopwatch, Tally, Traced,
+    WalkRunner,
+};
+use crate::config::Gather;
+use crate::model::action::{Body, States};
+use crate::model::outcome::Outcome;
+use crate::model::plan::{Segment, SerialWheel};
+use crate::model::state::StateSource;
+use crate::model::walk_id::WalkSelection;
+use crate::output::trace::TraceBuffer;
 
 /// What a worker of a parallel stretch keeps.
 struct Worker<S> {
@@ -481,7 +323,7 @@ where
     fn finish(mut self, chunks: Vec<Chunk<S>>) -> Tally<S> {
         let runner = self.runner;
         let plan = runner.plan;
-        if runner.gather == crate::Gather::Off && self.tally.trace.is_none() {
+        if runner.gather == Gather::Off && self.tally.trace.is_none() {
             // The counts are kept; nothing needs the walks themselves.
             return self.tally;
         }
@@ -506,8 +348,7 @@ where
                 };
                 if self.tally.trace.is_some() {
                     plan.space.decode(id, &mut options);
-                    let seconds = chunk.seconds.get(walk).copied().unwrap_or(0.0);
-                    let nanos = (f64::from(seconds) * 1e9) as u64;
+                    let nanos = chunk.nanos.get(walk).copied().unwrap_or(0);
                     self.tally.record(plan, id, &options, &outcome, nanos);
                 }
                 runner.gather(&mut self.tally, id, state, outcome);
@@ -517,7 +358,7 @@ where
     }
 }
 
-/// One segment run over resident walks by one worker.
+/// One segment run over resident walks by one worker: a message of chunks.
 struct Stretch<'s, 'r, S, G> {
     runner: &'s WalkRunner<'r, S, G>,
     shared: &'s G,
@@ -526,115 +367,33 @@ struct Stretch<'s, 'r, S, G> {
     timed: bool,
 }
 
-/// Where a stretch stands, kept outside `catch_unwind` so that an unwind can be pinned to its
-/// walk and action.
+/// Where a stretch stands in its chunks.
 #[derive(Default)]
-struct Cursor {
+struct HeldAt {
     chunk: usize,
     walk: usize,
-    position: usize,
     /// The id whose options `Worker::options` holds.
     previous: Option<u64>,
-    started: Option<Instant>,
+}
+
+/// A stretch at work on one message of chunks, resumed after each walk that unwinds.
+struct StretchRun<'w, 's, 'r, S, G> {
+    stretch: &'w Stretch<'s, 'r, S, G>,
+    worker: &'w mut Worker<S>,
+    chunks: &'w mut [Chunk<S>],
+    cursor: Cursor<HeldAt>,
 }
 
 impl<S: Clone + fmt::Debug, G> Stretch<'_, '_, S, G> {
-    /// Runs the segment on every live walk of `chunks` under one `catch_unwind`, entered
-    /// again after each walk that unwinds: panic bookkeeping is paid per message of chunks,
-    /// not per walk.
+    /// Runs the segment on every live walk of `chunks`.
     fn run(&self, worker: &mut Worker<S>, chunks: &mut [Chunk<S>]) {
-        let scope = self.runner.catcher.enter();
-        let mut cursor = Cursor::default();
-        loop {
-            let caught = panic::catch_unwind(AssertUnwindSafe(|| {
-                self.run_from(worker, chunks, &mut cursor);
-            }));
-            let Err(payload) = caught else {
-                break;
-            };
-            let chunk = &mut chunks[cursor.chunk];
-            // The compiled loops keep no odometer: find the walk's options from its id.
-            let id = chunk.id(cursor.walk);
-            self.runner.plan.space.decode(id, &mut worker.options);
-            cursor.previous = Some(id);
-            let end = StepEnd::from_caught(Err(scope.unwound(payload)), cursor.position);
-            self.end_segment(worker, chunk, &cursor, end);
-            cursor.walk += 1;
-        }
-    }
-
-    /// Runs the segment on the live walks from the cursor on.
-    #[inline]
-    fn run_from(&self, worker: &mut Worker<S>, chunks: &mut [Chunk<S>], cursor: &mut Cursor) {
-        let runner = self.runner;
-        let plan = runner.plan;
-        let compiled = runner
-            .fast
-            .filter(|_| !self.timed && !self.traced.walks && !self.traced.actions);
-        while let Some(chunk) = chunks.get_mut(cursor.chunk) {
-            if let (Some(fast), Ids::From(first)) = (compiled, &chunk.ids) {
-                // Consecutive ids whose passing walks are only counted: the order's own
-                // compiled loop runs them, and hands back each walk that does not pass.
-                let first = *first;
-                while cursor.walk < chunk.len() {
-                    let id = first + cursor.walk as u64;
-                    plan.space.decode(id, &mut worker.options);
-                    cursor.previous = None;
-                    let result = fast.run_held(
-                        HeldWalks {
-                            options: &worker.options,
-                            held: plan.serial_mask,
-                            segment: self.segment.mask,
-                            states: &mut chunk.states,
-                            statuses: &chunk.statuses,
-                            walk: &mut cursor.walk,
-                            position: &mut cursor.position,
-                            segments: &mut worker.tally.segments,
-                        },
-                        self.shared,
-                    );
-                    if result.is_err() {
-                        let id = first + cursor.walk as u64;
-                        plan.space.decode(id, &mut worker.options);
-                        let end = StepEnd::from_caught(Ok(result), cursor.position);
-                        self.end_segment(worker, chunk, cursor, end);
-                        cursor.walk += 1;
-                    }
-                }
-            }
-            while cursor.walk < chunk.len() {
-                if chunk.statuses[cursor.walk] == Status::Live {
-                    let id = chunk.id(cursor.walk);
-                    // Consecutive ids only turn the odometer; a gap (a filtered or dead walk)
-                    // decodes afresh.
-                    match cursor.previous {
-                        Some(previous) if previous + 1 == id => {
-                            plan.space.advance(&mut worker.options);
-                        }
-                        _ => plan.space.decode(id, &mut worker.options),
-                    }
-                    cursor.previous = Some(id);
-                    let _walk = runner.walk_span(self.traced, id, &worker.options);
-                    worker.tally.segments += 1;
-                    cursor.started = self.timed.then(Instant::now);
-                    let result = runner.run_actions(
-                        self.shared,
-                        self.traced,
-                        self.segment,
-                        &worker.options,
-                        &mut cursor.position,
-                        &mut chunk.states[cursor.walk],
-                    );
-                    if result.is_err() || self.timed {
-                        let end = StepEnd::from_caught(Ok(result), cursor.position);
-                        self.end_segment(worker, chunk, cursor, end);
-                    }
-                }
-                cursor.walk += 1;
-            }
-            cursor.chunk += 1;
-            cursor.walk = 0;
-        }
+        let mut run = StretchRun {
+            stretch: self,
+            worker,
+            chunks,
+            cursor: Cursor::default(),
+        };
+        run_resuming(self.runner.catcher, &mut run);
     }
 
     /// Records how the segment of the walk at the cursor ended: its time, and its outcome if
@@ -643,12 +402,12 @@ impl<S: Clone + fmt::Debug, G> Stretch<'_, '_, S, G> {
         &self,
         worker: &mut Worker<S>,
         chunk: &mut Chunk<S>,
-        cursor: &Cursor,
+        cursor: &Cursor<HeldAt>,
         end: StepEnd,
     ) {
-        let walk = cursor.walk;
-        if let (Some(started), Some(seconds)) = (cursor.started, chunk.seconds.get_mut(walk)) {
-            *seconds += started.elapsed().as_secs_f32();
+        let walk = cursor.at.walk;
+        if let Some(nanos) = chunk.nanos.get_mut(walk) {
+            *nanos = nanos.saturating_add(cursor.started.nanos());
         }
         let id = chunk.id(walk);
         let outcome = self.runner.settle(
@@ -662,36 +421,123 @@ impl<S: Clone + fmt::Debug, G> Stretch<'_, '_, S, G> {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_chunk_keeps_consecutive_ids_as_a_start_and_lists_them_after_a_gap() {
-        let mut chunk = Chunk::new(10, 4, false);
-        for id in [10, 11, 12] {
-            chunk.push(id, id * 100, false);
+impl<S: Clone + fmt::Debug, G> Resumable for StretchRun<'_, '_, '_, S, G> {
+    /// Runs the segment on the live walks from the cursor on, choosing the kernel once per
+    /// chunk.
+    #[inline]
+    fn run_from_cursor(&mut self, _: &WalkScope) {
+        let stretch = self.stretch;
+        let runner = stretch.runner;
+        while self.cursor.at.chunk < self.chunks.len() {
+            let chunk = &self.chunks[self.cursor.at.chunk];
+            // A filter broke up the chunk's ids: its walks are found one by one.
+            let scattered = matches!(chunk.ids, Ids::Listed(_));
+            match runner.kernel(stretch.traced, stretch.timed, scattered) {
+                Kernel::Compiled(compiled) => self.run_compiled(compiled),
+                Kernel::General(dispatch) => self.run_general(dispatch),
+            }
+            self.cursor.at.chunk += 1;
+            self.cursor.at.walk = 0;
         }
-        assert!(matches!(chunk.ids, Ids::From(10)));
-        chunk.push(15, 1500, false);
-        assert!(matches!(&chunk.ids, Ids::Listed(ids) if ids == &[10, 11, 12, 15]));
-        assert_eq!((chunk.first_id(), chunk.id(3), chunk.len()), (10, 15, 4));
-        assert!(
-            chunk.seconds.is_empty(),
-            "durations are kept only for a trace"
-        );
+    }
 
-        chunk.statuses[1] = Status::Failed;
-        let live: Vec<(u64, u64)> = chunk.live().map(|(id, state)| (id, *state)).collect();
-        assert_eq!(live, [(10, 1000), (12, 1200), (15, 1500)]);
-        chunk.statuses = vec![Status::Cancelled; 4];
-        assert!(!chunk.any_live());
+    fn settle_unwound(
+        &mut self,
+        scope: &WalkScope,
+        payload: Box<dyn Any + Send>,
+    ) -> Result<(), ForeignUnwind> {
+        let chunk = &mut self.chunks[self.cursor.at.chunk];
+        // The compiled loops keep no odometer: find the walk's options from its id.
+        let id = chunk.id(self.cursor.at.walk);
+        let plan = self.stretch.runner.plan;
+        plan.space.decode(id, &mut self.worker.options);
+        self.cursor.at.previous = Some(id);
+        let end = StepEnd::from_caught(Err(scope.unwound(payload)), self.cursor.position);
+        self.stretch
+            .end_segment(self.worker, chunk, &self.cursor, end);
+        self.cursor.at.walk += 1;
+        Ok(())
+    }
+}
 
-        // A chunk whose first walks were filtered out starts at its first kept walk.
-        let mut late = Chunk::new(20, 4, true);
-        late.push(22, 0, true);
-        late.push(23, 0, true);
-        assert!(matches!(late.ids, Ids::From(22)));
-        assert_eq!(late.seconds.len(), 2);
+impl<S: Clone + fmt::Debug, G> StretchRun<'_, '_, '_, S, G> {
+    /// Runs the walks of the chunk at the cursor, which has consecutive ids, in the order's
+    /// compiled loops; they only count a passing walk, and hand back each walk that does
+    /// not pass.
+    fn run_compiled(&mut self, compiled: &dyn CompiledKernel<S, G>) {
+        let stretch = self.stretch;
+        let plan = stretch.runner.plan;
+        let chunk = &mut self.chunks[self.cursor.at.chunk];
+        let Ids::From(first) = chunk.ids else {
+            unreachable!("the compiled loops run chunks of consecutive ids");
+        };
+        let worker = &mut *self.worker;
+        let cursor = &mut self.cursor;
+        while cursor.at.walk < chunk.len() {
+            let id = first + cursor.at.walk as u64;
+            plan.space.decode(id, &mut worker.options);
+            cursor.at.previous = None;
+            let result = compiled.run_held(
+                HeldWalks {
+                    options: &worker.options,
+                    held: plan.serial_mask,
+                    segment: stretch.segment.mask,
+                    states: &mut chunk.states,
+                    statuses: &chunk.statuses,
+                    walk: &mut cursor.at.walk,
+                    position: &mut cursor.position,
+                    segments: &mut worker.tally.segments,
+                },
+                stretch.shared,
+            );
+            if result.is_err() {
+                let id = first + cursor.at.walk as u64;
+                plan.space.decode(id, &mut worker.options);
+                let end = StepEnd::from_caught(Ok(result), cursor.position);
+                stretch.end_segment(worker, chunk, cursor, end);
+                cursor.at.walk += 1;
+            }
+        }
+    }
+
+    /// Runs the live walks of the chunk at the cursor one at a time.
+    fn run_general(&mut self, dispatch: Option<&dyn CompiledKernel<S, G>>) {
+        let stretch = self.stretch;
+        let runner = stretch.runner;
+        let plan = runner.plan;
+        let chunk = &mut self.chunks[self.cursor.at.chunk];
+        let worker = &mut *self.worker;
+        let cursor = &mut self.cursor;
+        while cursor.at.walk < chunk.len() {
+            if chunk.statuses[cursor.at.walk] == Status::Live {
+                let id = chunk.id(cursor.at.walk);
+                // Consecutive ids only turn the odometer; a gap (a filtered or dead walk)
+                // decodes afresh.
+                match cursor.at.previous {
+                    Some(previous) if previous + 1 == id => {
+                        plan.space.advance(&mut worker.options);
+                    }
+                    _ => plan.space.decode(id, &mut worker.options),
+                }
+                cursor.at.previous = Some(id);
+                let _walk = runner.walk_span(stretch.traced, id, &worker.options);
+                worker.tally.segments += 1;
+                cursor.started = Stopwatch::start(stretch.timed);
+                let result = runner.run_actions(
+                    stretch.shared,
+                    stretch.traced,
+                    dispatch,
+                    stretch.segment,
+                    &worker.options,
+                    &mut cursor.position,
+                    &mut chunk.states[cursor.at.walk],
+                );
+                if result.is_err() || stretch.timed {
+                    let end = StepEnd::from_caught(Ok(result), cursor.position);
+                    stretch.end_segment(worker, chunk, cursor, end);
+                }
+            }
+            cursor.at.walk += 1;
+        }
     }
 }

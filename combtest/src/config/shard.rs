@@ -1,5 +1,4 @@
-//! Static sharding: one run's walks split across processes or machines, and the shards'
-//! results merged back into one report.
+//! The shard request: which share of the walk space this process runs.
 //!
 //! `COMBTEST_SHARD=i/n` (1-based, like nextest's `--partition`) runs the i-th of n shares.
 //! A share is a contiguous block of *innermost branches*: all walks that share the options of
@@ -10,23 +9,15 @@
 //! ranges. A selection (`COMBTEST_WALKS`, a replay) is split the same way: each selected walk
 //! belongs to the shard whose share holds its id.
 //!
-//! With a log directory, each shard writes `shard-<i>-of-<n>.json` into its run folder.
-//! [`merge_shards`] (and the `combtest-merge` command) reads those files back, checks that
-//! they describe the same order and selection and that every selected walk ran in exactly
-//! one shard, and sums them into one report.
+//! This module only parses the request and decides membership; the result files and their
+//! merging are in `output::shard`.
 
-use std::collections::BTreeMap;
 use std::ops::Range;
-use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::plan::Plan;
-use crate::walk_id::{Fnv64, WalkSelection};
-use crate::{Error, Report};
-
-/// The shard variable and its forms.
-pub const ENV_SHARD: &str = "COMBTEST_SHARD";
+use crate::error::Error;
+use crate::model::plan::Plan;
 
 /// Which share of the walks a process runs: shard `index` (1-based) of `total`.
 ///
@@ -170,223 +161,11 @@ pub(crate) fn share_range<S, G>(plan: &Plan<S, G>, shard: Shard) -> Range<u64> {
     start as u64..end as u64
 }
 
-/// What a shard ran, as the file `shard-<i>-of-<n>.json` records it.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct ShardResult {
-    /// Which shard this is.
-    pub shard: Shard,
-    /// The names of the order's actions, in order.
-    pub order: Vec<String>,
-    /// A hash of the order: every action's name and every option's JSON form.
-    pub order_fingerprint: String,
-    /// The walks selected before sharding, as `[start, end)` id ranges.
-    pub selection: Vec<Range<u64>>,
-    /// The selected walks this shard was responsible for.
-    pub share: Vec<Range<u64>>,
-    /// The shard's report (without states).
-    pub report: Report<()>,
-}
-
-impl ShardResult {
-    /// The file name a shard writes its result to.
-    pub fn file_name(shard: Shard) -> String {
-        format!("shard-{}-of-{}.json", shard.index, shard.total)
-    }
-
-    pub(crate) fn new<S, G>(
-        plan: &Plan<S, G>,
-        shard: Shard,
-        selection: &WalkSelection,
-        share: &WalkSelection,
-        report: Report<()>,
-    ) -> Self {
-        ShardResult {
-            shard,
-            order: plan.actions.iter().map(|a| a.name.to_string()).collect(),
-            order_fingerprint: order_fingerprint(plan),
-            selection: selection.ranges().to_vec(),
-            share: share.ranges().to_vec(),
-            report,
-        }
-    }
-}
-
-/// A hash of the whole order: two shards with the same one ran the same walks under the same
-/// ids.
-fn order_fingerprint<S, G>(plan: &Plan<S, G>) -> String {
-    let mut hash = Fnv64::new();
-    for (action, options) in plan.actions.iter().zip(&plan.option_json) {
-        hash.write(action.name.as_bytes());
-        hash.write(&[0xfe]);
-        for option in options {
-            hash.write(option.to_string().as_bytes());
-            hash.write(&[0xff]);
-        }
-    }
-    format!("{:016x}", hash.finish())
-}
-
-/// Reads shard result files (or folders holding them, searched recursively), checks that
-/// they belong together and cover every selected walk exactly once, and sums them into one
-/// report.
-///
-/// Fails, naming the files, if a shard is missing or appears twice, if the shards disagree
-/// on the order, its options, the selection or the shard count, or if a walk ran in two
-/// shards or in none.
-///
-/// ```no_run
-/// let merged = combtest::merge_shards(["target/combtest"]).expect("complete shards");
-/// println!("{merged}");
-/// assert!(merged.is_success());
-/// ```
-pub fn merge_shards<P: AsRef<Path>>(
-    paths: impl IntoIterator<Item = P>,
-) -> Result<Report<()>, Error> {
-    let mut files = Vec::new();
-    for path in paths {
-        collect_shard_files(path.as_ref(), &mut files)?;
-    }
-    files.sort();
-    let fail = |message: String| Error::Merge { message };
-    if files.is_empty() {
-        return Err(fail(
-            "no shard result file (shard-<i>-of-<n>.json) was given or found".into(),
-        ));
-    }
-    let mut results: Vec<(PathBuf, ShardResult)> = Vec::with_capacity(files.len());
-    for file in files {
-        let text = std::fs::read_to_string(&file)
-            .map_err(|e| fail(format!("cannot read {}: {e}", file.display())))?;
-        let result: ShardResult = serde_json::from_str(&text)
-            .map_err(|e| fail(format!("{} is not a shard result: {e}", file.display())))?;
-        results.push((file, result));
-    }
-    let (first_path, first) = &results[0];
-    let total = first.shard.total;
-    let mut by_index: BTreeMap<usize, &Path> = BTreeMap::new();
-    for (path, result) in &results {
-        let differs = |what: &str| {
-            fail(format!(
-                "{} and {} are shards of different runs: their {what} differ",
-                first_path.display(),
-                path.display()
-            ))
-        };
-        if result.order != first.order {
-            return Err(differs("orders"));
-        }
-        if result.order_fingerprint != first.order_fingerprint {
-            return Err(differs("options"));
-        }
-        if result.shard.total != total {
-            return Err(differs("shard counts"));
-        }
-        if result.selection != first.selection {
-            return Err(differs("selected walks"));
-        }
-        if let Some(other) = by_index.insert(result.shard.index, path) {
-            return Err(fail(format!(
-                "shard {} of {total} appears twice: {} and {}",
-                result.shard.index,
-                other.display(),
-                path.display()
-            )));
-        }
-    }
-    if let Some(missing) = (1..=total).find(|i| !by_index.contains_key(i)) {
-        return Err(fail(format!("shard {missing} of {total} is missing")));
-    }
-    check_coverage(&results)?;
-
-    let mut merged = first.report.clone();
-    merged.shard = None;
-    merged.files = results.iter().map(|(path, _)| path.clone()).collect();
-    merged.walks.clear();
-    for (_, result) in &results[1..] {
-        let report = &result.report;
-        merged.walk_count += report.walk_count;
-        merged.error_count += report.error_count;
-        merged.cancel_count += report.cancel_count;
-        merged.skipped_count += report.skipped_count;
-        merged.segment_count += report.segment_count;
-        merged.threads = merged.threads.max(report.threads);
-        // Shards run side by side: the merged run took as long as the slowest.
-        merged.elapsed = merged.elapsed.max(report.elapsed);
-        merged.failures.extend(report.failures.iter().cloned());
-    }
-    merged.failures.sort_by_key(|f| f.walk_id);
-    Ok(merged)
-}
-
-/// Every selected walk must be in exactly one shard's share.
-fn check_coverage(results: &[(PathBuf, ShardResult)]) -> Result<(), Error> {
-    let mut shares: Vec<(Range<u64>, &Path)> = results
-        .iter()
-        .flat_map(|(path, result)| {
-            result
-                .share
-                .iter()
-                .map(move |r| (r.clone(), path.as_path()))
-        })
-        .collect();
-    shares.sort_by_key(|(range, _)| range.start);
-    for pair in shares.windows(2) {
-        let ((a, a_path), (b, b_path)) = (&pair[0], &pair[1]);
-        if b.start < a.end {
-            return Err(Error::Merge {
-                message: format!(
-                    "walks {}-{} ran in two shards: {} and {}",
-                    b.start,
-                    a.end.min(b.end) - 1,
-                    a_path.display(),
-                    b_path.display()
-                ),
-            });
-        }
-    }
-    let covered = WalkSelection::from_ranges(shares.into_iter().map(|(range, _)| range).collect());
-    let selection = WalkSelection::from_ranges(results[0].1.selection.clone());
-    if covered != selection {
-        return Err(Error::Merge {
-            message: format!(
-                "the shards ran walks {:?}, but the selection is {:?}",
-                covered.ranges(),
-                selection.ranges()
-            ),
-        });
-    }
-    Ok(())
-}
-
-/// A file named on the command line is read whatever its name; a folder contributes the
-/// `shard-*.json` files found in it, recursively.
-fn collect_shard_files(path: &Path, files: &mut Vec<PathBuf>) -> Result<(), Error> {
-    let fail = |e: std::io::Error| Error::Merge {
-        message: format!("cannot read {}: {e}", path.display()),
-    };
-    if path.is_file() {
-        files.push(path.to_path_buf());
-        return Ok(());
-    }
-    for entry in std::fs::read_dir(path).map_err(fail)? {
-        let entry = entry.map_err(fail)?.path();
-        let is_shard = entry
-            .file_name()
-            .and_then(|n| n.to_str())
-            .is_some_and(|n| n.starts_with("shard-") && n.ends_with(".json"));
-        if entry.is_dir() {
-            collect_shard_files(&entry, files)?;
-        } else if is_shard {
-            files.push(entry);
-        }
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Action, States};
+    use crate::config::env::ENV_SHARD;
+    use crate::model::action::{Action, States};
 
     fn lookup<'a>(env: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
         move |name| {

@@ -1,5 +1,5 @@
-//! Traces: a JSON Lines record of every walk of a run, written off the hot path, and read
-//! back to replay recorded walks.
+//! Traces: a JSON Lines record of every walk of a run, written off the hot path, and the
+//! other files of a run's folder. Reading a trace back for a replay is `output::replay`.
 //!
 //! With a log directory, each run gets its own folder holding `trace.jsonl` (one record per
 //! walk), `summary.json` (the report) and, when states are gathered, `states.json`. Workers
@@ -7,7 +7,7 @@
 //! channel: no lock is taken per walk.
 
 use std::fs::{self, File};
-use std::io::{self, BufRead, BufReader, BufWriter, Write};
+use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::thread::JoinHandle;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -15,11 +15,10 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use crossbeam::channel::{self, Sender};
 use serde::{Deserialize, Serialize};
 
-use crate::outcome::Outcome;
-use crate::plan::Plan;
-use crate::settings::{Replay, ReplayWalks};
-use crate::walk_id::WalkSelection;
-use crate::Error;
+use super::report::Report;
+use crate::error::Error;
+use crate::model::outcome::Outcome;
+use crate::model::plan::Plan;
 
 /// Name of the trace file inside a run's folder.
 pub const TRACE_FILE: &str = "trace.jsonl";
@@ -118,6 +117,31 @@ impl RunDir {
             message: error.to_string(),
         })?;
         Ok(path)
+    }
+}
+
+impl RunDir {
+    /// Writes the gathered states (if any) and the summary into the run's folder, and lists
+    /// them in the report. States are written as their `Debug` text, since the state type
+    /// need not be `Serialize`; `Report::states` holds the values themselves.
+    pub(crate) fn write_run_files<S: std::fmt::Debug>(
+        &self,
+        report: &mut Report<S>,
+        ids: &[u64],
+    ) -> Result<(), Error> {
+        if !report.states.is_empty() {
+            let states: Vec<serde_json::Value> = ids
+                .iter()
+                .zip(&report.states)
+                .map(|(id, state)| {
+                    serde_json::json!({ "walk_id": id, "state": format!("{state:?}") })
+                })
+                .collect();
+            report.files.push(self.write_json(STATES_FILE, &states)?);
+        }
+        report.files.push(self.path.join(SUMMARY_FILE));
+        self.write_json(SUMMARY_FILE, &report.summary_view())?;
+        Ok(())
     }
 }
 
@@ -254,98 +278,12 @@ impl Drop for TraceBuffer {
     }
 }
 
-/// Reads the walks a replay asks for from a trace file and finds each one in today's order,
-/// by action name and param value. Returns today's ids.
-pub(crate) fn replay_selection<S, G>(
-    plan: &Plan<S, G>,
-    replay: &Replay,
-) -> Result<WalkSelection, Error> {
-    let fail = |message: String| Error::Replay {
-        path: replay.path.clone(),
-        message,
-    };
-    let file =
-        File::open(&replay.path).map_err(|e| fail(format!("cannot open the trace file: {e}")))?;
-    let mut ids = Vec::new();
-    let mut recorded = 0u64;
-    for (line_number, line) in BufReader::new(file).lines().enumerate() {
-        let line = line.map_err(|e| fail(format!("cannot read the trace file: {e}")))?;
-        if line.trim().is_empty() {
-            continue;
-        }
-        let record: WalkRecord = serde_json::from_str(&line).map_err(|e| {
-            fail(format!(
-                "line {} is not a combtest walk record ({e}); is this a trace.jsonl file?",
-                line_number + 1
-            ))
-        })?;
-        recorded += 1;
-        let wanted = match &replay.walks {
-            ReplayWalks::Failed => record.outcome == "fail",
-            ReplayWalks::All => true,
-            ReplayWalks::Ids(selection) => selection.contains(record.walk_id),
-        };
-        if wanted {
-            ids.push(find_walk(plan, &record).map_err(fail)?);
-        }
-    }
-    if let ReplayWalks::Ids(selection) = &replay.walks {
-        if ids.len() as u64 != selection.len() {
-            return Err(fail(format!(
-                "the trace has {} of the {} walks asked for",
-                ids.len(),
-                selection.len()
-            )));
-        }
-    }
-    if ids.is_empty() {
-        let what = if recorded == 0 {
-            "no walk"
-        } else {
-            "no failed walk"
-        };
-        return Err(fail(format!(
-            "the trace records {what} to replay; `{}@all` replays every recorded walk",
-            replay.path.display()
-        )));
-    }
-    Ok(WalkSelection::from_ids(ids))
-}
-
-/// Today's id of a recorded walk: each recorded param matched by value against today's
-/// options of the action at the same position.
-fn find_walk<S, G>(plan: &Plan<S, G>, record: &WalkRecord) -> Result<u64, String> {
-    let names: Vec<&str> = plan.actions.iter().map(|a| &*a.name).collect();
-    let recorded: Vec<&str> = record.steps.iter().map(|s| s.action.as_str()).collect();
-    if names != recorded {
-        return Err(format!(
-            "walk {} was recorded for the order {recorded:?}, but this order is {names:?}",
-            record.walk_id
-        ));
-    }
-    let mut options = Vec::with_capacity(names.len());
-    for (position, step) in record.steps.iter().enumerate() {
-        let option = plan.option_json[position]
-            .iter()
-            .position(|json| *json == step.param)
-            .ok_or_else(|| {
-                format!(
-                    "walk {} ran action `{}` (position {position}) with param {}, which is no \
-                     longer one of its options",
-                    record.walk_id, step.action, step.param
-                )
-            })?;
-        options.push(option);
-    }
-    Ok(plan.space.encode(&options))
-}
-
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
-    use crate::Action;
+    use crate::model::action::Action;
 
-    fn plan(options: Vec<u32>) -> Plan<(), ()> {
+    pub(crate) fn plan(options: Vec<u32>) -> Plan<(), ()> {
         let order = vec![
             Action::new(
                 "a",
@@ -357,7 +295,12 @@ mod tests {
         Plan::load(&order).unwrap()
     }
 
-    fn record_line(plan: &Plan<(), ()>, id: u64, options: &[usize], outcome: Outcome) -> String {
+    pub(crate) fn record_line(
+        plan: &Plan<(), ()>,
+        id: u64,
+        options: &[usize],
+        outcome: Outcome,
+    ) -> String {
         let (sender, receiver) = channel::unbounded();
         let mut buffer = TraceBuffer {
             bytes: Vec::new(),
@@ -383,21 +326,5 @@ mod tests {
         assert_eq!(record.error.as_deref(), Some("bad \"quote\"\n"));
         assert_eq!(record.failed_action.as_deref(), Some("b"));
         assert_eq!(record.duration_ns, 42);
-    }
-
-    #[test]
-    fn recorded_walks_are_found_by_value() {
-        let recorded = plan(vec![1, 2, 3]);
-        let record: WalkRecord =
-            serde_json::from_str(&record_line(&recorded, 5, &[2, 1], Outcome::Pass)).unwrap();
-        // Today the options moved: 3 is now the first option of `a`.
-        let today = plan(vec![3, 1]);
-        assert_eq!(find_walk(&today, &record), Ok(1));
-        let removed = plan(vec![1, 2]);
-        let error = find_walk(&removed, &record).unwrap_err();
-        assert!(
-            error.contains("action `a` (position 0) with param 3"),
-            "{error}"
-        );
     }
 }

@@ -1,0 +1,458 @@
+//! How walks run, and the per-walk rules both executors share.
+//!
+//! Orders without serial actions stream: each walk runs from start to end on a fresh state,
+//! dropped right after ([`stream`]). Orders with serial actions hold their walks between
+//! barriers ([`barrier`], [`held`]). Both run chunks of walks on the worker pool ([`pool`]),
+//! and share what is decided here, once:
+//! - which kernel runs a chunk: the order's compiled loops ([`compiled`]) or the general one
+//!   ([`WalkRunner::kernel`]);
+//! - how a chunk resumes after a walk unwinds ([`run_resuming`]), with one [`Cursor`];
+//! - the unit of walk time ([`Stopwatch`], whole nanoseconds).
+
+pub(crate) mod barrier;
+pub(crate) mod compiled;
+pub(crate) mod held;
+pub(crate) mod pool;
+pub(crate) mod stream;
+pub(crate) mod unwind;
+
+use std::any::Any;
+use std::fmt;
+use std::panic::{self, AssertUnwindSafe};
+use std::time::Instant;
+
+use tracing::level_filters::LevelFilter;
+
+use self::compiled::CompiledKernel;
+use self::unwind::{Catcher, Unwound, WalkScope};
+use crate::config::Gather;
+use crate::model::action::{LoadedAction, StepResult, Stop};
+use crate::model::outcome::{Failure, FailureKind, Outcome, WalkSummary};
+use crate::model::plan::{Plan, Segment};
+use crate::model::walk::{OrderView, Walk};
+use crate::output::progress::Progress;
+use crate::output::replay::{replay_command, TestLocation};
+use crate::output::trace::TraceBuffer;
+
+/// What one worker counted and kept; merged once at the end of the run.
+pub(crate) struct Tally<S> {
+    pub(crate) walks: u64,
+    pub(crate) errors: u64,
+    pub(crate) cancels: u64,
+    pub(crate) skipped: u64,
+    pub(crate) segments: u64,
+    pub(crate) failures: Vec<Failure>,
+    /// With gathering on: each walk's id, final state and (at the full level) summary.
+    pub(crate) gathered: Vec<(u64, S, Option<WalkSummary>)>,
+    /// With a log directory: this worker's pending trace records.
+    pub(crate) trace: Option<TraceBuffer>,
+}
+
+impl<S> Default for Tally<S> {
+    fn default() -> Self {
+        Tally {
+            walks: 0,
+            errors: 0,
+            cancels: 0,
+            skipped: 0,
+            segments: 0,
+            failures: Vec::new(),
+            gathered: Vec::new(),
+            trace: None,
+        }
+    }
+}
+
+impl<S> Tally<S> {
+    /// A tally that records walks into `trace`, if given.
+    pub(super) fn new(trace: Option<TraceBuffer>) -> Self {
+        Tally {
+            trace,
+            ..Tally::default()
+        }
+    }
+
+    /// Appends the trace record of a finished walk, if this tally records; the failure
+    /// details come from the failure just recorded.
+    pub(super) fn record<G>(
+        &mut self,
+        plan: &Plan<S, G>,
+        id: u64,
+        options: &[usize],
+        outcome: &Outcome,
+        duration_ns: u64,
+    ) {
+        let Tally {
+            trace, failures, ..
+        } = self;
+        if let Some(trace) = trace {
+            // The streaming executor records right after the failure (the last one); the
+            // barrier executor at the end, with the failures sorted by id.
+            let failure = match outcome {
+                Outcome::Fail => match failures.last() {
+                    Some(last) if last.walk_id == id => Some(last),
+                    _ => failures
+                        .binary_search_by_key(&id, |f| f.walk_id)
+                        .ok()
+                        .map(|i| &failures[i]),
+                }
+                .map(|f| (f.failed_action.as_str(), f.message.as_str())),
+                _ => None,
+            };
+            trace.record(plan, id, options, outcome, failure, duration_ns);
+        }
+    }
+
+    /// Merges another worker's tally into this one (its trace buffer is flushed).
+    pub(super) fn absorb(&mut self, other: Tally<S>) {
+        self.walks += other.walks;
+        self.errors += other.errors;
+        self.cancels += other.cancels;
+        self.skipped += other.skipped;
+        self.segments += other.segments;
+        self.failures.extend(other.failures);
+        self.gathered.extend(other.gathered);
+    }
+}
+
+/// How a stretch of one walk (a segment, or a serial action for its branch) ended.
+#[derive(Clone)]
+pub(super) enum StepEnd {
+    Completed,
+    Failed {
+        position: usize,
+        kind: FailureKind,
+        message: String,
+        location: Option<String>,
+    },
+    Cancelled(String),
+}
+
+impl StepEnd {
+    /// Classifies what caught walk code returned; `position` is where it stopped.
+    pub(super) fn from_caught(result: Result<StepResult, Unwound>, position: usize) -> Self {
+        match result {
+            Ok(Ok(())) => StepEnd::Completed,
+            Ok(Err(stop)) => match *stop {
+                Stop::Cancelled(reason) => StepEnd::Cancelled(reason),
+                Stop::Failed(message) => StepEnd::Failed {
+                    position,
+                    kind: FailureKind::Error,
+                    message,
+                    location: None,
+                },
+            },
+            Err(Unwound::Cancelled(reason)) => StepEnd::Cancelled(reason),
+            Err(Unwound::Panicked(panic)) => StepEnd::Failed {
+                position,
+                kind: FailureKind::Panic,
+                message: panic.message,
+                location: panic.location,
+            },
+        }
+    }
+}
+
+/// Which per-walk tracing is on. Decided once per chunk: asking `tracing` at every walk and
+/// action costs more than the actions of a small walk.
+#[derive(Clone, Copy)]
+pub(super) struct Traced {
+    pub(super) walks: bool,
+    pub(super) actions: bool,
+}
+
+impl Traced {
+    /// What both the subscribers and combtest's verbosity (`cap`) let through.
+    pub(super) fn new(cap: LevelFilter) -> Self {
+        let level = LevelFilter::current().min(cap);
+        Traced {
+            walks: level >= tracing::Level::DEBUG,
+            actions: level >= tracing::Level::TRACE,
+        }
+    }
+}
+
+/// Everything needed to run walks, borrowed for the whole run.
+pub(crate) struct WalkRunner<'a, S, G> {
+    pub(crate) plan: &'a Plan<S, G>,
+    pub(crate) view: &'a OrderView<'a>,
+    pub(crate) filter: Option<&'a (dyn Fn(&Walk<'_>) -> bool + Send + Sync)>,
+    pub(crate) gather: Gather,
+    pub(crate) location: Option<&'a TestLocation>,
+    pub(crate) catcher: Catcher,
+    /// The highest level of combtest's own events (the verbosity).
+    pub(crate) level: LevelFilter,
+    /// The order's compiled kernel, when `combtest!` could bind its order.
+    pub(crate) compiled: Option<&'a dyn CompiledKernel<S, G>>,
+    pub(crate) progress: Option<&'a Progress>,
+}
+
+impl<S, G> WalkRunner<'_, S, G>
+where
+    S: Clone + fmt::Debug,
+{
+    /// The span of one walk, with its id and fingerprint, when walks are traced.
+    #[inline]
+    pub(super) fn walk_span(
+        &self,
+        traced: Traced,
+        id: u64,
+        options: &[usize],
+    ) -> Option<tracing::span::EnteredSpan> {
+        traced.walks.then(|| {
+            let fingerprint = self.plan.fingerprint(options);
+            tracing::debug_span!("walk", id, %fingerprint).entered()
+        })
+    }
+
+    /// The debug event that closes a walk, when walks are traced.
+    #[inline]
+    pub(super) fn walk_ends(&self, traced: Traced, outcome: &Outcome) {
+        if traced.walks {
+            tracing::debug!(?outcome, "walk ends");
+        }
+    }
+
+    /// Whether the filter keeps walk `id`; counts it as skipped if not.
+    #[inline]
+    pub(super) fn keep(&self, tally: &mut Tally<S>, id: u64, options: &[usize]) -> bool {
+        let Some(keep) = self.filter else {
+            return true;
+        };
+        let walk = Walk {
+            id,
+            options,
+            order: self.view,
+        };
+        let kept = keep(&walk);
+        if !kept {
+            tally.skipped += 1;
+        }
+        kept
+    }
+
+    /// Runs the regular actions of `segment` on one walk, stopping at the first that does not
+    /// go on; `position` follows along so that an unwind can be pinned to its action. The
+    /// caller catches unwinds (once per chunk of walks, not once per walk). `dispatch` is the
+    /// general kernel's (see [`Kernel::General`]).
+    #[inline]
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn run_actions(
+        &self,
+        shared: &G,
+        traced: Traced,
+        dispatch: Option<&dyn CompiledKernel<S, G>>,
+        segment: &Segment,
+        options: &[usize],
+        position: &mut usize,
+        state: &mut S,
+    ) -> StepResult {
+        if let Some(compiled) = dispatch {
+            return compiled.run(options, segment.mask, position, state, shared);
+        }
+        for at in segment.actions.clone() {
+            *position = at;
+            let action = &self.plan.actions[at];
+            let option = options[at];
+            if traced.actions {
+                tracing::trace!(action = &*action.name, param = %ParamText(action, option), "action");
+            }
+            action.walk_step().run(option, state, shared)?;
+        }
+        Ok(())
+    }
+
+    /// Counts how a stretch of walk `id` ended, records its failure, and returns the walk's
+    /// outcome if it is over (`None` while it is still live).
+    pub(super) fn settle(
+        &self,
+        tally: &mut Tally<S>,
+        id: u64,
+        options: &[usize],
+        state: &S,
+        end: StepEnd,
+    ) -> Option<Outcome> {
+        match end {
+            StepEnd::Completed => None,
+            StepEnd::Cancelled(reason) => {
+                tally.cancels += 1;
+                Some(Outcome::Cancel { reason })
+            }
+            StepEnd::Failed {
+                position,
+                kind,
+                message,
+                location,
+            } => {
+                tally.errors += 1;
+                tally
+                    .failures
+                    .push(self.failure(id, options, state, position, kind, message, location));
+                Some(Outcome::Fail)
+            }
+        }
+    }
+
+    /// Keeps a walk's final state, if the run gathers states.
+    #[inline]
+    pub(super) fn gather(&self, tally: &mut Tally<S>, id: u64, state: S, outcome: Outcome) {
+        match self.gather {
+            Gather::Off => {}
+            Gather::Flat => tally.gathered.push((id, state, None)),
+            Gather::Full => tally
+                .gathered
+                .push((id, state, Some(self.plan.summary(id, outcome)))),
+        }
+    }
+
+    /// The full record of a failed walk (off the hot path: only failures pay for it).
+    #[allow(clippy::too_many_arguments)]
+    #[cold]
+    pub(super) fn failure(
+        &self,
+        id: u64,
+        options: &[usize],
+        state: &S,
+        position: usize,
+        kind: FailureKind,
+        message: String,
+        location: Option<String>,
+    ) -> Failure {
+        let fingerprint = self.plan.fingerprint(options);
+        let action = self.plan.actions[position].name.to_string();
+        tracing::debug!(walk = id, %action, %message, "walk failed");
+        Failure {
+            walk_id: id,
+            fingerprint,
+            steps: self.plan.describe(options),
+            failed_position: position,
+            failed_action: action,
+            kind,
+            message,
+            location,
+            // The state's `Debug` is the test's own code: a panic there must not lose the
+            // walk's failure.
+            state: unwind::quietly(|| format!("{state:#?}"))
+                .unwrap_or_else(|message| format!("<the state's Debug panicked: {message}>")),
+            replay: replay_command(self.location, id, fingerprint),
+        }
+    }
+}
+
+/// The kernel that runs a chunk of walks.
+#[derive(Clone, Copy)]
+pub(super) enum Kernel<'a, S, G> {
+    /// The order's compiled loops: a passing walk is run and counted, nothing more.
+    Compiled(&'a dyn CompiledKernel<S, G>),
+    /// One walk at a time, with everything a walk may need recorded. Its actions are
+    /// statically dispatched through the compiled kernel when there is one and no action
+    /// event is asked for, and through the actions' trait objects otherwise.
+    General(Option<&'a dyn CompiledKernel<S, G>>),
+}
+
+impl<'a, S, G> WalkRunner<'a, S, G> {
+    /// Which kernel runs a chunk: the one decision both executors take, once per chunk.
+    ///
+    /// The compiled loops run a chunk when `combtest!` bound the order and a passing walk
+    /// needs nothing beyond being run and counted: no walk events (`traced`), no timing for a
+    /// trace (`timed`), and nothing that looks at passing walks one by one (`seen_singly`: a
+    /// filter or gathered states when streaming, a chunk whose ids a filter broke up when
+    /// held).
+    #[inline]
+    pub(super) fn kernel(
+        &self,
+        traced: Traced,
+        timed: bool,
+        seen_singly: bool,
+    ) -> Kernel<'a, S, G> {
+        match self.compiled {
+            Some(compiled) if !traced.walks && !timed && !seen_singly => Kernel::Compiled(compiled),
+            compiled => Kernel::General(compiled.filter(|_| !traced.actions)),
+        }
+    }
+}
+
+/// Times a walk's actions for its trace record, when a trace records durations. Walk time has
+/// one unit everywhere: whole nanoseconds, as traces write it.
+#[derive(Clone, Copy, Default)]
+pub(super) struct Stopwatch(Option<Instant>);
+
+impl Stopwatch {
+    /// Starts timing, if `timed`.
+    #[inline]
+    pub(super) fn start(timed: bool) -> Self {
+        Stopwatch(timed.then(Instant::now))
+    }
+
+    /// Nanoseconds since the start; 0 when not timed.
+    pub(super) fn nanos(self) -> u64 {
+        self.0.map_or(0, |start| {
+            u64::try_from(start.elapsed().as_nanos()).unwrap_or(u64::MAX)
+        })
+    }
+}
+
+/// Where the walk code of a chunk stands, kept outside `catch_unwind` so that an unwind can be
+/// pinned to its walk (`at`, in the executor's own terms) and its action (`position`).
+#[derive(Default)]
+pub(super) struct Cursor<At> {
+    /// The walk running now.
+    pub(super) at: At,
+    /// The position of the action running now.
+    pub(super) position: usize,
+    /// The test's own code (a filter) is running: an unwind now is not the walk's.
+    pub(super) in_test_code: bool,
+    /// The walk's time so far.
+    pub(super) started: Stopwatch,
+}
+
+/// Walk code of one chunk that [`run_resuming`] runs.
+pub(super) trait Resumable {
+    /// Runs the chunk's walks from the cursor to the end.
+    fn run_from_cursor(&mut self, scope: &WalkScope);
+
+    /// The code at the cursor unwound with `payload`: settles the walk there and moves the
+    /// cursor past it, or says why the unwind is not a walk's and must go on.
+    fn settle_unwound(
+        &mut self,
+        scope: &WalkScope,
+        payload: Box<dyn Any + Send>,
+    ) -> Result<(), ForeignUnwind>;
+}
+
+/// An unwind that no walk outcome can hold.
+pub(super) enum ForeignUnwind {
+    /// The test's own code panicked (it printed as usual): pass the panic on.
+    Resume(Box<dyn Any + Send>),
+    /// combtest cannot go on: panic with this message, outside walk code so that it prints.
+    Panic(String),
+}
+
+/// The resume-after-unwind protocol: runs a chunk's walk code under one `catch_unwind`,
+/// entered again after each walk that unwinds, so that panic bookkeeping is paid per chunk
+/// and not per walk.
+pub(super) fn run_resuming(catcher: Catcher, chunk: &mut impl Resumable) {
+    let scope = catcher.enter();
+    loop {
+        let caught = panic::catch_unwind(AssertUnwindSafe(|| chunk.run_from_cursor(&scope)));
+        let Err(payload) = caught else {
+            return;
+        };
+        if let Err(escape) = chunk.settle_unwound(&scope, payload) {
+            drop(scope);
+            match escape {
+                ForeignUnwind::Resume(payload) => panic::resume_unwind(payload),
+                ForeignUnwind::Panic(message) => panic!("{message}"),
+            }
+        }
+    }
+}
+
+/// Formats a param only if a subscriber asks for it.
+struct ParamText<'a, S, G>(&'a LoadedAction<S, G>, usize);
+
+impl<S, G> fmt::Display for ParamText<'_, S, G> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0.params().debug(self.1))
+    }
+}

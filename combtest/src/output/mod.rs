@@ -1,0 +1,10 @@
+//! What a run leaves behind: the report and its failure text, replay commands and reading
+//! traces back, trace files, shard result files, the progress display and combtest's own
+//! log output. Nothing here knows how walks are scheduled.
+
+pub(crate) mod logging;
+pub(crate) mod progress;
+pub(crate) mod replay;
+pub(crate) mod report;
+pub(crate) mod shard;
+pub(crate) mod trace;

@@ -1,0 +1,269 @@
+//! Both ends of a replay: the command a failure report prints to run one walk again, the
+//! check that a pinned walk id still names the same walk, and reading a trace back to find
+//! its recorded walks in today's order.
+
+use std::fs::File;
+use std::io::{BufRead, BufReader};
+
+use super::trace::WalkRecord;
+use crate::config::env::ENV_WALKS;
+use crate::config::replay::{Replay, ReplayWalks};
+use crate::error::Error;
+use crate::model::plan::Plan;
+use crate::model::walk_id::{Fingerprint, WalkSelection};
+
+/// Where a `combtest!` block sits, captured at compile time so that replay commands name the
+/// right package, test target and test function.
+#[doc(hidden)]
+#[derive(Clone, Copy, Debug)]
+pub struct TestLocation {
+    /// `CARGO_PKG_NAME` of the crate that holds the test.
+    pub package: &'static str,
+    /// `CARGO_CRATE_NAME` of the crate that holds the test.
+    pub crate_name: &'static str,
+    /// Whether the crate is an integration test (`tests/*.rs`, where Cargo sets
+    /// `CARGO_TARGET_TMPDIR`), as opposed to a library's or binary's unit tests.
+    pub integration_test: bool,
+    /// `CARGO_BIN_NAME` when the crate is a binary.
+    pub bin_name: Option<&'static str>,
+    /// `type_name` of a function item declared inside the test function.
+    pub marker_path: &'static str,
+}
+
+impl TestLocation {
+    /// `module::function` as libtest names the test: the marker's path without the crate,
+    /// the marker itself, and closure segments.
+    pub fn test_name(&self) -> String {
+        let mut segments: Vec<&str> = self
+            .marker_path
+            .split("::")
+            .filter(|s| !s.starts_with('{'))
+            .collect();
+        segments.pop(); // the marker function
+        if !segments.is_empty() {
+            segments.remove(0); // the crate
+        }
+        segments.join("::")
+    }
+
+    /// The cargo invocation that runs exactly this test, or this program when the block is
+    /// in the `main` of an example or a binary.
+    pub fn command(&self) -> String {
+        if let (Some(bin), "main") = (self.bin_name, self.test_name().as_str()) {
+            // Cargo sets `CARGO_BIN_NAME` for examples too; only their location tells them
+            // apart.
+            let in_examples = std::env::current_exe().ok().is_some_and(|exe| {
+                exe.parent()
+                    .and_then(|dir| dir.file_name())
+                    .is_some_and(|dir| dir == "examples")
+            });
+            let kind = if in_examples { "example" } else { "bin" };
+            return format!("cargo run -p {} --{kind} {bin}", self.package);
+        }
+        let target = if self.integration_test {
+            format!("--test {}", self.crate_name)
+        } else if let Some(bin) = self.bin_name {
+            format!("--bin {bin}")
+        } else {
+            "--lib".to_string()
+        };
+        format!(
+            "cargo test -p {} {target} -- {} --exact",
+            self.package,
+            self.test_name()
+        )
+    }
+}
+
+/// The replay command of one walk: the id pinned to its fingerprint, and the test command.
+pub(crate) fn replay_command(
+    location: Option<&TestLocation>,
+    walk_id: u64,
+    fingerprint: Fingerprint,
+) -> String {
+    let walks = format!("{ENV_WALKS}={walk_id}@{fingerprint}");
+    match location {
+        Some(location) => format!("{walks} {}", location.command()),
+        None => match std::thread::current().name() {
+            // libtest names each test's thread after the test.
+            Some(name) if name != "main" && !name.starts_with("combtest-worker") => {
+                format!("{walks} cargo test -- {name} --exact")
+            }
+            _ => format!("{walks} (set it and run this program again)"),
+        },
+    }
+}
+
+/// Refuses ids given with a fingerprint that no longer matches today's walk.
+pub(crate) fn check_fingerprints<S, G>(
+    plan: &Plan<S, G>,
+    selection: &WalkSelection,
+) -> Result<(), Error> {
+    /// How far to look for the walk's new id; beyond it the error only says it moved.
+    const SEARCH_LIMIT: u64 = 10_000_000;
+    let mut options = vec![0; plan.actions.len()];
+    for &(id, expected) in selection.pinned() {
+        plan.space.decode(id, &mut options);
+        let actual = plan.fingerprint(&options);
+        if actual != expected {
+            return Err(Error::StaleWalk {
+                id,
+                expected: expected.to_string(),
+                actual: actual.to_string(),
+                now_at: plan.find_fingerprint(expected, SEARCH_LIMIT),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Reads the walks a replay asks for from a trace file and finds each one in today's order,
+/// by action name and param value. Returns today's ids.
+pub(crate) fn replay_selection<S, G>(
+    plan: &Plan<S, G>,
+    replay: &Replay,
+) -> Result<WalkSelection, Error> {
+    let fail = |message: String| Error::Replay {
+        path: replay.path.clone(),
+        message,
+    };
+    let file =
+        File::open(&replay.path).map_err(|e| fail(format!("cannot open the trace file: {e}")))?;
+    let mut ids = Vec::new();
+    let mut recorded = 0u64;
+    for (line_number, line) in BufReader::new(file).lines().enumerate() {
+        let line = line.map_err(|e| fail(format!("cannot read the trace file: {e}")))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let record: WalkRecord = serde_json::from_str(&line).map_err(|e| {
+            fail(format!(
+                "line {} is not a combtest walk record ({e}); is this a trace.jsonl file?",
+                line_number + 1
+            ))
+        })?;
+        recorded += 1;
+        let wanted = match &replay.walks {
+            ReplayWalks::Failed => record.outcome == "fail",
+            ReplayWalks::All => true,
+            ReplayWalks::Ids(selection) => selection.contains(record.walk_id),
+        };
+        if wanted {
+            ids.push(find_walk(plan, &record).map_err(fail)?);
+        }
+    }
+    if let ReplayWalks::Ids(selection) = &replay.walks {
+        if ids.len() as u64 != selection.len() {
+            return Err(fail(format!(
+                "the trace has {} of the {} walks asked for",
+                ids.len(),
+                selection.len()
+            )));
+        }
+    }
+    if ids.is_empty() {
+        let what = if recorded == 0 {
+            "no walk"
+        } else {
+            "no failed walk"
+        };
+        return Err(fail(format!(
+            "the trace records {what} to replay; `{}@all` replays every recorded walk",
+            replay.path.display()
+        )));
+    }
+    Ok(WalkSelection::from_ids(ids))
+}
+
+/// Today's id of a recorded walk: each recorded param matched by value against today's
+/// options of the action at the same position.
+fn find_walk<S, G>(plan: &Plan<S, G>, record: &WalkRecord) -> Result<u64, String> {
+    let names: Vec<&str> = plan.actions.iter().map(|a| &*a.name).collect();
+    let recorded: Vec<&str> = record.steps.iter().map(|s| s.action.as_str()).collect();
+    if names != recorded {
+        return Err(format!(
+            "walk {} was recorded for the order {recorded:?}, but this order is {names:?}",
+            record.walk_id
+        ));
+    }
+    let mut options = Vec::with_capacity(names.len());
+    for (position, step) in record.steps.iter().enumerate() {
+        let option = plan.option_json[position]
+            .iter()
+            .position(|json| *json == step.param)
+            .ok_or_else(|| {
+                format!(
+                    "walk {} ran action `{}` (position {position}) with param {}, which is no \
+                     longer one of its options",
+                    record.walk_id, step.action, step.param
+                )
+            })?;
+        options.push(option);
+    }
+    Ok(plan.space.encode(&options))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::outcome::Outcome;
+    use crate::output::trace::tests::{plan, record_line};
+
+    fn location(marker_path: &'static str, integration_test: bool) -> TestLocation {
+        TestLocation {
+            package: "app",
+            crate_name: "gui",
+            integration_test,
+            bin_name: None,
+            marker_path,
+        }
+    }
+
+    #[test]
+    fn test_names_drop_crate_marker_and_closures() {
+        let plain = location("gui::gui_combinations::__combtest_test_marker", true);
+        assert_eq!(plain.test_name(), "gui_combinations");
+        let nested = location(
+            "app::ui::tests::works::{{closure}}::__combtest_test_marker",
+            false,
+        );
+        assert_eq!(nested.test_name(), "ui::tests::works");
+    }
+
+    #[test]
+    fn cargo_commands_name_the_target() {
+        let integration = location("gui::t::__m", true);
+        assert_eq!(
+            integration.command(),
+            "cargo test -p app --test gui -- t --exact"
+        );
+        let unit = location("app::m::t::__m", false);
+        assert_eq!(unit.command(), "cargo test -p app --lib -- m::t --exact");
+        let program = TestLocation {
+            bin_name: Some("tool"),
+            ..location("app::main::__m", false)
+        };
+        assert_eq!(program.command(), "cargo run -p app --bin tool");
+        let replay = replay_command(Some(&integration), 17, Fingerprint(0xab));
+        assert_eq!(
+            replay,
+            "COMBTEST_WALKS=17@00000000000000ab cargo test -p app --test gui -- t --exact"
+        );
+    }
+
+    #[test]
+    fn recorded_walks_are_found_by_value() {
+        let recorded = plan(vec![1, 2, 3]);
+        let record: WalkRecord =
+            serde_json::from_str(&record_line(&recorded, 5, &[2, 1], Outcome::Pass)).unwrap();
+        // Today the options moved: 3 is now the first option of `a`.
+        let today = plan(vec![3, 1]);
+        assert_eq!(find_walk(&today, &record), Ok(1));
+        let removed = plan(vec![1, 2]);
+        let error = find_walk(&removed, &record).unwrap_err();
+        assert!(
+            error.contains("action `a` (position 0) with param 3"),
+            "{error}"
+        );
+    }
+}

@@ -1,0 +1,82 @@
+//! What `combtest!` expands to: the builder, with the order also known as a type-level list
+//! of the actions' companion types, so that the engine can compile it (see
+//! `engine::compiled`).
+
+use std::cell::Cell;
+use std::marker::PhantomData;
+
+use crate::builder::Combtest;
+use crate::engine::compiled::{binder, WalkList};
+use crate::model::action::ActionItem;
+
+/// A `Combtest` whose order `combtest!` also knows as the type `L`.
+pub struct Typed<S, G, L> {
+    builder: Combtest<S, G>,
+    _order: PhantomData<fn() -> L>,
+}
+
+impl<S: 'static, G: 'static> Typed<S, G, ()> {
+    /// Starts an order from a builder that has none yet.
+    pub fn new(builder: Combtest<S, G>) -> Self {
+        Typed {
+            builder,
+            _order: PhantomData,
+        }
+    }
+}
+
+impl<S: 'static, G: 'static, L> Typed<S, G, L> {
+    /// Appends the action of an `#[action]` or `#[serial_action]` function, named by its
+    /// companion type, so that an entry whose state or shared context does not fit is
+    /// reported by name.
+    pub fn then_item<A: ActionItem<S, G> + 'static>(self) -> Typed<S, G, (L, A)> {
+        Typed {
+            builder: self.builder.then(A::action()),
+            _order: PhantomData,
+        }
+    }
+}
+
+/// Ends a typed order: `(&Finish::new(typed)).finish()`.
+///
+/// When the order type is a valid [`WalkList`], [`FinishFast`] applies and the builder can
+/// run statically dispatched walks; otherwise (an entry already reported as not fitting) the
+/// method falls through to [`FinishDynamic`] instead of reporting the same entry again.
+pub struct Finish<T>(Cell<Option<T>>);
+
+impl<T> Finish<T> {
+    /// Wraps a typed order.
+    pub fn new(typed: T) -> Self {
+        Finish(Cell::new(Some(typed)))
+    }
+
+    fn take(&self) -> T {
+        self.0.take().expect("an order is finished once")
+    }
+}
+
+/// Ends an order whose type is a valid [`WalkList`].
+pub trait FinishFast<S, G> {
+    /// The builder, able to run its walks statically dispatched.
+    fn finish(&self) -> Combtest<S, G>;
+}
+
+impl<S: Clone + 'static, G: 'static, L: WalkList<S, G>> FinishFast<S, G>
+    for Finish<Typed<S, G, L>>
+{
+    fn finish(&self) -> Combtest<S, G> {
+        self.take().builder.binder(binder::<S, G, L>())
+    }
+}
+
+/// Ends any other order: its walks are dynamically dispatched.
+pub trait FinishDynamic<S, G> {
+    /// The builder.
+    fn finish(&self) -> Combtest<S, G>;
+}
+
+impl<S, G, L> FinishDynamic<S, G> for &Finish<Typed<S, G, L>> {
+    fn finish(&self) -> Combtest<S, G> {
+        self.take().builder
+    }
+}
