@@ -204,12 +204,6 @@ pub(crate) fn check_signature(function: &ItemFn, errors: &mut Errors) -> Option<
         errors.spanned(&sig.inputs[3], format!("too many arguments: {usage}"));
     }
     let param = typed[0];
-    if let Type::ImplTrait(_) = param {
-        errors.spanned(
-            param,
-            "the param type must be a concrete type, not `impl Trait`",
-        );
-    }
     let state = match typed[1] {
         Type::Reference(reference) if reference.mutability.is_some() => (*reference.elem).clone(),
         other => {
@@ -551,6 +545,15 @@ mod tests {
         assert!(errors[2].contains("too many arguments"));
         assert!(errors[3].contains("`&mut S`"));
         assert!(errors[4].contains("only a `#[serial_action]` gets `&mut G`"));
+    }
+
+    #[test]
+    fn an_impl_trait_param_is_one_error() {
+        let (_, errors) = check(parse_quote!(
+            fn a(x: impl Into<u8>, s: &mut S) {}
+        ));
+        assert_eq!(errors.len(), 1, "one mistake, one error: {errors:?}");
+        assert!(errors[0].contains("not `impl Trait`"), "{errors:?}");
     }
 
     #[test]

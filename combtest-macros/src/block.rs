@@ -9,23 +9,48 @@ use syn::{bracketed, Expr, Ident, Path, Token};
 
 use crate::errors::{suggestion, Errors};
 
-const KEYS: &[&str] = &[
-    "order",
-    "state",
-    "shared",
-    "threads",
-    "filter",
-    "gather_states",
-    "walks",
-    "verbose",
-    "log_dir",
-    "replay",
-    "progress",
-    "shard",
-    "covering",
-    "covering_seed",
-    "panic_on_failure",
+/// How a key of the block reaches the builder.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Use {
+    /// `order: [...]`: the entries, one `then_item` each.
+    Order,
+    /// `state:`: the builder's state source.
+    State,
+    /// `shared:`: the builder's shared context.
+    Shared,
+    /// `gather_states:`: the builder method of that name, with the `off`/`flat`/`full`
+    /// shorthand.
+    Gather,
+    /// `panic_on_failure:`: how the run ends.
+    PanicOnFailure,
+    /// The builder method of the same name, given the value as written.
+    Method,
+}
+
+/// Every key of a block, once, in the order the error for an unknown key lists them.
+const KEYS: &[(&str, Use)] = &[
+    ("order", Use::Order),
+    ("state", Use::State),
+    ("shared", Use::Shared),
+    ("threads", Use::Method),
+    ("filter", Use::Method),
+    ("gather_states", Use::Gather),
+    ("walks", Use::Method),
+    ("verbose", Use::Method),
+    ("log_dir", Use::Method),
+    ("replay", Use::Method),
+    ("progress", Use::Method),
+    ("shard", Use::Method),
+    ("covering", Use::Method),
+    ("covering_seed", Use::Method),
+    ("panic_on_failure", Use::PanicOnFailure),
 ];
+
+fn key_use(name: &str) -> Option<Use> {
+    KEYS.iter()
+        .find(|(key, _)| *key == name)
+        .map(|&(_, using)| using)
+}
 
 /// One `key: value` of the block, before validation.
 struct Entry {
@@ -58,24 +83,23 @@ impl Parse for Entry {
 #[derive(Default)]
 pub(crate) struct Block {
     pub(crate) order: Vec<Path>,
-    pub(crate) state: Option<Expr>,
-    pub(crate) shared: Option<Expr>,
-    pub(crate) threads: Option<Expr>,
-    pub(crate) filter: Option<Expr>,
-    pub(crate) gather_states: Option<Expr>,
-    pub(crate) walks: Option<Expr>,
-    pub(crate) verbose: Option<Expr>,
-    pub(crate) log_dir: Option<Expr>,
-    pub(crate) replay: Option<Expr>,
-    pub(crate) progress: Option<Expr>,
-    pub(crate) shard: Option<Expr>,
-    pub(crate) covering: Option<Expr>,
-    pub(crate) covering_seed: Option<Expr>,
-    pub(crate) panic_on_failure: Option<Expr>,
+    /// The other keys with their values, in the block's order, each key once.
+    pub(crate) values: Vec<(&'static str, Expr)>,
+}
+
+impl Block {
+    /// The value of `key`, if the block gives it.
+    pub(crate) fn value(&self, key: &str) -> Option<&Expr> {
+        self.values
+            .iter()
+            .find(|(name, _)| *name == key)
+            .map(|(_, value)| value)
+    }
 }
 
 /// Parses a block, collecting every problem into `errors`.
-pub(crate) fn parse_block(input: TokenStream, errors: &mut Errors) -> Block {
+/// Returns `None` when the input is not a list of `key: value` pairs at all.
+pub(crate) fn parse_block(input: TokenStream, errors: &mut Errors) -> Option<Block> {
     let entries = match syn::parse::Parser::parse2(
         Punctuated::<Entry, Token![,]>::parse_terminated,
         input,
@@ -86,7 +110,7 @@ pub(crate) fn parse_block(input: TokenStream, errors: &mut Errors) -> Block {
                 error.span(),
                 format!("{error}; expected `key: value` pairs such as `order: [a, b], state: S::default()`"),
             ));
-            return Block::default();
+            return None;
         }
     };
     let mut block = Block::default();
@@ -99,8 +123,8 @@ pub(crate) fn parse_block(input: TokenStream, errors: &mut Errors) -> Block {
             continue;
         }
         seen.push(name.clone());
-        let slot = match (name.as_str(), value) {
-            ("order", Value::Order(span, paths)) => {
+        match (KEYS.iter().find(|(key, _)| *key == name), value) {
+            (Some(_), Value::Order(span, paths)) => {
                 order_seen = true;
                 if paths.is_empty() {
                     errors.at(
@@ -109,37 +133,22 @@ pub(crate) fn parse_block(input: TokenStream, errors: &mut Errors) -> Block {
                     );
                 }
                 block.order = paths;
-                continue;
             }
-            ("state", Value::Expr(e)) => (&mut block.state, e),
-            ("shared", Value::Expr(e)) => (&mut block.shared, e),
-            ("threads", Value::Expr(e)) => (&mut block.threads, e),
-            ("filter", Value::Expr(e)) => (&mut block.filter, e),
-            ("gather_states", Value::Expr(e)) => (&mut block.gather_states, e),
-            ("walks", Value::Expr(e)) => (&mut block.walks, e),
-            ("verbose", Value::Expr(e)) => (&mut block.verbose, e),
-            ("log_dir", Value::Expr(e)) => (&mut block.log_dir, e),
-            ("replay", Value::Expr(e)) => (&mut block.replay, e),
-            ("progress", Value::Expr(e)) => (&mut block.progress, e),
-            ("shard", Value::Expr(e)) => (&mut block.shard, e),
-            ("covering", Value::Expr(e)) => (&mut block.covering, e),
-            ("covering_seed", Value::Expr(e)) => (&mut block.covering_seed, e),
-            ("panic_on_failure", Value::Expr(e)) => (&mut block.panic_on_failure, e),
-            (_, _) => {
-                let hint = suggestion(&name, KEYS)
+            (Some((key, _)), Value::Expr(value)) => block.values.push((key, value)),
+            (None, _) => {
+                let known: Vec<&str> = KEYS.iter().map(|(key, _)| *key).collect();
+                let hint = suggestion(&name, &known)
                     .map(|k| format!("did you mean `{k}`? "))
                     .unwrap_or_default();
                 errors.at(
                     key.span(),
                     format!(
                         "unknown key `{name}`; {hint}known keys: {}",
-                        KEYS.join(", ")
+                        known.join(", ")
                     ),
                 );
-                continue;
             }
-        };
-        *slot.0 = Some(slot.1);
+        }
     }
     if !order_seen {
         errors.at(
@@ -147,26 +156,35 @@ pub(crate) fn parse_block(input: TokenStream, errors: &mut Errors) -> Block {
             "missing `order`: list the actions to combine, `order: [first, second, ...]`",
         );
     }
-    block
+    Some(block)
 }
 
+/// Expands a block. A block with mistakes still expands what it got right beside the
+/// errors, so that its expressions are checked and its report keeps its type: one mistake
+/// gives one error. A block that does not even parse as `key: value` pairs expands to the
+/// errors alone.
 pub(crate) fn expand(input: TokenStream) -> TokenStream {
     let mut errors = Errors::default();
-    let block = parse_block(input, &mut errors);
-    if !errors.is_empty() {
+    let Some(block) = parse_block(input, &mut errors) else {
         return errors.to_compile_errors();
+    };
+    let compile_errors = errors.to_compile_errors();
+    let expansion = expand_block(&block);
+    if errors.is_empty() {
+        expansion
+    } else {
+        quote!({ #compile_errors #expansion })
     }
-    expand_block(&block)
 }
 
 fn expand_block(block: &Block) -> TokenStream {
     let private = quote!(::combtest::__private);
-    let state = match &block.state {
+    let state = match block.value("state") {
         Some(Expr::Closure(closure)) => quote!(#private::StateSource::factory(#closure)),
         Some(expr) => quote!(#expr),
         None => quote!(#private::StateSource::factory(::core::default::Default::default)),
     };
-    let shared = match &block.shared {
+    let shared = match block.value("shared") {
         Some(expr) => quote!(#expr),
         None => quote!(()),
     };
@@ -177,32 +195,18 @@ fn expand_block(block: &Block) -> TokenStream {
             .then_item::<#path>()
         }
     });
-    let mut settings = Vec::new();
-    if let Some(threads) = &block.threads {
-        settings.push(quote!(.threads(#threads)));
-    }
-    if let Some(filter) = &block.filter {
-        settings.push(quote!(.filter(#filter)));
-    }
-    if let Some(gather) = &block.gather_states {
-        let level = gather_level(gather);
-        settings.push(quote!(.gather_states(#level)));
-    }
-    for (value, method) in [
-        (&block.walks, quote!(walks)),
-        (&block.verbose, quote!(verbose)),
-        (&block.log_dir, quote!(log_dir)),
-        (&block.replay, quote!(replay)),
-        (&block.progress, quote!(progress)),
-        (&block.shard, quote!(shard)),
-        (&block.covering, quote!(covering)),
-        (&block.covering_seed, quote!(covering_seed)),
-    ] {
-        if let Some(value) = value {
-            settings.push(quote!(.#method(#value)));
+    let settings = block.values.iter().filter_map(|(key, value)| {
+        let method = Ident::new(key, Span::call_site());
+        match key_use(key)? {
+            Use::Method => Some(quote!(.#method(#value))),
+            Use::Gather => {
+                let level = gather_level(value);
+                Some(quote!(.#method(#level)))
+            }
+            Use::Order | Use::State | Use::Shared | Use::PanicOnFailure => None,
         }
-    }
-    let panic_on_failure = match &block.panic_on_failure {
+    });
+    let panic_on_failure = match block.value("panic_on_failure") {
         Some(expr) => quote!(#expr),
         None => quote!(true),
     };
@@ -253,7 +257,7 @@ mod tests {
 
     fn parse(input: TokenStream) -> (Block, Vec<String>) {
         let mut errors = Errors::default();
-        let block = parse_block(input, &mut errors);
+        let block = parse_block(input, &mut errors).unwrap_or_default();
         (block, errors.messages())
     }
 
@@ -271,10 +275,9 @@ mod tests {
         ));
         assert!(errors.is_empty(), "{errors:?}");
         assert_eq!(block.order.len(), 3);
-        assert!(block.state.is_some() && block.shared.is_some() && block.filter.is_some());
-        assert!(
-            block.threads.is_some() && block.walks.is_some() && block.panic_on_failure.is_some()
-        );
+        let given = |key| block.value(key).is_some();
+        assert!(given("state") && given("shared") && given("filter"));
+        assert!(given("threads") && given("walks") && given("panic_on_failure"));
     }
 
     #[test]
@@ -286,6 +289,41 @@ mod tests {
         assert!(errors[2].contains("`state` is given twice"));
         let (_, errors) = parse(quote!(state: 1));
         assert!(errors[0].contains("missing `order`"), "{errors:?}");
+    }
+
+    #[test]
+    fn every_key_is_known_once() {
+        for (i, &(key, using)) in KEYS.iter().enumerate() {
+            assert!(
+                !KEYS[i + 1..].iter().any(|(other, _)| *other == key),
+                "{key}"
+            );
+            if using == Use::Order {
+                continue;
+            }
+            let ident = Ident::new(key, Span::call_site());
+            let (block, errors) = parse(quote!(order: [a], #ident: 1));
+            assert!(errors.is_empty(), "{key}: {errors:?}");
+            assert!(block.value(key).is_some(), "{key}");
+        }
+    }
+
+    #[test]
+    fn a_block_with_mistakes_still_expands_what_it_got_right() {
+        let out = expand(quote!(order: [a], state: Vec::new(), theads: 2)).to_string();
+        assert!(out.contains("compile_error"), "{out}");
+        assert!(out.contains(". then_item :: < a > ()"), "{out}");
+        assert!(out.contains("with_shared (Vec :: new () , ())"), "{out}");
+        assert!(
+            !out.contains(". theads ("),
+            "the unknown key is not passed on: {out}"
+        );
+        // Not `key: value` pairs at all: the errors alone.
+        let out = expand(quote!(order[a])).to_string();
+        assert!(
+            out.contains("compile_error") && !out.contains("then_item"),
+            "{out}"
+        );
     }
 
     #[test]

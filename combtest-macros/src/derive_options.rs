@@ -49,17 +49,25 @@ pub(crate) fn expand(input: TokenStream) -> TokenStream {
             Vec::new()
         }
     };
-    if !errors.is_empty() {
-        return errors.to_compile_errors();
-    }
+    // With errors, the impl is still emitted, with a body that never runs (the program does
+    // not compile), so that every action taking the type does not report it missing.
+    let body = if errors.is_empty() {
+        quote!(::std::vec![#(Self::#variants),*])
+    } else {
+        quote!(::core::unreachable!(
+            "the type's `Options` derive did not compile"
+        ))
+    };
+    let compile_errors = errors.to_compile_errors();
     let ident = &input.ident;
     let (impl_generics, type_generics, where_clause) = input.generics.split_for_impl();
     quote! {
         impl #impl_generics ::combtest::__private::Options for #ident #type_generics #where_clause {
             fn all_options() -> ::std::vec::Vec<Self> {
-                ::std::vec![#(Self::#variants),*]
+                #body
             }
         }
+        #compile_errors
     }
 }
 
@@ -94,6 +102,10 @@ mod tests {
         .to_string();
         assert_eq!(out.matches("compile_error").count(), 2, "{out}");
         assert!(out.contains("`A` has fields"), "{out}");
+        assert!(
+            out.contains("Options for E") && out.contains("unreachable"),
+            "the impl stands in, so uses of the type report nothing more: {out}"
+        );
         let out = expand(quote!(
             struct S;
         ))
