@@ -131,9 +131,6 @@ fn placeholder(function: &ItemFn) -> TokenStream {
 /// types of its arguments.
 fn check_function<'f>(function: &'f ItemFn, errors: &mut Errors) -> Vec<&'f Type> {
     let sig = &function.sig;
-    if let Some(token) = &sig.asyncness {
-        errors.spanned(token, "an action cannot be `async`: walks run on worker threads, call `block_on` inside the action if it needs a future");
-    }
     if let Some(token) = &sig.unsafety {
         errors.spanned(
             token,
@@ -367,21 +364,39 @@ fn companion(
     );
     let private = quote!(::combtest::__private);
     // A type the function does not take stays generic: the action fits any order.
+    // An async serial action's future is made and polled on a thread of combtest's, so the
+    // types it fits must be `Send`.
+    let generic_bounds = if kind == Kind::Serial && function.sig.asyncness.is_some() {
+        quote!('static + ::core::marker::Send)
+    } else {
+        quote!('static)
+    };
     let mut generic_params = Vec::new();
     let state_ty = state.as_ref().map_or_else(
         || {
-            generic_params.push(quote!(__CombtestState: 'static));
+            generic_params.push(quote!(__CombtestState: #generic_bounds));
             quote!(__CombtestState)
         },
         |state| quote!(#state),
     );
     let shared_ty = shared.as_ref().map_or_else(
         || {
-            generic_params.push(quote!(__CombtestShared: 'static));
+            generic_params.push(quote!(__CombtestShared: #generic_bounds));
             quote!(__CombtestShared)
         },
         |shared| quote!(#shared),
     );
+    // The body of an async action is a function (its future borrows its arguments); it
+    // repeats the companion's generic parameters, which it cannot see.
+    let is_async = function.sig.asyncness.is_some();
+    let body_generics = generic_params.clone();
+    let body_generic_args: Vec<TokenStream> = [
+        (state.is_none(), quote!(__CombtestState)),
+        (shared.is_none(), quote!(__CombtestShared)),
+    ]
+    .into_iter()
+    .filter_map(|(generic, name)| generic.then_some(name))
+    .collect();
     let generics = if generic_params.is_empty() {
         quote!()
     } else {
@@ -393,17 +408,46 @@ fn companion(
                 None => quote!(#ident(param, state)),
                 Some(_) => quote!(#ident(param, state, shared)),
             };
-            (
-                quote!(new),
+            let body = if is_async {
+                let boxed = quote_spanned! {function.sig.ident.span()=>
+                    ::std::boxed::Box::pin(#call)
+                };
+                quote! {{
+                    fn __combtest_body<'a, #(#body_generics),*>(
+                        param: #param,
+                        state: &'a mut #state_ty,
+                        shared: &'a #shared_ty,
+                    ) -> #private::ActionFuture<'a, #output> {
+                        let _ = &shared;
+                        #boxed
+                    }
+                    __combtest_body::<#(#body_generic_args),*>
+                }}
+            } else {
                 quote! {
                     |param: #param, state: &mut #state_ty, shared: &#shared_ty| {
                         let _ = &shared;
                         #call
                     }
+                }
+            };
+            (
+                if is_async {
+                    quote!(new_async)
+                } else {
+                    quote!(new)
                 },
-                quote! {
-                    let _ = &shared;
-                    #private::ActionReturn::into_step_result(#call)
+                body,
+                if is_async {
+                    quote! {
+                        let _ = (param, state, shared);
+                        ::core::unreachable!("an async action is awaited by the async executor")
+                    }
+                } else {
+                    quote! {
+                        let _ = &shared;
+                        #private::ActionReturn::into_step_result(#call)
+                    }
                 },
             )
         }
@@ -415,14 +459,36 @@ fn companion(
             if state.is_some() {
                 args.push(quote!(states));
             }
-            (
-                quote!(serial),
+            let body = if is_async {
+                let boxed = quote_spanned! {function.sig.ident.span()=>
+                    ::std::boxed::Box::pin(#ident(#(#args),*))
+                };
+                quote! {{
+                    fn __combtest_body<'a, #(#body_generics),*>(
+                        param: #param,
+                        shared: &'a mut #shared_ty,
+                        states: #private::States<'a, #state_ty>,
+                    ) -> #private::SerialFuture<'a, #output> {
+                        let _ = (&shared, &states);
+                        #boxed
+                    }
+                    __combtest_body::<#(#body_generic_args),*>
+                }}
+            } else {
                 quote! {
                     |param: #param, shared: &mut #shared_ty, states: #private::States<'_, #state_ty>| {
                         let _ = (&shared, &states);
                         #ident(#(#args),*)
                     }
+                }
+            };
+            (
+                if is_async {
+                    quote!(serial_async)
+                } else {
+                    quote!(serial)
                 },
+                body,
                 quote! {
                     let _ = (param, state, shared);
                     ::core::unreachable!("a serial action never runs inside a walk")
@@ -537,14 +603,45 @@ mod tests {
     #[test]
     fn rejects_bad_signatures_with_every_reason() {
         let (_, errors) = check(parse_quote!(
-            async fn a<T>(x: T, s: S, g: &mut G, extra: u8) {}
+            unsafe fn a<T>(x: T, s: S, g: &mut G, extra: u8) {}
         ));
         assert_eq!(errors.len(), 5, "{errors:?}");
-        assert!(errors[0].contains("cannot be `async`"));
+        assert!(errors[0].contains("cannot be `unsafe fn`"));
         assert!(errors[1].contains("cannot be generic"));
         assert!(errors[2].contains("too many arguments"));
         assert!(errors[3].contains("`&mut S`"));
         assert!(errors[4].contains("only a `#[serial_action]` gets `&mut G`"));
+    }
+
+    #[test]
+    fn async_actions_are_accepted_and_boxed_as_futures() {
+        let (_, errors) = check(parse_quote!(
+            async fn a(x: u8, s: &mut Vec<u8>) {}
+        ));
+        assert!(errors.is_empty(), "{errors:?}");
+        let out = expand(
+            Kind::Regular,
+            quote!(options = [1]),
+            quote!(
+                async fn a(x: u8, s: &mut Vec<u8>) {}
+            ),
+        )
+        .to_string();
+        assert!(out.contains("Action :: new_async"), "{out}");
+        assert!(out.contains("ActionFuture < 'a , () >"), "{out}");
+        let out = expand(
+            Kind::Serial,
+            quote!(options = [1]),
+            quote!(
+                async fn s(x: u8) {}
+            ),
+        )
+        .to_string();
+        assert!(out.contains("Action :: serial_async"), "{out}");
+        assert!(
+            out.contains("__CombtestState : 'static + :: core :: marker :: Send"),
+            "{out}"
+        );
     }
 
     #[test]

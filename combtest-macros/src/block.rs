@@ -43,6 +43,8 @@ const KEYS: &[(&str, Use)] = &[
     ("shard", Use::Method),
     ("covering", Use::Method),
     ("covering_seed", Use::Method),
+    ("timeout", Use::Method),
+    ("concurrency", Use::Method),
     ("panic_on_failure", Use::PanicOnFailure),
 ];
 

@@ -11,9 +11,11 @@ use std::time::Instant;
 use crate::config::shard::{share_range, Shard};
 use crate::config::{Covering, Gather, Resolved, Settings};
 use crate::covering;
+#[cfg(feature = "async")]
+use crate::engine::async_walks;
 use crate::engine::compiled::Binder;
 use crate::engine::unwind::Catcher;
-use crate::engine::{barrier, stream, Tally, WalkRunner};
+use crate::engine::{barrier, stream, AsyncLimits, Tally, WalkRunner};
 use crate::error::Error;
 use crate::model::action::Action;
 use crate::model::plan::Plan;
@@ -166,6 +168,25 @@ impl<S, G> Combtest<S, G> {
         self
     }
 
+    /// How long an async walk may run (per stretch between serial actions) before its
+    /// running action is dropped and the walk fails, "timed out after ... in
+    /// action(param)". `COMBTEST_TIMEOUT` overrides it (`30s`, `500ms`, `2m`).
+    ///
+    /// Sync actions cannot be stopped from outside, so the timeout applies to async actions
+    /// only.
+    pub fn timeout(mut self, limit: std::time::Duration) -> Self {
+        self.settings.timeout = Some(limit);
+        self
+    }
+
+    /// How many async walks each worker thread keeps in flight (default 64): walks that wait
+    /// on I/O or timers do not hold a thread each. `COMBTEST_CONCURRENCY` overrides it.
+    /// Orders without async actions run one walk per thread at a time.
+    pub fn concurrency(mut self, walks: usize) -> Self {
+        self.settings.concurrency = Some(walks);
+        self
+    }
+
     /// How to bind the order to statically known types. `combtest!` sets it.
     pub(crate) fn binder(mut self, binder: Binder<S, G>) -> Self {
         self.binder = Some(binder);
@@ -283,6 +304,14 @@ where
         let started = Instant::now();
         let level = logging::level_cap(settings.verbose);
         let plan = Plan::load(&self.order)?;
+        #[cfg(not(feature = "async"))]
+        if let Some(action) = plan.actions.iter().find(|action| action.is_async()) {
+            return Err(Error::InvalidSetting {
+                source: "the order".into(),
+                value: action.name.to_string(),
+                detail: "an async action needs combtest's `async` feature (on by default)".into(),
+            });
+        }
         let view = plan.view();
         let selected = self.select_walks(&plan, &view, &settings)?;
         let test = self.location.as_ref().map(TestLocation::test_name);
@@ -382,11 +411,25 @@ where
         };
         let (threads, source) = (settings.threads, &self.state);
         let (shared, filter) = (&mut self.shared, self.filter.as_deref());
-        let compiled = self.binder.as_deref().and_then(|bind| {
-            let params: Vec<&dyn std::any::Any> =
-                plan.actions.iter().map(|a| a.params().all()).collect();
-            bind(&view.names, &params)
-        });
+        // An order with async actions runs on the async executor; the compiled kernel is for
+        // sync orders.
+        let asynchronous = plan
+            .actions
+            .iter()
+            .any(|action| action.is_async())
+            .then_some(AsyncLimits {
+                concurrency: settings.concurrency,
+                timeout: settings.timeout,
+            });
+        let compiled = asynchronous
+            .is_none()
+            .then_some(())
+            .and(self.binder.as_deref())
+            .and_then(|bind| {
+                let params: Vec<&dyn std::any::Any> =
+                    plan.actions.iter().map(|a| a.params().all()).collect();
+                bind(&view.names, &params)
+            });
         let mut tally = progress::with_progress(settings.progress, units, unit, |progress| {
             let runner = WalkRunner {
                 plan,
@@ -401,10 +444,21 @@ where
                 compiled: compiled.as_deref(),
             };
             let buffer = || sink.map(TraceSink::buffer);
-            if plan.serials.is_empty() {
-                stream::stream(&runner, selection, threads, source, shared, buffer)
-            } else {
-                barrier::run(&runner, selection, threads, source, shared, buffer())
+            match (plan.serials.is_empty(), asynchronous) {
+                (true, None) => stream::stream(&runner, selection, threads, source, shared, buffer),
+                #[cfg(feature = "async")]
+                (true, Some(limits)) => {
+                    async_walks::stream(&runner, selection, threads, source, shared, buffer, limits)
+                }
+                (_, asynchronous) => barrier::run(
+                    &runner,
+                    selection,
+                    threads,
+                    source,
+                    shared,
+                    buffer(),
+                    asynchronous,
+                ),
             }
         });
         // Every trace buffer is flushed before the trace is closed.

@@ -92,6 +92,49 @@
 //! by value against today's options, so a replay survives options being added or reordered;
 //! a param that no longer exists stops the run with an error naming the action and the param.
 //!
+//! ## Async actions
+//! `#[action] async fn` and `#[serial_action] async fn` (feature `async`, on by default) mix
+//! freely with sync actions in one order. An order with an async action runs on combtest's
+//! async executor: each worker thread keeps up to `concurrency` walks in flight (default 64,
+//! `COMBTEST_CONCURRENCY`) and polls them itself, while a tokio runtime that combtest owns
+//! (one background thread, made once per process) drives their timers and I/O. Sync actions
+//! of such an order run in place, on the worker. Serial actions keep their barrier: no walk
+//! is in flight while one runs, and an async serial action is awaited alone.
+//!
+//! It works from a plain `#[test]` and from `#[tokio::test]` of either flavour: walks are
+//! never polled inside another runtime's `block_on`, so there is no "runtime within a
+//! runtime" panic and the replay of one walk runs it the same way. The test's thread waits
+//! for the run; in a current-thread `#[tokio::test]` the test's own runtime is therefore
+//! paused meanwhile, so walks must not depend on I/O objects bound to it (create them in the
+//! actions, the state or the shared context instead).
+//!
+//! `timeout` (`COMBTEST_TIMEOUT`, e.g. `30s`): an async action still running when its walk's
+//! time is up is dropped, and the walk fails with "timed out after 30s in action(param)"
+//! ([`FailureKind::Timeout`]). A walk's time counts from the start of the stretch it runs
+//! (the whole walk without serial actions). Sync actions cannot be stopped from outside and
+//! are not timed out.
+//!
+//! ```
+//! use combtest::prelude::*;
+//! use std::time::Duration;
+//!
+//! #[derive(Clone, Debug, Default)]
+//! struct Client { answers: Vec<u32> }
+//!
+//! #[action(options = [1, 2, 3])]
+//! async fn ask(n: u32, client: &mut Client) {
+//!     tokio::time::sleep(Duration::from_millis(1)).await; // a request, say
+//!     client.answers.push(n * 10);
+//! }
+//!
+//! let report = combtest! {
+//!     order: [ask, ask],
+//!     state: Client::default(),
+//!     timeout: Duration::from_secs(5),
+//! };
+//! assert_eq!(report.total_walks, 9);
+//! ```
+//!
 //! ## Replaying a failure
 //! The failure report prints one command per failed walk, such as
 //! `COMBTEST_WALKS=17@9f3a61c0d2b4e875 cargo test -p app --test gui -- gui_combinations --exact`.
@@ -112,14 +155,16 @@ mod typed;
 
 pub use builder::Combtest;
 pub use config::env::{
-    ENV_GATHER, ENV_LOG_DIR, ENV_PROGRESS, ENV_REPLAY, ENV_SHARD, ENV_THREADS, ENV_VERBOSE,
-    ENV_WALKS,
+    ENV_CONCURRENCY, ENV_GATHER, ENV_LOG_DIR, ENV_PROGRESS, ENV_REPLAY, ENV_SHARD, ENV_THREADS,
+    ENV_TIMEOUT, ENV_VERBOSE, ENV_WALKS,
 };
 pub use config::shard::Shard;
 pub use config::Gather;
 pub use engine::unwind::cancel_walk;
 pub use error::Error;
-pub use model::action::{Action, ActionKind, ActionReturn, Cancel, Options, Param, States};
+pub use model::action::{
+    Action, ActionFuture, ActionKind, ActionReturn, Cancel, Options, Param, SerialFuture, States,
+};
 pub use model::outcome::{Failure, FailureKind, Outcome, StepRecord, WalkSummary};
 pub use model::state::StateSource;
 pub use model::walk::Walk;
@@ -377,7 +422,8 @@ pub mod __private {
     pub use crate::config::Gather;
     pub use crate::engine::compiled::WalkList;
     pub use crate::model::action::{
-        collect_options, Action, ActionItem, ActionReturn, Options, Param, States, StepResult,
+        collect_options, Action, ActionFuture, ActionItem, ActionReturn, Options, Param,
+        SerialFuture, States, StepResult,
     };
     pub use crate::model::state::StateSource;
     pub use crate::output::replay::TestLocation;

@@ -26,9 +26,17 @@ pub const ENV_PROGRESS: &str = "COMBTEST_PROGRESS";
 /// [`Shard`](crate::Shard).
 pub const ENV_SHARD: &str = "COMBTEST_SHARD";
 
+/// How long an async walk may run before it is dropped and fails, and after which a sync
+/// walk is named as stuck: `30s`, `500ms`, `2m`, or a number of seconds.
+pub const ENV_TIMEOUT: &str = "COMBTEST_TIMEOUT";
+/// How many async walks each worker thread keeps in flight (a positive integer).
+pub const ENV_CONCURRENCY: &str = "COMBTEST_CONCURRENCY";
+
 /// Every variable combtest knows.
 pub(crate) const KNOWN_VARIABLES: &[&str] = &[
     ENV_SHARD,
+    ENV_TIMEOUT,
+    ENV_CONCURRENCY,
     ENV_WALKS,
     ENV_THREADS,
     ENV_GATHER,

@@ -10,12 +10,13 @@ pub(crate) mod shard;
 
 use std::num::NonZeroUsize;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use serde::Serialize;
 
 use self::env::{
-    ENV_GATHER, ENV_LOG_DIR, ENV_PROGRESS, ENV_REPLAY, ENV_SHARD, ENV_THREADS, ENV_VERBOSE,
-    ENV_WALKS,
+    ENV_CONCURRENCY, ENV_GATHER, ENV_LOG_DIR, ENV_PROGRESS, ENV_REPLAY, ENV_SHARD, ENV_THREADS,
+    ENV_TIMEOUT, ENV_VERBOSE, ENV_WALKS,
 };
 use self::replay::Replay;
 use self::shard::Shard;
@@ -60,6 +61,8 @@ pub(crate) struct Settings {
     pub(crate) log_dir: Option<PathBuf>,
     pub(crate) replay: Option<String>,
     pub(crate) progress: Option<bool>,
+    pub(crate) timeout: Option<Duration>,
+    pub(crate) concurrency: Option<usize>,
     pub(crate) shard: Option<Shard>,
     pub(crate) covering: Option<Covering>,
 }
@@ -86,6 +89,10 @@ pub(crate) struct Resolved {
     pub(crate) replay: Option<Replay>,
     /// `None`: decide from the terminal and `CI`.
     pub(crate) progress: Option<bool>,
+    /// How long an async walk may run; after it a sync walk is named as stuck.
+    pub(crate) timeout: Option<Duration>,
+    /// Async walks in flight per worker thread.
+    pub(crate) concurrency: usize,
     pub(crate) shard: Option<Shard>,
     pub(crate) covering: Option<Covering>,
 }
@@ -141,6 +148,17 @@ impl Settings {
                 ),
             });
         }
+        let timeout = match var(ENV_TIMEOUT) {
+            Some(text) => Some(parse_duration(&text, ENV_TIMEOUT)?),
+            None => self.timeout,
+        };
+        let concurrency = match var(ENV_CONCURRENCY) {
+            Some(text) => parse_concurrency(&text, ENV_CONCURRENCY)?,
+            None => match self.concurrency {
+                Some(n) => parse_concurrency(&n.to_string(), "concurrency")?,
+                None => DEFAULT_CONCURRENCY,
+            },
+        };
         let progress = match var(ENV_PROGRESS) {
             Some(text) => Some(parse_switch(&text, ENV_PROGRESS)?),
             None => self.progress,
@@ -157,6 +175,8 @@ impl Settings {
             log_dir,
             replay,
             progress,
+            timeout,
+            concurrency,
             shard,
             covering: self.covering.clone(),
         })
@@ -177,6 +197,49 @@ fn parse_threads(text: &str, source: &str) -> Result<usize, Error> {
             detail: "expected a positive number of worker threads".into(),
         }),
     }
+}
+
+/// Async walks each worker thread keeps in flight unless told otherwise: enough that walks
+/// waiting on I/O or timers keep both cores of a small machine busy.
+pub(crate) const DEFAULT_CONCURRENCY: usize = 64;
+
+fn parse_concurrency(text: &str, source: &str) -> Result<usize, Error> {
+    match text.trim().parse::<usize>() {
+        Ok(n) if n > 0 => Ok(n),
+        _ => Err(Error::InvalidSetting {
+            source: source.into(),
+            value: text.into(),
+            detail: "expected a positive number of async walks in flight per worker thread".into(),
+        }),
+    }
+}
+
+/// `30s`, `500ms`, `2m`, `1h`, or a plain number of seconds (`1.5`).
+pub(crate) fn parse_duration(text: &str, source: &str) -> Result<Duration, Error> {
+    let text_trimmed = text.trim();
+    let (number, unit) = match text_trimmed.find(|c: char| c.is_ascii_alphabetic()) {
+        Some(at) => text_trimmed.split_at(at),
+        None => (text_trimmed, "s"),
+    };
+    let scale = match unit.trim() {
+        "ms" => 1e-3,
+        "s" => 1.0,
+        "m" | "min" => 60.0,
+        "h" => 3600.0,
+        _ => f64::NAN,
+    };
+    number
+        .trim()
+        .parse::<f64>()
+        .ok()
+        .map(|n| n * scale)
+        .filter(|seconds| *seconds > 0.0)
+        .and_then(|seconds| Duration::try_from_secs_f64(seconds).ok())
+        .ok_or_else(|| Error::InvalidSetting {
+            source: source.into(),
+            value: text.into(),
+            detail: "expected a positive duration such as `30s`, `500ms`, `2m` or `1.5`".into(),
+        })
 }
 
 fn parse_verbosity(text: &str, source: &str) -> Result<u8, Error> {
@@ -298,6 +361,34 @@ mod tests {
         )
         .unwrap_err();
         assert!(err.to_string().contains("set only one of them"), "{err}");
+    }
+
+    #[test]
+    fn timeouts_and_concurrency() {
+        let resolved = resolve(
+            &Settings::default(),
+            &[(ENV_TIMEOUT, "250ms"), (ENV_CONCURRENCY, "8")],
+        )
+        .unwrap();
+        assert_eq!(resolved.timeout, Some(Duration::from_millis(250)));
+        assert_eq!(resolved.concurrency, 8);
+        let resolved = resolve(&Settings::default(), &[]).unwrap();
+        assert_eq!(
+            (resolved.timeout, resolved.concurrency),
+            (None, DEFAULT_CONCURRENCY)
+        );
+        for (text, seconds) in [("30s", 30.0), ("2m", 120.0), ("1.5", 1.5), ("1h", 3600.0)] {
+            assert_eq!(
+                parse_duration(text, "t").unwrap().as_secs_f64(),
+                seconds,
+                "{text}"
+            );
+        }
+        for bad in ["0s", "-1s", "fast", "3 fortnights", ""] {
+            let err = parse_duration(bad, ENV_TIMEOUT).unwrap_err().to_string();
+            assert!(err.contains(ENV_TIMEOUT), "{bad}: {err}");
+        }
+        assert!(resolve(&Settings::default(), &[(ENV_CONCURRENCY, "0")]).is_err());
     }
 
     #[test]

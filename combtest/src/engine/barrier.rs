@@ -18,13 +18,15 @@
 use std::any::Any;
 use std::fmt;
 
+#[cfg(feature = "async")]
+use super::async_walks;
 use super::compiled::{CompiledKernel, HeldWalks};
 use super::held::{held_chunk, Chunk, Ids, Status};
-use super::pool::{self, Dispenser};
+use super::pool::{self, Dispenser, Threads};
 use super::unwind::WalkScope;
 use super::{
-    run_resuming, Cursor, ForeignUnwind, Kernel, Resumable, StepEnd, Stopwatch, Tally, Traced,
-    WalkRunner,
+    run_resuming, AsyncLimits, Cursor, ForeignUnwind, Kernel, Resumable, StepEnd, Stopwatch, Tally,
+    Traced, WalkRunner, Worker,
 };
 use crate::config::Gather;
 use crate::model::action::{Body, States};
@@ -33,32 +35,6 @@ use crate::model::plan::{Segment, SerialWheel};
 use crate::model::state::StateSource;
 use crate::model::walk_id::WalkSelection;
 use crate::output::trace::TraceBuffer;
-
-/// What a worker of a parallel stretch keeps.
-struct Worker<S> {
-    tally: Tally<S>,
-    reasons: Vec<(u64, String)>,
-    options: Vec<usize>,
-}
-
-impl<S> Worker<S> {
-    fn new(positions: usize) -> Self {
-        Worker {
-            tally: Tally::default(),
-            reasons: Vec::new(),
-            options: vec![0; positions],
-        }
-    }
-
-    /// Records the end of a stretch of walk `id`, returning its new status.
-    fn settle(&mut self, id: u64, outcome: Option<Outcome>) -> Status {
-        let status = Status::of(outcome.as_ref());
-        if let Some(Outcome::Cancel { reason }) = outcome {
-            self.reasons.push((id, reason));
-        }
-        status
-    }
-}
 
 /// The state of a run with serial actions.
 struct Barriers<'r, 'a, S, G> {
@@ -69,6 +45,8 @@ struct Barriers<'r, 'a, S, G> {
     reasons: Vec<(u64, String)>,
     /// Whether walks are timed for a trace.
     timed: bool,
+    /// For an order with async actions: how its walks run.
+    asynchronous: Option<AsyncLimits>,
 }
 
 /// Runs every selected walk of an order with serial actions. With a trace, the records are
@@ -80,6 +58,7 @@ pub(crate) fn run<S, G>(
     source: &StateSource<S>,
     shared: &mut G,
     trace: Option<TraceBuffer>,
+    asynchronous: Option<AsyncLimits>,
 ) -> Tally<S>
 where
     S: Clone + Send + fmt::Debug,
@@ -91,9 +70,14 @@ where
         timed: trace.is_some(),
         tally: Tally::new(trace),
         reasons: Vec::new(),
+        asynchronous,
     };
     let mut chunks = barriers.start_walks(selection, source, shared);
     let starts_with_actions = runner.plan.segments[0].opener.is_none();
+    if starts_with_actions && asynchronous.is_some() {
+        // Sync walks run their first segment as their states are made; async ones now.
+        barriers.run_stretch(0, &mut chunks, shared);
+    }
     barriers.descend(usize::from(starts_with_actions), &mut chunks, shared);
     barriers.finish(chunks)
 }
@@ -122,7 +106,7 @@ where
             traced: Traced::new(runner.level),
             timed: self.timed,
         };
-        let runs_first_segment = first.segment.opener.is_none();
+        let runs_first_segment = first.segment.opener.is_none() && self.asynchronous.is_none();
         let timed = self.timed;
         // Ids per innermost branch: a chunk is cut wherever a multiple of it starts.
         let innermost = plan.serials.last().map_or(u64::MAX, |wheel| wheel.span);
@@ -234,9 +218,6 @@ where
     ) -> bool {
         let runner = self.runner;
         let action = &runner.plan.actions[wheel.position];
-        let Body::Serial(step) = &action.body else {
-            unreachable!("a serial wheel holds a serial action");
-        };
         let _span = tracing::debug_span!(
             "serial",
             action = &*action.name,
@@ -244,10 +225,15 @@ where
         )
         .entered();
         tracing::debug!("serial action runs");
-        let result = runner.catcher.catch(|| {
-            let walks = States::new(|| branch.iter_mut().flat_map(Chunk::live).unzip());
-            step.run(option, shared, walks)
-        });
+        let walks = States::new(|| branch.iter_mut().flat_map(Chunk::live).unzip());
+        let result = match &action.body {
+            Body::Serial(step) => runner.catcher.catch(|| step.run(option, shared, walks)),
+            #[cfg(feature = "async")]
+            Body::AsyncSerial(step) => {
+                async_walks::run_serial(&**step, option, shared, walks, runner.catcher)
+            }
+            _ => unreachable!("a serial wheel holds a serial action of this executor"),
+        };
         match StepEnd::from_caught(result, wheel.position) {
             StepEnd::Completed => true,
             end => {
@@ -283,6 +269,22 @@ where
         let runner = self.runner;
         let plan = runner.plan;
         let segment = &plan.segments[segment];
+        #[cfg(feature = "async")]
+        if let Some(limits) = self.asynchronous {
+            let workers = async_walks::run_stretch(
+                runner,
+                shared,
+                segment,
+                branch,
+                self.threads,
+                limits,
+                self.timed,
+            );
+            for worker in workers {
+                self.absorb(worker);
+            }
+            return;
+        }
         // Chunks are sent a few at a time: enough messages to balance the workers.
         let per_message = (branch.len() / (self.threads * 16)).max(1);
         let workers = if branch.len() <= per_message {
@@ -308,7 +310,7 @@ where
                 progress.add(worker.tally.segments - segments_before, 0);
             }
         };
-        for worker in pool::run_slices(workers, branch, per_message, work) {
+        for worker in pool::run_slices(workers, Threads::CallerForOne, branch, per_message, work) {
             self.absorb(worker);
         }
     }

@@ -9,6 +9,8 @@
 //! - how a chunk resumes after a walk unwinds ([`run_resuming`]), with one [`Cursor`];
 //! - the unit of walk time ([`Stopwatch`], whole nanoseconds).
 
+#[cfg(feature = "async")]
+pub(crate) mod async_walks;
 pub(crate) mod barrier;
 pub(crate) mod compiled;
 pub(crate) mod held;
@@ -24,6 +26,7 @@ use std::time::Instant;
 use tracing::level_filters::LevelFilter;
 
 use self::compiled::CompiledKernel;
+use self::held::Status;
 use self::unwind::{Catcher, Unwound, WalkScope};
 use crate::config::Gather;
 use crate::model::action::{LoadedAction, StepResult, Stop};
@@ -372,6 +375,15 @@ impl<'a, S, G> WalkRunner<'a, S, G> {
     }
 }
 
+/// How async walks run: how many at once per worker thread, and for how long at most. The
+/// executors take it for an order with async actions, `None` otherwise.
+#[derive(Clone, Copy, Debug)]
+#[cfg_attr(not(feature = "async"), allow(dead_code))]
+pub(crate) struct AsyncLimits {
+    pub(crate) concurrency: usize,
+    pub(crate) timeout: Option<std::time::Duration>,
+}
+
 /// Times a walk's actions for its trace record, when a trace records durations. Walk time has
 /// one unit everywhere: whole nanoseconds, as traces write it.
 #[derive(Clone, Copy, Default)]
@@ -445,6 +457,34 @@ pub(super) fn run_resuming(catcher: Catcher, chunk: &mut impl Resumable) {
                 ForeignUnwind::Panic(message) => panic!("{message}"),
             }
         }
+    }
+}
+
+/// What a worker of a parallel stretch over held walks keeps.
+pub(super) struct Worker<S> {
+    pub(super) tally: Tally<S>,
+    /// Why each walk it cancelled was cancelled.
+    pub(super) reasons: Vec<(u64, String)>,
+    /// The options of the walk it runs.
+    pub(super) options: Vec<usize>,
+}
+
+impl<S> Worker<S> {
+    pub(super) fn new(positions: usize) -> Self {
+        Worker {
+            tally: Tally::default(),
+            reasons: Vec::new(),
+            options: vec![0; positions],
+        }
+    }
+
+    /// Records the end of a stretch of walk `id`, returning its new status.
+    pub(super) fn settle(&mut self, id: u64, outcome: Option<Outcome>) -> Status {
+        let status = Status::of(outcome.as_ref());
+        if let Some(Outcome::Cancel { reason }) = outcome {
+            self.reasons.push((id, reason));
+        }
+        status
     }
 }
 

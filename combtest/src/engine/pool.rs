@@ -88,7 +88,7 @@ pub(crate) fn run<T: Send>(
     dispenser: &Dispenser<'_>,
     work: impl Fn(&mut T, &[Range<u64>]) + Sync,
 ) -> Vec<T> {
-    on_workers(workers, |mut worker| {
+    on_workers(workers, Threads::CallerForOne, |mut worker| {
         let mut ids = Vec::new();
         while dispenser.next_chunk(&mut ids) {
             work(&mut worker, &ids);
@@ -97,11 +97,24 @@ pub(crate) fn run<T: Send>(
     })
 }
 
+/// Where workers run.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Threads {
+    /// A single worker runs on the calling thread, so a debugger, `dbg!` and thread-local
+    /// test fixtures behave as in a plain test; several run on threads of their own.
+    CallerForOne,
+    /// Every worker runs on a thread spawned for it: for async walks, whose polling the
+    /// caller's own runtime (a `#[tokio::test]`) would disturb.
+    #[cfg_attr(not(feature = "async"), allow(dead_code))]
+    Own,
+}
+
 /// Runs `work` over `items` in chunks of `chunk` items, on one thread per element of
 /// `workers`. Used for walks that stay resident between barriers: each chunk is a disjoint
 /// `&mut` slice, sent once through a crossbeam channel.
 pub(crate) fn run_slices<T: Send, W: Send>(
     workers: Vec<W>,
+    threads: Threads,
     items: &mut [T],
     chunk: usize,
     work: impl Fn(&mut W, &mut [T]) + Sync,
@@ -111,7 +124,7 @@ pub(crate) fn run_slices<T: Send, W: Send>(
         sender.send(slice).expect("the receiver is alive");
     }
     drop(sender);
-    on_workers(workers, |mut worker| {
+    on_workers(workers, threads, |mut worker| {
         for slice in receiver.iter() {
             work(&mut worker, slice);
         }
@@ -120,8 +133,12 @@ pub(crate) fn run_slices<T: Send, W: Send>(
 }
 
 /// Runs `job` once per worker, in parallel, and returns what each returned.
-fn on_workers<W: Send>(workers: Vec<W>, job: impl Fn(W) -> W + Sync) -> Vec<W> {
-    if workers.len() <= 1 {
+pub(super) fn on_workers<W: Send>(
+    workers: Vec<W>,
+    threads: Threads,
+    job: impl Fn(W) -> W + Sync,
+) -> Vec<W> {
+    if workers.len() <= 1 && threads == Threads::CallerForOne {
         return workers.into_iter().map(job).collect();
     }
     // Workers carry the caller's dispatcher, so a subscriber installed by the test (which is
@@ -188,12 +205,18 @@ mod tests {
     #[test]
     fn every_slice_item_is_worked_once() {
         let mut items: Vec<u32> = (0..10_001).collect();
-        let workers = run_slices(vec![0u64; 3], &mut items, 7, |count, slice| {
-            for item in slice.iter_mut() {
-                *item += 1;
-                *count += 1;
-            }
-        });
+        let workers = run_slices(
+            vec![0u64; 3],
+            Threads::Own,
+            &mut items,
+            7,
+            |count, slice| {
+                for item in slice.iter_mut() {
+                    *item += 1;
+                    *count += 1;
+                }
+            },
+        );
         assert_eq!(workers.iter().sum::<u64>(), 10_001);
         assert!(items.iter().enumerate().all(|(i, &v)| v == i as u32 + 1));
     }

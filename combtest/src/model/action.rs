@@ -8,6 +8,9 @@ use std::any::Any;
 use std::borrow::Cow;
 use std::cell::{Cell, OnceCell};
 use std::fmt;
+use std::future::Future;
+use std::marker::PhantomData;
+use std::pin::Pin;
 use std::sync::Arc;
 
 use serde::Serialize;
@@ -229,11 +232,11 @@ struct Collected<'a, S> {
     states: Vec<&'a mut S>,
 }
 
-type Collector<'a, S> = Box<dyn FnOnce() -> (Vec<u64>, Vec<&'a mut S>) + 'a>;
+type Collector<'a, S> = Box<dyn FnOnce() -> (Vec<u64>, Vec<&'a mut S>) + Send + 'a>;
 
 impl<'a, S> States<'a, S> {
     /// The live walks that `collect` lists, as `(ids, states)` in id order.
-    pub(crate) fn new(collect: impl FnOnce() -> (Vec<u64>, Vec<&'a mut S>) + 'a) -> Self {
+    pub(crate) fn new(collect: impl FnOnce() -> (Vec<u64>, Vec<&'a mut S>) + Send + 'a) -> Self {
         States {
             walks: OnceCell::new(),
             collect: Cell::new(Some(Box::new(collect))),
@@ -373,12 +376,11 @@ impl<S: 'static, G: 'static> Action<S, G> {
         I: IntoIterator<Item = P>,
         R: ActionReturn,
     {
-        let options = move || options().into_iter().collect::<Vec<P>>();
-        let recipe = RegularRecipe {
-            options,
-            body: Arc::new(body),
-        };
-        Action::from_recipe(name, ActionKind::Regular, Arc::new(recipe))
+        Action::from_recipe(
+            name,
+            ActionKind::Regular,
+            recipe::<Walkwise, P, I, _>(options, body),
+        )
     }
 
     /// A serial action: runs once per branch, alone, with exclusive access to the shared
@@ -413,12 +415,71 @@ impl<S: 'static, G: 'static> Action<S, G> {
         I: IntoIterator<Item = P>,
         R: ActionReturn,
     {
-        let options = move || options().into_iter().collect::<Vec<P>>();
-        let recipe = SerialRecipe {
-            options,
-            body: Arc::new(body),
-        };
-        Action::from_recipe(name, ActionKind::Serial, Arc::new(recipe))
+        Action::from_recipe(
+            name,
+            ActionKind::Serial,
+            recipe::<Branchwise, P, I, _>(options, body),
+        )
+    }
+
+    /// An async action: its body returns a future, which combtest awaits on a runtime it
+    /// owns, with many walks in flight per worker thread (see `Combtest::concurrency`).
+    /// `#[action] async fn` builds one; by hand, the body is a function (closures cannot
+    /// yet say that their future borrows their arguments).
+    ///
+    /// ```
+    /// use combtest::{Action, ActionFuture, Combtest};
+    ///
+    /// fn push_later<'a>(n: u32, v: &'a mut Vec<u32>, _: &'a ()) -> ActionFuture<'a, ()> {
+    ///     Box::pin(async move { v.push(n) })
+    /// }
+    ///
+    /// let report = Combtest::new(Vec::new())
+    ///     .then(Action::new_async("push_later", || [1, 2], push_later))
+    ///     .run()
+    ///     .unwrap();
+    /// assert_eq!(report.walk_count, 2);
+    /// ```
+    pub fn new_async<P, I, R>(
+        name: impl Into<Cow<'static, str>>,
+        options: impl Fn() -> I + Send + Sync + 'static,
+        body: impl for<'a> Fn(P, &'a mut S, &'a G) -> ActionFuture<'a, R> + Send + Sync + 'static,
+    ) -> Self
+    where
+        P: Param,
+        I: IntoIterator<Item = P>,
+        R: ActionReturn + Send + 'static,
+    {
+        Action::from_recipe(
+            name,
+            ActionKind::Regular,
+            recipe::<AsyncWalkwise, P, I, _>(options, body),
+        )
+    }
+
+    /// An async serial action: runs once per branch, alone, like [`Action::serial`]; its
+    /// future is awaited before any walk of the branch goes on. It is polled on a thread of
+    /// combtest's, so the state and the shared context must be `Send`.
+    pub fn serial_async<P, I, R>(
+        name: impl Into<Cow<'static, str>>,
+        options: impl Fn() -> I + Send + Sync + 'static,
+        body: impl for<'a> Fn(P, &'a mut G, States<'a, S>) -> SerialFuture<'a, R>
+            + Send
+            + Sync
+            + 'static,
+    ) -> Self
+    where
+        P: Param,
+        I: IntoIterator<Item = P>,
+        R: ActionReturn + 'static,
+        S: Send,
+        G: Send,
+    {
+        Action::from_recipe(
+            name,
+            ActionKind::Serial,
+            recipe::<AsyncBranchwise, P, I, _>(options, body),
+        )
     }
 
     fn from_recipe(
@@ -457,49 +518,103 @@ trait Recipe<S, G>: Send + Sync {
     fn load(&self) -> Body<S, G>;
 }
 
-struct RegularRecipe<O, F> {
+/// An option source and a body; `K` says what kind of body (one of the markers below).
+struct OptionRecipe<O, F, K> {
     options: O,
     body: Arc<F>,
+    kind: PhantomData<fn() -> K>,
 }
 
-impl<S, G, P, O, F, R> Recipe<S, G> for RegularRecipe<O, F>
+/// Markers for the four kinds of body: per walk or per branch, sync or async.
+struct Walkwise;
+struct Branchwise;
+struct AsyncWalkwise;
+struct AsyncBranchwise;
+
+fn recipe<K, P, I, F>(
+    options: impl Fn() -> I + Send + Sync + 'static,
+    body: F,
+) -> Arc<OptionRecipe<impl Fn() -> Vec<P> + Send + Sync + 'static, F, K>>
+where
+    P: Param,
+    I: IntoIterator<Item = P>,
+{
+    Arc::new(OptionRecipe {
+        options: move || options().into_iter().collect::<Vec<P>>(),
+        body: Arc::new(body),
+        kind: PhantomData,
+    })
+}
+
+impl<O, F, K> OptionRecipe<O, F, K> {
+    fn loaded<P>(&self) -> Box<Loaded<P, F>>
+    where
+        O: Fn() -> Vec<P>,
+    {
+        Box::new(Loaded {
+            params: (self.options)(),
+            body: Arc::clone(&self.body),
+        })
+    }
+}
+
+impl<S, G, P, O, F, R> Recipe<S, G> for OptionRecipe<O, F, Walkwise>
 where
     P: Param,
     O: Fn() -> Vec<P> + Send + Sync,
     F: Fn(P, &mut S, &G) -> R + Send + Sync + 'static,
     R: ActionReturn,
-    S: 'static,
-    G: 'static,
 {
     fn load(&self) -> Body<S, G> {
-        Body::Regular(Box::new(Loaded {
-            params: (self.options)(),
-            body: Arc::clone(&self.body),
-        }))
+        Body::Regular(self.loaded())
     }
 }
 
-struct SerialRecipe<O, F> {
-    options: O,
-    body: Arc<F>,
-}
-
-impl<S, G, P, O, F, R> Recipe<S, G> for SerialRecipe<O, F>
+impl<S, G, P, O, F, R> Recipe<S, G> for OptionRecipe<O, F, Branchwise>
 where
     P: Param,
     O: Fn() -> Vec<P> + Send + Sync,
     F: Fn(P, &mut G, States<'_, S>) -> R + Send + Sync + 'static,
     R: ActionReturn,
-    S: 'static,
-    G: 'static,
 {
     fn load(&self) -> Body<S, G> {
-        Body::Serial(Box::new(Loaded {
-            params: (self.options)(),
-            body: Arc::clone(&self.body),
-        }))
+        Body::Serial(self.loaded())
     }
 }
+
+impl<S, G, P, O, F, R> Recipe<S, G> for OptionRecipe<O, F, AsyncWalkwise>
+where
+    P: Param,
+    O: Fn() -> Vec<P> + Send + Sync,
+    F: for<'a> Fn(P, &'a mut S, &'a G) -> ActionFuture<'a, R> + Send + Sync + 'static,
+    R: ActionReturn + Send + 'static,
+{
+    fn load(&self) -> Body<S, G> {
+        Body::AsyncRegular(self.loaded())
+    }
+}
+
+impl<S, G, P, O, F, R> Recipe<S, G> for OptionRecipe<O, F, AsyncBranchwise>
+where
+    S: Send,
+    G: Send,
+    P: Param,
+    O: Fn() -> Vec<P> + Send + Sync,
+    F: for<'a> Fn(P, &'a mut G, States<'a, S>) -> SerialFuture<'a, R> + Send + Sync + 'static,
+    R: ActionReturn + 'static,
+{
+    fn load(&self) -> Body<S, G> {
+        Body::AsyncSerial(self.loaded())
+    }
+}
+
+/// The future of an async action's run on one walk, as `Action::new_async` takes it.
+pub type ActionFuture<'a, R> = Pin<Box<dyn Future<Output = R> + Send + 'a>>;
+
+/// The future of an async serial action's run for one branch, as `Action::serial_async`
+/// takes it. It holds the branch's [`States`] and is awaited alone, on the thread that runs
+/// the test, so it need not be `Send`.
+pub type SerialFuture<'a, R> = Pin<Box<dyn Future<Output = R> + 'a>>;
 
 /// The options of one action after loading, seen without their type: what reports, filters
 /// and fingerprints need.
@@ -521,6 +636,36 @@ pub(crate) trait WalkStep<S, G>: ParamList {
 /// A loaded serial action: runs one of its options once for a whole branch.
 pub(crate) trait SerialStep<S, G>: ParamList {
     fn run(&self, option: usize, shared: &mut G, states: States<'_, S>) -> StepResult;
+    fn params(&self) -> &dyn ParamList;
+}
+
+/// A loaded async regular action: its run on one walk is a future.
+#[cfg_attr(not(feature = "async"), allow(dead_code))]
+pub(crate) trait AsyncWalkStep<S, G>: ParamList {
+    fn run<'a>(
+        &'a self,
+        option: usize,
+        state: &'a mut S,
+        shared: &'a G,
+    ) -> ActionFuture<'a, StepResult>;
+    fn params(&self) -> &dyn ParamList;
+}
+
+/// Makes the future of an async serial action's run, on the thread that will poll it.
+pub(crate) type SerialFutureMaker<'a> =
+    Box<dyn FnOnce() -> SerialFuture<'a, StepResult> + Send + 'a>;
+
+/// A loaded async serial action: its run for one branch is a future. The future need not be
+/// `Send`, so the step hands over what makes it instead (everything it holds is `Send`), and
+/// the executor makes and polls it on a thread of its own.
+#[cfg_attr(not(feature = "async"), allow(dead_code))]
+pub(crate) trait AsyncSerialStep<S, G>: ParamList {
+    fn prepare<'a>(
+        &'a self,
+        option: usize,
+        shared: &'a mut G,
+        states: States<'a, S>,
+    ) -> SerialFutureMaker<'a>;
     fn params(&self) -> &dyn ParamList;
 }
 
@@ -577,10 +722,56 @@ where
     }
 }
 
+impl<S, G, P, F, R> AsyncWalkStep<S, G> for Loaded<P, F>
+where
+    P: Param,
+    F: for<'a> Fn(P, &'a mut S, &'a G) -> ActionFuture<'a, R> + Send + Sync,
+    R: ActionReturn + Send + 'static,
+{
+    fn run<'a>(
+        &'a self,
+        option: usize,
+        state: &'a mut S,
+        shared: &'a G,
+    ) -> ActionFuture<'a, StepResult> {
+        let run = (self.body)(self.params[option].clone(), state, shared);
+        Box::pin(async move { run.await.into_step_result() })
+    }
+    fn params(&self) -> &dyn ParamList {
+        self
+    }
+}
+
+impl<S, G, P, F, R> AsyncSerialStep<S, G> for Loaded<P, F>
+where
+    S: Send,
+    G: Send,
+    P: Param,
+    F: for<'a> Fn(P, &'a mut G, States<'a, S>) -> SerialFuture<'a, R> + Send + Sync,
+    R: ActionReturn + 'static,
+{
+    fn prepare<'a>(
+        &'a self,
+        option: usize,
+        shared: &'a mut G,
+        states: States<'a, S>,
+    ) -> SerialFutureMaker<'a> {
+        Box::new(move || {
+            let run = (self.body)(self.params[option].clone(), shared, states);
+            Box::pin(async move { run.await.into_step_result() }) as SerialFuture<'a, StepResult>
+        })
+    }
+    fn params(&self) -> &dyn ParamList {
+        self
+    }
+}
+
 /// The loaded body of an action, by kind.
 pub(crate) enum Body<S, G> {
     Regular(Box<dyn WalkStep<S, G>>),
     Serial(Box<dyn SerialStep<S, G>>),
+    AsyncRegular(Box<dyn AsyncWalkStep<S, G>>),
+    AsyncSerial(Box<dyn AsyncSerialStep<S, G>>),
 }
 
 /// An action whose options have been evaluated for this run.
@@ -592,15 +783,22 @@ pub(crate) struct LoadedAction<S, G> {
 impl<S, G> LoadedAction<S, G> {
     pub(crate) fn kind(&self) -> ActionKind {
         match self.body {
-            Body::Regular(_) => ActionKind::Regular,
-            Body::Serial(_) => ActionKind::Serial,
+            Body::Regular(_) | Body::AsyncRegular(_) => ActionKind::Regular,
+            Body::Serial(_) | Body::AsyncSerial(_) => ActionKind::Serial,
         }
+    }
+
+    /// Whether the action's body is a future, to be awaited by the async executor.
+    pub(crate) fn is_async(&self) -> bool {
+        matches!(self.body, Body::AsyncRegular(_) | Body::AsyncSerial(_))
     }
 
     pub(crate) fn params(&self) -> &dyn ParamList {
         match &self.body {
             Body::Regular(step) => step.params(),
             Body::Serial(step) => step.params(),
+            Body::AsyncRegular(step) => step.params(),
+            Body::AsyncSerial(step) => step.params(),
         }
     }
 
@@ -609,7 +807,13 @@ impl<S, G> LoadedAction<S, G> {
     pub(crate) fn walk_step(&self) -> &dyn WalkStep<S, G> {
         match &self.body {
             Body::Regular(step) => &**step,
-            Body::Serial(_) => unreachable!("serial action `{}` run inside a walk", self.name),
+            Body::Serial(_) | Body::AsyncSerial(_) => {
+                unreachable!("serial action `{}` run inside a walk", self.name)
+            }
+            // The builder hands an order with async actions to the async executor only.
+            Body::AsyncRegular(_) => {
+                unreachable!("async action `{}` run by a sync executor", self.name)
+            }
         }
     }
 
@@ -674,20 +878,20 @@ mod tests {
     #[test]
     fn states_collect_the_walks_once_and_only_when_looked_at() {
         fn collect<'a>(
-            collected: &'a Cell<u32>,
+            collected: &'a std::sync::atomic::AtomicU32,
             values: &'a mut [i32],
         ) -> impl FnOnce() -> (Vec<u64>, Vec<&'a mut i32>) + 'a {
             move || {
-                collected.set(collected.get() + 1);
+                collected.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                 (vec![4, 5, 6], values.iter_mut().collect())
             }
         }
-        let collected = Cell::new(0);
+        let collected = std::sync::atomic::AtomicU32::new(0);
         let mut values = [10, 20, 30];
 
         drop(States::new(collect(&collected, &mut values)));
         assert_eq!(
-            collected.get(),
+            collected.load(std::sync::atomic::Ordering::SeqCst),
             0,
             "unused states cost no pass over the walks"
         );
@@ -701,7 +905,7 @@ mod tests {
         let seen: Vec<(u64, i32)> = walks.iter_mut_with_ids().map(|(id, v)| (id, *v)).collect();
         assert_eq!(seen, [(4, 11), (5, 21), (6, 31)]);
         assert_eq!(format!("{walks:?}"), "{4: 11, 5: 21, 6: 31}");
-        assert_eq!(collected.get(), 1);
+        assert_eq!(collected.load(std::sync::atomic::Ordering::SeqCst), 1);
         for value in walks {
             *value *= 2;
         }

@@ -42,6 +42,9 @@ pub enum FailureKind {
     Error,
     /// The action panicked.
     Panic,
+    /// An async action was still running when the walk's time was up (see
+    /// `Combtest::timeout`); it was dropped.
+    Timeout,
 }
 
 /// Everything needed to understand and re-run one failed walk.

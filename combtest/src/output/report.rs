@@ -206,6 +206,7 @@ impl fmt::Display for FailureText<'_> {
         let how = match failure.kind {
             FailureKind::Error => "returned an error",
             FailureKind::Panic => "panicked",
+            FailureKind::Timeout => "timed out",
         };
         writeln!(
             f,
