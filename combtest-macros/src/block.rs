@@ -181,8 +181,18 @@ pub(crate) fn expand(input: TokenStream) -> TokenStream {
 
 fn expand_block(block: &Block) -> TokenStream {
     let private = quote!(::combtest::__private);
+    // A closure is bound in a statement of its own, so that clippy's `redundant_closure`
+    // stays quiet on the documented `state: || Db::new()` (a closure written in the user's
+    // crate, which the lint would otherwise flag there).
+    let mut state_binding = quote!();
     let state = match block.value("state") {
-        Some(Expr::Closure(closure)) => quote!(#private::StateSource::factory(#closure)),
+        Some(Expr::Closure(closure)) => {
+            state_binding = quote! {
+                #[allow(clippy::redundant_closure)]
+                let __combtest_state = #private::StateSource::factory(#closure);
+            };
+            quote!(__combtest_state)
+        }
         Some(expr) => quote!(#expr),
         None => quote!(#private::StateSource::factory(::core::default::Default::default)),
     };
@@ -213,6 +223,7 @@ fn expand_block(block: &Block) -> TokenStream {
         None => quote!(true),
     };
     quote! {{
+        #state_binding
         let __combtest_order = #private::Typed::new(#private::Combtest::with_shared(#state, #shared))
             #(#entries)*;
         #[allow(unused_imports)]

@@ -5,16 +5,24 @@
 //! a terminal), and only once a run has lasted a second, so short runs and captured test
 //! output never see it. Workers add to two counters once per chunk of walks; a ticker thread
 //! draws.
+//!
+//! The display needs the `progress` cargo feature (on by default). Without it the setting is
+//! still accepted and nothing is shown; the workers get no counters to add to.
 
+#[cfg(feature = "progress")]
 use std::io::IsTerminal;
 use std::sync::atomic::{AtomicU64, Ordering};
+#[cfg(feature = "progress")]
 use std::time::{Duration, Instant};
 
+#[cfg(feature = "progress")]
 use indicatif::{HumanDuration, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 /// How long a run goes before the display appears.
+#[cfg(feature = "progress")]
 const QUIET_START: Duration = Duration::from_secs(1);
 /// How often the display is redrawn.
+#[cfg(feature = "progress")]
 const TICK: Duration = Duration::from_millis(200);
 
 /// Counters the workers add to.
@@ -35,6 +43,7 @@ impl Progress {
 }
 
 /// The text after the bar: rate, failures so far, time left.
+#[cfg(feature = "progress")]
 fn status(done: u64, total: u64, failed: u64, elapsed: Duration) -> String {
     let rate = done as f64 / elapsed.as_secs_f64().max(1e-9);
     let left = match done {
@@ -49,6 +58,7 @@ fn status(done: u64, total: u64, failed: u64, elapsed: Duration) -> String {
 
 /// Whether a run shows progress: the setting (`None` when not given), whether stderr is a
 /// terminal, and whether `CI` is set.
+#[cfg(feature = "progress")]
 pub(crate) fn wanted(setting: Option<bool>, terminal: bool, ci: bool) -> bool {
     match setting {
         Some(false) => false,
@@ -59,6 +69,7 @@ pub(crate) fn wanted(setting: Option<bool>, terminal: bool, ci: bool) -> bool {
 
 /// Runs `f`, showing the progress of `total` units (`unit` names them) while it runs, if the
 /// settings and the terminal allow.
+#[cfg(feature = "progress")]
 pub(crate) fn with_progress<R>(
     setting: Option<bool>,
     total: u64,
@@ -107,10 +118,22 @@ pub(crate) fn with_progress<R>(
     })
 }
 
+/// Runs `f` without a display: built without the `progress` feature.
+#[cfg(not(feature = "progress"))]
+pub(crate) fn with_progress<R>(
+    _setting: Option<bool>,
+    _total: u64,
+    _unit: &'static str,
+    f: impl FnOnce(Option<&Progress>) -> R,
+) -> R {
+    f(None)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    #[cfg(feature = "progress")]
     #[test]
     fn shown_only_on_a_terminal_outside_ci_unless_forced_off() {
         assert!(wanted(None, true, false));
@@ -121,6 +144,7 @@ mod tests {
         assert!(!wanted(Some(false), true, false));
     }
 
+    #[cfg(feature = "progress")]
     #[test]
     fn status_shows_rate_failures_and_time_left() {
         let text = status(250, 1000, 3, Duration::from_secs(5));

@@ -6,7 +6,7 @@ fn add(n: u32, total: &mut u32) {
     *total += n;
 }
 
-fn main() {
+pub fn run() {
     let report = combtest! {
         order: [add, add],
         state: 0,

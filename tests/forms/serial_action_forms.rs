@@ -27,7 +27,11 @@ fn with_states(flag: bool, states: States<'_, Vec<String>>) {
 }
 
 #[serial_action(options = [3])]
-fn with_both(n: u8, server: &mut Server, mut states: States<'_, Vec<String>>) -> Result<(), String> {
+fn with_both(
+    n: u8,
+    server: &mut Server,
+    mut states: States<'_, Vec<String>>,
+) -> Result<(), String> {
     server.restarts += 1;
     for (id, log) in states.iter_mut_with_ids() {
         log.push(format!("both {n} in walk {id}"));
@@ -35,7 +39,7 @@ fn with_both(n: u8, server: &mut Server, mut states: States<'_, Vec<String>>) ->
     Ok(())
 }
 
-fn main() {
+pub fn run() {
     let report = combtest! {
         order: [param_only, work, with_shared, work, with_states, with_both],
         state: Vec::new(),

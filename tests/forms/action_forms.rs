@@ -74,7 +74,7 @@ mod nested {
     }
 }
 
-fn main() {
+pub fn run() {
     assert_eq!(derived_enum::options(), vec![Mode::Fast, Mode::Safe]);
     assert_eq!(optional::options().len(), 3);
     assert_eq!(iterator_call::options(), vec![0, 10, 20]);

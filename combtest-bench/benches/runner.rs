@@ -5,7 +5,7 @@
 //! Each through `combtest!` (statically dispatched) and the builder (dynamically
 //! dispatched), on one thread so that the figures do not depend on the machine's load.
 //!
-//! Run with `cargo bench --bench runner`.
+//! Run with `cargo bench -p combtest-bench`.
 
 use std::hint::black_box;
 
