@@ -15,6 +15,7 @@ use crate::covering;
 use crate::engine::async_walks;
 use crate::engine::compiled::Binder;
 use crate::engine::unwind::Catcher;
+use crate::engine::watchdog::{self, Watch};
 use crate::engine::{barrier, stream, AsyncLimits, Tally, WalkRunner};
 use crate::error::Error;
 use crate::model::action::Action;
@@ -168,12 +169,32 @@ impl<S, G> Combtest<S, G> {
         self
     }
 
-    /// How long an async walk may run (per stretch between serial actions) before its
-    /// running action is dropped and the walk fails, "timed out after ... in
-    /// action(param)". `COMBTEST_TIMEOUT` overrides it (`30s`, `500ms`, `2m`).
+    /// How long a walk may run (per stretch between serial actions). `COMBTEST_TIMEOUT`
+    /// overrides it (`30s`, `500ms`, `2m`).
     ///
-    /// Sync actions cannot be stopped from outside, so the timeout applies to async actions
-    /// only.
+    /// An async action still running at the timeout is dropped and the walk fails, "timed
+    /// out after ... in action(param)". A sync walk is checked after each action and fails
+    /// if its time is up; one that does not come back is named as it happens, and one still
+    /// running two seconds (or one more timeout) later ends the test process with the report
+    /// of every walk that ended: see "Walks that run too long" in the crate docs.
+    ///
+    /// ```
+    /// use combtest::prelude::*;
+    /// use std::time::Duration;
+    ///
+    /// #[action(options = [1u64, 2])]
+    /// fn wait(millis: u64, waited: &mut u64) {
+    ///     std::thread::sleep(Duration::from_millis(millis));
+    ///     *waited += millis;
+    /// }
+    ///
+    /// let report = Combtest::new(0u64)
+    ///     .then(wait::action())
+    ///     .timeout(Duration::from_secs(10))
+    ///     .run()
+    ///     .expect("a valid order");
+    /// assert_eq!(report.walk_count, 2);
+    /// ```
     pub fn timeout(mut self, limit: std::time::Duration) -> Self {
         self.settings.timeout = Some(limit);
         self
@@ -430,6 +451,11 @@ where
                     plan.actions.iter().map(|a| a.params().all()).collect();
                 bind(&view.names, &params)
             });
+        // Sync walks are watched: a walk running long is named, and a run a stuck walk would
+        // hang ends (`engine::watchdog`). Async walks have their own timeout.
+        let watch = asynchronous
+            .is_none()
+            .then(|| Watch::new(threads, settings.timeout));
         let mut tally = progress::with_progress(settings.progress, units, unit, |progress| {
             let runner = WalkRunner {
                 plan,
@@ -442,9 +468,10 @@ where
                 level: logging::level_cap(settings.verbose),
                 progress,
                 compiled: compiled.as_deref(),
+                watch: watch.as_ref(),
             };
             let buffer = || sink.map(TraceSink::buffer);
-            match (plan.serials.is_empty(), asynchronous) {
+            let mut run = || match (plan.serials.is_empty(), asynchronous) {
                 (true, None) => stream::stream(&runner, selection, threads, source, shared, buffer),
                 #[cfg(feature = "async")]
                 (true, Some(limits)) => {
@@ -459,6 +486,10 @@ where
                     buffer(),
                     asynchronous,
                 ),
+            };
+            match &watch {
+                Some(watch) => watchdog::watching(watch, &runner, selection.len(), run),
+                None => run(),
             }
         });
         // Every trace buffer is flushed before the trace is closed.

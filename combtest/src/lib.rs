@@ -111,8 +111,34 @@
 //! `timeout` (`COMBTEST_TIMEOUT`, e.g. `30s`): an async action still running when its walk's
 //! time is up is dropped, and the walk fails with "timed out after 30s in action(param)"
 //! ([`FailureKind::Timeout`]). A walk's time counts from the start of the stretch it runs
-//! (the whole walk without serial actions). Sync actions cannot be stopped from outside and
-//! are not timed out.
+//! (the whole walk without serial actions).
+//!
+//! ## Walks that run too long
+//! Sync actions cannot be stopped from outside: Rust has no way to stop a thread. A watchdog
+//! thread watches them instead.
+//! - With a `timeout`, each walk's time is checked after each of its actions: a walk back
+//!   past its time fails, "timed out: ran 1.3s, past the timeout of 1s, by the end of
+//!   action(param)", and its later actions do not run. A walk still running at its timeout
+//!   is named on stderr as it happens (id, fingerprint, the action and param running, the
+//!   time so far, the replay command), past the test harness's output capture, and in a
+//!   `tracing` warning.
+//! - A walk still running two seconds (or one more timeout, if longer) after its time was up
+//!   is taken as stuck. Its thread cannot be stopped, and the run cannot return while one of
+//!   its threads still uses the run's states and shared context, so combtest ends the test
+//!   process: no new walk starts, the walks in flight finish (for at most one more such
+//!   period), and the report of every walk that ended before, with the stuck walks as
+//!   timed-out failures and their replay commands, is printed on stderr; then the process
+//!   exits with code 101, as a failing test binary does. Other tests of the same binary
+//!   still running end with it; under `cargo nextest`, which runs each test in a process of
+//!   its own, no other test is touched. The trace of a run ended so (with a log directory)
+//!   holds the walks its workers had written out by then.
+//! - Without a timeout, a walk running longer than a minute is named in a warning, and the
+//!   run waits for it. Walks that `combtest!` runs in its compiled loops are named by the
+//!   chunk of ids they belong to (those loops do not say which walk runs); a timeout names
+//!   the walk itself, at the cost of the general loop.
+//!
+//! A timeout makes every walk run through the general loop, timed: worth it for system
+//! tests, whose actions take milliseconds; a cost for walks of a few nanoseconds.
 //!
 //! ```
 //! use combtest::prelude::*;

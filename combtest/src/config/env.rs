@@ -26,8 +26,9 @@ pub const ENV_PROGRESS: &str = "COMBTEST_PROGRESS";
 /// [`Shard`](crate::Shard).
 pub const ENV_SHARD: &str = "COMBTEST_SHARD";
 
-/// How long an async walk may run before it is dropped and fails, and after which a sync
-/// walk is named as stuck: `30s`, `500ms`, `2m`, or a number of seconds.
+/// How long a walk may run: an async walk past it is dropped and fails, a sync walk fails
+/// when it comes back, or is named and, if stuck, ends the run (see the crate docs, "Walks
+/// that run too long"): `30s`, `500ms`, `2m`, or a number of seconds.
 pub const ENV_TIMEOUT: &str = "COMBTEST_TIMEOUT";
 /// How many async walks each worker thread keeps in flight (a positive integer).
 pub const ENV_CONCURRENCY: &str = "COMBTEST_CONCURRENCY";

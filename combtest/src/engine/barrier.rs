@@ -24,6 +24,7 @@ use super::compiled::{CompiledKernel, HeldWalks};
 use super::held::{held_chunk, Chunk, Ids, Status};
 use super::pool::{self, Dispenser, Threads};
 use super::unwind::WalkScope;
+use super::watchdog::Beat;
 use super::{
     run_resuming, AsyncLimits, Cursor, ForeignUnwind, Kernel, Resumable, StepEnd, Stopwatch, Tally,
     Traced, WalkRunner, Worker,
@@ -82,7 +83,7 @@ where
     barriers.finish(chunks)
 }
 
-impl<S, G> Barriers<'_, '_, S, G>
+impl<'a, S, G> Barriers<'_, 'a, S, G>
 where
     S: Clone + Send + fmt::Debug,
     G: Sync,
@@ -115,64 +116,68 @@ where
             .map(|_| {
                 (
                     source.template(),
-                    Worker::new(plan.actions.len()),
+                    (Worker::new(plan.actions.len()), runner.beat()),
                     Vec::new(),
                 )
             })
             .collect();
-        let workers = pool::run(workers, &dispenser, |(template, worker, chunks), ids| {
-            let made = chunks.len();
-            let segments_before = worker.tally.segments + worker.tally.skipped;
-            if runner.filter.is_none() {
-                for range in ids {
-                    // Every walk is kept: fill each innermost branch's share in one go.
-                    let mut start = range.start;
-                    while start < range.end {
-                        let boundary = (start / innermost + 1).saturating_mul(innermost);
-                        let end = boundary.min(range.end);
-                        let walks = (end - start) as usize;
-                        worker.tally.walks += walks as u64;
-                        chunks.push(Chunk::filled(start, walks, template, timed));
-                        start = end;
+        let workers = pool::run(
+            workers,
+            &dispenser,
+            |(template, (worker, beat), chunks), ids| {
+                let made = chunks.len();
+                let segments_before = worker.tally.segments + worker.tally.skipped;
+                if runner.filter.is_none() {
+                    for range in ids {
+                        // Every walk is kept: fill each innermost branch's share in one go.
+                        let mut start = range.start;
+                        while start < range.end {
+                            let boundary = (start / innermost + 1).saturating_mul(innermost);
+                            let end = boundary.min(range.end);
+                            let walks = (end - start) as usize;
+                            worker.tally.walks += walks as u64;
+                            chunks.push(Chunk::filled(start, walks, template, timed));
+                            start = end;
+                        }
                     }
-                }
-            } else {
-                for range in ids {
-                    let capacity = (range.end - range.start) as usize;
-                    let mut chunk = Chunk::new(range.start, capacity, timed);
-                    plan.space.decode(range.start, &mut worker.options);
-                    for id in range.clone() {
-                        if id != range.start {
-                            if id % innermost == 0 && chunk.len() > 0 {
-                                let rest = capacity - (id - range.start) as usize;
-                                chunks.push(std::mem::replace(
-                                    &mut chunk,
-                                    Chunk::new(id, rest, timed),
-                                ));
+                } else {
+                    for range in ids {
+                        let capacity = (range.end - range.start) as usize;
+                        let mut chunk = Chunk::new(range.start, capacity, timed);
+                        plan.space.decode(range.start, &mut worker.options);
+                        for id in range.clone() {
+                            if id != range.start {
+                                if id % innermost == 0 && chunk.len() > 0 {
+                                    let rest = capacity - (id - range.start) as usize;
+                                    chunks.push(std::mem::replace(
+                                        &mut chunk,
+                                        Chunk::new(id, rest, timed),
+                                    ));
+                                }
+                                plan.space.advance(&mut worker.options);
                             }
-                            plan.space.advance(&mut worker.options);
+                            if !runner.keep(&mut worker.tally, id, &worker.options) {
+                                continue;
+                            }
+                            worker.tally.walks += 1;
+                            chunk.push(id, template.make(), timed);
                         }
-                        if !runner.keep(&mut worker.tally, id, &worker.options) {
-                            continue;
-                        }
-                        worker.tally.walks += 1;
-                        chunk.push(id, template.make(), timed);
+                        chunks.push(chunk);
                     }
-                    chunks.push(chunk);
                 }
-            }
-            if runs_first_segment {
-                first.run(worker, &mut chunks[made..]);
-            }
-            if let Some(progress) = runner.progress {
-                progress.add(
-                    worker.tally.segments + worker.tally.skipped - segments_before,
-                    0,
-                );
-            }
-        });
+                if runs_first_segment {
+                    first.run(worker, beat.as_mut(), &mut chunks[made..]);
+                }
+                if let Some(progress) = runner.progress {
+                    progress.add(
+                        worker.tally.segments + worker.tally.skipped - segments_before,
+                        0,
+                    );
+                }
+            },
+        );
         let mut chunks = Vec::new();
-        for (_, worker, worker_chunks) in workers {
+        for (_, (worker, _), worker_chunks) in workers {
             self.absorb(worker);
             chunks.extend(worker_chunks.into_iter().filter(|c: &Chunk<S>| c.len() > 0));
         }
@@ -293,10 +298,10 @@ where
             self.threads
         };
         let workers = (0..workers)
-            .map(|_| Worker::new(plan.actions.len()))
+            .map(|_| (Worker::new(plan.actions.len()), runner.beat()))
             .collect();
         let timed = self.timed;
-        let work = |worker: &mut Worker<S>, chunks: &mut [Chunk<S>]| {
+        let work = |(worker, beat): &mut (Worker<S>, Option<Beat<'a>>), chunks: &mut [Chunk<S>]| {
             let stretch = Stretch {
                 runner,
                 shared,
@@ -305,12 +310,14 @@ where
                 timed,
             };
             let segments_before = worker.tally.segments;
-            stretch.run(worker, chunks);
+            stretch.run(worker, beat.as_mut(), chunks);
             if let Some(progress) = runner.progress {
                 progress.add(worker.tally.segments - segments_before, 0);
             }
         };
-        for worker in pool::run_slices(workers, Threads::CallerForOne, branch, per_message, work) {
+        for (worker, _) in
+            pool::run_slices(workers, Threads::CallerForOne, branch, per_message, work)
+        {
             self.absorb(worker);
         }
     }
@@ -382,20 +389,31 @@ struct HeldAt {
 struct StretchRun<'w, 's, 'r, S, G> {
     stretch: &'w Stretch<'s, 'r, S, G>,
     worker: &'w mut Worker<S>,
+    /// The worker's beat, when the run is watched.
+    beat: Option<&'w mut Beat<'r>>,
     chunks: &'w mut [Chunk<S>],
     cursor: Cursor<HeldAt>,
 }
 
-impl<S: Clone + fmt::Debug, G> Stretch<'_, '_, S, G> {
+impl<'r, S: Clone + fmt::Debug, G> Stretch<'_, 'r, S, G> {
     /// Runs the segment on every live walk of `chunks`.
-    fn run(&self, worker: &mut Worker<S>, chunks: &mut [Chunk<S>]) {
+    fn run<'w>(
+        &'w self,
+        worker: &'w mut Worker<S>,
+        beat: Option<&'w mut Beat<'r>>,
+        chunks: &'w mut [Chunk<S>],
+    ) {
         let mut run = StretchRun {
             stretch: self,
             worker,
+            beat,
             chunks,
             cursor: Cursor::default(),
         };
         run_resuming(self.runner.catcher, &mut run);
+        if let Some(beat) = run.beat {
+            beat.idle();
+        }
     }
 
     /// Records how the segment of the walk at the cursor ended: its time, and its outcome if
@@ -475,6 +493,13 @@ impl<S: Clone + fmt::Debug, G> StretchRun<'_, '_, '_, S, G> {
         };
         let worker = &mut *self.worker;
         let cursor = &mut self.cursor;
+        if let Some(beat) = self.beat.as_deref_mut() {
+            if !beat.chunk(first, chunk.len() as u64) {
+                // The run is ending (see `watchdog`): no walk starts.
+                cursor.at.walk = chunk.len();
+                return;
+            }
+        }
         while cursor.at.walk < chunk.len() {
             let id = first + cursor.at.walk as u64;
             plan.space.decode(id, &mut worker.options);
@@ -510,9 +535,17 @@ impl<S: Clone + fmt::Debug, G> StretchRun<'_, '_, '_, S, G> {
         let chunk = &mut self.chunks[self.cursor.at.chunk];
         let worker = &mut *self.worker;
         let cursor = &mut self.cursor;
+        let mut beat = self.beat.as_deref_mut();
         while cursor.at.walk < chunk.len() {
             if chunk.statuses[cursor.at.walk] == Status::Live {
                 let id = chunk.id(cursor.at.walk);
+                if let Some(beat) = beat.as_deref_mut() {
+                    if !beat.walk(id) {
+                        // The run is ending (see `watchdog`): no walk starts.
+                        cursor.at.walk = chunk.len();
+                        return;
+                    }
+                }
                 // Consecutive ids only turn the odometer; a gap (a filtered or dead walk)
                 // decodes afresh.
                 match cursor.at.previous {
@@ -529,6 +562,7 @@ impl<S: Clone + fmt::Debug, G> StretchRun<'_, '_, '_, S, G> {
                     stretch.shared,
                     stretch.traced,
                     dispatch,
+                    beat.as_deref(),
                     stretch.segment,
                     &worker.options,
                     &mut cursor.position,
@@ -537,6 +571,9 @@ impl<S: Clone + fmt::Debug, G> StretchRun<'_, '_, '_, S, G> {
                 if result.is_err() || stretch.timed {
                     let end = StepEnd::from_caught(Ok(result), cursor.position);
                     stretch.end_segment(worker, chunk, cursor, end);
+                }
+                if let Some(beat) = beat.as_deref() {
+                    beat.ended(chunk.statuses[cursor.at.walk]);
                 }
             }
             cursor.at.walk += 1;

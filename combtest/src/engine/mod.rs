@@ -17,6 +17,7 @@ pub(crate) mod held;
 pub(crate) mod pool;
 pub(crate) mod stream;
 pub(crate) mod unwind;
+pub(crate) mod watchdog;
 
 use std::any::Any;
 use std::fmt;
@@ -28,6 +29,7 @@ use tracing::level_filters::LevelFilter;
 use self::compiled::CompiledKernel;
 use self::held::Status;
 use self::unwind::{Catcher, Unwound, WalkScope};
+use self::watchdog::{Beat, Describe, LongWalk, Watch};
 use crate::config::Gather;
 use crate::model::action::{LoadedAction, StepResult, Stop};
 use crate::model::outcome::{Failure, FailureKind, Outcome, WalkSummary};
@@ -144,6 +146,12 @@ impl StepEnd {
                     message,
                     location: None,
                 },
+                Stop::TimedOut(message) => StepEnd::Failed {
+                    position,
+                    kind: FailureKind::Timeout,
+                    message,
+                    location: None,
+                },
             },
             Err(Unwound::Cancelled(reason)) => StepEnd::Cancelled(reason),
             Err(Unwound::Panicked(panic)) => StepEnd::Failed {
@@ -188,6 +196,8 @@ pub(crate) struct WalkRunner<'a, S, G> {
     /// The order's compiled kernel, when `combtest!` could bind its order.
     pub(crate) compiled: Option<&'a dyn CompiledKernel<S, G>>,
     pub(crate) progress: Option<&'a Progress>,
+    /// The watch over long walks, for sync orders.
+    pub(crate) watch: Option<&'a Watch>,
 }
 
 impl<S, G> WalkRunner<'_, S, G>
@@ -238,6 +248,8 @@ where
     /// go on; `position` follows along so that an unwind can be pinned to its action. The
     /// caller catches unwinds (once per chunk of walks, not once per walk). `dispatch` is the
     /// general kernel's (see [`Kernel::General`]).
+    /// With a walk timeout, `beat` is told each action and the walk's time is checked after
+    /// each (the kernel is then [`Kernel::General`] without dispatch).
     #[inline]
     #[allow(clippy::too_many_arguments)]
     pub(super) fn run_actions(
@@ -245,6 +257,7 @@ where
         shared: &G,
         traced: Traced,
         dispatch: Option<&dyn CompiledKernel<S, G>>,
+        beat: Option<&Beat<'_>>,
         segment: &Segment,
         options: &[usize],
         position: &mut usize,
@@ -260,7 +273,13 @@ where
             if traced.actions {
                 tracing::trace!(action = &*action.name, param = %ParamText(action, option), "action");
             }
+            if let Some(beat) = beat {
+                beat.action(at);
+            }
             action.walk_step().run(option, state, shared)?;
+            if let Some(beat) = beat {
+                beat.check_time(|| format!("{}({})", action.name, ParamText(action, option)))?;
+            }
         }
         Ok(())
     }
@@ -288,9 +307,11 @@ where
                 location,
             } => {
                 tally.errors += 1;
-                tally
-                    .failures
-                    .push(self.failure(id, options, state, position, kind, message, location));
+                let failure = self.failure(id, options, state, position, kind, message, location);
+                if let Some(watch) = self.watch {
+                    watch.failed(&failure);
+                }
+                tally.failures.push(failure);
                 Some(Outcome::Fail)
             }
         }
@@ -360,7 +381,8 @@ impl<'a, S, G> WalkRunner<'a, S, G> {
     /// needs nothing beyond being run and counted: no walk events (`traced`), no timing for a
     /// trace (`timed`), and nothing that looks at passing walks one by one (`seen_singly`: a
     /// filter or gathered states when streaming, a chunk whose ids a filter broke up when
-    /// held).
+    /// held). With a walk timeout, actions run one by one through their trait objects, each
+    /// told to the watchdog and timed.
     #[inline]
     pub(super) fn kernel(
         &self,
@@ -368,9 +390,57 @@ impl<'a, S, G> WalkRunner<'a, S, G> {
         timed: bool,
         seen_singly: bool,
     ) -> Kernel<'a, S, G> {
+        if self.times_walks() {
+            return Kernel::General(None);
+        }
         match self.compiled {
             Some(compiled) if !traced.walks && !timed && !seen_singly => Kernel::Compiled(compiled),
             compiled => Kernel::General(compiled.filter(|_| !traced.actions)),
+        }
+    }
+}
+
+impl<'a, S, G> WalkRunner<'a, S, G> {
+    /// The beat a worker of this run keeps, when the run is watched.
+    pub(super) fn beat(&self) -> Option<Beat<'a>> {
+        self.watch.map(Watch::beat)
+    }
+
+    /// Whether walks have a timeout the workers check: they are then timed one by one.
+    #[inline]
+    pub(super) fn times_walks(&self) -> bool {
+        self.watch.is_some_and(|watch| watch.limit().is_some())
+    }
+}
+
+impl<S, G> Describe for WalkRunner<'_, S, G>
+where
+    Self: Sync,
+{
+    fn long_walk(&self, id: u64, position: Option<usize>, message: String) -> LongWalk {
+        let plan = self.plan;
+        let mut options = vec![0; plan.actions.len()];
+        plan.space.decode(id, &mut options);
+        let fingerprint = plan.fingerprint(&options);
+        let action = position.map(|at| {
+            let action = &plan.actions[at];
+            format!("{}({})", action.name, ParamText(action, options[at]))
+        });
+        let failed_position = position.unwrap_or(0);
+        LongWalk {
+            action,
+            failure: Failure {
+                walk_id: id,
+                fingerprint,
+                steps: plan.describe(&options),
+                failed_position,
+                failed_action: plan.actions[failed_position].name.to_string(),
+                kind: FailureKind::Timeout,
+                message,
+                location: None,
+                state: String::new(),
+                replay: replay_command(self.location, id, fingerprint),
+            },
         }
     }
 }

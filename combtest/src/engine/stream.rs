@@ -6,8 +6,10 @@ use std::any::Any;
 use std::fmt;
 
 use super::compiled::{CompiledKernel, QuietWalks};
+use super::held::Status;
 use super::pool::{self, Dispenser};
 use super::unwind::WalkScope;
+use super::watchdog::Beat;
 use super::{
     run_resuming, Cursor, ForeignUnwind, Kernel, Resumable, StepEnd, Stopwatch, Tally, Traced,
     WalkRunner,
@@ -37,12 +39,12 @@ where
     debug_assert_eq!(plan.segments.len(), 1, "an order without serial actions");
     let dispenser = Dispenser::new(selection, threads);
     let workers = (0..pool::worker_count(threads, &dispenser))
-        .map(|_| (source.template(), Tally::new(trace())))
+        .map(|_| (source.template(), Tally::new(trace()), runner.beat()))
         .collect();
-    let workers = pool::run(workers, &dispenser, |(template, tally), ids| {
+    let workers = pool::run(workers, &dispenser, |(template, tally, beat), ids| {
         let before = (tally.walks + tally.skipped, tally.errors);
         let traced = Traced::new(runner.level);
-        let timed = tally.trace.is_some();
+        let timed = tally.trace.is_some() || runner.times_walks();
         // Gathered states and a filter look at passing walks one by one.
         let seen_singly = runner.filter.is_some() || runner.gather != Gather::Off;
         let mut stream = Stream {
@@ -58,6 +60,7 @@ where
             cursor: Cursor::default(),
             end: 0,
             state: None,
+            beat: beat.as_mut(),
         };
         for range in ids {
             plan.space.decode(range.start, &mut stream.options);
@@ -65,13 +68,16 @@ where
             stream.end = range.end;
             run_resuming(runner.catcher, &mut stream);
         }
+        if let Some(beat) = beat {
+            beat.idle();
+        }
         if let Some(progress) = runner.progress {
             let done = tally.walks + tally.skipped - before.0;
             progress.add(done, tally.errors - before.1);
         }
     });
     let mut total = Tally::default();
-    for (_, tally) in workers {
+    for (_, tally, _) in workers {
         total.absorb(tally);
     }
     // Without serial actions a walk is a single segment.
@@ -101,6 +107,8 @@ struct Stream<'s, 'r, S, G> {
     /// The state of the walk running now; outside the catch so that a panicking walk's
     /// state can still be reported.
     state: Option<S>,
+    /// The worker's beat, when the run is watched.
+    beat: Option<&'s mut Beat<'r>>,
 }
 
 impl<S, G> Resumable for Stream<'_, '_, S, G>
@@ -167,6 +175,13 @@ where
                     continue;
                 }
             }
+            if let Some(beat) = self.beat.as_deref_mut() {
+                if !beat.walk(id) {
+                    // The run is ending (see `watchdog`): no walk starts.
+                    self.cursor.at = self.end;
+                    return;
+                }
+            }
             let _walk = runner.walk_span(self.traced, id, &self.options);
             self.tally.walks += 1;
             self.cursor.started = Stopwatch::start(self.timed);
@@ -175,6 +190,7 @@ where
                 self.shared,
                 self.traced,
                 dispatch,
+                self.beat.as_deref(),
                 &runner.plan.segments[0],
                 &self.options,
                 &mut self.cursor.position,
@@ -183,6 +199,9 @@ where
             if result.is_ok() && self.quiet_pass {
                 // A passing walk that nothing records: only the counters above remember it.
                 self.state = None;
+                if let Some(beat) = self.beat.as_deref() {
+                    beat.ended(Status::Live);
+                }
             } else {
                 let state = self.state.take().expect("the walk's state was just made");
                 let end = StepEnd::from_caught(Ok(result), self.cursor.position);
@@ -198,6 +217,12 @@ where
     #[inline(never)]
     fn run_compiled(&mut self, compiled: &dyn CompiledKernel<S, G>) {
         while self.cursor.at < self.end {
+            if let Some(beat) = self.beat.as_deref_mut() {
+                if !beat.chunk(self.cursor.at, self.end - self.cursor.at) {
+                    self.cursor.at = self.end;
+                    return;
+                }
+            }
             let result = compiled.run_quiet(
                 QuietWalks {
                     options: &self.options,
@@ -234,6 +259,9 @@ where
             .settle(self.tally, id, &self.options, &state, end)
             .unwrap_or(Outcome::Pass);
         runner.walk_ends(self.traced, &outcome);
+        if let Some(beat) = self.beat.as_deref() {
+            beat.ended(Status::of(Some(&outcome)));
+        }
         let nanos = self.cursor.started.nanos();
         self.tally
             .record(runner.plan, id, &self.options, &outcome, nanos);

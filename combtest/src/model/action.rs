@@ -142,6 +142,8 @@ pub type StepResult = Result<(), Box<Stop>>;
 pub enum Stop {
     Failed(String),
     Cancelled(String),
+    /// The walk ran past its timeout (checked between actions).
+    TimedOut(String),
 }
 
 /// Return types an action may have: `()` or `Result<(), E>` with a printable `E`.

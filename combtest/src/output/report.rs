@@ -197,7 +197,8 @@ impl<S> fmt::Display for Report<S> {
     }
 }
 
-struct FailureText<'a>(&'a Failure);
+/// One failure in full, as the failure report shows it.
+pub(crate) struct FailureText<'a>(pub(crate) &'a Failure);
 
 impl fmt::Display for FailureText<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

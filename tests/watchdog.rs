@@ -1,0 +1,190 @@
+//! Sync walks that run too long: a walk back past its timeout fails as timed out, and a walk
+//! that never comes back is named as it happens and ends the run with the report of everything
+//! that finished, instead of hanging the test.
+//!
+//! The stuck runs end their process, so they are `#[ignore]`d tests run by the checking tests
+//! as separate processes of this very binary.
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use combtest::prelude::*;
+use combtest::FailureKind;
+
+#[action(options = [1u64, 150])]
+fn nap(millis: u64, naps: &mut Vec<u64>) {
+    std::thread::sleep(Duration::from_millis(millis));
+    naps.push(millis);
+}
+
+#[action(options = [1u64, 2])]
+fn after(n: u64, naps: &mut Vec<u64>) {
+    naps.push(n);
+}
+
+#[test]
+fn a_sync_walk_back_past_its_timeout_fails_and_skips_the_rest_of_its_walk() {
+    let report = combtest! {
+        order: [nap, after],
+        state: Vec::new(),
+        timeout: Duration::from_millis(100),
+        gather_states: flat,
+        panic_on_failure: false,
+    };
+    assert_eq!((report.walk_count, report.error_count), (4, 2));
+    for failure in &report.failures {
+        assert_eq!(failure.kind, FailureKind::Timeout);
+        assert_eq!(failure.failed_action, "nap");
+        assert!(
+            failure
+                .message
+                .ends_with(", past the timeout of 100ms, by the end of nap(150)"),
+            "{}",
+            failure.message
+        );
+    }
+    // The timed-out walks stopped after `nap`: `after` never ran on them.
+    assert_eq!(report.states[2], [150]);
+    assert_eq!(report.states[3], [150]);
+    assert_eq!(report.states[0], [1, 1]);
+}
+
+#[action(options = [true, false])]
+fn refuse(refused: bool, _: &mut u32) -> Result<(), String> {
+    if refused {
+        return Err("refused on purpose".into());
+    }
+    Ok(())
+}
+
+#[action(options = 0..6u32)]
+fn spin(n: u32, count: &mut u32) {
+    *count += n;
+    if n == 3 {
+        // A walk that never comes back.
+        loop {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+}
+
+#[serial_action(options = ["a", "b"])]
+fn reconfigure(_name: &'static str, _shared: &mut ()) {}
+
+#[test]
+#[ignore = "hangs on purpose; run by a_walk_that_never_returns_ends_the_run_naming_it"]
+fn spins_forever() {
+    combtest! {
+        order: [refuse, spin],
+        state: 0u32,
+        timeout: Duration::from_secs(1),
+        threads: 2,
+    };
+}
+
+#[test]
+#[ignore = "hangs on purpose; run by a_held_walk_that_never_returns_ends_the_run_naming_it"]
+fn spins_forever_between_barriers() {
+    combtest! {
+        order: [refuse, reconfigure, spin],
+        state: 0u32,
+        shared: (),
+        timeout: Duration::from_secs(1),
+        threads: 2,
+    };
+}
+
+/// Runs one ignored test of this binary as its own process, killing it if it outlives
+/// `patience`; returns its exit code and stderr.
+fn run_alone(test: &str, patience: Duration) -> (Option<i32>, String) {
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .args([test, "--exact", "--include-ignored", "--test-threads=1"])
+        .env_remove("COMBTEST_WALKS")
+        .env_remove("COMBTEST_TIMEOUT")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            let output = child.wait_with_output().unwrap();
+            return (
+                status.code(),
+                String::from_utf8_lossy(&output.stderr).into_owned(),
+            );
+        }
+        if started.elapsed() > patience {
+            child.kill().unwrap();
+            let output = child.wait_with_output().unwrap();
+            panic!(
+                "{test} still ran after {patience:?}: the run hung\n{}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// The replay command printed for walk `id`.
+fn replay_of(stderr: &str, id: u64) -> &str {
+    let prefix = format!("COMBTEST_WALKS={id}@");
+    stderr
+        .lines()
+        .filter_map(|line| line.trim().strip_prefix("replay:"))
+        .map(str::trim)
+        .find(|replay| replay.starts_with(&prefix))
+        .unwrap_or_else(|| panic!("no replay command for walk {id} in:\n{stderr}"))
+}
+
+#[test]
+fn a_walk_that_never_returns_ends_the_run_naming_it() {
+    // The patience only keeps a regression from hanging the suite; the run ends well before.
+    let (code, stderr) = run_alone("spins_forever", Duration::from_secs(120));
+    assert_eq!(code, Some(101), "{stderr}");
+    // Named as it happens: id, action and param, how long, and the replay command.
+    assert!(
+        stderr.contains("combtest: walk 9 (fingerprint "),
+        "the stuck walk is refuse(false) -> spin(3), id 6 + 3:\n{stderr}"
+    );
+    assert!(
+        stderr.contains(", past the timeout of 1s in spin(3)"),
+        "{stderr}"
+    );
+    assert!(
+        replay_of(&stderr, 9).ends_with("--test watchdog -- spins_forever --exact"),
+        "{stderr}"
+    );
+    // Then the run ends, with what finished before: the walks that failed on their own...
+    assert!(
+        stderr.contains("combtest: walk 9 still running"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("refused on purpose"), "{stderr}");
+    // ...and the stuck walk, as timed out.
+    assert!(stderr.contains("spin(3) timed out"), "{stderr}");
+    assert!(
+        stderr.contains("a thread cannot be stopped, so the run ended here"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_held_walk_that_never_returns_ends_the_run_naming_it() {
+    let (code, stderr) = run_alone("spins_forever_between_barriers", Duration::from_secs(120));
+    assert_eq!(code, Some(101), "{stderr}");
+    // Serial wheel first: reconfigure("a") is ids 0-11; refuse(false) -> spin(3) is 6 + 3.
+    assert!(
+        stderr.contains("combtest: walk 9 (fingerprint "),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(", past the timeout of 1s in spin(3)"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("combtest: walk 9 still running"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("refused on purpose"), "{stderr}");
+}
