@@ -30,8 +30,8 @@ use super::{
     Traced, WalkRunner, Worker,
 };
 use crate::config::Gather;
-use crate::model::action::{Body, States};
-use crate::model::outcome::Outcome;
+use crate::model::action::{Body, States, Verdict, Verdicts};
+use crate::model::outcome::{FailureKind, Outcome};
 use crate::model::plan::{Segment, SerialWheel};
 use crate::model::state::StateSource;
 use crate::model::walk_id::WalkSelection;
@@ -212,8 +212,9 @@ where
         }
     }
 
-    /// Runs one option of a serial action for a branch, alone. A failure or a cancel ends
-    /// every live walk of the branch; returns whether the branch goes on.
+    /// Runs one option of a serial action for a branch, alone. The walks it failed or
+    /// cancelled one by one (through `States`) end first; then a failure or a cancel of the
+    /// action itself ends every live walk of the branch. Returns whether the branch goes on.
     fn run_serial(
         &mut self,
         wheel: SerialWheel,
@@ -230,7 +231,11 @@ where
         )
         .entered();
         tracing::debug!("serial action runs");
-        let walks = States::new(|| branch.iter_mut().flat_map(Chunk::live).unzip());
+        let verdicts = Verdicts::default();
+        let walks = States::new(
+            || branch.iter_mut().flat_map(Chunk::live).unzip(),
+            &verdicts,
+        );
         let result = match &action.body {
             Body::Serial(step) => runner.catcher.catch(|| step.run(option, shared, walks)),
             #[cfg(feature = "async")]
@@ -239,11 +244,58 @@ where
             }
             _ => unreachable!("a serial wheel holds a serial action of this executor"),
         };
+        let verdicts = verdicts.into_inner().unwrap_or_else(|e| e.into_inner());
+        if !verdicts.is_empty() {
+            self.judge_walks(branch, wheel.position, verdicts);
+        }
         match StepEnd::from_caught(result, wheel.position) {
             StepEnd::Completed => true,
             end => {
                 self.end_branch(branch, &end);
                 false
+            }
+        }
+    }
+
+    /// Ends the walks a serial action (at `position`) failed or cancelled one by one; the
+    /// first verdict on a walk holds.
+    fn judge_walks(
+        &mut self,
+        branch: &mut [Chunk<S>],
+        position: usize,
+        mut verdicts: Vec<(u64, Verdict)>,
+    ) {
+        verdicts.sort_by_key(|(id, _)| *id);
+        verdicts.dedup_by_key(|(id, _)| *id);
+        let runner = self.runner;
+        let mut options = vec![0; runner.plan.actions.len()];
+        let mut verdicts = verdicts.into_iter().peekable();
+        for chunk in branch {
+            for walk in 0..chunk.len() {
+                let id = chunk.id(walk);
+                let Some((_, verdict)) = verdicts.next_if(|(judged, _)| *judged == id) else {
+                    continue;
+                };
+                debug_assert!(
+                    chunk.statuses[walk] == Status::Live,
+                    "States lists live walks"
+                );
+                runner.plan.space.decode(id, &mut options);
+                let end = match verdict {
+                    Verdict::Fail(message) => StepEnd::Failed {
+                        position,
+                        kind: FailureKind::Error,
+                        message,
+                        location: None,
+                    },
+                    Verdict::Cancel(reason) => StepEnd::Cancelled(reason),
+                };
+                let state = &chunk.states[walk];
+                let outcome = runner.settle(&mut self.tally, id, &options, state, end);
+                if let Some(Outcome::Cancel { reason }) = &outcome {
+                    self.reasons.push((id, reason.clone()));
+                }
+                chunk.statuses[walk] = Status::of(outcome.as_ref());
             }
         }
     }

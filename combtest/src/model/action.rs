@@ -197,6 +197,11 @@ fn describe_error<E: fmt::Debug + fmt::Display>(error: &E) -> String {
 /// what it did into each of them (py-combtest let serial actions update every walk's state).
 /// Walks that failed or were cancelled are not included. States come in walk-id order.
 ///
+/// It can also judge single walks: [`States::fail`] fails one walk and [`States::cancel`]
+/// cancels it, with a message, while the rest of the branch goes on. The report names the
+/// serial action as where the walk failed. (Returning `Err` or panicking fails every live
+/// walk of the branch instead.)
+///
 /// ```
 /// use combtest::prelude::*;
 ///
@@ -226,7 +231,19 @@ pub struct States<'a, S> {
     /// costs no pass over a branch that may hold millions of walks.
     walks: OnceCell<Collected<'a, S>>,
     collect: Cell<Option<Collector<'a, S>>>,
+    /// Where the verdicts on single walks go; the executor reads them after the action.
+    verdicts: &'a Verdicts,
 }
+
+/// What a serial action decided for one walk of its branch.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Verdict {
+    Fail(String),
+    Cancel(String),
+}
+
+/// The verdicts a serial action gave, by walk id, in the order given.
+pub(crate) type Verdicts = std::sync::Mutex<Vec<(u64, Verdict)>>;
 
 /// The ids and states of a branch's live walks, in id order.
 struct Collected<'a, S> {
@@ -237,11 +254,16 @@ struct Collected<'a, S> {
 type Collector<'a, S> = Box<dyn FnOnce() -> (Vec<u64>, Vec<&'a mut S>) + Send + 'a>;
 
 impl<'a, S> States<'a, S> {
-    /// The live walks that `collect` lists, as `(ids, states)` in id order.
-    pub(crate) fn new(collect: impl FnOnce() -> (Vec<u64>, Vec<&'a mut S>) + Send + 'a) -> Self {
+    /// The live walks that `collect` lists, as `(ids, states)` in id order; verdicts on
+    /// single walks go to `verdicts`.
+    pub(crate) fn new(
+        collect: impl FnOnce() -> (Vec<u64>, Vec<&'a mut S>) + Send + 'a,
+        verdicts: &'a Verdicts,
+    ) -> Self {
         States {
             walks: OnceCell::new(),
             collect: Cell::new(Some(Box::new(collect))),
+            verdicts,
         }
     }
 
@@ -283,6 +305,67 @@ impl<'a, S> States<'a, S> {
     pub fn iter_mut_with_ids(&mut self) -> impl Iterator<Item = (u64, &mut S)> + use<'_, 'a, S> {
         let Collected { ids, states } = self.walks_mut();
         ids.iter().copied().zip(states.iter_mut().map(|s| &mut **s))
+    }
+
+    /// Fails walk `id` of this branch with `message`, as if the serial action had failed for
+    /// it alone: the walk runs no further, the report shows it failed in this serial action
+    /// with this message, and the branch's other walks go on. The state stays in this list
+    /// for the rest of the serial action.
+    ///
+    /// # Panics
+    /// If `id` is not a live walk of the branch (see [`States::ids`]): a panic in a serial
+    /// action fails its whole branch, with this message.
+    ///
+    /// ```
+    /// use combtest::prelude::*;
+    ///
+    /// #[action(options = [1, 2, 3])]
+    /// fn deposit(n: u32, balance: &mut u32) { *balance += n; }
+    ///
+    /// #[serial_action(options = ["audit"])]
+    /// fn audit(_: &'static str, mut walks: States<'_, u32>) {
+    ///     let odd: Vec<u64> = walks
+    ///         .iter_mut_with_ids()
+    ///         .filter(|(_, balance)| **balance % 2 == 1)
+    ///         .map(|(id, _)| id)
+    ///         .collect();
+    ///     for id in odd {
+    ///         walks.fail(id, "an odd balance");
+    ///     }
+    /// }
+    ///
+    /// let report = combtest! {
+    ///     order: [deposit, audit],
+    ///     state: 0,
+    ///     panic_on_failure: false,
+    /// };
+    /// assert_eq!(report.error_count, 2);
+    /// assert_eq!(report.failures[0].failed_action, "audit");
+    /// assert_eq!(report.failures[0].message, "an odd balance");
+    /// ```
+    pub fn fail(&mut self, id: u64, message: impl Into<String>) {
+        self.judge(id, Verdict::Fail(message.into()));
+    }
+
+    /// Cancels walk `id` of this branch with `reason`: the walk runs no further and counts
+    /// as cancelled, and the branch's other walks go on. Panics as [`States::fail`] does.
+    pub fn cancel(&mut self, id: u64, reason: impl Into<String>) {
+        self.judge(id, Verdict::Cancel(reason.into()));
+    }
+
+    fn judge(&mut self, id: u64, verdict: Verdict) {
+        let ids = &self.walks().ids;
+        if ids.binary_search(&id).is_err() {
+            let live = match (ids.first(), ids.last()) {
+                (Some(first), Some(last)) => {
+                    format!("{} live walks, ids {first} to {last}", ids.len())
+                }
+                _ => "no live walk".to_string(),
+            };
+            panic!("combtest: walk {id} is not a live walk of this branch ({live})");
+        }
+        let mut verdicts = self.verdicts.lock().unwrap_or_else(|e| e.into_inner());
+        verdicts.push((id, verdict));
     }
 }
 
@@ -891,14 +974,15 @@ mod tests {
         let collected = std::sync::atomic::AtomicU32::new(0);
         let mut values = [10, 20, 30];
 
-        drop(States::new(collect(&collected, &mut values)));
+        let verdicts = Verdicts::default();
+        drop(States::new(collect(&collected, &mut values), &verdicts));
         assert_eq!(
             collected.load(std::sync::atomic::Ordering::SeqCst),
             0,
             "unused states cost no pass over the walks"
         );
 
-        let mut walks = States::new(collect(&collected, &mut values));
+        let mut walks = States::new(collect(&collected, &mut values), &verdicts);
         assert_eq!((walks.len(), walks.is_empty()), (3, false));
         assert_eq!(walks.ids(), &[4, 5, 6]);
         for value in walks.iter_mut() {
