@@ -25,7 +25,8 @@ fn main() {
     println!("1,000 walks, each waiting {WAIT:?}, on {threads} worker threads\n");
 
     let started = Instant::now();
-    let sync = combtest! { order: [blocking_request], state: 0u32, threads: threads, progress: false };
+    let sync =
+        combtest! { order: [blocking_request], state: 0u32, threads: threads, progress: false };
     let sync_time = started.elapsed();
     assert_eq!(sync.walk_count, 1000);
 
@@ -43,7 +44,10 @@ fn main() {
         rows.push(("async timers", started.elapsed(), concurrency.to_string()));
     }
 
-    println!("{:<28} {:>12} {:>10} {:>8}", "", "concurrency", "time", "ratio");
+    println!(
+        "{:<28} {:>12} {:>10} {:>8}",
+        "", "concurrency", "time", "ratio"
+    );
     for (name, time, concurrency) in rows {
         let ratio = sync_time.as_secs_f64() / time.as_secs_f64();
         let millis = time.as_secs_f64() * 1000.0;

@@ -13,6 +13,7 @@ use crate::config::{Covering, Gather, Resolved, Settings};
 use crate::covering;
 #[cfg(feature = "async")]
 use crate::engine::async_walks;
+use crate::engine::budget;
 use crate::engine::compiled::Binder;
 use crate::engine::unwind::Catcher;
 use crate::engine::watchdog::{self, Watch};
@@ -110,7 +111,10 @@ impl<S, G> Combtest<S, G> {
         self
     }
 
-    /// Number of worker threads (default: the machine's available parallelism).
+    /// Number of worker threads (default: the machine's available parallelism, shared with
+    /// the other combtest runs of the process that run at the same time: libtest runs tests
+    /// in parallel, and each then gets a share of the cores, at least one). Threads set here
+    /// or by `COMBTEST_THREADS` are used as set. `Report::threads` says how many ran.
     /// `COMBTEST_THREADS` overrides it.
     pub fn threads(mut self, threads: usize) -> Self {
         self.settings.threads = Some(threads);
@@ -321,7 +325,7 @@ where
         logging::with_run_subscriber(settings.verbose, || self.run_observed(settings))
     }
 
-    fn run_observed(mut self, settings: Resolved) -> Result<Report<S>, Error> {
+    fn run_observed(mut self, mut settings: Resolved) -> Result<Report<S>, Error> {
         let started = Instant::now();
         let level = logging::level_cap(settings.verbose);
         let plan = Plan::load(&self.order)?;
@@ -343,6 +347,9 @@ where
         };
         let sink = run_dir.as_ref().map(TraceSink::create).transpose()?;
         let _run = tracing::info_span!("combtest", test = test.as_deref().unwrap_or("")).entered();
+        // Runs at once in this process share the machine (see `engine::budget`).
+        let lease = budget::lease(settings.threads, settings.threads_told);
+        settings.threads = lease.threads();
         if level >= tracing::Level::INFO {
             tracing::info!(
                 walks = selected.walks.len(),
@@ -352,6 +359,7 @@ where
             );
         }
         let tally = self.execute(&plan, &view, &selected.walks, &settings, sink.as_ref());
+        drop(lease);
         let coverage = selected.coverage.clone();
         let (mut report, ids) = assemble_report(tally, &plan, &settings, test, coverage, started);
         if let Some(dir) = &run_dir {
@@ -456,42 +464,47 @@ where
         let watch = asynchronous
             .is_none()
             .then(|| Watch::new(threads, settings.timeout));
-        let mut tally = progress::with_progress(settings.progress, units, unit, |progress| {
-            let runner = WalkRunner {
-                plan,
-                view,
-                filter,
-                gather: settings.gather,
-                location: self.location.as_ref(),
-                // A single selected walk is a replay: let its panic print as usual.
-                catcher: Catcher::new(selection.len() != 1),
-                level: logging::level_cap(settings.verbose),
-                progress,
-                compiled: compiled.as_deref(),
-                watch: watch.as_ref(),
-            };
-            let buffer = || sink.map(TraceSink::buffer);
-            let mut run = || match (plan.serials.is_empty(), asynchronous) {
-                (true, None) => stream::stream(&runner, selection, threads, source, shared, buffer),
-                #[cfg(feature = "async")]
-                (true, Some(limits)) => {
-                    async_walks::stream(&runner, selection, threads, source, shared, buffer, limits)
+        let test = self.location.as_ref().map(TestLocation::test_name);
+        let label = test.as_deref();
+        let mut tally =
+            progress::with_progress(settings.progress, label, units, unit, |progress| {
+                let runner = WalkRunner {
+                    plan,
+                    view,
+                    filter,
+                    gather: settings.gather,
+                    location: self.location.as_ref(),
+                    // A single selected walk is a replay: let its panic print as usual.
+                    catcher: Catcher::new(selection.len() != 1),
+                    level: logging::level_cap(settings.verbose),
+                    progress,
+                    compiled: compiled.as_deref(),
+                    watch: watch.as_ref(),
+                };
+                let buffer = || sink.map(TraceSink::buffer);
+                let mut run = || match (plan.serials.is_empty(), asynchronous) {
+                    (true, None) => {
+                        stream::stream(&runner, selection, threads, source, shared, buffer)
+                    }
+                    #[cfg(feature = "async")]
+                    (true, Some(limits)) => async_walks::stream(
+                        &runner, selection, threads, source, shared, buffer, limits,
+                    ),
+                    (_, asynchronous) => barrier::run(
+                        &runner,
+                        selection,
+                        threads,
+                        source,
+                        shared,
+                        buffer(),
+                        asynchronous,
+                    ),
+                };
+                match &watch {
+                    Some(watch) => watchdog::watching(watch, &runner, selection.len(), run),
+                    None => run(),
                 }
-                (_, asynchronous) => barrier::run(
-                    &runner,
-                    selection,
-                    threads,
-                    source,
-                    shared,
-                    buffer(),
-                    asynchronous,
-                ),
-            };
-            match &watch {
-                Some(watch) => watchdog::watching(watch, &runner, selection.len(), run),
-                None => run(),
-            }
-        });
+            });
         // Every trace buffer is flushed before the trace is closed.
         tally.trace = None;
         tally

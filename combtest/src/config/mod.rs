@@ -80,6 +80,9 @@ pub(crate) struct Covering {
 #[derive(Clone, Debug)]
 pub(crate) struct Resolved {
     pub(crate) threads: usize,
+    /// Whether the user set the threads (in code or `COMBTEST_THREADS`): a run that did not
+    /// shares the machine with the other runs of the process.
+    pub(crate) threads_told: bool,
     pub(crate) gather: Gather,
     /// The walks to run and where that list came from; `None` runs them all.
     pub(crate) walks: Option<(WalkSelection, String)>,
@@ -107,11 +110,14 @@ impl Settings {
         env::check_names(variables)?;
         let var = |name: &str| var(name).filter(|v| !v.trim().is_empty());
 
-        let threads = match var(ENV_THREADS) {
-            Some(text) => parse_threads(&text, ENV_THREADS)?,
+        let (threads, threads_told) = match var(ENV_THREADS) {
+            Some(text) => (parse_threads(&text, ENV_THREADS)?, true),
             None => match self.threads {
-                Some(n) => parse_threads(&n.to_string(), "threads")?,
-                None => std::thread::available_parallelism().map_or(1, NonZeroUsize::get),
+                Some(n) => (parse_threads(&n.to_string(), "threads")?, true),
+                None => (
+                    std::thread::available_parallelism().map_or(1, NonZeroUsize::get),
+                    false,
+                ),
             },
         };
         let gather = match var(ENV_GATHER) {
@@ -169,6 +175,7 @@ impl Settings {
         };
         Ok(Resolved {
             threads,
+            threads_told,
             gather,
             walks,
             verbose,

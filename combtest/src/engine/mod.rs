@@ -12,6 +12,7 @@
 #[cfg(feature = "async")]
 pub(crate) mod async_walks;
 pub(crate) mod barrier;
+pub(crate) mod budget;
 pub(crate) mod compiled;
 pub(crate) mod held;
 pub(crate) mod pool;

@@ -6,6 +6,10 @@
 //! output never see it. Workers add to two counters once per chunk of walks; a ticker thread
 //! draws.
 //!
+//! Runs at once in one process (libtest runs tests in parallel) each get a bar of their own,
+//! labelled with the test's name, in one display shared by the process; a finished run's bar
+//! is removed, so no stale line is left behind.
+//!
 //! The display needs the `progress` cargo feature (on by default). Without it the setting is
 //! still accepted and nothing is shown; the workers get no counters to add to.
 
@@ -16,7 +20,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 #[cfg(feature = "progress")]
-use indicatif::{HumanDuration, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{HumanDuration, MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 /// How long a run goes before the display appears.
 #[cfg(feature = "progress")]
@@ -56,6 +60,23 @@ fn status(done: u64, total: u64, failed: u64, elapsed: Duration) -> String {
     format!("{rate:.0}/s, {failed} failed, {left} left")
 }
 
+/// The display every run of the process draws its bar in.
+#[cfg(feature = "progress")]
+fn display() -> &'static MultiProgress {
+    static DISPLAY: std::sync::OnceLock<MultiProgress> = std::sync::OnceLock::new();
+    DISPLAY.get_or_init(|| MultiProgress::with_draw_target(ProgressDrawTarget::stderr()))
+}
+
+/// The bar's template: the test's name (when known), the bar, counts, then the status.
+#[cfg(feature = "progress")]
+fn template(label: Option<&str>, unit: &str) -> String {
+    let label = label.map_or_else(String::new, |label| {
+        // Braces in a test name would read as template keys.
+        format!("{} ", label.replace('{', "{{").replace('}', "}}"))
+    });
+    format!("{label}{{bar:30}} {{pos}}/{{len}} {unit}, {{msg}}")
+}
+
 /// Whether a run shows progress: the setting (`None` when not given), whether stderr is a
 /// terminal, and whether `CI` is set.
 #[cfg(feature = "progress")]
@@ -67,11 +88,12 @@ pub(crate) fn wanted(setting: Option<bool>, terminal: bool, ci: bool) -> bool {
     }
 }
 
-/// Runs `f`, showing the progress of `total` units (`unit` names them) while it runs, if the
-/// settings and the terminal allow.
+/// Runs `f`, showing the progress of `total` units (`unit` names them) of the test `label`
+/// while it runs, if the settings and the terminal allow.
 #[cfg(feature = "progress")]
 pub(crate) fn with_progress<R>(
     setting: Option<bool>,
+    label: Option<&str>,
     total: u64,
     unit: &'static str,
     f: impl FnOnce(Option<&Progress>) -> R,
@@ -92,10 +114,8 @@ pub(crate) fn with_progress<R>(
             if stopped.recv_timeout(QUIET_START).is_ok() {
                 return;
             }
-            let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
-            if let Ok(style) =
-                ProgressStyle::with_template(&format!("{{bar:30}} {{pos}}/{{len}} {unit}, {{msg}}"))
-            {
+            let bar = display().add(ProgressBar::new(total));
+            if let Ok(style) = ProgressStyle::with_template(&template(label, unit)) {
                 bar.set_style(style);
             }
             loop {
@@ -111,6 +131,7 @@ pub(crate) fn with_progress<R>(
                 }
             }
             bar.finish_and_clear();
+            display().remove(&bar);
         });
         let result = f(Some(progress));
         drop(stop);
@@ -122,6 +143,7 @@ pub(crate) fn with_progress<R>(
 #[cfg(not(feature = "progress"))]
 pub(crate) fn with_progress<R>(
     _setting: Option<bool>,
+    _label: Option<&str>,
     _total: u64,
     _unit: &'static str,
     f: impl FnOnce(Option<&Progress>) -> R,
@@ -153,6 +175,20 @@ mod tests {
             status(0, 1000, 0, Duration::from_secs(1)),
             "0/s, 0 failed, unknown left"
         );
+    }
+
+    #[cfg(feature = "progress")]
+    #[test]
+    fn each_bar_is_labelled_with_its_test() {
+        assert_eq!(
+            template(Some("gui::combinations"), "walks"),
+            "gui::combinations {bar:30} {pos}/{len} walks, {msg}"
+        );
+        assert_eq!(template(None, "walks"), "{bar:30} {pos}/{len} walks, {msg}");
+        // A brace in a name is text, not a template key.
+        let odd = template(Some("t{x}"), "walks");
+        assert!(ProgressStyle::with_template(&odd).is_ok(), "{odd}");
+        assert!(odd.starts_with("t{{x}} "), "{odd}");
     }
 
     #[test]
