@@ -116,10 +116,14 @@ impl<S> Chunk<S> {
 
 /// How many walks a chunk of held walks takes at most: enough chunks for the workers to share
 /// the work evenly, each as large as that allows, so that its states can sit on huge pages.
+///
+/// A chunk is the unit of parallel work between barriers, so a small run gets small chunks:
+/// the few slow walks of a system test (36 walks of 5 ms actions, say) are spread over every
+/// worker rather than held in one chunk that one thread runs alone.
 pub(super) fn held_chunk<S>(selection: &WalkSelection, threads: usize) -> u64 {
     const MOST_BYTES: u64 = 16 << 20;
     let most = (MOST_BYTES / std::mem::size_of::<S>().max(1) as u64).max(4096);
-    (selection.len() / (threads as u64 * 8)).clamp(4096, most)
+    (selection.len() / (threads as u64 * 8)).clamp(1, most)
 }
 
 /// An empty vector for the states of `walks` held walks. On Linux, a large one is marked for
