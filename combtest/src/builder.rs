@@ -19,7 +19,7 @@ use crate::engine::{barrier, stream, AsyncLimits, Tally, WalkRunner};
 use crate::error::Error;
 use crate::model::action::Action;
 use crate::model::plan::Plan;
-use crate::model::state::StateSource;
+use crate::model::state::{IntoStateSource, StateSource};
 use crate::model::walk::{OrderView, Walk};
 use crate::model::walk_id::WalkSelection;
 use crate::output::replay::{check_fingerprints, replay_selection, TestLocation};
@@ -77,16 +77,16 @@ pub struct Combtest<S, G = ()> {
 impl<S> Combtest<S, ()> {
     /// A combtest without shared context. `state` is a value (cloned per walk) or a
     /// [`StateSource::factory`].
-    pub fn new(state: impl Into<StateSource<S>>) -> Self {
+    pub fn new(state: impl IntoStateSource<S>) -> Self {
         Combtest::with_shared(state, ())
     }
 }
 
 impl<S, G> Combtest<S, G> {
     /// A combtest whose actions also get `&G`, one value for the whole run.
-    pub fn with_shared(state: impl Into<StateSource<S>>, shared: G) -> Self {
+    pub fn with_shared(state: impl IntoStateSource<S>, shared: G) -> Self {
         Combtest {
-            state: state.into(),
+            state: state.into_state_source(),
             shared,
             order: Vec::new(),
             filter: None,
@@ -264,7 +264,7 @@ impl<S, G> Combtest<S, G> {
 
 impl<S, G> Combtest<S, G>
 where
-    S: Clone + Send + fmt::Debug + 'static,
+    S: Send + fmt::Debug + 'static,
     G: Sync + 'static,
 {
     /// Runs every selected walk and reports what happened.

@@ -203,7 +203,7 @@ pub use model::action::{
     Action, ActionFuture, ActionKind, ActionReturn, Cancel, Options, Param, SerialFuture, States,
 };
 pub use model::outcome::{Failure, FailureKind, Outcome, StepRecord, WalkSummary};
-pub use model::state::StateSource;
+pub use model::state::{IntoStateSource, StateSource};
 pub use model::walk::Walk;
 pub use model::walk_id::Fingerprint;
 pub use output::report::{Coverage, Report, SHOWN_FAILURES};
@@ -367,7 +367,7 @@ pub use combtest_macros::serial_action;
 /// | key | value | default |
 /// |---|---|---|
 /// | `order` | `[action, ...]`: paths to `#[action]` functions | required |
-/// | `state` | an expression (cloned per walk) or a closure literal (called per walk) | `Default::default()` per walk |
+/// | `state` | an expression (cloned per walk: must be `Clone`) or a closure literal (called per walk: the state need not be `Clone`) | `Default::default()` per walk |
 /// | `shared` | the shared context, handed as `&G` to actions | `()` |
 /// | `threads` | `usize` | available parallelism |
 /// | `filter` | `Fn(&Walk) -> bool` | every walk runs |

@@ -61,9 +61,7 @@ pub trait FinishFast<S, G> {
     fn finish(&self) -> Combtest<S, G>;
 }
 
-impl<S: Clone + 'static, G: 'static, L: WalkList<S, G>> FinishFast<S, G>
-    for Finish<Typed<S, G, L>>
-{
+impl<S: 'static, G: 'static, L: WalkList<S, G>> FinishFast<S, G> for Finish<Typed<S, G, L>> {
     fn finish(&self) -> Combtest<S, G> {
         self.take().builder.binder(binder::<S, G, L>())
     }

@@ -224,7 +224,7 @@ struct BoundOrder<L: WalkList<S, G>, S, G> {
     _order: PhantomData<fn(&mut S, &G)>,
 }
 
-impl<L: WalkList<S, G>, S: Clone, G> BoundOrder<L, S, G> {
+impl<L: WalkList<S, G>, S, G> BoundOrder<L, S, G> {
     #[inline(always)]
     fn quiet_loop(
         &self,
@@ -280,7 +280,7 @@ impl<L: WalkList<S, G>, S: Clone, G> BoundOrder<L, S, G> {
     }
 }
 
-impl<L: WalkList<S, G>, S: Clone, G> CompiledKernel<S, G> for BoundOrder<L, S, G> {
+impl<L: WalkList<S, G>, S, G> CompiledKernel<S, G> for BoundOrder<L, S, G> {
     fn run(
         &self,
         options: &[usize],
@@ -326,7 +326,7 @@ impl<L: WalkList<S, G>, S: Clone, G> CompiledKernel<S, G> for BoundOrder<L, S, G
 
     fn run_quiet(&self, walks: QuietWalks<'_, '_, S>, shared: &G) -> StepResult {
         match walks.template {
-            Template::Value(initial) => self.quiet_loop(walks, shared, || initial.clone()),
+            Template::Value { state, clone } => self.quiet_loop(walks, shared, || clone(state)),
             Template::Factory(make) => self.quiet_loop(walks, shared, make),
         }
     }
@@ -338,7 +338,7 @@ pub(crate) type Binder<S, G> =
     Box<dyn Fn(&[&str], &[&dyn Any]) -> Option<Box<dyn CompiledKernel<S, G>>> + Send + Sync>;
 
 /// The binder of the order `L`.
-pub(crate) fn binder<S: Clone + 'static, G: 'static, L: WalkList<S, G>>() -> Binder<S, G> {
+pub(crate) fn binder<S: 'static, G: 'static, L: WalkList<S, G>>() -> Binder<S, G> {
     Box::new(|names, params| {
         let bound = L::bind(names, params)?;
         Some(Box::new(BoundOrder::<L, S, G> {
