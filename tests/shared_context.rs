@@ -116,7 +116,7 @@ fn greet(at: usize, greeted: &mut Vec<String>, fixture: &Fixture<'_>) {
 
 #[test]
 fn a_shared_context_need_not_be_static() {
-    let names = vec![String::from("ada"), String::from("grace")];
+    let names = [String::from("ada"), String::from("grace")];
     let names: Vec<&str> = names.iter().map(String::as_str).collect();
     let log = Mutex::new(Vec::new());
     let report = combtest! {
