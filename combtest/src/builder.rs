@@ -88,7 +88,30 @@ impl<S, G> Combtest<S, G> {
     ///
     /// `shared` is the context itself, or a borrow of one the caller keeps: `&pool` when
     /// only actions read it, `&mut app` when serial actions change it. A borrow need not be
-    /// `'static` (see [`Lend`](crate::Lend)).
+    /// `'static` (see [`Lend`](crate::Lend)). An `#[action]` function that takes `&Pool`
+    /// fits either way; an action built by hand with [`Action::new`] gets `&G` as given
+    /// (`&&Pool` for `&pool`).
+    ///
+    /// ```
+    /// use combtest::prelude::*;
+    ///
+    /// #[derive(Debug, Default)]
+    /// struct Pool { size: usize }
+    ///
+    /// #[action(options = [1, 2])]
+    /// fn check_out(n: usize, taken: &mut Vec<usize>, pool: &Pool) {
+    ///     assert!(n <= pool.size);
+    ///     taken.push(n);
+    /// }
+    ///
+    /// let pool = Pool { size: 2 };
+    /// let report = Combtest::with_shared(Vec::new(), &pool)
+    ///     .then(check_out::action())
+    ///     .run()
+    ///     .unwrap();
+    /// assert_eq!(report.walk_count, 2);
+    /// assert_eq!(pool.size, 2); // still the caller's
+    /// ```
     pub fn with_shared(state: impl IntoStateSource<S>, shared: G) -> Self {
         Combtest {
             state: state.into_state_source(),
