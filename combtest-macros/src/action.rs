@@ -335,6 +335,56 @@ fn strip_ref(ty: &Type) -> Type {
     }
 }
 
+/// The shared-context type of a function's signature, made fit for a bound: every elided
+/// lifetime (`Ctx<'_>`, `&str` inside it) gets a name of its own, returned to be declared
+/// on the companion's impl. A context type that borrows from the test is thus lent under
+/// whatever lifetimes the run's context has.
+fn name_elided_lifetimes(ty: &Type) -> (Type, Vec<syn::Lifetime>) {
+    fn fresh(named: &mut Vec<syn::Lifetime>, span: Span) -> syn::Lifetime {
+        let lifetime = syn::Lifetime::new(&format!("'__combtest_shared_{}", named.len()), span);
+        named.push(lifetime.clone());
+        lifetime
+    }
+    fn visit(ty: &mut Type, named: &mut Vec<syn::Lifetime>) {
+        match ty {
+            Type::Reference(reference) => {
+                if reference.lifetime.is_none() {
+                    reference.lifetime = Some(fresh(named, reference.and_token.span));
+                }
+                visit(&mut reference.elem, named);
+            }
+            Type::Path(path) => {
+                if let Some(qself) = &mut path.qself {
+                    visit(&mut qself.ty, named);
+                }
+                for segment in &mut path.path.segments {
+                    if let PathArguments::AngleBracketed(args) = &mut segment.arguments {
+                        for arg in &mut args.args {
+                            match arg {
+                                GenericArgument::Lifetime(lifetime) if lifetime.ident == "_" => {
+                                    *lifetime = fresh(named, lifetime.span());
+                                }
+                                GenericArgument::Type(ty) => visit(ty, named),
+                                _ => {}
+                            }
+                        }
+                    }
+                }
+            }
+            Type::Tuple(tuple) => tuple.elems.iter_mut().for_each(|ty| visit(ty, named)),
+            Type::Slice(slice) => visit(&mut slice.elem, named),
+            Type::Array(array) => visit(&mut array.elem, named),
+            Type::Paren(paren) => visit(&mut paren.elem, named),
+            Type::Group(group) => visit(&mut group.elem, named),
+            _ => {}
+        }
+    }
+    let mut ty = ty.clone();
+    let mut named = Vec::new();
+    visit(&mut ty, &mut named);
+    (ty, named)
+}
+
 /// The companion struct: `NAME`, `options()`, `action()` and the `ActionItem` impl.
 fn companion(
     kind: Kind,
@@ -366,37 +416,50 @@ fn companion(
     // A type the function does not take stays generic: the action fits any order.
     // An async serial action's future is made and polled on a thread of combtest's, so the
     // types it fits must be `Send`.
-    let generic_bounds = if kind == Kind::Serial && function.sig.asyncness.is_some() {
-        quote!('static + ::core::marker::Send)
-    } else {
-        quote!('static)
-    };
+    let send = (kind == Kind::Serial && function.sig.asyncness.is_some())
+        .then(|| quote!(+ ::core::marker::Send));
     let mut generic_params = Vec::new();
     let state_ty = state.as_ref().map_or_else(
         || {
-            generic_params.push(quote!(__CombtestState: #generic_bounds));
+            generic_params.push(quote!(__CombtestState: 'static #send));
             quote!(__CombtestState)
         },
         |state| quote!(#state),
     );
-    let shared_ty = shared.as_ref().map_or_else(
-        || {
-            generic_params.push(quote!(__CombtestShared: #generic_bounds));
-            quote!(__CombtestShared)
-        },
-        |shared| quote!(#shared),
-    );
+    // The run's shared context is always a parameter: a function that takes `&App` (or
+    // `&mut App`) fits any context that lends one, the `App` itself or a borrow of it that
+    // lives in the test (see `combtest::Lend`). A function that takes none fits any context.
+    let shared_ty = quote!(__CombtestShared);
+    let (lent_ty, lifetimes) = shared
+        .as_ref()
+        .map(name_elided_lifetimes)
+        .map_or((None, Vec::new()), |(ty, named)| (Some(ty), named));
+    let lend = match (kind, &lent_ty) {
+        (_, None) => quote!(),
+        (Kind::Regular, Some(shared)) => quote!(#private::Lend<#shared>),
+        (Kind::Serial, Some(shared)) => quote!(#private::LendMut<#shared>),
+    };
+    let lend_bound = match (&send, shared) {
+        (None, None) => quote!(),
+        (Some(_), None) => quote!(: ::core::marker::Send),
+        (_, Some(_)) => quote!(: #lend #send),
+    };
     // The body of an async action is a function (its future borrows its arguments); it
-    // repeats the companion's generic parameters, which it cannot see.
+    // repeats the companion's generic state parameter, which it cannot see. It takes the
+    // shared context as the function does, already lent: a function generic over the
+    // context would be `'static` only for a `'static` context, and a borrowed one is not.
     let is_async = function.sig.asyncness.is_some();
     let body_generics = generic_params.clone();
-    let body_generic_args: Vec<TokenStream> = [
-        (state.is_none(), quote!(__CombtestState)),
-        (shared.is_none(), quote!(__CombtestShared)),
-    ]
-    .into_iter()
-    .filter_map(|(generic, name)| generic.then_some(name))
-    .collect();
+    let body_generic_args: Vec<TokenStream> = state
+        .is_none()
+        .then(|| quote!(__CombtestState))
+        .into_iter()
+        .collect();
+    generic_params.push(quote!(__CombtestShared #lend_bound));
+    // Lifetimes first, as Rust requires.
+    for lifetime in lifetimes.iter().rev() {
+        generic_params.insert(0, quote!(#lifetime));
+    }
     let generics = if generic_params.is_empty() {
         quote!()
     } else {
@@ -406,22 +469,32 @@ fn companion(
         Kind::Regular => {
             let call = match shared {
                 None => quote!(#ident(param, state)),
-                Some(_) => quote!(#ident(param, state, shared)),
+                Some(_) => quote!(#ident(param, state, #private::Lend::lend(shared))),
             };
             let body = if is_async {
+                let (body_call, body_shared, lent) = match shared {
+                    None => (quote!(#ident(param, state)), quote!(), quote!()),
+                    Some(shared) => (
+                        quote!(#ident(param, state, shared)),
+                        quote!(shared: &'a #shared,),
+                        quote!(#private::Lend::lend(shared)),
+                    ),
+                };
                 let boxed = quote_spanned! {function.sig.ident.span()=>
-                    ::std::boxed::Box::pin(#call)
+                    ::std::boxed::Box::pin(#body_call)
                 };
                 quote! {{
                     fn __combtest_body<'a, #(#body_generics),*>(
                         param: #param,
                         state: &'a mut #state_ty,
-                        shared: &'a #shared_ty,
+                        #body_shared
                     ) -> #private::ActionFuture<'a, #output> {
-                        let _ = &shared;
                         #boxed
                     }
-                    __combtest_body::<#(#body_generic_args),*>
+                    |param, state, shared| {
+                        let _ = &shared;
+                        __combtest_body::<#(#body_generic_args),*>(param, state, #lent)
+                    }
                 }}
             } else {
                 quote! {
@@ -454,25 +527,42 @@ fn companion(
         Kind::Serial => {
             let mut args = vec![quote!(param)];
             if shared.is_some() {
-                args.push(quote!(shared));
+                args.push(quote!(#private::LendMut::lend_mut(shared)));
             }
             if state.is_some() {
                 args.push(quote!(states));
             }
             let body = if is_async {
+                let mut body_args = vec![quote!(param)];
+                let (body_shared, lent) = match shared {
+                    None => (quote!(), quote!()),
+                    Some(shared) => {
+                        body_args.push(quote!(shared));
+                        (
+                            quote!(shared: &'a mut #shared,),
+                            quote!(#private::LendMut::lend_mut(shared),),
+                        )
+                    }
+                };
+                if state.is_some() {
+                    body_args.push(quote!(states));
+                }
                 let boxed = quote_spanned! {function.sig.ident.span()=>
-                    ::std::boxed::Box::pin(#ident(#(#args),*))
+                    ::std::boxed::Box::pin(#ident(#(#body_args),*))
                 };
                 quote! {{
                     fn __combtest_body<'a, #(#body_generics),*>(
                         param: #param,
-                        shared: &'a mut #shared_ty,
+                        #body_shared
                         states: #private::States<'a, #state_ty>,
                     ) -> #private::SerialFuture<'a, #output> {
-                        let _ = (&shared, &states);
+                        let _ = &states;
                         #boxed
                     }
-                    __combtest_body::<#(#body_generic_args),*>
+                    |param, shared, states| {
+                        let _ = &shared;
+                        __combtest_body::<#(#body_generic_args),*>(param, #lent states)
+                    }
                 }}
             } else {
                 quote! {
@@ -788,11 +878,40 @@ mod tests {
             ),
         )
         .to_string();
+        // Generic over the state it does not take, and over any context that lends the
+        // `App` it changes: the `App` itself or a `&mut App` borrowed from the test.
         assert!(
-            out.contains("ActionItem < __CombtestState , App > for s"),
+            out.contains("ActionItem < __CombtestState , __CombtestShared > for s"),
+            "{out}"
+        );
+        assert!(
+            out.contains("__CombtestShared : :: combtest :: __private :: LendMut < App >"),
             "{out}"
         );
         assert!(out.contains("Action :: serial"), "{out}");
-        assert!(out.contains("s (param , shared)"), "{out}");
+        assert!(
+            out.contains("s (param , :: combtest :: __private :: LendMut :: lend_mut (shared))"),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn an_action_reads_any_context_that_lends_its_type() {
+        let out = expand(
+            Kind::Regular,
+            quote!(options = [1]),
+            quote!(
+                fn a(p: u8, s: &mut Gui, app: &App) {}
+            ),
+        )
+        .to_string();
+        assert!(
+            out.contains("__CombtestShared : :: combtest :: __private :: Lend < App >"),
+            "{out}"
+        );
+        assert!(
+            out.contains("a (param , state , :: combtest :: __private :: Lend :: lend (shared))"),
+            "{out}"
+        );
     }
 }

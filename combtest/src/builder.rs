@@ -21,7 +21,7 @@ use crate::engine::{barrier, stream, AsyncLimits, Tally, WalkRunner};
 use crate::error::Error;
 use crate::model::action::Action;
 use crate::model::plan::Plan;
-use crate::model::state::StateSource;
+use crate::model::state::{IntoStateSource, StateSource};
 use crate::model::walk::{OrderView, Walk};
 use crate::model::walk_id::WalkSelection;
 use crate::output::replay::{check_fingerprints, replay_selection, TestLocation};
@@ -79,16 +79,44 @@ pub struct Combtest<S, G = ()> {
 impl<S> Combtest<S, ()> {
     /// A combtest without shared context. `state` is a value (cloned per walk) or a
     /// [`StateSource::factory`].
-    pub fn new(state: impl Into<StateSource<S>>) -> Self {
+    pub fn new(state: impl IntoStateSource<S>) -> Self {
         Combtest::with_shared(state, ())
     }
 }
 
 impl<S, G> Combtest<S, G> {
-    /// A combtest whose actions also get `&G`, one value for the whole run.
-    pub fn with_shared(state: impl Into<StateSource<S>>, shared: G) -> Self {
+    /// A combtest whose actions also get `&G`, one value for the whole run, and whose
+    /// serial actions get `&mut G`.
+    ///
+    /// `shared` is the context itself, or a borrow of one the caller keeps: `&pool` when
+    /// only actions read it, `&mut app` when serial actions change it. A borrow need not be
+    /// `'static` (see [`Lend`](crate::Lend)). An `#[action]` function that takes `&Pool`
+    /// fits either way; an action built by hand with [`Action::new`] gets `&G` as given
+    /// (`&&Pool` for `&pool`).
+    ///
+    /// ```
+    /// use combtest::prelude::*;
+    ///
+    /// #[derive(Debug, Default)]
+    /// struct Pool { size: usize }
+    ///
+    /// #[action(options = [1, 2])]
+    /// fn check_out(n: usize, taken: &mut Vec<usize>, pool: &Pool) {
+    ///     assert!(n <= pool.size);
+    ///     taken.push(n);
+    /// }
+    ///
+    /// let pool = Pool { size: 2 };
+    /// let report = Combtest::with_shared(Vec::new(), &pool)
+    ///     .then(check_out::action())
+    ///     .run()
+    ///     .unwrap();
+    /// assert_eq!(report.walk_count, 2);
+    /// assert_eq!(pool.size, 2); // still the caller's
+    /// ```
+    pub fn with_shared(state: impl IntoStateSource<S>, shared: G) -> Self {
         Combtest {
-            state: state.into(),
+            state: state.into_state_source(),
             shared,
             order: Vec::new(),
             filter: None,
@@ -289,16 +317,48 @@ impl<S, G> Combtest<S, G> {
 
 impl<S, G> Combtest<S, G>
 where
-    S: Clone + Send + fmt::Debug + 'static,
-    G: Sync + 'static,
+    S: Send + fmt::Debug + 'static,
+    G: Sync,
 {
     /// Runs every selected walk and reports what happened.
     ///
     /// Returns an error, before any walk runs, when the order or the settings cannot run
     /// (see [`Error`]). Failed walks are not errors: they are in the report.
     pub fn run(self) -> Result<Report<S>, Error> {
-        let resolved = self.settings.resolve_from_env()?;
-        self.run_resolved(resolved)
+        self.run_and_return_shared().0
+    }
+
+    /// Runs like [`Combtest::run`] and hands the shared context back, as the serial actions
+    /// left it, whether the run ran or could not start.
+    ///
+    /// A context lent to the run (`Combtest::with_shared(state, &mut app)`, or
+    /// `shared: &mut app` in `combtest!`) is the caller's again after the run without this.
+    ///
+    /// ```
+    /// use combtest::prelude::*;
+    ///
+    /// #[derive(Debug, Default)]
+    /// struct Server { restarts: Vec<u32> }
+    ///
+    /// #[action(options = [1, 2])]
+    /// fn request(n: u32, log: &mut Vec<u32>) { log.push(n); }
+    ///
+    /// #[serial_action(options = [7, 8])]
+    /// fn restart(version: u32, server: &mut Server) { server.restarts.push(version); }
+    ///
+    /// let (report, server) = Combtest::with_shared(Vec::new(), Server::default())
+    ///     .then(request::action())
+    ///     .then(restart::action())
+    ///     .run_and_return_shared();
+    /// assert_eq!(report.unwrap().walk_count, 4);
+    /// assert_eq!(server.restarts, [7, 8]);
+    /// ```
+    pub fn run_and_return_shared(mut self) -> (Result<Report<S>, Error>, G) {
+        let report = self
+            .settings
+            .resolve_from_env()
+            .and_then(|resolved| self.run_resolved(resolved));
+        (report, self.shared)
     }
 
     /// Runs like [`Combtest::run`], then panics with the failure report if a walk failed or
@@ -321,11 +381,11 @@ where
         }
     }
 
-    fn run_resolved(self, settings: Resolved) -> Result<Report<S>, Error> {
+    fn run_resolved(&mut self, settings: Resolved) -> Result<Report<S>, Error> {
         logging::with_run_subscriber(settings.verbose, || self.run_observed(settings))
     }
 
-    fn run_observed(mut self, mut settings: Resolved) -> Result<Report<S>, Error> {
+    fn run_observed(&mut self, mut settings: Resolved) -> Result<Report<S>, Error> {
         let started = Instant::now();
         let level = logging::level_cap(settings.verbose);
         let plan = Plan::load(&self.order)?;

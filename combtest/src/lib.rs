@@ -92,6 +92,51 @@
 //! by value against today's options, so a replay survives options being added or reordered;
 //! a param that no longer exists stops the run with an error naming the action and the param.
 //!
+//! ## State and shared context
+//! Each walk gets its own state: `state: value` clones the value for every walk (so it must
+//! be `Clone`), `state: || make()` calls the closure for every walk, and then the state need
+//! not be `Clone`: a database connection, a socket or a child process can be each walk's
+//! state as it is.
+//!
+//! The shared context is one value for the whole run: actions read it (`&G`), serial actions
+//! change it (`&mut G`). The run may own it (`shared: app`) or borrow it from the test
+//! (`shared: &pool`, or `shared: &mut app` when serial actions change it), so it need not be
+//! `'static`: any value that outlives the run will do, including one whose type borrows from
+//! the test (an action then names it with `'_`, `ctx: &Ctx<'_>`). A borrowed context is the
+//! test's again after the run; an owned one comes back from
+//! [`Combtest::run_and_return_shared`]. This is sound because the run is scoped: its worker
+//! threads are scoped threads, and no walk outlives the call that runs it. An action that
+//! takes `&App` fits any context that lends one ([`Lend`]), a serial action that takes
+//! `&mut App` any context that lends it mutably ([`LendMut`]): `shared: &app` with such a
+//! serial action is a compile error that says to write `shared: &mut app`.
+//!
+//! ```
+//! use combtest::prelude::*;
+//! use std::sync::atomic::{AtomicU32, Ordering};
+//!
+//! /// Not `Clone`: each walk opens its own.
+//! #[derive(Debug)]
+//! struct Connection { rows: Vec<u32> }
+//!
+//! #[derive(Debug, Default)]
+//! struct Pool { opened: AtomicU32 }
+//!
+//! #[action(options = [1, 2])]
+//! fn insert(n: u32, db: &mut Connection, pool: &Pool) {
+//!     pool.opened.fetch_add(1, Ordering::Relaxed);
+//!     db.rows.push(n);
+//! }
+//!
+//! let pool = Pool::default();
+//! let report = combtest! {
+//!     order: [insert, insert],
+//!     state: || Connection { rows: Vec::new() },
+//!     shared: &pool,
+//! };
+//! assert_eq!(report.walk_count, 4);
+//! assert_eq!(pool.opened.load(Ordering::Relaxed), 8); // still the test's
+//! ```
+//!
 //! ## Async actions
 //! `#[action] async fn` and `#[serial_action] async fn` (feature `async`, on by default) mix
 //! freely with sync actions in one order. An order with an async action runs on combtest's
@@ -229,7 +274,8 @@ pub use model::action::{
     Action, ActionFuture, ActionKind, ActionReturn, Cancel, Options, Param, SerialFuture, States,
 };
 pub use model::outcome::{Failure, FailureKind, Outcome, StepRecord, WalkSummary};
-pub use model::state::StateSource;
+pub use model::shared::{Lend, LendMut};
+pub use model::state::{IntoStateSource, StateSource};
 pub use model::walk::Walk;
 pub use model::walk_id::Fingerprint;
 pub use output::report::{Coverage, Report, SHOWN_FAILURES};
@@ -393,8 +439,8 @@ pub use combtest_macros::serial_action;
 /// | key | value | default |
 /// |---|---|---|
 /// | `order` | `[action, ...]`: paths to `#[action]` functions | required |
-/// | `state` | an expression (cloned per walk) or a closure literal (called per walk) | `Default::default()` per walk |
-/// | `shared` | the shared context, handed as `&G` to actions | `()` |
+/// | `state` | an expression (cloned per walk: must be `Clone`) or a closure literal (called per walk: the state need not be `Clone`) | `Default::default()` per walk |
+/// | `shared` | the shared context, handed as `&G` to actions and `&mut G` to serial actions: a value, or a borrow of the test's (`&pool`, `&mut app`) | `()` |
 /// | `threads` | `usize` | available parallelism |
 /// | `filter` | `Fn(&Walk) -> bool` | every walk runs |
 /// | `gather_states` | `off`, `flat`, `full`, or a [`Gather`] expression | `off` |
@@ -483,6 +529,7 @@ pub mod __private {
         collect_options, Action, ActionFuture, ActionItem, ActionReturn, Options, Param,
         SerialFuture, States, StepResult,
     };
+    pub use crate::model::shared::{Lend, LendMut};
     pub use crate::model::state::StateSource;
     pub use crate::output::replay::TestLocation;
     pub use crate::typed::{Finish, FinishDynamic, FinishFast, Typed};

@@ -15,7 +15,7 @@ pub struct Typed<S, G, L> {
     _order: PhantomData<fn() -> L>,
 }
 
-impl<S: 'static, G: 'static> Typed<S, G, ()> {
+impl<S: 'static, G> Typed<S, G, ()> {
     /// Starts an order from a builder that has none yet.
     pub fn new(builder: Combtest<S, G>) -> Self {
         Typed {
@@ -25,7 +25,7 @@ impl<S: 'static, G: 'static> Typed<S, G, ()> {
     }
 }
 
-impl<S: 'static, G: 'static, L> Typed<S, G, L> {
+impl<S: 'static, G, L> Typed<S, G, L> {
     /// Appends the action of an `#[action]` or `#[serial_action]` function, named by its
     /// companion type, so that an entry whose state or shared context does not fit is
     /// reported by name.
@@ -61,9 +61,7 @@ pub trait FinishFast<S, G> {
     fn finish(&self) -> Combtest<S, G>;
 }
 
-impl<S: Clone + 'static, G: 'static, L: WalkList<S, G>> FinishFast<S, G>
-    for Finish<Typed<S, G, L>>
-{
+impl<S: 'static, G, L: WalkList<S, G>> FinishFast<S, G> for Finish<Typed<S, G, L>> {
     fn finish(&self) -> Combtest<S, G> {
         self.take().builder.binder(binder::<S, G, L>())
     }

@@ -167,7 +167,7 @@ pub(crate) fn stream<S, G>(
     limits: AsyncLimits,
 ) -> Tally<S>
 where
-    S: Clone + Send + fmt::Debug,
+    S: Send + fmt::Debug,
     G: Sync,
 {
     let plan = runner.plan;
@@ -280,7 +280,7 @@ pub(super) fn run_stretch<S, G>(
     timed: bool,
 ) -> Vec<Worker<S>>
 where
-    S: Clone + Send + fmt::Debug,
+    S: Send + fmt::Debug,
     G: Sync,
 {
     let plan = runner.plan;

@@ -62,7 +62,7 @@ pub(crate) fn run<S, G>(
     asynchronous: Option<AsyncLimits>,
 ) -> Tally<S>
 where
-    S: Clone + Send + fmt::Debug,
+    S: Send + fmt::Debug,
     G: Sync,
 {
     let mut barriers = Barriers {
@@ -85,7 +85,7 @@ where
 
 impl<'a, S, G> Barriers<'_, 'a, S, G>
 where
-    S: Clone + Send + fmt::Debug,
+    S: Send + fmt::Debug,
     G: Sync,
 {
     /// Makes the state of every selected walk the filter keeps and, when actions come before
@@ -447,7 +447,7 @@ struct StretchRun<'w, 's, 'r, S, G> {
     cursor: Cursor<HeldAt>,
 }
 
-impl<'r, S: Clone + fmt::Debug, G> Stretch<'_, 'r, S, G> {
+impl<'r, S: fmt::Debug, G> Stretch<'_, 'r, S, G> {
     /// Runs the segment on every live walk of `chunks`.
     fn run<'w>(
         &'w self,
@@ -493,7 +493,7 @@ impl<'r, S: Clone + fmt::Debug, G> Stretch<'_, 'r, S, G> {
     }
 }
 
-impl<S: Clone + fmt::Debug, G> Resumable for StretchRun<'_, '_, '_, S, G> {
+impl<S: fmt::Debug, G> Resumable for StretchRun<'_, '_, '_, S, G> {
     /// Runs the segment on the live walks from the cursor on, choosing the kernel once per
     /// chunk.
     #[inline]
@@ -532,7 +532,7 @@ impl<S: Clone + fmt::Debug, G> Resumable for StretchRun<'_, '_, '_, S, G> {
     }
 }
 
-impl<S: Clone + fmt::Debug, G> StretchRun<'_, '_, '_, S, G> {
+impl<S: fmt::Debug, G> StretchRun<'_, '_, '_, S, G> {
     /// Runs the walks of the chunk at the cursor, which has consecutive ids, in the order's
     /// compiled loops; they only count a passing walk, and hand back each walk that does
     /// not pass.

@@ -218,20 +218,27 @@ pub(crate) struct QuietWalks<'a, 't, S> {
     pub(crate) walks: &'a mut u64,
 }
 
-/// An order bound to its loaded option lists.
-struct BoundOrder<L: WalkList<S, G>, S, G> {
-    bound: L::Bound,
-    _order: PhantomData<fn(&mut S, &G)>,
+/// An order bound to its loaded option lists `B` (`L::Bound`).
+///
+/// The state and shared-context types are parameters of its methods, not of the type: the
+/// type stays `'static` (the order and its options are), so it can be a boxed kernel of a
+/// run whose shared context is borrowed.
+struct BoundOrder<L, B> {
+    bound: B,
+    _order: PhantomData<fn() -> L>,
 }
 
-impl<L: WalkList<S, G>, S: Clone, G> BoundOrder<L, S, G> {
+impl<L, B> BoundOrder<L, B> {
     #[inline(always)]
-    fn quiet_loop(
+    fn quiet_loop<S, G>(
         &self,
         walks: QuietWalks<'_, '_, S>,
         shared: &G,
         make: impl Fn() -> S,
-    ) -> StepResult {
+    ) -> StepResult
+    where
+        L: WalkList<S, G, Bound = B>,
+    {
         let QuietWalks {
             options,
             id,
@@ -244,7 +251,7 @@ impl<L: WalkList<S, G>, S: Clone, G> BoundOrder<L, S, G> {
         if *id >= end {
             return Ok(());
         }
-        self.each_walk(options, 0, |params| {
+        self.each_walk::<S, G>(options, 0, |params| {
             *walks += 1;
             let current = state.insert(make());
             L::run_masked(params, WHOLE_WALK, position, current, shared)?;
@@ -257,15 +264,18 @@ impl<L: WalkList<S, G>, S: Clone, G> BoundOrder<L, S, G> {
     /// Calls `walk` with every walk from `first` on (see [`WalkList::nest`]) until it
     /// returns `Ok(false)`, the last walk done, or an error, which is returned.
     #[inline(always)]
-    fn each_walk<'b>(
+    fn each_walk<'b, S, G>(
         &'b self,
         first: &[usize],
         held: u64,
-        mut walk: impl FnMut(L::Params<'b>) -> Result<bool, Box<Stop>>,
-    ) -> StepResult {
+        mut walk: impl FnMut(<L as WalkList<S, G>>::Params<'b>) -> Result<bool, Box<Stop>>,
+    ) -> StepResult
+    where
+        L: WalkList<S, G, Bound = B>,
+    {
         let mut result = Ok(());
         let initial = Cell::new(true);
-        let _ = L::nest(&self.bound, first, held, &initial, &mut |params| {
+        let _ = <L as WalkList<S, G>>::nest(&self.bound, first, held, &initial, &mut |params| {
             initial.set(false);
             match walk(params) {
                 Ok(true) => ControlFlow::Continue(()),
@@ -280,7 +290,7 @@ impl<L: WalkList<S, G>, S: Clone, G> BoundOrder<L, S, G> {
     }
 }
 
-impl<L: WalkList<S, G>, S: Clone, G> CompiledKernel<S, G> for BoundOrder<L, S, G> {
+impl<L: WalkList<S, G>, S, G> CompiledKernel<S, G> for BoundOrder<L, L::Bound> {
     fn run(
         &self,
         options: &[usize],
@@ -313,7 +323,7 @@ impl<L: WalkList<S, G>, S: Clone, G> CompiledKernel<S, G> for BoundOrder<L, S, G
         if *walk >= end {
             return Ok(());
         }
-        self.each_walk(options, held, |params| {
+        self.each_walk::<S, G>(options, held, |params| {
             let at = *walk;
             if statuses[at] == Status::Live {
                 *segments += 1;
@@ -326,7 +336,7 @@ impl<L: WalkList<S, G>, S: Clone, G> CompiledKernel<S, G> for BoundOrder<L, S, G
 
     fn run_quiet(&self, walks: QuietWalks<'_, '_, S>, shared: &G) -> StepResult {
         match walks.template {
-            Template::Value(initial) => self.quiet_loop(walks, shared, || initial.clone()),
+            Template::Value { state, clone } => self.quiet_loop(walks, shared, || clone(state)),
             Template::Factory(make) => self.quiet_loop(walks, shared, make),
         }
     }
@@ -338,10 +348,10 @@ pub(crate) type Binder<S, G> =
     Box<dyn Fn(&[&str], &[&dyn Any]) -> Option<Box<dyn CompiledKernel<S, G>>> + Send + Sync>;
 
 /// The binder of the order `L`.
-pub(crate) fn binder<S: Clone + 'static, G: 'static, L: WalkList<S, G>>() -> Binder<S, G> {
+pub(crate) fn binder<S, G, L: WalkList<S, G>>() -> Binder<S, G> {
     Box::new(|names, params| {
         let bound = L::bind(names, params)?;
-        Some(Box::new(BoundOrder::<L, S, G> {
+        Some(Box::new(BoundOrder::<L, L::Bound> {
             bound,
             _order: PhantomData,
         }) as Box<dyn CompiledKernel<S, G>>)

@@ -45,10 +45,12 @@ impl<S> Chunk<S> {
     }
 
     /// The walks `first..first + walks`, each with a state made from `template`.
-    pub(super) fn filled(first: u64, walks: usize, template: &Template<'_, S>, timed: bool) -> Self
-    where
-        S: Clone,
-    {
+    pub(super) fn filled(
+        first: u64,
+        walks: usize,
+        template: &Template<'_, S>,
+        timed: bool,
+    ) -> Self {
         let mut states = held_states(walks);
         states.extend(std::iter::repeat_with(|| template.make()).take(walks));
         Chunk {

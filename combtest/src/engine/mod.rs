@@ -203,7 +203,7 @@ pub(crate) struct WalkRunner<'a, S, G> {
 
 impl<S, G> WalkRunner<'_, S, G>
 where
-    S: Clone + fmt::Debug,
+    S: fmt::Debug,
 {
     /// The span of one walk, with its id and fingerprint, when walks are traced.
     #[inline]

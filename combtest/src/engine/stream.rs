@@ -32,7 +32,7 @@ pub(crate) fn stream<S, G>(
     trace: impl Fn() -> Option<TraceBuffer>,
 ) -> Tally<S>
 where
-    S: Clone + Send + fmt::Debug,
+    S: Send + fmt::Debug,
     G: Sync,
 {
     let plan = runner.plan;
@@ -113,7 +113,7 @@ struct Stream<'s, 'r, S, G> {
 
 impl<S, G> Resumable for Stream<'_, '_, S, G>
 where
-    S: Clone + fmt::Debug,
+    S: fmt::Debug,
 {
     #[inline]
     fn run_from_cursor(&mut self, scope: &WalkScope) {
@@ -152,7 +152,7 @@ where
 
 impl<S, G> Stream<'_, '_, S, G>
 where
-    S: Clone + fmt::Debug,
+    S: fmt::Debug,
 {
     /// Runs walks from the cursor to the end, one at a time.
     #[inline]

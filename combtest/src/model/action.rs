@@ -429,7 +429,7 @@ impl<S, G> fmt::Debug for Action<S, G> {
     }
 }
 
-impl<S: 'static, G: 'static> Action<S, G> {
+impl<S: 'static, G> Action<S, G> {
     /// An action from a name, an option source (evaluated once per run) and a body.
     ///
     /// The body gets one option, the walk's state and the shared context, and returns `()` or

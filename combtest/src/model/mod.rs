@@ -4,6 +4,7 @@
 pub(crate) mod action;
 pub(crate) mod outcome;
 pub(crate) mod plan;
+pub(crate) mod shared;
 pub(crate) mod state;
 pub(crate) mod walk;
 pub(crate) mod walk_id;

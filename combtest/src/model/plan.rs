@@ -41,7 +41,6 @@ impl<S, G> Plan<S, G> {
     pub(crate) fn load(order: &[Action<S, G>]) -> Result<Self, Error>
     where
         S: 'static,
-        G: 'static,
     {
         if order.is_empty() {
             return Err(Error::EmptyOrder);
