@@ -94,6 +94,29 @@ fn spins_forever_between_barriers() {
     };
 }
 
+#[action(options = 0..4u32)]
+async fn block_the_worker(n: u32, count: &mut u32) {
+    tokio::task::yield_now().await;
+    *count += n;
+    if n == 2 {
+        // A sync call that never returns, inside an async walk: no timer can drop it.
+        loop {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+}
+
+#[test]
+#[ignore = "hangs on purpose; run by an_async_walk_that_blocks_its_worker_ends_the_run_naming_it"]
+fn blocks_an_async_worker() {
+    combtest! {
+        order: [refuse, block_the_worker],
+        state: 0u32,
+        timeout: Duration::from_secs(1),
+        threads: 2,
+    };
+}
+
 /// Runs one ignored test of this binary as its own process, killing it if it outlives
 /// `patience`; returns its exit code and stderr.
 fn run_alone(test: &str, patience: Duration) -> (Option<i32>, String) {
@@ -184,6 +207,26 @@ fn a_held_walk_that_never_returns_ends_the_run_naming_it() {
     );
     assert!(
         stderr.contains("combtest: walk 9 still running"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("refused on purpose"), "{stderr}");
+}
+
+#[test]
+fn an_async_walk_that_blocks_its_worker_ends_the_run_naming_it() {
+    let (code, stderr) = run_alone("blocks_an_async_worker", Duration::from_secs(120));
+    assert_eq!(code, Some(101), "{stderr}");
+    // refuse(false) -> block_the_worker(2) is 4 + 2.
+    assert!(
+        stderr.contains("combtest: walk 6 (fingerprint "),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(", past the timeout of 1s in block_the_worker(2)"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("combtest: walk 6 still running"),
         "{stderr}"
     );
     assert!(stderr.contains("refused on purpose"), "{stderr}");

@@ -519,11 +519,10 @@ where
                     plan.actions.iter().map(|a| a.params().all()).collect();
                 bind(&view.names, &params)
             });
-        // Sync walks are watched: a walk running long is named, and a run a stuck walk would
-        // hang ends (`engine::watchdog`). Async walks have their own timeout.
-        let watch = asynchronous
-            .is_none()
-            .then(|| Watch::new(threads, settings.timeout));
+        // Walks are watched: a walk running long is named, and a run a stuck walk would hang
+        // ends (`engine::watchdog`). An async walk is watched poll by poll: its timeout drops
+        // it when it waits, the watchdog names it when it blocks its worker.
+        let watch = Watch::new(threads, settings.timeout);
         let test = self.location.as_ref().map(TestLocation::test_name);
         let label = test.as_deref();
         let mut tally =
@@ -539,10 +538,10 @@ where
                     level: logging::level_cap(settings.verbose),
                     progress,
                     compiled: compiled.as_deref(),
-                    watch: watch.as_ref(),
+                    watch: Some(&watch),
                 };
                 let buffer = || sink.map(TraceSink::buffer);
-                let mut run = || match (plan.serials.is_empty(), asynchronous) {
+                let run = || match (plan.serials.is_empty(), asynchronous) {
                     (true, None) => {
                         stream::stream(&runner, selection, threads, source, shared, buffer)
                     }
@@ -560,10 +559,7 @@ where
                         asynchronous,
                     ),
                 };
-                match &watch {
-                    Some(watch) => watchdog::watching(watch, &runner, selection.len(), run),
-                    None => run(),
-                }
+                watchdog::watching(&watch, &runner, selection.len(), run)
             });
         // Every trace buffer is flushed before the trace is closed.
         tally.trace = None;

@@ -182,7 +182,14 @@
 //!   chunk of ids they belong to (those loops do not say which walk runs); a timeout names
 //!   the walk itself, at the cost of the general loop.
 //!
-//! A timeout makes every walk run through the general loop, timed: worth it for system
+//! - An async walk that waits is dropped at its timeout (above). One that blocks its worker
+//!   thread instead (a sync call that does not return, inside an async action or between
+//!   awaits) cannot be dropped: the watchdog sees which walk's poll has not returned, names
+//!   it and ends the run as for a sync walk.
+//!
+//! Serial actions are not watched: one that does not return still hangs the run.
+//!
+//! A timeout makes every sync walk run through the general loop, timed: worth it for system
 //! tests, whose actions take milliseconds; a cost for walks of a few nanoseconds.
 //!
 //! ```

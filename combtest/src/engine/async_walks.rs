@@ -13,8 +13,12 @@
 //!
 //! With a timeout, an async action still running when its walk's time is up is dropped, and
 //! the walk fails ("timed out after ... in action(param)"). A walk's time counts from the
-//! start of the stretch it runs (the whole walk without serial actions).
+//! start of the stretch it runs (the whole walk without serial actions). A walk that blocks
+//! its worker instead (a sync call that does not return, inside a poll) cannot be dropped:
+//! each poll of a walk is told to the watchdog ([`watched`]), which names a poll that runs
+//! long and ends a run that one would hang, as it does for sync walks.
 
+use std::cell::Cell;
 use std::fmt;
 use std::future::Future;
 use std::pin::{pin, Pin};
@@ -27,6 +31,7 @@ use futures_util::stream::{FuturesUnordered, StreamExt};
 use super::held::{Chunk, Status};
 use super::pool::{self, Dispenser, Threads};
 use super::unwind::{Catcher, Unwound};
+use super::watchdog::Beat;
 use super::{AsyncLimits, StepEnd, Stopwatch, Tally, WalkRunner, Worker};
 use crate::model::action::{AsyncSerialStep, Body, States, StepResult};
 use crate::model::outcome::{FailureKind, Outcome};
@@ -102,8 +107,53 @@ impl<F: Future + Unpin> Future for Caught<F> {
     }
 }
 
+/// One walk's side of its worker's beat: the worker's walks take turns on it, poll by poll.
+struct WalkBeat<'b, 'w> {
+    beat: &'b Beat<'w>,
+    id: u64,
+    /// The walk's action running, kept across polls.
+    position: Cell<Option<usize>>,
+}
+
+impl<'b, 'w> WalkBeat<'b, 'w> {
+    fn new(beat: Option<&'b Beat<'w>>, id: u64) -> Option<Self> {
+        beat.map(|beat| WalkBeat {
+            beat,
+            id,
+            position: Cell::new(None),
+        })
+    }
+
+    /// The walk's action at `position` starts.
+    fn action(&self, position: usize) {
+        self.position.set(Some(position));
+        self.beat.action(position);
+    }
+}
+
+/// Polls a walk with its beat telling the watchdog which walk runs, poll by poll: a poll that
+/// does not return is what the watchdog sees running.
+async fn watched<F: Future>(beat: Option<&WalkBeat<'_, '_>>, walk: F) -> F::Output {
+    let mut walk = pin!(walk);
+    std::future::poll_fn(|context| {
+        if let Some(walk) = beat {
+            // A run that is ending exits the process soon: the walk's poll goes on meanwhile.
+            walk.beat.walk(walk.id);
+            if let Some(position) = walk.position.get() {
+                walk.beat.action(position);
+            }
+        }
+        let polled = walk.as_mut().poll(context);
+        if let Some(walk) = beat {
+            walk.beat.idle();
+        }
+        polled
+    })
+    .await
+}
+
 /// Runs the regular actions of `segment` on one walk: sync actions called in place, async
-/// ones awaited until the walk's time is up.
+/// ones awaited until the walk's time is up. `beat` is told each action.
 async fn run_segment<S, G>(
     runner: &WalkRunner<'_, S, G>,
     shared: &G,
@@ -111,9 +161,13 @@ async fn run_segment<S, G>(
     options: &[usize],
     state: &mut S,
     timeout: Option<Duration>,
+    beat: Option<&WalkBeat<'_, '_>>,
 ) -> StepEnd {
     let deadline = timeout.map(|limit| (tokio::time::Instant::now() + limit, limit));
     for at in segment.actions.clone() {
+        if let Some(beat) = beat {
+            beat.action(at);
+        }
         let action = &runner.plan.actions[at];
         let option = options[at];
         let result = match &action.body {
@@ -174,10 +228,11 @@ where
     let segment = &plan.segments[0];
     let dispenser = Dispenser::new(selection, threads);
     let workers = (0..pool::worker_count(threads, &dispenser))
-        .map(|_| (source.template(), Tally::new(trace())))
+        .map(|_| (source.template(), Tally::new(trace()), runner.beat()))
         .collect();
-    let workers = pool::on_workers(workers, Threads::Own, |(template, mut tally)| {
+    let workers = pool::on_workers(workers, Threads::Own, |(template, mut tally, beat)| {
         let timed = tally.trace.is_some();
+        let watch = beat.as_ref();
         let mut ids = WalkIds::new(&dispenser);
         let mut options = vec![0; plan.actions.len()];
         block_on(async {
@@ -193,17 +248,23 @@ where
                     let mut state = template.make();
                     let walk_options = options.clone();
                     in_flight.push(async move {
-                        let started = Stopwatch::start(timed);
-                        let end = run_segment(
-                            runner,
-                            shared,
-                            segment,
-                            &walk_options,
-                            &mut state,
-                            limits.timeout,
-                        )
-                        .await;
-                        (id, walk_options, state, end, started.nanos())
+                        let beat = WalkBeat::new(watch, id);
+                        let walk = async {
+                            let started = Stopwatch::start(timed);
+                            let end = run_segment(
+                                runner,
+                                shared,
+                                segment,
+                                &walk_options,
+                                &mut state,
+                                limits.timeout,
+                                beat.as_ref(),
+                            )
+                            .await;
+                            (end, started.nanos())
+                        };
+                        let (end, nanos) = watched(beat.as_ref(), walk).await;
+                        (id, walk_options, state, end, nanos)
                     });
                 }
                 let Some((id, walk_options, state, end, nanos)) = in_flight.next().await else {
@@ -220,10 +281,10 @@ where
                 }
             }
         });
-        (template, tally)
+        (template, tally, beat)
     });
     let mut total = Tally::default();
-    for (_, tally) in workers {
+    for (_, tally, _) in workers {
         total.absorb(tally);
     }
     // Without serial actions a walk is a single segment.
@@ -285,15 +346,16 @@ where
 {
     let plan = runner.plan;
     let workers = (0..threads.min(branch.len()).max(1))
-        .map(|_| Worker::new(plan.actions.len()))
+        .map(|_| (Worker::new(plan.actions.len()), runner.beat()))
         .collect();
     let per_message = branch.len().div_ceil(threads.max(1)).max(1);
-    pool::run_slices(
+    let workers = pool::run_slices(
         workers,
         Threads::Own,
         branch,
         per_message,
-        |worker, chunks| {
+        |(worker, beat), chunks| {
+            let watch = beat.as_ref();
             let segments_before = worker.tally.segments;
             block_on(async {
                 let live = chunks.iter_mut().flat_map(|chunk| {
@@ -330,18 +392,24 @@ where
                         let mut walk_options = vec![0; plan.actions.len()];
                         plan.space.decode(id, &mut walk_options);
                         in_flight.push(async move {
-                            let started = Stopwatch::start(timed);
-                            let end = run_segment(
-                                runner,
-                                shared,
-                                segment,
-                                &walk_options,
-                                state,
-                                limits.timeout,
-                            )
-                            .await;
+                            let beat = WalkBeat::new(watch, id);
+                            let walk = async {
+                                let started = Stopwatch::start(timed);
+                                let end = run_segment(
+                                    runner,
+                                    shared,
+                                    segment,
+                                    &walk_options,
+                                    state,
+                                    limits.timeout,
+                                    beat.as_ref(),
+                                )
+                                .await;
+                                (end, started.nanos())
+                            };
+                            let (end, walk_nanos) = watched(beat.as_ref(), walk).await;
                             if let Some(nanos) = nanos {
-                                *nanos = nanos.saturating_add(started.nanos());
+                                *nanos = nanos.saturating_add(walk_nanos);
                             }
                             (id, walk_options, &*state, status, end)
                         });
@@ -358,7 +426,8 @@ where
                 progress.add(worker.tally.segments - segments_before, 0);
             }
         },
-    )
+    );
+    workers.into_iter().map(|(worker, _)| worker).collect()
 }
 
 /// Runs one option of an async serial action for a branch, alone, on a thread of its own

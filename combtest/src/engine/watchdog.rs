@@ -19,6 +19,7 @@
 //!   with the stuck walks as timed-out failures, and ends the process with exit code 101, as
 //!   a failing test binary does.
 
+use std::cell::Cell;
 use std::fmt::Write as _;
 use std::io::Write as _;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -113,8 +114,8 @@ impl Watch {
         Beat {
             watch: self,
             slot,
-            started_count: slot.started.load(Ordering::Relaxed),
-            started_at: None,
+            started_count: Cell::new(slot.started.load(Ordering::Relaxed)),
+            started_at: Cell::new(None),
         }
     }
 
@@ -127,31 +128,33 @@ impl Watch {
     }
 }
 
-/// A worker's side of the watch.
+/// A worker's side of the watch. An async worker shares it between the walks it keeps in
+/// flight: each poll of a walk is a start, so a poll that does not return (a sync call that
+/// blocks inside an async walk) is what the watchdog sees running.
 pub(crate) struct Beat<'w> {
     watch: &'w Watch,
     slot: &'w Slot,
-    started_count: u64,
+    started_count: Cell<u64>,
     /// With a timeout: when the walk running started.
-    started_at: Option<Instant>,
+    started_at: Cell<Option<Instant>>,
 }
 
 impl Beat<'_> {
     /// Walk `id` starts. Returns `false` when the run is ending and no walk may start: the
     /// worker then stops.
     #[inline]
-    pub(crate) fn walk(&mut self, id: u64) -> bool {
+    pub(crate) fn walk(&self, id: u64) -> bool {
         self.starts(id, 1)
     }
 
     /// The chunk of `len` walks from `first` starts, run by loops that do not tell which
     /// walk runs.
     #[inline]
-    pub(crate) fn chunk(&mut self, first: u64, len: u64) -> bool {
+    pub(crate) fn chunk(&self, first: u64, len: u64) -> bool {
         self.starts(first, len)
     }
 
-    fn starts(&mut self, first: u64, span: u64) -> bool {
+    fn starts(&self, first: u64, span: u64) -> bool {
         if self.watch.stopping.load(Ordering::Relaxed) {
             self.slot.busy.store(false, Ordering::Release);
             return false;
@@ -160,11 +163,12 @@ impl Beat<'_> {
         slot.first.store(first, Ordering::Relaxed);
         slot.span.store(span, Ordering::Relaxed);
         slot.position.store(NO_POSITION, Ordering::Relaxed);
-        self.started_count += 1;
-        slot.started.store(self.started_count, Ordering::Release);
+        let started = self.started_count.get() + 1;
+        self.started_count.set(started);
+        slot.started.store(started, Ordering::Release);
         slot.busy.store(true, Ordering::Release);
         if self.watch.limit.is_some() {
-            self.started_at = Some(Instant::now());
+            self.started_at.set(Some(Instant::now()));
         }
         true
     }
@@ -179,7 +183,7 @@ impl Beat<'_> {
     /// action that just ran (`action(param)`), only when needed.
     #[inline]
     pub(crate) fn check_time(&self, name: impl FnOnce() -> String) -> StepResult {
-        let (Some(limit), Some(started)) = (self.watch.limit, self.started_at) else {
+        let (Some(limit), Some(started)) = (self.watch.limit, self.started_at.get()) else {
             return Ok(());
         };
         let elapsed = started.elapsed();
@@ -477,7 +481,7 @@ mod tests {
         watching(watch, &ById, 1000, || {
             std::thread::scope(|scope| {
                 scope.spawn(|| {
-                    let mut beat = watch.beat();
+                    let beat = watch.beat();
                     for id in 0..5 {
                         assert!(beat.walk(id));
                         beat.ended(Status::Live);
@@ -490,7 +494,7 @@ mod tests {
                     std::thread::sleep(Duration::from_millis(400));
                 });
                 scope.spawn(|| {
-                    let mut beat = watch.beat();
+                    let beat = watch.beat();
                     for id in 100..300 {
                         beat.walk(id);
                         std::thread::sleep(Duration::from_millis(2));
@@ -499,7 +503,7 @@ mod tests {
                 });
                 scope.spawn(|| {
                     // The compiled loops tell a chunk, named by its first id.
-                    let mut beat = watch.beat();
+                    let beat = watch.beat();
                     beat.chunk(500, 64);
                     std::thread::sleep(Duration::from_millis(900));
                 });
@@ -513,7 +517,7 @@ mod tests {
     #[test]
     fn a_walk_past_its_timeout_fails_at_the_end_of_its_action() {
         let watch = Watch::new(1, Some(Duration::from_millis(20)));
-        let mut beat = watch.beat();
+        let beat = watch.beat();
         assert!(beat.walk(3));
         assert!(beat.check_time(|| unreachable!()).is_ok());
         std::thread::sleep(Duration::from_millis(40));
@@ -531,7 +535,7 @@ mod tests {
     #[test]
     fn no_walk_starts_once_the_run_is_ending() {
         let watch = Watch::new(1, Some(Duration::from_secs(1)));
-        let mut beat = watch.beat();
+        let beat = watch.beat();
         assert!(beat.walk(0));
         watch.stopping.store(true, Ordering::Relaxed);
         assert!(!beat.walk(1));
