@@ -160,31 +160,33 @@ fn replay_of(stderr: &str, id: u64) -> &str {
         .unwrap_or_else(|| panic!("no replay command for walk {id} in:\n{stderr}"))
 }
 
-#[test]
-fn a_walk_that_never_returns_ends_the_run_naming_it() {
+/// Checks that the ignored test `test` ended its process as a run a stuck walk would hang:
+/// walk `id` named as it ran long in `action`, then the run ended with the failures before it.
+fn assert_ended_naming(test: &str, id: u64, action: &str) -> String {
     // The patience only keeps a regression from hanging the suite; the run ends well before.
-    let (code, stderr) = run_alone("spins_forever", Duration::from_secs(120));
+    let (code, stderr) = run_alone(test, Duration::from_secs(120));
     assert_eq!(code, Some(101), "{stderr}");
     // Named as it happens: id, action and param, how long, and the replay command.
-    assert!(
-        stderr.contains("combtest: walk 9 (fingerprint "),
-        "the stuck walk is refuse(false) -> spin(3), id 6 + 3:\n{stderr}"
-    );
-    assert!(
-        stderr.contains(", past the timeout of 1s in spin(3)"),
-        "{stderr}"
-    );
+    let named = format!("combtest: walk {id} (fingerprint ");
+    assert!(stderr.contains(&named), "{stderr}");
+    let past = format!(", past the timeout of 1s in {action}");
+    assert!(stderr.contains(&past), "{stderr}");
+    // Then the run ends, with what finished before: the walks that failed on their own.
+    let ended = format!("combtest: walk {id} still running");
+    assert!(stderr.contains(&ended), "{stderr}");
+    assert!(stderr.contains("refused on purpose"), "{stderr}");
+    stderr
+}
+
+#[test]
+fn a_walk_that_never_returns_ends_the_run_naming_it() {
+    // refuse(false) -> spin(3) is 6 + 3.
+    let stderr = assert_ended_naming("spins_forever", 9, "spin(3)");
     assert!(
         replay_of(&stderr, 9).ends_with("--test watchdog -- spins_forever --exact"),
         "{stderr}"
     );
-    // Then the run ends, with what finished before: the walks that failed on their own...
-    assert!(
-        stderr.contains("combtest: walk 9 still running"),
-        "{stderr}"
-    );
-    assert!(stderr.contains("refused on purpose"), "{stderr}");
-    // ...and the stuck walk, as timed out.
+    // The stuck walk is reported as timed out.
     assert!(stderr.contains("spin(3) timed out"), "{stderr}");
     assert!(
         stderr.contains("a thread cannot be stopped, so the run ended here"),
@@ -194,40 +196,12 @@ fn a_walk_that_never_returns_ends_the_run_naming_it() {
 
 #[test]
 fn a_held_walk_that_never_returns_ends_the_run_naming_it() {
-    let (code, stderr) = run_alone("spins_forever_between_barriers", Duration::from_secs(120));
-    assert_eq!(code, Some(101), "{stderr}");
     // Serial wheel first: reconfigure("a") is ids 0-11; refuse(false) -> spin(3) is 6 + 3.
-    assert!(
-        stderr.contains("combtest: walk 9 (fingerprint "),
-        "{stderr}"
-    );
-    assert!(
-        stderr.contains(", past the timeout of 1s in spin(3)"),
-        "{stderr}"
-    );
-    assert!(
-        stderr.contains("combtest: walk 9 still running"),
-        "{stderr}"
-    );
-    assert!(stderr.contains("refused on purpose"), "{stderr}");
+    assert_ended_naming("spins_forever_between_barriers", 9, "spin(3)");
 }
 
 #[test]
 fn an_async_walk_that_blocks_its_worker_ends_the_run_naming_it() {
-    let (code, stderr) = run_alone("blocks_an_async_worker", Duration::from_secs(120));
-    assert_eq!(code, Some(101), "{stderr}");
     // refuse(false) -> block_the_worker(2) is 4 + 2.
-    assert!(
-        stderr.contains("combtest: walk 6 (fingerprint "),
-        "{stderr}"
-    );
-    assert!(
-        stderr.contains(", past the timeout of 1s in block_the_worker(2)"),
-        "{stderr}"
-    );
-    assert!(
-        stderr.contains("combtest: walk 6 still running"),
-        "{stderr}"
-    );
-    assert!(stderr.contains("refused on purpose"), "{stderr}");
+    assert_ended_naming("blocks_an_async_worker", 6, "block_the_worker(2)");
 }

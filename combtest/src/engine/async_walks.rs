@@ -152,9 +152,41 @@ async fn watched<F: Future>(beat: Option<&WalkBeat<'_, '_>>, walk: F) -> F::Outp
     .await
 }
 
+/// Runs `segment` on walk `id`, watched poll by poll when the run is (`watch`), timed when
+/// `timed`: how it ended, and its time in nanoseconds.
+#[allow(clippy::too_many_arguments)]
+async fn run_segment<S, G>(
+    runner: &WalkRunner<'_, S, G>,
+    shared: &G,
+    segment: &Segment,
+    id: u64,
+    options: &[usize],
+    state: &mut S,
+    limits: AsyncLimits,
+    watch: Option<&Beat<'_>>,
+    timed: bool,
+) -> (StepEnd, u64) {
+    let beat = WalkBeat::new(watch, id);
+    let walk = async {
+        let started = Stopwatch::start(timed);
+        let end = run_actions(
+            runner,
+            shared,
+            segment,
+            options,
+            state,
+            limits.timeout,
+            beat.as_ref(),
+        )
+        .await;
+        (end, started.nanos())
+    };
+    watched(beat.as_ref(), walk).await
+}
+
 /// Runs the regular actions of `segment` on one walk: sync actions called in place, async
 /// ones awaited until the walk's time is up. `beat` is told each action.
-async fn run_segment<S, G>(
+async fn run_actions<S, G>(
     runner: &WalkRunner<'_, S, G>,
     shared: &G,
     segment: &Segment,
@@ -248,22 +280,18 @@ where
                     let mut state = template.make();
                     let walk_options = options.clone();
                     in_flight.push(async move {
-                        let beat = WalkBeat::new(watch, id);
-                        let walk = async {
-                            let started = Stopwatch::start(timed);
-                            let end = run_segment(
-                                runner,
-                                shared,
-                                segment,
-                                &walk_options,
-                                &mut state,
-                                limits.timeout,
-                                beat.as_ref(),
-                            )
-                            .await;
-                            (end, started.nanos())
-                        };
-                        let (end, nanos) = watched(beat.as_ref(), walk).await;
+                        let (end, nanos) = run_segment(
+                            runner,
+                            shared,
+                            segment,
+                            id,
+                            &walk_options,
+                            &mut state,
+                            limits,
+                            watch,
+                            timed,
+                        )
+                        .await;
                         (id, walk_options, state, end, nanos)
                     });
                 }
@@ -392,22 +420,18 @@ where
                         let mut walk_options = vec![0; plan.actions.len()];
                         plan.space.decode(id, &mut walk_options);
                         in_flight.push(async move {
-                            let beat = WalkBeat::new(watch, id);
-                            let walk = async {
-                                let started = Stopwatch::start(timed);
-                                let end = run_segment(
-                                    runner,
-                                    shared,
-                                    segment,
-                                    &walk_options,
-                                    state,
-                                    limits.timeout,
-                                    beat.as_ref(),
-                                )
-                                .await;
-                                (end, started.nanos())
-                            };
-                            let (end, walk_nanos) = watched(beat.as_ref(), walk).await;
+                            let (end, walk_nanos) = run_segment(
+                                runner,
+                                shared,
+                                segment,
+                                id,
+                                &walk_options,
+                                state,
+                                limits,
+                                watch,
+                                timed,
+                            )
+                            .await;
                             if let Some(nanos) = nanos {
                                 *nanos = nanos.saturating_add(walk_nanos);
                             }
