@@ -22,9 +22,10 @@ use crate::model::plan::Plan;
 use crate::model::state::StateSource;
 use crate::model::walk::{OrderView, Walk};
 use crate::model::walk_id::WalkSelection;
-use crate::output::replay::{check_fingerprints, replay_selection, TestLocation};
+use crate::output::replay::{check_fingerprints, replay_selection};
 use crate::output::report::{Coverage, Report};
 use crate::output::shard::ShardResult;
+use crate::output::test_location::{RunLocation, TestLocation};
 use crate::output::trace::{RunDir, TraceSink};
 use crate::output::{logging, progress};
 
@@ -314,7 +315,10 @@ where
         }
         let view = plan.view();
         let selected = self.select_walks(&plan, &view, &settings)?;
-        let test = self.location.as_ref().map(TestLocation::test_name);
+        // Decided here, on the thread that started the run: libtest names a test's thread
+        // after the test, and the workers' threads know nothing of it.
+        let location = RunLocation::resolve(self.location.as_ref(), std::thread::current().name());
+        let test = location.test_name.clone();
         // The log directory is checked before any walk runs.
         let run_dir = match &settings.log_dir {
             Some(dir) => Some(RunDir::create(dir, test.as_deref())?),
@@ -330,7 +334,14 @@ where
                 "combtest run starts"
             );
         }
-        let tally = self.execute(&plan, &view, &selected.walks, &settings, sink.as_ref());
+        let tally = self.execute(
+            &plan,
+            &view,
+            &selected.walks,
+            &settings,
+            &location,
+            sink.as_ref(),
+        );
         let coverage = selected.coverage.clone();
         let (mut report, ids) = assemble_report(tally, &plan, &settings, test, coverage, started);
         if let Some(dir) = &run_dir {
@@ -399,6 +410,7 @@ where
         view: &OrderView<'_>,
         selection: &WalkSelection,
         settings: &Resolved,
+        location: &RunLocation,
         sink: Option<&TraceSink>,
     ) -> Tally<S> {
         // Progress counts walks, or walk segments when walks stop at barriers.
@@ -436,7 +448,7 @@ where
                 view,
                 filter,
                 gather: settings.gather,
-                location: self.location.as_ref(),
+                location,
                 // A single selected walk is a replay: let its panic print as usual.
                 catcher: Catcher::new(selection.len() != 1),
                 level: logging::level_cap(settings.verbose),

@@ -458,6 +458,6 @@ pub mod __private {
         SerialFuture, States, StepResult,
     };
     pub use crate::model::state::StateSource;
-    pub use crate::output::replay::TestLocation;
+    pub use crate::output::test_location::TestLocation;
     pub use crate::typed::{Finish, FinishDynamic, FinishFast, Typed};
 }

@@ -34,7 +34,8 @@ use crate::model::outcome::{Failure, FailureKind, Outcome, WalkSummary};
 use crate::model::plan::{Plan, Segment};
 use crate::model::walk::{OrderView, Walk};
 use crate::output::progress::Progress;
-use crate::output::replay::{replay_command, TestLocation};
+use crate::output::replay::replay_command;
+use crate::output::test_location::RunLocation;
 use crate::output::trace::TraceBuffer;
 
 /// What one worker counted and kept; merged once at the end of the run.
@@ -181,7 +182,8 @@ pub(crate) struct WalkRunner<'a, S, G> {
     pub(crate) view: &'a OrderView<'a>,
     pub(crate) filter: Option<&'a (dyn Fn(&Walk<'_>) -> bool + Send + Sync)>,
     pub(crate) gather: Gather,
-    pub(crate) location: Option<&'a TestLocation>,
+    /// The test the run belongs to, for replay commands.
+    pub(crate) location: &'a RunLocation,
     pub(crate) catcher: Catcher,
     /// The highest level of combtest's own events (the verbosity).
     pub(crate) level: LevelFilter,
