@@ -30,8 +30,8 @@
 //!     order: [type_text, set_checkbox, type_text],
 //!     state: Form::default(),
 //! };
-//! assert_eq!(report.walk_count, 18);
-//! assert_eq!(report.cancel_count, 3);
+//! // The size of the walk space, which stays 18 when a replay runs one walk of it.
+//! assert_eq!(report.total_walks, 18);
 //! # }
 //! ```
 //!
