@@ -149,6 +149,10 @@ pub(crate) struct WalkSelection {
     ranges: Vec<Range<u64>>,
     /// Ids given with a fingerprint, to be checked against today's walk.
     pinned: Vec<(u64, Fingerprint)>,
+    /// The largest id asked for. `u64::MAX` cannot end a half-open range, and no walk space
+    /// has it (a space holds at most `u64::MAX` walks, ids `0..u64::MAX`): it is kept here,
+    /// so that checking the range names it instead of losing it.
+    largest: Option<u64>,
 }
 
 impl WalkSelection {
@@ -161,6 +165,7 @@ impl WalkSelection {
         };
         let mut ranges = Vec::new();
         let mut pinned = Vec::new();
+        let mut largest: Option<u64> = None;
         for item in text.split(',').map(str::trim) {
             if item.is_empty() {
                 return Err(malformed(
@@ -182,7 +187,8 @@ impl WalkSelection {
                     ))
                 })?;
                 pinned.push((id, Fingerprint(fingerprint)));
-                ranges.push(id..id + 1);
+                largest = largest.max(Some(id));
+                ranges.push(id..id.saturating_add(1));
             } else if let Some((first, last)) = item.split_once('-') {
                 let (first, last) = (parse_id(first)?, parse_id(last)?);
                 if first > last {
@@ -190,14 +196,17 @@ impl WalkSelection {
                         "`{item}` is an empty range; write the lower id first"
                     )));
                 }
+                largest = largest.max(Some(last));
                 ranges.push(first..last.saturating_add(1));
             } else {
                 let id = parse_id(item)?;
+                largest = largest.max(Some(id));
                 ranges.push(id..id.saturating_add(1));
             }
         }
         Ok(WalkSelection {
             pinned,
+            largest,
             ..WalkSelection::from_ranges(ranges)
         })
     }
@@ -220,6 +229,7 @@ impl WalkSelection {
             }
         }
         WalkSelection {
+            largest: merged.last().map(|last| last.end - 1),
             ranges: merged,
             pinned: vec![],
         }
@@ -227,13 +237,15 @@ impl WalkSelection {
 
     /// The selected ids that lie in `within`; pinned fingerprints there are kept.
     pub(crate) fn intersect(&self, within: &Range<u64>) -> Self {
+        let ranges: Vec<Range<u64>> = self
+            .ranges
+            .iter()
+            .map(|r| r.start.max(within.start)..r.end.min(within.end))
+            .filter(|r| !r.is_empty())
+            .collect();
         WalkSelection {
-            ranges: self
-                .ranges
-                .iter()
-                .map(|r| r.start.max(within.start)..r.end.min(within.end))
-                .filter(|r| !r.is_empty())
-                .collect(),
+            largest: ranges.last().map(|last| last.end - 1),
+            ranges,
             pinned: self
                 .pinned
                 .iter()
@@ -245,6 +257,9 @@ impl WalkSelection {
 
     /// Whether `id` is selected.
     pub(crate) fn contains(&self, id: u64) -> bool {
+        if id == u64::MAX {
+            return self.largest == Some(u64::MAX);
+        }
         let after = self.ranges.partition_point(|r| r.end <= id);
         self.ranges.get(after).is_some_and(|r| r.contains(&id))
     }
@@ -256,15 +271,16 @@ impl WalkSelection {
                 .filter(|r| !r.is_empty())
                 .collect(),
             pinned: vec![],
+            largest: total.checked_sub(1),
         }
     }
 
     /// Checks that every id exists in a space of `total` walks.
     pub(crate) fn check_range(&self, total: u64, source: &str) -> Result<(), Error> {
-        match self.ranges.last() {
-            Some(last) if last.end > total => Err(Error::WalkOutOfRange {
+        match self.largest {
+            Some(id) if id >= total => Err(Error::WalkOutOfRange {
                 source: source.to_string(),
-                id: last.end - 1,
+                id,
                 total,
             }),
             _ => Ok(()),
@@ -281,7 +297,11 @@ impl WalkSelection {
 
     /// How many ids are selected.
     pub(crate) fn len(&self) -> u64 {
-        self.ranges.iter().map(|r| r.end - r.start).sum()
+        let beyond_ranges = u64::from(self.largest == Some(u64::MAX));
+        self.ranges
+            .iter()
+            .map(|r| r.end - r.start)
+            .fold(beyond_ranges, u64::saturating_add)
     }
 }
 
@@ -349,6 +369,30 @@ mod tests {
             err.contains("COMBTEST_WALKS") && err.contains("50"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn the_largest_id_is_kept_and_checked() {
+        for text in [
+            "18446744073709551615",
+            "18446744073709551615@00000000000000ff",
+            "5-18446744073709551615",
+        ] {
+            let s = WalkSelection::parse(text, "COMBTEST_WALKS").unwrap();
+            assert!(s.contains(u64::MAX), "{text}");
+            let err = s.check_range(400, "COMBTEST_WALKS").unwrap_err();
+            assert_eq!(
+                err,
+                Error::WalkOutOfRange {
+                    source: "COMBTEST_WALKS".into(),
+                    id: u64::MAX,
+                    total: 400
+                },
+                "{text}"
+            );
+        }
+        let s = WalkSelection::parse("3,18446744073709551615", "x").unwrap();
+        assert_eq!(s.len(), 2);
     }
 
     #[test]
