@@ -84,11 +84,14 @@ impl<S, G> Plan<S, G> {
             .iter()
             .map(LoadedAction::option_json)
             .collect::<Result<_, _>>()?;
-        let option_hashes = actions
+        let option_hashes: Vec<Vec<u64>> = actions
             .iter()
             .zip(&option_json)
             .map(|(action, json)| json.iter().map(|j| option_hash(&action.name, j)).collect())
             .collect();
+        for (position, hashes) in option_hashes.iter().enumerate() {
+            check_distinguishable(&actions[position], position, hashes, &option_json[position])?;
+        }
         let step_json = actions
             .iter()
             .zip(&option_json)
@@ -191,6 +194,44 @@ impl<S, G> Plan<S, G> {
             self.space.advance(&mut options);
         }
         None
+    }
+}
+
+/// Refuses two options of one action whose walks would share a fingerprint: replay and
+/// pinned ids tell walks apart by the options' serialized forms, so two options recorded alike
+/// (`NaN` and `inf` are both `null`) would let a replay run the other walk, which may pass.
+fn check_distinguishable<S, G>(
+    action: &LoadedAction<S, G>,
+    position: usize,
+    hashes: &[u64],
+    json: &[serde_json::Value],
+) -> Result<(), Error> {
+    let mut by_hash: Vec<usize> = (0..hashes.len()).collect();
+    by_hash.sort_unstable_by_key(|&option| (hashes[option], option));
+    match by_hash
+        .windows(2)
+        .find(|pair| hashes[pair[0]] == hashes[pair[1]])
+    {
+        Some(&[first, second]) => {
+            let params = action.params();
+            let recorded_as = if json[first] == json[second] {
+                json[first].to_string()
+            } else {
+                // Distinct JSON whose hashes collide: as indistinguishable for fingerprints.
+                format!(
+                    "{} and {}, whose fingerprints collide",
+                    json[first], json[second]
+                )
+            };
+            Err(Error::IndistinguishableOptions {
+                action: action.name.to_string(),
+                position,
+                first: params.debug(first),
+                second: params.debug(second),
+                recorded_as,
+            })
+        }
+        _ => Ok(()),
     }
 }
 
