@@ -6,7 +6,7 @@
 //! else — in the test body, in another test of the same binary — still reach the hook that
 //! was installed before ours, unchanged.
 
-use std::any::Any;
+use std::any::{Any, TypeId};
 use std::cell::{Cell, RefCell};
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::Once;
@@ -18,8 +18,12 @@ thread_local! {
     static QUIET: Cell<bool> = const { Cell::new(false) };
     /// Set while this thread runs walk code at all (quiet or not), for `cancel!`.
     static IN_WALK: Cell<bool> = const { Cell::new(false) };
-    /// The last panic seen by the hook on this thread while quiet.
-    static LAST_PANIC: RefCell<Option<CapturedPanic>> = const { RefCell::new(None) };
+    /// The last panic seen by the hook on this thread in walk code, with its payload's
+    /// identity: a panic that walk code caught itself leaves its record behind, and a payload
+    /// re-raised with `resume_unwind` skips the hook, so a record counts only for the payload
+    /// it was made for.
+    static LAST_PANIC: RefCell<Option<(PayloadIdentity, CapturedPanic)>> =
+        const { RefCell::new(None) };
 }
 
 /// A panic's message and where it happened.
@@ -45,18 +49,46 @@ impl Unwound {
     }
 }
 
+/// What tells one panic payload from another without owning it: its type and, for the
+/// string payloads of `panic!`, where its text lives. The panic machinery moves a payload from
+/// the hook to `catch_unwind` without copying its text, so the text's address survives.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct PayloadIdentity {
+    type_id: TypeId,
+    text: Option<(usize, usize)>,
+}
+
+impl PayloadIdentity {
+    fn of(payload: &(dyn Any + Send)) -> Self {
+        let text = if let Some(s) = payload.downcast_ref::<&'static str>() {
+            Some((s.as_ptr() as usize, s.len()))
+        } else {
+            payload
+                .downcast_ref::<String>()
+                .map(|s| (s.as_ptr() as usize, s.len()))
+        };
+        PayloadIdentity {
+            type_id: payload.type_id(),
+            text,
+        }
+    }
+}
+
 fn install_hook() {
     static INSTALL: Once = Once::new();
     INSTALL.call_once(|| {
         let previous = panic::take_hook();
         panic::set_hook(Box::new(move |info| {
-            if QUIET.with(Cell::get) {
+            let quiet = QUIET.with(Cell::get);
+            if quiet || IN_WALK.with(Cell::get) {
                 let captured = CapturedPanic {
                     message: payload_message(info.payload()),
                     location: info.location().map(|l| l.to_string()),
                 };
-                LAST_PANIC.with(|last| *last.borrow_mut() = Some(captured));
-            } else {
+                let identity = PayloadIdentity::of(info.payload());
+                LAST_PANIC.with(|last| *last.borrow_mut() = Some((identity, captured)));
+            }
+            if !quiet {
                 previous(info);
             }
         }));
@@ -81,6 +113,7 @@ impl Catcher {
     /// a panic in the test's own code around it (a filter, say) prints as usual.
     #[inline]
     pub(crate) fn catch<T>(self, f: impl FnOnce() -> T) -> Result<T, Unwound> {
+        forget_last_panic();
         let was_quiet = QUIET.with(|q| q.replace(self.quiet));
         let was_in_walk = IN_WALK.with(|w| w.replace(true));
         let result = panic::catch_unwind(AssertUnwindSafe(f));
@@ -94,6 +127,7 @@ impl Catcher {
     /// Marks this thread as running walk code until the scope ends: for executors that run
     /// many walks under one `catch_unwind` (see [`WalkScope`]).
     pub(crate) fn enter(self) -> WalkScope {
+        forget_last_panic();
         WalkScope {
             quiet: self.quiet,
             was_quiet: QUIET.with(|q| q.replace(self.quiet)),
@@ -141,17 +175,26 @@ impl Drop for WalkScope {
     }
 }
 
+/// Drops a record left by an earlier panic that walk code caught itself.
+fn forget_last_panic() {
+    LAST_PANIC.with(|last| last.borrow_mut().take());
+}
+
 fn classify(payload: Box<dyn Any + Send>) -> Unwound {
     match payload.downcast::<Cancel>() {
         Ok(cancel) => Unwound::Cancelled(cancel.reason().to_string()),
-        Err(payload) => Unwound::Panicked(
-            LAST_PANIC
-                .with(|last| last.borrow_mut().take())
-                .unwrap_or_else(|| CapturedPanic {
+        Err(payload) => {
+            let recorded = LAST_PANIC.with(|last| last.borrow_mut().take());
+            Unwound::Panicked(match recorded {
+                Some((identity, panic)) if identity == PayloadIdentity::of(&*payload) => panic,
+                // Re-raised without passing the hook (`resume_unwind`, as thread pools do for
+                // their threads' panics): the message is the payload's, the place unknown.
+                _ => CapturedPanic {
                     message: payload_message(&*payload),
                     location: None,
-                }),
-        ),
+                },
+            })
+        }
     }
 }
 
@@ -202,6 +245,33 @@ mod tests {
         match result {
             Err(Unwound::Panicked(p)) => {
                 assert_eq!(p.message, "bad 42");
+                assert!(p.location.unwrap().contains("unwind.rs"));
+            }
+            _ => panic!("expected a captured panic"),
+        }
+    }
+
+    #[test]
+    fn a_record_counts_only_for_its_own_payload() {
+        let catcher = Catcher::new(true);
+        // Walk code that catches its own panic leaves a record behind.
+        let _ = catcher.catch(|| panic::catch_unwind(|| panic!("swallowed {}", 1)));
+        let result = catcher.catch(|| -> () { panic::resume_unwind(Box::new("re-raised")) });
+        match result {
+            Err(Unwound::Panicked(p)) => {
+                assert_eq!(p.message, "re-raised");
+                assert_eq!(p.location, None);
+            }
+            _ => panic!("expected a captured panic"),
+        }
+        // A payload caught and re-raised is still the panic the hook saw.
+        let result = catcher.catch(|| -> () {
+            let payload = panic::catch_unwind(|| panic!("first {}", 2)).unwrap_err();
+            panic::resume_unwind(payload)
+        });
+        match result {
+            Err(Unwound::Panicked(p)) => {
+                assert_eq!(p.message, "first 2");
                 assert!(p.location.unwrap().contains("unwind.rs"));
             }
             _ => panic!("expected a captured panic"),

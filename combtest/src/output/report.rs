@@ -221,8 +221,15 @@ impl fmt::Display for FailureText<'_> {
             failure.failed_position
         )?;
         writeln!(f, "  message: {}", indent(&failure.message, 11))?;
-        if let Some(location) = &failure.location {
-            writeln!(f, "  at:      {location}")?;
+        match (&failure.location, failure.kind) {
+            (Some(location), _) => writeln!(f, "  at:      {location}")?,
+            // A panic re-raised with `resume_unwind` (as thread pools do) carries no place.
+            (None, FailureKind::Panic) => writeln!(
+                f,
+                "  at:      unknown (the panic was re-raised without its location, as \
+                 `resume_unwind` does)"
+            )?,
+            (None, _) => {}
         }
         writeln!(f, "  state:   {}", indent(&failure.state, 11))?;
         write!(f, "  replay:  {}", failure.replay)
