@@ -56,6 +56,9 @@
 //! run), is **cancelled** (an action called [`cancel!`] or returned `Err(Cancel)`; not a
 //! failure) or is **skipped** (removed by the filter before running). A panic inside a walk
 //! is caught and reported with its message and location; it is not printed once per walk.
+//! A panic in the test's code that combtest calls for a walk outside its actions (the
+//! state's `Clone`, a state factory, the state's `Drop`) fails that walk too
+//! ([`FailureKind::State`]), and a param whose `Debug` panics is shown as such.
 //! The [`Report`] counts them all.
 //!
 //! ## Settings and environment variables

@@ -27,9 +27,9 @@ use futures_util::stream::{FuturesUnordered, StreamExt};
 use super::held::{Chunk, Status};
 use super::pool::{self, Dispenser, Threads};
 use super::unwind::{Catcher, Unwound};
-use super::{AsyncLimits, StepEnd, Stopwatch, Tally, WalkRunner, Worker};
+use super::{AsyncLimits, StepEnd, Stopwatch, Tally, Traced, WalkRunner, Worker};
 use crate::model::action::{AsyncSerialStep, Body, States, StepResult};
-use crate::model::outcome::{FailureKind, Outcome};
+use crate::model::outcome::FailureKind;
 use crate::model::plan::Segment;
 use crate::model::state::StateSource;
 use crate::model::walk_id::WalkSelection;
@@ -178,6 +178,7 @@ where
         .collect();
     let workers = pool::on_workers(workers, Threads::Own, |(template, mut tally)| {
         let timed = tally.trace.is_some();
+        let traced = Traced::new(runner.level);
         let mut ids = WalkIds::new(&dispenser);
         let mut options = vec![0; plan.actions.len()];
         block_on(async {
@@ -190,7 +191,10 @@ where
                         continue;
                     }
                     tally.walks += 1;
-                    let mut state = template.make();
+                    let Some(mut state) = runner.make_state(&template, &mut tally, id, &options)
+                    else {
+                        continue;
+                    };
                     let walk_options = options.clone();
                     in_flight.push(async move {
                         let started = Stopwatch::start(timed);
@@ -210,11 +214,7 @@ where
                     break;
                 };
                 let failed_before = tally.errors;
-                let outcome = runner
-                    .settle(&mut tally, id, &walk_options, &state, end)
-                    .unwrap_or(Outcome::Pass);
-                tally.record(plan, id, &walk_options, &outcome, nanos);
-                runner.gather(&mut tally, id, state, outcome);
+                runner.finish_walk(&mut tally, id, &walk_options, state, end, traced, nanos);
                 if let Some(progress) = runner.progress {
                     progress.add(1, tally.errors - failed_before);
                 }
@@ -350,7 +350,8 @@ where
                     else {
                         break;
                     };
-                    let outcome = runner.settle(&mut worker.tally, id, &walk_options, state, end);
+                    let outcome =
+                        runner.settle(&mut worker.tally, id, &walk_options, Some(state), end);
                     *status = worker.settle(id, outcome);
                 }
             });

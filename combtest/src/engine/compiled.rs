@@ -18,6 +18,7 @@ use std::marker::PhantomData;
 use std::ops::ControlFlow;
 
 use super::held::Status;
+use super::positions::{DROPPING_STATE, MAKING_STATE};
 use crate::model::action::{ActionItem, StepResult, Stop};
 use crate::model::state::Template;
 
@@ -246,9 +247,13 @@ impl<L: WalkList<S, G>, S: Clone, G> BoundOrder<L, S, G> {
         }
         self.each_walk(options, 0, |params| {
             *walks += 1;
+            // The cursor says where the walk stands while the test's own code runs outside
+            // its actions: a panic there fails the walk, saying so.
+            *position = MAKING_STATE;
             let current = state.insert(make());
             L::run_masked(params, WHOLE_WALK, position, current, shared)?;
-            *state = None;
+            *position = DROPPING_STATE;
+            drop(state.take());
             *id += 1;
             Ok(*id < end)
         })

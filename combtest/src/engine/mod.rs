@@ -15,6 +15,8 @@ pub(crate) mod barrier;
 pub(crate) mod compiled;
 pub(crate) mod held;
 pub(crate) mod pool;
+pub(crate) mod positions;
+pub(crate) mod state_faults;
 pub(crate) mod stream;
 pub(crate) mod unwind;
 
@@ -274,7 +276,7 @@ where
         tally: &mut Tally<S>,
         id: u64,
         options: &[usize],
-        state: &S,
+        state: Option<&S>,
         end: StepEnd,
     ) -> Option<Outcome> {
         match end {
@@ -317,7 +319,7 @@ where
         &self,
         id: u64,
         options: &[usize],
-        state: &S,
+        state: Option<&S>,
         position: usize,
         kind: FailureKind,
         message: String,
@@ -329,7 +331,7 @@ where
         Failure {
             walk_id: id,
             fingerprint,
-            steps: self.plan.describe(options),
+            steps: self.describe(options),
             failed_position: position,
             failed_action: action,
             kind,
@@ -337,8 +339,11 @@ where
             location,
             // The state's `Debug` is the test's own code: a panic there must not lose the
             // walk's failure.
-            state: unwind::quietly(|| format!("{state:#?}"))
-                .unwrap_or_else(|message| format!("<the state's Debug panicked: {message}>")),
+            state: match state {
+                Some(state) => unwind::quietly(|| format!("{state:#?}"))
+                    .unwrap_or_else(|message| format!("<the state's Debug panicked: {message}>")),
+                None => "<none: the state panicked outside the actions>".into(),
+            },
             replay: replay_command(self.location, id, fingerprint),
         }
     }
@@ -469,6 +474,9 @@ pub(super) struct Worker<S> {
     pub(super) reasons: Vec<(u64, String)>,
     /// The options of the walk it runs.
     pub(super) options: Vec<usize>,
+    /// Walks that failed before they were held (their state panicked while it was made):
+    /// no chunk holds them, so the trace records them apart.
+    pub(super) unheld: Vec<u64>,
 }
 
 impl<S> Worker<S> {
@@ -477,6 +485,7 @@ impl<S> Worker<S> {
             tally: Tally::default(),
             reasons: Vec::new(),
             options: vec![0; positions],
+            unheld: Vec::new(),
         }
     }
 

@@ -12,7 +12,7 @@
 use std::ops::Range;
 
 use super::action::{option_hash, Action, ActionKind, LoadedAction};
-use super::outcome::{Outcome, StepRecord, WalkSummary};
+use super::outcome::{Outcome, WalkSummary};
 use super::walk::OrderView;
 use super::walk_id::{Fingerprint, WalkSpace};
 use crate::error::Error;
@@ -143,18 +143,6 @@ impl<S, G> Plan<S, G> {
     /// The fingerprint of the walk that picks `options`.
     pub(crate) fn fingerprint(&self, options: &[usize]) -> Fingerprint {
         Fingerprint::of(&self.option_hashes, options)
-    }
-
-    /// Every action of a walk with its param, as reports show them.
-    pub(crate) fn describe(&self, options: &[usize]) -> Vec<StepRecord> {
-        self.actions
-            .iter()
-            .zip(options)
-            .map(|(action, &option)| StepRecord {
-                action: action.name.to_string(),
-                param: action.params().debug(option),
-            })
-            .collect()
     }
 
     /// The option index at each position of the walk with these params (JSON, one per

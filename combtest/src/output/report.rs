@@ -207,12 +207,21 @@ impl fmt::Display for FailureText<'_> {
             FailureKind::Error => "returned an error",
             FailureKind::Panic => "panicked",
             FailureKind::Timeout => "timed out",
+            FailureKind::State => "",
         };
-        writeln!(
-            f,
-            "walk {} (fingerprint {}): {step} {how}",
-            failure.walk_id, failure.fingerprint
-        )?;
+        if failure.kind == FailureKind::State {
+            writeln!(
+                f,
+                "walk {} (fingerprint {}): its state panicked outside its actions",
+                failure.walk_id, failure.fingerprint
+            )?;
+        } else {
+            writeln!(
+                f,
+                "walk {} (fingerprint {}): {step} {how}",
+                failure.walk_id, failure.fingerprint
+            )?;
+        }
         let walk: Vec<String> = failure.steps.iter().map(ToString::to_string).collect();
         writeln!(f, "  walk:    {}", walk.join(" -> "))?;
         writeln!(
