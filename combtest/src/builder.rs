@@ -345,7 +345,12 @@ where
         let coverage = selected.coverage.clone();
         let (mut report, ids) = assemble_report(tally, &plan, &settings, test, coverage, started);
         if let Some(dir) = &run_dir {
-            write_outputs(dir, sink, &plan, &settings, &selected, &mut report, &ids)?;
+            // The walks have run: a file that cannot be written is reported beside their
+            // outcomes, never instead of them.
+            write_outputs(dir, sink, &plan, &settings, &selected, &mut report, &ids);
+            for error in &report.output_errors {
+                tracing::warn!(%error, "combtest could not write a file of the run");
+            }
         }
         if level >= tracing::Level::INFO {
             tracing::info!(
@@ -527,12 +532,14 @@ fn assemble_report<S, G>(
         files: Vec::new(),
         shard: settings.shard,
         coverage,
+        output_errors: Vec::new(),
     };
     (report, ids)
 }
 
 /// Phase 4: closes the trace and writes the run's other files into its folder: the shard
-/// result, the gathered states and the summary. Lists them all in the report.
+/// result, the gathered states and the summary. Lists the files written in the report, and
+/// the ones that could not be written in its `output_errors`.
 fn write_outputs<S: fmt::Debug, G>(
     dir: &RunDir,
     sink: Option<TraceSink>,
@@ -541,9 +548,12 @@ fn write_outputs<S: fmt::Debug, G>(
     selected: &Selected,
     report: &mut Report<S>,
     ids: &[u64],
-) -> Result<(), Error> {
+) {
     if let Some(sink) = sink {
-        report.files.push(sink.finish()?);
+        match sink.finish() {
+            Ok(file) => report.files.push(file),
+            Err(error) => report.output_errors.push(error.to_string()),
+        }
     }
     if let (Some(shard), Some(unsharded)) = (settings.shard, &selected.unsharded) {
         let result = ShardResult::new(
@@ -553,10 +563,12 @@ fn write_outputs<S: fmt::Debug, G>(
             &selected.walks,
             report.summary_view(),
         );
-        let file = dir.write_json(&ShardResult::file_name(shard), &result)?;
-        report.files.push(file);
+        match dir.write_json(&ShardResult::file_name(shard), &result) {
+            Ok(file) => report.files.push(file),
+            Err(error) => report.output_errors.push(error.to_string()),
+        }
     }
-    dir.write_run_files(report, ids)
+    dir.write_run_files(report, ids);
 }
 
 /// The walks of a covering array of the order, and what they cover.

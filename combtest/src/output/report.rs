@@ -67,6 +67,12 @@ pub struct Report<S> {
     pub shard: Option<Shard>,
     /// What the walks covered, when a covering array chose them.
     pub coverage: Option<Coverage>,
+    /// The run's files that could not be written (disk full, a state's `Debug` panicking
+    /// while `states.json` is written), with the reason. The outcomes above are complete
+    /// regardless; a run with such an error is not a success, since what it was asked to
+    /// leave behind is missing.
+    #[serde(default)]
+    pub output_errors: Vec<String>,
 }
 
 /// What a covering array covers: see [`Combtest::covering`](crate::Combtest::covering).
@@ -104,7 +110,9 @@ impl<S> Report<S> {
     pub fn is_success(&self) -> bool {
         let nothing_to_run =
             self.shard.is_some() && self.walk_count == 0 && self.skipped_count == 0;
-        self.error_count == 0 && (self.walk_count > 0 || nothing_to_run)
+        self.error_count == 0
+            && (self.walk_count > 0 || nothing_to_run)
+            && self.output_errors.is_empty()
     }
 
     /// Everything but the gathered states, which need not be serializable: what
@@ -126,6 +134,7 @@ impl<S> Report<S> {
             files: self.files.clone(),
             shard: self.shard,
             coverage: self.coverage.clone(),
+            output_errors: self.output_errors.clone(),
         }
     }
 
@@ -174,7 +183,10 @@ impl<S> fmt::Display for Report<S> {
                 )?;
             }
         }
-        if self.walk_count == 0 && !self.is_success() {
+        for error in &self.output_errors {
+            write!(f, "\nthe run's files are incomplete: {error}")?;
+        }
+        if self.walk_count == 0 && !self.is_success() && self.output_errors.is_empty() {
             write!(
                 f,
                 "\nno walk ran: every walk considered was removed by the filter \

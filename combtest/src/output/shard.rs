@@ -156,6 +156,9 @@ pub fn merge_shards<P: AsRef<Path>>(
         merged.cancel_count += report.cancel_count;
         merged.skipped_count += report.skipped_count;
         merged.segment_count += report.segment_count;
+        merged
+            .output_errors
+            .extend(report.output_errors.iter().cloned());
         merged.threads = merged.threads.max(report.threads);
         // Shards run side by side: the merged run took as long as the slowest.
         merged.elapsed = merged.elapsed.max(report.elapsed);
