@@ -2,16 +2,20 @@
 //! of the actions' companion types, so that the engine can compile it (see
 //! `engine::compiled`).
 
+use std::any::TypeId;
 use std::cell::Cell;
 use std::marker::PhantomData;
 
 use crate::builder::Combtest;
 use crate::engine::compiled::{binder, WalkList};
-use crate::model::action::ActionItem;
+use crate::model::action::{Action, ActionItem};
 
 /// A `Combtest` whose order `combtest!` also knows as the type `L`.
 pub struct Typed<S, G, L> {
     builder: Combtest<S, G>,
+    /// The action of each entry type seen so far: an action listed again is the same action,
+    /// whose options are evaluated once per run.
+    seen: Vec<(TypeId, Action<S, G>)>,
     _order: PhantomData<fn() -> L>,
 }
 
@@ -20,6 +24,7 @@ impl<S: 'static, G: 'static> Typed<S, G, ()> {
     pub fn new(builder: Combtest<S, G>) -> Self {
         Typed {
             builder,
+            seen: Vec::new(),
             _order: PhantomData,
         }
     }
@@ -29,9 +34,19 @@ impl<S: 'static, G: 'static, L> Typed<S, G, L> {
     /// Appends the action of an `#[action]` or `#[serial_action]` function, named by its
     /// companion type, so that an entry whose state or shared context does not fit is
     /// reported by name.
-    pub fn then_item<A: ActionItem<S, G> + 'static>(self) -> Typed<S, G, (L, A)> {
+    pub fn then_item<A: ActionItem<S, G> + 'static>(mut self) -> Typed<S, G, (L, A)> {
+        let entry = TypeId::of::<A>();
+        let action = match self.seen.iter().find(|(seen, _)| *seen == entry) {
+            Some((_, action)) => action.clone(),
+            None => {
+                let action = A::action();
+                self.seen.push((entry, action.clone()));
+                action
+            }
+        };
         Typed {
-            builder: self.builder.then(A::action()),
+            builder: self.builder.then(action),
+            seen: self.seen,
             _order: PhantomData,
         }
     }

@@ -46,7 +46,23 @@ impl<S, G> Plan<S, G> {
         if order.is_empty() {
             return Err(Error::EmptyOrder);
         }
-        let actions: Vec<LoadedAction<S, G>> = order.iter().map(Action::load).collect();
+        // Each action's option source is evaluated once per run, however many positions it
+        // has: a source that gives another list each time must give every position the same.
+        let mut loaded: Vec<(*const (), LoadedAction<S, G>)> = Vec::new();
+        let actions: Vec<LoadedAction<S, G>> = order
+            .iter()
+            .map(|action| {
+                let identity = action.identity();
+                match loaded.iter().find(|(seen, _)| *seen == identity) {
+                    Some((_, done)) => done.clone(),
+                    None => {
+                        let done = action.load();
+                        loaded.push((identity, done.clone()));
+                        done
+                    }
+                }
+            })
+            .collect();
         if let Some((position, action)) = actions
             .iter()
             .enumerate()
