@@ -110,7 +110,7 @@ impl<S, G> Combtest<S, G> {
         self
     }
 
-    /// Number of worker threads (default: the machine's available parallelism).
+    /// Number of worker threads (default: the machine's available parallelism; at most 1024).
     /// `COMBTEST_THREADS` overrides it.
     pub fn threads(mut self, threads: usize) -> Self {
         self.settings.threads = Some(threads);

@@ -13,7 +13,7 @@ use crate::error::Error;
 
 /// Selects walks by id: `17,40-45`, or `17@<fingerprint>` to check the walk did not change.
 pub const ENV_WALKS: &str = "COMBTEST_WALKS";
-/// Number of worker threads (a positive integer).
+/// Number of worker threads (a positive integer, at most 1024).
 pub const ENV_THREADS: &str = "COMBTEST_THREADS";
 /// Raises the gathering level: `flat` or `full` (never lowers what the code asks for).
 pub const ENV_GATHER: &str = "COMBTEST_GATHER";

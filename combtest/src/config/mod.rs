@@ -199,13 +199,26 @@ impl Settings {
     }
 }
 
+/// The most worker threads a run takes: more than any machine's cores, fewer than the
+/// threads a system refuses to spawn. Walks waiting on I/O need no thread each (see
+/// `COMBTEST_CONCURRENCY`).
+pub(crate) const MAX_THREADS: usize = 1024;
+
 fn parse_threads(text: &str, source: &str) -> Result<usize, Error> {
     match text.trim().parse::<usize>() {
-        Ok(n) if n > 0 => Ok(n),
+        Ok(n) if (1..=MAX_THREADS).contains(&n) => Ok(n),
+        Ok(n) if n > MAX_THREADS => Err(Error::InvalidSetting {
+            source: source.into(),
+            value: text.into(),
+            detail: format!(
+                "at most {MAX_THREADS} worker threads; async walks waiting on I/O need no \
+                 thread each (see COMBTEST_CONCURRENCY)"
+            ),
+        }),
         _ => Err(Error::InvalidSetting {
             source: source.into(),
             value: text.into(),
-            detail: "expected a positive number of worker threads".into(),
+            detail: format!("expected a positive number of worker threads, at most {MAX_THREADS}"),
         }),
     }
 }

@@ -132,8 +132,14 @@ pub(crate) fn parse(
                 )));
             }
         };
-        return Shard::from((found + 1 - base, total))
-            .checked(&format!("{source} (from {name}={value})"));
+        // A 0-based index past `usize::MAX - 1` has no 1-based form: out of range, as 0 is
+        // for a 1-based one.
+        let Some(index) = found.checked_sub(base).and_then(|i| i.checked_add(1)) else {
+            return Err(invalid(format!(
+                "{name}={value:?} is not a shard index: {name} counts from {base}"
+            )));
+        };
+        return Shard::from((index, total)).checked(&format!("{source} (from {name}={value})"));
     }
     let names: Vec<&str> = CI_INDEX_VARIABLES
         .iter()
