@@ -70,6 +70,9 @@ fn merges_complete_shards_and_reports_their_failures() {
     assert!(text.contains("shard 2 of 2 is missing"), "{text}");
 }
 
+/// A change made to a shard file's JSON.
+type Tamper = dyn Fn(&mut serde_json::Value);
+
 /// Copies shard file `files[which]` with its JSON changed by `change`, next to an untouched
 /// copy of the other one, and merges the two.
 fn merge_tampered(
@@ -104,7 +107,7 @@ fn shards_whose_counts_do_not_add_up_are_refused() {
     let _ = std::fs::remove_dir_all(&base);
     // Walk 7 fails: it is in the share of shard 2 (walks 5-9).
     let files = shard_files(&base.join("shards"), 7);
-    let cases: Vec<(&str, usize, Box<dyn Fn(&mut serde_json::Value)>, &str)> = vec![
+    let cases: Vec<(&str, usize, Box<Tamper>, &str)> = vec![
         (
             "zeroed",
             1,
