@@ -2,8 +2,9 @@
 //! check that a pinned walk id still names the same walk, and reading a trace back to find
 //! its recorded walks in today's order.
 
+use std::collections::HashMap;
 use std::fs::File;
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read};
 
 use super::test_location::RunLocation;
 use super::trace::WalkRecord;
@@ -49,8 +50,16 @@ pub(crate) fn check_fingerprints<S, G>(
     Ok(())
 }
 
+/// The longest line a trace record may take. A record holds a walk's params as JSON: far
+/// less than this, unless the file is not a trace at all (`/dev/zero`, a binary file).
+pub(crate) const MAX_RECORD_BYTES: u64 = 16 << 20;
+
 /// Reads the walks a replay asks for from a trace file and finds each one in today's order,
 /// by action name and param value. Returns today's ids.
+///
+/// Only a regular file is read (a FIFO would block forever, a device never end), each record
+/// at most [`MAX_RECORD_BYTES`] long. A last line cut short, as a killed run leaves it, is
+/// skipped with a warning; every whole record before it is replayed.
 pub(crate) fn replay_selection<S, G>(
     plan: &Plan<S, G>,
     replay: &Replay,
@@ -59,21 +68,70 @@ pub(crate) fn replay_selection<S, G>(
         path: replay.path.clone(),
         message,
     };
+    let metadata = std::fs::metadata(&replay.path)
+        .map_err(|e| fail(format!("cannot open the trace file: {e}")))?;
+    if !metadata.is_file() {
+        return Err(fail(
+            "not a regular file (a folder, a FIFO or a device): a trace is the trace.jsonl \
+             file of a run's folder"
+                .into(),
+        ));
+    }
     let file =
         File::open(&replay.path).map_err(|e| fail(format!("cannot open the trace file: {e}")))?;
+    let mut reader = BufReader::new(file);
     let mut ids = Vec::new();
     let mut recorded = 0u64;
-    for (line_number, line) in BufReader::new(file).lines().enumerate() {
-        let line = line.map_err(|e| fail(format!("cannot read the trace file: {e}")))?;
-        if line.trim().is_empty() {
+    // The line of each recorded id, to name both lines of an id recorded twice.
+    let mut lines_of: HashMap<u64, usize> = HashMap::new();
+    let mut line = Vec::new();
+    for line_number in 1.. {
+        line.clear();
+        let read = (&mut reader)
+            .take(MAX_RECORD_BYTES + 1)
+            .read_until(b'\n', &mut line)
+            .map_err(|e| fail(format!("cannot read the trace file: {e}")))?;
+        if read == 0 {
+            break;
+        }
+        let whole = line.last() == Some(&b'\n');
+        if !whole && read as u64 > MAX_RECORD_BYTES {
+            return Err(fail(format!(
+                "line {line_number} is longer than {} MiB: not a combtest walk record; is \
+                 this a trace.jsonl file?",
+                MAX_RECORD_BYTES >> 20
+            )));
+        }
+        let text = String::from_utf8_lossy(&line);
+        if text.trim().is_empty() {
             continue;
         }
-        let record: WalkRecord = serde_json::from_str(&line).map_err(|e| {
-            fail(format!(
-                "line {} is not a combtest walk record ({e}); is this a trace.jsonl file?",
-                line_number + 1
-            ))
-        })?;
+        let record: WalkRecord = match serde_json::from_str(&text) {
+            Ok(record) => record,
+            // The last line, cut short: the run that wrote it was killed mid-record.
+            Err(e) if !whole && e.is_eof() => {
+                tracing::warn!(
+                    trace = %replay.path.display(),
+                    line = line_number,
+                    "the trace's last record is cut short (the run that wrote it was \
+                     stopped); replaying the {recorded} whole records before it"
+                );
+                break;
+            }
+            Err(e) => {
+                return Err(fail(format!(
+                    "line {line_number} is not a combtest walk record ({e}); is this a \
+                     trace.jsonl file?"
+                )))
+            }
+        };
+        if let Some(first) = lines_of.insert(record.walk_id, line_number) {
+            return Err(fail(format!(
+                "walk {} is recorded twice, on lines {first} and {line_number}; a trace \
+                 records each walk of one run once (are two runs' traces joined?)",
+                record.walk_id
+            )));
+        }
         recorded += 1;
         let wanted = match &replay.walks {
             ReplayWalks::Failed => record.outcome == "fail",
