@@ -11,6 +11,7 @@ use std::time::Instant;
 use crate::config::shard::{share_range, Shard};
 use crate::config::{Covering, Gather, Resolved, Settings};
 use crate::covering;
+use crate::engine::abort::{self, AbortNotice};
 #[cfg(feature = "async")]
 use crate::engine::async_walks;
 use crate::engine::compiled::Binder;
@@ -22,7 +23,7 @@ use crate::model::plan::Plan;
 use crate::model::state::StateSource;
 use crate::model::walk::{OrderView, Walk};
 use crate::model::walk_id::WalkSelection;
-use crate::output::replay::{check_fingerprints, replay_selection};
+use crate::output::replay::{check_fingerprints, replay_command, replay_selection};
 use crate::output::report::{Coverage, Report};
 use crate::output::shard::ShardResult;
 use crate::output::test_location::{RunLocation, TestLocation};
@@ -435,7 +436,13 @@ where
             .iter()
             .any(|action| action.is_async())
             .then_some(AsyncLimits {
-                concurrency: settings.concurrency,
+                // When panics abort, a worker runs one walk at a time, so that the panic that
+                // ends the process is pinned to its walk (see `engine::abort`).
+                concurrency: if abort::PANICS_ABORT {
+                    1
+                } else {
+                    settings.concurrency
+                },
                 timeout: settings.timeout,
             });
         let compiled = asynchronous
@@ -455,7 +462,8 @@ where
                 gather: settings.gather,
                 location,
                 // A single selected walk is a replay: let its panic print as usual.
-                catcher: Catcher::new(selection.len() != 1),
+                catcher: Catcher::new(selection.len() != 1)
+                    .with_notice(abort_notice(plan, location)),
                 level: logging::level_cap(settings.verbose),
                 progress,
                 compiled: compiled.as_deref(),
@@ -482,6 +490,23 @@ where
         tally.trace = None;
         tally
     }
+}
+
+/// When panics abort: the replay command of any walk of the run, for the panic hook to print
+/// before the process dies. Made once per run and kept for the rest of the process, which
+/// ends at the first panic anyway.
+fn abort_notice<S, G>(plan: &Plan<S, G>, location: &RunLocation) -> Option<&'static AbortNotice> {
+    if !abort::PANICS_ABORT {
+        return None;
+    }
+    let (space, fingerprint) = (plan.space.clone(), plan.fingerprinter());
+    let (positions, location) = (plan.actions.len(), location.clone());
+    let notice: Box<AbortNotice> = Box::new(move |id| {
+        let mut options = vec![0; positions];
+        space.decode(id, &mut options);
+        replay_command(&location, id, fingerprint(&options))
+    });
+    Some(Box::leak(notice))
 }
 
 /// The walks a run selected.

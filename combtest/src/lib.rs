@@ -413,6 +413,12 @@ pub use combtest_macros::Options;
 /// Takes `format!` arguments for the reason, or none. Works in any action whatever its
 /// return type, and in functions it calls. Outside a combtest walk it panics.
 ///
+/// `cancel!` unwinds to the runner, which a program built with `panic = "abort"` cannot do:
+/// there, the first `cancel!` says so and ends the process. Return `Err(Cancel::new(..))` from
+/// an action returning `Result<(), Cancel>` instead; that cancels without unwinding. (Under
+/// `panic = "abort"` a panicking walk ends the process too; combtest first prints the walk's
+/// id, its panic and its replay command.)
+///
 /// ```
 /// use combtest::prelude::*;
 ///

@@ -24,6 +24,7 @@ use std::time::Duration;
 
 use futures_util::stream::{FuturesUnordered, StreamExt};
 
+use super::abort;
 use super::held::{Chunk, Status};
 use super::pool::{self, Dispenser, Threads};
 use super::unwind::{Catcher, Unwound};
@@ -196,6 +197,8 @@ where
                         continue;
                     };
                     let walk_options = options.clone();
+                    // One walk in flight per worker when panics abort (see the builder).
+                    abort::walk_starts(Some(id));
                     in_flight.push(async move {
                         let started = Stopwatch::start(timed);
                         let end = run_segment(
@@ -329,6 +332,7 @@ where
                         worker.tally.segments += 1;
                         let mut walk_options = vec![0; plan.actions.len()];
                         plan.space.decode(id, &mut walk_options);
+                        abort::walk_starts(Some(id));
                         in_flight.push(async move {
                             let started = Stopwatch::start(timed);
                             let end = run_segment(

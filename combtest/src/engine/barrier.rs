@@ -18,6 +18,7 @@
 use std::any::Any;
 use std::fmt;
 
+use super::abort;
 #[cfg(feature = "async")]
 use super::async_walks;
 use super::compiled::{CompiledKernel, HeldWalks};
@@ -234,6 +235,7 @@ where
         )
         .entered();
         tracing::debug!("serial action runs");
+        abort::walk_starts(None);
         let walks = States::new(|| branch.iter_mut().flat_map(Chunk::live).unzip());
         let result = match &action.body {
             Body::Serial(step) => runner.catcher.catch(|| step.run(option, shared, walks)),
@@ -422,6 +424,7 @@ fn fill_walks<S: Clone + fmt::Debug, G>(
     ids: std::ops::Range<u64>,
     timed: bool,
 ) {
+    abort::walk_starts(None);
     let mut from = ids.start;
     while from < ids.end {
         let walks = (ids.end - from) as usize;
@@ -607,6 +610,7 @@ impl<S: Clone + fmt::Debug, G> StretchRun<'_, '_, '_, S, G> {
                 }
                 cursor.at.previous = Some(id);
                 let _walk = runner.walk_span(stretch.traced, id, &worker.options);
+                abort::walk_starts(Some(id));
                 worker.tally.segments += 1;
                 cursor.started = Stopwatch::start(stretch.timed);
                 let result = runner.run_actions(

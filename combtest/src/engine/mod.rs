@@ -9,6 +9,7 @@
 //! - how a chunk resumes after a walk unwinds ([`run_resuming`]), with one [`Cursor`];
 //! - the unit of walk time ([`Stopwatch`], whole nanoseconds).
 
+pub(crate) mod abort;
 #[cfg(feature = "async")]
 pub(crate) mod async_walks;
 pub(crate) mod barrier;
@@ -375,8 +376,12 @@ impl<'a, S, G> WalkRunner<'a, S, G> {
         timed: bool,
         seen_singly: bool,
     ) -> Kernel<'a, S, G> {
+        // When panics abort, each walk tells its thread its id (see `abort`): the general
+        // kernel does, the compiled loops do not.
         match self.compiled {
-            Some(compiled) if !traced.walks && !timed && !seen_singly => Kernel::Compiled(compiled),
+            Some(compiled) if !traced.walks && !timed && !seen_singly && !abort::PANICS_ABORT => {
+                Kernel::Compiled(compiled)
+            }
             compiled => Kernel::General(compiled.filter(|_| !traced.actions)),
         }
     }

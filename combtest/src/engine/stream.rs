@@ -5,6 +5,7 @@
 use std::any::Any;
 use std::fmt;
 
+use super::abort;
 use super::compiled::{CompiledKernel, QuietWalks};
 use super::pool::{self, Dispenser};
 use super::positions::{DROPPING_STATE, MAKING_STATE};
@@ -189,6 +190,7 @@ where
                 }
             }
             let _walk = runner.walk_span(self.traced, id, &self.options);
+            abort::walk_starts(Some(id));
             self.tally.walks += 1;
             self.cursor.started = Stopwatch::start(self.timed);
             self.cursor.position = MAKING_STATE;

@@ -11,6 +11,7 @@ use std::cell::{Cell, RefCell};
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::Once;
 
+use super::abort::{self, AbortNotice};
 use crate::model::action::Cancel;
 
 thread_local! {
@@ -80,6 +81,12 @@ fn install_hook() {
         let previous = panic::take_hook();
         panic::set_hook(Box::new(move |info| {
             let quiet = QUIET.with(Cell::get);
+            if abort::PANICS_ABORT && (quiet || IN_WALK.with(Cell::get)) {
+                // Nothing will catch this panic: say which walk it ends, while there is time.
+                let message = payload_message(info.payload());
+                let location = info.location().map(|l| l.to_string());
+                abort::announce(&message, location.as_deref());
+            }
             if quiet || IN_WALK.with(Cell::get) {
                 let captured = CapturedPanic {
                     message: payload_message(info.payload()),
@@ -101,12 +108,22 @@ fn install_hook() {
 #[derive(Clone, Copy)]
 pub(crate) struct Catcher {
     quiet: bool,
+    /// When panics abort: the replay commands of the run, printed before the process dies.
+    notice: Option<&'static AbortNotice>,
 }
 
 impl Catcher {
     pub(crate) fn new(quiet: bool) -> Self {
         install_hook();
-        Catcher { quiet }
+        Catcher {
+            quiet,
+            notice: None,
+        }
+    }
+
+    /// Gives the replay command of each walk, for a panic that aborts the process.
+    pub(crate) fn with_notice(self, notice: Option<&'static AbortNotice>) -> Self {
+        Catcher { notice, ..self }
     }
 
     /// Runs `f` as walk code. The thread-local flags are set only for the duration of `f`, so
@@ -114,6 +131,7 @@ impl Catcher {
     #[inline]
     pub(crate) fn catch<T>(self, f: impl FnOnce() -> T) -> Result<T, Unwound> {
         forget_last_panic();
+        abort::run_starts(self.notice);
         let was_quiet = QUIET.with(|q| q.replace(self.quiet));
         let was_in_walk = IN_WALK.with(|w| w.replace(true));
         let result = panic::catch_unwind(AssertUnwindSafe(f));
@@ -128,6 +146,7 @@ impl Catcher {
     /// many walks under one `catch_unwind` (see [`WalkScope`]).
     pub(crate) fn enter(self) -> WalkScope {
         forget_last_panic();
+        abort::run_starts(self.notice);
         WalkScope {
             quiet: self.quiet,
             was_quiet: QUIET.with(|q| q.replace(self.quiet)),
@@ -214,6 +233,16 @@ pub(crate) fn quietly<T>(f: impl FnOnce() -> T) -> Result<T, String> {
 /// through [`cancel!`](crate::cancel!). Called outside a combtest walk, it panics with the
 /// reason, since there is no walk to cancel.
 pub fn cancel_walk(reason: String) -> ! {
+    if abort::PANICS_ABORT && in_walk() {
+        // `cancel!` unwinds, which the abort strategy cannot: say so, and what works instead.
+        let walk = abort::current_walk().map_or(String::new(), |id| format!(" in walk {id}"));
+        eprintln!(
+            "combtest: cancel!({reason:?}){walk} cannot stop the walk: it unwinds, and this \
+             program is built with panic = \"abort\". Return `Err(Cancel::new(..))` from an \
+             action returning `Result<(), Cancel>` instead: it cancels without unwinding"
+        );
+        std::process::abort();
+    }
     if in_walk() {
         std::panic::resume_unwind(Box::new(Cancel::new(reason)))
     }

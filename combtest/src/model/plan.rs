@@ -161,6 +161,12 @@ impl<S, G> Plan<S, G> {
         Fingerprint::of(&self.option_hashes, options)
     }
 
+    /// [`Plan::fingerprint`] as a function that owns what it needs, to outlive the plan.
+    pub(crate) fn fingerprinter(&self) -> impl Fn(&[usize]) -> Fingerprint + Send + Sync + 'static {
+        let option_hashes = self.option_hashes.clone();
+        move |options| Fingerprint::of(&option_hashes, options)
+    }
+
     /// The option index at each position of the walk with these params (JSON, one per
     /// position), matched by value.
     pub(crate) fn options_of(&self, params: &[serde_json::Value]) -> Result<Vec<usize>, String> {
