@@ -22,7 +22,7 @@ use crate::model::action::Action;
 use crate::model::plan::Plan;
 use crate::model::state::StateSource;
 use crate::model::walk::{OrderView, Walk};
-use crate::model::walk_id::WalkSelection;
+use crate::model::walk_id::{WalkSelection, WalkSpace};
 use crate::output::replay::{check_fingerprints, replay_command, replay_selection};
 use crate::output::report::{Coverage, Report};
 use crate::output::shard::ShardResult;
@@ -200,7 +200,11 @@ impl<S, G> Combtest<S, G> {
     /// least once. Serial actions count as positions like any other.
     ///
     /// The walks keep their normal ids, so branches, `COMBTEST_WALKS`, replay and sharding
-    /// work as usual (an explicit selection of walks takes precedence over the array). With
+    /// work as usual (an explicit selection of walks takes precedence over the array). When
+    /// the full product does not fit a `u64`, the walks are numbered by their row in the
+    /// array instead (the same order, options, filter and seed give the same array, so ids
+    /// still replay and shard); such an order may not have serial actions, and its filter
+    /// sees walk id `u64::MAX` while the array is chosen, since the walks have no id yet. With
     /// a filter, only walks it allows are chosen; combinations that occur in no allowed walk
     /// are listed in `Report::coverage` as infeasible. The same order, options, filter and
     /// seed always give the same walks.
@@ -305,7 +309,7 @@ where
     fn run_observed(mut self, settings: Resolved) -> Result<Report<S>, Error> {
         let started = Instant::now();
         let level = logging::level_cap(settings.verbose);
-        let plan = Plan::load(&self.order)?;
+        let mut plan = Plan::load(&self.order)?;
         #[cfg(not(feature = "async"))]
         if let Some(action) = plan.actions.iter().find(|action| action.is_async()) {
             return Err(Error::InvalidSetting {
@@ -314,8 +318,9 @@ where
                 detail: "an async action needs combtest's `async` feature (on by default)".into(),
             });
         }
+        let numbered = self.number_by_covering_array(&mut plan, &settings)?;
         let view = plan.view();
-        let selected = self.select_walks(&plan, &view, &settings)?;
+        let selected = self.select_walks(&plan, &view, &settings, numbered)?;
         // Decided here, on the thread that started the run: libtest names a test's thread
         // after the test, and the workers' threads know nothing of it.
         let location = RunLocation::resolve(self.location.as_ref(), std::thread::current().name());
@@ -366,6 +371,37 @@ where
         Ok(report)
     }
 
+    /// When the full product does not fit a `u64`, only a covering array can run the order:
+    /// its walks are numbered by their row in the array, before any walk is selected. Returns
+    /// what the array covers, or `None` when the space is numbered already.
+    fn number_by_covering_array(
+        &self,
+        plan: &mut Plan<S, G>,
+        settings: &Resolved,
+    ) -> Result<Option<Coverage>, Error> {
+        if !plan.space.is_unnumbered() {
+            return Ok(None);
+        }
+        let Some(covering) = &settings.covering else {
+            plan.space.check_numbered()?;
+            return Ok(None);
+        };
+        if !plan.serials.is_empty() {
+            return Err(Error::Covering {
+                message: "a covering array of an order with more than 2^64 walks numbers its \
+                          walks by row, which serial actions cannot branch on; split the order \
+                          or run its serial actions as regular ones"
+                    .into(),
+            });
+        }
+        let (rows, coverage) = {
+            let view = plan.view();
+            covering_rows(plan, &view, self.filter.as_deref(), covering)?
+        };
+        plan.space = WalkSpace::rows(rows);
+        Ok(Some(coverage))
+    }
+
     /// Phase 1: which walks run. A replay's recorded walks, an explicit selection, a
     /// covering array, or every walk; then this shard's share of them.
     fn select_walks(
@@ -373,6 +409,7 @@ where
         plan: &Plan<S, G>,
         view: &OrderView<'_>,
         settings: &Resolved,
+        numbered: Option<Coverage>,
     ) -> Result<Selected, Error> {
         let total = plan.space.total();
         let mut coverage = None;
@@ -384,6 +421,11 @@ where
                 selection.clone()
             }
             (None, None) => match &settings.covering {
+                // The array numbered the walks: every walk is one of its rows.
+                Some(_) if numbered.is_some() => {
+                    coverage = numbered;
+                    WalkSelection::all(total)
+                }
                 Some(covering) => {
                     let (selection, summary) =
                         covering_selection(plan, view, self.filter.as_deref(), covering)?;
@@ -445,8 +487,9 @@ where
                 },
                 timeout: settings.timeout,
             });
-        let compiled = asynchronous
-            .is_none()
+        // The compiled loops run ids in odometer order: not the rows of a covering array that
+        // numbered the walks of a space past 2^64.
+        let compiled = (asynchronous.is_none() && plan.space.is_odometer())
             .then_some(())
             .and(self.binder.as_deref())
             .and_then(|bind| {
@@ -603,6 +646,19 @@ fn covering_selection<S, G>(
     filter: Option<&(dyn Fn(&Walk<'_>) -> bool + Send + Sync)>,
     covering: &Covering,
 ) -> Result<(WalkSelection, Coverage), Error> {
+    let (rows, coverage) = covering_rows(plan, view, filter, covering)?;
+    let ids = rows.iter().map(|row| plan.space.encode(row)).collect();
+    Ok((WalkSelection::from_ids(ids), coverage))
+}
+
+/// The rows of a covering array of the order (each row a walk's options), and what they
+/// cover.
+fn covering_rows<S, G>(
+    plan: &Plan<S, G>,
+    view: &OrderView<'_>,
+    filter: Option<&(dyn Fn(&Walk<'_>) -> bool + Send + Sync)>,
+    covering: &Covering,
+) -> Result<(Vec<Vec<usize>>, Coverage), Error> {
     let fail = |message: String| Error::Covering { message };
     if !(2..=6).contains(&covering.strength) {
         return Err(fail(format!(
@@ -627,7 +683,8 @@ fn covering_selection<S, G>(
     let allowed = |row: &[usize]| {
         filter.is_none_or(|keep| {
             keep(&Walk {
-                id: plan.space.encode(row),
+                // Before an array numbers the walks of a space past 2^64, they have no id.
+                id: plan.space.find(row).unwrap_or(u64::MAX),
                 options: row,
                 order: view,
             })
@@ -658,16 +715,14 @@ fn covering_selection<S, G>(
         walks: array.rows.len() as u64,
         covered: array.covered,
         total: array.total_tuples,
-        full_product: plan.space.total(),
+        full_product: sizes
+            .iter()
+            .try_fold(1u128, |product, &size| product.checked_mul(size as u128))
+            .unwrap_or(u128::MAX),
         infeasible: array.infeasible.iter().map(describe).collect(),
         unresolved: array.unresolved.iter().map(describe).collect(),
     };
-    let ids = array
-        .rows
-        .iter()
-        .map(|row| plan.space.encode(row))
-        .collect();
-    Ok((WalkSelection::from_ids(ids), coverage))
+    Ok((array.rows, coverage))
 }
 
 impl<S, G> fmt::Debug for Combtest<S, G> {

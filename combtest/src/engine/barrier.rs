@@ -154,7 +154,7 @@ where
                                     Chunk::new(id, rest, timed),
                                 ));
                             }
-                            plan.space.advance(&mut worker.options);
+                            plan.space.advance(id, &mut worker.options);
                         }
                         if !runner.keep(&mut worker.tally, id, &worker.options) {
                             continue;
@@ -604,7 +604,7 @@ impl<S: Clone + fmt::Debug, G> StretchRun<'_, '_, '_, S, G> {
                 // decodes afresh.
                 match cursor.at.previous {
                     Some(previous) if previous + 1 == id => {
-                        plan.space.advance(&mut worker.options);
+                        plan.space.advance(id, &mut worker.options);
                     }
                     _ => plan.space.decode(id, &mut worker.options),
                 }

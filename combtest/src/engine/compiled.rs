@@ -418,9 +418,9 @@ mod tests {
                 .product();
             let mut expected = Vec::new();
             let mut options = first.clone();
-            for _ in start..(start / branch + 1) * branch {
+            for id in start..(start / branch + 1) * branch {
                 expected.push(options.clone());
-                space.advance(&mut options);
+                space.advance(id + 1, &mut options);
             }
             assert_eq!(
                 visited, expected,

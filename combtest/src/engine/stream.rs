@@ -271,7 +271,10 @@ where
     fn next(&mut self) {
         self.cursor.at += 1;
         if self.cursor.at < self.end {
-            self.runner.plan.space.advance(&mut self.options);
+            self.runner
+                .plan
+                .space
+                .advance(self.cursor.at, &mut self.options);
         }
     }
 }

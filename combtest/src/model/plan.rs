@@ -78,7 +78,7 @@ impl<S, G> Plan<S, G> {
             .iter()
             .map(|a| a.kind() == ActionKind::Serial)
             .collect();
-        let space = WalkSpace::new(&radices, &serial)?;
+        let space = WalkSpace::new_or_unnumbered(&radices, &serial)?;
         // The serial wheels come first: the k-th one turns once every `span` ids, where `span`
         // is the product of the radices of all wheels after it.
         let mut span = space.total();
@@ -201,7 +201,7 @@ impl<S, G> Plan<S, G> {
             if self.fingerprint(&options) == fingerprint {
                 return Some(id);
             }
-            self.space.advance(&mut options);
+            self.space.advance(id + 1, &mut options);
         }
         None
     }

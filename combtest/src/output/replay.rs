@@ -190,7 +190,13 @@ fn find_walk<S, G>(plan: &Plan<S, G>, record: &WalkRecord) -> Result<u64, String
             })?;
         options.push(option);
     }
-    Ok(plan.space.encode(&options))
+    plan.space.find(&options).ok_or_else(|| {
+        format!(
+            "walk {} is not one of the walks of today's covering array (its options are, \
+             but not together); did the seed, the filter or the strength change?",
+            record.walk_id
+        )
+    })
 }
 
 #[cfg(test)]

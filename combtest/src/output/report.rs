@@ -86,8 +86,11 @@ pub struct Coverage {
     pub covered: u64,
     /// t-way combinations of the order.
     pub total: u64,
-    /// Size of the full product, the walks an exhaustive run has.
-    pub full_product: u64,
+    /// Size of the full product, the walks an exhaustive run has (`u128::MAX` when even a
+    /// `u128` cannot hold it). When it exceeds `u64::MAX`, the walks of the array are
+    /// numbered by their row in it: walk `i` is row `i`, and `Report::total_walks` counts the
+    /// rows.
+    pub full_product: u128,
     /// Combinations in no walk the filter allows, as `action(param)` lists.
     pub infeasible: Vec<Vec<String>>,
     /// Combinations for which no allowed walk was found, without proof that none exists
