@@ -34,19 +34,22 @@ impl<S: 'static, G: 'static, L> Typed<S, G, L> {
     /// Appends the action of an `#[action]` or `#[serial_action]` function, named by its
     /// companion type, so that an entry whose state or shared context does not fit is
     /// reported by name.
-    pub fn then_item<A: ActionItem<S, G> + 'static>(mut self) -> Typed<S, G, (L, A)> {
+    pub fn then_item<A: ActionItem<S, G> + 'static>(self) -> Typed<S, G, (L, A)> {
+        let Typed {
+            builder, mut seen, ..
+        } = self;
         let entry = TypeId::of::<A>();
-        let action = match self.seen.iter().find(|(seen, _)| *seen == entry) {
+        let action = match seen.iter().find(|(known, _)| *known == entry) {
             Some((_, action)) => action.clone(),
             None => {
                 let action = A::action();
-                self.seen.push((entry, action.clone()));
+                seen.push((entry, action.clone()));
                 action
             }
         };
         Typed {
-            builder: self.builder.then(action),
-            seen: self.seen,
+            builder: builder.then(action),
+            seen,
             _order: PhantomData,
         }
     }
