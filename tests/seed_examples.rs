@@ -76,8 +76,8 @@ fn a_custom_option_source_is_evaluated_once_per_run() {
     };
     assert_eq!(
         my_lib::CALLS.load(Ordering::SeqCst),
-        before + 2,
-        "once per position"
+        before + 1,
+        "once per action per run, however many positions it takes"
     );
     assert_eq!(report.walk_count, 16);
     assert_eq!(report.states[0], vec![1, 1]);

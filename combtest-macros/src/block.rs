@@ -240,6 +240,8 @@ fn expand_block(block: &Block) -> TokenStream {
                     fn __combtest_test_marker() {}
                     ::core::any::type_name_of_val(&__combtest_test_marker)
                 },
+                source_file: ::core::file!(),
+                manifest_dir: ::core::option_env!("CARGO_MANIFEST_DIR").unwrap_or(""),
             });
         __combtest_builder.run_checked(#panic_on_failure)
     }}

@@ -11,6 +11,7 @@ use std::time::Instant;
 use crate::config::shard::{share_range, Shard};
 use crate::config::{Covering, Gather, Resolved, Settings};
 use crate::covering;
+use crate::engine::abort::{self, AbortNotice};
 #[cfg(feature = "async")]
 use crate::engine::async_walks;
 use crate::engine::budget;
@@ -23,10 +24,11 @@ use crate::model::action::Action;
 use crate::model::plan::Plan;
 use crate::model::state::{IntoStateSource, StateSource};
 use crate::model::walk::{OrderView, Walk};
-use crate::model::walk_id::WalkSelection;
-use crate::output::replay::{check_fingerprints, replay_selection, TestLocation};
+use crate::model::walk_id::{WalkSelection, WalkSpace};
+use crate::output::replay::{check_fingerprints, replay_command, replay_selection};
 use crate::output::report::{Coverage, Report};
 use crate::output::shard::ShardResult;
+use crate::output::test_location::{RunLocation, TestLocation};
 use crate::output::trace::{RunDir, TraceSink};
 use crate::output::{logging, progress};
 
@@ -142,7 +144,8 @@ impl<S, G> Combtest<S, G> {
     /// Number of worker threads (default: the machine's available parallelism, shared with
     /// the other combtest runs of the process that run at the same time: libtest runs tests
     /// in parallel, and each then gets a share of the cores, at least one). Threads set here
-    /// or by `COMBTEST_THREADS` are used as set. `Report::threads` says how many ran.
+    /// or by `COMBTEST_THREADS` are used as set, at most 1024. `Report::threads` says how
+    /// many ran.
     /// `COMBTEST_THREADS` overrides it.
     pub fn threads(mut self, threads: usize) -> Self {
         self.settings.threads = Some(threads);
@@ -251,7 +254,11 @@ impl<S, G> Combtest<S, G> {
     /// least once. Serial actions count as positions like any other.
     ///
     /// The walks keep their normal ids, so branches, `COMBTEST_WALKS`, replay and sharding
-    /// work as usual (an explicit selection of walks takes precedence over the array). With
+    /// work as usual (an explicit selection of walks takes precedence over the array). When
+    /// the full product does not fit a `u64`, the walks are numbered by their row in the
+    /// array instead (the same order, options, filter and seed give the same array, so ids
+    /// still replay and shard); such an order may not have serial actions, and its filter
+    /// sees walk id `u64::MAX` while the array is chosen, since the walks have no id yet. With
     /// a filter, only walks it allows are chosen; combinations that occur in no allowed walk
     /// are listed in `Report::coverage` as infeasible. The same order, options, filter and
     /// seed always give the same walks.
@@ -388,7 +395,7 @@ where
     fn run_observed(&mut self, mut settings: Resolved) -> Result<Report<S>, Error> {
         let started = Instant::now();
         let level = logging::level_cap(settings.verbose);
-        let plan = Plan::load(&self.order)?;
+        let mut plan = Plan::load(&self.order)?;
         #[cfg(not(feature = "async"))]
         if let Some(action) = plan.actions.iter().find(|action| action.is_async()) {
             return Err(Error::InvalidSetting {
@@ -397,9 +404,13 @@ where
                 detail: "an async action needs combtest's `async` feature (on by default)".into(),
             });
         }
+        let numbered = self.number_by_covering_array(&mut plan, &settings)?;
         let view = plan.view();
-        let selected = self.select_walks(&plan, &view, &settings)?;
-        let test = self.location.as_ref().map(TestLocation::test_name);
+        let selected = self.select_walks(&plan, &view, &settings, numbered)?;
+        // Decided here, on the thread that started the run: libtest names a test's thread
+        // after the test, and the workers' threads know nothing of it.
+        let location = RunLocation::resolve(self.location.as_ref(), std::thread::current().name());
+        let test = location.test_name.clone();
         // The log directory is checked before any walk runs.
         let run_dir = match &settings.log_dir {
             Some(dir) => Some(RunDir::create(dir, test.as_deref())?),
@@ -418,12 +429,24 @@ where
                 "combtest run starts"
             );
         }
-        let tally = self.execute(&plan, &view, &selected.walks, &settings, sink.as_ref());
+        let tally = self.execute(
+            &plan,
+            &view,
+            &selected.walks,
+            &settings,
+            &location,
+            sink.as_ref(),
+        );
         drop(lease);
         let coverage = selected.coverage.clone();
         let (mut report, ids) = assemble_report(tally, &plan, &settings, test, coverage, started);
         if let Some(dir) = &run_dir {
-            write_outputs(dir, sink, &plan, &settings, &selected, &mut report, &ids)?;
+            // The walks have run: a file that cannot be written is reported beside their
+            // outcomes, never instead of them.
+            write_outputs(dir, sink, &plan, &settings, &selected, &mut report, &ids);
+            for error in &report.output_errors {
+                tracing::warn!(%error, "combtest could not write a file of the run");
+            }
         }
         if level >= tracing::Level::INFO {
             tracing::info!(
@@ -438,6 +461,37 @@ where
         Ok(report)
     }
 
+    /// When the full product does not fit a `u64`, only a covering array can run the order:
+    /// its walks are numbered by their row in the array, before any walk is selected. Returns
+    /// what the array covers, or `None` when the space is numbered already.
+    fn number_by_covering_array(
+        &self,
+        plan: &mut Plan<S, G>,
+        settings: &Resolved,
+    ) -> Result<Option<Coverage>, Error> {
+        if !plan.space.is_unnumbered() {
+            return Ok(None);
+        }
+        let Some(covering) = &settings.covering else {
+            plan.space.check_numbered()?;
+            return Ok(None);
+        };
+        if !plan.serials.is_empty() {
+            return Err(Error::Covering {
+                message: "a covering array of an order with more than 2^64 walks numbers its \
+                          walks by row, which serial actions cannot branch on; split the order \
+                          or run its serial actions as regular ones"
+                    .into(),
+            });
+        }
+        let (rows, coverage) = {
+            let view = plan.view();
+            covering_rows(plan, &view, self.filter.as_deref(), covering)?
+        };
+        plan.space = WalkSpace::rows(rows);
+        Ok(Some(coverage))
+    }
+
     /// Phase 1: which walks run. A replay's recorded walks, an explicit selection, a
     /// covering array, or every walk; then this shard's share of them.
     fn select_walks(
@@ -445,6 +499,7 @@ where
         plan: &Plan<S, G>,
         view: &OrderView<'_>,
         settings: &Resolved,
+        numbered: Option<Coverage>,
     ) -> Result<Selected, Error> {
         let total = plan.space.total();
         let mut coverage = None;
@@ -456,6 +511,11 @@ where
                 selection.clone()
             }
             (None, None) => match &settings.covering {
+                // The array numbered the walks: every walk is one of its rows.
+                Some(_) if numbered.is_some() => {
+                    coverage = numbered;
+                    WalkSelection::all(total)
+                }
                 Some(covering) => {
                     let (selection, summary) =
                         covering_selection(plan, view, self.filter.as_deref(), covering)?;
@@ -488,6 +548,7 @@ where
         view: &OrderView<'_>,
         selection: &WalkSelection,
         settings: &Resolved,
+        location: &RunLocation,
         sink: Option<&TraceSink>,
     ) -> Tally<S> {
         // Progress counts walks, or walk segments when walks stop at barriers.
@@ -507,11 +568,18 @@ where
             .iter()
             .any(|action| action.is_async())
             .then_some(AsyncLimits {
-                concurrency: settings.concurrency,
+                // When panics abort, a worker runs one walk at a time, so that the panic that
+                // ends the process is pinned to its walk (see `engine::abort`).
+                concurrency: if abort::PANICS_ABORT {
+                    1
+                } else {
+                    settings.concurrency
+                },
                 timeout: settings.timeout,
             });
-        let compiled = asynchronous
-            .is_none()
+        // The compiled loops run ids in odometer order: not the rows of a covering array that
+        // numbered the walks of a space past 2^64.
+        let compiled = (asynchronous.is_none() && plan.space.is_odometer())
             .then_some(())
             .and(self.binder.as_deref())
             .and_then(|bind| {
@@ -523,8 +591,7 @@ where
         // ends (`engine::watchdog`). An async walk is watched poll by poll: its timeout drops
         // it when it waits, the watchdog names it when it blocks its worker.
         let watch = Watch::new(threads, settings.timeout);
-        let test = self.location.as_ref().map(TestLocation::test_name);
-        let label = test.as_deref();
+        let label = location.test_name.as_deref();
         let mut tally =
             progress::with_progress(settings.progress, label, units, unit, |progress| {
                 let runner = WalkRunner {
@@ -532,9 +599,10 @@ where
                     view,
                     filter,
                     gather: settings.gather,
-                    location: self.location.as_ref(),
+                    location,
                     // A single selected walk is a replay: let its panic print as usual.
-                    catcher: Catcher::new(selection.len() != 1),
+                    catcher: Catcher::new(selection.len() != 1)
+                        .with_notice(abort_notice(plan, location)),
                     level: logging::level_cap(settings.verbose),
                     progress,
                     compiled: compiled.as_deref(),
@@ -565,6 +633,23 @@ where
         tally.trace = None;
         tally
     }
+}
+
+/// When panics abort: the replay command of any walk of the run, for the panic hook to print
+/// before the process dies. Made once per run and kept for the rest of the process, which
+/// ends at the first panic anyway.
+fn abort_notice<S, G>(plan: &Plan<S, G>, location: &RunLocation) -> Option<&'static AbortNotice> {
+    if !abort::PANICS_ABORT {
+        return None;
+    }
+    let (space, fingerprint) = (plan.space.clone(), plan.fingerprinter());
+    let (positions, location) = (plan.actions.len(), location.clone());
+    let notice: Box<AbortNotice> = Box::new(move |id| {
+        let mut options = vec![0; positions];
+        space.decode(id, &mut options);
+        replay_command(&location, id, fingerprint(&options))
+    });
+    Some(Box::leak(notice))
 }
 
 /// The walks a run selected.
@@ -615,12 +700,14 @@ fn assemble_report<S, G>(
         files: Vec::new(),
         shard: settings.shard,
         coverage,
+        output_errors: Vec::new(),
     };
     (report, ids)
 }
 
 /// Phase 4: closes the trace and writes the run's other files into its folder: the shard
-/// result, the gathered states and the summary. Lists them all in the report.
+/// result, the gathered states and the summary. Lists the files written in the report, and
+/// the ones that could not be written in its `output_errors`.
 fn write_outputs<S: fmt::Debug, G>(
     dir: &RunDir,
     sink: Option<TraceSink>,
@@ -629,9 +716,12 @@ fn write_outputs<S: fmt::Debug, G>(
     selected: &Selected,
     report: &mut Report<S>,
     ids: &[u64],
-) -> Result<(), Error> {
+) {
     if let Some(sink) = sink {
-        report.files.push(sink.finish()?);
+        match sink.finish() {
+            Ok(file) => report.files.push(file),
+            Err(error) => report.output_errors.push(error.to_string()),
+        }
     }
     if let (Some(shard), Some(unsharded)) = (settings.shard, &selected.unsharded) {
         let result = ShardResult::new(
@@ -641,10 +731,12 @@ fn write_outputs<S: fmt::Debug, G>(
             &selected.walks,
             report.summary_view(),
         );
-        let file = dir.write_json(&ShardResult::file_name(shard), &result)?;
-        report.files.push(file);
+        match dir.write_json(&ShardResult::file_name(shard), &result) {
+            Ok(file) => report.files.push(file),
+            Err(error) => report.output_errors.push(error.to_string()),
+        }
     }
-    dir.write_run_files(report, ids)
+    dir.write_run_files(report, ids);
 }
 
 /// The walks of a covering array of the order, and what they cover.
@@ -654,6 +746,19 @@ fn covering_selection<S, G>(
     filter: Option<&(dyn Fn(&Walk<'_>) -> bool + Send + Sync)>,
     covering: &Covering,
 ) -> Result<(WalkSelection, Coverage), Error> {
+    let (rows, coverage) = covering_rows(plan, view, filter, covering)?;
+    let ids = rows.iter().map(|row| plan.space.encode(row)).collect();
+    Ok((WalkSelection::from_ids(ids), coverage))
+}
+
+/// The rows of a covering array of the order (each row a walk's options), and what they
+/// cover.
+fn covering_rows<S, G>(
+    plan: &Plan<S, G>,
+    view: &OrderView<'_>,
+    filter: Option<&(dyn Fn(&Walk<'_>) -> bool + Send + Sync)>,
+    covering: &Covering,
+) -> Result<(Vec<Vec<usize>>, Coverage), Error> {
     let fail = |message: String| Error::Covering { message };
     if !(2..=6).contains(&covering.strength) {
         return Err(fail(format!(
@@ -678,7 +783,8 @@ fn covering_selection<S, G>(
     let allowed = |row: &[usize]| {
         filter.is_none_or(|keep| {
             keep(&Walk {
-                id: plan.space.encode(row),
+                // Before an array numbers the walks of a space past 2^64, they have no id.
+                id: plan.space.find(row).unwrap_or(u64::MAX),
                 options: row,
                 order: view,
             })
@@ -709,16 +815,14 @@ fn covering_selection<S, G>(
         walks: array.rows.len() as u64,
         covered: array.covered,
         total: array.total_tuples,
-        full_product: plan.space.total(),
+        full_product: sizes
+            .iter()
+            .try_fold(1u128, |product, &size| product.checked_mul(size as u128))
+            .unwrap_or(u128::MAX),
         infeasible: array.infeasible.iter().map(describe).collect(),
         unresolved: array.unresolved.iter().map(describe).collect(),
     };
-    let ids = array
-        .rows
-        .iter()
-        .map(|row| plan.space.encode(row))
-        .collect();
-    Ok((WalkSelection::from_ids(ids), coverage))
+    Ok((array.rows, coverage))
 }
 
 impl<S, G> fmt::Debug for Combtest<S, G> {

@@ -69,6 +69,21 @@ pub enum Error {
         /// What is wrong.
         message: String,
     },
+    /// Two options of one action cannot be told apart in a trace: they serialize alike
+    /// (`f64::NAN` and `f64::INFINITY` both serialize to `null`), so their walks would share a
+    /// fingerprint and a replay could run the other one.
+    IndistinguishableOptions {
+        /// The action's name.
+        action: String,
+        /// Its position in the order (0-based).
+        position: usize,
+        /// The first of the two options, as `Debug` prints it.
+        first: String,
+        /// The second one, as `Debug` prints it.
+        second: String,
+        /// What both are recorded as.
+        recorded_as: String,
+    },
     /// The covering array asked for cannot be built.
     Covering {
         /// What is wrong.
@@ -142,6 +157,19 @@ impl fmt::Display for Error {
             Error::Replay { path, message } => {
                 write!(f, "cannot replay {}: {message}", path.display())
             }
+            Error::IndistinguishableOptions {
+                action,
+                position,
+                first,
+                second,
+                recorded_as,
+            } => write!(
+                f,
+                "action `{action}` (position {position} of the order) has options {first} and \
+                 {second}, which a trace cannot tell apart (both are recorded as \
+                 {recorded_as}): a pinned walk id or a replay could run the other one; give \
+                 them distinct serialized forms or keep only one"
+            ),
             Error::Merge { message } => write!(f, "cannot merge the shards: {message}"),
             Error::Covering { message } => write!(f, "cannot build the covering array: {message}"),
             Error::Unserializable {

@@ -30,8 +30,8 @@
 //!     order: [type_text, set_checkbox, type_text],
 //!     state: Form::default(),
 //! };
-//! assert_eq!(report.walk_count, 18);
-//! assert_eq!(report.cancel_count, 3);
+//! // The size of the walk space, which stays 18 when a replay runs one walk of it.
+//! assert_eq!(report.total_walks, 18);
 //! # }
 //! ```
 //!
@@ -56,6 +56,9 @@
 //! run), is **cancelled** (an action called [`cancel!`] or returned `Err(Cancel)`; not a
 //! failure) or is **skipped** (removed by the filter before running). A panic inside a walk
 //! is caught and reported with its message and location; it is not printed once per walk.
+//! A panic in the test's code that combtest calls for a walk outside its actions (the
+//! state's `Clone`, a state factory, the state's `Drop`) fails that walk too
+//! ([`FailureKind::State`]), and a param whose `Debug` panics is shown as such.
 //! The [`Report`] counts them all.
 //!
 //! ## Settings and environment variables
@@ -489,6 +492,12 @@ pub use combtest_macros::Options;
 /// Takes `format!` arguments for the reason, or none. Works in any action whatever its
 /// return type, and in functions it calls. Outside a combtest walk it panics.
 ///
+/// `cancel!` unwinds to the runner, which a program built with `panic = "abort"` cannot do:
+/// there, the first `cancel!` says so and ends the process. Return `Err(Cancel::new(..))` from
+/// an action returning `Result<(), Cancel>` instead; that cancels without unwinding. (Under
+/// `panic = "abort"` a panicking walk ends the process too; combtest first prints the walk's
+/// id, its panic and its replay command.)
+///
 /// ```
 /// use combtest::prelude::*;
 ///
@@ -538,6 +547,6 @@ pub mod __private {
     };
     pub use crate::model::shared::{Lend, LendMut};
     pub use crate::model::state::StateSource;
-    pub use crate::output::replay::TestLocation;
+    pub use crate::output::test_location::TestLocation;
     pub use crate::typed::{Finish, FinishDynamic, FinishFast, Typed};
 }

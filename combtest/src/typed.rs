@@ -2,16 +2,20 @@
 //! of the actions' companion types, so that the engine can compile it (see
 //! `engine::compiled`).
 
+use std::any::TypeId;
 use std::cell::Cell;
 use std::marker::PhantomData;
 
 use crate::builder::Combtest;
 use crate::engine::compiled::{binder, WalkList};
-use crate::model::action::ActionItem;
+use crate::model::action::{Action, ActionItem};
 
 /// A `Combtest` whose order `combtest!` also knows as the type `L`.
 pub struct Typed<S, G, L> {
     builder: Combtest<S, G>,
+    /// The action of each entry type seen so far: an action listed again is the same action,
+    /// whose options are evaluated once per run.
+    seen: Vec<(TypeId, Action<S, G>)>,
     _order: PhantomData<fn() -> L>,
 }
 
@@ -20,6 +24,7 @@ impl<S: 'static, G> Typed<S, G, ()> {
     pub fn new(builder: Combtest<S, G>) -> Self {
         Typed {
             builder,
+            seen: Vec::new(),
             _order: PhantomData,
         }
     }
@@ -30,8 +35,21 @@ impl<S: 'static, G, L> Typed<S, G, L> {
     /// companion type, so that an entry whose state or shared context does not fit is
     /// reported by name.
     pub fn then_item<A: ActionItem<S, G> + 'static>(self) -> Typed<S, G, (L, A)> {
+        let Typed {
+            builder, mut seen, ..
+        } = self;
+        let entry = TypeId::of::<A>();
+        let action = match seen.iter().find(|(known, _)| *known == entry) {
+            Some((_, action)) => action.clone(),
+            None => {
+                let action = A::action();
+                seen.push((entry, action.clone()));
+                action
+            }
+        };
         Typed {
-            builder: self.builder.then(A::action()),
+            builder: builder.then(action),
+            seen,
             _order: PhantomData,
         }
     }

@@ -69,3 +69,114 @@ fn merges_complete_shards_and_reports_their_failures() {
     assert_eq!(code, 2, "{text}");
     assert!(text.contains("shard 2 of 2 is missing"), "{text}");
 }
+
+/// A change made to a shard file's JSON.
+type Tamper = dyn Fn(&mut serde_json::Value);
+
+/// Copies shard file `files[which]` with its JSON changed by `change`, next to an untouched
+/// copy of the other one, and merges the two.
+fn merge_tampered(
+    base: &std::path::Path,
+    files: &[std::path::PathBuf],
+    which: usize,
+    change: impl Fn(&mut serde_json::Value),
+) -> (i32, String) {
+    let _ = std::fs::remove_dir_all(base);
+    std::fs::create_dir_all(base).unwrap();
+    let copies: Vec<std::path::PathBuf> = files
+        .iter()
+        .enumerate()
+        .map(|(i, file)| {
+            let mut json: serde_json::Value =
+                serde_json::from_str(&std::fs::read_to_string(file).unwrap()).unwrap();
+            if i == which {
+                change(&mut json);
+            }
+            let copy = base.join(file.file_name().unwrap());
+            std::fs::write(&copy, json.to_string()).unwrap();
+            copy
+        })
+        .collect();
+    merge(&[&copies[0], &copies[1]])
+}
+
+#[test]
+fn shards_whose_counts_do_not_add_up_are_refused() {
+    let base = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("merge-tampered-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&base);
+    // Walk 7 fails: it is in the share of shard 2 (walks 5-9).
+    let files = shard_files(&base.join("shards"), 7);
+    let cases: Vec<(&str, usize, Box<Tamper>, &str)> = vec![
+        (
+            "zeroed",
+            1,
+            Box::new(|json| json["report"]["error_count"] = 0.into()),
+            "it counts 0 failed walks but lists 1",
+        ),
+        (
+            "overflow",
+            0,
+            Box::new(|json| {
+                json["report"]["cancel_count"] = u64::MAX.into();
+            }),
+            "are more than the 5 it ran",
+        ),
+        (
+            "overflow-sum",
+            0,
+            Box::new(|json| {
+                json["report"]["segment_count"] = u64::MAX.into();
+            }),
+            "the shards' segment counts add up past 2^64",
+        ),
+        (
+            "walks",
+            0,
+            Box::new(|json| json["report"]["walk_count"] = 4.into()),
+            "it ran 4 walks and skipped 0, but its share holds 5 walks",
+        ),
+        (
+            "twice",
+            1,
+            Box::new(|json| {
+                let failure = json["report"]["failures"][0].clone();
+                json["report"]["failures"]
+                    .as_array_mut()
+                    .unwrap()
+                    .push(failure);
+                json["report"]["error_count"] = 2.into();
+            }),
+            "it lists walk 7 as failed twice",
+        ),
+        (
+            "outside",
+            1,
+            Box::new(|json| json["report"]["failures"][0]["walk_id"] = 2.into()),
+            "it lists walk 2 as failed, which is not in its share",
+        ),
+        (
+            "total",
+            1,
+            Box::new(|json| json["report"]["total_walks"] = 11.into()),
+            "are shards of different runs: their walk spaces differ",
+        ),
+        (
+            "test",
+            1,
+            Box::new(|json| json["report"]["test"] = "another_test".into()),
+            "are shards of different runs: their tests differ",
+        ),
+        (
+            "shard",
+            1,
+            Box::new(|json| json["report"]["shard"]["index"] = 1.into()),
+            "it is the file of shard 2 of 2, but its report is of shard 1 of 2",
+        ),
+    ];
+    for (name, which, change, expected) in cases {
+        let (code, text) = merge_tampered(&base.join(name), &files, which, change);
+        assert_eq!(code, 2, "{name}: {text}");
+        assert!(text.contains(expected), "{name}: {text}");
+    }
+}

@@ -3,13 +3,17 @@
 //! An environment variable overrides the setting made in code, so that a failing walk can be
 //! replayed, or CI can change the thread count, without editing the test. An empty variable
 //! counts as unset. Any `COMBTEST_*` variable combtest does not know is an error naming it:
-//! a typo must not silently run something else.
+//! a typo must not silently run something else. Variables are read as the system gives them:
+//! a value that is not UTF-8 is an error naming its variable, except for a path
+//! (`COMBTEST_LOG_DIR`, the trace of `COMBTEST_REPLAY`), which is used as given, untrimmed.
+
+use std::ffi::{OsStr, OsString};
 
 use crate::error::Error;
 
 /// Selects walks by id: `17,40-45`, or `17@<fingerprint>` to check the walk did not change.
 pub const ENV_WALKS: &str = "COMBTEST_WALKS";
-/// Number of worker threads (a positive integer).
+/// Number of worker threads (a positive integer, at most 1024).
 pub const ENV_THREADS: &str = "COMBTEST_THREADS";
 /// Raises the gathering level: `flat` or `full` (never lowers what the code asks for).
 pub const ENV_GATHER: &str = "COMBTEST_GATHER";
@@ -47,24 +51,57 @@ pub(crate) const KNOWN_VARIABLES: &[&str] = &[
     ENV_PROGRESS,
 ];
 
-/// The value of a variable of the process environment, if it is set.
-pub(crate) fn process_var(name: &str) -> Option<String> {
-    std::env::var(name).ok()
+/// The value of a variable of the process environment, if it is set, as the system gives it
+/// (paths need not be UTF-8).
+pub(crate) fn process_var(name: &str) -> Option<OsString> {
+    std::env::var_os(name)
 }
 
-/// The names of the process environment's variables.
-pub(crate) fn process_names() -> impl Iterator<Item = String> {
-    std::env::vars_os().filter_map(|(name, _)| name.into_string().ok())
+/// The names of the process environment's variables, as the system gives them.
+pub(crate) fn process_names() -> impl Iterator<Item = OsString> {
+    std::env::vars_os().map(|(name, _)| name)
 }
 
-/// Refuses any `COMBTEST_*` name combtest does not know, suggesting the nearest known one.
-pub(crate) fn check_names(names: impl IntoIterator<Item = String>) -> Result<(), Error> {
+/// The text of variable `name`: a value that is not UTF-8 is an error naming the variable,
+/// never a variable taken as unset.
+pub(crate) fn text_value(name: &str, value: OsString) -> Result<String, Error> {
+    value.into_string().map_err(|raw| Error::InvalidSetting {
+        source: name.into(),
+        value: raw.to_string_lossy().into_owned(),
+        detail: "the value is not valid UTF-8 (shown with U+FFFD where it is not)".into(),
+    })
+}
+
+/// Refuses any `COMBTEST_*` name combtest does not know, suggesting the nearest known one; a
+/// name that starts with `COMBTEST_` but is not UTF-8 is refused too.
+pub(crate) fn check_names(names: impl IntoIterator<Item = OsString>) -> Result<(), Error> {
     for name in names {
-        if name.starts_with("COMBTEST_") && !KNOWN_VARIABLES.contains(&name.as_str()) {
-            return Err(unknown_variable(&name));
+        match name.to_str() {
+            Some(name) if name.starts_with("COMBTEST_") && !KNOWN_VARIABLES.contains(&name) => {
+                return Err(unknown_variable(name));
+            }
+            Some(_) => {}
+            None if name.as_encoded_bytes().starts_with(b"COMBTEST_") => {
+                return Err(Error::InvalidSetting {
+                    source: name.to_string_lossy().into_owned(),
+                    value: process_var_lossy(&name),
+                    detail: format!(
+                        "combtest knows no such variable, and its name is not valid UTF-8 \
+                         (shown with U+FFFD where it is not); known: {}",
+                        KNOWN_VARIABLES.join(", ")
+                    ),
+                });
+            }
+            None => {}
         }
     }
     Ok(())
+}
+
+fn process_var_lossy(name: &OsStr) -> String {
+    std::env::var_os(name)
+        .map(|value| value.to_string_lossy().into_owned())
+        .unwrap_or_default()
 }
 
 fn unknown_variable(name: &str) -> Error {
@@ -76,7 +113,7 @@ fn unknown_variable(name: &str) -> Error {
         .unwrap_or_default();
     Error::InvalidSetting {
         source: name.into(),
-        value: process_var(name).unwrap_or_default(),
+        value: process_var_lossy(OsStr::new(name)),
         detail: format!(
             "combtest knows no such variable; {suggestion}known: {}",
             KNOWN_VARIABLES.join(", ")

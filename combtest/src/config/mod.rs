@@ -8,6 +8,7 @@ pub(crate) mod env;
 pub(crate) mod replay;
 pub(crate) mod shard;
 
+use std::ffi::OsString;
 use std::num::NonZeroUsize;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -104,13 +105,23 @@ impl Settings {
     /// Applies the environment, read through `var` (the process environment in a run).
     pub(crate) fn resolve(
         &self,
-        var: impl Fn(&str) -> Option<String>,
-        variables: impl IntoIterator<Item = String>,
+        var: impl Fn(&str) -> Option<OsString>,
+        variables: impl IntoIterator<Item = OsString>,
     ) -> Result<Resolved, Error> {
         env::check_names(variables)?;
-        let var = |name: &str| var(name).filter(|v| !v.trim().is_empty());
+        // A value that is not UTF-8 is an error naming its variable; an empty one is unset.
+        let text = |name: &str| -> Result<Option<String>, Error> {
+            match var(name) {
+                Some(value) => Ok(Some(env::text_value(name, value)?)
+                    .filter(|text: &String| !text.trim().is_empty())),
+                None => Ok(None),
+            }
+        };
+        // A path is taken as the system gives it: not trimmed, and not necessarily UTF-8.
+        let path = |name: &str| var(name).filter(|value| !value.is_empty());
+        let var = text;
 
-        let (threads, threads_told) = match var(ENV_THREADS) {
+        let (threads, threads_told) = match var(ENV_THREADS)? {
             Some(text) => (parse_threads(&text, ENV_THREADS)?, true),
             None => match self.threads {
                 Some(n) => (parse_threads(&n.to_string(), "threads")?, true),
@@ -120,27 +131,27 @@ impl Settings {
                 ),
             },
         };
-        let gather = match var(ENV_GATHER) {
+        let gather = match var(ENV_GATHER)? {
             Some(text) => Gather::parse(&text, ENV_GATHER)?.max(self.gather),
             None => self.gather,
         };
-        let walks = match (var(ENV_WALKS), &self.walks) {
+        let walks = match (var(ENV_WALKS)?, &self.walks) {
             (Some(text), _) => Some((WalkSelection::parse(&text, ENV_WALKS)?, ENV_WALKS.into())),
             (None, Some(text)) => Some((WalkSelection::parse(text, "walks")?, "walks".into())),
             (None, None) => None,
         };
-        let verbose = match var(ENV_VERBOSE) {
+        let verbose = match var(ENV_VERBOSE)? {
             Some(text) => Some(parse_verbosity(&text, ENV_VERBOSE)?),
             None => match self.verbose {
                 Some(level) => Some(parse_verbosity(&level.to_string(), "verbose")?),
                 None => None,
             },
         };
-        let log_dir = var(ENV_LOG_DIR)
-            .map(|dir| PathBuf::from(dir.trim()))
+        let log_dir = path(ENV_LOG_DIR)
+            .map(PathBuf::from)
             .or_else(|| self.log_dir.clone());
-        let replay = match (var(ENV_REPLAY), &self.replay) {
-            (Some(text), _) => Some(Replay::parse(&text, ENV_REPLAY)?),
+        let replay = match (path(ENV_REPLAY), &self.replay) {
+            (Some(text), _) => Some(Replay::parse_os(&text, ENV_REPLAY)?),
             (None, Some(text)) => Some(Replay::parse(text, "replay")?),
             (None, None) => None,
         };
@@ -154,22 +165,22 @@ impl Settings {
                 ),
             });
         }
-        let timeout = match var(ENV_TIMEOUT) {
+        let timeout = match var(ENV_TIMEOUT)? {
             Some(text) => Some(parse_duration(&text, ENV_TIMEOUT)?),
             None => self.timeout,
         };
-        let concurrency = match var(ENV_CONCURRENCY) {
+        let concurrency = match var(ENV_CONCURRENCY)? {
             Some(text) => parse_concurrency(&text, ENV_CONCURRENCY)?,
             None => match self.concurrency {
                 Some(n) => parse_concurrency(&n.to_string(), "concurrency")?,
                 None => DEFAULT_CONCURRENCY,
             },
         };
-        let progress = match var(ENV_PROGRESS) {
+        let progress = match var(ENV_PROGRESS)? {
             Some(text) => Some(parse_switch(&text, ENV_PROGRESS)?),
             None => self.progress,
         };
-        let shard = match var(ENV_SHARD) {
+        let shard = match var(ENV_SHARD)? {
             Some(text) => Some(shard::parse(&text, ENV_SHARD, &var)?),
             None => self.shard.map(|shard| shard.checked("shard")).transpose()?,
         };
@@ -195,13 +206,26 @@ impl Settings {
     }
 }
 
+/// The most worker threads a run takes: more than any machine's cores, fewer than the
+/// threads a system refuses to spawn. Walks waiting on I/O need no thread each (see
+/// `COMBTEST_CONCURRENCY`).
+pub(crate) const MAX_THREADS: usize = 1024;
+
 fn parse_threads(text: &str, source: &str) -> Result<usize, Error> {
     match text.trim().parse::<usize>() {
-        Ok(n) if n > 0 => Ok(n),
+        Ok(n) if (1..=MAX_THREADS).contains(&n) => Ok(n),
+        Ok(n) if n > MAX_THREADS => Err(Error::InvalidSetting {
+            source: source.into(),
+            value: text.into(),
+            detail: format!(
+                "at most {MAX_THREADS} worker threads; async walks waiting on I/O need no \
+                 thread each (see COMBTEST_CONCURRENCY)"
+            ),
+        }),
         _ => Err(Error::InvalidSetting {
             source: source.into(),
             value: text.into(),
-            detail: "expected a positive number of worker threads".into(),
+            detail: format!("expected a positive number of worker threads, at most {MAX_THREADS}"),
         }),
     }
 }
@@ -280,9 +304,9 @@ mod tests {
         let lookup = |name: &str| {
             env.iter()
                 .find(|(k, _)| *k == name)
-                .map(|(_, v)| v.to_string())
+                .map(|(_, v)| OsString::from(v))
         };
-        settings.resolve(lookup, env.iter().map(|(k, _)| k.to_string()))
+        settings.resolve(lookup, env.iter().map(|(k, _)| OsString::from(k)))
     }
 
     #[test]

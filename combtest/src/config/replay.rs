@@ -1,5 +1,6 @@
 //! The replay request: which recorded walks of a trace file to run again.
 
+use std::ffi::OsStr;
 use std::path::PathBuf;
 
 use crate::error::Error;
@@ -36,7 +37,56 @@ impl Replay {
             }
             _ => (text, ReplayWalks::Failed),
         };
-        if path.trim().is_empty() {
+        Replay::from_parts(text, PathBuf::from(path), walks, source)
+    }
+
+    /// [`Replay::parse`] of a variable's value, whose path part need not be UTF-8 (it is a
+    /// path, taken as the system gives it); the selection after `@` must be.
+    pub(crate) fn parse_os(text: &OsStr, source: &str) -> Result<Self, Error> {
+        if let Some(text) = text.to_str() {
+            return Replay::parse(text, source);
+        }
+        #[cfg(unix)]
+        {
+            use std::os::unix::ffi::OsStrExt;
+            let bytes = text.as_bytes();
+            let lossy = text.to_string_lossy();
+            let selection = bytes.iter().rposition(|&b| b == b'@').and_then(|at| {
+                let suffix = std::str::from_utf8(&bytes[at + 1..]).ok()?;
+                let walks = match suffix {
+                    "all" => ReplayWalks::All,
+                    ids if ids.trim().starts_with(|c: char| c.is_ascii_digit()) => {
+                        return Some(
+                            WalkSelection::parse(ids, source)
+                                .map(|ids| (at, ReplayWalks::Ids(ids))),
+                        )
+                    }
+                    _ => return None,
+                };
+                Some(Ok((at, walks)))
+            });
+            let (path, walks) = match selection.transpose()? {
+                Some((at, walks)) => (OsStr::from_bytes(&bytes[..at]), walks),
+                None => (text, ReplayWalks::Failed),
+            };
+            Replay::from_parts(&lossy, PathBuf::from(path), walks, source)
+        }
+        #[cfg(not(unix))]
+        Err(Error::InvalidSetting {
+            source: source.into(),
+            value: text.to_string_lossy().into_owned(),
+            detail: "the value is not valid UTF-8".into(),
+        })
+    }
+
+    /// A replay of the trace at `path`, which is taken as given: a path is never trimmed.
+    fn from_parts(
+        text: &str,
+        path: PathBuf,
+        walks: ReplayWalks,
+        source: &str,
+    ) -> Result<Self, Error> {
+        if path.as_os_str().to_string_lossy().trim().is_empty() {
             return Err(Error::InvalidSetting {
                 source: source.into(),
                 value: text.into(),
@@ -45,7 +95,7 @@ impl Replay {
             });
         }
         Ok(Replay {
-            path: PathBuf::from(path.trim()),
+            path,
             walks,
             source: source.into(),
         })

@@ -75,7 +75,7 @@ const CI_INDEX_VARIABLES: &[(&str, usize, Option<&str>)] = &[
 pub(crate) fn parse(
     text: &str,
     source: &str,
-    var: &dyn Fn(&str) -> Option<String>,
+    var: &dyn Fn(&str) -> Result<Option<String>, Error>,
 ) -> Result<Shard, Error> {
     let invalid = |detail: String| Error::InvalidSetting {
         source: source.into(),
@@ -99,14 +99,18 @@ pub(crate) fn parse(
         return Shard::from((number(index)?, total)).checked(source);
     }
     for &(name, base, total_name) in CI_INDEX_VARIABLES {
-        let Some(value) = var(name).filter(|v| !v.trim().is_empty()) else {
+        let Some(value) = var(name)?.filter(|v| !v.trim().is_empty()) else {
             continue;
         };
         let found = value
             .trim()
             .parse::<usize>()
             .map_err(|_| invalid(format!("{name}={value:?} is not a shard index")))?;
-        let ci_total = match total_name.and_then(|t| var(t).map(|v| (t, v))) {
+        let ci_total_value = match total_name {
+            Some(t) => var(t)?.map(|v| (t, v)),
+            None => None,
+        };
+        let ci_total = match ci_total_value {
             Some((t, v)) => Some(
                 v.trim()
                     .parse::<usize>()
@@ -128,8 +132,14 @@ pub(crate) fn parse(
                 )));
             }
         };
-        return Shard::from((found + 1 - base, total))
-            .checked(&format!("{source} (from {name}={value})"));
+        // A 0-based index past `usize::MAX - 1` has no 1-based form: out of range, as 0 is
+        // for a 1-based one.
+        let Some(index) = found.checked_sub(base).and_then(|i| i.checked_add(1)) else {
+            return Err(invalid(format!(
+                "{name}={value:?} is not a shard index: {name} counts from {base}"
+            )));
+        };
+        return Shard::from((index, total)).checked(&format!("{source} (from {name}={value})"));
     }
     let names: Vec<&str> = CI_INDEX_VARIABLES
         .iter()
@@ -167,11 +177,14 @@ mod tests {
     use crate::config::env::ENV_SHARD;
     use crate::model::action::{Action, States};
 
-    fn lookup<'a>(env: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
+    fn lookup<'a>(
+        env: &'a [(&'a str, &'a str)],
+    ) -> impl Fn(&str) -> Result<Option<String>, Error> + 'a {
         move |name| {
-            env.iter()
+            Ok(env
+                .iter()
                 .find(|(k, _)| *k == name)
-                .map(|(_, v)| v.to_string())
+                .map(|(_, v)| v.to_string()))
         }
     }
 

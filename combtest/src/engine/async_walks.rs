@@ -28,13 +28,14 @@ use std::time::Duration;
 
 use futures_util::stream::{FuturesUnordered, StreamExt};
 
+use super::abort;
 use super::held::{Chunk, Status};
 use super::pool::{self, Dispenser, Threads};
 use super::unwind::{Catcher, Unwound};
 use super::watchdog::Beat;
-use super::{AsyncLimits, StepEnd, Stopwatch, Tally, WalkRunner, Worker};
+use super::{AsyncLimits, StepEnd, Stopwatch, Tally, Traced, WalkRunner, Worker};
 use crate::model::action::{AsyncSerialStep, Body, States, StepResult};
-use crate::model::outcome::{FailureKind, Outcome};
+use crate::model::outcome::FailureKind;
 use crate::model::plan::Segment;
 use crate::model::state::StateSource;
 use crate::model::walk_id::WalkSelection;
@@ -265,6 +266,7 @@ where
     let workers = pool::on_workers(workers, Threads::Own, |(template, mut tally, beat)| {
         let timed = tally.trace.is_some();
         let watch = beat.as_ref();
+        let traced = Traced::new(runner.level);
         let mut ids = WalkIds::new(&dispenser);
         let mut options = vec![0; plan.actions.len()];
         block_on(async {
@@ -277,8 +279,13 @@ where
                         continue;
                     }
                     tally.walks += 1;
-                    let mut state = template.make();
+                    let Some(mut state) = runner.make_state(&template, &mut tally, id, &options)
+                    else {
+                        continue;
+                    };
                     let walk_options = options.clone();
+                    // One walk in flight per worker when panics abort (see the builder).
+                    abort::walk_starts(Some(id));
                     in_flight.push(async move {
                         let (end, nanos) = run_segment(
                             runner,
@@ -299,11 +306,7 @@ where
                     break;
                 };
                 let failed_before = tally.errors;
-                let outcome = runner
-                    .settle(&mut tally, id, &walk_options, &state, end)
-                    .unwrap_or(Outcome::Pass);
-                tally.record(plan, id, &walk_options, &outcome, nanos);
-                runner.gather(&mut tally, id, state, outcome);
+                runner.finish_walk(&mut tally, id, &walk_options, state, end, traced, nanos);
                 if let Some(progress) = runner.progress {
                     progress.add(1, tally.errors - failed_before);
                 }
@@ -419,6 +422,7 @@ where
                         worker.tally.segments += 1;
                         let mut walk_options = vec![0; plan.actions.len()];
                         plan.space.decode(id, &mut walk_options);
+                        abort::walk_starts(Some(id));
                         in_flight.push(async move {
                             let (end, walk_nanos) = run_segment(
                                 runner,
@@ -442,7 +446,8 @@ where
                     else {
                         break;
                     };
-                    let outcome = runner.settle(&mut worker.tally, id, &walk_options, state, end);
+                    let outcome =
+                        runner.settle(&mut worker.tally, id, &walk_options, Some(state), end);
                     *status = worker.settle(id, outcome);
                 }
             });

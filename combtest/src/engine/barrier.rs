@@ -18,12 +18,14 @@
 use std::any::Any;
 use std::fmt;
 
+use super::abort;
 #[cfg(feature = "async")]
 use super::async_walks;
 use super::compiled::{CompiledKernel, HeldWalks};
 use super::held::{held_chunk, Chunk, Ids, Status};
 use super::pool::{self, Dispenser, Threads};
-use super::unwind::WalkScope;
+use super::state_faults::{release, StateFault};
+use super::unwind::{self, WalkScope};
 use super::watchdog::Beat;
 use super::{
     run_resuming, AsyncLimits, Cursor, ForeignUnwind, Kernel, Resumable, StepEnd, Stopwatch, Tally,
@@ -33,7 +35,7 @@ use crate::config::Gather;
 use crate::model::action::{Body, States, Verdict, Verdicts};
 use crate::model::outcome::{FailureKind, Outcome};
 use crate::model::plan::{Segment, SerialWheel};
-use crate::model::state::StateSource;
+use crate::model::state::{StateSource, Template};
 use crate::model::walk_id::WalkSelection;
 use crate::output::trace::TraceBuffer;
 
@@ -44,6 +46,8 @@ struct Barriers<'r, 'a, S, G> {
     tally: Tally<S>,
     /// Why each cancelled walk was cancelled, for the full gathering level and the trace.
     reasons: Vec<(u64, String)>,
+    /// Walks that failed before they were held, for the trace.
+    unheld: Vec<u64>,
     /// Whether walks are timed for a trace.
     timed: bool,
     /// For an order with async actions: how its walks run.
@@ -71,6 +75,7 @@ where
         timed: trace.is_some(),
         tally: Tally::new(trace),
         reasons: Vec::new(),
+        unheld: Vec::new(),
         asynchronous,
     };
     let mut chunks = barriers.start_walks(selection, source, shared);
@@ -134,9 +139,8 @@ where
                         while start < range.end {
                             let boundary = (start / innermost + 1).saturating_mul(innermost);
                             let end = boundary.min(range.end);
-                            let walks = (end - start) as usize;
-                            worker.tally.walks += walks as u64;
-                            chunks.push(Chunk::filled(start, walks, template, timed));
+                            worker.tally.walks += end - start;
+                            fill_walks(runner, worker, chunks, template, start..end, timed);
                             start = end;
                         }
                     }
@@ -154,13 +158,19 @@ where
                                         Chunk::new(id, rest, timed),
                                     ));
                                 }
-                                plan.space.advance(&mut worker.options);
+                                plan.space.advance(id, &mut worker.options);
                             }
                             if !runner.keep(&mut worker.tally, id, &worker.options) {
                                 continue;
                             }
                             worker.tally.walks += 1;
-                            chunk.push(id, template.make(), timed);
+                            if let Some(state) =
+                                runner.make_state(template, &mut worker.tally, id, &worker.options)
+                            {
+                                chunk.push(id, state, timed);
+                            } else {
+                                worker.unheld.push(id);
+                            }
                         }
                         chunks.push(chunk);
                     }
@@ -231,6 +241,7 @@ where
         )
         .entered();
         tracing::debug!("serial action runs");
+        abort::walk_starts(None);
         let verdicts = Verdicts::default();
         let walks = States::new(
             || branch.iter_mut().flat_map(Chunk::live).unzip(),
@@ -291,7 +302,7 @@ where
                     Verdict::Cancel(reason) => StepEnd::Cancelled(reason),
                 };
                 let state = &chunk.states[walk];
-                let outcome = runner.settle(&mut self.tally, id, &options, state, end);
+                let outcome = runner.settle(&mut self.tally, id, &options, Some(state), end);
                 if let Some(Outcome::Cancel { reason }) = &outcome {
                     self.reasons.push((id, reason.clone()));
                 }
@@ -312,7 +323,8 @@ where
                 let id = chunk.id(walk);
                 runner.plan.space.decode(id, &mut options);
                 let state = &chunk.states[walk];
-                let outcome = runner.settle(&mut self.tally, id, &options, state, end.clone());
+                let outcome =
+                    runner.settle(&mut self.tally, id, &options, Some(state), end.clone());
                 if let Some(Outcome::Cancel { reason }) = &outcome {
                     self.reasons.push((id, reason.clone()));
                 }
@@ -377,26 +389,32 @@ where
     fn absorb(&mut self, worker: Worker<S>) {
         self.tally.absorb(worker.tally);
         self.reasons.extend(worker.reasons);
+        self.unheld.extend(worker.unheld);
     }
 
     /// The walks still live have passed; records every walk in the trace and gathers the
-    /// states, in id order.
+    /// states (or drops them, where a panicking `Drop` fails its walk), in id order.
     fn finish(mut self, chunks: Vec<Chunk<S>>) -> Tally<S> {
         let runner = self.runner;
         let plan = runner.plan;
-        if runner.gather == Gather::Off && self.tally.trace.is_none() {
+        let dropping = runner.gather == Gather::Off && std::mem::needs_drop::<S>();
+        if runner.gather == Gather::Off && self.tally.trace.is_none() && !dropping {
             // The counts are kept; nothing needs the walks themselves.
             return self.tally;
         }
         self.reasons.sort_unstable_by_key(|(id, _)| *id);
         self.tally.failures.sort_unstable_by_key(|f| f.walk_id);
-        let mut reasons = self.reasons.into_iter().peekable();
+        let mut reasons = std::mem::take(&mut self.reasons).into_iter().peekable();
         let mut options = vec![0; plan.actions.len()];
+        for id in std::mem::take(&mut self.unheld) {
+            plan.space.decode(id, &mut options);
+            self.tally.record(plan, id, &options, &Outcome::Fail, 0);
+        }
         for chunk in chunks {
             let ids: Vec<u64> = (0..chunk.len()).map(|walk| chunk.id(walk)).collect();
             let walks = ids.into_iter().zip(chunk.states).zip(chunk.statuses);
             for (walk, ((id, state), status)) in walks.enumerate() {
-                let outcome = match status {
+                let mut outcome = match status {
                     Status::Live => Outcome::Pass,
                     Status::Failed => Outcome::Fail,
                     Status::Cancelled => {
@@ -407,15 +425,84 @@ where
                         Outcome::Cancel { reason }
                     }
                 };
+                plan.space.decode(id, &mut options);
+                let state = if dropping {
+                    if let Err(message) = release(Some(state)) {
+                        outcome = self.fail_dropped(id, &options, outcome, &message);
+                    }
+                    None
+                } else {
+                    Some(state)
+                };
                 if self.tally.trace.is_some() {
-                    plan.space.decode(id, &mut options);
                     let nanos = chunk.nanos.get(walk).copied().unwrap_or(0);
                     self.tally.record(plan, id, &options, &outcome, nanos);
                 }
-                runner.gather(&mut self.tally, id, state, outcome);
+                if let Some(state) = state {
+                    runner.gather(&mut self.tally, id, state, outcome);
+                }
             }
         }
         self.tally
+    }
+
+    /// Walk `id` had `outcome` when its state's `Drop` panicked: it fails (a failed walk's
+    /// failure says so too).
+    fn fail_dropped(
+        &mut self,
+        id: u64,
+        options: &[usize],
+        outcome: Outcome,
+        message: &str,
+    ) -> Outcome {
+        if outcome == Outcome::Fail {
+            if let Some(failure) = self.tally.failures.iter_mut().find(|f| f.walk_id == id) {
+                failure.message.push_str(&format!(
+                    "\n(then its state panicked while it was dropped: {message})"
+                ));
+            }
+            return Outcome::Fail;
+        }
+        if let Outcome::Cancel { .. } = outcome {
+            self.tally.cancels -= 1;
+        }
+        let end = StepEnd::from_fault(self.runner, StateFault::Dropping, message);
+        self.runner
+            .settle(&mut self.tally, id, options, None, end)
+            .unwrap_or(Outcome::Fail)
+    }
+}
+
+/// Makes the states of the walks `ids` into chunks; a walk whose state panicked while it was
+/// made fails, and the walks after it go on in a chunk of their own.
+fn fill_walks<S: fmt::Debug, G>(
+    runner: &WalkRunner<'_, S, G>,
+    worker: &mut Worker<S>,
+    chunks: &mut Vec<Chunk<S>>,
+    template: &Template<'_, S>,
+    ids: std::ops::Range<u64>,
+    timed: bool,
+) {
+    abort::walk_starts(None);
+    let mut from = ids.start;
+    while from < ids.end {
+        let walks = (ids.end - from) as usize;
+        let mut chunk = Chunk::new(from, walks, timed);
+        let made = unwind::quietly(|| chunk.fill(walks, template));
+        chunk.mark_live(timed);
+        let held = chunk.len() as u64;
+        if held > 0 {
+            chunks.push(chunk);
+        }
+        let Err(message) = made else {
+            return;
+        };
+        let failed = from + held;
+        runner.plan.space.decode(failed, &mut worker.options);
+        let end = StepEnd::from_fault(runner, StateFault::Making, &message);
+        runner.settle(&mut worker.tally, failed, &worker.options, None, end);
+        worker.unheld.push(failed);
+        from = failed + 1;
     }
 }
 
@@ -486,7 +573,7 @@ impl<'r, S: fmt::Debug, G> Stretch<'_, 'r, S, G> {
             &mut worker.tally,
             id,
             &worker.options,
-            &chunk.states[walk],
+            Some(&chunk.states[walk]),
             end,
         );
         chunk.statuses[walk] = worker.settle(id, outcome);
@@ -602,12 +689,13 @@ impl<S: fmt::Debug, G> StretchRun<'_, '_, '_, S, G> {
                 // decodes afresh.
                 match cursor.at.previous {
                     Some(previous) if previous + 1 == id => {
-                        plan.space.advance(&mut worker.options);
+                        plan.space.advance(id, &mut worker.options);
                     }
                     _ => plan.space.decode(id, &mut worker.options),
                 }
                 cursor.at.previous = Some(id);
                 let _walk = runner.walk_span(stretch.traced, id, &worker.options);
+                abort::walk_starts(Some(id));
                 worker.tally.segments += 1;
                 cursor.started = Stopwatch::start(stretch.timed);
                 let result = runner.run_actions(

@@ -18,6 +18,7 @@ use std::marker::PhantomData;
 use std::ops::ControlFlow;
 
 use super::held::Status;
+use super::positions::{DROPPING_STATE, MAKING_STATE};
 use crate::model::action::{ActionItem, StepResult, Stop};
 use crate::model::state::Template;
 
@@ -253,9 +254,13 @@ impl<L, B> BoundOrder<L, B> {
         }
         self.each_walk::<S, G>(options, 0, |params| {
             *walks += 1;
+            // The cursor says where the walk stands while the test's own code runs outside
+            // its actions: a panic there fails the walk, saying so.
+            *position = MAKING_STATE;
             let current = state.insert(make());
             L::run_masked(params, WHOLE_WALK, position, current, shared)?;
-            *state = None;
+            *position = DROPPING_STATE;
+            drop(state.take());
             *id += 1;
             Ok(*id < end)
         })
@@ -423,9 +428,9 @@ mod tests {
                 .product();
             let mut expected = Vec::new();
             let mut options = first.clone();
-            for _ in start..(start / branch + 1) * branch {
+            for id in start..(start / branch + 1) * branch {
                 expected.push(options.clone());
-                space.advance(&mut options);
+                space.advance(id + 1, &mut options);
             }
             assert_eq!(
                 visited, expected,

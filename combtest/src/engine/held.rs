@@ -44,20 +44,20 @@ impl<S> Chunk<S> {
         }
     }
 
-    /// The walks `first..first + walks`, each with a state made from `template`.
-    pub(super) fn filled(
-        first: u64,
-        walks: usize,
-        template: &Template<'_, S>,
-        timed: bool,
-    ) -> Self {
-        let mut states = held_states(walks);
-        states.extend(std::iter::repeat_with(|| template.make()).take(walks));
-        Chunk {
-            ids: Ids::From(first),
-            states,
-            statuses: vec![Status::Live; walks],
-            nanos: vec![0; if timed { walks } else { 0 }],
+    /// Appends `walks` walks with consecutive ids, each with a state made from `template`.
+    /// When making a state panics, the walks made so far are held; [`Chunk::mark_live`]
+    /// then gives them their statuses.
+    pub(super) fn fill(&mut self, walks: usize, template: &Template<'_, S>) {
+        debug_assert!(matches!(self.ids, Ids::From(_)));
+        self.states
+            .extend(std::iter::repeat_with(|| template.make()).take(walks));
+    }
+
+    /// Gives every walk appended by [`Chunk::fill`] its live status (and its time slot).
+    pub(super) fn mark_live(&mut self, timed: bool) {
+        self.statuses.resize(self.states.len(), Status::Live);
+        if timed {
+            self.nanos.resize(self.states.len(), 0);
         }
     }
 

@@ -9,6 +9,7 @@
 //! - how a chunk resumes after a walk unwinds ([`run_resuming`]), with one [`Cursor`];
 //! - the unit of walk time ([`Stopwatch`], whole nanoseconds).
 
+pub(crate) mod abort;
 #[cfg(feature = "async")]
 pub(crate) mod async_walks;
 pub(crate) mod barrier;
@@ -16,6 +17,8 @@ pub(crate) mod budget;
 pub(crate) mod compiled;
 pub(crate) mod held;
 pub(crate) mod pool;
+pub(crate) mod positions;
+pub(crate) mod state_faults;
 pub(crate) mod stream;
 pub(crate) mod unwind;
 pub(crate) mod watchdog;
@@ -37,7 +40,8 @@ use crate::model::outcome::{Failure, FailureKind, Outcome, WalkSummary};
 use crate::model::plan::{Plan, Segment};
 use crate::model::walk::{OrderView, Walk};
 use crate::output::progress::Progress;
-use crate::output::replay::{replay_command, TestLocation};
+use crate::output::replay::replay_command;
+use crate::output::test_location::RunLocation;
 use crate::output::trace::TraceBuffer;
 
 /// What one worker counted and kept; merged once at the end of the run.
@@ -190,7 +194,8 @@ pub(crate) struct WalkRunner<'a, S, G> {
     pub(crate) view: &'a OrderView<'a>,
     pub(crate) filter: Option<&'a (dyn Fn(&Walk<'_>) -> bool + Send + Sync)>,
     pub(crate) gather: Gather,
-    pub(crate) location: Option<&'a TestLocation>,
+    /// The test the run belongs to, for replay commands.
+    pub(crate) location: &'a RunLocation,
     pub(crate) catcher: Catcher,
     /// The highest level of combtest's own events (the verbosity).
     pub(crate) level: LevelFilter,
@@ -292,7 +297,7 @@ where
         tally: &mut Tally<S>,
         id: u64,
         options: &[usize],
-        state: &S,
+        state: Option<&S>,
         end: StepEnd,
     ) -> Option<Outcome> {
         match end {
@@ -337,7 +342,7 @@ where
         &self,
         id: u64,
         options: &[usize],
-        state: &S,
+        state: Option<&S>,
         position: usize,
         kind: FailureKind,
         message: String,
@@ -349,7 +354,7 @@ where
         Failure {
             walk_id: id,
             fingerprint,
-            steps: self.plan.describe(options),
+            steps: self.describe(options),
             failed_position: position,
             failed_action: action,
             kind,
@@ -357,8 +362,11 @@ where
             location,
             // The state's `Debug` is the test's own code: a panic there must not lose the
             // walk's failure.
-            state: unwind::quietly(|| format!("{state:#?}"))
-                .unwrap_or_else(|message| format!("<the state's Debug panicked: {message}>")),
+            state: match state {
+                Some(state) => unwind::quietly(|| format!("{state:#?}"))
+                    .unwrap_or_else(|message| format!("<the state's Debug panicked: {message}>")),
+                None => "<none: the state panicked outside the actions>".into(),
+            },
             replay: replay_command(self.location, id, fingerprint),
         }
     }
@@ -394,8 +402,12 @@ impl<'a, S, G> WalkRunner<'a, S, G> {
         if self.times_walks() {
             return Kernel::General(None);
         }
+        // When panics abort, each walk tells its thread its id (see `abort`): the general
+        // kernel does, the compiled loops do not.
         match self.compiled {
-            Some(compiled) if !traced.walks && !timed && !seen_singly => Kernel::Compiled(compiled),
+            Some(compiled) if !traced.walks && !timed && !seen_singly && !abort::PANICS_ABORT => {
+                Kernel::Compiled(compiled)
+            }
             compiled => Kernel::General(compiled.filter(|_| !traced.actions)),
         }
     }
@@ -417,6 +429,7 @@ impl<'a, S, G> WalkRunner<'a, S, G> {
 impl<S, G> Describe for WalkRunner<'_, S, G>
 where
     Self: Sync,
+    S: fmt::Debug,
 {
     fn long_walk(&self, id: u64, position: Option<usize>, message: String) -> LongWalk {
         let plan = self.plan;
@@ -433,7 +446,7 @@ where
             failure: Failure {
                 walk_id: id,
                 fingerprint,
-                steps: plan.describe(&options),
+                steps: self.describe(&options),
                 failed_position,
                 failed_action: plan.actions[failed_position].name.to_string(),
                 kind: FailureKind::Timeout,
@@ -538,6 +551,9 @@ pub(super) struct Worker<S> {
     pub(super) reasons: Vec<(u64, String)>,
     /// The options of the walk it runs.
     pub(super) options: Vec<usize>,
+    /// Walks that failed before they were held (their state panicked while it was made):
+    /// no chunk holds them, so the trace records them apart.
+    pub(super) unheld: Vec<u64>,
 }
 
 impl<S> Worker<S> {
@@ -546,6 +562,7 @@ impl<S> Worker<S> {
             tally: Tally::default(),
             reasons: Vec::new(),
             options: vec![0; positions],
+            unheld: Vec::new(),
         }
     }
 

@@ -5,9 +5,12 @@
 use std::any::Any;
 use std::fmt;
 
+use super::abort;
 use super::compiled::{CompiledKernel, QuietWalks};
 use super::held::Status;
 use super::pool::{self, Dispenser};
+use super::positions::{DROPPING_STATE, MAKING_STATE};
+use super::state_faults::StateFault;
 use super::unwind::WalkScope;
 use super::watchdog::Beat;
 use super::{
@@ -135,16 +138,35 @@ where
         let id = self.cursor.at;
         // A walk may unwind out of loops that keep no odometer: find its options.
         self.runner.plan.space.decode(id, &mut self.options);
-        let Some(state) = self.state.take() else {
-            // The walk's actions were over: the panic came from recording it (the state's
-            // `Debug`, say). That is no walk outcome to report; say what it was.
-            let message = scope.unwound(payload).message();
-            return Err(ForeignUnwind::Panic(format!(
-                "combtest: a panic while recording walk {id}, after its actions: {message}"
-            )));
-        };
-        let end = StepEnd::from_caught(Err(scope.unwound(payload)), self.cursor.position);
-        self.finish_walk(id, state, end);
+        let state = self.state.take();
+        match (state, StateFault::at(self.cursor.position)) {
+            (state, Some(fault)) => {
+                // The state's Clone, factory or Drop panicked: the walk fails, saying where.
+                drop(state);
+                let message = scope.unwound(payload).message();
+                let end = StepEnd::from_fault(self.runner, fault, &message);
+                let runner = self.runner;
+                let outcome = runner
+                    .settle(self.tally, id, &self.options, None, end)
+                    .unwrap_or(Outcome::Fail);
+                runner.walk_ends(self.traced, &outcome);
+                let nanos = self.cursor.started.nanos();
+                self.tally
+                    .record(runner.plan, id, &self.options, &outcome, nanos);
+            }
+            (Some(state), None) => {
+                let end = StepEnd::from_caught(Err(scope.unwound(payload)), self.cursor.position);
+                self.finish_walk(id, state, end);
+            }
+            (None, None) => {
+                // The walk was settled: the panic came from recording it. That is no walk
+                // outcome to report; say what it was.
+                let message = scope.unwound(payload).message();
+                return Err(ForeignUnwind::Panic(format!(
+                    "combtest: a panic while recording walk {id}, after its actions: {message}"
+                )));
+            }
+        }
         self.next();
         Ok(())
     }
@@ -183,8 +205,10 @@ where
                 }
             }
             let _walk = runner.walk_span(self.traced, id, &self.options);
+            abort::walk_starts(Some(id));
             self.tally.walks += 1;
             self.cursor.started = Stopwatch::start(self.timed);
+            self.cursor.position = MAKING_STATE;
             let state = self.state.insert(self.template.make());
             let result = runner.run_actions(
                 self.shared,
@@ -198,7 +222,8 @@ where
             );
             if result.is_ok() && self.quiet_pass {
                 // A passing walk that nothing records: only the counters above remember it.
-                self.state = None;
+                self.cursor.position = DROPPING_STATE;
+                drop(self.state.take());
                 if let Some(beat) = self.beat.as_deref() {
                     beat.ended(Status::Live);
                 }
@@ -252,20 +277,21 @@ where
         }
     }
 
-    /// Settles, traces, records and gathers a finished walk.
+    /// Settles, traces, records and gathers (or drops) a finished walk's state.
     fn finish_walk(&mut self, id: u64, state: S, end: StepEnd) {
-        let runner = self.runner;
-        let outcome = runner
-            .settle(self.tally, id, &self.options, &state, end)
-            .unwrap_or(Outcome::Pass);
-        runner.walk_ends(self.traced, &outcome);
-        if let Some(beat) = self.beat.as_deref() {
-            beat.ended(Status::of(Some(&outcome)));
-        }
         let nanos = self.cursor.started.nanos();
-        self.tally
-            .record(runner.plan, id, &self.options, &outcome, nanos);
-        runner.gather(self.tally, id, state, outcome);
+        let status = self.runner.finish_walk(
+            self.tally,
+            id,
+            &self.options,
+            state,
+            end,
+            self.traced,
+            nanos,
+        );
+        if let Some(beat) = self.beat.as_deref() {
+            beat.ended(status);
+        }
     }
 
     /// Moves the cursor to the next walk of the range.
@@ -273,7 +299,10 @@ where
     fn next(&mut self) {
         self.cursor.at += 1;
         if self.cursor.at < self.end {
-            self.runner.plan.space.advance(&mut self.options);
+            self.runner
+                .plan
+                .space
+                .advance(self.cursor.at, &mut self.options);
         }
     }
 }

@@ -6,11 +6,12 @@
 //! else — in the test body, in another test of the same binary — still reach the hook that
 //! was installed before ours, unchanged.
 
-use std::any::Any;
+use std::any::{Any, TypeId};
 use std::cell::{Cell, RefCell};
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::Once;
 
+use super::abort::{self, AbortNotice};
 use crate::model::action::Cancel;
 
 thread_local! {
@@ -18,8 +19,12 @@ thread_local! {
     static QUIET: Cell<bool> = const { Cell::new(false) };
     /// Set while this thread runs walk code at all (quiet or not), for `cancel!`.
     static IN_WALK: Cell<bool> = const { Cell::new(false) };
-    /// The last panic seen by the hook on this thread while quiet.
-    static LAST_PANIC: RefCell<Option<CapturedPanic>> = const { RefCell::new(None) };
+    /// The last panic seen by the hook on this thread in walk code, with its payload's
+    /// identity: a panic that walk code caught itself leaves its record behind, and a payload
+    /// re-raised with `resume_unwind` skips the hook, so a record counts only for the payload
+    /// it was made for.
+    static LAST_PANIC: RefCell<Option<(PayloadIdentity, CapturedPanic)>> =
+        const { RefCell::new(None) };
 }
 
 /// A panic's message and where it happened.
@@ -45,18 +50,52 @@ impl Unwound {
     }
 }
 
+/// What tells one panic payload from another without owning it: its type and, for the
+/// string payloads of `panic!`, where its text lives. The panic machinery moves a payload from
+/// the hook to `catch_unwind` without copying its text, so the text's address survives.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct PayloadIdentity {
+    type_id: TypeId,
+    text: Option<(usize, usize)>,
+}
+
+impl PayloadIdentity {
+    fn of(payload: &(dyn Any + Send)) -> Self {
+        let text = if let Some(s) = payload.downcast_ref::<&'static str>() {
+            Some((s.as_ptr() as usize, s.len()))
+        } else {
+            payload
+                .downcast_ref::<String>()
+                .map(|s| (s.as_ptr() as usize, s.len()))
+        };
+        PayloadIdentity {
+            type_id: payload.type_id(),
+            text,
+        }
+    }
+}
+
 fn install_hook() {
     static INSTALL: Once = Once::new();
     INSTALL.call_once(|| {
         let previous = panic::take_hook();
         panic::set_hook(Box::new(move |info| {
-            if QUIET.with(Cell::get) {
+            let quiet = QUIET.with(Cell::get);
+            if abort::PANICS_ABORT && (quiet || IN_WALK.with(Cell::get)) {
+                // Nothing will catch this panic: say which walk it ends, while there is time.
+                let message = payload_message(info.payload());
+                let location = info.location().map(|l| l.to_string());
+                abort::announce(&message, location.as_deref());
+            }
+            if quiet || IN_WALK.with(Cell::get) {
                 let captured = CapturedPanic {
                     message: payload_message(info.payload()),
                     location: info.location().map(|l| l.to_string()),
                 };
-                LAST_PANIC.with(|last| *last.borrow_mut() = Some(captured));
-            } else {
+                let identity = PayloadIdentity::of(info.payload());
+                LAST_PANIC.with(|last| *last.borrow_mut() = Some((identity, captured)));
+            }
+            if !quiet {
                 previous(info);
             }
         }));
@@ -69,18 +108,30 @@ fn install_hook() {
 #[derive(Clone, Copy)]
 pub(crate) struct Catcher {
     quiet: bool,
+    /// When panics abort: the replay commands of the run, printed before the process dies.
+    notice: Option<&'static AbortNotice>,
 }
 
 impl Catcher {
     pub(crate) fn new(quiet: bool) -> Self {
         install_hook();
-        Catcher { quiet }
+        Catcher {
+            quiet,
+            notice: None,
+        }
+    }
+
+    /// Gives the replay command of each walk, for a panic that aborts the process.
+    pub(crate) fn with_notice(self, notice: Option<&'static AbortNotice>) -> Self {
+        Catcher { notice, ..self }
     }
 
     /// Runs `f` as walk code. The thread-local flags are set only for the duration of `f`, so
     /// a panic in the test's own code around it (a filter, say) prints as usual.
     #[inline]
     pub(crate) fn catch<T>(self, f: impl FnOnce() -> T) -> Result<T, Unwound> {
+        forget_last_panic();
+        abort::run_starts(self.notice);
         let was_quiet = QUIET.with(|q| q.replace(self.quiet));
         let was_in_walk = IN_WALK.with(|w| w.replace(true));
         let result = panic::catch_unwind(AssertUnwindSafe(f));
@@ -94,6 +145,8 @@ impl Catcher {
     /// Marks this thread as running walk code until the scope ends: for executors that run
     /// many walks under one `catch_unwind` (see [`WalkScope`]).
     pub(crate) fn enter(self) -> WalkScope {
+        forget_last_panic();
+        abort::run_starts(self.notice);
         WalkScope {
             quiet: self.quiet,
             was_quiet: QUIET.with(|q| q.replace(self.quiet)),
@@ -141,17 +194,26 @@ impl Drop for WalkScope {
     }
 }
 
+/// Drops a record left by an earlier panic that walk code caught itself.
+fn forget_last_panic() {
+    LAST_PANIC.with(|last| last.borrow_mut().take());
+}
+
 fn classify(payload: Box<dyn Any + Send>) -> Unwound {
     match payload.downcast::<Cancel>() {
         Ok(cancel) => Unwound::Cancelled(cancel.reason().to_string()),
-        Err(payload) => Unwound::Panicked(
-            LAST_PANIC
-                .with(|last| last.borrow_mut().take())
-                .unwrap_or_else(|| CapturedPanic {
+        Err(payload) => {
+            let recorded = LAST_PANIC.with(|last| last.borrow_mut().take());
+            Unwound::Panicked(match recorded {
+                Some((identity, panic)) if identity == PayloadIdentity::of(&*payload) => panic,
+                // Re-raised without passing the hook (`resume_unwind`, as thread pools do for
+                // their threads' panics): the message is the payload's, the place unknown.
+                _ => CapturedPanic {
                     message: payload_message(&*payload),
                     location: None,
-                }),
-        ),
+                },
+            })
+        }
     }
 }
 
@@ -171,6 +233,16 @@ pub(crate) fn quietly<T>(f: impl FnOnce() -> T) -> Result<T, String> {
 /// through [`cancel!`](crate::cancel!). Called outside a combtest walk, it panics with the
 /// reason, since there is no walk to cancel.
 pub fn cancel_walk(reason: String) -> ! {
+    if abort::PANICS_ABORT && in_walk() {
+        // `cancel!` unwinds, which the abort strategy cannot: say so, and what works instead.
+        let walk = abort::current_walk().map_or(String::new(), |id| format!(" in walk {id}"));
+        eprintln!(
+            "combtest: cancel!({reason:?}){walk} cannot stop the walk: it unwinds, and this \
+             program is built with panic = \"abort\". Return `Err(Cancel::new(..))` from an \
+             action returning `Result<(), Cancel>` instead: it cancels without unwinding"
+        );
+        std::process::abort();
+    }
     if in_walk() {
         std::panic::resume_unwind(Box::new(Cancel::new(reason)))
     }
@@ -202,6 +274,33 @@ mod tests {
         match result {
             Err(Unwound::Panicked(p)) => {
                 assert_eq!(p.message, "bad 42");
+                assert!(p.location.unwrap().contains("unwind.rs"));
+            }
+            _ => panic!("expected a captured panic"),
+        }
+    }
+
+    #[test]
+    fn a_record_counts_only_for_its_own_payload() {
+        let catcher = Catcher::new(true);
+        // Walk code that catches its own panic leaves a record behind.
+        let _ = catcher.catch(|| panic::catch_unwind(|| panic!("swallowed {}", 1)));
+        let result = catcher.catch(|| -> () { panic::resume_unwind(Box::new("re-raised")) });
+        match result {
+            Err(Unwound::Panicked(p)) => {
+                assert_eq!(p.message, "re-raised");
+                assert_eq!(p.location, None);
+            }
+            _ => panic!("expected a captured panic"),
+        }
+        // A payload caught and re-raised is still the panic the hook saw.
+        let result = catcher.catch(|| -> () {
+            let payload = panic::catch_unwind(|| panic!("first {}", 2)).unwrap_err();
+            panic::resume_unwind(payload)
+        });
+        match result {
+            Err(Unwound::Panicked(p)) => {
+                assert_eq!(p.message, "first 2");
                 assert!(p.location.unwrap().contains("unwind.rs"));
             }
             _ => panic!("expected a captured panic"),

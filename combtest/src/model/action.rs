@@ -589,6 +589,12 @@ impl<S: 'static, G> Action<S, G> {
         self.kind
     }
 
+    /// What tells this action from others in an order: the same action at several positions
+    /// (clones of one `Action`) has one identity, and its options are evaluated once.
+    pub(crate) fn identity(&self) -> *const () {
+        Arc::as_ptr(&self.recipe) as *const ()
+    }
+
     /// Evaluates the option source: done once per run, when the run starts.
     pub(crate) fn load(&self) -> LoadedAction<S, G> {
         LoadedAction {
@@ -632,11 +638,11 @@ where
 }
 
 impl<O, F, K> OptionRecipe<O, F, K> {
-    fn loaded<P>(&self) -> Box<Loaded<P, F>>
+    fn loaded<P>(&self) -> Arc<Loaded<P, F>>
     where
         O: Fn() -> Vec<P>,
     {
-        Box::new(Loaded {
+        Arc::new(Loaded {
             params: (self.options)(),
             body: Arc::clone(&self.body),
         })
@@ -853,16 +859,37 @@ where
 
 /// The loaded body of an action, by kind.
 pub(crate) enum Body<S, G> {
-    Regular(Box<dyn WalkStep<S, G>>),
-    Serial(Box<dyn SerialStep<S, G>>),
-    AsyncRegular(Box<dyn AsyncWalkStep<S, G>>),
-    AsyncSerial(Box<dyn AsyncSerialStep<S, G>>),
+    Regular(Arc<dyn WalkStep<S, G>>),
+    Serial(Arc<dyn SerialStep<S, G>>),
+    AsyncRegular(Arc<dyn AsyncWalkStep<S, G>>),
+    AsyncSerial(Arc<dyn AsyncSerialStep<S, G>>),
 }
 
-/// An action whose options have been evaluated for this run.
+impl<S, G> Clone for Body<S, G> {
+    fn clone(&self) -> Self {
+        match self {
+            Body::Regular(step) => Body::Regular(Arc::clone(step)),
+            Body::Serial(step) => Body::Serial(Arc::clone(step)),
+            Body::AsyncRegular(step) => Body::AsyncRegular(Arc::clone(step)),
+            Body::AsyncSerial(step) => Body::AsyncSerial(Arc::clone(step)),
+        }
+    }
+}
+
+/// An action whose options have been evaluated for this run; the positions of one action
+/// share it.
 pub(crate) struct LoadedAction<S, G> {
     pub(crate) name: Cow<'static, str>,
     pub(crate) body: Body<S, G>,
+}
+
+impl<S, G> Clone for LoadedAction<S, G> {
+    fn clone(&self) -> Self {
+        LoadedAction {
+            name: self.name.clone(),
+            body: self.body.clone(),
+        }
+    }
 }
 
 impl<S, G> LoadedAction<S, G> {

@@ -45,6 +45,9 @@ pub enum FailureKind {
     /// An async action was still running when the walk's time was up (see
     /// `Combtest::timeout`); it was dropped.
     Timeout,
+    /// The walk's state panicked outside its actions: while it was made (its `Clone`, or
+    /// the state factory) or dropped (its `Drop`). The message says which.
+    State,
 }
 
 /// Everything needed to understand and re-run one failed walk.

@@ -12,7 +12,7 @@
 use std::ops::Range;
 
 use super::action::{option_hash, Action, ActionKind, LoadedAction};
-use super::outcome::{Outcome, StepRecord, WalkSummary};
+use super::outcome::{Outcome, WalkSummary};
 use super::walk::OrderView;
 use super::walk_id::{Fingerprint, WalkSpace};
 use crate::error::Error;
@@ -45,7 +45,23 @@ impl<S, G> Plan<S, G> {
         if order.is_empty() {
             return Err(Error::EmptyOrder);
         }
-        let actions: Vec<LoadedAction<S, G>> = order.iter().map(Action::load).collect();
+        // Each action's option source is evaluated once per run, however many positions it
+        // has: a source that gives another list each time must give every position the same.
+        let mut loaded: Vec<(*const (), LoadedAction<S, G>)> = Vec::new();
+        let actions: Vec<LoadedAction<S, G>> = order
+            .iter()
+            .map(|action| {
+                let identity = action.identity();
+                match loaded.iter().find(|(seen, _)| *seen == identity) {
+                    Some((_, done)) => done.clone(),
+                    None => {
+                        let done = action.load();
+                        loaded.push((identity, done.clone()));
+                        done
+                    }
+                }
+            })
+            .collect();
         if let Some((position, action)) = actions
             .iter()
             .enumerate()
@@ -61,7 +77,7 @@ impl<S, G> Plan<S, G> {
             .iter()
             .map(|a| a.kind() == ActionKind::Serial)
             .collect();
-        let space = WalkSpace::new(&radices, &serial)?;
+        let space = WalkSpace::new_or_unnumbered(&radices, &serial)?;
         // The serial wheels come first: the k-th one turns once every `span` ids, where `span`
         // is the product of the radices of all wheels after it.
         let mut span = space.total();
@@ -83,11 +99,14 @@ impl<S, G> Plan<S, G> {
             .iter()
             .map(LoadedAction::option_json)
             .collect::<Result<_, _>>()?;
-        let option_hashes = actions
+        let option_hashes: Vec<Vec<u64>> = actions
             .iter()
             .zip(&option_json)
             .map(|(action, json)| json.iter().map(|j| option_hash(&action.name, j)).collect())
             .collect();
+        for (position, hashes) in option_hashes.iter().enumerate() {
+            check_distinguishable(&actions[position], position, hashes, &option_json[position])?;
+        }
         let step_json = actions
             .iter()
             .zip(&option_json)
@@ -141,16 +160,10 @@ impl<S, G> Plan<S, G> {
         Fingerprint::of(&self.option_hashes, options)
     }
 
-    /// Every action of a walk with its param, as reports show them.
-    pub(crate) fn describe(&self, options: &[usize]) -> Vec<StepRecord> {
-        self.actions
-            .iter()
-            .zip(options)
-            .map(|(action, &option)| StepRecord {
-                action: action.name.to_string(),
-                param: action.params().debug(option),
-            })
-            .collect()
+    /// [`Plan::fingerprint`] as a function that owns what it needs, to outlive the plan.
+    pub(crate) fn fingerprinter(&self) -> impl Fn(&[usize]) -> Fingerprint + Send + Sync + 'static {
+        let option_hashes = self.option_hashes.clone();
+        move |options| Fingerprint::of(&option_hashes, options)
     }
 
     /// The option index at each position of the walk with these params (JSON, one per
@@ -187,9 +200,47 @@ impl<S, G> Plan<S, G> {
             if self.fingerprint(&options) == fingerprint {
                 return Some(id);
             }
-            self.space.advance(&mut options);
+            self.space.advance(id + 1, &mut options);
         }
         None
+    }
+}
+
+/// Refuses two options of one action whose walks would share a fingerprint: replay and
+/// pinned ids tell walks apart by the options' serialized forms, so two options recorded alike
+/// (`NaN` and `inf` are both `null`) would let a replay run the other walk, which may pass.
+fn check_distinguishable<S, G>(
+    action: &LoadedAction<S, G>,
+    position: usize,
+    hashes: &[u64],
+    json: &[serde_json::Value],
+) -> Result<(), Error> {
+    let mut by_hash: Vec<usize> = (0..hashes.len()).collect();
+    by_hash.sort_unstable_by_key(|&option| (hashes[option], option));
+    match by_hash
+        .windows(2)
+        .find(|pair| hashes[pair[0]] == hashes[pair[1]])
+    {
+        Some(&[first, second]) => {
+            let params = action.params();
+            let recorded_as = if json[first] == json[second] {
+                json[first].to_string()
+            } else {
+                // Distinct JSON whose hashes collide: as indistinguishable for fingerprints.
+                format!(
+                    "{} and {}, whose fingerprints collide",
+                    json[first], json[second]
+                )
+            };
+            Err(Error::IndistinguishableOptions {
+                action: action.name.to_string(),
+                position,
+                first: params.debug(first),
+                second: params.debug(second),
+                recorded_as,
+            })
+        }
+        _ => Ok(()),
     }
 }
 

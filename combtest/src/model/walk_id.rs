@@ -5,19 +5,40 @@
 //! regular actions in order (the last one turning fastest). Without serial actions this is
 //! plain lexicographic product order; with them, every branch owns a contiguous block of ids.
 
+use std::collections::HashMap;
 use std::fmt;
 use std::ops::Range;
+use std::sync::Arc;
 
 use crate::error::Error;
 
 /// The numbering of every walk of an order.
+///
+/// Usually an odometer over the options of every position. When the full product does not fit
+/// a `u64`, only a covering array can run the order, and its walks are numbered by their row
+/// in the array instead ([`WalkSpace::rows`]): the same order, options, filter and seed always
+/// give the same array, so these ids replay and shard like any other.
 #[derive(Clone, Debug)]
 pub(crate) struct WalkSpace {
-    /// Positions of the order, most significant wheel first.
-    wheels: Vec<usize>,
-    /// Option count of each wheel, in wheel order.
-    radices: Vec<u64>,
-    total: u64,
+    numbering: Numbering,
+}
+
+#[derive(Clone, Debug)]
+enum Numbering {
+    Odometer {
+        /// Positions of the order, most significant wheel first.
+        wheels: Vec<usize>,
+        /// Option count of each wheel, in wheel order.
+        radices: Vec<u64>,
+        total: u64,
+    },
+    /// Walk `i` is row `i` of a covering array.
+    Rows {
+        rows: Arc<Vec<Vec<usize>>>,
+        ids: Arc<HashMap<Vec<usize>, u64>>,
+    },
+    /// The full product does not fit a `u64`, and no covering array numbered the walks.
+    Unnumbered { option_counts: Vec<usize> },
 }
 
 impl WalkSpace {
@@ -37,41 +58,123 @@ impl WalkSpace {
             })?;
         let radices = option_counts.iter().map(|&r| r as u64).collect();
         Ok(WalkSpace {
-            wheels,
-            radices,
-            total,
+            numbering: Numbering::Odometer {
+                wheels,
+                radices,
+                total,
+            },
         })
     }
 
-    /// How many walks the order has.
+    /// [`WalkSpace::new`], or a space still to be numbered by a covering array when the full
+    /// product does not fit a `u64`.
+    pub(crate) fn new_or_unnumbered(radices: &[usize], serial: &[bool]) -> Result<Self, Error> {
+        match WalkSpace::new(radices, serial) {
+            Err(Error::TooManyWalks { option_counts }) => Ok(WalkSpace {
+                numbering: Numbering::Unnumbered { option_counts },
+            }),
+            other => other,
+        }
+    }
+
+    /// The walks of a covering array, numbered by their row.
+    pub(crate) fn rows(rows: Vec<Vec<usize>>) -> Self {
+        let ids = rows
+            .iter()
+            .enumerate()
+            .map(|(id, row)| (row.clone(), id as u64))
+            .collect();
+        WalkSpace {
+            numbering: Numbering::Rows {
+                rows: Arc::new(rows),
+                ids: Arc::new(ids),
+            },
+        }
+    }
+
+    /// The error of a space no covering array numbered: too many walks to number them all.
+    pub(crate) fn check_numbered(&self) -> Result<(), Error> {
+        match &self.numbering {
+            Numbering::Unnumbered { option_counts } => Err(Error::TooManyWalks {
+                option_counts: option_counts.clone(),
+            }),
+            _ => Ok(()),
+        }
+    }
+
+    /// Whether the walks still need a covering array to be numbered.
+    pub(crate) fn is_unnumbered(&self) -> bool {
+        matches!(self.numbering, Numbering::Unnumbered { .. })
+    }
+
+    /// Whether ids run through the full product in odometer order (they do unless a covering
+    /// array numbered them): what the compiled loops and id arithmetic rely on.
+    pub(crate) fn is_odometer(&self) -> bool {
+        matches!(self.numbering, Numbering::Odometer { .. })
+    }
+
+    /// How many walks the order has (the rows, when a covering array numbered them).
     pub(crate) fn total(&self) -> u64 {
-        self.total
+        match &self.numbering {
+            Numbering::Odometer { total, .. } => *total,
+            Numbering::Rows { rows, .. } => rows.len() as u64,
+            Numbering::Unnumbered { .. } => u64::MAX,
+        }
     }
 
     /// Writes the option index of every position of walk `id` into `options`.
     pub(crate) fn decode(&self, mut id: u64, options: &mut [usize]) {
-        debug_assert!(id < self.total);
-        for (&position, &radix) in self.wheels.iter().zip(&self.radices).rev() {
-            options[position] = (id % radix) as usize;
-            id /= radix;
+        match &self.numbering {
+            Numbering::Odometer {
+                wheels, radices, ..
+            } => {
+                debug_assert!(id < self.total());
+                for (&position, &radix) in wheels.iter().zip(radices).rev() {
+                    options[position] = (id % radix) as usize;
+                    id /= radix;
+                }
+            }
+            Numbering::Rows { rows, .. } => options.copy_from_slice(&rows[id as usize]),
+            Numbering::Unnumbered { .. } => unreachable!("walks are numbered before they run"),
         }
     }
 
-    /// The id of the walk that picks `options[p]` at each position `p`.
-    pub(crate) fn encode(&self, options: &[usize]) -> u64 {
-        self.wheels
-            .iter()
-            .zip(&self.radices)
-            .fold(0, |id, (&position, &radix)| {
-                id * radix + options[position] as u64
-            })
+    /// The id of the walk that picks `options[p]` at each position `p`, if it is a walk of
+    /// this space (every pick is, unless a covering array numbered the walks).
+    pub(crate) fn find(&self, options: &[usize]) -> Option<u64> {
+        match &self.numbering {
+            Numbering::Odometer {
+                wheels, radices, ..
+            } => Some(
+                wheels
+                    .iter()
+                    .zip(radices)
+                    .fold(0, |id, (&position, &radix)| {
+                        id * radix + options[position] as u64
+                    }),
+            ),
+            Numbering::Rows { ids, .. } => ids.get(options).copied(),
+            Numbering::Unnumbered { .. } => None,
+        }
     }
 
-    /// Steps `options` from walk `id` to walk `id + 1` without dividing: the runner's hot path
-    /// decodes once per chunk and then only turns the odometer.
+    /// The id of the walk that picks `options[p]` at each position `p`, in an odometer space.
+    pub(crate) fn encode(&self, options: &[usize]) -> u64 {
+        self.find(options)
+            .expect("every pick of options is a walk of an odometer space")
+    }
+
+    /// Steps `options` from walk `next - 1` to walk `next`. An odometer does it without
+    /// dividing (the runner's hot path decodes once per chunk and then only turns it).
     #[inline]
-    pub(crate) fn advance(&self, options: &mut [usize]) {
-        for (&position, &radix) in self.wheels.iter().zip(&self.radices).rev() {
+    pub(crate) fn advance(&self, next: u64, options: &mut [usize]) {
+        let Numbering::Odometer {
+            wheels, radices, ..
+        } = &self.numbering
+        else {
+            return self.decode(next, options);
+        };
+        for (&position, &radix) in wheels.iter().zip(radices).rev() {
             let digit = &mut options[position];
             *digit += 1;
             if (*digit as u64) < radix {
@@ -149,6 +252,10 @@ pub(crate) struct WalkSelection {
     ranges: Vec<Range<u64>>,
     /// Ids given with a fingerprint, to be checked against today's walk.
     pinned: Vec<(u64, Fingerprint)>,
+    /// The largest id asked for. `u64::MAX` cannot end a half-open range, and no walk space
+    /// has it (a space holds at most `u64::MAX` walks, ids `0..u64::MAX`): it is kept here,
+    /// so that checking the range names it instead of losing it.
+    largest: Option<u64>,
 }
 
 impl WalkSelection {
@@ -161,6 +268,7 @@ impl WalkSelection {
         };
         let mut ranges = Vec::new();
         let mut pinned = Vec::new();
+        let mut largest: Option<u64> = None;
         for item in text.split(',').map(str::trim) {
             if item.is_empty() {
                 return Err(malformed(
@@ -182,7 +290,8 @@ impl WalkSelection {
                     ))
                 })?;
                 pinned.push((id, Fingerprint(fingerprint)));
-                ranges.push(id..id + 1);
+                largest = largest.max(Some(id));
+                ranges.push(id..id.saturating_add(1));
             } else if let Some((first, last)) = item.split_once('-') {
                 let (first, last) = (parse_id(first)?, parse_id(last)?);
                 if first > last {
@@ -190,14 +299,17 @@ impl WalkSelection {
                         "`{item}` is an empty range; write the lower id first"
                     )));
                 }
+                largest = largest.max(Some(last));
                 ranges.push(first..last.saturating_add(1));
             } else {
                 let id = parse_id(item)?;
+                largest = largest.max(Some(id));
                 ranges.push(id..id.saturating_add(1));
             }
         }
         Ok(WalkSelection {
             pinned,
+            largest,
             ..WalkSelection::from_ranges(ranges)
         })
     }
@@ -220,6 +332,7 @@ impl WalkSelection {
             }
         }
         WalkSelection {
+            largest: merged.last().map(|last| last.end - 1),
             ranges: merged,
             pinned: vec![],
         }
@@ -227,13 +340,15 @@ impl WalkSelection {
 
     /// The selected ids that lie in `within`; pinned fingerprints there are kept.
     pub(crate) fn intersect(&self, within: &Range<u64>) -> Self {
+        let ranges: Vec<Range<u64>> = self
+            .ranges
+            .iter()
+            .map(|r| r.start.max(within.start)..r.end.min(within.end))
+            .filter(|r| !r.is_empty())
+            .collect();
         WalkSelection {
-            ranges: self
-                .ranges
-                .iter()
-                .map(|r| r.start.max(within.start)..r.end.min(within.end))
-                .filter(|r| !r.is_empty())
-                .collect(),
+            largest: ranges.last().map(|last| last.end - 1),
+            ranges,
             pinned: self
                 .pinned
                 .iter()
@@ -245,6 +360,9 @@ impl WalkSelection {
 
     /// Whether `id` is selected.
     pub(crate) fn contains(&self, id: u64) -> bool {
+        if id == u64::MAX {
+            return self.largest == Some(u64::MAX);
+        }
         let after = self.ranges.partition_point(|r| r.end <= id);
         self.ranges.get(after).is_some_and(|r| r.contains(&id))
     }
@@ -256,15 +374,16 @@ impl WalkSelection {
                 .filter(|r| !r.is_empty())
                 .collect(),
             pinned: vec![],
+            largest: total.checked_sub(1),
         }
     }
 
     /// Checks that every id exists in a space of `total` walks.
     pub(crate) fn check_range(&self, total: u64, source: &str) -> Result<(), Error> {
-        match self.ranges.last() {
-            Some(last) if last.end > total => Err(Error::WalkOutOfRange {
+        match self.largest {
+            Some(id) if id >= total => Err(Error::WalkOutOfRange {
                 source: source.to_string(),
-                id: last.end - 1,
+                id,
                 total,
             }),
             _ => Ok(()),
@@ -281,7 +400,11 @@ impl WalkSelection {
 
     /// How many ids are selected.
     pub(crate) fn len(&self) -> u64 {
-        self.ranges.iter().map(|r| r.end - r.start).sum()
+        let beyond_ranges = u64::from(self.largest == Some(u64::MAX));
+        self.ranges
+            .iter()
+            .map(|r| r.end - r.start)
+            .fold(beyond_ranges, u64::saturating_add)
     }
 }
 
@@ -326,8 +449,24 @@ mod tests {
         for id in 0..space.total() {
             space.decode(id, &mut decoded);
             assert_eq!(stepped, decoded, "walk {id}");
-            space.advance(&mut stepped);
+            space.advance(id + 1, &mut stepped);
         }
+    }
+
+    #[test]
+    fn rows_number_the_walks_of_a_covering_array() {
+        let space = WalkSpace::rows(vec![vec![2, 0], vec![1, 1], vec![0, 2]]);
+        assert_eq!(space.total(), 3);
+        let mut options = [0; 2];
+        space.decode(1, &mut options);
+        assert_eq!(options, [1, 1]);
+        space.advance(2, &mut options);
+        assert_eq!(options, [0, 2]);
+        assert_eq!(space.find(&[2, 0]), Some(0));
+        assert_eq!(space.find(&[0, 0]), None);
+        let unnumbered = WalkSpace::new_or_unnumbered(&[1 << 20; 4], &[false; 4]).unwrap();
+        assert!(unnumbered.is_unnumbered());
+        assert!(unnumbered.check_numbered().is_err());
     }
 
     #[test]
@@ -349,6 +488,30 @@ mod tests {
             err.contains("COMBTEST_WALKS") && err.contains("50"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn the_largest_id_is_kept_and_checked() {
+        for text in [
+            "18446744073709551615",
+            "18446744073709551615@00000000000000ff",
+            "5-18446744073709551615",
+        ] {
+            let s = WalkSelection::parse(text, "COMBTEST_WALKS").unwrap();
+            assert!(s.contains(u64::MAX), "{text}");
+            let err = s.check_range(400, "COMBTEST_WALKS").unwrap_err();
+            assert_eq!(
+                err,
+                Error::WalkOutOfRange {
+                    source: "COMBTEST_WALKS".into(),
+                    id: u64::MAX,
+                    total: 400
+                },
+                "{text}"
+            );
+        }
+        let s = WalkSelection::parse("3,18446744073709551615", "x").unwrap();
+        assert_eq!(s.len(), 2);
     }
 
     #[test]

@@ -7,4 +7,5 @@ pub(crate) mod progress;
 pub(crate) mod replay;
 pub(crate) mod report;
 pub(crate) mod shard;
+pub(crate) mod test_location;
 pub(crate) mod trace;

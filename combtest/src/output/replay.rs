@@ -2,9 +2,11 @@
 //! check that a pinned walk id still names the same walk, and reading a trace back to find
 //! its recorded walks in today's order.
 
+use std::collections::HashMap;
 use std::fs::File;
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read};
 
+use super::test_location::RunLocation;
 use super::trace::WalkRecord;
 use crate::config::env::ENV_WALKS;
 use crate::config::replay::{Replay, ReplayWalks};
@@ -12,85 +14,16 @@ use crate::error::Error;
 use crate::model::plan::Plan;
 use crate::model::walk_id::{Fingerprint, WalkSelection};
 
-/// Where a `combtest!` block sits, captured at compile time so that replay commands name the
-/// right package, test target and test function.
-#[doc(hidden)]
-#[derive(Clone, Copy, Debug)]
-pub struct TestLocation {
-    /// `CARGO_PKG_NAME` of the crate that holds the test.
-    pub package: &'static str,
-    /// `CARGO_CRATE_NAME` of the crate that holds the test.
-    pub crate_name: &'static str,
-    /// Whether the crate is an integration test (`tests/*.rs`, where Cargo sets
-    /// `CARGO_TARGET_TMPDIR`), as opposed to a library's or binary's unit tests.
-    pub integration_test: bool,
-    /// `CARGO_BIN_NAME` when the crate is a binary.
-    pub bin_name: Option<&'static str>,
-    /// `type_name` of a function item declared inside the test function.
-    pub marker_path: &'static str,
-}
-
-impl TestLocation {
-    /// `module::function` as libtest names the test: the marker's path without the crate,
-    /// the marker itself, and closure segments.
-    pub fn test_name(&self) -> String {
-        let mut segments: Vec<&str> = self
-            .marker_path
-            .split("::")
-            .filter(|s| !s.starts_with('{'))
-            .collect();
-        segments.pop(); // the marker function
-        if !segments.is_empty() {
-            segments.remove(0); // the crate
-        }
-        segments.join("::")
-    }
-
-    /// The cargo invocation that runs exactly this test, or this program when the block is
-    /// in the `main` of an example or a binary.
-    pub fn command(&self) -> String {
-        if let (Some(bin), "main") = (self.bin_name, self.test_name().as_str()) {
-            // Cargo sets `CARGO_BIN_NAME` for examples too; only their location tells them
-            // apart.
-            let in_examples = std::env::current_exe().ok().is_some_and(|exe| {
-                exe.parent()
-                    .and_then(|dir| dir.file_name())
-                    .is_some_and(|dir| dir == "examples")
-            });
-            let kind = if in_examples { "example" } else { "bin" };
-            return format!("cargo run -p {} --{kind} {bin}", self.package);
-        }
-        let target = if self.integration_test {
-            format!("--test {}", self.crate_name)
-        } else if let Some(bin) = self.bin_name {
-            format!("--bin {bin}")
-        } else {
-            "--lib".to_string()
-        };
-        format!(
-            "cargo test -p {} {target} -- {} --exact",
-            self.package,
-            self.test_name()
-        )
-    }
-}
-
 /// The replay command of one walk: the id pinned to its fingerprint, and the test command.
 pub(crate) fn replay_command(
-    location: Option<&TestLocation>,
+    location: &RunLocation,
     walk_id: u64,
     fingerprint: Fingerprint,
 ) -> String {
     let walks = format!("{ENV_WALKS}={walk_id}@{fingerprint}");
-    match location {
-        Some(location) => format!("{walks} {}", location.command()),
-        None => match std::thread::current().name() {
-            // libtest names each test's thread after the test.
-            Some(name) if name != "main" && !name.starts_with("combtest-worker") => {
-                format!("{walks} cargo test -- {name} --exact")
-            }
-            _ => format!("{walks} (set it and run this program again)"),
-        },
+    match &location.command {
+        Some(command) => format!("{walks} {command}"),
+        None => format!("{walks} (set it and run this program again)"),
     }
 }
 
@@ -117,8 +50,16 @@ pub(crate) fn check_fingerprints<S, G>(
     Ok(())
 }
 
+/// The longest line a trace record may take. A record holds a walk's params as JSON: far
+/// less than this, unless the file is not a trace at all (`/dev/zero`, a binary file).
+pub(crate) const MAX_RECORD_BYTES: u64 = 16 << 20;
+
 /// Reads the walks a replay asks for from a trace file and finds each one in today's order,
 /// by action name and param value. Returns today's ids.
+///
+/// Only a regular file is read (a FIFO would block forever, a device never end), each record
+/// at most [`MAX_RECORD_BYTES`] long. A last line cut short, as a killed run leaves it, is
+/// skipped with a warning; every whole record before it is replayed.
 pub(crate) fn replay_selection<S, G>(
     plan: &Plan<S, G>,
     replay: &Replay,
@@ -127,21 +68,70 @@ pub(crate) fn replay_selection<S, G>(
         path: replay.path.clone(),
         message,
     };
+    let metadata = std::fs::metadata(&replay.path)
+        .map_err(|e| fail(format!("cannot open the trace file: {e}")))?;
+    if !metadata.is_file() {
+        return Err(fail(
+            "not a regular file (a folder, a FIFO or a device): a trace is the trace.jsonl \
+             file of a run's folder"
+                .into(),
+        ));
+    }
     let file =
         File::open(&replay.path).map_err(|e| fail(format!("cannot open the trace file: {e}")))?;
+    let mut reader = BufReader::new(file);
     let mut ids = Vec::new();
     let mut recorded = 0u64;
-    for (line_number, line) in BufReader::new(file).lines().enumerate() {
-        let line = line.map_err(|e| fail(format!("cannot read the trace file: {e}")))?;
-        if line.trim().is_empty() {
+    // The line of each recorded id, to name both lines of an id recorded twice.
+    let mut lines_of: HashMap<u64, usize> = HashMap::new();
+    let mut line = Vec::new();
+    for line_number in 1.. {
+        line.clear();
+        let read = (&mut reader)
+            .take(MAX_RECORD_BYTES + 1)
+            .read_until(b'\n', &mut line)
+            .map_err(|e| fail(format!("cannot read the trace file: {e}")))?;
+        if read == 0 {
+            break;
+        }
+        let whole = line.last() == Some(&b'\n');
+        if !whole && read as u64 > MAX_RECORD_BYTES {
+            return Err(fail(format!(
+                "line {line_number} is longer than {} MiB: not a combtest walk record; is \
+                 this a trace.jsonl file?",
+                MAX_RECORD_BYTES >> 20
+            )));
+        }
+        let text = String::from_utf8_lossy(&line);
+        if text.trim().is_empty() {
             continue;
         }
-        let record: WalkRecord = serde_json::from_str(&line).map_err(|e| {
-            fail(format!(
-                "line {} is not a combtest walk record ({e}); is this a trace.jsonl file?",
-                line_number + 1
-            ))
-        })?;
+        let record: WalkRecord = match serde_json::from_str(&text) {
+            Ok(record) => record,
+            // The last line, cut short: the run that wrote it was killed mid-record.
+            Err(e) if !whole && e.is_eof() => {
+                tracing::warn!(
+                    trace = %replay.path.display(),
+                    line = line_number,
+                    "the trace's last record is cut short (the run that wrote it was \
+                     stopped); replaying the {recorded} whole records before it"
+                );
+                break;
+            }
+            Err(e) => {
+                return Err(fail(format!(
+                    "line {line_number} is not a combtest walk record ({e}); is this a \
+                     trace.jsonl file?"
+                )))
+            }
+        };
+        if let Some(first) = lines_of.insert(record.walk_id, line_number) {
+            return Err(fail(format!(
+                "walk {} is recorded twice, on lines {first} and {line_number}; a trace \
+                 records each walk of one run once (are two runs' traces joined?)",
+                record.walk_id
+            )));
+        }
         recorded += 1;
         let wanted = match &replay.walks {
             ReplayWalks::Failed => record.outcome == "fail",
@@ -200,7 +190,13 @@ fn find_walk<S, G>(plan: &Plan<S, G>, record: &WalkRecord) -> Result<u64, String
             })?;
         options.push(option);
     }
-    Ok(plan.space.encode(&options))
+    plan.space.find(&options).ok_or_else(|| {
+        format!(
+            "walk {} is not one of the walks of today's covering array (its options are, \
+             but not together); did the seed, the filter or the strength change?",
+            record.walk_id
+        )
+    })
 }
 
 #[cfg(test)]
@@ -209,42 +205,16 @@ mod tests {
     use crate::model::outcome::Outcome;
     use crate::output::trace::tests::{plan, record_line};
 
-    fn location(marker_path: &'static str, integration_test: bool) -> TestLocation {
-        TestLocation {
-            package: "app",
-            crate_name: "gui",
-            integration_test,
-            bin_name: None,
-            marker_path,
-        }
-    }
-
     #[test]
-    fn test_names_drop_crate_marker_and_closures() {
-        let plain = location("gui::gui_combinations::__combtest_test_marker", true);
-        assert_eq!(plain.test_name(), "gui_combinations");
-        let nested = location(
-            "app::ui::tests::works::{{closure}}::__combtest_test_marker",
-            false,
+    fn replay_commands_pin_the_walk() {
+        let location = RunLocation::resolve(
+            Some(&super::super::test_location::tests::location(
+                "gui::t::__m",
+                true,
+            )),
+            None,
         );
-        assert_eq!(nested.test_name(), "ui::tests::works");
-    }
-
-    #[test]
-    fn cargo_commands_name_the_target() {
-        let integration = location("gui::t::__m", true);
-        assert_eq!(
-            integration.command(),
-            "cargo test -p app --test gui -- t --exact"
-        );
-        let unit = location("app::m::t::__m", false);
-        assert_eq!(unit.command(), "cargo test -p app --lib -- m::t --exact");
-        let program = TestLocation {
-            bin_name: Some("tool"),
-            ..location("app::main::__m", false)
-        };
-        assert_eq!(program.command(), "cargo run -p app --bin tool");
-        let replay = replay_command(Some(&integration), 17, Fingerprint(0xab));
+        let replay = replay_command(&location, 17, Fingerprint(0xab));
         assert_eq!(
             replay,
             "COMBTEST_WALKS=17@00000000000000ab cargo test -p app --test gui -- t --exact"

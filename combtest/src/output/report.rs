@@ -67,6 +67,12 @@ pub struct Report<S> {
     pub shard: Option<Shard>,
     /// What the walks covered, when a covering array chose them.
     pub coverage: Option<Coverage>,
+    /// The run's files that could not be written (disk full, a state's `Debug` panicking
+    /// while `states.json` is written), with the reason. The outcomes above are complete
+    /// regardless; a run with such an error is not a success, since what it was asked to
+    /// leave behind is missing.
+    #[serde(default)]
+    pub output_errors: Vec<String>,
 }
 
 /// What a covering array covers: see [`Combtest::covering`](crate::Combtest::covering).
@@ -80,8 +86,11 @@ pub struct Coverage {
     pub covered: u64,
     /// t-way combinations of the order.
     pub total: u64,
-    /// Size of the full product, the walks an exhaustive run has.
-    pub full_product: u64,
+    /// Size of the full product, the walks an exhaustive run has (`u128::MAX` when even a
+    /// `u128` cannot hold it). When it exceeds `u64::MAX`, the walks of the array are
+    /// numbered by their row in it: walk `i` is row `i`, and `Report::total_walks` counts the
+    /// rows.
+    pub full_product: u128,
     /// Combinations in no walk the filter allows, as `action(param)` lists.
     pub infeasible: Vec<Vec<String>>,
     /// Combinations for which no allowed walk was found, without proof that none exists
@@ -104,7 +113,9 @@ impl<S> Report<S> {
     pub fn is_success(&self) -> bool {
         let nothing_to_run =
             self.shard.is_some() && self.walk_count == 0 && self.skipped_count == 0;
-        self.error_count == 0 && (self.walk_count > 0 || nothing_to_run)
+        self.error_count == 0
+            && (self.walk_count > 0 || nothing_to_run)
+            && self.output_errors.is_empty()
     }
 
     /// Everything but the gathered states, which need not be serializable: what
@@ -126,6 +137,7 @@ impl<S> Report<S> {
             files: self.files.clone(),
             shard: self.shard,
             coverage: self.coverage.clone(),
+            output_errors: self.output_errors.clone(),
         }
     }
 
@@ -174,7 +186,10 @@ impl<S> fmt::Display for Report<S> {
                 )?;
             }
         }
-        if self.walk_count == 0 && !self.is_success() {
+        for error in &self.output_errors {
+            write!(f, "\nthe run's files are incomplete: {error}")?;
+        }
+        if self.walk_count == 0 && !self.is_success() && self.output_errors.is_empty() {
             write!(
                 f,
                 "\nno walk ran: every walk considered was removed by the filter \
@@ -208,12 +223,21 @@ impl fmt::Display for FailureText<'_> {
             FailureKind::Error => "returned an error",
             FailureKind::Panic => "panicked",
             FailureKind::Timeout => "timed out",
+            FailureKind::State => "",
         };
-        writeln!(
-            f,
-            "walk {} (fingerprint {}): {step} {how}",
-            failure.walk_id, failure.fingerprint
-        )?;
+        if failure.kind == FailureKind::State {
+            writeln!(
+                f,
+                "walk {} (fingerprint {}): its state panicked outside its actions",
+                failure.walk_id, failure.fingerprint
+            )?;
+        } else {
+            writeln!(
+                f,
+                "walk {} (fingerprint {}): {step} {how}",
+                failure.walk_id, failure.fingerprint
+            )?;
+        }
         let walk: Vec<String> = failure.steps.iter().map(ToString::to_string).collect();
         writeln!(f, "  walk:    {}", walk.join(" -> "))?;
         writeln!(
@@ -222,8 +246,15 @@ impl fmt::Display for FailureText<'_> {
             failure.failed_position
         )?;
         writeln!(f, "  message: {}", indent(&failure.message, 11))?;
-        if let Some(location) = &failure.location {
-            writeln!(f, "  at:      {location}")?;
+        match (&failure.location, failure.kind) {
+            (Some(location), _) => writeln!(f, "  at:      {location}")?,
+            // A panic re-raised with `resume_unwind` (as thread pools do) carries no place.
+            (None, FailureKind::Panic) => writeln!(
+                f,
+                "  at:      unknown (the panic was re-raised without its location, as \
+                 `resume_unwind` does)"
+            )?,
+            (None, _) => {}
         }
         writeln!(f, "  state:   {}", indent(&failure.state, 11))?;
         write!(f, "  replay:  {}", failure.replay)

@@ -78,8 +78,10 @@ fn order_fingerprint<S, G>(plan: &Plan<S, G>) -> String {
 /// report.
 ///
 /// Fails, naming the files, if a shard is missing or appears twice, if the shards disagree
-/// on the order, its options, the selection or the shard count, or if a walk ran in two
-/// shards or in none.
+/// on the order, its options, the selection, the walk space, the test or the shard count, if
+/// a walk ran in two shards or in none, or if a shard's own counts do not add up (its walks
+/// and skipped walks are not its share, its failures are not its failure count, a failure
+/// is listed twice or lies outside its share). Counts are summed without overflow.
 ///
 /// ```no_run
 /// let merged = combtest::merge_shards(["target/combtest"]).expect("complete shards");
@@ -131,6 +133,13 @@ pub fn merge_shards<P: AsRef<Path>>(
         if result.selection != first.selection {
             return Err(differs("selected walks"));
         }
+        if result.report.total_walks != first.report.total_walks {
+            return Err(differs("walk spaces"));
+        }
+        if result.report.test != first.report.test {
+            return Err(differs("tests"));
+        }
+        check_shard(path, result)?;
         if let Some(other) = by_index.insert(result.shard.index, path) {
             return Err(fail(format!(
                 "shard {} of {total} appears twice: {} and {}",
@@ -149,13 +158,19 @@ pub fn merge_shards<P: AsRef<Path>>(
     merged.shard = None;
     merged.files = results.iter().map(|(path, _)| path.clone()).collect();
     merged.walks.clear();
+    let overflow = |what: &str| fail(format!("the shards' {what} add up past 2^64"));
     for (_, result) in &results[1..] {
         let report = &result.report;
-        merged.walk_count += report.walk_count;
-        merged.error_count += report.error_count;
-        merged.cancel_count += report.cancel_count;
-        merged.skipped_count += report.skipped_count;
-        merged.segment_count += report.segment_count;
+        let add =
+            |sum: u64, count: u64, what: &str| sum.checked_add(count).ok_or_else(|| overflow(what));
+        merged.walk_count = add(merged.walk_count, report.walk_count, "walk counts")?;
+        merged.error_count = add(merged.error_count, report.error_count, "failure counts")?;
+        merged.cancel_count = add(merged.cancel_count, report.cancel_count, "cancel counts")?;
+        merged.skipped_count = add(merged.skipped_count, report.skipped_count, "skip counts")?;
+        merged.segment_count = add(merged.segment_count, report.segment_count, "segment counts")?;
+        merged
+            .output_errors
+            .extend(report.output_errors.iter().cloned());
         merged.threads = merged.threads.max(report.threads);
         // Shards run side by side: the merged run took as long as the slowest.
         merged.elapsed = merged.elapsed.max(report.elapsed);
@@ -163,6 +178,68 @@ pub fn merge_shards<P: AsRef<Path>>(
     }
     merged.failures.sort_by_key(|f| f.walk_id);
     Ok(merged)
+}
+
+/// A shard's own counts must hold together before they are trusted: every walk of its share
+/// ran or was skipped, its failures are listed once each and lie in its share, and its report
+/// is of its shard.
+fn check_shard(path: &Path, result: &ShardResult) -> Result<(), Error> {
+    let fail = |what: String| Error::Merge {
+        message: format!("{} does not add up: {what}", path.display()),
+    };
+    let report = &result.report;
+    if report.shard != Some(result.shard) {
+        return Err(fail(format!(
+            "it is the file of shard {} of {}, but its report is of {}",
+            result.shard.index,
+            result.shard.total,
+            report.shard.map_or("no shard".to_string(), |s| format!(
+                "shard {} of {}",
+                s.index, s.total
+            ))
+        )));
+    }
+    let share = WalkSelection::from_ranges(result.share.clone());
+    let considered = report
+        .walk_count
+        .checked_add(report.skipped_count)
+        .ok_or_else(|| fail("its walk and skip counts add up past 2^64".into()))?;
+    if considered != share.len() {
+        return Err(fail(format!(
+            "it ran {} walks and skipped {}, but its share holds {} walks",
+            report.walk_count,
+            report.skipped_count,
+            share.len()
+        )));
+    }
+    let ended = report
+        .error_count
+        .checked_add(report.cancel_count)
+        .filter(|&ended| ended <= report.walk_count);
+    if ended.is_none() {
+        return Err(fail(format!(
+            "{} failed and {} cancelled walks are more than the {} it ran",
+            report.error_count, report.cancel_count, report.walk_count
+        )));
+    }
+    if report.failures.len() as u64 != report.error_count {
+        return Err(fail(format!(
+            "it counts {} failed walks but lists {}",
+            report.error_count,
+            report.failures.len()
+        )));
+    }
+    let mut ids: Vec<u64> = report.failures.iter().map(|f| f.walk_id).collect();
+    ids.sort_unstable();
+    if let Some(pair) = ids.windows(2).find(|pair| pair[0] == pair[1]) {
+        return Err(fail(format!("it lists walk {} as failed twice", pair[0])));
+    }
+    if let Some(id) = ids.iter().find(|&&id| !share.contains(id)) {
+        return Err(fail(format!(
+            "it lists walk {id} as failed, which is not in its share"
+        )));
+    }
+    Ok(())
 }
 
 /// Every selected walk must be in exactly one shard's share.

@@ -121,28 +121,54 @@ impl RunDir {
 }
 
 impl RunDir {
-    /// Writes the gathered states (if any) and the summary into the run's folder, and lists
-    /// them in the report. States are written as their `Debug` text, since the state type
-    /// need not be `Serialize`; `Report::states` holds the values themselves.
-    pub(crate) fn write_run_files<S: std::fmt::Debug>(
-        &self,
-        report: &mut Report<S>,
-        ids: &[u64],
-    ) -> Result<(), Error> {
+    /// Writes the gathered states (if any) and the summary into the run's folder, listing
+    /// in the report the files written and the ones that could not be. States are written as
+    /// their `Debug` text, since the state type need not be `Serialize`; `Report::states`
+    /// holds the values themselves.
+    pub(crate) fn write_run_files<S: std::fmt::Debug>(&self, report: &mut Report<S>, ids: &[u64]) {
         if !report.states.is_empty() {
-            let states: Vec<serde_json::Value> = ids
-                .iter()
-                .zip(&report.states)
-                .map(|(id, state)| {
-                    serde_json::json!({ "walk_id": id, "state": format!("{state:?}") })
-                })
-                .collect();
-            report.files.push(self.write_json(STATES_FILE, &states)?);
+            match states_json(ids, &report.states) {
+                Ok(states) => match self.write_json(STATES_FILE, &states) {
+                    Ok(file) => report.files.push(file),
+                    Err(error) => report.output_errors.push(error.to_string()),
+                },
+                Err(message) => report.output_errors.push(format!(
+                    "{} was not written: {message}",
+                    self.path.join(STATES_FILE).display()
+                )),
+            }
         }
-        report.files.push(self.path.join(SUMMARY_FILE));
-        self.write_json(SUMMARY_FILE, &report.summary_view())?;
-        Ok(())
+        // The summary lists itself and every error so far.
+        let summary = self.path.join(SUMMARY_FILE);
+        report.files.push(summary.clone());
+        if let Err(error) = self.write_json(SUMMARY_FILE, &report.summary_view()) {
+            report.files.retain(|file| *file != summary);
+            report.output_errors.push(error.to_string());
+        }
     }
+}
+
+/// The gathered states as `states.json` holds them; a state whose `Debug` panics is the test's
+/// own code failing, named with its walk.
+fn states_json<S: std::fmt::Debug>(
+    ids: &[u64],
+    states: &[S],
+) -> Result<Vec<serde_json::Value>, String> {
+    ids.iter()
+        .zip(states)
+        .map(|(id, state)| {
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| format!("{state:?}")))
+                .map(|text| serde_json::json!({ "walk_id": id, "state": text }))
+                .map_err(|payload| {
+                    let message = payload
+                        .downcast_ref::<&str>()
+                        .map(|s| s.to_string())
+                        .or_else(|| payload.downcast_ref::<String>().cloned())
+                        .unwrap_or_else(|| "a panic with a non-string payload".into());
+                    format!("the Debug of walk {id}'s state panicked: {message}")
+                })
+        })
+        .collect()
 }
 
 /// The writer side of a trace: one thread appending the buffers workers send.

@@ -1,0 +1,279 @@
+//! Where a run's test is, for the command that runs it again: the compile-time location of a
+//! `combtest!` block, the running test's real name, and the cargo target that holds it.
+//!
+//! The block's own location names the function that contains it, which is not always the
+//! test: a block may sit in a helper called by a `#[test]`, or in a test that a macro
+//! generated (`f::case_1`). libtest names each test's thread with the test's full path, so
+//! the thread that starts a run names the test whenever the run starts on a test thread.
+
+/// Where a `combtest!` block sits, captured at compile time so that replay commands name the
+/// right package, test target and test function.
+#[doc(hidden)]
+#[derive(Clone, Copy, Debug)]
+pub struct TestLocation {
+    /// `CARGO_PKG_NAME` of the crate that holds the test.
+    pub package: &'static str,
+    /// `CARGO_CRATE_NAME` of the crate that holds the test.
+    pub crate_name: &'static str,
+    /// Whether the crate is an integration test (`tests/*.rs`, where Cargo sets
+    /// `CARGO_TARGET_TMPDIR`), as opposed to a library's or binary's unit tests.
+    pub integration_test: bool,
+    /// `CARGO_BIN_NAME` when the crate is a binary.
+    pub bin_name: Option<&'static str>,
+    /// `type_name` of a function item declared inside the function that holds the block.
+    pub marker_path: &'static str,
+    /// `file!()` of the block: the source file, relative to the workspace root.
+    pub source_file: &'static str,
+    /// `CARGO_MANIFEST_DIR` of the package that holds the test.
+    pub manifest_dir: &'static str,
+}
+
+impl TestLocation {
+    /// `module::function` of the function that holds the block, as libtest would name it if
+    /// it is the test: the marker's path without the crate, the marker itself, and closure
+    /// segments.
+    pub fn function_name(&self) -> String {
+        let mut segments: Vec<&str> = self
+            .marker_path
+            .split("::")
+            .filter(|s| !s.starts_with('{'))
+            .collect();
+        segments.pop(); // the marker function
+        if !segments.is_empty() {
+            segments.remove(0); // the crate
+        }
+        segments.join("::")
+    }
+
+    /// The name of the integration test target, as `cargo test --test` takes it.
+    ///
+    /// Cargo turns the `-` of a target name into `_` for the crate name, so the crate name
+    /// alone cannot give it back. The target is found by the source file of the block
+    /// (`tests/ecosystem-fit.rs`, `tests/ecosystem-fit/main.rs`), else by the files in the
+    /// package's `tests/` folder, else it is the crate name.
+    pub fn test_target(&self) -> String {
+        let names_this_crate = |name: &str| name.replace('-', "_") == self.crate_name;
+        let from_source = target_candidates(self.source_file)
+            .into_iter()
+            .find(|name| names_this_crate(name));
+        if let Some(name) = from_source {
+            return name;
+        }
+        if !self.crate_name.contains('_') {
+            return self.crate_name.to_string();
+        }
+        let tests_dir = std::path::Path::new(self.manifest_dir).join("tests");
+        let mut found: Vec<String> = std::fs::read_dir(tests_dir)
+            .into_iter()
+            .flatten()
+            .filter_map(|entry| {
+                let name = entry.ok()?.file_name().into_string().ok()?;
+                Some(name.strip_suffix(".rs").unwrap_or(&name).to_string())
+            })
+            .filter(|name| names_this_crate(name))
+            .collect();
+        found.sort();
+        found.dedup();
+        match found.as_slice() {
+            [only] => only.clone(),
+            _ => self.crate_name.to_string(),
+        }
+    }
+}
+
+/// Names an integration test target may have, given a source file of it: the component
+/// after each `tests` folder of the path, without `.rs`.
+fn target_candidates(source_file: &str) -> Vec<String> {
+    let components: Vec<&str> = source_file.split(['/', '\\']).collect();
+    components
+        .windows(2)
+        .filter(|pair| pair[0] == "tests")
+        .map(|pair| pair[1].strip_suffix(".rs").unwrap_or(pair[1]).to_string())
+        .collect()
+}
+
+/// Whether a thread name is a test's path as libtest names test threads: identifiers joined
+/// by `::`. `main`, a worker's name or a doctest's (`src/lib.rs - f (line 3)`) is not.
+fn is_test_path(name: &str) -> bool {
+    name != "main"
+        && name.split("::").all(|segment| {
+            let mut chars = segment.chars();
+            chars.next().is_some_and(|c| c.is_alphabetic() || c == '_')
+                && chars.all(|c| c.is_alphanumeric() || c == '_')
+        })
+}
+
+/// The test a run belongs to and the command that runs it again, decided once, on the thread
+/// that starts the run.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct RunLocation {
+    /// The running test's name (`module::test`), when known.
+    pub(crate) test_name: Option<String>,
+    /// The command that runs the test again, without the variables that select walks.
+    pub(crate) command: Option<String>,
+}
+
+impl RunLocation {
+    /// Where a run started on a thread named `thread_name` is. A test thread names the test
+    /// (the block may sit in a helper the test calls); off a test thread the block's
+    /// enclosing function is the best guess.
+    pub(crate) fn resolve(location: Option<&TestLocation>, thread_name: Option<&str>) -> Self {
+        let running_test = thread_name
+            .filter(|name| is_test_path(name))
+            .map(str::to_string);
+        match location {
+            Some(location) => {
+                if let (Some(bin), None, "main") = (
+                    location.bin_name,
+                    &running_test,
+                    location.function_name().as_str(),
+                ) {
+                    return RunLocation {
+                        test_name: Some("main".into()),
+                        command: Some(format!(
+                            "cargo run -p {} --{} {bin}",
+                            location.package,
+                            program_kind()
+                        )),
+                    };
+                }
+                let test = running_test.unwrap_or_else(|| location.function_name());
+                let target = if location.integration_test {
+                    format!("--test {}", location.test_target())
+                } else if let Some(bin) = location.bin_name {
+                    format!("--bin {bin}")
+                } else {
+                    "--lib".to_string()
+                };
+                RunLocation {
+                    command: Some(format!(
+                        "cargo test -p {} {target} -- {test} --exact",
+                        location.package
+                    )),
+                    test_name: Some(test),
+                }
+            }
+            None => RunLocation {
+                command: running_test
+                    .as_ref()
+                    .map(|test| format!("cargo test -- {test} --exact")),
+                test_name: running_test,
+            },
+        }
+    }
+}
+
+/// `example` or `bin`: Cargo sets `CARGO_BIN_NAME` for examples too; only where the program
+/// runs from tells them apart.
+fn program_kind() -> &'static str {
+    let in_examples = std::env::current_exe().ok().is_some_and(|exe| {
+        exe.parent()
+            .and_then(|dir| dir.file_name())
+            .is_some_and(|dir| dir == "examples")
+    });
+    if in_examples {
+        "example"
+    } else {
+        "bin"
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    pub(crate) fn location(marker_path: &'static str, integration_test: bool) -> TestLocation {
+        TestLocation {
+            package: "app",
+            crate_name: "gui",
+            integration_test,
+            bin_name: None,
+            marker_path,
+            source_file: "tests/gui.rs",
+            manifest_dir: "/nonexistent",
+        }
+    }
+
+    #[test]
+    fn function_names_drop_crate_marker_and_closures() {
+        let plain = location("gui::gui_combinations::__combtest_test_marker", true);
+        assert_eq!(plain.function_name(), "gui_combinations");
+        let nested = location(
+            "app::ui::tests::works::{{closure}}::__combtest_test_marker",
+            false,
+        );
+        assert_eq!(nested.function_name(), "ui::tests::works");
+    }
+
+    #[test]
+    fn cargo_commands_name_the_target() {
+        let command = |location: &TestLocation, thread: Option<&str>| {
+            RunLocation::resolve(Some(location), thread)
+                .command
+                .unwrap()
+        };
+        let integration = location("gui::t::__m", true);
+        assert_eq!(
+            command(&integration, None),
+            "cargo test -p app --test gui -- t --exact"
+        );
+        let unit = location("app::m::t::__m", false);
+        assert_eq!(
+            command(&unit, Some("main")),
+            "cargo test -p app --lib -- m::t --exact"
+        );
+        let program = TestLocation {
+            bin_name: Some("tool"),
+            ..location("app::main::__m", false)
+        };
+        assert_eq!(command(&program, None), "cargo run -p app --bin tool");
+    }
+
+    #[test]
+    fn the_test_thread_names_the_test() {
+        let helper = location("gui::helpers::check::__m", true);
+        let resolved = RunLocation::resolve(Some(&helper), Some("suite::f::case_1"));
+        assert_eq!(resolved.test_name.as_deref(), Some("suite::f::case_1"));
+        assert_eq!(
+            resolved.command.as_deref(),
+            Some("cargo test -p app --test gui -- suite::f::case_1 --exact")
+        );
+        for not_a_test in ["main", "combtest-worker-0", "src/lib.rs - f (line 3)", ""] {
+            let resolved = RunLocation::resolve(Some(&helper), Some(not_a_test));
+            assert_eq!(resolved.test_name.as_deref(), Some("helpers::check"));
+        }
+        let builder_only = RunLocation::resolve(None, Some("m::t"));
+        assert_eq!(
+            builder_only.command.as_deref(),
+            Some("cargo test -- m::t --exact")
+        );
+        assert_eq!(RunLocation::resolve(None, Some("main")).command, None);
+    }
+
+    #[test]
+    fn hyphenated_targets_are_named_as_cargo_names_them() {
+        let hyphenated = TestLocation {
+            crate_name: "ecosystem_fit",
+            source_file: "member/tests/ecosystem-fit.rs",
+            ..location("ecosystem_fit::t::__m", true)
+        };
+        assert_eq!(hyphenated.test_target(), "ecosystem-fit");
+        let folder = TestLocation {
+            source_file: "tests/ecosystem-fit/main.rs",
+            ..hyphenated
+        };
+        assert_eq!(folder.test_target(), "ecosystem-fit");
+        let underscored = TestLocation {
+            source_file: "tests/ecosystem_fit.rs",
+            ..hyphenated
+        };
+        assert_eq!(underscored.test_target(), "ecosystem_fit");
+        // A block in a shared module: found from the package's `tests/` folder, else the
+        // crate name.
+        let shared = TestLocation {
+            source_file: "tests/common/mod.rs",
+            ..hyphenated
+        };
+        assert_eq!(shared.test_target(), "ecosystem_fit");
+    }
+}
