@@ -17,13 +17,17 @@ use crate::engine::compiled::Binder;
 use crate::engine::unwind::Catcher;
 use crate::engine::{barrier, stream, AsyncLimits, Tally, WalkRunner};
 use crate::error::Error;
-use crate::model::action::Action;
+use crate::model::action::{Action, ActionKind};
 use crate::model::plan::Plan;
 use crate::model::state::StateSource;
 use crate::model::walk::{OrderView, Walk};
 use crate::model::walk_id::WalkSelection;
 use crate::output::replay::{check_fingerprints, replay_selection, TestLocation};
-use crate::output::report::{Coverage, Report};
+use crate::output::analysis::cancels::CancelTally;
+use crate::output::analysis::data::Evidence;
+use crate::output::analysis::{analyse, position_names, Inputs};
+use crate::output::report::{capped, Coverage, Report, SHOWN_GROUPS};
+use crate::output::{html, junit};
 use crate::output::shard::ShardResult;
 use crate::output::trace::{RunDir, TraceSink};
 use crate::output::{logging, progress};
@@ -247,6 +251,13 @@ impl<S, G> Combtest<S, G> {
         self
     }
 
+    /// Also writes the run's JUnit XML to `path` (with a log directory, `junit.xml` is
+    /// written into the run's folder anyway). `COMBTEST_JUNIT` overrides it.
+    pub fn junit(mut self, path: impl Into<std::path::PathBuf>) -> Self {
+        self.settings.junit = Some(path.into());
+        self
+    }
+
     /// Runs only this shard's share of the walks (1-based, see [`Shard`](crate::Shard)).
     /// `COMBTEST_SHARD` overrides it.
     pub fn shard(mut self, shard: impl Into<Shard>) -> Self {
@@ -330,11 +341,17 @@ where
                 "combtest run starts"
             );
         }
-        let tally = self.execute(&plan, &view, &selected.walks, &settings, sink.as_ref());
+        let mut tally = self.execute(&plan, &view, &selected.walks, &settings, sink.as_ref());
+        let cancels = std::mem::take(&mut tally.cancel_reasons);
         let coverage = selected.coverage.clone();
         let (mut report, ids) = assemble_report(tally, &plan, &settings, test, coverage, started);
+        let filter = self.filter.as_deref();
+        explain_failures(&plan, &view, filter, &selected, cancels, &mut report);
         if let Some(dir) = &run_dir {
             write_outputs(dir, sink, &plan, &settings, &selected, &mut report, &ids)?;
+        }
+        if let Some(path) = &settings.junit {
+            report.files.push(junit::write(&report, path)?);
         }
         if level >= tracing::Level::INFO {
             tracing::info!(
@@ -510,6 +527,10 @@ fn assemble_report<S, G>(
         threads: settings.threads,
         elapsed: started.elapsed(),
         failures,
+        groups: Vec::new(),
+        evidence: Evidence::default(),
+        cancels: Vec::new(),
+        heat_maps: Vec::new(),
         states,
         walks,
         files: Vec::new(),
@@ -517,6 +538,93 @@ fn assemble_report<S, G>(
         coverage,
     };
     (report, ids)
+}
+
+/// Phase 3, continued: groups the failures, finds their causes, counts the cancels.
+///
+/// When not every walk of the space ran, the walks that did are visited once more, decoded
+/// from the selection one at a time (the filter is asked again, as it was before they ran).
+fn explain_failures<S, G>(
+    plan: &Plan<S, G>,
+    view: &OrderView<'_>,
+    filter: Option<&(dyn Fn(&Walk<'_>) -> bool + Send + Sync)>,
+    selected: &Selected,
+    cancels: CancelTally,
+    report: &mut Report<S>,
+) {
+    let names = position_names(&view.names);
+    report.cancels = cancels.into_counts(|p| names[p].clone());
+    report.evidence = evidence(report, settings_note(selected));
+    if report.failures.is_empty() {
+        return;
+    }
+    let sizes: Vec<usize> = plan.actions.iter().map(|a| a.params().len()).collect();
+    let serial: Vec<bool> = plan.actions.iter().map(|a| a.kind() == ActionKind::Serial).collect();
+    let param = |p: usize, o: usize| plan.actions[p].params().debug(o);
+    let decode = |id: u64, options: &mut [usize]| plan.space.decode(id, options);
+    let visit_ran = |visit: &mut dyn FnMut(&[usize])| {
+        let mut options = vec![0; sizes.len()];
+        for range in selected.walks.ranges() {
+            for id in range.clone() {
+                plan.space.decode(id, &mut options);
+                let kept = filter.is_none_or(|keep| {
+                    keep(&Walk {
+                        id,
+                        options: &options,
+                        order: view,
+                    })
+                });
+                if kept {
+                    visit(&options);
+                }
+            }
+        }
+    };
+    let inputs = Inputs {
+        sizes: &sizes,
+        names: &names,
+        serial: &serial,
+        param: &param,
+        decode: &decode,
+        total: plan.space.total(),
+        walk_count: report.walk_count,
+        ran: (!report.evidence.every_walk_ran).then_some(&visit_ran as _),
+    };
+    let (groups, heat_maps) = analyse(&inputs, &report.failures);
+    report.groups = groups;
+    report.heat_maps = heat_maps;
+}
+
+/// How the walks that ran were chosen, when it was not the whole space.
+fn settings_note(selected: &Selected) -> Option<String> {
+    if let Some(coverage) = &selected.coverage {
+        return Some(format!("a {}-wise covering array chose the walks", coverage.strength));
+    }
+    selected.unsharded.as_ref().map(|_| "this shard ran its share of the walks".to_string())
+}
+
+/// Whether every walk of the space ran, and if not, why not.
+fn evidence<S>(report: &Report<S>, chosen: Option<String>) -> Evidence {
+    if report.walk_count == report.total_walks {
+        return Evidence {
+            every_walk_ran: true,
+            note: None,
+        };
+    }
+    let why = match chosen {
+        Some(chosen) => chosen,
+        None if report.skipped_count > 0 => {
+            format!("the filter removed {} walks", report.skipped_count)
+        }
+        None => "a selection of walks ran".to_string(),
+    };
+    Evidence {
+        every_walk_ran: false,
+        note: Some(format!(
+            "{why}; {} of {} walks ran",
+            report.walk_count, report.total_walks
+        )),
+    }
 }
 
 /// Phase 4: closes the trace and writes the run's other files into its folder: the shard
@@ -544,6 +652,22 @@ fn write_outputs<S: fmt::Debug, G>(
         let file = dir.write_json(&ShardResult::file_name(shard), &result)?;
         report.files.push(file);
     }
+    for group in report.groups.iter_mut().take(SHOWN_GROUPS) {
+        let failure = report
+            .failures
+            .binary_search_by_key(&group.representative, |f| f.walk_id)
+            .ok()
+            .map(|i| &report.failures[i]);
+        if let Some(failure) = failure.filter(|f| capped(&f.state).1) {
+            let name = format!("state-of-walk-{}.txt", failure.walk_id);
+            let file = dir.write_text(&name, &failure.state)?;
+            group.state_file = Some(file.clone());
+            report.files.push(file);
+        }
+    }
+    let page = html::render(report);
+    report.files.push(dir.write_text(html::FILE, &page)?);
+    report.files.push(junit::write(report, &dir.path.join(junit::FILE))?);
     dir.write_run_files(report, ids)
 }
 

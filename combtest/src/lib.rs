@@ -192,7 +192,7 @@ mod typed;
 
 pub use builder::Combtest;
 pub use config::env::{
-    ENV_CONCURRENCY, ENV_GATHER, ENV_LOG_DIR, ENV_PROGRESS, ENV_REPLAY, ENV_SHARD, ENV_THREADS,
+    ENV_CONCURRENCY, ENV_GATHER, ENV_JUNIT, ENV_LOG_DIR, ENV_PROGRESS, ENV_REPLAY, ENV_SHARD, ENV_THREADS,
     ENV_TIMEOUT, ENV_VERBOSE, ENV_WALKS,
 };
 pub use config::shard::Shard;
@@ -206,7 +206,11 @@ pub use model::outcome::{Failure, FailureKind, Outcome, StepRecord, WalkSummary}
 pub use model::state::StateSource;
 pub use model::walk::Walk;
 pub use model::walk_id::Fingerprint;
-pub use output::report::{Coverage, Report, SHOWN_FAILURES};
+pub use output::analysis::cancels::CancelCount;
+pub use output::analysis::data::{Axis, Cause, Choice, Evidence, FailureGroup, HeatMap};
+pub use output::html::render as report_html;
+pub use output::junit::render as junit_xml;
+pub use output::report::{Coverage, Report, SHOWN_GROUPS, STATE_BYTES, STATE_LINES};
 pub use output::shard::{merge_shards, ShardResult};
 pub use output::trace::{RecordedStep, WalkRecord, STATES_FILE, SUMMARY_FILE, TRACE_FILE};
 

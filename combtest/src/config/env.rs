@@ -26,6 +26,10 @@ pub const ENV_PROGRESS: &str = "COMBTEST_PROGRESS";
 /// [`Shard`](crate::Shard).
 pub const ENV_SHARD: &str = "COMBTEST_SHARD";
 
+/// Where to write the run's JUnit XML file (besides `junit.xml` in the log directory's run
+/// folder), for CI dashboards.
+pub const ENV_JUNIT: &str = "COMBTEST_JUNIT";
+
 /// How long an async walk may run before it is dropped and fails, and after which a sync
 /// walk is named as stuck: `30s`, `500ms`, `2m`, or a number of seconds.
 pub const ENV_TIMEOUT: &str = "COMBTEST_TIMEOUT";
@@ -44,6 +48,7 @@ pub(crate) const KNOWN_VARIABLES: &[&str] = &[
     ENV_LOG_DIR,
     ENV_REPLAY,
     ENV_PROGRESS,
+    ENV_JUNIT,
 ];
 
 /// The value of a variable of the process environment, if it is set.

@@ -15,7 +15,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 use self::env::{
-    ENV_CONCURRENCY, ENV_GATHER, ENV_LOG_DIR, ENV_PROGRESS, ENV_REPLAY, ENV_SHARD, ENV_THREADS,
+    ENV_CONCURRENCY, ENV_GATHER, ENV_JUNIT, ENV_LOG_DIR, ENV_PROGRESS, ENV_REPLAY, ENV_SHARD, ENV_THREADS,
     ENV_TIMEOUT, ENV_VERBOSE, ENV_WALKS,
 };
 use self::replay::Replay;
@@ -65,6 +65,7 @@ pub(crate) struct Settings {
     pub(crate) concurrency: Option<usize>,
     pub(crate) shard: Option<Shard>,
     pub(crate) covering: Option<Covering>,
+    pub(crate) junit: Option<PathBuf>,
 }
 
 /// t-wise coverage instead of the full product: see [`Combtest::covering`](crate::Combtest::covering).
@@ -95,6 +96,8 @@ pub(crate) struct Resolved {
     pub(crate) concurrency: usize,
     pub(crate) shard: Option<Shard>,
     pub(crate) covering: Option<Covering>,
+    /// Where to write a JUnit XML file besides the run folder's.
+    pub(crate) junit: Option<PathBuf>,
 }
 
 impl Settings {
@@ -167,7 +170,11 @@ impl Settings {
             Some(text) => Some(shard::parse(&text, ENV_SHARD, &var)?),
             None => self.shard.map(|shard| shard.checked("shard")).transpose()?,
         };
+        let junit = var(ENV_JUNIT)
+            .map(|path| PathBuf::from(path.trim()))
+            .or_else(|| self.junit.clone());
         Ok(Resolved {
+            junit,
             threads,
             gather,
             walks,

@@ -6,11 +6,20 @@ use std::time::Duration;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use super::analysis::cancels::CancelCount;
+use super::analysis::data::{Evidence, FailureGroup, HeatMap};
 use crate::config::shard::Shard;
 use crate::model::outcome::{Failure, FailureKind, WalkSummary};
 
-/// How many failures the failure report shows in full; the rest are counted.
-pub const SHOWN_FAILURES: usize = 5;
+/// How many failure groups the failure report shows in full; the rest are counted.
+pub const SHOWN_GROUPS: usize = 10;
+
+/// Lines of a state the failure report shows at most (the whole state is in
+/// `Report::failures`, and with a log directory in a file of the run's folder).
+pub const STATE_LINES: usize = 40;
+
+/// Bytes of a state the failure report shows at most.
+pub const STATE_BYTES: usize = 4096;
 
 /// What a run did.
 ///
@@ -55,6 +64,20 @@ pub struct Report<S> {
     pub elapsed: Duration,
     /// Every failed walk, sorted by walk id.
     pub failures: Vec<Failure>,
+    /// The failures grouped by what failed (the failing action and its normalised message),
+    /// largest group first, each with its causes.
+    #[serde(default)]
+    pub groups: Vec<FailureGroup>,
+    /// Whether every walk of the space ran, so that causes can be exact.
+    #[serde(default)]
+    pub evidence: Evidence,
+    /// Cancelled walks counted per action and normalised reason, most frequent first.
+    #[serde(default)]
+    pub cancels: Vec<CancelCount>,
+    /// Failure rates per pair of options of the positions the causes name (the heat maps
+    /// of `report.html`).
+    #[serde(default)]
+    pub heat_maps: Vec<HeatMap>,
     /// With [`Gather::Flat`](crate::Gather) or `Full`: the final state of every walk that
     /// ran, sorted by walk id (skipped walks have none).
     pub states: Vec<S>,
@@ -121,6 +144,10 @@ impl<S> Report<S> {
             threads: self.threads,
             elapsed: self.elapsed,
             failures: self.failures.clone(),
+            groups: self.groups.clone(),
+            evidence: self.evidence.clone(),
+            cancels: self.cancels.clone(),
+            heat_maps: self.heat_maps.clone(),
             states: Vec::new(),
             walks: self.walks.clone(),
             files: self.files.clone(),
@@ -182,36 +209,139 @@ impl<S> fmt::Display for Report<S> {
                 self.skipped_count
             )?;
         }
-        for failure in self.failures.iter().take(SHOWN_FAILURES) {
-            write!(f, "\n\n{}", FailureText(failure))?;
+        if self.error_count > 0 {
+            if let Some(note) = &self.evidence.note {
+                write!(f, "\ncauses are suspicions: {note}")?;
+            }
         }
-        if self.failures.len() > SHOWN_FAILURES {
-            let more = self.failures.len() - SHOWN_FAILURES;
-            let walks = if more == 1 { "walk" } else { "walks" };
+        let groups = self.groups.len();
+        for (at, group) in self.groups.iter().take(SHOWN_GROUPS).enumerate() {
+            write!(f, "\n\nfailure group {} of {groups}: ", at + 1)?;
+            GroupText {
+                group,
+                failure: self.representative(group),
+            }
+            .fmt(f)?;
+        }
+        if groups > SHOWN_GROUPS {
             write!(
                 f,
-                "\n\n... and {more} more failed {walks} (all are in `Report::failures`)"
+                "\n\n... and {} more failure groups (all are in `Report::groups`)",
+                groups - SHOWN_GROUPS
             )?;
+        }
+        if !self.cancels.is_empty() {
+            f.write_str("\n\ncancelled:")?;
+            for cancel in &self.cancels {
+                let walks = if cancel.count == 1 { "walk" } else { "walks" };
+                write!(
+                    f,
+                    "\n  {} {walks} at {}: {}",
+                    cancel.count, cancel.action, cancel.reason
+                )?;
+            }
         }
         Ok(())
     }
 }
 
-struct FailureText<'a>(&'a Failure);
+impl<S> Report<S> {
+    /// The failure a group shows: its representative's.
+    fn representative(&self, group: &FailureGroup) -> Option<&Failure> {
+        self.failures
+            .binary_search_by_key(&group.representative, |f| f.walk_id)
+            .ok()
+            .map(|i| &self.failures[i])
+    }
+}
+
+/// One failure group: what failed and how often, its causes, and its representative walk.
+struct GroupText<'a> {
+    group: &'a FailureGroup,
+    failure: Option<&'a Failure>,
+}
+
+impl fmt::Display for GroupText<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let group = self.group;
+        let walks = if group.count == 1 { "walk" } else { "walks" };
+        let serial = if group.serial { "serial action " } else { "" };
+        writeln!(
+            f,
+            "{} {walks}, {serial}{} {}: {}",
+            group.count,
+            group.action,
+            how(group.kind),
+            indent(&group.message, 2)
+        )?;
+        if group.serial {
+            writeln!(
+                f,
+                "  serial:  it runs once per branch; when it fails, every live walk of the \
+                 branch fails with it, so it is shown once"
+            )?;
+        }
+        for cause in &group.causes {
+            if cause.exact {
+                writeln!(
+                    f,
+                    "  cause:   {cause} (exact: every walk with it failed this way; {})",
+                    cause.evidence()
+                )?;
+            } else {
+                writeln!(f, "  suspect: {cause} ({})", cause.evidence())?;
+            }
+        }
+        if group.unexplained > 0 {
+            writeln!(
+                f,
+                "  {} walks of the group have none of these causes",
+                group.unexplained
+            )?;
+        }
+        match self.failure {
+            Some(failure) => write!(
+                f,
+                "{}",
+                FailureText {
+                    failure,
+                    state_file: group.state_file.as_deref(),
+                }
+            ),
+            None => write!(
+                f,
+                "  walk {} is its first\n  replay:  {}",
+                group.representative, group.replay
+            ),
+        }
+    }
+}
+
+fn how(kind: FailureKind) -> &'static str {
+    match kind {
+        FailureKind::Error => "returned an error",
+        FailureKind::Panic => "panicked",
+        FailureKind::Timeout => "timed out",
+    }
+}
+
+/// A group's representative walk in full, its state cut to [`STATE_LINES`] and
+/// [`STATE_BYTES`].
+struct FailureText<'a> {
+    failure: &'a Failure,
+    state_file: Option<&'a std::path::Path>,
+}
 
 impl fmt::Display for FailureText<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let failure = self.0;
+        let failure = self.failure;
         let step = &failure.steps[failure.failed_position];
-        let how = match failure.kind {
-            FailureKind::Error => "returned an error",
-            FailureKind::Panic => "panicked",
-            FailureKind::Timeout => "timed out",
-        };
         writeln!(
             f,
-            "walk {} (fingerprint {}): {step} {how}",
-            failure.walk_id, failure.fingerprint
+            "  walk {} (fingerprint {}) is the first: {step} {}",
+            failure.walk_id,
+            failure.fingerprint,
+            how(failure.kind)
         )?;
         let walk: Vec<String> = failure.steps.iter().map(ToString::to_string).collect();
         writeln!(f, "  walk:    {}", walk.join(" -> "))?;
@@ -224,9 +354,29 @@ impl fmt::Display for FailureText<'_> {
         if let Some(location) = &failure.location {
             writeln!(f, "  at:      {location}")?;
         }
-        writeln!(f, "  state:   {}", indent(&failure.state, 11))?;
+        let (state, cut) = capped(&failure.state);
+        writeln!(f, "  state:   {}", indent(state, 11))?;
+        if cut {
+            match self.state_file {
+                Some(path) => writeln!(f, "           ... (cut; the whole state is in {})", path.display())?,
+                None => writeln!(f, "           ... (cut; the whole state is in `Report::failures`)")?,
+            }
+        }
         write!(f, "  replay:  {}", failure.replay)
     }
+}
+
+/// The first [`STATE_LINES`] lines of a state, at most [`STATE_BYTES`] bytes, and whether
+/// anything was cut.
+pub(crate) fn capped(state: &str) -> (&str, bool) {
+    let mut end = state.len().min(STATE_BYTES);
+    while !state.is_char_boundary(end) {
+        end -= 1;
+    }
+    if let Some((at, _)) = state.match_indices('\n').nth(STATE_LINES - 1) {
+        end = end.min(at);
+    }
+    (&state[..end], end < state.len())
 }
 
 /// Indents every line after the first, so multi-line values stay inside their field.
@@ -248,5 +398,17 @@ mod tests {
     #[test]
     fn indent_keeps_multiline_values_aligned() {
         assert_eq!(indent("a\nb", 2), "a\n  b");
+    }
+
+    #[test]
+    fn states_are_capped_by_lines_and_bytes() {
+        let long: String = (0..100).map(|i| format!("line {i}\n")).collect();
+        let (shown, cut) = capped(&long);
+        assert!(cut);
+        assert_eq!(shown.lines().count(), STATE_LINES);
+        let wide = "é".repeat(STATE_BYTES);
+        let (shown, cut) = capped(&wide);
+        assert!(cut && shown.len() <= STATE_BYTES);
+        assert_eq!(capped("short"), ("short", false));
     }
 }

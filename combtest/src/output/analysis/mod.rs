@@ -1,0 +1,216 @@
+//! Why walks failed: failures grouped by what failed, the causes of each group (the minimal
+//! combinations of choices its walks share and no other walk has), cancels counted per
+//! action and reason, and heat maps of failure rates for the visual report.
+//!
+//! The analysis reads the failures the run kept and the walk space; it never holds the
+//! options of every walk: walks are decoded from their ids one at a time.
+
+pub(crate) mod cancels;
+pub(crate) mod causes;
+pub(crate) mod data;
+pub(crate) mod groups;
+pub(crate) mod heat;
+pub(crate) mod normalise;
+
+use self::causes::{Combo, Counts, KeyMap, Measured, Space, CANDIDATE_POOL};
+use self::data::{FailureGroup, HeatMap};
+use self::heat::HeatCounts;
+use crate::model::outcome::Failure;
+
+/// A group whose candidates wait for the visit of the walks that ran: its index, its
+/// candidates with their counts in the group, and its exact causes.
+type Pending = (usize, Vec<(Combo, u64)>, Vec<Combo>);
+
+/// Visits the options of every walk that ran, one walk at a time.
+pub(crate) type RanWalks<'a> = &'a dyn Fn(&mut dyn FnMut(&[usize]));
+
+/// What the analysis needs to know of the order and the run.
+pub(crate) struct Inputs<'a> {
+    /// Option count per position.
+    pub(crate) sizes: &'a [usize],
+    /// Per position, its name as reports show it (see [`position_names`]).
+    pub(crate) names: &'a [String],
+    /// Per position, whether it is a serial action.
+    pub(crate) serial: &'a [bool],
+    /// The `Debug` text of an option of a position.
+    pub(crate) param: &'a dyn Fn(usize, usize) -> String,
+    /// Writes the options of a walk id.
+    pub(crate) decode: &'a dyn Fn(u64, &mut [usize]),
+    /// Walks in the space.
+    pub(crate) total: u64,
+    /// Walks that ran.
+    pub(crate) walk_count: u64,
+    /// The walks that ran, when not every walk of the space did (`None` when all did).
+    pub(crate) ran: Option<RanWalks<'a>>,
+}
+
+/// The names of the positions of an order as reports show them: the action's name, with
+/// `#k` appended for the k-th appearance of an action that appears more than once.
+pub(crate) fn position_names(names: &[&str]) -> Vec<String> {
+    let mut seen: Vec<(&str, usize)> = Vec::new();
+    names
+        .iter()
+        .map(|&name| {
+            let total = names.iter().filter(|&&n| n == name).count();
+            let appearance = match seen.iter_mut().find(|(n, _)| *n == name) {
+                Some((_, count)) => {
+                    *count += 1;
+                    *count
+                }
+                None => {
+                    seen.push((name, 1));
+                    1
+                }
+            };
+            if total > 1 {
+                format!("{name}#{appearance}")
+            } else {
+                name.to_string()
+            }
+        })
+        .collect()
+}
+
+/// Groups `failures` (sorted by walk id), finds each group's causes, and counts the heat
+/// maps of the positions the causes name.
+pub(crate) fn analyse(inputs: &Inputs<'_>, failures: &[Failure]) -> (Vec<FailureGroup>, Vec<HeatMap>) {
+    let mut groups = groups::group_failures(failures, &|p| inputs.serial.get(p) == Some(&true));
+    if groups.is_empty() {
+        return (groups, Vec::new());
+    }
+    let space = Space::new(inputs.sizes, inputs.total, inputs.decode);
+    let name = |p: usize| inputs.names[p].clone();
+    // Per group: its exact causes, or the candidates still to be measured among the others.
+    let mut pending: Vec<Pending> = Vec::new();
+    for (at, group) in groups.iter_mut().enumerate() {
+        let others = inputs.walk_count - group.count;
+        let counts = Counts::of(&space, &group.walk_ids, space.largest_size(group.walk_ids.len()));
+        let exact = causes::exact_causes(&space, &counts);
+        if !exact.is_empty() {
+            group.unexplained = causes::unexplained(&space, &group.walk_ids, &exact);
+            group.causes = exact
+                .iter()
+                .map(|&(combo, in_group)| {
+                    let measured = Measured {
+                        combo,
+                        in_group,
+                        in_others: 0,
+                    };
+                    causes::cause(&space, &measured, group.count, others, &name, inputs.param)
+                })
+                .collect();
+        }
+        match inputs.ran {
+            // Every walk ran: exact causes say it all; without one, the others with a
+            // combination are the rest of its walks in the space.
+            None if !exact.is_empty() => {}
+            None => {
+                let measured = causes::candidates(&counts, None)
+                    .into_iter()
+                    .map(|(combo, in_group)| Measured {
+                        combo,
+                        in_group,
+                        in_others: space.containing(combo) - in_group,
+                    })
+                    .collect();
+                group.causes = causes::suspicions(&space, group.count, measured, &[])
+                    .iter()
+                    .map(|m| causes::cause(&space, m, group.count, others, &name, inputs.param))
+                    .collect();
+            }
+            // Part of the space ran: an exact cause may be a narrow one (its walks all ran)
+            // while a wider combination is the likelier story; both are reported.
+            Some(_) => pending.push((
+                at,
+                causes::candidates(&counts, Some(CANDIDATE_POOL)),
+                exact.iter().map(|&(combo, _)| combo).collect(),
+            )),
+        }
+    }
+    let failed_positions: Vec<usize> = failures.iter().map(|f| f.failed_position).collect();
+    let mapped = heat::positions(&groups, &failed_positions, inputs.sizes.len());
+    let mut heat = HeatCounts::new(&mapped, inputs.sizes);
+    let mut options = vec![0; inputs.sizes.len()];
+    for failure in failures {
+        (inputs.decode)(failure.walk_id, &mut options);
+        heat.add_failed(&options, inputs.sizes);
+    }
+    match inputs.ran {
+        None => heat.every_walk_ran(&space),
+        Some(ran) => {
+            let ran_with = measure_ran_walks(&space, ran, &pending, &mut heat);
+            for ((at, candidates, exact), ran_with) in pending.iter().zip(ran_with) {
+                let group = &mut groups[*at];
+                let others = inputs.walk_count - group.count;
+                let measured = candidates
+                    .iter()
+                    .zip(ran_with)
+                    .map(|(&(combo, in_group), ran)| Measured {
+                        combo,
+                        in_group,
+                        in_others: ran.saturating_sub(in_group),
+                    })
+                    .collect();
+                let suspicions = causes::suspicions(&space, group.count, measured, exact);
+                group.causes.extend(
+                    suspicions
+                        .iter()
+                        .filter(|m| exact.is_empty() || m.in_others == 0)
+                        .map(|m| causes::cause(&space, m, group.count, others, &name, inputs.param)),
+                );
+            }
+        }
+    }
+    let maps = heat.into_maps(inputs.sizes, &name, inputs.param);
+    (groups, maps)
+}
+
+/// One visit of the walks that ran: how many have each pending candidate, and the heat
+/// maps' counts of walks that ran.
+fn measure_ran_walks(
+    space: &Space<'_>,
+    ran: RanWalks<'_>,
+    pending: &[Pending],
+    heat: &mut HeatCounts,
+) -> Vec<Vec<u64>> {
+    // Candidates are looked up by their first feature: a walk checks only those whose first
+    // choice it makes.
+    let mut by_first: KeyMap<Vec<(usize, usize, Vec<(usize, usize)>)>> = KeyMap::default();
+    for (g, (_, candidates, _)) in pending.iter().enumerate() {
+        for (c, &(combo, _)) in candidates.iter().enumerate() {
+            let features = space.unpack(combo);
+            let rest = features[1..].iter().map(|&f| space.choice_of(f)).collect();
+            by_first.entry(features[0]).or_default().push((g, c, rest));
+        }
+    }
+    let mut counts: Vec<Vec<u64>> = pending.iter().map(|(_, c, _)| vec![0; c.len()]).collect();
+    let mut features = vec![0; space.sizes.len()];
+    ran(&mut |options: &[usize]| {
+        heat.add_ran(options, space.sizes);
+        space.features_of(options, &mut features);
+        for feature in &features {
+            let Some(candidates) = by_first.get(feature) else {
+                continue;
+            };
+            for (g, c, rest) in candidates {
+                if rest.iter().all(|&(p, o)| options[p] == o) {
+                    counts[*g][*c] += 1;
+                }
+            }
+        }
+    });
+    counts
+}
+
+#[cfg(test)]
+mod tests {
+    use super::position_names;
+
+    #[test]
+    fn repeated_actions_are_numbered_by_appearance() {
+        assert_eq!(
+            position_names(&["open", "type_text", "save", "type_text"]),
+            vec!["open", "type_text#1", "save", "type_text#2"]
+        );
+    }
+}
