@@ -58,7 +58,11 @@ fn a_log_directory_holds_one_record_per_walk_and_the_report() {
     // trace, report.html, junit.xml, states, summary
     assert_eq!(report.files.len(), 5, "{:?}", report.files);
     for name in ["report.html", "junit.xml"] {
-        assert!(report.files.iter().any(|f| f.ends_with(name)), "{:?}", report.files);
+        assert!(
+            report.files.iter().any(|f| f.ends_with(name)),
+            "{:?}",
+            report.files
+        );
     }
     let trace = report
         .files

@@ -83,7 +83,14 @@ fn groups<S>(report: &combtest::Report<S>) -> Vec<(String, String, bool, Vec<u64
     report
         .groups
         .iter()
-        .map(|g| (g.action.clone(), g.message.clone(), g.serial, g.walk_ids.clone()))
+        .map(|g| {
+            (
+                g.action.clone(),
+                g.message.clone(),
+                g.serial,
+                g.walk_ids.clone(),
+            )
+        })
         .collect()
 }
 

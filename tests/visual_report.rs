@@ -59,7 +59,15 @@ fn report_html_stands_alone_and_shows_every_group_with_cause_and_replay() {
     assert_eq!(report.groups.len(), 2, "{report}");
     let page = std::fs::read_to_string(file(&report, "report.html")).unwrap();
     // Nothing is fetched from elsewhere: no network address, script, font or stylesheet link.
-    for outside in ["http://", "https://", "<script", "@import", "@font-face", "<link", "url("] {
+    for outside in [
+        "http://",
+        "https://",
+        "<script",
+        "@import",
+        "@font-face",
+        "<link",
+        "url(",
+    ] {
         assert!(!page.contains(outside), "report.html holds `{outside}`");
     }
     assert!(page.starts_with("<!DOCTYPE html>"));
@@ -74,8 +82,14 @@ fn report_html_stands_alone_and_shows_every_group_with_cause_and_replay() {
         }
     }
     // The panic's cause names the first appearance of colour; the error's, size and render.
-    assert_eq!(report.groups[0].causes[0].to_string(), "colour#1(2) ∧ render(0)");
-    assert_eq!(report.groups[1].causes[0].to_string(), "size(3) ∧ render(1)");
+    assert_eq!(
+        report.groups[0].causes[0].to_string(),
+        "colour#1(2) ∧ render(0)"
+    );
+    assert_eq!(
+        report.groups[1].causes[0].to_string(),
+        "size(3) ∧ render(1)"
+    );
     // A heat map of size x render: the cell (3, 1) failed in every walk.
     let heat = report
         .heat_maps
@@ -101,10 +115,18 @@ fn junit_xml_is_well_formed_junit_with_one_case_per_group_and_per_walk() {
     let root = parse_xml(xml.trim_start_matches("<?xml version=\"1.0\" encoding=\"UTF-8\"?>"))
         .expect("well-formed XML");
     assert_eq!(root.name, "testsuites");
-    let suites: Vec<&Element> = root.children.iter().filter(|c| c.name == "testsuite").collect();
+    let suites: Vec<&Element> = root
+        .children
+        .iter()
+        .filter(|c| c.name == "testsuite")
+        .collect();
     assert_eq!(suites.len(), 1);
     let suite = suites[0];
-    let cases: Vec<&Element> = suite.children.iter().filter(|c| c.name == "testcase").collect();
+    let cases: Vec<&Element> = suite
+        .children
+        .iter()
+        .filter(|c| c.name == "testcase")
+        .collect();
     let expected = report.groups.len() + report.failures.len();
     assert_eq!(cases.len(), expected);
     assert_eq!(suite.attributes["tests"], expected.to_string());
@@ -143,12 +165,16 @@ fn a_passing_run_is_one_passing_case_and_a_junit_setting_writes_elsewhere() {
         .unwrap();
     assert!(report.files.contains(&path));
     let xml = std::fs::read_to_string(&path).unwrap();
-    let root = parse_xml(xml.trim_start_matches("<?xml version=\"1.0\" encoding=\"UTF-8\"?>"))
-        .unwrap();
+    let root =
+        parse_xml(xml.trim_start_matches("<?xml version=\"1.0\" encoding=\"UTF-8\"?>")).unwrap();
     let suite = &root.children[0];
     assert_eq!(suite.attributes["tests"], "1");
     assert_eq!(suite.attributes["failures"], "0");
-    let case = suite.children.iter().find(|c| c.name == "testcase").unwrap();
+    let case = suite
+        .children
+        .iter()
+        .find(|c| c.name == "testcase")
+        .unwrap();
     assert!(case.children.is_empty());
 }
 
@@ -188,7 +214,11 @@ fn parse_xml(source: &str) -> Result<Element, String> {
             if element.name != name {
                 return Err(format!("</{name}> closes <{}>", element.name));
             }
-            stack.last_mut().ok_or("end tag at top")?.children.push(element);
+            stack
+                .last_mut()
+                .ok_or("end tag at top")?
+                .children
+                .push(element);
             rest = &after[end + 1..];
         } else if let Some(after) = rest.strip_prefix("<!--") {
             let end = after.find("-->").ok_or("unclosed comment")?;
@@ -208,7 +238,9 @@ fn parse_xml(source: &str) -> Result<Element, String> {
             let mut attributes = BTreeMap::new();
             let mut attrs = tag[name_end..].trim();
             while !attrs.is_empty() {
-                let eq = attrs.find("=\"").ok_or(format!("bad attribute in <{name}>"))?;
+                let eq = attrs
+                    .find("=\"")
+                    .ok_or(format!("bad attribute in <{name}>"))?;
                 let key = attrs[..eq].trim().to_string();
                 let value_end = attrs[eq + 2..].find('"').ok_or("unclosed attribute")?;
                 let value = unescape(&attrs[eq + 2..eq + 2 + value_end])?;
@@ -231,7 +263,11 @@ fn parse_xml(source: &str) -> Result<Element, String> {
             rest = &after[end + 1..];
         } else {
             let end = rest.find('<').unwrap_or(rest.len());
-            stack.last_mut().unwrap().text.push_str(&unescape(&rest[..end])?);
+            stack
+                .last_mut()
+                .unwrap()
+                .text
+                .push_str(&unescape(&rest[..end])?);
             rest = &rest[end..];
         }
     }

@@ -22,14 +22,14 @@ use crate::model::plan::Plan;
 use crate::model::state::StateSource;
 use crate::model::walk::{OrderView, Walk};
 use crate::model::walk_id::WalkSelection;
-use crate::output::replay::{check_fingerprints, replay_selection, TestLocation};
 use crate::output::analysis::cancels::CancelTally;
 use crate::output::analysis::data::Evidence;
 use crate::output::analysis::{analyse, position_names, Inputs};
+use crate::output::replay::{check_fingerprints, replay_selection, TestLocation};
 use crate::output::report::{capped, Coverage, Report, SHOWN_GROUPS};
-use crate::output::{html, junit};
 use crate::output::shard::ShardResult;
 use crate::output::trace::{RunDir, TraceSink};
+use crate::output::{html, junit};
 use crate::output::{logging, progress};
 
 type Filter = Box<dyn Fn(&Walk<'_>) -> bool + Send + Sync>;
@@ -258,6 +258,29 @@ impl<S, G> Combtest<S, G> {
         self
     }
 
+    /// Whether to group the failures and find their causes after the run (default `true`).
+    /// Without it, `Report::groups` stays empty and the failure report lists no walk; the
+    /// failures are still all in `Report::failures`. The analysis reads only the failed
+    /// walks when every walk of the space ran, and visits the walks that ran once more
+    /// otherwise.
+    ///
+    /// ```
+    /// use combtest::prelude::*;
+    ///
+    /// #[action(options = 0..10)]
+    /// fn knob(n: u32, _: &mut ()) -> Result<(), String> {
+    ///     if n == 3 { Err("three".into()) } else { Ok(()) }
+    /// }
+    ///
+    /// let report = Combtest::new(()).then(knob::action()).explain_failures(false).run().unwrap();
+    /// assert_eq!(report.error_count, 1);
+    /// assert!(report.groups.is_empty());
+    /// ```
+    pub fn explain_failures(mut self, explain: bool) -> Self {
+        self.settings.skip_analysis = !explain;
+        self
+    }
+
     /// Runs only this shard's share of the walks (1-based, see [`Shard`](crate::Shard)).
     /// `COMBTEST_SHARD` overrides it.
     pub fn shard(mut self, shard: impl Into<Shard>) -> Self {
@@ -345,8 +368,10 @@ where
         let cancels = std::mem::take(&mut tally.cancel_reasons);
         let coverage = selected.coverage.clone();
         let (mut report, ids) = assemble_report(tally, &plan, &settings, test, coverage, started);
-        let filter = self.filter.as_deref();
-        explain_failures(&plan, &view, filter, &selected, cancels, &mut report);
+        if !settings.skip_analysis {
+            let filter = self.filter.as_deref();
+            explain_failures(&plan, &view, filter, &selected, cancels, &mut report);
+        }
         if let Some(dir) = &run_dir {
             write_outputs(dir, sink, &plan, &settings, &selected, &mut report, &ids)?;
         }
@@ -559,14 +584,21 @@ fn explain_failures<S, G>(
         return;
     }
     let sizes: Vec<usize> = plan.actions.iter().map(|a| a.params().len()).collect();
-    let serial: Vec<bool> = plan.actions.iter().map(|a| a.kind() == ActionKind::Serial).collect();
+    let serial: Vec<bool> = plan
+        .actions
+        .iter()
+        .map(|a| a.kind() == ActionKind::Serial)
+        .collect();
     let param = |p: usize, o: usize| plan.actions[p].params().debug(o);
     let decode = |id: u64, options: &mut [usize]| plan.space.decode(id, options);
     let visit_ran = |visit: &mut dyn FnMut(&[usize])| {
         let mut options = vec![0; sizes.len()];
         for range in selected.walks.ranges() {
+            plan.space.decode(range.start, &mut options);
             for id in range.clone() {
-                plan.space.decode(id, &mut options);
+                if id > range.start {
+                    plan.space.advance(&mut options);
+                }
                 let kept = filter.is_none_or(|keep| {
                     keep(&Walk {
                         id,
@@ -598,9 +630,15 @@ fn explain_failures<S, G>(
 /// How the walks that ran were chosen, when it was not the whole space.
 fn settings_note(selected: &Selected) -> Option<String> {
     if let Some(coverage) = &selected.coverage {
-        return Some(format!("a {}-wise covering array chose the walks", coverage.strength));
+        return Some(format!(
+            "a {}-wise covering array chose the walks",
+            coverage.strength
+        ));
     }
-    selected.unsharded.as_ref().map(|_| "this shard ran its share of the walks".to_string())
+    selected
+        .unsharded
+        .as_ref()
+        .map(|_| "this shard ran its share of the walks".to_string())
 }
 
 /// Whether every walk of the space ran, and if not, why not.
@@ -667,7 +705,9 @@ fn write_outputs<S: fmt::Debug, G>(
     }
     let page = html::render(report);
     report.files.push(dir.write_text(html::FILE, &page)?);
-    report.files.push(junit::write(report, &dir.path.join(junit::FILE))?);
+    report
+        .files
+        .push(junit::write(report, &dir.path.join(junit::FILE))?);
     dir.write_run_files(report, ids)
 }
 

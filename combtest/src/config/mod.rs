@@ -15,8 +15,8 @@ use std::time::Duration;
 use serde::Serialize;
 
 use self::env::{
-    ENV_CONCURRENCY, ENV_GATHER, ENV_JUNIT, ENV_LOG_DIR, ENV_PROGRESS, ENV_REPLAY, ENV_SHARD, ENV_THREADS,
-    ENV_TIMEOUT, ENV_VERBOSE, ENV_WALKS,
+    ENV_CONCURRENCY, ENV_GATHER, ENV_JUNIT, ENV_LOG_DIR, ENV_PROGRESS, ENV_REPLAY, ENV_SHARD,
+    ENV_THREADS, ENV_TIMEOUT, ENV_VERBOSE, ENV_WALKS,
 };
 use self::replay::Replay;
 use self::shard::Shard;
@@ -66,6 +66,8 @@ pub(crate) struct Settings {
     pub(crate) shard: Option<Shard>,
     pub(crate) covering: Option<Covering>,
     pub(crate) junit: Option<PathBuf>,
+    /// Leave failures ungrouped and without causes.
+    pub(crate) skip_analysis: bool,
 }
 
 /// t-wise coverage instead of the full product: see [`Combtest::covering`](crate::Combtest::covering).
@@ -98,6 +100,7 @@ pub(crate) struct Resolved {
     pub(crate) covering: Option<Covering>,
     /// Where to write a JUnit XML file besides the run folder's.
     pub(crate) junit: Option<PathBuf>,
+    pub(crate) skip_analysis: bool,
 }
 
 impl Settings {
@@ -175,6 +178,7 @@ impl Settings {
             .or_else(|| self.junit.clone());
         Ok(Resolved {
             junit,
+            skip_analysis: self.skip_analysis,
             threads,
             gather,
             walks,

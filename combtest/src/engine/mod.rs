@@ -133,7 +133,10 @@ pub(super) enum StepEnd {
         message: String,
         location: Option<String>,
     },
-    Cancelled { position: usize, reason: String },
+    Cancelled {
+        position: usize,
+        reason: String,
+    },
 }
 
 impl StepEnd {

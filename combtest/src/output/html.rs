@@ -6,8 +6,8 @@
 use std::fmt::Write as _;
 
 use super::analysis::data::{FailureGroup, HeatMap};
-use super::report::{capped, Report};
 use super::junit::escape;
+use super::report::{capped, Report};
 use crate::model::outcome::FailureKind;
 
 /// The file name in a run's folder.
@@ -59,7 +59,12 @@ pub fn render<S>(report: &Report<S>) -> String {
         "<span class=\"fail\">failed</span>"
     };
     let _ = writeln!(page, "<p>{verdict}: {}</p>", escape(&report.summary()));
-    if let Some(note) = report.evidence.note.as_deref().filter(|_| report.error_count > 0) {
+    if let Some(note) = report
+        .evidence
+        .note
+        .as_deref()
+        .filter(|_| report.error_count > 0)
+    {
         let _ = writeln!(
             page,
             "<p class=\"note\">Causes are suspicions: {}. Exact causes need every walk of the space.</p>",
@@ -183,7 +188,11 @@ fn heat_map(page: &mut String, map: &HeatMap) {
     for (i, param) in map.rows.params.iter().enumerate() {
         let _ = write!(page, "<tr><th><code>{}</code></th>", escape(param));
         for (failed, ran) in map.failed[i].iter().zip(&map.ran[i]) {
-            let rate = if *ran == 0 { 0.0 } else { *failed as f64 / *ran as f64 };
+            let rate = if *ran == 0 {
+                0.0
+            } else {
+                *failed as f64 / *ran as f64
+            };
             // White for no failure, through to deep red when every walk of the cell failed.
             let lightness = 97.0 - 52.0 * rate;
             let text = if lightness < 60.0 { "#fff" } else { "#222" };
@@ -219,7 +228,9 @@ fn failed_walks<S>(page: &mut String, report: &Report<S>) {
             .groups
             .iter()
             .position(|g| g.walk_ids.binary_search(&failure.walk_id).is_ok())
-            .map_or(String::new(), |g| format!("<a href=\"#group-{}\">{}</a>", g + 1, g + 1));
+            .map_or(String::new(), |g| {
+                format!("<a href=\"#group-{}\">{}</a>", g + 1, g + 1)
+            });
         let steps: Vec<String> = failure.steps.iter().map(ToString::to_string).collect();
         let message: String = failure.message.chars().take(200).collect();
         let _ = writeln!(

@@ -83,7 +83,12 @@ pub fn render<S>(report: &Report<S>) -> String {
             how(group.kind),
             group.message
         );
-        case(&mut cases, suite, &name, Some((&group.message, kind(group.kind), &text)));
+        case(
+            &mut cases,
+            suite,
+            &name,
+            Some((&group.message, kind(group.kind), &text)),
+        );
     }
     for failure in report.failures.iter().take(JUNIT_WALKS) {
         tests += 1;
@@ -96,7 +101,12 @@ pub fn render<S>(report: &Report<S>) -> String {
             failure.replay
         );
         let name = format!("walk {}", failure.walk_id);
-        case(&mut cases, &format!("{suite}.walks"), &name, Some((&failure.message, kind(failure.kind), &text)));
+        case(
+            &mut cases,
+            &format!("{suite}.walks"),
+            &name,
+            Some((&failure.message, kind(failure.kind), &text)),
+        );
     }
     if report.groups.is_empty() {
         tests += 1;

@@ -358,8 +358,15 @@ impl fmt::Display for FailureText<'_> {
         writeln!(f, "  state:   {}", indent(state, 11))?;
         if cut {
             match self.state_file {
-                Some(path) => writeln!(f, "           ... (cut; the whole state is in {})", path.display())?,
-                None => writeln!(f, "           ... (cut; the whole state is in `Report::failures`)")?,
+                Some(path) => writeln!(
+                    f,
+                    "           ... (cut; the whole state is in {})",
+                    path.display()
+                )?,
+                None => writeln!(
+                    f,
+                    "           ... (cut; the whole state is in `Report::failures`)"
+                )?,
             }
         }
         write!(f, "  replay:  {}", failure.replay)

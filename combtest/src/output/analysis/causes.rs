@@ -20,7 +20,7 @@ use super::data::{Cause, Choice};
 /// which SipHash would hash at several times the cost with no benefit here (no key comes
 /// from outside the run).
 #[derive(Default, Clone, Copy)]
-pub(super) struct KeyHasher(u64);
+struct KeyHasher(u64);
 
 impl Hasher for KeyHasher {
     fn finish(&self) -> u64 {
@@ -36,7 +36,7 @@ impl Hasher for KeyHasher {
     }
 }
 
-pub(super) type KeyMap<V> = HashMap<u64, V, BuildHasherDefault<KeyHasher>>;
+type KeyMap<V> = HashMap<u64, V, BuildHasherDefault<KeyHasher>>;
 type KeySet = HashSet<u64, BuildHasherDefault<KeyHasher>>;
 
 /// Combination sizes are bounded by this many counter updates per group: beyond it, the
@@ -97,6 +97,11 @@ impl<'a> Space<'a> {
         self.offsets[self.sizes.len()]
     }
 
+    /// How many features (position, option pairs) the space has.
+    pub(super) fn feature_count(&self) -> usize {
+        self.features() as usize
+    }
+
     /// Writes the feature of every position of `options` into `features`.
     pub(super) fn features_of(&self, options: &[usize], features: &mut [u64]) {
         for (p, feature) in features.iter_mut().enumerate() {
@@ -151,7 +156,10 @@ impl<'a> Space<'a> {
         let n = self.sizes.len() as u128;
         let base = u128::from(self.features());
         let walks = walks as u128;
-        let fits = |k: u32| base.checked_pow(k).is_some_and(|b| b <= u128::from(u64::MAX));
+        let fits = |k: u32| {
+            base.checked_pow(k)
+                .is_some_and(|b| b <= u128::from(u64::MAX))
+        };
         let triples = n * n.saturating_sub(1) * n.saturating_sub(2) / 6;
         let pairs = n * n.saturating_sub(1) / 2;
         if fits(3) && triples * walks <= UPDATE_BUDGET {
@@ -166,7 +174,7 @@ impl<'a> Space<'a> {
 
 /// How often each combination of 1 to `largest` choices occurs among a group's walks.
 pub(super) struct Counts {
-    pub(super) by_size: Vec<KeyMap<u32>>,
+    by_size: Vec<KeyMap<u32>>,
 }
 
 impl Counts {
@@ -202,15 +210,8 @@ impl Counts {
 
     fn iter(&self) -> impl Iterator<Item = (Combo, u64)> + '_ {
         self.by_size.iter().enumerate().flat_map(|(i, map)| {
-            map.iter().map(move |(&key, &count)| {
-                (
-                    Combo {
-                        size: i + 1,
-                        key,
-                    },
-                    u64::from(count),
-                )
-            })
+            map.iter()
+                .map(move |(&key, &count)| (Combo { size: i + 1, key }, u64::from(count)))
         })
     }
 }
@@ -235,7 +236,9 @@ fn proper_subsets(space: &Space<'_>, features: &[u64]) -> Vec<(usize, u64)> {
 /// group (their count in the group equals their count in the space), none of whose proper
 /// sub-combinations is one. Smallest first.
 pub(super) fn exact_causes(space: &Space<'_>, counts: &Counts) -> Vec<(Combo, u64)> {
-    let mut exact: Vec<KeySet> = (0..counts.by_size.len()).map(|_| KeySet::default()).collect();
+    let mut exact: Vec<KeySet> = (0..counts.by_size.len())
+        .map(|_| KeySet::default())
+        .collect();
     let mut found = Vec::new();
     for (i, map) in counts.by_size.iter().enumerate() {
         let size = i + 1;

@@ -20,7 +20,11 @@ pub(crate) fn group_failures(
     let mut message = String::new();
     for failure in failures {
         normalise_into(&failure.message, &mut message);
-        let key = (failure.failed_action.as_str(), failure.kind, message.clone());
+        let key = (
+            failure.failed_action.as_str(),
+            failure.kind,
+            message.clone(),
+        );
         let at = *index.entry(key).or_insert_with(|| {
             groups.push(FailureGroup {
                 action: failure.failed_action.clone(),

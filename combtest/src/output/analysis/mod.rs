@@ -12,7 +12,7 @@ pub(crate) mod groups;
 pub(crate) mod heat;
 pub(crate) mod normalise;
 
-use self::causes::{Combo, Counts, KeyMap, Measured, Space, CANDIDATE_POOL};
+use self::causes::{Combo, Counts, Measured, Space, CANDIDATE_POOL};
 use self::data::{FailureGroup, HeatMap};
 use self::heat::HeatCounts;
 use crate::model::outcome::Failure;
@@ -20,6 +20,10 @@ use crate::model::outcome::Failure;
 /// A group whose candidates wait for the visit of the walks that ran: its index, its
 /// candidates with their counts in the group, and its exact causes.
 type Pending = (usize, Vec<(Combo, u64)>, Vec<Combo>);
+
+/// A candidate as a walk looks it up: its group (among the pending), its index among the
+/// group's candidates, and its choices after the first, as (position, option).
+type Lookup = (usize, usize, Vec<(usize, usize)>);
 
 /// Visits the options of every walk that ran, one walk at a time.
 pub(crate) type RanWalks<'a> = &'a dyn Fn(&mut dyn FnMut(&[usize]));
@@ -73,7 +77,10 @@ pub(crate) fn position_names(names: &[&str]) -> Vec<String> {
 
 /// Groups `failures` (sorted by walk id), finds each group's causes, and counts the heat
 /// maps of the positions the causes name.
-pub(crate) fn analyse(inputs: &Inputs<'_>, failures: &[Failure]) -> (Vec<FailureGroup>, Vec<HeatMap>) {
+pub(crate) fn analyse(
+    inputs: &Inputs<'_>,
+    failures: &[Failure],
+) -> (Vec<FailureGroup>, Vec<HeatMap>) {
     let mut groups = groups::group_failures(failures, &|p| inputs.serial.get(p) == Some(&true));
     if groups.is_empty() {
         return (groups, Vec::new());
@@ -84,7 +91,11 @@ pub(crate) fn analyse(inputs: &Inputs<'_>, failures: &[Failure]) -> (Vec<Failure
     let mut pending: Vec<Pending> = Vec::new();
     for (at, group) in groups.iter_mut().enumerate() {
         let others = inputs.walk_count - group.count;
-        let counts = Counts::of(&space, &group.walk_ids, space.largest_size(group.walk_ids.len()));
+        let counts = Counts::of(
+            &space,
+            &group.walk_ids,
+            space.largest_size(group.walk_ids.len()),
+        );
         let exact = causes::exact_causes(&space, &counts);
         if !exact.is_empty() {
             group.unexplained = causes::unexplained(&space, &group.walk_ids, &exact);
@@ -156,8 +167,18 @@ pub(crate) fn analyse(inputs: &Inputs<'_>, failures: &[Failure]) -> (Vec<Failure
                     suspicions
                         .iter()
                         .filter(|m| exact.is_empty() || m.in_others == 0)
-                        .map(|m| causes::cause(&space, m, group.count, others, &name, inputs.param)),
+                        .map(|m| {
+                            causes::cause(&space, m, group.count, others, &name, inputs.param)
+                        }),
                 );
+                // A suspect no other walk has and that covers more of the group tells more
+                // than the narrow exact causes inside it: the cleanest and widest come first.
+                group.causes.sort_by(|a, b| {
+                    a.in_others
+                        .cmp(&b.in_others)
+                        .then(b.in_group.cmp(&a.in_group))
+                        .then(a.choices.len().cmp(&b.choices.len()))
+                });
             }
         }
     }
@@ -175,12 +196,12 @@ fn measure_ran_walks(
 ) -> Vec<Vec<u64>> {
     // Candidates are looked up by their first feature: a walk checks only those whose first
     // choice it makes.
-    let mut by_first: KeyMap<Vec<(usize, usize, Vec<(usize, usize)>)>> = KeyMap::default();
+    let mut by_first: Vec<Vec<Lookup>> = (0..space.feature_count()).map(|_| Vec::new()).collect();
     for (g, (_, candidates, _)) in pending.iter().enumerate() {
         for (c, &(combo, _)) in candidates.iter().enumerate() {
             let features = space.unpack(combo);
             let rest = features[1..].iter().map(|&f| space.choice_of(f)).collect();
-            by_first.entry(features[0]).or_default().push((g, c, rest));
+            by_first[features[0] as usize].push((g, c, rest));
         }
     }
     let mut counts: Vec<Vec<u64>> = pending.iter().map(|(_, c, _)| vec![0; c.len()]).collect();
@@ -188,11 +209,8 @@ fn measure_ran_walks(
     ran(&mut |options: &[usize]| {
         heat.add_ran(options, space.sizes);
         space.features_of(options, &mut features);
-        for feature in &features {
-            let Some(candidates) = by_first.get(feature) else {
-                continue;
-            };
-            for (g, c, rest) in candidates {
+        for &feature in &features {
+            for (g, c, rest) in &by_first[feature as usize] {
                 if rest.iter().all(|&(p, o)| options[p] == o) {
                     counts[*g][*c] += 1;
                 }
