@@ -144,7 +144,11 @@ fn submit(twice: bool, typed: &mut Vec<&'static str>) -> Result<(), String> {
     if typed[0] == "12" && typed[1] == "1234" {
         return Err(format!("field rejected {} characters", typed[1].len()));
     }
-    typed.push(if twice { "submitted twice" } else { "submitted" });
+    typed.push(if twice {
+        "submitted twice"
+    } else {
+        "submitted"
+    });
     Ok(())
 }
 
@@ -420,4 +424,128 @@ fn show_a_failure_report() {
     .run()
     .unwrap();
     println!("{report}");
+}
+
+#[test]
+fn confirming_a_covering_suspect_runs_walks_that_have_it() {
+    let bug: Bug = Arc::new(|c: &[u32]| (c[1] == 3).then(|| "b is three".into()));
+    let run = |confirm: Option<u64>| {
+        let mut test = Combtest::new(Vec::new())
+            .order((0..5).map(|i| knob(["a", "b", "c", "d", "e"][i], None)))
+            .then({
+                let bug = bug.clone();
+                Action::new(
+                    "check",
+                    || [0u8],
+                    move |_: u8, c: &mut Choices, _: &()| bug(c).map_or(Ok(()), Err),
+                )
+            })
+            .covering(2);
+        if let Some(budget) = confirm {
+            test = test.confirm_causes(budget);
+        }
+        test.run().unwrap()
+    };
+    let plain = run(None);
+    let confirmed = run(Some(20));
+    // The run itself is the same; the extra walks are counted apart.
+    assert_eq!(confirmed.walk_count, plain.walk_count);
+    assert_eq!(confirmed.error_count, plain.error_count);
+    assert_eq!(plain.evidence.confirmation_walks, 0);
+    let extra = confirmed.evidence.confirmation_walks;
+    assert!((1..=20).contains(&extra), "{extra}");
+    let best = &confirmed.groups[0].causes[0];
+    assert_eq!(best.to_string(), "b(3)");
+    let confirmation = best.confirmation.as_ref().expect("the suspect was tested");
+    assert!(confirmation.confirmed(), "{confirmation:?}");
+    assert_eq!(confirmation.walks, 4);
+    assert!(plain.groups[0].causes[0].confirmation.is_none());
+    let text = confirmed.to_string();
+    assert!(
+        text.contains("confirmed: 4 more walks with it all failed this way"),
+        "{text}"
+    );
+}
+
+#[test]
+fn confirming_refutes_a_suspect_that_is_only_part_of_the_cause() {
+    // The bug needs a=1, b=1 and c=1: a pairwise array holds the triple in one walk (forced
+    // here), so every pair of that walk that no other walk has looks as good as the cause.
+    let report = knobs(|c| (c[0] == 1 && c[1] == 1 && c[2] == 1).then(|| "triple".into()))
+        .covering(2)
+        .must_include(vec![1.into(), 1.into(), 1.into(), 0.into()])
+        .confirm_causes(40)
+        .run()
+        .unwrap();
+    let group = only_group(&report);
+    let refuted: Vec<&Cause> = group
+        .causes
+        .iter()
+        .filter(|c| {
+            c.confirmation
+                .as_ref()
+                .is_some_and(|c| c.counterexample.is_some())
+        })
+        .collect();
+    assert!(!refuted.is_empty(), "{report}");
+    for cause in &refuted {
+        let walk = cause.confirmation.as_ref().unwrap().counterexample.unwrap();
+        let options = [walk / 64, walk / 16 % 4, walk / 4 % 4, walk % 4];
+        // The counterexample has the suspect's choices but not the whole triple.
+        for choice in &cause.choices {
+            assert_eq!(options[choice.position], choice.option as u64);
+        }
+        assert_ne!(&options[..3], &[1, 1, 1], "{cause}");
+        assert!(!report.failures.iter().any(|f| f.walk_id == walk));
+    }
+    // Refuted suspects come last.
+    let last = group.causes.last().unwrap();
+    assert!(last.confirmation.as_ref().unwrap().counterexample.is_some());
+    let text = report.to_string();
+    assert!(text.contains("refuted: walk "), "{text}");
+}
+
+#[action(options = 0..5)]
+fn dial(n: u32, dials: &mut Vec<u32>) -> Result<(), String> {
+    dials.push(n);
+    if dials.len() == 4 && dials[2] == 4 {
+        return Err(format!("dial {} jammed", dials[2]));
+    }
+    Ok(())
+}
+
+#[test]
+fn combtest_blocks_take_the_analysis_keys() {
+    let dir = std::env::temp_dir().join(format!("combtest-keys-{}", std::process::id()));
+    let junit = dir.join("junit-copy.xml");
+    let report = combtest! {
+        order: [dial, dial, dial, dial],
+        state: Vec::new(),
+        covering: 2,
+        confirm_causes: 12,
+        junit: &junit,
+        panic_on_failure: false,
+    };
+    let best = &report.groups[0].causes[0];
+    assert_eq!(best.to_string(), "dial#3(4)");
+    assert!(best.confirmation.as_ref().unwrap().confirmed());
+    assert!(std::fs::read_to_string(&junit)
+        .unwrap()
+        .contains("dial#3(4)"));
+    let unexplained = combtest! {
+        order: [dial, dial, dial, dial],
+        state: Vec::new(),
+        explain_failures: false,
+        panic_on_failure: false,
+    };
+    assert!(unexplained.error_count > 0 && unexplained.groups.is_empty());
+    // Its failure report shows the first failed walks one by one.
+    let text = unexplained.to_string();
+    assert_eq!(
+        text.matches("replay:").count(),
+        combtest::SHOWN_GROUPS,
+        "{text}"
+    );
+    assert!(text.contains("more failed walks"), "{text}");
+    std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -24,7 +24,7 @@ use crate::model::walk::{OrderView, Walk};
 use crate::model::walk_id::WalkSelection;
 use crate::output::analysis::cancels::CancelTally;
 use crate::output::analysis::data::Evidence;
-use crate::output::analysis::{analyse, position_names, Inputs};
+use crate::output::analysis::{analyse, confirm, position_names, Inputs};
 use crate::output::replay::{check_fingerprints, replay_selection, TestLocation};
 use crate::output::report::{capped, Coverage, Report, SHOWN_GROUPS};
 use crate::output::shard::ShardResult;
@@ -259,8 +259,8 @@ impl<S, G> Combtest<S, G> {
     }
 
     /// Whether to group the failures and find their causes after the run (default `true`).
-    /// Without it, `Report::groups` stays empty and the failure report lists no walk; the
-    /// failures are still all in `Report::failures`. The analysis reads only the failed
+    /// Without it, `Report::groups` stays empty and the failure report shows the first
+    /// failed walks one by one; all are in `Report::failures`. The analysis reads only the failed
     /// walks when every walk of the space ran, and visits the walks that ran once more
     /// otherwise.
     ///
@@ -278,6 +278,38 @@ impl<S, G> Combtest<S, G> {
     /// ```
     pub fn explain_failures(mut self, explain: bool) -> Self {
         self.settings.skip_analysis = !explain;
+        self
+    }
+
+    /// When only part of the walk space ran (a covering array, a filter, a selection, a
+    /// shard), runs up to `budget` extra walks to test the suspected causes: for each
+    /// suspect, a few walks that have its choices and had not run (and that the filter
+    /// allows). A suspect is confirmed when all of them fail the way its group did, refuted
+    /// by the first that does not; [`Cause::confirmation`](crate::Cause::confirmation) says
+    /// which, and confirmed suspects are listed first. The extra walks are not counted in the
+    /// report's other counts ([`Evidence::confirmation_walks`](crate::Evidence) counts them).
+    ///
+    /// ```
+    /// use combtest::prelude::*;
+    ///
+    /// #[action(options = 0..6)]
+    /// fn knob(n: u32, v: &mut Vec<u32>) -> Result<(), String> {
+    ///     v.push(n);
+    ///     if v.len() == 5 && v[1] == 4 { Err("knob 1 at 4".into()) } else { Ok(()) }
+    /// }
+    ///
+    /// let report = Combtest::new(Vec::new())
+    ///     .order((0..5).map(|_| knob::action()))
+    ///     .covering(2)
+    ///     .confirm_causes(50)
+    ///     .run()
+    ///     .unwrap();
+    /// let best = &report.groups[0].causes[0];
+    /// assert_eq!(best.to_string(), "knob#2(4)");
+    /// assert!(best.confirmation.as_ref().unwrap().confirmed());
+    /// ```
+    pub fn confirm_causes(mut self, budget: u64) -> Self {
+        self.settings.confirm_causes = Some(budget);
         self
     }
 
@@ -371,6 +403,9 @@ where
         if !settings.skip_analysis {
             let filter = self.filter.as_deref();
             explain_failures(&plan, &view, filter, &selected, cancels, &mut report);
+            if let Some(budget) = settings.confirm_causes {
+                self.confirm_causes_of(&plan, &view, &selected, &settings, budget, &mut report);
+            }
         }
         if let Some(dir) = &run_dir {
             write_outputs(dir, sink, &plan, &settings, &selected, &mut report, &ids)?;
@@ -431,6 +466,57 @@ where
                 coverage,
             },
         })
+    }
+
+    /// Phase 3, last: runs up to `budget` walks that separate the suspected causes, when
+    /// part of the space ran and some cause is a suspicion.
+    fn confirm_causes_of(
+        &mut self,
+        plan: &Plan<S, G>,
+        view: &OrderView<'_>,
+        selected: &Selected,
+        settings: &Resolved,
+        budget: u64,
+        report: &mut Report<S>,
+    ) {
+        let suspected = report
+            .groups
+            .iter()
+            .flat_map(|g| &g.causes)
+            .any(|c| !c.exact);
+        if report.evidence.every_walk_ran || !suspected {
+            return;
+        }
+        let sizes: Vec<usize> = plan.actions.iter().map(|a| a.params().len()).collect();
+        let filter = self.filter.as_deref();
+        let allowed = |id: u64, options: &[usize]| {
+            filter.is_none_or(|keep| {
+                keep(&Walk {
+                    id,
+                    options,
+                    order: view,
+                })
+            })
+        };
+        let ran = |id: u64, options: &[usize]| selected.walks.contains(id) && allowed(id, options);
+        let encode = |options: &[usize]| plan.space.encode(options);
+        let order = confirm::Order {
+            sizes: &sizes,
+            encode: &encode,
+            ran: &ran,
+            allowed: &allowed,
+        };
+        let extra = confirm::plan(&report.groups, &order, budget);
+        let mut tally = match extra.ids.is_empty() {
+            true => Tally::default(),
+            false => {
+                let selection = WalkSelection::from_ids(extra.ids.clone());
+                self.execute(plan, view, &selection, settings, None)
+            }
+        };
+        tally.failures.sort_unstable_by_key(|f| f.walk_id);
+        confirm::apply(&mut report.groups, &extra, &tally.failures);
+        report.evidence.confirmation_walks = extra.ids.len() as u64;
     }
 
     /// Phase 2: runs the selected walks on the worker pool, with the executor the order
@@ -647,6 +733,7 @@ fn evidence<S>(report: &Report<S>, chosen: Option<String>) -> Evidence {
         return Evidence {
             every_walk_ran: true,
             note: None,
+            confirmation_walks: 0,
         };
     }
     let why = match chosen {
@@ -662,6 +749,7 @@ fn evidence<S>(report: &Report<S>, chosen: Option<String>) -> Evidence {
             "{why}; {} of {} walks ran",
             report.walk_count, report.total_walks
         )),
+        confirmation_walks: 0,
     }
 }
 

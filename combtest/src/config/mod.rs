@@ -68,6 +68,8 @@ pub(crate) struct Settings {
     pub(crate) junit: Option<PathBuf>,
     /// Leave failures ungrouped and without causes.
     pub(crate) skip_analysis: bool,
+    /// Extra walks at most to confirm suspected causes.
+    pub(crate) confirm_causes: Option<u64>,
 }
 
 /// t-wise coverage instead of the full product: see [`Combtest::covering`](crate::Combtest::covering).
@@ -101,6 +103,7 @@ pub(crate) struct Resolved {
     /// Where to write a JUnit XML file besides the run folder's.
     pub(crate) junit: Option<PathBuf>,
     pub(crate) skip_analysis: bool,
+    pub(crate) confirm_causes: Option<u64>,
 }
 
 impl Settings {
@@ -179,6 +182,7 @@ impl Settings {
         Ok(Resolved {
             junit,
             skip_analysis: self.skip_analysis,
+            confirm_causes: self.confirm_causes,
             threads,
             gather,
             walks,

@@ -212,6 +212,13 @@ impl<S> fmt::Display for Report<S> {
         if self.error_count > 0 {
             if let Some(note) = &self.evidence.note {
                 write!(f, "\ncauses are suspicions: {note}")?;
+                if self.evidence.confirmation_walks > 0 {
+                    write!(
+                        f,
+                        "; {} more walks ran to confirm them",
+                        self.evidence.confirmation_walks
+                    )?;
+                }
             }
         }
         let groups = self.groups.len();
@@ -222,6 +229,23 @@ impl<S> fmt::Display for Report<S> {
                 failure: self.representative(group),
             }
             .fmt(f)?;
+        }
+        // Without the analysis, the first failures are shown one by one.
+        if groups == 0 {
+            for failure in self.failures.iter().take(SHOWN_GROUPS) {
+                let text = FailureText {
+                    failure,
+                    state_file: None,
+                };
+                write!(f, "\n\n{}", text.to_string().trim_start())?;
+            }
+            if self.failures.len() > SHOWN_GROUPS {
+                write!(
+                    f,
+                    "\n\n... and {} more failed walks (all are in `Report::failures`)",
+                    self.failures.len() - SHOWN_GROUPS
+                )?;
+            }
         }
         if groups > SHOWN_GROUPS {
             write!(

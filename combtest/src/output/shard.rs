@@ -183,6 +183,7 @@ pub fn merge_shards<P: AsRef<Path>>(
             "merged from {total} shards, whose results do not hold the walk space; a run \
              without shards names the causes"
         )),
+        confirmation_walks: 0,
     };
     Ok(merged)
 }

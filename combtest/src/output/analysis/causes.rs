@@ -371,6 +371,7 @@ pub(super) fn cause(
         group_size: group,
         in_others: measured.in_others,
         others,
+        confirmation: None,
     }
 }
 

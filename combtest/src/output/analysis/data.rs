@@ -70,6 +70,29 @@ pub struct Cause {
     pub in_others: u64,
     /// Walks that ran outside the group.
     pub others: u64,
+    /// For a suspect, with `confirm_causes`: how the extra walks that have it ended.
+    #[serde(default)]
+    pub confirmation: Option<Confirmation>,
+}
+
+/// How the extra walks run to confirm a suspected cause ended: see
+/// [`Combtest::confirm_causes`](crate::Combtest::confirm_causes).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Confirmation {
+    /// Extra walks that have the suspect's choices and had not run (0 when every such walk
+    /// had run, or the filter allows none, or the budget was spent).
+    pub walks: u64,
+    /// Those that failed the way the group did.
+    pub failed_this_way: u64,
+    /// The first that did not: it passed, was cancelled or failed otherwise.
+    pub counterexample: Option<u64>,
+}
+
+impl Confirmation {
+    /// Every extra walk with the suspect failed the way the group did (and there was one).
+    pub fn confirmed(&self) -> bool {
+        self.walks > 0 && self.failed_this_way == self.walks
+    }
 }
 
 impl fmt::Display for Cause {
@@ -86,12 +109,34 @@ impl fmt::Display for Cause {
 }
 
 impl Cause {
-    /// The evidence in words: "in 40 of 42 failing walks, 0 of 958 others".
+    /// The evidence in words: "in 40 of 42 failing walks, 0 of 958 others", and how the
+    /// extra walks of a confirmation ended.
     pub fn evidence(&self) -> String {
-        format!(
+        let mut text = format!(
             "in {} of {} failing walks, {} of {} others",
             self.in_group, self.group_size, self.in_others, self.others
-        )
+        );
+        match &self.confirmation {
+            None => {}
+            Some(c) if c.confirmed() => {
+                text += &format!(
+                    "; confirmed: {} more walks with it all failed this way",
+                    c.walks
+                )
+            }
+            Some(Confirmation {
+                counterexample: Some(id),
+                walks,
+                failed_this_way,
+            }) => {
+                text += &format!(
+                    "; refuted: walk {id} has it and did not fail this way \
+                     ({failed_this_way} of {walks} more walks did)"
+                )
+            }
+            Some(_) => text += "; unconfirmed: no walk with it was left to run",
+        }
+        text
     }
 }
 
@@ -134,6 +179,11 @@ pub struct Evidence {
     pub every_walk_ran: bool,
     /// Why not, when not: "a covering array ran 120 of 1000000 walks".
     pub note: Option<String>,
+    /// Extra walks run to confirm suspected causes (see
+    /// [`Combtest::confirm_causes`](crate::Combtest::confirm_causes)); they are not counted
+    /// in the report's other counts.
+    #[serde(default)]
+    pub confirmation_walks: u64,
 }
 
 /// One position of a heat map's axis.

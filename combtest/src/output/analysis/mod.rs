@@ -7,6 +7,7 @@
 
 pub(crate) mod cancels;
 pub(crate) mod causes;
+pub(crate) mod confirm;
 pub(crate) mod data;
 pub(crate) mod groups;
 pub(crate) mod heat;
