@@ -177,7 +177,10 @@ fn group_section<S>(page: &mut String, report: &Report<S>, at: usize, group: &Fa
 fn heat_map(page: &mut String, map: &HeatMap) {
     let _ = writeln!(
         page,
-        "<h3><code>{}</code> × <code>{}</code></h3>\n<table class=\"heat\">\n<tr><th></th>",
+        "<h3><code>{}</code> × <code>{}</code></h3>\n<table class=\"heat\">\n\
+         <tr><th><code>{}</code> ↓ <code>{}</code> →</th>",
+        escape(&map.rows.action),
+        escape(&map.columns.action),
         escape(&map.rows.action),
         escape(&map.columns.action)
     );

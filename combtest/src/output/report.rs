@@ -211,7 +211,13 @@ impl<S> fmt::Display for Report<S> {
         }
         if self.error_count > 0 {
             if let Some(note) = &self.evidence.note {
-                write!(f, "\ncauses are suspicions: {note}")?;
+                let named = self.groups.iter().any(|g| !g.causes.is_empty());
+                let causes = if named {
+                    "causes are suspicions"
+                } else {
+                    "no causes named"
+                };
+                write!(f, "\n{causes}: {note}")?;
                 if self.evidence.confirmation_walks > 0 {
                     write!(
                         f,

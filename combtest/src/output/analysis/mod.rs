@@ -139,6 +139,39 @@ pub(crate) fn analyse(
             )),
         }
     }
+    if let Some(ran) = inputs.ran.filter(|_| !pending.is_empty()) {
+        let ran_with = measure_candidates(&space, ran, &pending);
+        for ((at, candidates, exact), ran_with) in pending.iter().zip(ran_with) {
+            let group = &mut groups[*at];
+            let others = inputs.walk_count - group.count;
+            let measured = candidates
+                .iter()
+                .zip(ran_with)
+                .map(|(&(combo, in_group), ran)| Measured {
+                    combo,
+                    in_group,
+                    in_others: ran.saturating_sub(in_group),
+                })
+                .collect();
+            let suspicions = causes::suspicions(&space, group.count, measured, exact);
+            group.causes.extend(
+                suspicions
+                    .iter()
+                    .filter(|m| exact.is_empty() || m.in_others == 0)
+                    .map(|m| causes::cause(&space, m, group.count, others, &name, inputs.param)),
+            );
+            // A suspect no other walk has and that covers more of the group tells more than
+            // the narrow exact causes inside it: the cleanest and widest come first.
+            group.causes.sort_by(|a, b| {
+                a.in_others
+                    .cmp(&b.in_others)
+                    .then(b.in_group.cmp(&a.in_group))
+                    .then(a.choices.len().cmp(&b.choices.len()))
+            });
+        }
+    }
+    // The heat maps show the positions the causes name, so they are counted once the causes
+    // are known: in a partial run, with one more visit of the walks that ran.
     let failed_positions: Vec<usize> = failures.iter().map(|f| f.failed_position).collect();
     let mapped = heat::positions(&groups, &failed_positions, inputs.sizes.len());
     let mut heat = HeatCounts::new(&mapped, inputs.sizes);
@@ -149,69 +182,30 @@ pub(crate) fn analyse(
     }
     match inputs.ran {
         None => heat.every_walk_ran(&space),
-        Some(ran) => {
-            let ran_with = measure_ran_walks(&space, ran, &pending, &mut heat);
-            for ((at, candidates, exact), ran_with) in pending.iter().zip(ran_with) {
-                let group = &mut groups[*at];
-                let others = inputs.walk_count - group.count;
-                let measured = candidates
-                    .iter()
-                    .zip(ran_with)
-                    .map(|(&(combo, in_group), ran)| Measured {
-                        combo,
-                        in_group,
-                        in_others: ran.saturating_sub(in_group),
-                    })
-                    .collect();
-                let suspicions = causes::suspicions(&space, group.count, measured, exact);
-                group.causes.extend(
-                    suspicions
-                        .iter()
-                        .filter(|m| exact.is_empty() || m.in_others == 0)
-                        .map(|m| {
-                            causes::cause(&space, m, group.count, others, &name, inputs.param)
-                        }),
-                );
-                // A suspect no other walk has and that covers more of the group tells more
-                // than the narrow exact causes inside it: the cleanest and widest come first.
-                group.causes.sort_by(|a, b| {
-                    a.in_others
-                        .cmp(&b.in_others)
-                        .then(b.in_group.cmp(&a.in_group))
-                        .then(a.choices.len().cmp(&b.choices.len()))
-                });
-            }
-        }
+        Some(ran) => ran(&mut |options: &[usize]| heat.add_ran(options, inputs.sizes)),
     }
     let maps = heat.into_maps(inputs.sizes, &name, inputs.param);
     (groups, maps)
 }
 
-/// One visit of the walks that ran: how many have each pending candidate, and the heat
-/// maps' counts of walks that ran.
-fn measure_ran_walks(
-    space: &Space<'_>,
-    ran: RanWalks<'_>,
-    pending: &[Pending],
-    heat: &mut HeatCounts,
-) -> Vec<Vec<u64>> {
+/// One visit of the walks that ran: how many have each pending candidate.
+fn measure_candidates(space: &Space<'_>, ran: RanWalks<'_>, pending: &[Pending]) -> Vec<Vec<u64>> {
     // Candidates are looked up by their first feature: a walk checks only those whose first
     // choice it makes.
-    let mut by_first: Vec<Vec<Lookup>> = (0..space.feature_count()).map(|_| Vec::new()).collect();
+    let mut by_first = FirstIndex::new(space.feature_count());
     for (g, (_, candidates, _)) in pending.iter().enumerate() {
         for (c, &(combo, _)) in candidates.iter().enumerate() {
             let features = space.unpack(combo);
             let rest = features[1..].iter().map(|&f| space.choice_of(f)).collect();
-            by_first[features[0] as usize].push((g, c, rest));
+            by_first.push(features[0], (g, c, rest));
         }
     }
     let mut counts: Vec<Vec<u64>> = pending.iter().map(|(_, c, _)| vec![0; c.len()]).collect();
     let mut features = vec![0; space.sizes.len()];
     ran(&mut |options: &[usize]| {
-        heat.add_ran(options, space.sizes);
         space.features_of(options, &mut features);
         for &feature in &features {
-            for (g, c, rest) in &by_first[feature as usize] {
+            for (g, c, rest) in by_first.get(feature) {
                 if rest.iter().all(|&(p, o)| options[p] == o) {
                     counts[*g][*c] += 1;
                 }
@@ -221,12 +215,118 @@ fn measure_ran_walks(
     counts
 }
 
+/// Candidates by their first feature: a dense table when the order has few options in all
+/// (the common case, and the fastest), a map when an action has millions of options.
+enum FirstIndex {
+    Dense(Vec<Vec<Lookup>>),
+    Sparse(std::collections::HashMap<u64, Vec<Lookup>>),
+}
+
+impl FirstIndex {
+    /// Features up to which the table is dense.
+    const DENSE_FEATURES: usize = 1 << 16;
+
+    fn new(features: usize) -> Self {
+        if features <= Self::DENSE_FEATURES {
+            FirstIndex::Dense((0..features).map(|_| Vec::new()).collect())
+        } else {
+            FirstIndex::Sparse(std::collections::HashMap::new())
+        }
+    }
+
+    fn push(&mut self, feature: u64, lookup: Lookup) {
+        match self {
+            FirstIndex::Dense(table) => table[feature as usize].push(lookup),
+            FirstIndex::Sparse(map) => map.entry(feature).or_default().push(lookup),
+        }
+    }
+
+    fn get(&self, feature: u64) -> &[Lookup] {
+        match self {
+            FirstIndex::Dense(table) => &table[feature as usize],
+            FirstIndex::Sparse(map) => map.get(&feature).map_or(&[], Vec::as_slice),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::position_names;
+    use super::*;
+    use crate::model::outcome::FailureKind;
+    use crate::model::walk_id::Fingerprint;
+
+    #[test]
+    fn a_partial_run_over_a_huge_option_list_measures_suspects_among_the_walks_that_ran() {
+        // 100 000 options at position 0: the candidates' index is a map, not a table.
+        let sizes = [100_000, 4, 4, 4];
+        let total = 100_000 * 64;
+        let decode = |mut id: u64, options: &mut [usize]| {
+            for p in (0..4).rev() {
+                options[p] = (id % sizes[p] as u64) as usize;
+                id /= sizes[p] as u64;
+            }
+        };
+        // The walks that ran: position 0 below 100, position 3 never 3 (a filter).
+        let ran_ids: Vec<u64> = (0..100 * 64).filter(|id| id % 4 != 3).collect();
+        let ran = |visit: &mut dyn FnMut(&[usize])| {
+            let mut options = [0; 4];
+            for &id in &ran_ids {
+                decode(id, &mut options);
+                visit(&options);
+            }
+        };
+        let mut options = [0; 4];
+        let failures: Vec<Failure> = ran_ids
+            .iter()
+            .filter(|&&id| {
+                decode(id, &mut options);
+                options[0] < 50 && options[1] == 2 && options[2] == 3
+            })
+            .map(|&id| Failure {
+                walk_id: id,
+                fingerprint: Fingerprint(id),
+                steps: Vec::new(),
+                failed_position: 3,
+                failed_action: "d".into(),
+                kind: FailureKind::Error,
+                message: "broken".into(),
+                location: None,
+                state: String::new(),
+                replay: String::new(),
+            })
+            .collect();
+        assert_eq!(failures.len(), 150);
+        let names: Vec<String> = ["a", "b", "c", "d"].map(String::from).to_vec();
+        let inputs = Inputs {
+            sizes: &sizes,
+            names: &names,
+            serial: &[false; 4],
+            param: &|_, o| o.to_string(),
+            decode: &decode,
+            total,
+            walk_count: ran_ids.len() as u64,
+            ran: Some(&ran),
+        };
+        assert!(Space::new(&sizes, total, &decode).feature_count() > FirstIndex::DENSE_FEATURES);
+        let (groups, maps) = analyse(&inputs, &failures);
+        let best = &groups[0].causes[0];
+        assert_eq!(best.to_string(), "b(2) ∧ c(3)");
+        assert!(!best.exact);
+        assert_eq!(
+            best.evidence(),
+            "in 150 of 150 failing walks, 150 of 4650 others"
+        );
+        // The heat map of b x c counts the walks that ran, not the space.
+        let map = maps
+            .iter()
+            .find(|m| (m.rows.position, m.columns.position) == (1, 2))
+            .unwrap();
+        assert_eq!((map.failed[2][3], map.ran[2][3]), (150, 300));
+    }
 
     #[test]
     fn repeated_actions_are_numbered_by_appearance() {
+        use super::position_names;
         assert_eq!(
             position_names(&["open", "type_text", "save", "type_text"]),
             vec!["open", "type_text#1", "save", "type_text#2"]
