@@ -17,14 +17,14 @@ use crate::engine::compiled::Binder;
 use crate::engine::unwind::Catcher;
 use crate::engine::{barrier, stream, AsyncLimits, Tally, WalkRunner};
 use crate::error::Error;
-use crate::model::action::{Action, ActionKind};
+use crate::model::action::Action;
 use crate::model::plan::Plan;
 use crate::model::state::StateSource;
 use crate::model::walk::{OrderView, Walk};
 use crate::model::walk_id::WalkSelection;
-use crate::output::analysis::cancels::CancelTally;
+use crate::output::analysis::confirm;
 use crate::output::analysis::data::Evidence;
-use crate::output::analysis::{analyse, confirm, position_names, Inputs};
+use crate::output::analysis::run::{self, RunView};
 use crate::output::replay::{check_fingerprints, replay_selection, TestLocation};
 use crate::output::report::{capped, Coverage, Report, SHOWN_GROUPS};
 use crate::output::shard::ShardResult;
@@ -401,10 +401,18 @@ where
         let coverage = selected.coverage.clone();
         let (mut report, ids) = assemble_report(tally, &plan, &settings, test, coverage, started);
         if !settings.skip_analysis {
-            let filter = self.filter.as_deref();
-            explain_failures(&plan, &view, filter, &selected, cancels, &mut report);
-            if let Some(budget) = settings.confirm_causes {
-                self.confirm_causes_of(&plan, &view, &selected, &settings, budget, &mut report);
+            let run = RunView {
+                plan: &plan,
+                view: &view,
+                filter: self.filter.as_deref(),
+                walks: &selected.walks,
+                covering: selected.coverage.as_ref().map(|c| c.strength),
+                sharded: selected.unsharded.is_some(),
+            };
+            run::explain(&run, cancels, &mut report);
+            let budget = settings.confirm_causes;
+            if let Some(extra) = budget.and_then(|b| confirm::plan_for_run(&run, &report, b)) {
+                self.confirm_causes_of(&plan, &view, &settings, &extra, &mut report);
             }
         }
         if let Some(dir) = &run_dir {
@@ -468,45 +476,16 @@ where
         })
     }
 
-    /// Phase 3, last: runs up to `budget` walks that separate the suspected causes, when
-    /// part of the space ran and some cause is a suspicion.
+    /// Phase 3, last: runs the walks that test the suspected causes (see
+    /// [`Combtest::confirm_causes`]) and records how they ended.
     fn confirm_causes_of(
         &mut self,
         plan: &Plan<S, G>,
         view: &OrderView<'_>,
-        selected: &Selected,
         settings: &Resolved,
-        budget: u64,
+        extra: &confirm::ConfirmationPlan,
         report: &mut Report<S>,
     ) {
-        let suspected = report
-            .groups
-            .iter()
-            .flat_map(|g| &g.causes)
-            .any(|c| !c.exact);
-        if report.evidence.every_walk_ran || !suspected {
-            return;
-        }
-        let sizes: Vec<usize> = plan.actions.iter().map(|a| a.params().len()).collect();
-        let filter = self.filter.as_deref();
-        let allowed = |id: u64, options: &[usize]| {
-            filter.is_none_or(|keep| {
-                keep(&Walk {
-                    id,
-                    options,
-                    order: view,
-                })
-            })
-        };
-        let ran = |id: u64, options: &[usize]| selected.walks.contains(id) && allowed(id, options);
-        let encode = |options: &[usize]| plan.space.encode(options);
-        let order = confirm::Order {
-            sizes: &sizes,
-            encode: &encode,
-            ran: &ran,
-            allowed: &allowed,
-        };
-        let extra = confirm::plan(&report.groups, &order, budget);
         let mut tally = match extra.ids.is_empty() {
             true => Tally::default(),
             false => {
@@ -515,7 +494,7 @@ where
             }
         };
         tally.failures.sort_unstable_by_key(|f| f.walk_id);
-        confirm::apply(&mut report.groups, &extra, &tally.failures);
+        confirm::apply(&mut report.groups, extra, &tally.failures);
         report.evidence.confirmation_walks = extra.ids.len() as u64;
     }
 
@@ -649,108 +628,6 @@ fn assemble_report<S, G>(
         coverage,
     };
     (report, ids)
-}
-
-/// Phase 3, continued: groups the failures, finds their causes, counts the cancels.
-///
-/// When not every walk of the space ran, the walks that did are visited once more, decoded
-/// from the selection one at a time (the filter is asked again, as it was before they ran).
-fn explain_failures<S, G>(
-    plan: &Plan<S, G>,
-    view: &OrderView<'_>,
-    filter: Option<&(dyn Fn(&Walk<'_>) -> bool + Send + Sync)>,
-    selected: &Selected,
-    cancels: CancelTally,
-    report: &mut Report<S>,
-) {
-    let names = position_names(&view.names);
-    report.cancels = cancels.into_counts(|p| names[p].clone());
-    report.evidence = evidence(report, settings_note(selected));
-    if report.failures.is_empty() {
-        return;
-    }
-    let sizes: Vec<usize> = plan.actions.iter().map(|a| a.params().len()).collect();
-    let serial: Vec<bool> = plan
-        .actions
-        .iter()
-        .map(|a| a.kind() == ActionKind::Serial)
-        .collect();
-    let param = |p: usize, o: usize| plan.actions[p].params().debug(o);
-    let decode = |id: u64, options: &mut [usize]| plan.space.decode(id, options);
-    let visit_ran = |visit: &mut dyn FnMut(&[usize])| {
-        let mut options = vec![0; sizes.len()];
-        for range in selected.walks.ranges() {
-            plan.space.decode(range.start, &mut options);
-            for id in range.clone() {
-                if id > range.start {
-                    plan.space.advance(&mut options);
-                }
-                let kept = filter.is_none_or(|keep| {
-                    keep(&Walk {
-                        id,
-                        options: &options,
-                        order: view,
-                    })
-                });
-                if kept {
-                    visit(&options);
-                }
-            }
-        }
-    };
-    let inputs = Inputs {
-        sizes: &sizes,
-        names: &names,
-        serial: &serial,
-        param: &param,
-        decode: &decode,
-        total: plan.space.total(),
-        walk_count: report.walk_count,
-        ran: (!report.evidence.every_walk_ran).then_some(&visit_ran as _),
-    };
-    let (groups, heat_maps) = analyse(&inputs, &report.failures);
-    report.groups = groups;
-    report.heat_maps = heat_maps;
-}
-
-/// How the walks that ran were chosen, when it was not the whole space.
-fn settings_note(selected: &Selected) -> Option<String> {
-    if let Some(coverage) = &selected.coverage {
-        return Some(format!(
-            "a {}-wise covering array chose the walks",
-            coverage.strength
-        ));
-    }
-    selected
-        .unsharded
-        .as_ref()
-        .map(|_| "this shard ran its share of the walks".to_string())
-}
-
-/// Whether every walk of the space ran, and if not, why not.
-fn evidence<S>(report: &Report<S>, chosen: Option<String>) -> Evidence {
-    if report.walk_count == report.total_walks {
-        return Evidence {
-            every_walk_ran: true,
-            note: None,
-            confirmation_walks: 0,
-        };
-    }
-    let why = match chosen {
-        Some(chosen) => chosen,
-        None if report.skipped_count > 0 => {
-            format!("the filter removed {} walks", report.skipped_count)
-        }
-        None => "a selection of walks ran".to_string(),
-    };
-    Evidence {
-        every_walk_ran: false,
-        note: Some(format!(
-            "{why}; {} of {} walks ran",
-            report.walk_count, report.total_walks
-        )),
-        confirmation_walks: 0,
-    }
 }
 
 /// Phase 4: closes the trace and writes the run's other files into its folder: the shard

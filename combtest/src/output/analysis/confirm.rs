@@ -4,7 +4,9 @@
 
 use super::data::{Confirmation, FailureGroup};
 use super::normalise::normalise_into;
+use super::run::RunView;
 use crate::model::outcome::Failure;
+use crate::output::report::Report;
 
 /// Extra walks chosen per suspect at most.
 pub const WALKS_PER_SUSPECT: usize = 4;
@@ -14,14 +16,14 @@ pub const WALKS_PER_SUSPECT: usize = 4;
 const ATTEMPTS_PER_WALK: u64 = 16;
 
 /// What the confirmation needs to know of the order.
-pub(crate) struct Order<'a> {
-    pub(crate) sizes: &'a [usize],
+struct Order<'a> {
+    sizes: &'a [usize],
     /// The id of the walk with these options.
-    pub(crate) encode: &'a dyn Fn(&[usize]) -> u64,
+    encode: &'a dyn Fn(&[usize]) -> u64,
     /// Whether a walk ran in the run being explained.
-    pub(crate) ran: &'a dyn Fn(u64, &[usize]) -> bool,
+    ran: &'a dyn Fn(u64, &[usize]) -> bool,
     /// Whether the filter allows a walk.
-    pub(crate) allowed: &'a dyn Fn(u64, &[usize]) -> bool,
+    allowed: &'a dyn Fn(u64, &[usize]) -> bool,
 }
 
 /// The extra walks to run: every id once, and per suspect (group, cause) the ids that test it.
@@ -30,10 +32,38 @@ pub(crate) struct ConfirmationPlan {
     suspects: Vec<(usize, usize, Vec<u64>)>,
 }
 
+/// The walks that test the suspects of a run's report, or `None` when there is nothing to
+/// confirm: every walk of the space ran, or every cause is exact.
+pub(crate) fn plan_for_run<S, G>(
+    run: &RunView<'_, S, G>,
+    report: &Report<S>,
+    budget: u64,
+) -> Option<ConfirmationPlan> {
+    let suspected = report
+        .groups
+        .iter()
+        .flat_map(|g| &g.causes)
+        .any(|c| !c.exact);
+    if report.evidence.every_walk_ran || !suspected {
+        return None;
+    }
+    let sizes = run.sizes();
+    let allowed = |id: u64, options: &[usize]| run.allowed(id, options);
+    let ran = |id: u64, options: &[usize]| run.walks.contains(id) && run.allowed(id, options);
+    let encode = |options: &[usize]| run.plan.space.encode(options);
+    let order = Order {
+        sizes: &sizes,
+        encode: &encode,
+        ran: &ran,
+        allowed: &allowed,
+    };
+    Some(plan(&report.groups, &order, budget))
+}
+
 /// Chooses up to [`WALKS_PER_SUSPECT`] walks per suspect, `budget` walks in all: walks that
 /// have the suspect's choices, and elsewhere options spread by a fixed mix of the attempt and
 /// the position, so that the walks differ from each other and from the walks that ran.
-pub(crate) fn plan(groups: &[FailureGroup], order: &Order<'_>, budget: u64) -> ConfirmationPlan {
+fn plan(groups: &[FailureGroup], order: &Order<'_>, budget: u64) -> ConfirmationPlan {
     let mut ids = Vec::new();
     let mut suspects = Vec::new();
     let mut options = vec![0; order.sizes.len()];

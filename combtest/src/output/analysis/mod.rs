@@ -12,6 +12,7 @@ pub(crate) mod data;
 pub(crate) mod groups;
 pub(crate) mod heat;
 pub(crate) mod normalise;
+pub(crate) mod run;
 
 use self::causes::{Combo, Counts, Measured, Space, CANDIDATE_POOL};
 use self::data::{FailureGroup, HeatMap};
