@@ -390,6 +390,15 @@ fn a_long_state_is_cut_in_the_report_and_whole_in_the_log_folder() {
     );
     assert!(text.contains("\"entry number 38\""), "{text}");
     assert!(!text.contains("\"entry number 99\""), "{text}");
+    let page = report
+        .files
+        .iter()
+        .find(|f| f.ends_with("report.html"))
+        .unwrap();
+    let name = state_file.file_name().unwrap().to_str().unwrap();
+    assert!(std::fs::read_to_string(page)
+        .unwrap()
+        .contains(&format!("<a href=\"{name}\">")));
     let whole = std::fs::read_to_string(&state_file).unwrap();
     assert_eq!(whole, report.failures[0].state);
     assert!(whole.contains("\"entry number 99\""));

@@ -171,6 +171,19 @@ fn group_section<S>(page: &mut String, report: &Report<S>, at: usize, group: &Fa
             escape(state)
         );
     }
+    // The whole state sits next to the page, in the same run folder.
+    let whole = group
+        .state_file
+        .as_deref()
+        .and_then(|path| path.file_name());
+    if let Some(name) = whole.and_then(|name| name.to_str()) {
+        let _ = writeln!(
+            page,
+            "<p>The whole state: <a href=\"{}\">{}</a></p>",
+            escape(name),
+            escape(name)
+        );
+    }
     page.push_str("</div>\n");
 }
 
