@@ -510,8 +510,22 @@ fn confirming_refutes_a_suspect_that_is_only_part_of_the_cause() {
     // Refuted suspects come last.
     let last = group.causes.last().unwrap();
     assert!(last.confirmation.as_ref().unwrap().counterexample.is_some());
+    // With every pair refuted, the second round extends the best of them by one more
+    // choice of the failing walk, and confirms the triple.
+    let best = &group.causes[0];
+    assert_eq!(best.to_string(), "a(1) ∧ b(1) ∧ c(1)");
+    assert!(best.confirmation.as_ref().unwrap().confirmed(), "{report}");
+    assert!(report.evidence.confirmation_walks <= 40);
     let text = report.to_string();
     assert!(text.contains("refuted: walk "), "{text}");
+    // The three other walks with the triple (d = 1, 2, 3), some run in the first round.
+    assert!(
+        text.contains(
+            "suspect: a(1) ∧ b(1) ∧ c(1) (in 1 of 1 failing walks, 0 of 15 others; \
+             confirmed: 3 more walks with it all failed this way)"
+        ),
+        "{text}"
+    );
 }
 
 #[action(options = 0..5)]

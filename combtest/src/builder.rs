@@ -18,6 +18,7 @@ use crate::engine::unwind::Catcher;
 use crate::engine::{barrier, stream, AsyncLimits, Tally, WalkRunner};
 use crate::error::Error;
 use crate::model::action::Action;
+use crate::model::outcome::Failure;
 use crate::model::plan::Plan;
 use crate::model::state::StateSource;
 use crate::model::walk::{OrderView, Walk};
@@ -286,7 +287,10 @@ impl<S, G> Combtest<S, G> {
     /// suspect, a few walks that have its choices and had not run (and that the filter
     /// allows). A suspect is confirmed when all of them fail the way its group did, refuted
     /// by the first that does not; [`Cause::confirmation`](crate::Cause::confirmation) says
-    /// which, and confirmed suspects are listed first. The extra walks are not counted in the
+    /// which, and confirmed suspects are listed first. When every suspect of a group is
+    /// refuted, a second round tests the best of them extended by one more choice of the
+    /// group's first walk (up to 3 choices), so that a cause wider than the suspects can
+    /// still be found. The extra walks are not counted in the
     /// report's other counts ([`Evidence::confirmation_walks`](crate::Evidence) counts them).
     ///
     /// ```
@@ -401,18 +405,29 @@ where
         let coverage = selected.coverage.clone();
         let (mut report, ids) = assemble_report(tally, &plan, &settings, test, coverage, started);
         if !settings.skip_analysis {
-            let run = RunView {
-                plan: &plan,
-                view: &view,
-                filter: self.filter.as_deref(),
-                walks: &selected.walks,
-                covering: selected.coverage.as_ref().map(|c| c.strength),
-                sharded: selected.unsharded.is_some(),
-            };
+            let run = run_view(&plan, &view, self.filter.as_deref(), &selected);
             run::explain(&run, cancels, &mut report);
-            let budget = settings.confirm_causes;
-            if let Some(extra) = budget.and_then(|b| confirm::plan_for_run(&run, &report, b)) {
-                self.confirm_causes_of(&plan, &view, &settings, &extra, &mut report);
+            // Two rounds: the suspects, then, for a group whose suspects were all refuted,
+            // the suspects extended by one more choice of its first walk.
+            let mut budget = settings.confirm_causes.unwrap_or(0);
+            let mut ran_already = Vec::new();
+            let mut extra_failures = Vec::new();
+            for round in [confirm::Round::Suspects, confirm::Round::Extended] {
+                let run = run_view(&plan, &view, self.filter.as_deref(), &selected);
+                let planned = (settings.confirm_causes.is_some() && budget > 0)
+                    .then(|| confirm::plan_for_run(&run, &mut report, budget, &ran_already, round))
+                    .flatten();
+                let Some(extra) = planned else {
+                    break;
+                };
+                budget -= extra.ids.len() as u64;
+                let failed = self.run_extra_walks(&plan, &view, &settings, &extra.ids);
+                extra_failures.extend(failed);
+                extra_failures.sort_unstable_by_key(|f| f.walk_id);
+                confirm::apply(&mut report.groups, &extra, &extra_failures);
+                report.evidence.confirmation_walks += extra.ids.len() as u64;
+                ran_already.extend(&extra.ids);
+                ran_already.sort_unstable();
             }
         }
         if let Some(dir) = &run_dir {
@@ -477,25 +492,20 @@ where
     }
 
     /// Phase 3, last: runs the walks that test the suspected causes (see
-    /// [`Combtest::confirm_causes`]) and records how they ended.
-    fn confirm_causes_of(
+    /// [`Combtest::confirm_causes`]) and returns those that failed.
+    fn run_extra_walks(
         &mut self,
         plan: &Plan<S, G>,
         view: &OrderView<'_>,
         settings: &Resolved,
-        extra: &confirm::ConfirmationPlan,
-        report: &mut Report<S>,
-    ) {
-        let mut tally = match extra.ids.is_empty() {
-            true => Tally::default(),
-            false => {
-                let selection = WalkSelection::from_ids(extra.ids.clone());
-                self.execute(plan, view, &selection, settings, None)
-            }
-        };
-        tally.failures.sort_unstable_by_key(|f| f.walk_id);
-        confirm::apply(&mut report.groups, extra, &tally.failures);
-        report.evidence.confirmation_walks = extra.ids.len() as u64;
+        ids: &[u64],
+    ) -> Vec<Failure> {
+        if ids.is_empty() {
+            return Vec::new();
+        }
+        let selection = WalkSelection::from_ids(ids.to_vec());
+        self.execute(plan, view, &selection, settings, None)
+            .failures
     }
 
     /// Phase 2: runs the selected walks on the worker pool, with the executor the order
@@ -571,6 +581,23 @@ where
         // Every trace buffer is flushed before the trace is closed.
         tally.trace = None;
         tally
+    }
+}
+
+/// The run as the analysis sees it.
+fn run_view<'a, S, G>(
+    plan: &'a Plan<S, G>,
+    view: &'a OrderView<'a>,
+    filter: run::Filter<'a>,
+    selected: &'a Selected,
+) -> RunView<'a, S, G> {
+    RunView {
+        plan,
+        view,
+        filter,
+        walks: &selected.walks,
+        covering: selected.coverage.as_ref().map(|c| c.strength),
+        sharded: selected.unsharded.is_some(),
     }
 }
 

@@ -41,7 +41,7 @@ impl<S, G> RunView<'_, S, G> {
     /// Visits the options of every walk that ran: the selected ones the filter allows,
     /// turning the odometer through each range of ids rather than decoding every id (the
     /// filter is asked again, as it was before they ran).
-    fn visit_ran(&self, visit: &mut dyn FnMut(&[usize])) {
+    pub(crate) fn visit_ran(&self, visit: &mut dyn FnMut(&[usize])) {
         let mut options = vec![0; self.plan.actions.len()];
         for range in self.walks.ranges() {
             self.plan.space.decode(range.start, &mut options);
