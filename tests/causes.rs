@@ -572,3 +572,21 @@ fn combtest_blocks_take_the_analysis_keys() {
     assert!(text.contains("more failed walks"), "{text}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn walks_listed_by_id_run_alone_and_confirm_nothing() {
+    let report = knobs(|c| (c[0] == 3).then(|| "a is three".into()))
+        .walks("190-200")
+        .confirm_causes(20)
+        .run()
+        .unwrap();
+    assert_eq!(report.walk_count, 11);
+    assert_eq!(report.evidence.confirmation_walks, 0);
+    let note = report.evidence.note.as_deref().unwrap();
+    assert_eq!(note, "a selection of walks ran; 11 of 256 walks ran");
+    let group = only_group(&report);
+    assert_eq!(group.count, 9); // 192-200
+    assert!(group.causes.iter().all(|c| c.confirmation.is_none()));
+    assert_eq!(group.causes[0].to_string(), "a(3)");
+    assert_eq!(group.causes[0].evidence(), "in 9 of 9 failing walks, 0 of 2 others");
+}

@@ -290,8 +290,9 @@ impl<S, G> Combtest<S, G> {
     /// which, and confirmed suspects are listed first. When every suspect of a group is
     /// refuted, a second round tests the best of them extended by one more choice of the
     /// group's first walk (up to 3 choices), so that a cause wider than the suspects can
-    /// still be found. The extra walks are not counted in the
-    /// report's other counts ([`Evidence::confirmation_walks`](crate::Evidence) counts them).
+    /// still be found. The extra walks are not counted in the report's other counts
+    /// ([`Evidence::confirmation_walks`](crate::Evidence) counts them). A replay, or a run of
+    /// walks listed by id (`COMBTEST_WALKS`), runs exactly those walks and confirms nothing.
     ///
     /// ```
     /// use combtest::prelude::*;
@@ -407,27 +408,10 @@ where
         if !settings.skip_analysis {
             let run = run_view(&plan, &view, self.filter.as_deref(), &selected);
             run::explain(&run, cancels, &mut report);
-            // Two rounds: the suspects, then, for a group whose suspects were all refuted,
-            // the suspects extended by one more choice of its first walk.
-            let mut budget = settings.confirm_causes.unwrap_or(0);
-            let mut ran_already = Vec::new();
-            let mut extra_failures = Vec::new();
-            for round in [confirm::Round::Suspects, confirm::Round::Extended] {
-                let run = run_view(&plan, &view, self.filter.as_deref(), &selected);
-                let planned = (settings.confirm_causes.is_some() && budget > 0)
-                    .then(|| confirm::plan_for_run(&run, &mut report, budget, &ran_already, round))
-                    .flatten();
-                let Some(extra) = planned else {
-                    break;
-                };
-                budget -= extra.ids.len() as u64;
-                let failed = self.run_extra_walks(&plan, &view, &settings, &extra.ids);
-                extra_failures.extend(failed);
-                extra_failures.sort_unstable_by_key(|f| f.walk_id);
-                confirm::apply(&mut report.groups, &extra, &extra_failures);
-                report.evidence.confirmation_walks += extra.ids.len() as u64;
-                ran_already.extend(&extra.ids);
-                ran_already.sort_unstable();
+            // A replay or an explicit list of walks runs exactly those walks.
+            let exact_selection = settings.walks.is_some() || settings.replay.is_some();
+            if let Some(budget) = settings.confirm_causes.filter(|_| !exact_selection) {
+                self.confirm_suspects(&plan, &view, &selected, &settings, budget, &mut report);
             }
         }
         if let Some(dir) = &run_dir {
@@ -491,21 +475,40 @@ where
         })
     }
 
-    /// Phase 3, last: runs the walks that test the suspected causes (see
-    /// [`Combtest::confirm_causes`]) and returns those that failed.
-    fn run_extra_walks(
+    /// Phase 3, last: runs up to `budget` walks that test the suspected causes (see
+    /// [`Combtest::confirm_causes`]) in two rounds: the suspects, then, for a group whose
+    /// suspects were all refuted, the suspects extended by one more choice of its first walk.
+    fn confirm_suspects(
         &mut self,
         plan: &Plan<S, G>,
         view: &OrderView<'_>,
+        selected: &Selected,
         settings: &Resolved,
-        ids: &[u64],
-    ) -> Vec<Failure> {
-        if ids.is_empty() {
-            return Vec::new();
+        mut budget: u64,
+        report: &mut Report<S>,
+    ) {
+        let mut ran_already = Vec::new();
+        let mut failed: Vec<Failure> = Vec::new();
+        for round in [confirm::Round::Suspects, confirm::Round::Extended] {
+            let run = run_view(plan, view, self.filter.as_deref(), selected);
+            let planned = (budget > 0)
+                .then(|| confirm::plan_for_run(&run, report, budget, &ran_already, round))
+                .flatten();
+            let Some(extra) = planned else {
+                return;
+            };
+            budget -= extra.ids.len() as u64;
+            if !extra.ids.is_empty() {
+                let selection = WalkSelection::from_ids(extra.ids.clone());
+                let tally = self.execute(plan, view, &selection, settings, None);
+                failed.extend(tally.failures);
+                failed.sort_unstable_by_key(|f| f.walk_id);
+            }
+            confirm::apply(&mut report.groups, &extra, &failed);
+            report.evidence.confirmation_walks += extra.ids.len() as u64;
+            ran_already.extend(&extra.ids);
+            ran_already.sort_unstable();
         }
-        let selection = WalkSelection::from_ids(ids.to_vec());
-        self.execute(plan, view, &selection, settings, None)
-            .failures
     }
 
     /// Phase 2: runs the selected walks on the worker pool, with the executor the order
