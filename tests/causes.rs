@@ -588,5 +588,44 @@ fn walks_listed_by_id_run_alone_and_confirm_nothing() {
     assert_eq!(group.count, 9); // 192-200
     assert!(group.causes.iter().all(|c| c.confirmation.is_none()));
     assert_eq!(group.causes[0].to_string(), "a(3)");
-    assert_eq!(group.causes[0].evidence(), "in 9 of 9 failing walks, 0 of 2 others");
+    assert_eq!(
+        group.causes[0].evidence(),
+        "in 9 of 9 failing walks, 0 of 2 others"
+    );
+}
+
+#[test]
+fn a_cancelling_serial_action_counts_every_walk_of_its_branch_once_per_reason() {
+    let gate = Action::serial(
+        "gate",
+        || 0..3u32,
+        |n: u32, _: &mut (), _: States<'_, Choices>| {
+            if n == 1 {
+                combtest::cancel!("gate {n} is shut");
+            }
+        },
+    );
+    let report = Combtest::with_shared(Vec::new(), ())
+        .then(Action::new(
+            "a",
+            || 0..4u32,
+            |n: u32, c: &mut Choices, _: &()| c.push(n),
+        ))
+        .then(gate)
+        .then(Action::new(
+            "b",
+            || 0..5u32,
+            |n: u32, c: &mut Choices, _: &()| c.push(n),
+        ))
+        .run()
+        .unwrap();
+    assert_eq!(report.cancel_count, 20);
+    assert_eq!(report.cancels.len(), 1);
+    let cancel = &report.cancels[0];
+    assert_eq!(
+        (cancel.action.as_str(), cancel.position, cancel.count),
+        ("gate", 1, 20)
+    );
+    assert_eq!(cancel.reason, "gate <n> is shut");
+    assert_eq!(cancel.example, "gate 1 is shut");
 }
