@@ -477,7 +477,7 @@ fn confirming_a_covering_suspect_runs_walks_that_have_it() {
 }
 
 #[test]
-fn confirming_refutes_a_suspect_that_is_only_part_of_the_cause() {
+fn confirming_isolates_a_wider_cause_and_refutes_its_parts() {
     // The bug needs a=1, b=1 and c=1: a pairwise array holds the triple in one walk (forced
     // here), so every pair of that walk that no other walk has looks as good as the cause.
     let report = knobs(|c| (c[0] == 1 && c[1] == 1 && c[2] == 1).then(|| "triple".into()))
@@ -510,19 +510,19 @@ fn confirming_refutes_a_suspect_that_is_only_part_of_the_cause() {
     // Refuted suspects come last.
     let last = group.causes.last().unwrap();
     assert!(last.confirmation.as_ref().unwrap().counterexample.is_some());
-    // With every pair refuted, the second round extends the best of them by one more
-    // choice of the failing walk, and confirms the triple.
+    // Changing the failing walk one position at a time shows that a, b and c matter: the
+    // triple is the first suspect, and the walks with it that are left confirm it.
     let best = &group.causes[0];
     assert_eq!(best.to_string(), "a(1) ∧ b(1) ∧ c(1)");
     assert!(best.confirmation.as_ref().unwrap().confirmed(), "{report}");
     assert!(report.evidence.confirmation_walks <= 40);
     let text = report.to_string();
     assert!(text.contains("refuted: walk "), "{text}");
-    // The three other walks with the triple (d = 1, 2, 3), some run in the first round.
+    // Isolation ran d=1 and d=2; the one walk with the triple left is d=3.
     assert!(
         text.contains(
             "suspect: a(1) ∧ b(1) ∧ c(1) (in 1 of 1 failing walks, 0 of 15 others; \
-             confirmed: 3 more walks with it all failed this way)"
+             confirmed: 1 more walk with it all failed this way)"
         ),
         "{text}"
     );
@@ -628,4 +628,69 @@ fn a_cancelling_serial_action_counts_every_walk_of_its_branch_once_per_reason() 
     );
     assert_eq!(cancel.reason, "gate <n> is shut");
     assert_eq!(cancel.example, "gate 1 is shut");
+}
+
+#[test]
+fn confirmation_walks_that_are_cancelled_or_fail_otherwise_say_nothing() {
+    let names = ["a", "b", "c", "d", "e"];
+    let knob5 = |i: usize| {
+        Action::new(
+            names[i],
+            || 0..4u32,
+            move |n: u32, c: &mut Choices, _: &()| {
+                c.push(n);
+                if i == 1 && c[0] == 0 && n == 3 {
+                    combtest::cancel!("a=0 cannot take b=3");
+                }
+                if i == 4 && c[0] == 1 && c[1] == 1 && c[2] == 1 {
+                    return Err("another bug".to_string());
+                }
+                if i == 4 && c[2] == 2 && c[3] == 1 {
+                    return Err("c=2 meets d=1".to_string());
+                }
+                Ok(())
+            },
+        )
+    };
+    let report = Combtest::new(Vec::new())
+        .order((0..5).map(knob5))
+        .covering(2)
+        .confirm_causes(80)
+        .run()
+        .unwrap();
+    let group = report
+        .groups
+        .iter()
+        .find(|g| g.message == "c=<n> meets d=<n>")
+        .expect("the pair's group");
+    let best = &group.causes[0];
+    assert_eq!(best.to_string(), "c(2) ∧ d(1)", "{report}");
+    assert!(best.confirmation.as_ref().unwrap().confirmed(), "{report}");
+    // Some walks with a suspect were cancelled or failed by the other bug ...
+    let inconclusive: u64 = group
+        .causes
+        .iter()
+        .filter_map(|c| c.confirmation.as_ref())
+        .map(|c| c.inconclusive)
+        .sum();
+    assert!(inconclusive > 0, "{report}");
+    // ... and none of them refutes: a refuting walk passed, it was neither cancelled
+    // (a=0, b=3) nor failed by the other bug (a=b=c=1).
+    for cause in group.causes.iter().filter_map(|c| c.confirmation.as_ref()) {
+        if let Some(walk) = cause.counterexample {
+            let o = [
+                walk / 256,
+                walk / 64 % 4,
+                walk / 16 % 4,
+                walk / 4 % 4,
+                walk % 4,
+            ];
+            assert!(!(o[0] == 0 && o[1] == 3), "walk {walk} was cancelled");
+            assert!(
+                !(o[0] == 1 && o[1] == 1 && o[2] == 1),
+                "walk {walk} failed otherwise"
+            );
+            assert!(!(o[2] == 2 && o[3] == 1), "walk {walk} has the cause");
+        }
+    }
 }

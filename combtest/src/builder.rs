@@ -18,7 +18,7 @@ use crate::engine::unwind::Catcher;
 use crate::engine::{barrier, stream, AsyncLimits, Tally, WalkRunner};
 use crate::error::Error;
 use crate::model::action::Action;
-use crate::model::outcome::Failure;
+use crate::model::outcome::{Failure, Outcome};
 use crate::model::plan::Plan;
 use crate::model::state::StateSource;
 use crate::model::walk::{OrderView, Walk};
@@ -283,14 +283,19 @@ impl<S, G> Combtest<S, G> {
     }
 
     /// When only part of the walk space ran (a covering array, a filter, a selection, a
-    /// shard), runs up to `budget` extra walks to test the suspected causes: for each
-    /// suspect, a few walks that have its choices and had not run (and that the filter
-    /// allows). A suspect is confirmed when all of them fail the way its group did, refuted
-    /// by the first that does not; [`Cause::confirmation`](crate::Cause::confirmation) says
-    /// which, and confirmed suspects are listed first. When every suspect of a group is
-    /// refuted, a second round tests the best of them extended by one more choice of the
-    /// group's first walk (up to 3 choices), so that a cause wider than the suspects can
-    /// still be found. The extra walks are not counted in the report's other counts
+    /// shard), runs up to `budget` extra walks that separate the suspected causes, in two
+    /// rounds:
+    /// - isolation: each failure group's first walk is run again with one position changed
+    ///   at a time (to the next option the filter allows, twice); the positions whose change
+    ///   makes the walk pass are the ones that matter, and their choices become the group's
+    ///   first suspect. This finds a cause of any size, where the ranked suspects are
+    ///   combinations of 1 to 3 choices that only look alike in the walks that ran;
+    /// - confirmation: for each suspect, a few walks that have its choices and had not run.
+    ///   A suspect is confirmed when all of them fail the way its group did, refuted by the
+    ///   first that passes ([`Cause::confirmation`](crate::Cause::confirmation)); walks
+    ///   cancelled or failing another way say nothing. Confirmed suspects are listed first.
+    ///
+    /// The extra walks are not counted in the report's other counts
     /// ([`Evidence::confirmation_walks`](crate::Evidence) counts them). A replay, or a run of
     /// walks listed by id (`COMBTEST_WALKS`), runs exactly those walks and confirms nothing.
     ///
@@ -476,8 +481,8 @@ where
     }
 
     /// Phase 3, last: runs up to `budget` walks that test the suspected causes (see
-    /// [`Combtest::confirm_causes`]) in two rounds: the suspects, then, for a group whose
-    /// suspects were all refuted, the suspects extended by one more choice of its first walk.
+    /// [`Combtest::confirm_causes`]) in two rounds: each group's first walk with one
+    /// position changed at a time, then the suspects.
     fn confirm_suspects(
         &mut self,
         plan: &Plan<S, G>,
@@ -488,26 +493,52 @@ where
         report: &mut Report<S>,
     ) {
         let mut ran_already = Vec::new();
+        let mut testing = Vec::new();
         let mut failed: Vec<Failure> = Vec::new();
-        for round in [confirm::Round::Suspects, confirm::Round::Extended] {
+        let mut cancelled: Vec<u64> = Vec::new();
+        for round in [confirm::Round::Isolate, confirm::Round::Suspects] {
             let run = run_view(plan, view, self.filter.as_deref(), selected);
             let planned = (budget > 0)
-                .then(|| confirm::plan_for_run(&run, report, budget, &ran_already, round))
+                .then(|| {
+                    let earlier = confirm::Earlier {
+                        all: &ran_already,
+                        testing: &testing,
+                    };
+                    confirm::plan_for_run(&run, report, budget, &earlier, round)
+                })
                 .flatten();
             let Some(extra) = planned else {
                 return;
             };
             budget -= extra.ids.len() as u64;
             if !extra.ids.is_empty() {
+                // The full gathering level says which extra walks were cancelled.
+                let mut settings = settings.clone();
+                settings.gather = Gather::Full;
                 let selection = WalkSelection::from_ids(extra.ids.clone());
-                let tally = self.execute(plan, view, &selection, settings, None);
+                let tally = self.execute(plan, view, &selection, &settings, None);
                 failed.extend(tally.failures);
                 failed.sort_unstable_by_key(|f| f.walk_id);
+                let cancels = tally.gathered.iter().filter_map(|(id, _, summary)| {
+                    let cancel = matches!(summary.as_ref()?.outcome, Outcome::Cancel { .. });
+                    cancel.then_some(*id)
+                });
+                cancelled.extend(cancels);
+                cancelled.sort_unstable();
             }
-            confirm::apply(&mut report.groups, &extra, &failed);
+            let run = run_view(plan, view, self.filter.as_deref(), selected);
+            let outcomes = confirm::Outcomes {
+                failures: &failed,
+                cancelled: &cancelled,
+            };
+            confirm::apply(&run, report, &extra, &outcomes);
             report.evidence.confirmation_walks += extra.ids.len() as u64;
             ran_already.extend(&extra.ids);
             ran_already.sort_unstable();
+            if round != confirm::Round::Isolate {
+                testing.extend(&extra.ids);
+                testing.sort_unstable();
+            }
         }
     }
 

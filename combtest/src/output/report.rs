@@ -7,12 +7,15 @@ use std::time::Duration;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::analysis::cancels::CancelCount;
-use super::analysis::data::{Evidence, FailureGroup, HeatMap};
+use super::analysis::data::{Cause, Evidence, FailureGroup, HeatMap};
 use crate::config::shard::Shard;
 use crate::model::outcome::{Failure, FailureKind, WalkSummary};
 
 /// How many failure groups the failure report shows in full; the rest are counted.
 pub const SHOWN_GROUPS: usize = 10;
+
+/// Refuted suspects the failure report shows per group (all are in `Report::groups`).
+const SHOWN_REFUTED: usize = 2;
 
 /// Lines of a state the failure report shows at most (the whole state is in
 /// `Report::failures`, and with a log directory in a file of the run's folder).
@@ -311,6 +314,12 @@ impl fmt::Display for GroupText<'_> {
                  branch fails with it, so it is shown once"
             )?;
         }
+        let refuted = |cause: &&Cause| {
+            cause
+                .confirmation
+                .as_ref()
+                .is_some_and(|c| c.counterexample.is_some())
+        };
         for cause in &group.causes {
             if cause.exact {
                 writeln!(
@@ -318,9 +327,21 @@ impl fmt::Display for GroupText<'_> {
                     "  cause:   {cause} (exact: every walk with it failed this way; {})",
                     cause.evidence()
                 )?;
-            } else {
+            } else if !refuted(&cause) {
                 writeln!(f, "  suspect: {cause} ({})", cause.evidence())?;
             }
+        }
+        // Refuted suspects say what is not the cause: the first few are enough.
+        let refuted: Vec<&Cause> = group.causes.iter().filter(refuted).collect();
+        for cause in refuted.iter().take(SHOWN_REFUTED) {
+            writeln!(f, "  suspect: {cause} ({})", cause.evidence())?;
+        }
+        if refuted.len() > SHOWN_REFUTED {
+            writeln!(
+                f,
+                "  ... and {} more refuted suspects (all are in `Report::groups`)",
+                refuted.len() - SHOWN_REFUTED
+            )?;
         }
         if group.unexplained > 0 {
             writeln!(

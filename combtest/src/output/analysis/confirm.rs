@@ -1,6 +1,13 @@
-//! Confirming suspected causes: when only part of the walk space ran, a few walks that have
-//! a suspect and did not run yet are chosen for it; a suspect is confirmed when every one of
-//! them fails the way its group did, and refuted by the first that does not.
+//! Confirming suspected causes: when only part of the walk space ran, extra walks separate
+//! the suspects, in two rounds.
+//!
+//! 1. Isolation: a group's first walk is run again with one position changed at a time; the
+//!    positions whose change makes the failure go away are the ones that matter, and their
+//!    choices in the first walk become the group's first suspect.
+//! 2. Suspects: a few walks that have a suspect and did not run yet are chosen for it; a
+//!    suspect is confirmed when every one of them fails the way its group did, and refuted
+//!    by the first that passes. Walks cancelled or failing some other way (another bug
+//!    answered first) say nothing.
 
 use super::data::{Cause, Choice, Confirmation, FailureGroup};
 use super::normalise::normalise_into;
@@ -27,28 +34,36 @@ struct Order<'a> {
     allowed: &'a dyn Fn(u64, &[usize]) -> bool,
     /// Writes the options of a walk id.
     decode: &'a dyn Fn(u64, &mut [usize]),
-    /// The walks an earlier round ran, sorted: a suspect they have counts them first.
+    /// The walks earlier rounds ran to test suspects, sorted: a suspect they have counts
+    /// them first.
     earlier: &'a [u64],
 }
 
-/// The extra walks to run: every id once, and per suspect (group, cause) the ids that test it.
+/// The extra walks earlier rounds ran, sorted: all of them, which are not run again, and
+/// those that tested suspects, which count for a suspect they have. The isolation round's
+/// walks do not count: each differs from a failing walk in one position only, so they
+/// would confirm any part of it.
+pub(crate) struct Earlier<'a> {
+    pub(crate) all: &'a [u64],
+    pub(crate) testing: &'a [u64],
+}
+
+/// The extra walks to run: every id once; per suspect (group, cause) the ids that test it;
+/// per isolated group, each position's probe walk.
 pub(crate) struct ConfirmationPlan {
     pub(crate) ids: Vec<u64>,
     suspects: Vec<(usize, usize, Vec<u64>)>,
+    probes: Vec<(usize, Vec<(usize, u64)>)>,
 }
 
 /// Which suspects a round of confirmation tests.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Round {
-    /// The suspects the analysis ranked.
+    /// Each position of a group's first walk changed alone.
+    Isolate,
+    /// The suspects the analysis ranked, and the isolated one.
     Suspects,
-    /// For groups whose tested suspects were all refuted: the best refuted ones extended
-    /// by one more choice of the group's first walk, added to the group's causes first.
-    Extended,
 }
-
-/// Refuted suspects of a group extended in the second round, at most.
-const EXTENDED_SUSPECTS: usize = 2;
 
 /// The walks that test the untested suspects of a run's report (skipping the walks in
 /// `ran_already`, sorted), or `None` when there is nothing to test: every walk of the space
@@ -57,14 +72,15 @@ pub(crate) fn plan_for_run<S, G>(
     run: &RunView<'_, S, G>,
     report: &mut Report<S>,
     budget: u64,
-    ran_already: &[u64],
+    earlier: &Earlier<'_>,
     round: Round,
 ) -> Option<ConfirmationPlan> {
+    let ran_already = earlier.all;
     if report.evidence.every_walk_ran {
         return None;
     }
-    if round == Round::Extended {
-        extend_refuted(run, report);
+    if round == Round::Isolate {
+        return Some(probes(run, report, budget));
     }
     let untested = report
         .groups
@@ -88,110 +104,171 @@ pub(crate) fn plan_for_run<S, G>(
         ran: &ran,
         allowed: &allowed,
         decode: &decode,
-        earlier: ran_already,
+        earlier: earlier.testing,
     };
     Some(plan(&report.groups, &order, budget))
 }
 
-/// Adds to each group whose tested suspects were all refuted the best of them extended by
-/// one choice of its first walk, measured like any suspect: among the group's walks
-/// (decoded from their ids) and among the walks that ran (one visit).
-fn extend_refuted<S, G>(run: &RunView<'_, S, G>, report: &mut Report<S>) {
+/// A cause of group `g` with these (position, option) choices, measured like any suspect:
+/// among the group's walks (decoded from their ids) and among the walks that ran (one visit).
+fn measured_cause<S, G>(
+    run: &RunView<'_, S, G>,
+    report: &Report<S>,
+    g: usize,
+    choices: &[(usize, usize)],
+) -> Cause {
     let sizes = run.sizes();
     let names = position_names(&run.view.names);
-    let mut options = vec![0; sizes.len()];
-    // (group, choices as (position, option)) of every extension.
-    let mut extensions: Vec<(usize, Vec<(usize, usize)>)> = Vec::new();
-    for (g, group) in report.groups.iter().enumerate() {
-        let tested: Vec<&Cause> = group
-            .causes
-            .iter()
-            .filter(|c| c.confirmation.is_some())
-            .collect();
-        let all_refuted = !tested.is_empty()
-            && tested.iter().all(|c| {
-                c.confirmation
-                    .as_ref()
-                    .is_some_and(|c| c.counterexample.is_some())
-            });
-        if !all_refuted {
-            continue;
-        }
-        run.plan.space.decode(group.representative, &mut options);
-        for cause in tested.iter().take(EXTENDED_SUSPECTS) {
-            if cause.choices.len() >= 3 {
-                continue;
-            }
-            for (position, &option) in options.iter().enumerate() {
-                if cause.choices.iter().any(|c| c.position == position) {
-                    continue;
-                }
-                let mut choices: Vec<(usize, usize)> = cause
-                    .choices
-                    .iter()
-                    .map(|c| (c.position, c.option))
-                    .collect();
-                choices.push((position, option));
-                choices.sort_unstable();
-                let known = group.causes.iter().any(|c| {
-                    c.choices
-                        .iter()
-                        .map(|c| (c.position, c.option))
-                        .eq(choices.iter().copied())
-                }) || extensions.iter().any(|(h, e)| *h == g && *e == choices);
-                if !known {
-                    extensions.push((g, choices));
-                }
-            }
-        }
-    }
-    if extensions.is_empty() {
-        return;
-    }
-    let has = |choices: &[(usize, usize)], options: &[usize]| {
-        choices.iter().all(|&(p, o)| options[p] == o)
-    };
-    let mut ran_with = vec![0u64; extensions.len()];
+    let has = |options: &[usize]| choices.iter().all(|&(p, o)| options[p] == o);
+    let mut ran_with = 0u64;
     run.visit_ran(&mut |options: &[usize]| {
-        for (count, (_, choices)) in ran_with.iter_mut().zip(&extensions) {
-            if has(choices, options) {
-                *count += 1;
-            }
+        if has(options) {
+            ran_with += 1;
         }
     });
-    for ((g, choices), ran_with) in extensions.into_iter().zip(ran_with) {
-        let group = &mut report.groups[g];
-        let in_group = group
-            .walk_ids
+    let group = &report.groups[g];
+    let mut options = vec![0; sizes.len()];
+    let in_group = group
+        .walk_ids
+        .iter()
+        .filter(|&&id| {
+            run.plan.space.decode(id, &mut options);
+            has(&options)
+        })
+        .count() as u64;
+    let in_space = run.plan.space.total()
+        / choices
             .iter()
-            .filter(|&&id| {
-                run.plan.space.decode(id, &mut options);
-                has(&choices, &options)
+            .map(|&(p, _)| sizes[p] as u64)
+            .product::<u64>();
+    Cause {
+        choices: choices
+            .iter()
+            .map(|&(position, option)| Choice {
+                position,
+                action: names[position].clone(),
+                option,
+                param: run.plan.actions[position].params().debug(option),
             })
-            .count() as u64;
-        let in_space = run.plan.space.total()
-            / choices
-                .iter()
-                .map(|&(p, _)| sizes[p] as u64)
-                .product::<u64>();
-        let cause = Cause {
-            choices: choices
-                .iter()
-                .map(|&(position, option)| Choice {
-                    position,
-                    action: names[position].clone(),
-                    option,
-                    param: run.plan.actions[position].params().debug(option),
-                })
-                .collect(),
-            exact: in_group == in_space,
-            in_group,
-            group_size: group.count,
-            in_others: ran_with.saturating_sub(in_group),
-            others: report.walk_count - group.count,
-            confirmation: None,
-        };
-        group.causes.insert(0, cause);
+            .collect(),
+        exact: in_group == in_space,
+        in_group,
+        group_size: group.count,
+        in_others: ran_with.saturating_sub(in_group),
+        others: report.walk_count - group.count,
+        confirmation: None,
+    }
+}
+
+/// Groups isolated at most: those the failure report shows first.
+const ISOLATED_GROUPS: usize = 10;
+
+/// Other options tried per position in the isolation round: a change that makes the walk
+/// fail some other way (another bug) says nothing, so the next option is tried.
+const PROBES_PER_POSITION: usize = 2;
+
+/// The isolation round: for each group with an untested suspect, its first walk with one
+/// position changed at a time (to the next options the filter allows), `budget` walks in
+/// all.
+fn probes<S, G>(run: &RunView<'_, S, G>, report: &Report<S>, budget: u64) -> ConfirmationPlan {
+    let sizes = run.sizes();
+    let mut ids = Vec::new();
+    let mut probes = Vec::new();
+    let mut options = vec![0; sizes.len()];
+    let most = (sizes.len() * PROBES_PER_POSITION) as u64;
+    for (g, group) in report.groups.iter().enumerate().take(ISOLATED_GROUPS) {
+        let untested = group
+            .causes
+            .iter()
+            .any(|c| !c.exact && c.confirmation.is_none());
+        if !untested || ids.len() as u64 + most > budget {
+            continue;
+        }
+        let mut probed = Vec::new();
+        for position in 0..sizes.len() {
+            run.plan.space.decode(group.representative, &mut options);
+            let first = options[position];
+            let mut tried = 0;
+            for step in 1..sizes[position] {
+                options[position] = (first + step) % sizes[position];
+                let id = run.plan.space.encode(&options);
+                if !run.allowed(id, &options) {
+                    continue;
+                }
+                // Run again even if it ran: only its outcome now says whether it was
+                // cancelled.
+                probed.push((position, id));
+                ids.push(id);
+                tried += 1;
+                if tried == PROBES_PER_POSITION {
+                    break;
+                }
+            }
+        }
+        probes.push((g, probed));
+    }
+    ids.sort_unstable();
+    ids.dedup();
+    ConfirmationPlan {
+        ids,
+        suspects: Vec::new(),
+        probes,
+    }
+}
+
+/// How a walk ended, as far as one group is concerned.
+#[derive(PartialEq, Eq)]
+enum Verdict {
+    /// It failed the way the group did.
+    ThisWay,
+    /// It failed some other way (another bug answered first) or was cancelled: it says
+    /// nothing about this group.
+    Inconclusive,
+    /// It passed.
+    Passed,
+}
+
+/// How the extra walks ended: those that failed, and those that were cancelled.
+pub(crate) struct Outcomes<'a> {
+    /// Sorted by walk id.
+    pub(crate) failures: &'a [Failure],
+    /// Sorted.
+    pub(crate) cancelled: &'a [u64],
+}
+
+/// How walk `id` ended for `group`: by the outcomes of the extra walks, or, for a walk of
+/// the run itself that did not run again, by the run's failures.
+fn verdict<S>(
+    report: &Report<S>,
+    group: &FailureGroup,
+    id: u64,
+    outcomes: &Outcomes<'_>,
+    message: &mut String,
+) -> Verdict {
+    if group.walk_ids.binary_search(&id).is_ok() {
+        return Verdict::ThisWay;
+    }
+    if outcomes.cancelled.binary_search(&id).is_ok() {
+        return Verdict::Inconclusive;
+    }
+    let find = |list: &'_ [Failure]| {
+        list.binary_search_by_key(&id, |f| f.walk_id)
+            .ok()
+            .map(|i| list[i].clone())
+    };
+    match find(outcomes.failures).or_else(|| find(&report.failures)) {
+        None => Verdict::Passed,
+        Some(failure) => {
+            normalise_into(&failure.message, message);
+            let same = failure.failed_action == group.action
+                && failure.kind == group.kind
+                && *message == group.message;
+            if same {
+                Verdict::ThisWay
+            } else {
+                Verdict::Inconclusive
+            }
+        }
     }
 }
 
@@ -246,7 +323,11 @@ fn plan(groups: &[FailureGroup], order: &Order<'_>, budget: u64) -> Confirmation
     }
     ids.sort_unstable();
     ids.dedup();
-    ConfirmationPlan { ids, suspects }
+    ConfirmationPlan {
+        ids,
+        suspects,
+        probes: Vec::new(),
+    }
 }
 
 /// SplitMix64's finaliser: spreads consecutive inputs over all options.
@@ -256,39 +337,70 @@ fn spread(mut x: u64) -> u64 {
     x ^ (x >> 31)
 }
 
-/// Records on each suspect how its walks ended (`failures`, sorted by walk id, are the extra
-/// walks of every round so far that failed), then lists the confirmed suspects first and
-/// the refuted last.
-pub(crate) fn apply(groups: &mut [FailureGroup], plan: &ConfirmationPlan, failures: &[Failure]) {
+/// Records what a round's walks showed (`failures`, sorted by walk id, are the extra walks
+/// of every round so far that failed): for an isolated group, the choices of its first walk
+/// at the positions whose change made the failure go away become its first suspect; for a
+/// tested suspect, whether its walks confirm or refute it. Then lists the confirmed
+/// suspects first and the refuted last.
+pub(crate) fn apply<S, G>(
+    run: &RunView<'_, S, G>,
+    report: &mut Report<S>,
+    plan: &ConfirmationPlan,
+    outcomes: &Outcomes<'_>,
+) {
     let mut message = String::new();
-    for (g, c, ids) in &plan.suspects {
-        let group = &groups[*g];
-        let mut failed_this_way = 0;
-        let mut counterexample = None;
-        for &id in ids {
-            let same = failures
-                .binary_search_by_key(&id, |f| f.walk_id)
-                .ok()
-                .map(|i| &failures[i])
-                .is_some_and(|failure| {
-                    normalise_into(&failure.message, &mut message);
-                    failure.failed_action == group.action
-                        && failure.kind == group.kind
-                        && message == group.message
-                });
-            if same {
-                failed_this_way += 1;
-            } else if counterexample.is_none() {
-                counterexample = Some(id);
+    let mut options = vec![0; run.plan.actions.len()];
+    for (g, probed) in &plan.probes {
+        let group = &report.groups[*g];
+        run.plan.space.decode(group.representative, &mut options);
+        // A position matters when its first conclusive probe passed.
+        let mut mattering: Vec<(usize, usize)> = Vec::new();
+        for (position, &option) in options.iter().enumerate() {
+            let decided = probed
+                .iter()
+                .filter(|&&(p, _)| p == position)
+                .map(|&(_, id)| verdict(report, group, id, outcomes, &mut message))
+                .find(|v| *v != Verdict::Inconclusive);
+            if decided == Some(Verdict::Passed) {
+                mattering.push((position, option));
             }
         }
-        groups[*g].causes[*c].confirmation = Some(Confirmation {
-            walks: ids.len() as u64,
-            failed_this_way,
+        if mattering.is_empty() {
+            continue;
+        }
+        let known = group.causes.iter().position(|c| {
+            c.choices
+                .iter()
+                .map(|c| (c.position, c.option))
+                .eq(mattering.iter().copied())
+        });
+        let cause = match known {
+            Some(at) => report.groups[*g].causes.remove(at),
+            None => measured_cause(run, report, *g, &mattering),
+        };
+        report.groups[*g].causes.insert(0, cause);
+    }
+    for (g, c, ids) in &plan.suspects {
+        let group = &report.groups[*g];
+        let (mut failed, mut inconclusive) = (0, 0);
+        let mut counterexample = None;
+        for &id in ids {
+            match verdict(report, group, id, outcomes, &mut message) {
+                Verdict::ThisWay => failed += 1,
+                Verdict::Inconclusive => inconclusive += 1,
+                Verdict::Passed => {
+                    counterexample.get_or_insert(id);
+                }
+            }
+        }
+        report.groups[*g].causes[*c].confirmation = Some(Confirmation {
+            walks: ids.len() as u64 - inconclusive,
+            failed_this_way: failed,
             counterexample,
+            inconclusive,
         });
     }
-    for group in groups {
+    for group in &mut report.groups {
         // Stable: within each verdict the ranking stays.
         group.causes.sort_by_key(|cause| match &cause.confirmation {
             Some(confirmation) if confirmation.confirmed() => 0,

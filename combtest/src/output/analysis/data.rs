@@ -79,13 +79,18 @@ pub struct Cause {
 /// [`Combtest::confirm_causes`](crate::Combtest::confirm_causes).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Confirmation {
-    /// Extra walks that have the suspect's choices and had not run (0 when every such walk
-    /// had run, or the filter allows none, or the budget was spent).
+    /// Extra walks that have the suspect's choices, had not run, and passed or failed the
+    /// group's way (0 when every such walk had run, or the filter allows none, or the
+    /// budget was spent).
     pub walks: u64,
     /// Those that failed the way the group did.
     pub failed_this_way: u64,
-    /// The first that did not: it passed, was cancelled or failed otherwise.
+    /// The first that passed: the suspect alone does not make a walk fail.
     pub counterexample: Option<u64>,
+    /// Extra walks with the suspect that were cancelled or failed some other way (another
+    /// bug answered first): they say nothing about the suspect.
+    #[serde(default)]
+    pub inconclusive: u64,
 }
 
 impl Confirmation {
@@ -119,8 +124,9 @@ impl Cause {
         match &self.confirmation {
             None => {}
             Some(c) if c.confirmed() => {
+                let walks = if c.walks == 1 { "walk" } else { "walks" };
                 text += &format!(
-                    "; confirmed: {} more walks with it all failed this way",
+                    "; confirmed: {} more {walks} with it all failed this way",
                     c.walks
                 )
             }
@@ -128,10 +134,11 @@ impl Cause {
                 counterexample: Some(id),
                 walks,
                 failed_this_way,
+                ..
             }) => {
                 text += &format!(
-                    "; refuted: walk {id} has it and did not fail this way \
-                     ({failed_this_way} of {walks} more walks did)"
+                    "; refuted: walk {id} has it and passed \
+                     ({failed_this_way} of {walks} more walks failed this way)"
                 )
             }
             Some(_) => text += "; unconfirmed: no walk with it was left to run",
