@@ -406,7 +406,10 @@ where
                 "combtest run starts"
             );
         }
-        let mut tally = self.execute(&plan, &view, &selected.walks, &settings, sink.as_ref());
+        // A single selected walk is a replay: its panic prints as usual.
+        let quiet = selected.walks.len() != 1;
+        let walks = &selected.walks;
+        let mut tally = self.execute(&plan, &view, walks, &settings, sink.as_ref(), quiet);
         let cancels = std::mem::take(&mut tally.cancel_reasons);
         let coverage = selected.coverage.clone();
         let (mut report, ids) = assemble_report(tally, &plan, &settings, test, coverage, started);
@@ -516,7 +519,7 @@ where
                 let mut settings = settings.clone();
                 settings.gather = Gather::Full;
                 let selection = WalkSelection::from_ids(extra.ids.clone());
-                let tally = self.execute(plan, view, &selection, &settings, None);
+                let tally = self.execute(plan, view, &selection, &settings, None, true);
                 failed.extend(tally.failures);
                 failed.sort_unstable_by_key(|f| f.walk_id);
                 let cancels = tally.gathered.iter().filter_map(|(id, _, summary)| {
@@ -543,7 +546,8 @@ where
     }
 
     /// Phase 2: runs the selected walks on the worker pool, with the executor the order
-    /// needs (chosen once, here), and returns what the workers counted and kept.
+    /// needs (chosen once, here), and returns what the workers counted and kept. With
+    /// `quiet_panics`, a panicking walk's panic is caught without printing.
     fn execute(
         &mut self,
         plan: &Plan<S, G>,
@@ -551,6 +555,7 @@ where
         selection: &WalkSelection,
         settings: &Resolved,
         sink: Option<&TraceSink>,
+        quiet_panics: bool,
     ) -> Tally<S> {
         // Progress counts walks, or walk segments when walks stop at barriers.
         let (units, unit) = match plan.serials.len() {
@@ -588,8 +593,7 @@ where
                 filter,
                 gather: settings.gather,
                 location: self.location.as_ref(),
-                // A single selected walk is a replay: let its panic print as usual.
-                catcher: Catcher::new(selection.len() != 1),
+                catcher: Catcher::new(quiet_panics),
                 level: logging::level_cap(settings.verbose),
                 progress,
                 compiled: compiled.as_deref(),
