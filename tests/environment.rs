@@ -167,3 +167,19 @@ fn combtest_log_dir_and_combtest_replay_round_trip() {
     .unwrap_err();
     assert!(panic_text(payload).contains("set only one of them"));
 }
+
+#[test]
+fn combtest_junit_writes_the_junit_file_where_it_says() {
+    let path = std::env::temp_dir().join(format!("combtest-env-junit-{}.xml", std::process::id()));
+    let other = path.with_extension("setting.xml");
+    let path_text = path.to_str().unwrap().to_string();
+    let report = with_env(&[("COMBTEST_JUNIT", &path_text)], || {
+        combtest! { order: [tens], state: Vec::new(), junit: &other }
+    })
+    .unwrap();
+    assert!(report.files.contains(&path), "{:?}", report.files);
+    assert!(!other.exists(), "the variable overrides the setting");
+    let xml = std::fs::read_to_string(&path).unwrap();
+    assert!(xml.contains(r#"tests="1" failures="0""#), "{xml}");
+    std::fs::remove_file(&path).unwrap();
+}

@@ -55,7 +55,15 @@ fn a_log_directory_holds_one_record_per_walk_and_the_report() {
     };
     assert_eq!(report.walk_count, 48);
     assert_eq!(report.error_count, 4);
-    assert_eq!(report.files.len(), 3, "{:?}", report.files);
+    // trace, report.html, junit.xml, states, summary
+    assert_eq!(report.files.len(), 5, "{:?}", report.files);
+    for name in ["report.html", "junit.xml"] {
+        assert!(
+            report.files.iter().any(|f| f.ends_with(name)),
+            "{:?}",
+            report.files
+        );
+    }
     let trace = report
         .files
         .iter()

@@ -13,6 +13,14 @@ fn always_panics(n: u32, _state: &mut ()) {
     panic!("walk {n} panics");
 }
 
+#[action(options = [0u8, 1])]
+fn bit(n: u8, bits: &mut Vec<u8>) {
+    bits.push(n);
+    if bits.len() == 4 && n == 0 {
+        panic!("the last bit is zero");
+    }
+}
+
 #[test]
 fn ten_thousand_panicking_walks_stay_quiet_and_other_panics_still_print() {
     let default_hook = std::panic::take_hook();
@@ -29,6 +37,24 @@ fn ten_thousand_panicking_walks_stay_quiet_and_other_panics_still_print() {
         HOOK_CALLS.load(Ordering::SeqCst),
         0,
         "walk panics must not be printed"
+    );
+
+    // A single extra walk run to confirm a suspected cause is no replay: it stays quiet too.
+    let confirmed = combtest! {
+        order: [bit, bit, bit, bit],
+        state: Vec::new(),
+        covering: 2,
+        confirm_causes: 1,
+        panic_on_failure: false,
+    };
+    assert_eq!(confirmed.evidence.confirmation_walks, 1);
+    assert_eq!(confirmed.groups[0].causes[0].to_string(), "bit#4(0)");
+    let confirmation = confirmed.groups[0].causes[0].confirmation.as_ref().unwrap();
+    assert!(confirmation.confirmed(), "{confirmed}");
+    assert_eq!(
+        HOOK_CALLS.load(Ordering::SeqCst),
+        0,
+        "the extra walk's panic was printed"
     );
 
     // A panic outside any walk still goes through the hook installed before combtest's.

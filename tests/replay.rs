@@ -50,6 +50,15 @@ fn run_cursed_pair(walks: Option<&str>) -> String {
 fn replay_command_runs_exactly_the_failed_walk() {
     let output = run_cursed_pair(None);
     assert!(output.contains("1 of 400 walks failed"), "{output}");
+    // The failing test names the cause, and replays its group's first walk.
+    assert!(
+        output.contains("failure group 1 of 1: 1 walk, right returned an error"),
+        "{output}"
+    );
+    assert!(
+        output.contains("cause:   left(13) ∧ right(7) (exact"),
+        "{output}"
+    );
     // 13 * 20 + 7
     let replay = output
         .lines()

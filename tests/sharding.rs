@@ -78,6 +78,22 @@ fn same_failures(a: &[Failure], b: &[Failure]) -> bool {
         })
 }
 
+/// What identifies the failure groups of a report.
+fn groups<S>(report: &combtest::Report<S>) -> Vec<(String, String, bool, Vec<u64>)> {
+    report
+        .groups
+        .iter()
+        .map(|g| {
+            (
+                g.action.clone(),
+                g.message.clone(),
+                g.serial,
+                g.walk_ids.clone(),
+            )
+        })
+        .collect()
+}
+
 #[test]
 fn one_to_seven_shards_run_every_walk_once_and_merge_into_the_unsharded_report() {
     for serial in [false, true] {
@@ -122,6 +138,13 @@ fn one_to_seven_shards_run_every_walk_once_and_merge_into_the_unsharded_report()
                 "serial={serial} n={n}"
             );
             assert_eq!(merged.files.len(), n);
+            // Failures are grouped across shards as in the whole run, into one JUnit file.
+            assert_eq!(groups(&merged), groups(&whole), "serial={serial} n={n}");
+            let cases = |xml: &str| xml.matches("<testcase ").count();
+            assert_eq!(
+                cases(&combtest::junit_xml(&merged)),
+                cases(&combtest::junit_xml(&whole))
+            );
         }
     }
 }

@@ -45,6 +45,9 @@ const KEYS: &[(&str, Use)] = &[
     ("covering_seed", Use::Method),
     ("timeout", Use::Method),
     ("concurrency", Use::Method),
+    ("confirm_causes", Use::Method),
+    ("explain_failures", Use::Method),
+    ("junit", Use::Method),
     ("panic_on_failure", Use::PanicOnFailure),
 ];
 

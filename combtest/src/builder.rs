@@ -16,20 +16,25 @@ use crate::engine::abort::{self, AbortNotice};
 use crate::engine::async_walks;
 use crate::engine::budget;
 use crate::engine::compiled::Binder;
-use crate::engine::unwind::Catcher;
+use crate::engine::unwind::{self, Catcher};
 use crate::engine::watchdog::{self, Watch};
 use crate::engine::{barrier, stream, AsyncLimits, Tally, WalkRunner};
 use crate::error::Error;
 use crate::model::action::Action;
+use crate::model::outcome::{Failure, Outcome};
 use crate::model::plan::Plan;
 use crate::model::state::{IntoStateSource, StateSource};
 use crate::model::walk::{OrderView, Walk};
 use crate::model::walk_id::{WalkSelection, WalkSpace};
+use crate::output::analysis::confirm;
+use crate::output::analysis::data::Evidence;
+use crate::output::analysis::run::{self, RunView};
 use crate::output::replay::{check_fingerprints, replay_command, replay_selection};
-use crate::output::report::{Coverage, Report};
+use crate::output::report::{capped, Coverage, Report, SHOWN_GROUPS};
 use crate::output::shard::ShardResult;
 use crate::output::test_location::{RunLocation, TestLocation};
 use crate::output::trace::{RunDir, TraceSink};
+use crate::output::{html, junit};
 use crate::output::{logging, progress};
 
 type Filter = Box<dyn Fn(&Walk<'_>) -> bool + Send + Sync>;
@@ -307,6 +312,77 @@ impl<S, G> Combtest<S, G> {
         self
     }
 
+    /// Also writes the run's JUnit XML to `path` (with a log directory, `junit.xml` is
+    /// written into the run's folder anyway). `COMBTEST_JUNIT` overrides it.
+    pub fn junit(mut self, path: impl Into<std::path::PathBuf>) -> Self {
+        self.settings.junit = Some(path.into());
+        self
+    }
+
+    /// Whether to group the failures and find their causes after the run (default `true`).
+    /// Without it, `Report::groups` stays empty and the failure report shows the first
+    /// failed walks one by one; all are in `Report::failures`. The analysis reads only the failed
+    /// walks when every walk of the space ran, and visits the walks that ran once more
+    /// otherwise.
+    ///
+    /// ```
+    /// use combtest::prelude::*;
+    ///
+    /// #[action(options = 0..10)]
+    /// fn knob(n: u32, _: &mut ()) -> Result<(), String> {
+    ///     if n == 3 { Err("three".into()) } else { Ok(()) }
+    /// }
+    ///
+    /// let report = Combtest::new(()).then(knob::action()).explain_failures(false).run().unwrap();
+    /// assert_eq!(report.error_count, 1);
+    /// assert!(report.groups.is_empty());
+    /// ```
+    pub fn explain_failures(mut self, explain: bool) -> Self {
+        self.settings.skip_analysis = !explain;
+        self
+    }
+
+    /// When only part of the walk space ran (a covering array, a filter, a selection, a
+    /// shard), runs up to `budget` extra walks that separate the suspected causes, in two
+    /// rounds:
+    /// - isolation: each failure group's first walk is run again with one position changed
+    ///   at a time (to the next option the filter allows, twice); the positions whose change
+    ///   makes the walk pass are the ones that matter, and their choices become the group's
+    ///   first suspect. This finds a cause of any size, where the ranked suspects are
+    ///   combinations of 1 to 3 choices that only look alike in the walks that ran;
+    /// - confirmation: for each suspect, a few walks that have its choices and had not run.
+    ///   A suspect is confirmed when all of them fail the way its group did, refuted by the
+    ///   first that passes ([`Cause::confirmation`](crate::Cause::confirmation)); walks
+    ///   cancelled or failing another way say nothing. Confirmed suspects are listed first.
+    ///
+    /// The extra walks are not counted in the report's other counts
+    /// ([`Evidence::confirmation_walks`](crate::Evidence) counts them). A replay, or a run of
+    /// walks listed by id (`COMBTEST_WALKS`), runs exactly those walks and confirms nothing.
+    ///
+    /// ```
+    /// use combtest::prelude::*;
+    ///
+    /// #[action(options = 0..6)]
+    /// fn knob(n: u32, v: &mut Vec<u32>) -> Result<(), String> {
+    ///     v.push(n);
+    ///     if v.len() == 5 && v[1] == 4 { Err("knob 1 at 4".into()) } else { Ok(()) }
+    /// }
+    ///
+    /// let report = Combtest::new(Vec::new())
+    ///     .order((0..5).map(|_| knob::action()))
+    ///     .covering(2)
+    ///     .confirm_causes(50)
+    ///     .run()
+    ///     .unwrap();
+    /// let best = &report.groups[0].causes[0];
+    /// assert_eq!(best.to_string(), "knob#2(4)");
+    /// assert!(best.confirmation.as_ref().unwrap().confirmed());
+    /// ```
+    pub fn confirm_causes(mut self, budget: u64) -> Self {
+        self.settings.confirm_causes = Some(budget);
+        self
+    }
+
     /// Runs only this shard's share of the walks (1-based, see [`Shard`](crate::Shard)).
     /// `COMBTEST_SHARD` overrides it.
     pub fn shard(mut self, shard: impl Into<Shard>) -> Self {
@@ -429,24 +505,45 @@ where
                 "combtest run starts"
             );
         }
-        let tally = self.execute(
+        // A single selected walk is a replay: its panic prints as usual.
+        let quiet = selected.walks.len() != 1;
+        let walks = &selected.walks;
+        let mut tally = self.execute(
             &plan,
             &view,
-            &selected.walks,
+            walks,
             &settings,
             &location,
             sink.as_ref(),
+            quiet,
         );
-        drop(lease);
+        let cancels = std::mem::take(&mut tally.cancel_reasons);
         let coverage = selected.coverage.clone();
         let (mut report, ids) = assemble_report(tally, &plan, &settings, test, coverage, started);
+        if !settings.skip_analysis {
+            let param = |p: usize, o: usize| param_text(&plan, p, o);
+            let run = run_view(&plan, &view, self.filter.as_deref(), &selected, &param);
+            run::explain(&run, cancels, &mut report);
+            // A replay or an explicit list of walks runs exactly those walks.
+            let exact_selection = settings.walks.is_some() || settings.replay.is_some();
+            if let Some(budget) = settings.confirm_causes.filter(|_| !exact_selection) {
+                let run = (&plan, &view, &selected, &settings, &location);
+                self.confirm_suspects(run, budget, &mut report);
+            }
+        }
         if let Some(dir) = &run_dir {
             // The walks have run: a file that cannot be written is reported beside their
             // outcomes, never instead of them.
             write_outputs(dir, sink, &plan, &settings, &selected, &mut report, &ids);
-            for error in &report.output_errors {
-                tracing::warn!(%error, "combtest could not write a file of the run");
+        }
+        if let Some(path) = &settings.junit {
+            match junit::write(&report, path) {
+                Ok(file) => report.files.push(file),
+                Err(error) => report.output_errors.push(error.to_string()),
             }
+        }
+        for error in &report.output_errors {
+            tracing::warn!(%error, "combtest could not write a file of the run");
         }
         if level >= tracing::Level::INFO {
             tracing::info!(
@@ -540,8 +637,70 @@ where
         })
     }
 
+    /// Phase 3, last: runs up to `budget` walks that test the suspected causes (see
+    /// [`Combtest::confirm_causes`]) in two rounds: each group's first walk with one
+    /// position changed at a time, then the suspects.
+    fn confirm_suspects(
+        &mut self,
+        (plan, view, selected, settings, location): RunParts<'_, S, G>,
+        mut budget: u64,
+        report: &mut Report<S>,
+    ) {
+        let mut ran_already = Vec::new();
+        let mut testing = Vec::new();
+        let mut failed: Vec<Failure> = Vec::new();
+        let mut cancelled: Vec<u64> = Vec::new();
+        let param = |p: usize, o: usize| param_text(plan, p, o);
+        for round in [confirm::Round::Isolate, confirm::Round::Suspects] {
+            let run = run_view(plan, view, self.filter.as_deref(), selected, &param);
+            let planned = (budget > 0)
+                .then(|| {
+                    let earlier = confirm::Earlier {
+                        all: &ran_already,
+                        testing: &testing,
+                    };
+                    confirm::plan_for_run(&run, report, budget, &earlier, round)
+                })
+                .flatten();
+            let Some(extra) = planned else {
+                return;
+            };
+            budget -= extra.ids.len() as u64;
+            if !extra.ids.is_empty() {
+                // The full gathering level says which extra walks were cancelled.
+                let mut settings = settings.clone();
+                settings.gather = Gather::Full;
+                let selection = WalkSelection::from_ids(extra.ids.clone());
+                let tally = self.execute(plan, view, &selection, &settings, location, None, true);
+                failed.extend(tally.failures);
+                failed.sort_unstable_by_key(|f| f.walk_id);
+                let cancels = tally.gathered.iter().filter_map(|(id, _, summary)| {
+                    let cancel = matches!(summary.as_ref()?.outcome, Outcome::Cancel { .. });
+                    cancel.then_some(*id)
+                });
+                cancelled.extend(cancels);
+                cancelled.sort_unstable();
+            }
+            let run = run_view(plan, view, self.filter.as_deref(), selected, &param);
+            let outcomes = confirm::Outcomes {
+                failures: &failed,
+                cancelled: &cancelled,
+            };
+            confirm::apply(&run, report, &extra, &outcomes);
+            report.evidence.confirmation_walks += extra.ids.len() as u64;
+            ran_already.extend(&extra.ids);
+            ran_already.sort_unstable();
+            if round != confirm::Round::Isolate {
+                testing.extend(&extra.ids);
+                testing.sort_unstable();
+            }
+        }
+    }
+
     /// Phase 2: runs the selected walks on the worker pool, with the executor the order
-    /// needs (chosen once, here), and returns what the workers counted and kept.
+    /// needs (chosen once, here), and returns what the workers counted and kept. With
+    /// `quiet_panics`, a panicking walk's panic is caught without printing.
+    #[allow(clippy::too_many_arguments)]
     fn execute(
         &mut self,
         plan: &Plan<S, G>,
@@ -550,6 +709,7 @@ where
         settings: &Resolved,
         location: &RunLocation,
         sink: Option<&TraceSink>,
+        quiet_panics: bool,
     ) -> Tally<S> {
         // Progress counts walks, or walk segments when walks stop at barriers.
         let (units, unit) = match plan.serials.len() {
@@ -600,9 +760,7 @@ where
                     filter,
                     gather: settings.gather,
                     location,
-                    // A single selected walk is a replay: let its panic print as usual.
-                    catcher: Catcher::new(selection.len() != 1)
-                        .with_notice(abort_notice(plan, location)),
+                    catcher: Catcher::new(quiet_panics).with_notice(abort_notice(plan, location)),
                     level: logging::level_cap(settings.verbose),
                     progress,
                     compiled: compiled.as_deref(),
@@ -652,6 +810,41 @@ fn abort_notice<S, G>(plan: &Plan<S, G>, location: &RunLocation) -> Option<&'sta
     Some(Box::leak(notice))
 }
 
+/// The run as the analysis sees it.
+fn run_view<'a, S, G>(
+    plan: &'a Plan<S, G>,
+    view: &'a OrderView<'a>,
+    filter: run::Filter<'a>,
+    selected: &'a Selected,
+    param: &'a dyn Fn(usize, usize) -> String,
+) -> RunView<'a, S, G> {
+    RunView {
+        plan,
+        view,
+        filter,
+        walks: &selected.walks,
+        covering: selected.coverage.as_ref().map(|c| c.strength),
+        sharded: selected.unsharded.is_some(),
+        param,
+    }
+}
+
+/// The text of option `option` of position `position`; a `Debug` that panics is shown as
+/// such, quietly.
+fn param_text<S, G>(plan: &Plan<S, G>, position: usize, option: usize) -> String {
+    unwind::quietly(|| plan.actions[position].params().debug(option))
+        .unwrap_or_else(|message| format!("<its Debug panicked: {message}>"))
+}
+
+/// What a run is made of, for the phases after the first execution.
+type RunParts<'r, S, G> = (
+    &'r Plan<S, G>,
+    &'r OrderView<'r>,
+    &'r Selected,
+    &'r Resolved,
+    &'r RunLocation,
+);
+
 /// The walks a run selected.
 struct Selected {
     /// The walks this run runs.
@@ -695,6 +888,10 @@ fn assemble_report<S, G>(
         threads: settings.threads,
         elapsed: started.elapsed(),
         failures,
+        groups: Vec::new(),
+        evidence: Evidence::default(),
+        cancels: Vec::new(),
+        heat_maps: Vec::new(),
         states,
         walks,
         files: Vec::new(),
@@ -735,6 +932,33 @@ fn write_outputs<S: fmt::Debug, G>(
             Ok(file) => report.files.push(file),
             Err(error) => report.output_errors.push(error.to_string()),
         }
+    }
+    for group in report.groups.iter_mut().take(SHOWN_GROUPS) {
+        let failure = report
+            .failures
+            .binary_search_by_key(&group.representative, |f| f.walk_id)
+            .ok()
+            .map(|i| &report.failures[i]);
+        if let Some(failure) = failure.filter(|f| capped(&f.state).1) {
+            let name = format!("state-of-walk-{}.txt", failure.walk_id);
+            match dir.write_text(&name, &failure.state) {
+                Ok(file) => {
+                    group.state_file = Some(file.clone());
+                    report.files.push(file);
+                }
+                Err(error) => report.output_errors.push(error.to_string()),
+            }
+        }
+    }
+    let page = html::render(report);
+    match dir.write_text(html::FILE, &page) {
+        Ok(file) => report.files.push(file),
+        Err(error) => report.output_errors.push(error.to_string()),
+    }
+    // Into the run folder as it is: a folder that went missing is not made again.
+    match dir.write_text(junit::FILE, &junit::render(report)) {
+        Ok(file) => report.files.push(file),
+        Err(error) => report.output_errors.push(error.to_string()),
     }
     dir.write_run_files(report, ids);
 }

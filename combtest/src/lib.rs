@@ -74,6 +74,9 @@
 //! | `progress` | `COMBTEST_PROGRESS` | `on`/`off` (default: on a terminal outside CI) |
 //! | `shard` | `COMBTEST_SHARD` | run the i-th of n shares: `i/n`, or `auto` from CI variables ([`Shard`]) |
 //! | `covering`, `covering_seed` | — | a t-wise covering array instead of the full product ([`Combtest::covering`]) |
+//! | `junit` | `COMBTEST_JUNIT` | also write the run's JUnit XML to this file ([`Combtest::junit`]) |
+//! | `confirm_causes` | — | run up to n extra walks to confirm suspected causes ([`Combtest::confirm_causes`]) |
+//! | `explain_failures` | — | `false` skips grouping failures and finding causes ([`Combtest::explain_failures`]) |
 //! | `panic_on_failure` | — | `combtest!` only: `false` returns the report instead of panicking |
 //!
 //! A variable overrides the setting in code; an empty variable counts as unset; a malformed
@@ -273,8 +276,8 @@ mod typed;
 
 pub use builder::Combtest;
 pub use config::env::{
-    ENV_CONCURRENCY, ENV_GATHER, ENV_LOG_DIR, ENV_PROGRESS, ENV_REPLAY, ENV_SHARD, ENV_THREADS,
-    ENV_TIMEOUT, ENV_VERBOSE, ENV_WALKS,
+    ENV_CONCURRENCY, ENV_GATHER, ENV_JUNIT, ENV_LOG_DIR, ENV_PROGRESS, ENV_REPLAY, ENV_SHARD,
+    ENV_THREADS, ENV_TIMEOUT, ENV_VERBOSE, ENV_WALKS,
 };
 pub use config::shard::Shard;
 pub use config::Gather;
@@ -288,7 +291,13 @@ pub use model::shared::{Lend, LendMut};
 pub use model::state::{IntoStateSource, StateSource};
 pub use model::walk::Walk;
 pub use model::walk_id::Fingerprint;
-pub use output::report::{Coverage, Report, SHOWN_FAILURES};
+pub use output::analysis::cancels::CancelCount;
+pub use output::analysis::data::{
+    Axis, Cause, Choice, Confirmation, Evidence, FailureGroup, HeatMap,
+};
+pub use output::html::render as report_html;
+pub use output::junit::render as junit_xml;
+pub use output::report::{Coverage, Report, SHOWN_GROUPS, STATE_BYTES, STATE_LINES};
 pub use output::shard::{merge_shards, ShardResult};
 pub use output::trace::{RecordedStep, WalkRecord, STATES_FILE, SUMMARY_FILE, TRACE_FILE};
 
@@ -462,6 +471,11 @@ pub use combtest_macros::serial_action;
 /// | `shard` | `(i, n)`: run the i-th of n shares of the walks | all walks |
 /// | `covering` | `2..=6`: a t-wise covering array instead of the full product | the full product |
 /// | `covering_seed` | `u64`: another covering array of the same strength | `0` |
+/// | `timeout` | a `Duration`: how long an async walk may run | none |
+/// | `concurrency` | `usize`: async walks in flight per worker thread | `64` |
+/// | `confirm_causes` | `u64`: extra walks at most to confirm suspected causes | none |
+/// | `explain_failures` | `bool`: group failures and find their causes | `true` |
+/// | `junit` | a path: also write the run's JUnit XML there | only in the log directory |
 /// | `panic_on_failure` | `bool`: `false` returns the report instead | `true` |
 ///
 /// A run that cannot start (an empty option list, a malformed environment variable, a walk

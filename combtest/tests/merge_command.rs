@@ -180,3 +180,36 @@ fn shards_whose_counts_do_not_add_up_are_refused() {
         assert!(text.contains(expected), "{name}: {text}");
     }
 }
+
+#[test]
+fn writes_one_junit_file_for_the_merged_shards() {
+    let base = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("merge-junit-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&base);
+    let files = shard_files(&base.join("shards"), 7);
+    let junit = base.join("merged.xml");
+    let (code, text) = merge(&[
+        std::path::Path::new("--junit"),
+        &junit,
+        &files[0],
+        &files[1],
+    ]);
+    assert_eq!(code, 1, "{text}");
+    // The failure group is shown once, named by its normalised message.
+    assert!(
+        text.contains("failure group 1 of 1: 1 walk, n returned an error: <n> fails"),
+        "{text}"
+    );
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    // One case for the group and one for its walk, in one suite.
+    assert_eq!(xml.matches("<testsuite ").count(), 1, "{xml}");
+    assert!(xml.contains(r#"tests="2" failures="2""#), "{xml}");
+    assert!(
+        xml.contains(r#"<property name="walks_run" value="10"/>"#),
+        "{xml}"
+    );
+
+    let (code, text) = merge(&[&files[0], std::path::Path::new("--junit")]);
+    assert_eq!(code, 2, "{text}");
+    assert!(text.contains("--junit needs a file name"), "{text}");
+}

@@ -1,11 +1,11 @@
 //! `combtest-merge`: merges the result files of a sharded run into one report.
 //!
 //! ```text
-//! combtest-merge <file or folder>...
+//! combtest-merge [--junit <file>] <file or folder>...
 //! ```
 //!
 //! Folders are searched recursively for `shard-<i>-of-<n>.json`. Prints the merged failure
-//! report. Exits with 0 when the shards are complete and no walk failed, 1 when a walk
+//! report, and with `--junit`, writes the merged run as one JUnit XML file. Exits with 0 when the shards are complete and no walk failed, 1 when a walk
 //! failed or none ran, and 2 when the shards cannot be merged (a shard missing or
 //! duplicated, shards of different runs, a walk run twice or not at all, a shard whose counts
 //! do not add up). No other exit code is used.
@@ -13,9 +13,18 @@
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let paths: Vec<String> = std::env::args().skip(1).collect();
+    let mut paths: Vec<String> = std::env::args().skip(1).collect();
+    let mut junit = None;
+    if let Some(at) = paths.iter().position(|p| p == "--junit") {
+        if at + 1 >= paths.len() {
+            eprintln!("combtest-merge: --junit needs a file name");
+            return ExitCode::from(2);
+        }
+        junit = Some(paths.remove(at + 1));
+        paths.remove(at);
+    }
     if paths.is_empty() || paths.iter().any(|p| p == "-h" || p == "--help") {
-        eprintln!("usage: combtest-merge <shard result file or folder>...");
+        eprintln!("usage: combtest-merge [--junit <file>] <shard result file or folder>...");
         eprintln!("merges the shard-<i>-of-<n>.json files of a sharded combtest run");
         return ExitCode::from(2);
     }
@@ -31,6 +40,12 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
         Ok(report) => {
+            if let Some(path) = &junit {
+                if let Err(error) = std::fs::write(path, combtest::junit_xml(&report)) {
+                    eprintln!("combtest-merge: cannot write {path}: {error}");
+                    return ExitCode::from(2);
+                }
+            }
             println!("{report}");
             println!("merged {} shard files", report.files.len());
             if report.is_success() {

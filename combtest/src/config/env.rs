@@ -30,6 +30,10 @@ pub const ENV_PROGRESS: &str = "COMBTEST_PROGRESS";
 /// [`Shard`](crate::Shard).
 pub const ENV_SHARD: &str = "COMBTEST_SHARD";
 
+/// Where to write the run's JUnit XML file (besides `junit.xml` in the log directory's run
+/// folder), for CI dashboards.
+pub const ENV_JUNIT: &str = "COMBTEST_JUNIT";
+
 /// How long a walk may run: an async walk past it is dropped and fails, a sync walk fails
 /// when it comes back, or is named and, if stuck, ends the run (see the crate docs, "Walks
 /// that run too long"): `30s`, `500ms`, `2m`, or a number of seconds.
@@ -49,6 +53,7 @@ pub(crate) const KNOWN_VARIABLES: &[&str] = &[
     ENV_LOG_DIR,
     ENV_REPLAY,
     ENV_PROGRESS,
+    ENV_JUNIT,
 ];
 
 /// The value of a variable of the process environment, if it is set, as the system gives it

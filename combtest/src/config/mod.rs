@@ -16,8 +16,8 @@ use std::time::Duration;
 use serde::Serialize;
 
 use self::env::{
-    ENV_CONCURRENCY, ENV_GATHER, ENV_LOG_DIR, ENV_PROGRESS, ENV_REPLAY, ENV_SHARD, ENV_THREADS,
-    ENV_TIMEOUT, ENV_VERBOSE, ENV_WALKS,
+    ENV_CONCURRENCY, ENV_GATHER, ENV_JUNIT, ENV_LOG_DIR, ENV_PROGRESS, ENV_REPLAY, ENV_SHARD,
+    ENV_THREADS, ENV_TIMEOUT, ENV_VERBOSE, ENV_WALKS,
 };
 use self::replay::Replay;
 use self::shard::Shard;
@@ -66,6 +66,11 @@ pub(crate) struct Settings {
     pub(crate) concurrency: Option<usize>,
     pub(crate) shard: Option<Shard>,
     pub(crate) covering: Option<Covering>,
+    pub(crate) junit: Option<PathBuf>,
+    /// Leave failures ungrouped and without causes.
+    pub(crate) skip_analysis: bool,
+    /// Extra walks at most to confirm suspected causes.
+    pub(crate) confirm_causes: Option<u64>,
 }
 
 /// t-wise coverage instead of the full product: see [`Combtest::covering`](crate::Combtest::covering).
@@ -99,6 +104,10 @@ pub(crate) struct Resolved {
     pub(crate) concurrency: usize,
     pub(crate) shard: Option<Shard>,
     pub(crate) covering: Option<Covering>,
+    /// Where to write a JUnit XML file besides the run folder's.
+    pub(crate) junit: Option<PathBuf>,
+    pub(crate) skip_analysis: bool,
+    pub(crate) confirm_causes: Option<u64>,
 }
 
 impl Settings {
@@ -184,7 +193,13 @@ impl Settings {
             Some(text) => Some(shard::parse(&text, ENV_SHARD, &var)?),
             None => self.shard.map(|shard| shard.checked("shard")).transpose()?,
         };
+        let junit = path(ENV_JUNIT)
+            .map(PathBuf::from)
+            .or_else(|| self.junit.clone());
         Ok(Resolved {
+            junit,
+            skip_analysis: self.skip_analysis,
+            confirm_causes: self.confirm_causes,
             threads,
             threads_told,
             gather,

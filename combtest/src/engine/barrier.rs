@@ -299,7 +299,7 @@ where
                         message,
                         location: None,
                     },
-                    Verdict::Cancel(reason) => StepEnd::Cancelled(reason),
+                    Verdict::Cancel(reason) => StepEnd::Cancelled { position, reason },
                 };
                 let state = &chunk.states[walk];
                 let outcome = runner.settle(&mut self.tally, id, &options, Some(state), end);

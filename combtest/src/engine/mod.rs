@@ -39,6 +39,7 @@ use crate::model::action::{LoadedAction, StepResult, Stop};
 use crate::model::outcome::{Failure, FailureKind, Outcome, WalkSummary};
 use crate::model::plan::{Plan, Segment};
 use crate::model::walk::{OrderView, Walk};
+use crate::output::analysis::cancels::CancelTally;
 use crate::output::progress::Progress;
 use crate::output::replay::replay_command;
 use crate::output::test_location::RunLocation;
@@ -49,6 +50,8 @@ pub(crate) struct Tally<S> {
     pub(crate) walks: u64,
     pub(crate) errors: u64,
     pub(crate) cancels: u64,
+    /// The cancels counted per position and normalised reason.
+    pub(crate) cancel_reasons: CancelTally,
     pub(crate) skipped: u64,
     pub(crate) segments: u64,
     pub(crate) failures: Vec<Failure>,
@@ -64,6 +67,7 @@ impl<S> Default for Tally<S> {
             walks: 0,
             errors: 0,
             cancels: 0,
+            cancel_reasons: CancelTally::default(),
             skipped: 0,
             segments: 0,
             failures: Vec::new(),
@@ -118,6 +122,7 @@ impl<S> Tally<S> {
         self.walks += other.walks;
         self.errors += other.errors;
         self.cancels += other.cancels;
+        self.cancel_reasons.absorb(other.cancel_reasons);
         self.skipped += other.skipped;
         self.segments += other.segments;
         self.failures.extend(other.failures);
@@ -135,7 +140,10 @@ pub(super) enum StepEnd {
         message: String,
         location: Option<String>,
     },
-    Cancelled(String),
+    Cancelled {
+        position: usize,
+        reason: String,
+    },
 }
 
 impl StepEnd {
@@ -144,7 +152,7 @@ impl StepEnd {
         match result {
             Ok(Ok(())) => StepEnd::Completed,
             Ok(Err(stop)) => match *stop {
-                Stop::Cancelled(reason) => StepEnd::Cancelled(reason),
+                Stop::Cancelled(reason) => StepEnd::Cancelled { position, reason },
                 Stop::Failed(message) => StepEnd::Failed {
                     position,
                     kind: FailureKind::Error,
@@ -158,7 +166,7 @@ impl StepEnd {
                     location: None,
                 },
             },
-            Err(Unwound::Cancelled(reason)) => StepEnd::Cancelled(reason),
+            Err(Unwound::Cancelled(reason)) => StepEnd::Cancelled { position, reason },
             Err(Unwound::Panicked(panic)) => StepEnd::Failed {
                 position,
                 kind: FailureKind::Panic,
@@ -302,8 +310,9 @@ where
     ) -> Option<Outcome> {
         match end {
             StepEnd::Completed => None,
-            StepEnd::Cancelled(reason) => {
+            StepEnd::Cancelled { position, reason } => {
                 tally.cancels += 1;
+                tally.cancel_reasons.add(position, &reason);
                 Some(Outcome::Cancel { reason })
             }
             StepEnd::Failed {

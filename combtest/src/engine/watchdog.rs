@@ -29,7 +29,7 @@ use std::time::{Duration, Instant};
 use super::held::Status;
 use crate::model::action::{StepResult, Stop};
 use crate::model::outcome::{Failure, FailureKind};
-use crate::output::report::{FailureText, SHOWN_FAILURES};
+use crate::output::report::FailureText;
 
 /// Without a timeout, a walk running this long is named in a warning.
 pub(crate) const SLOW_WALK: Duration = Duration::from_secs(60);
@@ -43,6 +43,9 @@ pub(crate) fn grace(limit: Duration) -> Duration {
 
 /// The exit code of a run the watchdog ends: a failing test binary's.
 const STUCK_EXIT_CODE: i32 = 101;
+
+/// How many of the failures before the stuck walks a run the watchdog ends shows in full.
+const SHOWN_FAILURES: usize = 5;
 
 /// No position known (the compiled loops do not tell theirs).
 const NO_POSITION: usize = usize::MAX;
@@ -428,14 +431,24 @@ fn end_the_run(
         grace(limit)
     );
     for failure in &failures[..failures.len() - stuck.len()] {
-        let _ = write!(text, "\n{}\n", FailureText(failure));
+        let shown = FailureText {
+            failure,
+            state_file: None,
+            first: false,
+        };
+        let _ = write!(text, "\n{shown}\n");
     }
     if more > 0 {
         let _ = write!(text, "\n... and {more} more failed walks before it\n");
     }
     text.push_str("\nThe stuck walks:\n");
     for failure in &failures[failures.len() - stuck.len()..] {
-        let _ = write!(text, "\n{}\n", FailureText(failure));
+        let shown = FailureText {
+            failure,
+            state_file: None,
+            first: false,
+        };
+        let _ = write!(text, "\n{shown}\n");
     }
     tracing::error!("{}", text.trim());
     say(&text);

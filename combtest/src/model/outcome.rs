@@ -35,7 +35,7 @@ impl std::fmt::Display for StepRecord {
 }
 
 /// How a failing action failed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FailureKind {
     /// The action returned `Err`.

@@ -2,6 +2,9 @@
 //! traces back, trace files, shard result files, the progress display and combtest's own
 //! log output. Nothing here knows how walks are scheduled.
 
+pub(crate) mod analysis;
+pub(crate) mod html;
+pub(crate) mod junit;
 pub(crate) mod logging;
 pub(crate) mod progress;
 pub(crate) mod replay;

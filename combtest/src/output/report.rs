@@ -6,11 +6,23 @@ use std::time::Duration;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use super::analysis::cancels::CancelCount;
+use super::analysis::data::{Cause, Evidence, FailureGroup, HeatMap};
 use crate::config::shard::Shard;
 use crate::model::outcome::{Failure, FailureKind, WalkSummary};
 
-/// How many failures the failure report shows in full; the rest are counted.
-pub const SHOWN_FAILURES: usize = 5;
+/// How many failure groups the failure report shows in full; the rest are counted.
+pub const SHOWN_GROUPS: usize = 10;
+
+/// Refuted suspects the failure report shows per group (all are in `Report::groups`).
+const SHOWN_REFUTED: usize = 2;
+
+/// Lines of a state the failure report shows at most (the whole state is in
+/// `Report::failures`, and with a log directory in a file of the run's folder).
+pub const STATE_LINES: usize = 40;
+
+/// Bytes of a state the failure report shows at most.
+pub const STATE_BYTES: usize = 4096;
 
 /// What a run did.
 ///
@@ -55,6 +67,20 @@ pub struct Report<S> {
     pub elapsed: Duration,
     /// Every failed walk, sorted by walk id.
     pub failures: Vec<Failure>,
+    /// The failures grouped by what failed (the failing action and its normalised message),
+    /// largest group first, each with its causes.
+    #[serde(default)]
+    pub groups: Vec<FailureGroup>,
+    /// Whether every walk of the space ran, so that causes can be exact.
+    #[serde(default)]
+    pub evidence: Evidence,
+    /// Cancelled walks counted per action and normalised reason, most frequent first.
+    #[serde(default)]
+    pub cancels: Vec<CancelCount>,
+    /// Failure rates per pair of options of the positions the causes name (the heat maps
+    /// of `report.html`).
+    #[serde(default)]
+    pub heat_maps: Vec<HeatMap>,
     /// With [`Gather::Flat`](crate::Gather) or `Full`: the final state of every walk that
     /// ran, sorted by walk id (skipped walks have none).
     pub states: Vec<S>,
@@ -132,6 +158,10 @@ impl<S> Report<S> {
             threads: self.threads,
             elapsed: self.elapsed,
             failures: self.failures.clone(),
+            groups: self.groups.clone(),
+            evidence: self.evidence.clone(),
+            cancels: self.cancels.clone(),
+            heat_maps: self.heat_maps.clone(),
             states: Vec::new(),
             walks: self.walks.clone(),
             files: self.files.clone(),
@@ -197,45 +227,207 @@ impl<S> fmt::Display for Report<S> {
                 self.skipped_count
             )?;
         }
-        for failure in self.failures.iter().take(SHOWN_FAILURES) {
-            write!(f, "\n\n{}", FailureText(failure))?;
+        if self.error_count > 0 {
+            if let Some(note) = &self.evidence.note {
+                let named = self.groups.iter().any(|g| !g.causes.is_empty());
+                let causes = if named {
+                    "causes are suspicions"
+                } else {
+                    "no causes named"
+                };
+                write!(f, "\n{causes}: {note}")?;
+                if self.evidence.confirmation_walks > 0 {
+                    write!(
+                        f,
+                        "; {} more walks ran to confirm them",
+                        self.evidence.confirmation_walks
+                    )?;
+                }
+            }
         }
-        if self.failures.len() > SHOWN_FAILURES {
-            let more = self.failures.len() - SHOWN_FAILURES;
-            let walks = if more == 1 { "walk" } else { "walks" };
+        let groups = self.groups.len();
+        for (at, group) in self.groups.iter().take(SHOWN_GROUPS).enumerate() {
+            write!(f, "\n\nfailure group {} of {groups}: ", at + 1)?;
+            GroupText {
+                group,
+                failure: self.representative(group),
+            }
+            .fmt(f)?;
+        }
+        // Without the analysis, the first failures are shown one by one.
+        if groups == 0 {
+            for failure in self.failures.iter().take(SHOWN_GROUPS) {
+                let text = FailureText {
+                    failure,
+                    state_file: None,
+                    first: false,
+                };
+                write!(f, "\n\n{text}")?;
+            }
+            if self.failures.len() > SHOWN_GROUPS {
+                write!(
+                    f,
+                    "\n\n... and {} more failed walks (all are in `Report::failures`)",
+                    self.failures.len() - SHOWN_GROUPS
+                )?;
+            }
+        }
+        if groups > SHOWN_GROUPS {
             write!(
                 f,
-                "\n\n... and {more} more failed {walks} (all are in `Report::failures`)"
+                "\n\n... and {} more failure groups (all are in `Report::groups`)",
+                groups - SHOWN_GROUPS
             )?;
+        }
+        if !self.cancels.is_empty() {
+            f.write_str("\n\ncancelled:")?;
+            for cancel in &self.cancels {
+                let walks = if cancel.count == 1 { "walk" } else { "walks" };
+                write!(
+                    f,
+                    "\n  {} {walks} at {}: {}",
+                    cancel.count, cancel.action, cancel.reason
+                )?;
+            }
         }
         Ok(())
     }
 }
 
-/// One failure in full, as the failure report shows it.
-pub(crate) struct FailureText<'a>(pub(crate) &'a Failure);
+impl<S> Report<S> {
+    /// The failure a group shows: its representative's.
+    fn representative(&self, group: &FailureGroup) -> Option<&Failure> {
+        self.failures
+            .binary_search_by_key(&group.representative, |f| f.walk_id)
+            .ok()
+            .map(|i| &self.failures[i])
+    }
+}
+
+/// One failure group: what failed and how often, its causes, and its representative walk.
+struct GroupText<'a> {
+    group: &'a FailureGroup,
+    failure: Option<&'a Failure>,
+}
+
+impl fmt::Display for GroupText<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let group = self.group;
+        let walks = if group.count == 1 { "walk" } else { "walks" };
+        let serial = if group.serial { "serial action " } else { "" };
+        writeln!(
+            f,
+            "{} {walks}, {serial}{} {}: {}",
+            group.count,
+            group.action,
+            how(group.kind),
+            indent(&group.message, 2)
+        )?;
+        if group.serial {
+            writeln!(
+                f,
+                "  serial:  it runs once per branch; when it fails, every live walk of the \
+                 branch fails with it, so it is shown once"
+            )?;
+        }
+        let refuted = |cause: &&Cause| {
+            cause
+                .confirmation
+                .as_ref()
+                .is_some_and(|c| c.counterexample.is_some())
+        };
+        for cause in &group.causes {
+            if cause.exact {
+                writeln!(
+                    f,
+                    "  cause:   {cause} (exact: every walk with it failed this way; {})",
+                    cause.evidence()
+                )?;
+            } else if !refuted(&cause) {
+                writeln!(f, "  suspect: {cause} ({})", cause.evidence())?;
+            }
+        }
+        // Refuted suspects say what is not the cause: the first few are enough.
+        let refuted: Vec<&Cause> = group.causes.iter().filter(refuted).collect();
+        for cause in refuted.iter().take(SHOWN_REFUTED) {
+            writeln!(f, "  suspect: {cause} ({})", cause.evidence())?;
+        }
+        if refuted.len() > SHOWN_REFUTED {
+            writeln!(
+                f,
+                "  ... and {} more refuted suspects (all are in `Report::groups`)",
+                refuted.len() - SHOWN_REFUTED
+            )?;
+        }
+        if group.unexplained > 0 {
+            writeln!(
+                f,
+                "  {} walks of the group have none of these causes",
+                group.unexplained
+            )?;
+        }
+        match self.failure {
+            Some(failure) => write!(
+                f,
+                "{}",
+                FailureText {
+                    failure,
+                    state_file: group.state_file.as_deref(),
+                    first: true,
+                }
+            ),
+            None => write!(
+                f,
+                "  walk {} is its first\n  replay:  {}",
+                group.representative, group.replay
+            ),
+        }
+    }
+}
+
+/// How a failing action failed, as the reports say it.
+pub(crate) fn how(kind: FailureKind) -> &'static str {
+    match kind {
+        FailureKind::Error => "returned an error",
+        FailureKind::Panic => "panicked",
+        FailureKind::Timeout => "timed out",
+        FailureKind::State => "panicked in its state's code, outside its actions",
+    }
+}
+
+/// One failed walk in full, its state cut to [`STATE_LINES`] and [`STATE_BYTES`]: a
+/// group's representative (`first`), or a walk shown on its own.
+pub(crate) struct FailureText<'a> {
+    pub(crate) failure: &'a Failure,
+    /// Where the whole state is, when it was written out.
+    pub(crate) state_file: Option<&'a std::path::Path>,
+    /// Whether the walk is shown as its group's first.
+    pub(crate) first: bool,
+}
 
 impl fmt::Display for FailureText<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let failure = self.0;
+        let failure = self.failure;
         let step = &failure.steps[failure.failed_position];
-        let how = match failure.kind {
-            FailureKind::Error => "returned an error",
-            FailureKind::Panic => "panicked",
-            FailureKind::Timeout => "timed out",
-            FailureKind::State => "",
+        let (indent_by, role) = if self.first {
+            ("  ", " is the first")
+        } else {
+            ("", "")
         };
         if failure.kind == FailureKind::State {
             writeln!(
                 f,
-                "walk {} (fingerprint {}): its state panicked outside its actions",
+                "{indent_by}walk {} (fingerprint {}){role}: its state panicked outside its \
+                 actions",
                 failure.walk_id, failure.fingerprint
             )?;
         } else {
             writeln!(
                 f,
-                "walk {} (fingerprint {}): {step} {how}",
-                failure.walk_id, failure.fingerprint
+                "{indent_by}walk {} (fingerprint {}){role}: {step} {}",
+                failure.walk_id,
+                failure.fingerprint,
+                how(failure.kind)
             )?;
         }
         let walk: Vec<String> = failure.steps.iter().map(ToString::to_string).collect();
@@ -256,9 +448,36 @@ impl fmt::Display for FailureText<'_> {
             )?,
             (None, _) => {}
         }
-        writeln!(f, "  state:   {}", indent(&failure.state, 11))?;
+        let (state, cut) = capped(&failure.state);
+        writeln!(f, "  state:   {}", indent(state, 11))?;
+        if cut {
+            match self.state_file {
+                Some(path) => writeln!(
+                    f,
+                    "           ... (cut; the whole state is in {})",
+                    path.display()
+                )?,
+                None => writeln!(
+                    f,
+                    "           ... (cut; the whole state is in `Report::failures`)"
+                )?,
+            }
+        }
         write!(f, "  replay:  {}", failure.replay)
     }
+}
+
+/// The first [`STATE_LINES`] lines of a state, at most [`STATE_BYTES`] bytes, and whether
+/// anything was cut.
+pub(crate) fn capped(state: &str) -> (&str, bool) {
+    let mut end = state.len().min(STATE_BYTES);
+    while !state.is_char_boundary(end) {
+        end -= 1;
+    }
+    if let Some((at, _)) = state.match_indices('\n').nth(STATE_LINES - 1) {
+        end = end.min(at);
+    }
+    (&state[..end], end < state.len())
 }
 
 /// Indents every line after the first, so multi-line values stay inside their field.
@@ -280,5 +499,17 @@ mod tests {
     #[test]
     fn indent_keeps_multiline_values_aligned() {
         assert_eq!(indent("a\nb", 2), "a\n  b");
+    }
+
+    #[test]
+    fn states_are_capped_by_lines_and_bytes() {
+        let long: String = (0..100).map(|i| format!("line {i}\n")).collect();
+        let (shown, cut) = capped(&long);
+        assert!(cut);
+        assert_eq!(shown.lines().count(), STATE_LINES);
+        let wide = "é".repeat(STATE_BYTES);
+        let (shown, cut) = capped(&wide);
+        assert!(cut && shown.len() <= STATE_BYTES);
+        assert_eq!(capped("short"), ("short", false));
     }
 }

@@ -11,6 +11,9 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use super::analysis::cancels::CancelCount;
+use super::analysis::data::Evidence;
+use super::analysis::groups::group_failures;
 use super::report::Report;
 use crate::config::shard::Shard;
 use crate::error::Error;
@@ -177,6 +180,26 @@ pub fn merge_shards<P: AsRef<Path>>(
         merged.failures.extend(report.failures.iter().cloned());
     }
     merged.failures.sort_by_key(|f| f.walk_id);
+    merged.cancels = merge_cancels(results.iter().map(|(_, r)| &r.report.cancels));
+    // Failures are grouped again across shards; their causes need the walk space, which a
+    // shard result does not hold, so a merged report names none.
+    let serial: Vec<usize> = results
+        .iter()
+        .flat_map(|(_, r)| r.report.groups.iter().filter(|g| g.serial))
+        .flat_map(|g| g.walk_ids.first())
+        .filter_map(|id| merged.failures.binary_search_by_key(id, |f| f.walk_id).ok())
+        .map(|i| merged.failures[i].failed_position)
+        .collect();
+    merged.groups = group_failures(&merged.failures, &|p| serial.contains(&p));
+    merged.heat_maps.clear();
+    merged.evidence = Evidence {
+        every_walk_ran: false,
+        note: Some(format!(
+            "merged from {total} shards, whose results do not hold the walk space; a run \
+             without shards names the causes"
+        )),
+        confirmation_walks: 0,
+    };
     Ok(merged)
 }
 
@@ -240,6 +263,22 @@ fn check_shard(path: &Path, result: &ShardResult) -> Result<(), Error> {
         )));
     }
     Ok(())
+}
+
+/// Sums the cancels of several shards per position and reason.
+fn merge_cancels<'a>(shards: impl Iterator<Item = &'a Vec<CancelCount>>) -> Vec<CancelCount> {
+    let mut merged: Vec<CancelCount> = Vec::new();
+    for cancel in shards.flatten() {
+        match merged
+            .iter_mut()
+            .find(|c| c.position == cancel.position && c.reason == cancel.reason)
+        {
+            Some(known) => known.count += cancel.count,
+            None => merged.push(cancel.clone()),
+        }
+    }
+    merged.sort_by(|a, b| b.count.cmp(&a.count).then(a.position.cmp(&b.position)));
+    merged
 }
 
 /// Every selected walk must be in exactly one shard's share.

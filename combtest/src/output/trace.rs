@@ -121,6 +121,16 @@ impl RunDir {
 }
 
 impl RunDir {
+    /// Writes `text` into `name` and returns the file's path.
+    pub(crate) fn write_text(&self, name: &str, text: &str) -> Result<PathBuf, Error> {
+        let path = self.path.join(name);
+        fs::write(&path, text).map_err(|error| Error::LogDir {
+            path: path.clone(),
+            message: error.to_string(),
+        })?;
+        Ok(path)
+    }
+
     /// Writes the gathered states (if any) and the summary into the run's folder, listing
     /// in the report the files written and the ones that could not be. States are written as
     /// their `Debug` text, since the state type need not be `Serialize`; `Report::states`

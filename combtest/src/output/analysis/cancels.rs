@@ -1,0 +1,146 @@
+//! Cancels counted per action and reason, as the workers see them: one small map per
+//! worker, merged at the end of the run. Reasons are normalised like failure messages, so
+//! `cannot withdraw 50 from 10` and `cannot withdraw 40 from 20` count as one reason.
+
+use std::collections::HashMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::normalise::normalise_into;
+
+/// Distinct reasons kept per position; further reasons are counted under one entry, so a
+/// reason that embeds something normalisation misses cannot grow the map without bound.
+const REASONS_PER_POSITION: usize = 64;
+
+/// The reason under which reasons past [`REASONS_PER_POSITION`] are counted.
+const OTHER_REASONS: &str = "<other reasons>";
+
+/// How many walks one action cancelled for one reason.
+///
+/// ```
+/// use combtest::prelude::*;
+///
+/// #[action(options = [5, 50])]
+/// fn withdraw(amount: i64, balance: &mut i64) {
+///     if amount > *balance {
+///         cancel!("cannot withdraw {amount} from {balance}");
+///     }
+///     *balance -= amount;
+/// }
+///
+/// let report = combtest! { order: [withdraw, withdraw], state: 50i64 };
+/// assert_eq!(report.cancels.len(), 1);
+/// let cancel = &report.cancels[0];
+/// assert_eq!(cancel.action, "withdraw#2");
+/// assert_eq!(cancel.reason, "cannot withdraw <n> from <n>");
+/// assert_eq!(cancel.count, 3); // (5, 50), (50, 5) and (50, 50)
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CancelCount {
+    /// The position that cancelled, named as reports name positions (`type_text#2` for the
+    /// second appearance of an action).
+    pub action: String,
+    /// The position in the order.
+    pub position: usize,
+    /// The reason with numbers and ids normalised.
+    pub reason: String,
+    /// One reason as given, for the first walk counted.
+    pub example: String,
+    /// Walks cancelled there for this reason.
+    pub count: u64,
+}
+
+/// The cancels one worker counted.
+#[derive(Default)]
+pub(crate) struct CancelTally {
+    by_position: HashMap<usize, HashMap<String, (u64, String)>>,
+    scratch: String,
+}
+
+impl CancelTally {
+    /// Counts one walk cancelled at `position` for `reason`.
+    pub(crate) fn add(&mut self, position: usize, reason: &str) {
+        normalise_into(reason, &mut self.scratch);
+        let reasons = self.by_position.entry(position).or_default();
+        if let Some(entry) = reasons.get_mut(self.scratch.as_str()) {
+            entry.0 += 1;
+            return;
+        }
+        let key = if reasons.len() < REASONS_PER_POSITION {
+            self.scratch.clone()
+        } else {
+            OTHER_REASONS.to_string()
+        };
+        reasons.entry(key).or_insert((0, reason.to_string())).0 += 1;
+    }
+
+    /// Adds another worker's counts.
+    pub(crate) fn absorb(&mut self, other: CancelTally) {
+        for (position, reasons) in other.by_position {
+            let mine = self.by_position.entry(position).or_default();
+            for (reason, (count, example)) in reasons {
+                mine.entry(reason).or_insert((0, example)).0 += count;
+            }
+        }
+    }
+
+    /// The counts, most frequent first, positions named by `name`.
+    pub(crate) fn into_counts(self, name: impl Fn(usize) -> String) -> Vec<CancelCount> {
+        let mut counts: Vec<CancelCount> = self
+            .by_position
+            .into_iter()
+            .flat_map(|(position, reasons)| {
+                let action = name(position);
+                reasons
+                    .into_iter()
+                    .map(move |(reason, (count, example))| CancelCount {
+                        action: action.clone(),
+                        position,
+                        reason,
+                        example,
+                        count,
+                    })
+            })
+            .collect();
+        counts.sort_by(|a, b| {
+            b.count
+                .cmp(&a.count)
+                .then(a.position.cmp(&b.position))
+                .then_with(|| a.reason.cmp(&b.reason))
+        });
+        counts
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reasons_merge_after_normalising_and_across_workers() {
+        let mut first = CancelTally::default();
+        first.add(1, "cannot withdraw 50 from 10");
+        first.add(1, "cannot withdraw 40 from 20");
+        let mut second = CancelTally::default();
+        second.add(1, "cannot withdraw 7 from 3");
+        second.add(0, "closed");
+        first.absorb(second);
+        let counts = first.into_counts(|p| format!("p{p}"));
+        assert_eq!(counts.len(), 2);
+        assert_eq!(counts[0].count, 3);
+        assert_eq!(counts[0].action, "p1");
+        assert_eq!(counts[0].reason, "cannot withdraw <n> from <n>");
+        assert_eq!(counts[1].reason, "closed");
+    }
+
+    #[test]
+    fn distinct_reasons_are_bounded() {
+        let mut tally = CancelTally::default();
+        for i in 0..1000 {
+            tally.add(0, &format!("reason {}", "x".repeat(i % 200)));
+        }
+        let counts = tally.into_counts(|_| String::new());
+        assert_eq!(counts.len(), REASONS_PER_POSITION + 1);
+        assert_eq!(counts.iter().map(|c| c.count).sum::<u64>(), 1000);
+    }
+}

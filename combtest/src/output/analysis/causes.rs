@@ -1,0 +1,424 @@
+//! Causes: the combinations of 1 to 3 choices that every failing walk of a group shares and
+//! no other walk has.
+//!
+//! No walk's options are stored: each failing walk is decoded from its id when it is
+//! counted, and the walks that passed are either counted arithmetically (when every walk of
+//! the space ran, the walks with a combination number `total / product of its positions'
+//! option counts`) or visited once, decoded one at a time.
+//!
+//! A combination is a sorted list of *features*, one per position: feature
+//! `offset[p] + option`, where `offset[p]` is the number of options of the positions before
+//! `p`. A combination of `k` features is packed into one `u64` key in base `F` (the number of
+//! features), so the counts are flat maps of integers.
+
+use std::collections::{HashMap, HashSet};
+use std::hash::{BuildHasherDefault, Hasher};
+
+use super::data::{Cause, Choice};
+
+/// Multiply-rotate hashing for integer keys: the keys are combinations of small numbers,
+/// which SipHash would hash at several times the cost with no benefit here (no key comes
+/// from outside the run).
+#[derive(Default, Clone, Copy)]
+struct KeyHasher(u64);
+
+impl Hasher for KeyHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &byte in bytes {
+            self.write_u64(u64::from(byte));
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x517c_c1b7_2722_0a95);
+    }
+}
+
+type KeyMap<V> = HashMap<u64, V, BuildHasherDefault<KeyHasher>>;
+type KeySet = HashSet<u64, BuildHasherDefault<KeyHasher>>;
+
+/// Combination sizes are bounded by this many counter updates per group: beyond it, the
+/// largest size is dropped (triples first), so a very wide order stays fast.
+const UPDATE_BUDGET: u128 = 200_000_000;
+
+/// Exact causes reported per group at most (the smallest first).
+const MAX_EXACT: usize = 8;
+
+/// Suspicions reported per group at most.
+const MAX_SUSPICIONS: usize = 5;
+
+/// Candidates per group whose count among the other walks a visit of the walks measures,
+/// when not every walk ran.
+pub(super) const CANDIDATE_POOL: usize = 512;
+
+/// The walk space as the analysis sees it.
+pub(crate) struct Space<'a> {
+    /// Option count per position.
+    pub(crate) sizes: &'a [usize],
+    /// The first feature of each position, and the feature count last.
+    offsets: Vec<u64>,
+    /// Walks in the space.
+    pub(crate) total: u64,
+    /// Writes the options of a walk id.
+    pub(crate) decode: &'a dyn Fn(u64, &mut [usize]),
+}
+
+/// A combination: `size` features packed into `key`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(super) struct Combo {
+    pub(super) size: usize,
+    pub(super) key: u64,
+}
+
+impl<'a> Space<'a> {
+    pub(crate) fn new(
+        sizes: &'a [usize],
+        total: u64,
+        decode: &'a dyn Fn(u64, &mut [usize]),
+    ) -> Self {
+        let mut offsets = Vec::with_capacity(sizes.len() + 1);
+        let mut next = 0u64;
+        for &size in sizes {
+            offsets.push(next);
+            next += size as u64;
+        }
+        offsets.push(next);
+        Space {
+            sizes,
+            offsets,
+            total,
+            decode,
+        }
+    }
+
+    fn features(&self) -> u64 {
+        self.offsets[self.sizes.len()]
+    }
+
+    /// How many features (position, option pairs) the space has.
+    pub(super) fn feature_count(&self) -> usize {
+        self.features() as usize
+    }
+
+    /// Writes the feature of every position of `options` into `features`.
+    pub(super) fn features_of(&self, options: &[usize], features: &mut [u64]) {
+        for (p, feature) in features.iter_mut().enumerate() {
+            *feature = self.offsets[p] + options[p] as u64;
+        }
+    }
+
+    /// The position and option of a feature.
+    pub(super) fn choice_of(&self, feature: u64) -> (usize, usize) {
+        let position = self.offsets.partition_point(|&offset| offset <= feature) - 1;
+        (position, (feature - self.offsets[position]) as usize)
+    }
+
+    /// The features of a combination, in ascending order.
+    pub(super) fn unpack(&self, combo: Combo) -> Vec<u64> {
+        let base = self.features();
+        let mut key = combo.key;
+        let mut features = vec![0; combo.size];
+        for slot in features.iter_mut().rev() {
+            *slot = key % base;
+            key /= base;
+        }
+        features
+    }
+
+    fn pack(&self, features: &[u64]) -> u64 {
+        let base = self.features();
+        features.iter().fold(0, |key, &f| key * base + f)
+    }
+
+    /// The (position, option) choices of a combination.
+    pub(super) fn choices(&self, combo: Combo) -> Vec<(usize, usize)> {
+        self.unpack(combo)
+            .into_iter()
+            .map(|f| self.choice_of(f))
+            .collect()
+    }
+
+    /// How many walks of the whole space have the combination.
+    pub(super) fn containing(&self, combo: Combo) -> u64 {
+        let product: u64 = self
+            .choices(combo)
+            .iter()
+            .map(|&(p, _)| self.sizes[p] as u64)
+            .product();
+        self.total / product
+    }
+
+    /// The largest combination size worth counting over `walks` failing walks: keys must
+    /// fit in a `u64` and the counter updates in the budget.
+    pub(super) fn largest_size(&self, walks: usize) -> usize {
+        let n = self.sizes.len() as u128;
+        let base = u128::from(self.features());
+        let walks = walks as u128;
+        let fits = |k: u32| {
+            base.checked_pow(k)
+                .is_some_and(|b| b <= u128::from(u64::MAX))
+        };
+        let triples = n * n.saturating_sub(1) * n.saturating_sub(2) / 6;
+        let pairs = n * n.saturating_sub(1) / 2;
+        if fits(3) && triples * walks <= UPDATE_BUDGET {
+            3.min(self.sizes.len())
+        } else if fits(2) && pairs * walks <= UPDATE_BUDGET {
+            2.min(self.sizes.len())
+        } else {
+            1
+        }
+    }
+}
+
+/// How often each combination of 1 to `largest` choices occurs among a group's walks.
+pub(super) struct Counts {
+    by_size: Vec<KeyMap<u32>>,
+}
+
+impl Counts {
+    /// Counts the combinations of the walks `ids`, decoding one walk at a time.
+    pub(super) fn of(space: &Space<'_>, ids: &[u64], largest: usize) -> Self {
+        let n = space.sizes.len();
+        let base = space.features();
+        let mut by_size: Vec<KeyMap<u32>> = (0..largest).map(|_| KeyMap::default()).collect();
+        let mut options = vec![0; n];
+        let mut features = vec![0; n];
+        for &id in ids {
+            (space.decode)(id, &mut options);
+            space.features_of(&options, &mut features);
+            for a in 0..n {
+                *by_size[0].entry(features[a]).or_default() += 1;
+                if largest < 2 {
+                    continue;
+                }
+                for b in a + 1..n {
+                    let pair = features[a] * base + features[b];
+                    *by_size[1].entry(pair).or_default() += 1;
+                    if largest < 3 {
+                        continue;
+                    }
+                    for &c in &features[b + 1..] {
+                        *by_size[2].entry(pair * base + c).or_default() += 1;
+                    }
+                }
+            }
+        }
+        Counts { by_size }
+    }
+
+    fn iter(&self) -> impl Iterator<Item = (Combo, u64)> + '_ {
+        self.by_size.iter().enumerate().flat_map(|(i, map)| {
+            map.iter()
+                .map(move |(&key, &count)| (Combo { size: i + 1, key }, u64::from(count)))
+        })
+    }
+}
+
+/// The proper sub-combinations of a combination of up to 3 features, packed.
+fn proper_subsets(space: &Space<'_>, features: &[u64]) -> Vec<(usize, u64)> {
+    match *features {
+        [a, b] => vec![(1, a), (1, b)],
+        [a, b, c] => vec![
+            (1, a),
+            (1, b),
+            (1, c),
+            (2, space.pack(&[a, b])),
+            (2, space.pack(&[a, c])),
+            (2, space.pack(&[b, c])),
+        ],
+        _ => Vec::new(),
+    }
+}
+
+/// The minimal exact causes: combinations every walk of the space with which failed in the
+/// group (their count in the group equals their count in the space), none of whose proper
+/// sub-combinations is one. Smallest first.
+pub(super) fn exact_causes(space: &Space<'_>, counts: &Counts) -> Vec<(Combo, u64)> {
+    let mut exact: Vec<KeySet> = (0..counts.by_size.len())
+        .map(|_| KeySet::default())
+        .collect();
+    let mut found = Vec::new();
+    for (i, map) in counts.by_size.iter().enumerate() {
+        let size = i + 1;
+        for (&key, &count) in map {
+            let combo = Combo { size, key };
+            let count = u64::from(count);
+            if count != space.containing(combo) {
+                continue;
+            }
+            let features = space.unpack(combo);
+            let has_exact_part = proper_subsets(space, &features)
+                .iter()
+                .any(|&(size, key)| exact[size - 1].contains(&key));
+            if !has_exact_part {
+                found.push((combo, count));
+            }
+        }
+        for &(combo, _) in found.iter().filter(|(c, _)| c.size == size) {
+            exact[i].insert(combo.key);
+        }
+    }
+    found.sort_by(|(a, ca), (b, cb)| a.size.cmp(&b.size).then(cb.cmp(ca)).then(a.cmp(b)));
+    found.truncate(MAX_EXACT);
+    found
+}
+
+/// Walks of `ids` that have none of `causes`.
+pub(super) fn unexplained(space: &Space<'_>, ids: &[u64], causes: &[(Combo, u64)]) -> u64 {
+    let choices: Vec<Vec<(usize, usize)>> = causes.iter().map(|&(c, _)| space.choices(c)).collect();
+    let mut options = vec![0; space.sizes.len()];
+    let mut missing = 0;
+    for &id in ids {
+        (space.decode)(id, &mut options);
+        let explained = choices
+            .iter()
+            .any(|cause| cause.iter().all(|&(p, o)| options[p] == o));
+        if !explained {
+            missing += 1;
+        }
+    }
+    missing
+}
+
+/// The combinations worth measuring among the other walks: the `pool` most frequent in the
+/// group (the smaller first on ties), or all of them when `pool` is `None`.
+pub(super) fn candidates(counts: &Counts, pool: Option<usize>) -> Vec<(Combo, u64)> {
+    let mut all: Vec<(Combo, u64)> = counts.iter().collect();
+    let order = |a: &(Combo, u64), b: &(Combo, u64)| {
+        b.1.cmp(&a.1)
+            .then(a.0.size.cmp(&b.0.size))
+            .then(a.0.key.cmp(&b.0.key))
+    };
+    if let Some(pool) = pool {
+        if all.len() > pool {
+            all.select_nth_unstable_by(pool, order);
+            all.truncate(pool);
+        }
+    }
+    all.sort_by(order);
+    all
+}
+
+/// A measured candidate: its count in the group and among the other walks that ran.
+pub(super) struct Measured {
+    pub(super) combo: Combo,
+    pub(super) in_group: u64,
+    pub(super) in_others: u64,
+}
+
+/// The best suspicions: ranked by how much of the group they cover against how many other
+/// walks have them (the Jaccard index `in_group / (group + in_others)`), the smaller on ties;
+/// a combination is dropped when a better-ranked one is part of it, and so is one that holds
+/// an exact cause (`exact`), which says more.
+pub(super) fn suspicions(
+    space: &Space<'_>,
+    group: u64,
+    measured: Vec<Measured>,
+    exact: &[Combo],
+) -> Vec<Measured> {
+    let score = |m: &Measured| m.in_group as f64 / (group + m.in_others) as f64;
+    let mut measured = measured;
+    measured.sort_by(|a, b| {
+        score(b)
+            .total_cmp(&score(a))
+            .then(a.combo.size.cmp(&b.combo.size))
+            .then(a.in_others.cmp(&b.in_others))
+            .then(a.combo.key.cmp(&b.combo.key))
+    });
+    let exact: Vec<Vec<u64>> = exact.iter().map(|&c| space.unpack(c)).collect();
+    let mut chosen: Vec<(Measured, Vec<u64>)> = Vec::new();
+    for candidate in measured {
+        if chosen.len() == MAX_SUSPICIONS {
+            break;
+        }
+        let features = space.unpack(candidate.combo);
+        let covered = chosen
+            .iter()
+            .map(|(_, part)| part)
+            .chain(&exact)
+            .any(|part| part.iter().all(|f| features.contains(f)));
+        if !covered {
+            chosen.push((candidate, features));
+        }
+    }
+    chosen.into_iter().map(|(m, _)| m).collect()
+}
+
+/// A cause as the report shows it.
+pub(super) fn cause(
+    space: &Space<'_>,
+    measured: &Measured,
+    group: u64,
+    others: u64,
+    name: &dyn Fn(usize) -> String,
+    param: &dyn Fn(usize, usize) -> String,
+) -> Cause {
+    Cause {
+        choices: space
+            .choices(measured.combo)
+            .into_iter()
+            .map(|(position, option)| Choice {
+                position,
+                action: name(position),
+                option,
+                param: param(position, option),
+            })
+            .collect(),
+        exact: measured.in_group == space.containing(measured.combo),
+        in_group: measured.in_group,
+        group_size: group,
+        in_others: measured.in_others,
+        others,
+        confirmation: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lexicographic(sizes: &[usize]) -> impl Fn(u64, &mut [usize]) + '_ {
+        move |mut id, options: &mut [usize]| {
+            for p in (0..sizes.len()).rev() {
+                options[p] = (id % sizes[p] as u64) as usize;
+                id /= sizes[p] as u64;
+            }
+        }
+    }
+
+    #[test]
+    fn a_planted_pair_is_the_only_minimal_exact_cause() {
+        let sizes = [3, 2, 4, 2];
+        let decode = lexicographic(&sizes);
+        let space = Space::new(&sizes, 48, &decode);
+        let mut options = [0; 4];
+        let failing: Vec<u64> = (0..48)
+            .filter(|&id| {
+                decode(id, &mut options);
+                options[0] == 2 && options[3] == 1
+            })
+            .collect();
+        let counts = Counts::of(&space, &failing, 3);
+        let exact = exact_causes(&space, &counts);
+        assert_eq!(exact.len(), 1);
+        assert_eq!(space.choices(exact[0].0), vec![(0, 2), (3, 1)]);
+        assert_eq!(exact[0].1, 8);
+        assert_eq!(unexplained(&space, &failing, &exact), 0);
+    }
+
+    #[test]
+    fn features_round_trip() {
+        let sizes = [3, 5, 2];
+        let decode = lexicographic(&sizes);
+        let space = Space::new(&sizes, 30, &decode);
+        let combo = Combo {
+            size: 2,
+            key: space.pack(&[1, 9]),
+        };
+        assert_eq!(space.choices(combo), vec![(0, 1), (2, 1)]);
+        assert_eq!(space.containing(combo), 5);
+        assert_eq!(space.largest_size(10), 3);
+    }
+}

@@ -1,0 +1,336 @@
+//! Why walks failed: failures grouped by what failed, the causes of each group (the minimal
+//! combinations of choices its walks share and no other walk has), cancels counted per
+//! action and reason, and heat maps of failure rates for the visual report.
+//!
+//! The analysis reads the failures the run kept and the walk space; it never holds the
+//! options of every walk: walks are decoded from their ids one at a time.
+
+pub(crate) mod cancels;
+pub(crate) mod causes;
+pub(crate) mod confirm;
+pub(crate) mod data;
+pub(crate) mod groups;
+pub(crate) mod heat;
+pub(crate) mod normalise;
+pub(crate) mod run;
+
+use self::causes::{Combo, Counts, Measured, Space, CANDIDATE_POOL};
+use self::data::{FailureGroup, HeatMap};
+use self::heat::HeatCounts;
+use crate::model::outcome::Failure;
+
+/// A group whose candidates wait for the visit of the walks that ran: its index, its
+/// candidates with their counts in the group, and its exact causes.
+type Pending = (usize, Vec<(Combo, u64)>, Vec<Combo>);
+
+/// A candidate as a walk looks it up: its group (among the pending), its index among the
+/// group's candidates, and its choices after the first, as (position, option).
+type Lookup = (usize, usize, Vec<(usize, usize)>);
+
+/// Visits the options of every walk that ran, one walk at a time.
+pub(crate) type RanWalks<'a> = &'a dyn Fn(&mut dyn FnMut(&[usize]));
+
+/// What the analysis needs to know of the order and the run.
+pub(crate) struct Inputs<'a> {
+    /// Option count per position.
+    pub(crate) sizes: &'a [usize],
+    /// Per position, its name as reports show it (see [`position_names`]).
+    pub(crate) names: &'a [String],
+    /// Per position, whether it is a serial action.
+    pub(crate) serial: &'a [bool],
+    /// The `Debug` text of an option of a position.
+    pub(crate) param: &'a dyn Fn(usize, usize) -> String,
+    /// Writes the options of a walk id.
+    pub(crate) decode: &'a dyn Fn(u64, &mut [usize]),
+    /// Walks in the space.
+    pub(crate) total: u64,
+    /// Walks that ran.
+    pub(crate) walk_count: u64,
+    /// The walks that ran, when not every walk of the space did (`None` when all did).
+    pub(crate) ran: Option<RanWalks<'a>>,
+}
+
+/// The names of the positions of an order as reports show them: the action's name, with
+/// `#k` appended for the k-th appearance of an action that appears more than once.
+pub(crate) fn position_names(names: &[&str]) -> Vec<String> {
+    let mut seen: Vec<(&str, usize)> = Vec::new();
+    names
+        .iter()
+        .map(|&name| {
+            let total = names.iter().filter(|&&n| n == name).count();
+            let appearance = match seen.iter_mut().find(|(n, _)| *n == name) {
+                Some((_, count)) => {
+                    *count += 1;
+                    *count
+                }
+                None => {
+                    seen.push((name, 1));
+                    1
+                }
+            };
+            if total > 1 {
+                format!("{name}#{appearance}")
+            } else {
+                name.to_string()
+            }
+        })
+        .collect()
+}
+
+/// Groups `failures` (sorted by walk id), finds each group's causes, and counts the heat
+/// maps of the positions the causes name.
+pub(crate) fn analyse(
+    inputs: &Inputs<'_>,
+    failures: &[Failure],
+) -> (Vec<FailureGroup>, Vec<HeatMap>) {
+    let mut groups = groups::group_failures(failures, &|p| inputs.serial.get(p) == Some(&true));
+    if groups.is_empty() {
+        return (groups, Vec::new());
+    }
+    let space = Space::new(inputs.sizes, inputs.total, inputs.decode);
+    let name = |p: usize| inputs.names[p].clone();
+    // Per group: its exact causes, or the candidates still to be measured among the others.
+    let mut pending: Vec<Pending> = Vec::new();
+    for (at, group) in groups.iter_mut().enumerate() {
+        let others = inputs.walk_count - group.count;
+        let counts = Counts::of(
+            &space,
+            &group.walk_ids,
+            space.largest_size(group.walk_ids.len()),
+        );
+        let exact = causes::exact_causes(&space, &counts);
+        if !exact.is_empty() {
+            group.unexplained = causes::unexplained(&space, &group.walk_ids, &exact);
+            group.causes = exact
+                .iter()
+                .map(|&(combo, in_group)| {
+                    let measured = Measured {
+                        combo,
+                        in_group,
+                        in_others: 0,
+                    };
+                    causes::cause(&space, &measured, group.count, others, &name, inputs.param)
+                })
+                .collect();
+        }
+        match inputs.ran {
+            // Every walk ran: exact causes say it all; without one, the others with a
+            // combination are the rest of its walks in the space.
+            None if !exact.is_empty() => {}
+            None => {
+                let measured = causes::candidates(&counts, None)
+                    .into_iter()
+                    .map(|(combo, in_group)| Measured {
+                        combo,
+                        in_group,
+                        in_others: space.containing(combo) - in_group,
+                    })
+                    .collect();
+                group.causes = causes::suspicions(&space, group.count, measured, &[])
+                    .iter()
+                    .map(|m| causes::cause(&space, m, group.count, others, &name, inputs.param))
+                    .collect();
+            }
+            // Part of the space ran: an exact cause may be a narrow one (its walks all ran)
+            // while a wider combination is the likelier story; both are reported.
+            Some(_) => pending.push((
+                at,
+                causes::candidates(&counts, Some(CANDIDATE_POOL)),
+                exact.iter().map(|&(combo, _)| combo).collect(),
+            )),
+        }
+    }
+    if let Some(ran) = inputs.ran.filter(|_| !pending.is_empty()) {
+        let ran_with = measure_candidates(&space, ran, &pending);
+        for ((at, candidates, exact), ran_with) in pending.iter().zip(ran_with) {
+            let group = &mut groups[*at];
+            let others = inputs.walk_count - group.count;
+            let measured = candidates
+                .iter()
+                .zip(ran_with)
+                .map(|(&(combo, in_group), ran)| Measured {
+                    combo,
+                    in_group,
+                    in_others: ran.saturating_sub(in_group),
+                })
+                .collect();
+            let suspicions = causes::suspicions(&space, group.count, measured, exact);
+            group.causes.extend(
+                suspicions
+                    .iter()
+                    .filter(|m| exact.is_empty() || m.in_others == 0)
+                    .map(|m| causes::cause(&space, m, group.count, others, &name, inputs.param)),
+            );
+            // A suspect no other walk has and that covers more of the group tells more than
+            // the narrow exact causes inside it: the cleanest and widest come first.
+            group.causes.sort_by(|a, b| {
+                a.in_others
+                    .cmp(&b.in_others)
+                    .then(b.in_group.cmp(&a.in_group))
+                    .then(a.choices.len().cmp(&b.choices.len()))
+            });
+        }
+    }
+    // The heat maps show the positions the causes name, so they are counted once the causes
+    // are known: in a partial run, with one more visit of the walks that ran.
+    let failed_positions: Vec<usize> = failures.iter().map(|f| f.failed_position).collect();
+    let mapped = heat::positions(&groups, &failed_positions, inputs.sizes.len());
+    let mut heat = HeatCounts::new(&mapped, inputs.sizes);
+    let mut options = vec![0; inputs.sizes.len()];
+    for failure in failures {
+        (inputs.decode)(failure.walk_id, &mut options);
+        heat.add_failed(&options, inputs.sizes);
+    }
+    match inputs.ran {
+        None => heat.every_walk_ran(&space),
+        Some(ran) => ran(&mut |options: &[usize]| heat.add_ran(options, inputs.sizes)),
+    }
+    let maps = heat.into_maps(inputs.sizes, &name, inputs.param);
+    (groups, maps)
+}
+
+/// One visit of the walks that ran: how many have each pending candidate.
+fn measure_candidates(space: &Space<'_>, ran: RanWalks<'_>, pending: &[Pending]) -> Vec<Vec<u64>> {
+    // Candidates are looked up by their first feature: a walk checks only those whose first
+    // choice it makes.
+    let mut by_first = FirstIndex::new(space.feature_count());
+    for (g, (_, candidates, _)) in pending.iter().enumerate() {
+        for (c, &(combo, _)) in candidates.iter().enumerate() {
+            let features = space.unpack(combo);
+            let rest = features[1..].iter().map(|&f| space.choice_of(f)).collect();
+            by_first.push(features[0], (g, c, rest));
+        }
+    }
+    let mut counts: Vec<Vec<u64>> = pending.iter().map(|(_, c, _)| vec![0; c.len()]).collect();
+    let mut features = vec![0; space.sizes.len()];
+    ran(&mut |options: &[usize]| {
+        space.features_of(options, &mut features);
+        for &feature in &features {
+            for (g, c, rest) in by_first.get(feature) {
+                if rest.iter().all(|&(p, o)| options[p] == o) {
+                    counts[*g][*c] += 1;
+                }
+            }
+        }
+    });
+    counts
+}
+
+/// Candidates by their first feature: a dense table when the order has few options in all
+/// (the common case, and the fastest), a map when an action has millions of options.
+enum FirstIndex {
+    Dense(Vec<Vec<Lookup>>),
+    Sparse(std::collections::HashMap<u64, Vec<Lookup>>),
+}
+
+impl FirstIndex {
+    /// Features up to which the table is dense.
+    const DENSE_FEATURES: usize = 1 << 16;
+
+    fn new(features: usize) -> Self {
+        if features <= Self::DENSE_FEATURES {
+            FirstIndex::Dense((0..features).map(|_| Vec::new()).collect())
+        } else {
+            FirstIndex::Sparse(std::collections::HashMap::new())
+        }
+    }
+
+    fn push(&mut self, feature: u64, lookup: Lookup) {
+        match self {
+            FirstIndex::Dense(table) => table[feature as usize].push(lookup),
+            FirstIndex::Sparse(map) => map.entry(feature).or_default().push(lookup),
+        }
+    }
+
+    fn get(&self, feature: u64) -> &[Lookup] {
+        match self {
+            FirstIndex::Dense(table) => &table[feature as usize],
+            FirstIndex::Sparse(map) => map.get(&feature).map_or(&[], Vec::as_slice),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::outcome::FailureKind;
+    use crate::model::walk_id::Fingerprint;
+
+    #[test]
+    fn a_partial_run_over_a_huge_option_list_measures_suspects_among_the_walks_that_ran() {
+        // 100 000 options at position 0: the candidates' index is a map, not a table.
+        let sizes = [100_000, 4, 4, 4];
+        let total = 100_000 * 64;
+        let decode = |mut id: u64, options: &mut [usize]| {
+            for p in (0..4).rev() {
+                options[p] = (id % sizes[p] as u64) as usize;
+                id /= sizes[p] as u64;
+            }
+        };
+        // The walks that ran: position 0 below 100, position 3 never 3 (a filter).
+        let ran_ids: Vec<u64> = (0..100 * 64).filter(|id| id % 4 != 3).collect();
+        let ran = |visit: &mut dyn FnMut(&[usize])| {
+            let mut options = [0; 4];
+            for &id in &ran_ids {
+                decode(id, &mut options);
+                visit(&options);
+            }
+        };
+        let mut options = [0; 4];
+        let failures: Vec<Failure> = ran_ids
+            .iter()
+            .filter(|&&id| {
+                decode(id, &mut options);
+                options[0] < 50 && options[1] == 2 && options[2] == 3
+            })
+            .map(|&id| Failure {
+                walk_id: id,
+                fingerprint: Fingerprint(id),
+                steps: Vec::new(),
+                failed_position: 3,
+                failed_action: "d".into(),
+                kind: FailureKind::Error,
+                message: "broken".into(),
+                location: None,
+                state: String::new(),
+                replay: String::new(),
+            })
+            .collect();
+        assert_eq!(failures.len(), 150);
+        let names: Vec<String> = ["a", "b", "c", "d"].map(String::from).to_vec();
+        let inputs = Inputs {
+            sizes: &sizes,
+            names: &names,
+            serial: &[false; 4],
+            param: &|_, o| o.to_string(),
+            decode: &decode,
+            total,
+            walk_count: ran_ids.len() as u64,
+            ran: Some(&ran),
+        };
+        assert!(Space::new(&sizes, total, &decode).feature_count() > FirstIndex::DENSE_FEATURES);
+        let (groups, maps) = analyse(&inputs, &failures);
+        let best = &groups[0].causes[0];
+        assert_eq!(best.to_string(), "b(2) ∧ c(3)");
+        assert!(!best.exact);
+        assert_eq!(
+            best.evidence(),
+            "in 150 of 150 failing walks, 150 of 4650 others"
+        );
+        // The heat map of b x c counts the walks that ran, not the space.
+        let map = maps
+            .iter()
+            .find(|m| (m.rows.position, m.columns.position) == (1, 2))
+            .unwrap();
+        assert_eq!((map.failed[2][3], map.ran[2][3]), (150, 300));
+    }
+
+    #[test]
+    fn repeated_actions_are_numbered_by_appearance() {
+        use super::position_names;
+        assert_eq!(
+            position_names(&["open", "type_text", "save", "type_text"]),
+            vec!["open", "type_text#1", "save", "type_text#2"]
+        );
+    }
+}

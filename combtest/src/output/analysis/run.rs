@@ -1,0 +1,127 @@
+//! A run as the analysis sees it: the plan, the walks selected and the filter of a run,
+//! adapted to the analysis's inputs, and what the causes rest on.
+
+use super::cancels::CancelTally;
+use super::data::Evidence;
+use super::{analyse, position_names, Inputs};
+use crate::model::action::ActionKind;
+use crate::model::plan::Plan;
+use crate::model::walk::{OrderView, Walk};
+use crate::model::walk_id::WalkSelection;
+use crate::output::report::Report;
+
+/// The filter of a run, as the builder holds it.
+pub(crate) type Filter<'a> = Option<&'a (dyn Fn(&Walk<'_>) -> bool + Send + Sync)>;
+
+/// What ran: the order, the walks selected and the filter they passed.
+pub(crate) struct RunView<'a, S, G> {
+    pub(crate) plan: &'a Plan<S, G>,
+    pub(crate) view: &'a OrderView<'a>,
+    pub(crate) filter: Filter<'a>,
+    /// The walks selected (before the filter).
+    pub(crate) walks: &'a WalkSelection,
+    /// The strength of the covering array that chose the walks, if one did.
+    pub(crate) covering: Option<usize>,
+    /// Whether this run is one shard of several.
+    pub(crate) sharded: bool,
+    /// The text of option `o` of position `p`, as reports show it: a param's `Debug` is the
+    /// test's own code, and one that panics must not lose the report.
+    pub(crate) param: &'a dyn Fn(usize, usize) -> String,
+}
+
+impl<S, G> RunView<'_, S, G> {
+    /// Whether the filter allows the walk `id` with these options.
+    pub(crate) fn allowed(&self, id: u64, options: &[usize]) -> bool {
+        self.filter.is_none_or(|keep| {
+            keep(&Walk {
+                id,
+                options,
+                order: self.view,
+            })
+        })
+    }
+
+    /// Visits the options of every walk that ran: the selected ones the filter allows,
+    /// turning the odometer through each range of ids rather than decoding every id (the
+    /// filter is asked again, as it was before they ran).
+    pub(crate) fn visit_ran(&self, visit: &mut dyn FnMut(&[usize])) {
+        let mut options = vec![0; self.plan.actions.len()];
+        for range in self.walks.ranges() {
+            self.plan.space.decode(range.start, &mut options);
+            for id in range.clone() {
+                if id > range.start {
+                    self.plan.space.advance(id, &mut options);
+                }
+                if self.allowed(id, &options) {
+                    visit(&options);
+                }
+            }
+        }
+    }
+
+    /// The option count of every position.
+    pub(crate) fn sizes(&self) -> Vec<usize> {
+        self.plan.actions.iter().map(|a| a.params().len()).collect()
+    }
+}
+
+/// Groups the report's failures, finds their causes and heat maps, and counts the cancels
+/// per action and reason.
+pub(crate) fn explain<S, G>(run: &RunView<'_, S, G>, cancels: CancelTally, report: &mut Report<S>) {
+    let names = position_names(&run.view.names);
+    report.cancels = cancels.into_counts(|p| names[p].clone());
+    report.evidence = evidence(run, report);
+    if report.failures.is_empty() {
+        return;
+    }
+    let plan = run.plan;
+    let sizes = run.sizes();
+    let serial: Vec<bool> = plan
+        .actions
+        .iter()
+        .map(|a| a.kind() == ActionKind::Serial)
+        .collect();
+    let param = run.param;
+    let decode = |id: u64, options: &mut [usize]| plan.space.decode(id, options);
+    let visit_ran = |visit: &mut dyn FnMut(&[usize])| run.visit_ran(visit);
+    let inputs = Inputs {
+        sizes: &sizes,
+        names: &names,
+        serial: &serial,
+        param: &param,
+        decode: &decode,
+        total: plan.space.total(),
+        walk_count: report.walk_count,
+        ran: (!report.evidence.every_walk_ran).then_some(&visit_ran as _),
+    };
+    let (groups, heat_maps) = analyse(&inputs, &report.failures);
+    report.groups = groups;
+    report.heat_maps = heat_maps;
+}
+
+/// Whether every walk of the space ran, and if not, why not.
+fn evidence<S, G>(run: &RunView<'_, S, G>, report: &Report<S>) -> Evidence {
+    if report.walk_count == report.total_walks {
+        return Evidence {
+            every_walk_ran: true,
+            note: None,
+            confirmation_walks: 0,
+        };
+    }
+    let why = match (run.covering, run.sharded) {
+        (Some(strength), _) => format!("a {strength}-wise covering array chose the walks"),
+        (None, true) => "this shard ran its share of the walks".to_string(),
+        (None, false) if report.skipped_count > 0 => {
+            format!("the filter removed {} walks", report.skipped_count)
+        }
+        (None, false) => "a selection of walks ran".to_string(),
+    };
+    Evidence {
+        every_walk_ran: false,
+        note: Some(format!(
+            "{why}; {} of {} walks ran",
+            report.walk_count, report.total_walks
+        )),
+        confirmation_walks: 0,
+    }
+}
