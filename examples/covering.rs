@@ -216,10 +216,7 @@ fn main() {
     let only: Vec<String> = std::env::args().skip(1).collect();
     let wanted = |table: &str| only.is_empty() || only.iter().any(|o| o == table);
     if wanted("sizes") {
-        print_table(
-            "sizes: the six pairwise models of the PICT paper",
-            SIZES,
-        );
+        print_table("sizes: the six pairwise models of the PICT paper", SIZES);
     }
     if wanted("optima") {
         print_table("optima: models with a known optimum", OPTIMA);

@@ -28,6 +28,7 @@
 
 use std::collections::{HashMap, HashSet};
 
+mod construct;
 mod product;
 
 /// Above this many tuples the generator refuses the strength: the bookkeeping would not fit.
@@ -277,8 +278,8 @@ impl Tables {
         }
     }
 
-    /// Gives up on a tuple (it is reported, not covered).
-    fn settle(&mut self, tuple: &Tuple) {
+    /// The combo of a tuple and its index in the tables.
+    fn locate(&self, tuple: &Tuple) -> (usize, usize) {
         let combo = self
             .combos
             .iter()
@@ -291,6 +292,12 @@ impl Tables {
                 .zip(&self.combos[combo].strides)
                 .map(|(&v, &stride)| v * stride)
                 .sum::<usize>();
+        (combo, index)
+    }
+
+    /// Gives up on a tuple (it is reported, not covered).
+    fn settle(&mut self, tuple: &Tuple) {
+        let (combo, index) = self.locate(tuple);
         if self.open[index] {
             self.close(combo, index);
         }
@@ -532,6 +539,9 @@ impl<'a> Generator<'a> {
         if let Some(array) = self.whole_product(&must_include) {
             return Ok(array);
         }
+        if let Some(array) = self.constructed(&must_include) {
+            return Ok(array);
+        }
         let work = tuples.saturating_mul(sizes.len() as u64);
         let attempts = match self.attempts {
             0 => (200_000 / work.max(1)).clamp(1, 16),
@@ -614,6 +624,35 @@ impl<'a> Generator<'a> {
         })
     }
 
+    /// An optimal array built directly (see `construct`), when the model has one and
+    /// nothing constrains the rows. The seed relabels each position's options, which keeps
+    /// every combination: another seed, another array of the same size.
+    fn constructed(&self, must_include: &[Vec<usize>]) -> Option<CoveringArray> {
+        if self.allowed.is_some() || self.partial.is_some() || !must_include.is_empty() {
+            return None;
+        }
+        let mut rows = construct::optimal(&self.sizes, self.strength)?;
+        if self.seed != 0 {
+            let mut rng = SplitMix64(self.seed);
+            for (p, &size) in self.sizes.iter().enumerate() {
+                let mut relabel: Vec<usize> = (0..size).collect();
+                rng.shuffle(&mut relabel);
+                for row in &mut rows {
+                    row[p] = relabel[row[p]];
+                }
+            }
+        }
+        let total = Tables::new(&self.sizes, self.strength).ok()?.total();
+        Some(CoveringArray {
+            rows,
+            strength: self.strength,
+            covered: total,
+            total_tuples: total,
+            infeasible: Vec::new(),
+            unresolved: Vec::new(),
+        })
+    }
+
     fn generate_once(
         &self,
         seed: u64,
@@ -637,20 +676,27 @@ impl<'a> Generator<'a> {
 
         let mut scratch = Scratch::new(sizes);
         let (mut infeasible, mut unresolved) = (Vec::new(), Vec::new());
+        // After a round whose candidates the constraints all refused, the next round tries
+        // one: under a tight constraint most rows come from completing a tuple, and building
+        // candidates that will be refused again is wasted.
+        let mut round = candidates;
         while tables.open_count > 0 {
             let mut best: Option<(u64, Vec<usize>)> = None;
-            for _ in 0..candidates {
+            let mut any_allowed = false;
+            for _ in 0..round {
                 let Some(row) = candidate(&tables, self.partial, &mut rng, &mut scratch) else {
                     break;
                 };
                 if !self.allows(&row) {
                     continue;
                 }
+                any_allowed = true;
                 let gain = tables.gain(&row);
                 if gain > 0 && best.as_ref().is_none_or(|(g, _)| gain > *g) {
                     best = Some((gain, row));
                 }
             }
+            round = if any_allowed { candidates } else { 1 };
             if let Some((_, row)) = best {
                 tables.add(&row);
                 rows.push(row);
@@ -685,6 +731,8 @@ impl<'a> Generator<'a> {
         }
         remove_redundant(&mut tables, &mut rows, fixed);
         eliminate_rows(&mut tables, &mut rows, fixed, &|row| self.allows(row));
+        // A tuple given up on may still have landed in a row built for another one.
+        unresolved.retain(|tuple| tables.coverage[tables.locate(tuple).1] == 0);
         let covered = tables.coverage.iter().filter(|&&c| c > 0).count() as u64;
         Ok(CoveringArray {
             rows,
