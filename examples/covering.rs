@@ -1,6 +1,7 @@
 //! Covering-array sizes and generation times. Run it with
-//! `cargo run --release --example covering` (all tables) or with a table's name as argument
-//! (`sizes`, `speed`, `optima`) to run one.
+//! `cargo run --release --example covering` (all tables), or with a table's name as argument
+//! (`sizes`, `speed`, `optima`) to run one, and a model's name after it to run one model
+//! (`-- speed 10^20`; `-- speed "10^20"` with t=2 and t=3 runs both).
 //!
 //! Every figure of combtest's is measured in this run; every array is checked by the
 //! independent checker `covering::uncovered`. The other columns are quoted, each labelled with
@@ -161,7 +162,7 @@ fn thread_cpu() -> Option<Duration> {
     Some(Duration::from_nanos(nanos))
 }
 
-fn print_table(title: &str, models: &[Model]) {
+fn print_table(title: &str, models: &[Model], only_model: Option<&str>) {
     println!("\n{title}");
     println!(
         "{:<20} {:>2} {:>9} {:>10} {:>10} {:>9} {:>10} {:>9} {:>6}  check",
@@ -178,6 +179,9 @@ fn print_table(title: &str, models: &[Model]) {
             .iter()
             .map(|(v, c)| format!("{v}^{c}"))
             .collect();
+        if only_model.is_some_and(|wanted| wanted != name.join(" ")) {
+            continue;
+        }
         let cpu_start = thread_cpu();
         let start = Instant::now();
         let array = Generator::new(&sizes, model.strength).generate();
@@ -213,15 +217,21 @@ fn print_table(title: &str, models: &[Model]) {
 }
 
 fn main() {
-    let only: Vec<String> = std::env::args().skip(1).collect();
-    let wanted = |table: &str| only.is_empty() || only.iter().any(|o| o == table);
+    // Optional: a table's name, then a model's name (`speed 10^20`).
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let wanted = |table: &str| args.is_empty() || args[0] == table;
+    let only_model = args.get(1).map(String::as_str);
     if wanted("sizes") {
-        print_table("sizes: the six pairwise models of the PICT paper", SIZES);
+        print_table(
+            "sizes: the six pairwise models of the PICT paper",
+            SIZES,
+            only_model,
+        );
     }
     if wanted("optima") {
-        print_table("optima: models with a known optimum", OPTIMA);
+        print_table("optima: models with a known optimum", OPTIMA, only_model);
     }
     if wanted("speed") {
-        print_table("speed: against PICT's current source", SPEED);
+        print_table("speed: against PICT's current source", SPEED, only_model);
     }
 }

@@ -975,6 +975,40 @@ impl Tables {
             .collect()
     }
 
+    /// The combos whose tuple differs between two rows: those holding a position where the
+    /// rows differ, each once.
+    fn differing_combos<'t>(
+        &'t self,
+        old: &'t [usize],
+        new: &'t [usize],
+    ) -> impl Iterator<Item = &'t Combo> + 't {
+        let differs = move |p: usize| old[p] != new[p];
+        (0..old.len())
+            .filter(move |&p| differs(p))
+            .flat_map(move |p| {
+                self.combos_of[p]
+                    .iter()
+                    .map(move |&(c, slot)| (&self.combos[c], slot))
+                    // Counted at its first differing position only.
+                    .filter(move |(combo, slot)| {
+                        !combo.positions[..*slot].iter().any(|&q| differs(q))
+                    })
+                    .map(|(combo, _)| combo)
+            })
+    }
+
+    /// A row of the array changes from `old` to `new`: only the tuples that differ move.
+    fn replace(&mut self, old: &[usize], new: &[usize]) {
+        let moves: Vec<(usize, usize)> = self
+            .differing_combos(old, new)
+            .map(|combo| (Self::index(combo, old), Self::index(combo, new)))
+            .collect();
+        for (from, to) in moves {
+            self.coverage[from] -= 1;
+            self.coverage[to] = self.coverage[to].saturating_add(1);
+        }
+    }
+
     /// How many tuples only `row` covers.
     fn unique_count(&self, row: &[usize]) -> usize {
         self.combos
@@ -1014,24 +1048,22 @@ fn eliminate_rows(
                     if moved == rows[h] {
                         return Some((h, moved));
                     }
-                    // The host may lose no tuple that only it covers.
-                    let loses = tables.combos.iter().any(|combo| {
-                        let old = Tables::index(combo, &rows[h]);
-                        tables.coverage[old] == 1 && old != Tables::index(combo, &moved)
-                    });
+                    // The host may lose no tuple that only it covers; only the tuples
+                    // holding a moved position can be lost.
+                    let loses = tables
+                        .differing_combos(&rows[h], &moved)
+                        .any(|combo| tables.coverage[Tables::index(combo, &rows[h])] == 1);
                     (!loses && allowed(&moved)).then_some((h, moved))
                 });
                 match host {
                     Some((h, moved)) => {
-                        tables.cover(&rows[h].clone(), -1);
-                        tables.cover(&moved, 1);
+                        tables.replace(&rows[h], &moved);
                         changed.push((h, std::mem::replace(&mut rows[h], moved)));
                     }
                     None => {
                         // Undo: hosts back as they were, the row back in.
                         for (h, old) in changed.into_iter().rev() {
-                            tables.cover(&rows[h].clone(), -1);
-                            tables.cover(&old, 1);
+                            tables.replace(&rows[h], &old);
                             rows[h] = old;
                         }
                         tables.cover(&rows[r].clone(), 1);
