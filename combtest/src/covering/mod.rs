@@ -161,6 +161,12 @@ struct Tables {
     /// Open tuples holding each position-option pair.
     open_by_option: Vec<Vec<u64>>,
     open_count: u64,
+    /// Pairwise only: for positions `p` and `q`, at `p * n + q`, the offset of their combo
+    /// and the strides of `p` and `q` in it. A gain then needs no search for the combo.
+    pairs: Vec<(usize, usize, usize)>,
+    /// Three-wise only: at `a * n + b` (`a < b`), the index of the combo `(a, b, b + 1)`;
+    /// `(a, b, c)` follows at `c - b - 1` further, combos being in lexicographic order.
+    triples: Vec<usize>,
 }
 
 impl Tables {
@@ -205,6 +211,27 @@ impl Tables {
                 vec![per_value; sizes[p]]
             })
             .collect();
+        let n = sizes.len();
+        let mut pairs = Vec::new();
+        if strength == 2 {
+            pairs = vec![(0, 0, 0); n * n];
+            for combo in &combos {
+                let (a, b) = (combo.positions[0], combo.positions[1]);
+                let (sa, sb) = (combo.strides[0], combo.strides[1]);
+                pairs[a * n + b] = (combo.offset, sa, sb);
+                pairs[b * n + a] = (combo.offset, sb, sa);
+            }
+        }
+        let mut triples = Vec::new();
+        if strength == 3 {
+            triples = vec![0; n * n];
+            for (index, combo) in combos.iter().enumerate() {
+                let (a, b, c) = (combo.positions[0], combo.positions[1], combo.positions[2]);
+                if c == b + 1 {
+                    triples[a * n + b] = index;
+                }
+            }
+        }
         Ok(Tables {
             sizes: sizes.to_vec(),
             coverage: vec![0; total as usize],
@@ -214,6 +241,8 @@ impl Tables {
             combos_of,
             open_by_option,
             open_count: total,
+            pairs,
+            triples,
         })
     }
 
@@ -372,9 +401,51 @@ impl Tables {
     }
 
     /// For every option `w` of position `q`: the new tuples gained by setting `row[q] = w`,
-    /// counting only tuples whose other positions are all `assigned`.
-    fn gains_at(&self, row: &[usize], assigned: &[bool], q: usize, gains: &mut [u64]) {
+    /// counting only tuples whose other positions are all `assigned` (listed, increasing, in
+    /// `assigned_list`).
+    fn gains_at(
+        &self,
+        row: &[usize],
+        assigned: &[bool],
+        assigned_list: &[usize],
+        q: usize,
+        gains: &mut [u64],
+    ) {
         gains.fill(0);
+        if !self.pairs.is_empty() {
+            // Pairwise: one combo per assigned position, found in the pair table.
+            let n = self.sizes.len();
+            for &p in assigned_list {
+                let (offset, stride_p, stride_q) = self.pairs[p * n + q];
+                let base = offset + row[p] * stride_p;
+                for (w, gain) in gains.iter_mut().enumerate() {
+                    *gain += u64::from(self.open[base + w * stride_q]);
+                }
+            }
+            return;
+        }
+        if !self.triples.is_empty() {
+            // Three-wise: one combo per two assigned positions, found by its rank.
+            let n = self.sizes.len();
+            for (i, &a) in assigned_list.iter().enumerate() {
+                for &b in &assigned_list[i + 1..] {
+                    let (x, y, z, slot_a, slot_b, slot_q) = match (q < a, q < b) {
+                        (true, _) => (q, a, b, 1, 2, 0),
+                        (false, true) => (a, q, b, 0, 2, 1),
+                        (false, false) => (a, b, q, 0, 1, 2),
+                    };
+                    let combo = &self.combos[self.triples[x * n + y] + z - y - 1];
+                    let base = combo.offset
+                        + row[a] * combo.strides[slot_a]
+                        + row[b] * combo.strides[slot_b];
+                    let stride = combo.strides[slot_q];
+                    for (w, gain) in gains.iter_mut().enumerate() {
+                        *gain += u64::from(self.open[base + w * stride]);
+                    }
+                }
+            }
+            return;
+        }
         'combos: for &(c, slot) in &self.combos_of[q] {
             let combo = &self.combos[c];
             let mut base = combo.offset;
@@ -758,6 +829,8 @@ struct Scratch {
     /// The row as a partial constraint sees it: [`UNSET`] where nothing is chosen yet.
     partial: Vec<usize>,
     order: Vec<usize>,
+    /// The assigned positions, increasing.
+    sorted: Vec<usize>,
     gains: Vec<u64>,
     ties: Vec<usize>,
     found: Vec<usize>,
@@ -771,6 +844,7 @@ impl Scratch {
             assigned: vec![false; n],
             partial: vec![UNSET; n],
             order: Vec::with_capacity(n),
+            sorted: Vec::with_capacity(n),
             gains: vec![0; sizes.iter().copied().max().unwrap_or(0)],
             ties: Vec::new(),
             found: Vec::new(),
@@ -796,6 +870,7 @@ fn candidate(
         assigned,
         partial: sketch,
         order,
+        sorted,
         gains,
         ties,
         ..
@@ -811,14 +886,21 @@ fn candidate(
     if partial.is_some_and(|f| f(sketch) == Some(false)) {
         return None;
     }
+    // The seed's positions, then the others in a random order: the positions before `i`
+    // are the assigned ones when `order[i]` is filled.
     order.clear();
+    order.extend_from_slice(&seed.positions);
+    let seeded = order.len();
     order.extend((0..n).filter(|&q| !assigned[q]));
-    rng.shuffle(order);
-    for &q in order.iter() {
+    rng.shuffle(&mut order[seeded..]);
+    sorted.clear();
+    sorted.extend_from_slice(&seed.positions);
+    for i in seeded..n {
+        let q = order[i];
         // The most new tuples now; among equals, the option in the most open tuples (it
         // leaves the fewest for later rows); among equals still, chance.
         let size = tables.sizes[q];
-        tables.gains_at(row, assigned, q, &mut gains[..size]);
+        tables.gains_at(row, assigned, sorted, q, &mut gains[..size]);
         let mut best = (0, 0);
         ties.clear();
         for w in 0..size {
@@ -843,6 +925,8 @@ fn candidate(
         row[q] = ties[rng.below(ties.len())];
         sketch[q] = row[q];
         assigned[q] = true;
+        let at = sorted.partition_point(|&p| p < q);
+        sorted.insert(at, q);
     }
     Some(row.clone())
 }
@@ -1034,27 +1118,33 @@ fn eliminate_rows(
             .collect();
         order.sort_unstable();
         let mut removed = None;
+        let mut moved = Vec::new();
         'rows: for (_, r) in order {
             let unique = tables.unique_tuples(&rows[r]);
             // Take the row out while its tuples look for hosts.
             tables.cover(&rows[r].clone(), -1);
             let mut changed: Vec<(usize, Vec<usize>)> = Vec::new();
             for tuple in &unique {
-                let host = (fixed..rows.len()).filter(|&h| h != r).find_map(|h| {
-                    let mut moved = rows[h].clone();
+                // The moved host is built in one buffer, not one allocation per host tried.
+                let host = (fixed..rows.len()).filter(|&h| h != r).find(|&h| {
+                    let host = &rows[h];
+                    let holds = |(&p, &v): (&usize, &usize)| host[p] == v;
+                    if tuple.positions.iter().zip(&tuple.options).all(holds) {
+                        moved.clone_from(host);
+                        return true;
+                    }
+                    moved.clone_from(host);
                     for (&p, &v) in tuple.positions.iter().zip(&tuple.options) {
                         moved[p] = v;
-                    }
-                    if moved == rows[h] {
-                        return Some((h, moved));
                     }
                     // The host may lose no tuple that only it covers; only the tuples
                     // holding a moved position can be lost.
                     let loses = tables
-                        .differing_combos(&rows[h], &moved)
-                        .any(|combo| tables.coverage[Tables::index(combo, &rows[h])] == 1);
-                    (!loses && allowed(&moved)).then_some((h, moved))
+                        .differing_combos(host, &moved)
+                        .any(|combo| tables.coverage[Tables::index(combo, host)] == 1);
+                    !loses && allowed(&moved)
                 });
+                let host = host.map(|h| (h, moved.clone()));
                 match host {
                     Some((h, moved)) => {
                         tables.replace(&rows[h], &moved);
