@@ -31,7 +31,9 @@ use crate::output::trace::{RunDir, TraceSink};
 use crate::output::{logging, progress};
 
 type Filter = Box<dyn Fn(&Walk<'_>) -> bool + Send + Sync>;
-type PartialFilter = Box<dyn Fn(&Walk<'_>) -> Option<bool> + Send + Sync>;
+/// Judges whole or partial walks: `Some(false)` rules out every walk holding the options.
+type PartialJudge = dyn Fn(&Walk<'_>) -> Option<bool> + Send + Sync;
+type PartialFilter = Box<PartialJudge>;
 
 /// A combinatorial test: an order of actions, a state, a shared context and settings.
 ///
@@ -696,7 +698,7 @@ fn covering_selection<S, G>(
     plan: &Plan<S, G>,
     view: &OrderView<'_>,
     filter: Option<&(dyn Fn(&Walk<'_>) -> bool + Send + Sync)>,
-    partial_filter: Option<&(dyn Fn(&Walk<'_>) -> Option<bool> + Send + Sync)>,
+    partial_filter: Option<&PartialJudge>,
     covering: &Covering,
 ) -> Result<(WalkSelection, Coverage), Error> {
     let fail = |message: String| Error::Covering { message };

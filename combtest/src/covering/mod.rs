@@ -12,19 +12,30 @@
 //! assert_eq!(array.covered, array.total_tuples); // every pair of options, of every 2 positions
 //! ```
 //!
-//! The algorithm is a greedy one in the AETG/PICT family. Each new row starts from an
-//! uncovered t-tuple holding the position-option pair that appears in the most uncovered
+//! Where mathematics gives the optimum, the array is built rather than searched: the full
+//! product when the strength is the number of positions; the others' sum in the smallest
+//! position at strength n - 1; constant-weight binary words pairwise over two options (2^100
+//! in 10 rows); Bush's orthogonal arrays over a finite field when the t largest sizes equal
+//! a prime power q and there are at most q + 1 positions (3^4: 9, 7^8: 49, 4^6 at t = 3: 64).
+//!
+//! Otherwise the algorithm is a greedy one in the AETG/PICT family. Each new row starts from
+//! an uncovered t-tuple holding the position-option pair that appears in the most uncovered
 //! tuples, then fills the other positions in a random order, each with the option that covers
 //! the most new tuples; of several such candidate rows the one covering most is kept. A final
-//! pass removes rows whose every tuple another row also covers. Randomness comes from a
-//! seeded generator, so the same sizes, strength, seed and constraint give the same rows.
+//! pass removes rows whose every tuple another row also covers, and rows whose tuples fit in
+//! other rows' free positions. Randomness comes from a seeded generator, so the same sizes,
+//! strength, seed and constraints give the same rows.
 //!
-//! With a constraint (a predicate over whole rows), only rows it allows are used. When no
-//! candidate row is allowed, an uncovered tuple is completed into an allowed row by a search
-//! that is exhaustive when the completions are few ([`EXHAUSTIVE_COMPLETIONS`]) and sampled
-//! otherwise. A tuple with no allowed completion is *infeasible*; one whose completions were
-//! too many to search and whose samples found none is *unresolved*. Both are reported, never
-//! dropped. The full product is never enumerated.
+//! With a constraint (a predicate over whole rows, [`Allowed`]), only rows it allows are
+//! used. When no candidate row is allowed, an uncovered tuple is completed into an allowed
+//! row by a search that is exhaustive when the completions are few
+//! ([`EXHAUSTIVE_COMPLETIONS`]) and sampled otherwise. A tuple with no allowed completion is
+//! *infeasible*; one whose completions were too many to search and whose samples found none
+//! is *unresolved*. Both are reported, never dropped, and the proofs are kept across
+//! attempts. A [`Partial`] constraint also judges partial rows: refused options are passed
+//! over while rows are built, the completion search is cut short where it refuses, and a
+//! tuple it refuses by itself is infeasible at once. The full product is never enumerated
+//! (except when it is the answer).
 
 use std::collections::{HashMap, HashSet};
 
@@ -34,7 +45,8 @@ mod product;
 /// Above this many tuples the generator refuses the strength: the bookkeeping would not fit.
 pub const MAX_TUPLES: u64 = 200_000_000;
 
-/// Completions of a tuple searched exhaustively when looking for an allowed row.
+/// Completions of a tuple searched exhaustively when looking for an allowed row (with a
+/// partial constraint: calls of the constraints the search may make).
 pub const EXHAUSTIVE_COMPLETIONS: u64 = 1 << 20;
 
 /// Random completions tried for a tuple whose completions are too many to search.
@@ -886,31 +898,26 @@ fn candidate(
     if partial.is_some_and(|f| f(sketch) == Some(false)) {
         return None;
     }
-    // The seed's positions, then the others in a random order: the positions before `i`
-    // are the assigned ones when `order[i]` is filled.
     order.clear();
-    order.extend_from_slice(&seed.positions);
-    let seeded = order.len();
     order.extend((0..n).filter(|&q| !assigned[q]));
-    rng.shuffle(&mut order[seeded..]);
+    rng.shuffle(order);
     sorted.clear();
     sorted.extend_from_slice(&seed.positions);
-    for i in seeded..n {
-        let q = order[i];
+    for &q in order.iter() {
         // The most new tuples now; among equals, the option in the most open tuples (it
         // leaves the fewest for later rows); among equals still, chance.
         let size = tables.sizes[q];
         tables.gains_at(row, assigned, sorted, q, &mut gains[..size]);
         let mut best = (0, 0);
         ties.clear();
-        for w in 0..size {
+        for (w, &gain) in gains[..size].iter().enumerate() {
             if let Some(f) = partial {
                 sketch[q] = w;
                 if f(sketch) == Some(false) {
                     continue;
                 }
             }
-            let score = (gains[w], tables.open_by_option[q][w]);
+            let score = (gain, tables.open_by_option[q][w]);
             if score > best {
                 best = score;
                 ties.clear();
