@@ -477,6 +477,20 @@ impl Tables {
     }
 }
 
+/// How many t-tuples a model has: the sum, over every t positions, of the product of their
+/// sizes (saturating), counted without listing the combinations.
+fn tuple_count(sizes: &[usize], t: usize) -> u64 {
+    // sums[k]: the sum over every k of the positions seen so far of their sizes' product.
+    let mut sums = vec![0u64; t + 1];
+    sums[0] = 1;
+    for &size in sizes {
+        for k in (1..=t).rev() {
+            sums[k] = sums[k].saturating_add(sums[k - 1].saturating_mul(size as u64));
+        }
+    }
+    sums[t]
+}
+
 /// The next combination of `positions.len()` positions out of `n`, in lexicographic order.
 fn next_combination(positions: &mut [usize], n: usize) -> bool {
     let k = positions.len();
@@ -617,7 +631,10 @@ impl<'a> Generator<'a> {
         if let Some(p) = sizes.iter().position(|&s| s == 0) {
             return Err(CoveringError::EmptyPosition(p));
         }
-        let tuples = Tables::new(sizes, t)?.total();
+        let tuples = tuple_count(sizes, t);
+        if tuples > MAX_TUPLES {
+            return Err(CoveringError::TooManyTuples(tuples));
+        }
         let must_include = self.checked_must_include()?;
         if let Some(array) = self.whole_product(&must_include) {
             return Ok(array);
@@ -725,7 +742,7 @@ impl<'a> Generator<'a> {
                 }
             }
         }
-        let total = Tables::new(&self.sizes, self.strength).ok()?.total();
+        let total = tuple_count(&self.sizes, self.strength);
         Some(CoveringArray {
             rows,
             strength: self.strength,
@@ -1276,6 +1293,18 @@ mod tests {
         let array = Generator::new(&[3, 3, 3, 3], 2).generate();
         assert!(uncovered(&[3, 3, 3, 3], 2, &array.rows).is_empty());
         assert_eq!(array.rows.len(), 9);
+    }
+
+    #[test]
+    fn tuples_are_counted_as_the_tables_list_them() {
+        for (sizes, t) in [
+            (vec![3, 4, 2, 5], 2),
+            (vec![3, 4, 2, 5], 3),
+            (vec![7; 9], 4),
+        ] {
+            let tables = Tables::new(&sizes, t).unwrap();
+            assert_eq!(tuple_count(&sizes, t), tables.total());
+        }
     }
 
     #[test]
