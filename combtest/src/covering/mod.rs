@@ -354,6 +354,29 @@ impl Tables {
         rng: &mut SplitMix64,
         found: &mut Vec<usize>,
     ) -> Option<Tuple> {
+        self.open_tuples_with(p, v, found);
+        (!found.is_empty()).then(|| self.tuple_at(found[rng.below(found.len())]))
+    }
+
+    /// Every position-option pair in the most open tuples, in order.
+    fn busiest_options(&self, ties: &mut Vec<(usize, usize)>) {
+        ties.clear();
+        let mut best = 0;
+        for (p, counts) in self.open_by_option.iter().enumerate() {
+            for (v, &count) in counts.iter().enumerate() {
+                if count > best {
+                    best = count;
+                    ties.clear();
+                }
+                if count == best && count > 0 {
+                    ties.push((p, v));
+                }
+            }
+        }
+    }
+
+    /// The open tuples holding option `v` at position `p`, combo by combo, until at least 64.
+    fn open_tuples_with(&self, p: usize, v: usize, found: &mut Vec<usize>) {
         found.clear();
         for &(c, slot) in &self.combos_of[p] {
             let combo = &self.combos[c];
@@ -374,7 +397,6 @@ impl Tables {
                 break;
             }
         }
-        (!found.is_empty()).then(|| self.tuple_at(found.swap_remove(rng.below(found.len()))))
     }
 
     /// The position-option pair in the most open tuples (ties broken by `rng`).
@@ -783,6 +805,7 @@ impl<'a> Generator<'a> {
         while tables.open_count > 0 {
             let mut best: Option<(u64, Vec<usize>)> = None;
             let mut any_allowed = false;
+            scratch.round_known = false;
             for _ in 0..round {
                 let Some(row) = candidate(&tables, self.partial, &mut rng, &mut scratch) else {
                     break;
@@ -863,6 +886,11 @@ struct Scratch {
     gains: Vec<u64>,
     ties: Vec<usize>,
     found: Vec<usize>,
+    /// Whether `busiest` holds this round's busiest pairs.
+    round_known: bool,
+    busiest: Vec<(usize, usize)>,
+    /// The pair `found` holds the open tuples of.
+    found_for: Option<(usize, usize)>,
 }
 
 impl Scratch {
@@ -877,6 +905,9 @@ impl Scratch {
             gains: vec![0; sizes.iter().copied().max().unwrap_or(0)],
             ties: Vec::new(),
             found: Vec::new(),
+            round_known: false,
+            busiest: Vec::new(),
+            found_for: None,
         }
     }
 }
@@ -890,9 +921,26 @@ fn candidate(
     rng: &mut SplitMix64,
     scratch: &mut Scratch,
 ) -> Option<Vec<usize>> {
-    let (p, v) = tables.busiest_option(rng)?;
+    // The tables do not change during a round: its candidates share the busiest pairs and
+    // the open tuples found for one, and differ by the random picks among them.
+    if !scratch.round_known {
+        tables.busiest_options(&mut scratch.busiest);
+        scratch.found_for = None;
+        scratch.round_known = true;
+    }
+    if scratch.busiest.is_empty() {
+        return None;
+    }
+    let (p, v) = scratch.busiest[rng.below(scratch.busiest.len())];
+    if scratch.found_for != Some((p, v)) {
+        tables.open_tuples_with(p, v, &mut scratch.found);
+        scratch.found_for = Some((p, v));
+    }
+    if scratch.found.is_empty() {
+        return None;
+    }
     // Seeding with a whole open tuple guarantees the row covers something new.
-    let seed = tables.open_tuple_with(p, v, rng, &mut scratch.found)?;
+    let seed = tables.tuple_at(scratch.found[rng.below(scratch.found.len())]);
     let n = tables.sizes.len();
     let Scratch {
         row,
@@ -1117,6 +1165,23 @@ impl Tables {
         }
     }
 
+    /// Whether writing `tuple` into `host` would lose a tuple only the host covers: only
+    /// the tuples holding a position the tuple changes can be lost. (A combo holding two
+    /// changed positions is looked at twice, which changes no answer.)
+    fn host_loses(&self, host: &[usize], tuple: &Tuple) -> bool {
+        for (&p, &v) in tuple.positions.iter().zip(&tuple.options) {
+            if host[p] == v {
+                continue;
+            }
+            for &(c, _) in &self.combos_of[p] {
+                if self.coverage[Self::index(&self.combos[c], host)] == 1 {
+                    return true;
+                }
+            }
+        }
+        false
+    }
+
     /// How many tuples only `row` covers.
     fn unique_count(&self, row: &[usize]) -> usize {
         self.combos
@@ -1149,24 +1214,17 @@ fn eliminate_rows(
             tables.cover(&rows[r].clone(), -1);
             let mut changed: Vec<(usize, Vec<usize>)> = Vec::new();
             for tuple in &unique {
-                // The moved host is built in one buffer, not one allocation per host tried.
                 let host = (fixed..rows.len()).filter(|&h| h != r).find(|&h| {
                     let host = &rows[h];
-                    let holds = |(&p, &v): (&usize, &usize)| host[p] == v;
-                    if tuple.positions.iter().zip(&tuple.options).all(holds) {
-                        moved.clone_from(host);
-                        return true;
+                    if tables.host_loses(host, tuple) {
+                        return false;
                     }
+                    // The moved host is built in one buffer, not one allocation per host.
                     moved.clone_from(host);
                     for (&p, &v) in tuple.positions.iter().zip(&tuple.options) {
                         moved[p] = v;
                     }
-                    // The host may lose no tuple that only it covers; only the tuples
-                    // holding a moved position can be lost.
-                    let loses = tables
-                        .differing_combos(host, &moved)
-                        .any(|combo| tables.coverage[Tables::index(combo, host)] == 1);
-                    !loses && allowed(&moved)
+                    allowed(&moved)
                 });
                 let host = host.map(|h| (h, moved.clone()));
                 match host {
