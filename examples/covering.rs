@@ -6,8 +6,9 @@
 //! Every figure of combtest's is measured in this run; every array is checked by the
 //! independent checker `covering::uncovered`. The other columns are quoted, each labelled with
 //! where it comes from:
-//! - "PICT now": Microsoft PICT built from its current source (3.7), `/o:2` or `/o:3`, default
-//!   seed, sizes and single-threaded CPU seconds measured on the same kind of machine;
+//! - "PICT now": Microsoft PICT built from its current source, default options and seed:
+//!   sizes and single-threaded CPU seconds measured side by side with combtest on the same
+//!   kind of machine (quoted here, not re-measured);
 //! - "PICT 2006": the sizes in Czerwonka's 2006 paper "Pairwise Testing in Real World";
 //! - "best known": the smallest arrays published (Colbourn's covering array tables).
 
