@@ -600,3 +600,43 @@ fn the_known_optima_are_reached_and_complete() {
         }
     }
 }
+
+#[test]
+fn a_partial_filter_sees_partial_walks_while_the_array_is_built() {
+    use std::sync::{Arc, Mutex};
+    let seen: Arc<Mutex<Vec<(u64, String, Option<u32>, bool)>>> = Arc::default();
+    let record = Arc::clone(&seen);
+    let report = Combtest::new(Trail::new())
+        .order([a::action(), b::action(), c::action()])
+        .covering(2)
+        .partial_filter(move |walk: &Walk| {
+            record.lock().unwrap().push((
+                walk.id(),
+                walk.to_string(),
+                walk.param::<u32>(1).copied(),
+                walk.is_chosen(1),
+            ));
+            // b(2) never runs with c(3).
+            (walk.param::<u32>(1) == Some(&2) && walk.param::<u32>(2) == Some(&3)).then_some(false)
+        })
+        .run()
+        .unwrap();
+    let coverage = report.coverage.unwrap();
+    assert_eq!(
+        coverage.infeasible,
+        vec![vec!["b(2)".to_string(), "c(3)".to_string()]]
+    );
+    assert!(coverage.unresolved.is_empty());
+    let seen = seen.lock().unwrap();
+    let partial: Vec<_> = seen
+        .iter()
+        .filter(|(_, text, ..)| text.contains("(?)"))
+        .collect();
+    assert!(!partial.is_empty(), "asked about partial walks");
+    for (id, text, param, chosen) in partial {
+        assert_eq!(*id, u64::MAX, "{text}");
+        if text.contains("b(?)") {
+            assert_eq!((*param, *chosen), (None, false), "{text}");
+        }
+    }
+}
