@@ -833,7 +833,7 @@ impl<'a> Generator<'a> {
                 .expect("(p, v) is in an open tuple");
             let settled = match proofs.get(&tuple) {
                 Some(&settled) => Some(settled),
-                None => match complete(&tables, &tuple, self, &mut rng) {
+                None => match complete(&tables, &tuple, self, &rows, &mut rng) {
                     Completion::Found(row) => {
                         tables.add(&row);
                         rows.push(row);
@@ -1013,11 +1013,14 @@ enum Completion {
 
 /// An allowed row holding `tuple`: a depth-first search over the other positions, cut short
 /// wherever the partial constraint refuses, exhaustive while it asks the constraints at most
-/// [`EXHAUSTIVE_COMPLETIONS`] times; then random completions are sampled.
+/// [`EXHAUSTIVE_COMPLETIONS`] times; then the rows already chosen with the tuple written into
+/// them (they are allowed, so a row one tuple away often is too, where random rows under a
+/// tight constraint almost never are); then random completions.
 fn complete(
     tables: &Tables,
     tuple: &Tuple,
     generator: &Generator<'_>,
+    rows: &[Vec<usize>],
     rng: &mut SplitMix64,
 ) -> Completion {
     let n = tables.sizes.len();
@@ -1046,6 +1049,15 @@ fn complete(
         Some(true) => return Completion::Found(row),
         Some(false) => return Completion::None,
         None => {}
+    }
+    for chosen in rows {
+        row.clone_from(chosen);
+        for (&p, &v) in tuple.positions.iter().zip(&tuple.options) {
+            row[p] = v;
+        }
+        if generator.allows(&row) {
+            return Completion::Found(row);
+        }
     }
     for _ in 0..SAMPLED_COMPLETIONS {
         for &p in &free {
