@@ -604,7 +604,9 @@ fn the_known_optima_are_reached_and_complete() {
 #[test]
 fn a_partial_filter_sees_partial_walks_while_the_array_is_built() {
     use std::sync::{Arc, Mutex};
-    let seen: Arc<Mutex<Vec<(u64, String, Option<u32>, bool)>>> = Arc::default();
+    /// What the filter saw of one walk: id, text, the param at 1, whether 1 is chosen.
+    type Seen = (u64, String, Option<u32>, bool);
+    let seen: Arc<Mutex<Vec<Seen>>> = Arc::default();
     let record = Arc::clone(&seen);
     let report = Combtest::new(Trail::new())
         .order([a::action(), b::action(), c::action()])
