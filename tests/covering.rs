@@ -642,3 +642,33 @@ fn a_partial_filter_sees_partial_walks_while_the_array_is_built() {
         }
     }
 }
+
+#[test]
+fn random_models_with_a_construction_are_optimal_and_complete() {
+    let mut numbers = Numbers(31);
+    let prime_powers = [2, 3, 4, 5, 7, 8, 9];
+    for model in 0..40 {
+        let q = prime_powers[numbers.next(prime_powers.len())];
+        let t = 2 + model % 2;
+        if t > q {
+            continue;
+        }
+        // The t largest sizes are q; the others are smaller or equal, up to q + 1 positions.
+        let n = t + 1 + numbers.next(q + 1 - t);
+        let mut sizes: Vec<usize> = (0..n)
+            .map(|i| if i < t { q } else { 1 + numbers.next(q) })
+            .collect();
+        // Spread the largest over the positions.
+        for i in (1..n).rev() {
+            sizes.swap(i, numbers.next(i + 1));
+        }
+        let array = Generator::new(&sizes, t).seed(model as u64).generate();
+        assert_eq!(
+            covered(&array.rows, n, t).len(),
+            all_tuples(&sizes, t),
+            "{sizes:?} t={t}"
+        );
+        assert_eq!(array.rows.len(), q.pow(t as u32), "{sizes:?} t={t}");
+        assert_eq!(array.covered as usize, all_tuples(&sizes, t));
+    }
+}
