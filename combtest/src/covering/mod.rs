@@ -807,14 +807,14 @@ impl<'a> Generator<'a> {
             let mut any_allowed = false;
             scratch.round_known = false;
             for _ in 0..round {
-                let Some(row) = candidate(&tables, self.partial, &mut rng, &mut scratch) else {
+                let Some((gain, row)) = candidate(&tables, self.partial, &mut rng, &mut scratch)
+                else {
                     break;
                 };
                 if !self.allows(&row) {
                     continue;
                 }
                 any_allowed = true;
-                let gain = tables.gain(&row);
                 if gain > 0 && best.as_ref().is_none_or(|(g, _)| gain > *g) {
                     best = Some((gain, row));
                 }
@@ -912,15 +912,15 @@ impl Scratch {
     }
 }
 
-/// One candidate row: an open tuple holding the busiest position-option pair, the other
-/// positions filled greedily in a random order. With a partial constraint, options it
+/// One candidate row and the new tuples it covers: an open tuple holding the busiest
+/// position-option pair, the other positions filled greedily in a random order. With a partial constraint, options it
 /// refuses are passed over; a row it leaves no option for is no candidate.
 fn candidate(
     tables: &Tables,
     partial: Option<&Partial<'_>>,
     rng: &mut SplitMix64,
     scratch: &mut Scratch,
-) -> Option<Vec<usize>> {
+) -> Option<(u64, Vec<usize>)> {
     // The tables do not change during a round: its candidates share the busiest pairs and
     // the open tuples found for one, and differ by the random picks among them.
     if !scratch.round_known {
@@ -968,6 +968,8 @@ fn candidate(
     rng.shuffle(order);
     sorted.clear();
     sorted.extend_from_slice(&seed.positions);
+    // New tuples of the row: the seed's, then each combo's when its last position is set.
+    let mut gain = 1;
     for &q in order.iter() {
         // The most new tuples now; among equals, the option in the most open tuples (it
         // leaves the fewest for later rows); among equals still, chance.
@@ -995,12 +997,14 @@ fn candidate(
             return None;
         }
         row[q] = ties[rng.below(ties.len())];
+        gain += gains[row[q]];
         sketch[q] = row[q];
         assigned[q] = true;
         let at = sorted.partition_point(|&p| p < q);
         sorted.insert(at, q);
     }
-    Some(row.clone())
+    debug_assert_eq!(gain, tables.gain(row));
+    Some((gain, row.clone()))
 }
 
 enum Completion {
