@@ -24,7 +24,7 @@ use crate::model::action::Action;
 use crate::model::outcome::{Failure, Outcome};
 use crate::model::plan::Plan;
 use crate::model::state::{IntoStateSource, StateSource};
-use crate::model::walk::{OrderView, Walk};
+use crate::model::walk::{OrderView, Walk, PARTIAL_WALK_ID, UNCHOSEN};
 use crate::model::walk_id::{WalkSelection, WalkSpace};
 use crate::output::analysis::confirm;
 use crate::output::analysis::data::Evidence;
@@ -38,6 +38,9 @@ use crate::output::{html, junit};
 use crate::output::{logging, progress};
 
 type Filter = Box<dyn Fn(&Walk<'_>) -> bool + Send + Sync>;
+/// Judges whole or partial walks: `Some(false)` rules out every walk holding the options.
+type PartialJudge = dyn Fn(&Walk<'_>) -> Option<bool> + Send + Sync;
+type PartialFilter = Box<PartialJudge>;
 
 /// A combinatorial test: an order of actions, a state, a shared context and settings.
 ///
@@ -77,6 +80,7 @@ pub struct Combtest<S, G = ()> {
     shared: G,
     order: Vec<Action<S, G>>,
     filter: Option<Filter>,
+    partial_filter: Option<PartialFilter>,
     settings: Settings,
     location: Option<TestLocation>,
     /// Set by `combtest!`, which knows its order's types: binds it for static dispatch.
@@ -127,6 +131,7 @@ impl<S, G> Combtest<S, G> {
             shared,
             order: Vec::new(),
             filter: None,
+            partial_filter: None,
             settings: Settings::default(),
             location: None,
             binder: None,
@@ -167,6 +172,47 @@ impl<S, G> Combtest<S, G> {
     /// are counted as skipped. The filter sees whole walks before they run.
     pub fn filter(mut self, keep: impl Fn(&Walk<'_>) -> bool + Send + Sync + 'static) -> Self {
         self.filter = Some(Box::new(keep));
+        self
+    }
+
+    /// A filter that can also judge partial walks: it answers `Some(false)` when no walk
+    /// holding the options chosen so far may run, `Some(true)` when every such walk may, and
+    /// `None` while it cannot tell. On a partial walk, [`Walk::param`] of a position not
+    /// chosen yet is `None` ([`Walk::is_chosen`] says which are).
+    ///
+    /// On whole walks it filters like [`Combtest::filter`] (a walk runs unless it answers
+    /// `Some(false)`; with both, a walk must pass both). What it adds is for covering arrays:
+    /// the generator asks it while it builds walks, and proves a combination infeasible from
+    /// the combination alone, where a whole-walk filter can only be asked about every walk
+    /// holding it (and past 2^20 of them leaves the combination unresolved).
+    ///
+    /// ```
+    /// use combtest::prelude::*;
+    ///
+    /// #[action(options = [false, true])]
+    /// fn switch(on: bool, v: &mut Vec<bool>) { v.push(on); }
+    ///
+    /// // At most one of 24 switches is on.
+    /// let at_most_one = |walk: &Walk| {
+    ///     let on = (0..walk.len()).filter(|&p| walk.param::<bool>(p) == Some(&true)).count();
+    ///     if on > 1 { Some(false) } else { None }
+    /// };
+    /// let report = Combtest::new(Vec::new())
+    ///     .order((0..24).map(|_| switch::action()))
+    ///     .partial_filter(at_most_one)
+    ///     .covering(2)
+    ///     .covering_strict(true)
+    ///     .run()
+    ///     .unwrap();
+    /// let coverage = report.coverage.unwrap();
+    /// assert_eq!(coverage.infeasible.len(), 24 * 23 / 2); // both of two switches on
+    /// assert_eq!(coverage.covered + 276, coverage.total);
+    /// ```
+    pub fn partial_filter(
+        mut self,
+        judge: impl Fn(&Walk<'_>) -> Option<bool> + Send + Sync + 'static,
+    ) -> Self {
+        self.partial_filter = Some(Box::new(judge));
         self
     }
 
@@ -298,6 +344,44 @@ impl<S, G> Combtest<S, G> {
             .covering
             .get_or_insert_with(Default::default)
             .seed = seed;
+        self
+    }
+
+    /// Whether combinations the covering array could neither cover nor prove infeasible are
+    /// an error (`true`) or a warning (`false`, the default).
+    ///
+    /// With a filter, the generator looks for an allowed walk holding each combination; when
+    /// the walks holding it are too many to search and random samples find none allowed, the
+    /// combination is *unresolved*: maybe infeasible, maybe merely hard to find. Every run
+    /// warns about unresolved combinations (a `tracing` warning, a count in
+    /// [`Report::summary`] and a line in the failure report, the combinations in
+    /// `Report::coverage`); a strict run fails with [`Error::Covering`] before any walk runs.
+    ///
+    /// ```
+    /// use combtest::prelude::*;
+    ///
+    /// #[action(options = [false, true])]
+    /// fn switch(on: bool, v: &mut Vec<bool>) { v.push(on); }
+    ///
+    /// // At most one of 24 switches is on, said about whole walks only: the generator cannot
+    /// // tell which pairs of switches both on are infeasible.
+    /// let at_most_one = |walk: &Walk| {
+    ///     (0..walk.len()).filter(|&p| walk.param::<bool>(p) == Some(&true)).count() <= 1
+    /// };
+    /// let error = Combtest::new(Vec::new())
+    ///     .order((0..24).map(|_| switch::action()))
+    ///     .filter(at_most_one)
+    ///     .covering(2)
+    ///     .covering_strict(true)
+    ///     .run()
+    ///     .unwrap_err();
+    /// assert!(error.to_string().contains("unresolved"));
+    /// ```
+    pub fn covering_strict(mut self, strict: bool) -> Self {
+        self.settings
+            .covering
+            .get_or_insert_with(Default::default)
+            .strict = strict;
         self
     }
 
@@ -583,7 +667,13 @@ where
         }
         let (rows, coverage) = {
             let view = plan.view();
-            covering_rows(plan, &view, self.filter.as_deref(), covering)?
+            covering_rows(
+                plan,
+                &view,
+                self.filter.as_deref(),
+                self.partial_filter.as_deref(),
+                covering,
+            )?
         };
         plan.space = WalkSpace::rows(rows);
         Ok(Some(coverage))
@@ -614,8 +704,13 @@ where
                     WalkSelection::all(total)
                 }
                 Some(covering) => {
-                    let (selection, summary) =
-                        covering_selection(plan, view, self.filter.as_deref(), covering)?;
+                    let (selection, summary) = covering_selection(
+                        plan,
+                        view,
+                        self.filter.as_deref(),
+                        self.partial_filter.as_deref(),
+                        covering,
+                    )?;
                     coverage = Some(summary);
                     selection
                 }
@@ -720,7 +815,17 @@ where
             ),
         };
         let (threads, source) = (settings.threads, &self.state);
-        let (shared, filter) = (&mut self.shared, self.filter.as_deref());
+        let (whole, partial) = (&self.filter, &self.partial_filter);
+        // On whole walks, the partial filter filters like the other: a walk must pass both.
+        let both = |walk: &Walk<'_>| {
+            whole.as_ref().is_none_or(|keep| keep(walk))
+                && partial
+                    .as_ref()
+                    .is_none_or(|judge| judge(walk) != Some(false))
+        };
+        let filter: Option<&(dyn Fn(&Walk<'_>) -> bool + Send + Sync)> =
+            (whole.is_some() || partial.is_some()).then_some(&both);
+        let shared = &mut self.shared;
         // An order with async actions runs on the async executor; the compiled kernel is for
         // sync orders.
         let asynchronous = plan
@@ -963,14 +1068,18 @@ fn write_outputs<S: fmt::Debug, G>(
     dir.write_run_files(report, ids);
 }
 
+/// Unresolved combinations named in the warning and the strict error; the rest are counted.
+const SHOWN_UNRESOLVED: usize = 5;
+
 /// The walks of a covering array of the order, and what they cover.
 fn covering_selection<S, G>(
     plan: &Plan<S, G>,
     view: &OrderView<'_>,
     filter: Option<&(dyn Fn(&Walk<'_>) -> bool + Send + Sync)>,
+    partial_filter: Option<&PartialJudge>,
     covering: &Covering,
 ) -> Result<(WalkSelection, Coverage), Error> {
-    let (rows, coverage) = covering_rows(plan, view, filter, covering)?;
+    let (rows, coverage) = covering_rows(plan, view, filter, partial_filter, covering)?;
     let ids = rows.iter().map(|row| plan.space.encode(row)).collect();
     Ok((WalkSelection::from_ids(ids), coverage))
 }
@@ -981,6 +1090,7 @@ fn covering_rows<S, G>(
     plan: &Plan<S, G>,
     view: &OrderView<'_>,
     filter: Option<&(dyn Fn(&Walk<'_>) -> bool + Send + Sync)>,
+    partial_filter: Option<&PartialJudge>,
     covering: &Covering,
 ) -> Result<(Vec<Vec<usize>>, Coverage), Error> {
     let fail = |message: String| Error::Covering { message };
@@ -1014,13 +1124,31 @@ fn covering_rows<S, G>(
             })
         })
     };
-    let array = covering::Generator::new(&sizes, covering.strength)
+    // The generator marks the positions it has not chosen yet as `Walk` does.
+    const _: () = assert!(covering::UNSET == UNCHOSEN);
+    let judge = |row: &[usize]| {
+        let judge = partial_filter.expect("only set with a partial filter");
+        let complete = !row.contains(&covering::UNSET);
+        judge(&Walk {
+            // Before an array numbers the walks of a space past 2^64, they have no id.
+            id: if complete {
+                plan.space.find(row).unwrap_or(u64::MAX)
+            } else {
+                PARTIAL_WALK_ID
+            },
+            options: row,
+            order: view,
+        })
+    };
+    let mut generator = covering::Generator::new(&sizes, covering.strength)
         .seed(covering.seed)
         .must_include(must_include)
-        .allowed(&allowed)
-        .try_generate()
-        .map_err(|e| fail(e.to_string()))?;
-    let describe = |tuple: &covering::Tuple| {
+        .allowed(&allowed);
+    if partial_filter.is_some() {
+        generator = generator.partial_constraint(&judge);
+    }
+    let array = generator.try_generate().map_err(|e| fail(e.to_string()))?;
+    let describe = |tuple: &covering::Tuple| -> Vec<String> {
         tuple
             .positions
             .iter()
@@ -1034,6 +1162,35 @@ fn covering_rows<S, G>(
             })
             .collect()
     };
+    if !array.unresolved.is_empty() {
+        let shown: Vec<String> = array
+            .unresolved
+            .iter()
+            .take(SHOWN_UNRESOLVED)
+            .map(|tuple| describe(tuple).join(" "))
+            .collect();
+        let more = array.unresolved.len().saturating_sub(SHOWN_UNRESOLVED);
+        let listed = match more {
+            0 => shown.join(", "),
+            _ => format!("{}, and {more} more", shown.join(", ")),
+        };
+        let what = format!(
+            "{} of {} combinations are unresolved: no walk the filter allows was found for \
+             them, and their walks are too many to prove there is none ({listed})",
+            array.unresolved.len(),
+            array.total_tuples
+        );
+        if covering.strict {
+            return Err(fail(format!(
+                "{what}; covering_strict asks for none (a covering constraint that judges \
+                 partial walks settles them, see `Combtest::partial_filter`)"
+            )));
+        }
+        tracing::warn!(
+            unresolved = array.unresolved.len(),
+            "{what}; these combinations are not covered (covering_strict makes this an error)"
+        );
+    }
     let coverage = Coverage {
         strength: covering.strength,
         walks: array.rows.len() as u64,

@@ -67,13 +67,14 @@
 //! | `threads` | `COMBTEST_THREADS` | worker threads (default: available parallelism) |
 //! | `gather_states` | `COMBTEST_GATHER` | `off`, `flat` or `full` (the variable only raises it) |
 //! | `filter` | — | a closure over [`Walk`]s: which walks run |
+//! | `partial_filter` | — | a filter that can also judge partial walks, for covering arrays ([`Combtest::partial_filter`]) |
 //! | `walks` | `COMBTEST_WALKS` | only these ids: `17,40-45`, or `17@<fingerprint>` |
 //! | `verbose` | `COMBTEST_VERBOSE` | `0` warn, `1` info, `2` debug (walks), `3` trace (actions) |
 //! | `log_dir` | `COMBTEST_LOG_DIR` | write a trace, a summary and the states of each run |
 //! | `replay` | `COMBTEST_REPLAY` | run walks recorded in a trace: `path`, `path@all`, `path@17` |
 //! | `progress` | `COMBTEST_PROGRESS` | `on`/`off` (default: on a terminal outside CI) |
 //! | `shard` | `COMBTEST_SHARD` | run the i-th of n shares: `i/n`, or `auto` from CI variables ([`Shard`]) |
-//! | `covering`, `covering_seed` | — | a t-wise covering array instead of the full product ([`Combtest::covering`]) |
+//! | `covering`, `covering_seed`, `covering_strict` | — | a t-wise covering array instead of the full product ([`Combtest::covering`]) |
 //! | `junit` | `COMBTEST_JUNIT` | also write the run's JUnit XML to this file ([`Combtest::junit`]) |
 //! | `confirm_causes` | — | run up to n extra walks to confirm suspected causes ([`Combtest::confirm_causes`]) |
 //! | `explain_failures` | — | `false` skips grouping failures and finding causes ([`Combtest::explain_failures`]) |
@@ -462,6 +463,7 @@ pub use combtest_macros::serial_action;
 /// | `shared` | the shared context, handed as `&G` to actions and `&mut G` to serial actions: a value, or a borrow of the test's (`&pool`, `&mut app`) | `()` |
 /// | `threads` | `usize` | available parallelism |
 /// | `filter` | `Fn(&Walk) -> bool` | every walk runs |
+/// | `partial_filter` | `Fn(&Walk) -> Option<bool>`, asked about partial walks too | every walk runs |
 /// | `gather_states` | `off`, `flat`, `full`, or a [`Gather`] expression | `off` |
 /// | `walks` | walk ids as a string, `"17,40-45"` | every walk |
 /// | `verbose` | `0`-`3`: warn, info, debug, trace | the test's subscriber decides; without one, `0` |
@@ -476,6 +478,7 @@ pub use combtest_macros::serial_action;
 /// | `confirm_causes` | `u64`: extra walks at most to confirm suspected causes | none |
 /// | `explain_failures` | `bool`: group failures and find their causes | `true` |
 /// | `junit` | a path: also write the run's JUnit XML there | only in the log directory |
+/// | `covering_strict` | `bool`: unresolved combinations are an error, not a warning | `false` |
 /// | `panic_on_failure` | `bool`: `false` returns the report instead | `true` |
 ///
 /// A run that cannot start (an empty option list, a malformed environment variable, a walk

@@ -80,6 +80,8 @@ pub(crate) struct Covering {
     pub(crate) seed: u64,
     /// Walks that must be run, one JSON param per position.
     pub(crate) must_include: Vec<Vec<serde_json::Value>>,
+    /// Unresolved combinations are an error before any walk runs, not a warning.
+    pub(crate) strict: bool,
 }
 
 /// The settings a run uses, after the environment overrode what it sets.

@@ -11,10 +11,19 @@ pub(crate) struct OrderView<'a> {
     pub(crate) params: Vec<&'a dyn ParamList>,
 }
 
+/// The option index of a position a partial walk has not chosen yet.
+pub(crate) const UNCHOSEN: usize = usize::MAX;
+
+/// The id a partial walk reports: it is no walk of the space yet.
+pub(crate) const PARTIAL_WALK_ID: u64 = u64::MAX;
+
 /// One walk: its id and the option each position of the order picks.
 ///
 /// Filters receive a `&Walk` and return whether the walk should run; a rejected walk keeps
-/// its id and is counted in `Report::skipped_count`.
+/// its id and is counted in `Report::skipped_count`. A partial filter
+/// ([`Combtest::partial_filter`](crate::Combtest::partial_filter)) may also receive partial
+/// walks, where some positions are not chosen yet: [`Walk::is_chosen`] is `false` for them,
+/// [`Walk::param`] is `None`, and the id is `u64::MAX`.
 ///
 /// ```
 /// use combtest::prelude::*;
@@ -60,7 +69,8 @@ impl<'a> Walk<'a> {
         self.order.names[position]
     }
 
-    /// Index, in its action's option list, of the option picked at `position`.
+    /// Index, in its action's option list, of the option picked at `position` (`usize::MAX`
+    /// in a partial walk that has not chosen it yet).
     ///
     /// # Panics
     /// If `position` is not a position of the order.
@@ -68,11 +78,24 @@ impl<'a> Walk<'a> {
         self.options[position]
     }
 
-    /// The param picked at `position`, if that action's options have type `P`.
+    /// Whether `position` has its option: always, except in the partial walks a partial
+    /// filter is asked about.
+    ///
+    /// # Panics
+    /// If `position` is not a position of the order.
+    pub fn is_chosen(&self, position: usize) -> bool {
+        self.options[position] != UNCHOSEN
+    }
+
+    /// The param picked at `position`, if that action's options have type `P` (and, in a
+    /// partial walk, the position is chosen).
     ///
     /// # Panics
     /// If `position` is not a position of the order.
     pub fn param<P: 'static>(&self, position: usize) -> Option<&'a P> {
+        if !self.is_chosen(position) {
+            return None;
+        }
         self.order.params[position]
             .any(self.options[position])
             .downcast_ref()
@@ -98,13 +121,12 @@ impl fmt::Display for Walk<'_> {
             if position > 0 {
                 f.write_str(" -> ")?;
             }
-            let params = self.order.params[position];
-            write!(
-                f,
-                "{}({})",
-                self.order.names[position],
-                params.debug(option)
-            )?;
+            let name = self.order.names[position];
+            if option == UNCHOSEN {
+                write!(f, "{name}(?)")?;
+            } else {
+                write!(f, "{name}({})", self.order.params[position].debug(option))?;
+            }
         }
         Ok(())
     }

@@ -171,16 +171,26 @@ impl<S> Report<S> {
         }
     }
 
-    /// The first line of the failure report: counts and time.
+    /// The first line of the failure report: counts and time, and a warning when a covering
+    /// array left combinations unresolved (see [`Combtest::covering_strict`](crate::Combtest::covering_strict)).
     pub fn summary(&self) -> String {
         let test = self
             .test
             .as_deref()
             .map(|t| format!(" in {t}"))
             .unwrap_or_default();
+        // Combinations a covering array left uncovered without proof are said on the line
+        // every reader of the report sees, not only in `coverage`.
+        let unresolved = match &self.coverage {
+            Some(coverage) if !coverage.unresolved.is_empty() => format!(
+                "; warning: {} combinations unresolved, not covered",
+                coverage.unresolved.len()
+            ),
+            _ => String::new(),
+        };
         format!(
             "combtest{test}: {} of {} walks failed, {} cancelled, {} skipped, in {:.2?} \
-             ({} walks in the space, {} threads)",
+             ({} walks in the space, {} threads){unresolved}",
             self.error_count,
             self.walk_count,
             self.cancel_count,
@@ -213,6 +223,16 @@ impl<S> fmt::Display for Report<S> {
                     " ({} infeasible under the filter, {} unresolved)",
                     coverage.infeasible.len(),
                     coverage.unresolved.len()
+                )?;
+            }
+            if let Some(first) = coverage.unresolved.first() {
+                write!(
+                    f,
+                    "\nwarning: {} combinations are unresolved (no allowed walk found, none \
+                     proven impossible), e.g. {}; they are in `Report::coverage`, and \
+                     `covering_strict` makes them an error",
+                    coverage.unresolved.len(),
+                    first.join(" ")
                 )?;
             }
         }
