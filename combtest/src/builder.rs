@@ -769,9 +769,9 @@ where
                 let tally = self.execute(plan, view, &selection, &settings, location, None, true);
                 failed.extend(tally.failures);
                 failed.sort_unstable_by_key(|f| f.walk_id);
-                let cancels = tally.gathered.iter().filter_map(|(id, _, summary)| {
-                    let cancel = matches!(summary.as_ref()?.outcome, Outcome::Cancel { .. });
-                    cancel.then_some(*id)
+                let cancels = tally.gathered.summaries.iter().filter_map(|summary| {
+                    let cancel = matches!(summary.outcome, Outcome::Cancel { .. });
+                    cancel.then_some(summary.walk_id)
                 });
                 cancelled.extend(cancels);
                 cancelled.sort_unstable();
@@ -973,15 +973,8 @@ fn assemble_report<S, G>(
     let mut failures = tally.failures;
     failures.sort_unstable_by_key(|f| f.walk_id);
     let mut gathered = tally.gathered;
-    gathered.sort_unstable_by_key(|g| g.0);
-    let mut ids = Vec::with_capacity(gathered.len());
-    let mut states = Vec::with_capacity(gathered.len());
-    let mut walks = Vec::new();
-    for (id, state, summary) in gathered {
-        ids.push(id);
-        states.push(state);
-        walks.extend(summary);
-    }
+    gathered.sort_by_id();
+    let (ids, states, walks) = (gathered.ids, gathered.states, gathered.summaries);
     let report = Report {
         test,
         total_walks: plan.space.total(),

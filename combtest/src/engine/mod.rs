@@ -15,6 +15,7 @@ pub(crate) mod async_walks;
 pub(crate) mod barrier;
 pub(crate) mod budget;
 pub(crate) mod compiled;
+pub(crate) mod gathered;
 pub(crate) mod held;
 pub(crate) mod pool;
 pub(crate) mod positions;
@@ -36,7 +37,7 @@ use self::unwind::{Catcher, Unwound, WalkScope};
 use self::watchdog::{Beat, Describe, LongWalk, Watch};
 use crate::config::Gather;
 use crate::model::action::{LoadedAction, StepResult, Stop};
-use crate::model::outcome::{Failure, FailureKind, Outcome, WalkSummary};
+use crate::model::outcome::{Failure, FailureKind, Outcome};
 use crate::model::plan::{Plan, Segment};
 use crate::model::walk::{OrderView, Walk};
 use crate::output::analysis::cancels::CancelTally;
@@ -56,7 +57,7 @@ pub(crate) struct Tally<S> {
     pub(crate) segments: u64,
     pub(crate) failures: Vec<Failure>,
     /// With gathering on: each walk's id, final state and (at the full level) summary.
-    pub(crate) gathered: Vec<(u64, S, Option<WalkSummary>)>,
+    pub(crate) gathered: gathered::Gathered<S>,
     /// With a log directory: this worker's pending trace records.
     pub(crate) trace: Option<TraceBuffer>,
 }
@@ -71,7 +72,7 @@ impl<S> Default for Tally<S> {
             skipped: 0,
             segments: 0,
             failures: Vec::new(),
-            gathered: Vec::new(),
+            gathered: gathered::Gathered::default(),
             trace: None,
         }
     }
@@ -126,7 +127,7 @@ impl<S> Tally<S> {
         self.skipped += other.skipped;
         self.segments += other.segments;
         self.failures.extend(other.failures);
-        self.gathered.extend(other.gathered);
+        self.gathered.absorb(other.gathered);
     }
 }
 
@@ -337,10 +338,10 @@ where
     pub(super) fn gather(&self, tally: &mut Tally<S>, id: u64, state: S, outcome: Outcome) {
         match self.gather {
             Gather::Off => {}
-            Gather::Flat => tally.gathered.push((id, state, None)),
+            Gather::Flat => tally.gathered.push(id, state, None),
             Gather::Full => tally
                 .gathered
-                .push((id, state, Some(self.plan.summary(id, outcome)))),
+                .push(id, state, Some(self.plan.summary(id, outcome))),
         }
     }
 
