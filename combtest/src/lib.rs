@@ -504,6 +504,29 @@ pub use combtest_macros::combtest;
 #[doc(inline)]
 pub use combtest_macros::Options;
 
+/// The `serde` crate combtest serializes params with, for option types in a crate that
+/// does not depend on `serde` itself.
+///
+/// An option type must be `Serialize` (params are written into traces and summaries).
+/// Adding `serde = { version = "1", features = ["derive"] }` to your dev-dependencies and
+/// deriving `serde::Serialize` is the usual way; without that dependency, derive it through
+/// this re-export and tell the derive where serde is with `#[serde(crate = "...")]`:
+///
+/// ```
+/// use combtest::prelude::*;
+///
+/// #[derive(Clone, Debug, PartialEq, combtest::serde::Serialize, Options)]
+/// #[serde(crate = "combtest::serde")]
+/// enum Speed { Slow, Fast }
+///
+/// #[action]
+/// fn drive(speed: Speed, log: &mut Vec<Speed>) { log.push(speed); }
+///
+/// let report = combtest! { order: [drive], state: Vec::new(), gather_states: flat };
+/// assert_eq!(report.states, [vec![Speed::Slow], vec![Speed::Fast]]);
+/// ```
+pub use serde;
+
 /// Cancels the running walk: it stops for good and counts as cancelled, not failed.
 ///
 /// Takes `format!` arguments for the reason, or none. Works in any action whatever its
