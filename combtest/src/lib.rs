@@ -335,7 +335,28 @@ pub use output::trace::{RecordedStep, WalkRecord, STATES_FILE, SUMMARY_FILE, TRA
 /// ## Signature
 /// `fn name(param: P, state: &mut S)` or `fn name(param: P, state: &mut S, shared: &G)`,
 /// returning `()` or `Result<(), E>` with `E: Debug + Display` (see [`ActionReturn`]).
-/// `P` must be [`Param`]: `Clone + Debug + Serialize + Send + Sync + 'static`.
+/// `P` must be [`Param`]: `Clone + Debug + Serialize + Send + Sync + 'static`; a borrowed
+/// param is `&'static`, as the options live for the whole run.
+///
+/// An action without a param, `fn name(state: &mut S)` (and `shared: &G` after it), takes
+/// no `options`: its one option is `()`, so it multiplies no walks, and reports show it by
+/// its name alone, `verify`, not `verify(())`.
+///
+/// ```
+/// use combtest::prelude::*;
+///
+/// #[action(options = [1, 2])]
+/// fn push(n: u8, stack: &mut Vec<u8>) { stack.push(n); }
+///
+/// #[action]
+/// fn verify(stack: &mut Vec<u8>) -> Result<(), String> {
+///     if stack.len() > 2 { Err(format!("{stack:?} is too deep")) } else { Ok(()) }
+/// }
+///
+/// assert_eq!(verify::options(), vec![()]);
+/// let report = combtest! { order: [push, verify, push], state: Vec::new() };
+/// assert_eq!(report.total_walks, 4);
+/// ```
 ///
 /// ## Options
 /// - `options = [e1, e2, ...]`: a literal list; an empty list is a compile error.
