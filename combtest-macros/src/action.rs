@@ -82,6 +82,12 @@ pub(crate) fn expand(kind: Kind, args: TokenStream, item: TokenStream) -> TokenS
     if let Some(signature) = &signature {
         check_options_fit(signature, &source, &mut signature_errors);
     }
+    // A placeholder for a function whose state type is plain (no generics to leave
+    // unresolved) fits only that state, so the order's state is still inferred from it.
+    let placeholder_state = signature
+        .as_ref()
+        .filter(|_| function.sig.generics.params.is_empty())
+        .and_then(|signature| signature.state.clone());
     let signature = signature.filter(|_| signature_errors.is_empty());
     errors.extend(signature_errors);
     let compile_errors = errors.to_compile_errors();
@@ -100,7 +106,7 @@ pub(crate) fn expand(kind: Kind, args: TokenStream, item: TokenStream) -> TokenS
         // A method cannot have a companion struct beside it (it sits in an impl block).
         _ if is_method => quote!(#function #compile_errors),
         _ => {
-            let placeholder = placeholder(&function);
+            let placeholder = placeholder(&function, placeholder_state.as_ref());
             quote!(#function #placeholder #compile_errors)
         }
     }
@@ -126,23 +132,27 @@ fn check_options_fit(signature: &ActionSignature, source: &OptionSource, errors:
 
 /// A companion for a function whose signature could not be understood: it fits any order,
 /// so that the error on the function is the only one, not one more at every use.
-fn placeholder(function: &ItemFn) -> TokenStream {
+fn placeholder(function: &ItemFn, state: Option<&Type>) -> TokenStream {
     let vis = &function.vis;
     let ident = &function.sig.ident;
     let private = quote!(::combtest::__private);
+    let (state_generic, state) = match state {
+        Some(state) => (quote!(), quote!(#state)),
+        None => (quote!(__CombtestState,), quote!(__CombtestState)),
+    };
     quote! {
         #[allow(non_camel_case_types, dead_code)]
         #vis struct #ident {}
 
-        impl<__CombtestState, __CombtestShared> #private::ActionItem<__CombtestState, __CombtestShared> for #ident {
+        impl<#state_generic __CombtestShared> #private::ActionItem<#state, __CombtestShared> for #ident {
             type Param = ();
             const NAME: &'static str = "";
-            fn action() -> #private::Action<__CombtestState, __CombtestShared> {
+            fn action() -> #private::Action<#state, __CombtestShared> {
                 ::core::unreachable!("the action's definition did not compile")
             }
             fn call(
                 _: (),
-                _: &mut __CombtestState,
+                _: &mut #state,
                 _: &__CombtestShared,
             ) -> #private::StepResult {
                 ::core::unreachable!("the action's definition did not compile")
@@ -235,7 +245,14 @@ pub(crate) fn check_signature(function: &ItemFn, errors: &mut Errors) -> Option<
                          `fn {name}({param_pat}, {state_pat})`"
                     ),
                 );
-                return None;
+                // Only the state is described: the placeholder fits the order's state.
+                return Some(ActionSignature {
+                    param: second.clone(),
+                    takes_param: true,
+                    state: Some(strip_ref(typed[0])),
+                    shared: None,
+                    output: output_type(function),
+                });
             }
         }
     }
@@ -248,7 +265,11 @@ pub(crate) fn check_signature(function: &ItemFn, errors: &mut Errors) -> Option<
         check_param_lifetime(typed[0], errors);
     }
     if rest.len() > 2 {
-        errors.spanned(rest[2], format!("too many arguments: {usage}"));
+        let first_extra = if takes_param { 3 } else { 2 };
+        errors.spanned(
+            &sig.inputs[first_extra],
+            format!("too many arguments: {usage}"),
+        );
     }
     let state = match rest[0] {
         Type::Reference(reference) if reference.mutability.is_some() => (*reference.elem).clone(),
@@ -856,7 +877,8 @@ mod tests {
             ),
         ] {
             let (sig, errors) = check(function);
-            assert!(sig.is_none());
+            // The placeholder keeps the state, so the order's state is still inferred.
+            assert_eq!(type_string(sig.unwrap().state.as_ref().unwrap()), "S");
             assert_eq!(errors.len(), 1, "{errors:?}");
             assert!(errors[0].contains("the param comes first"), "{errors:?}");
         }

@@ -485,7 +485,7 @@ pub use combtest_macros::serial_action;
 /// | `threads` | `usize` | available parallelism |
 /// | `filter` | `Fn(&Walk) -> bool` | every walk runs |
 /// | `partial_filter` | `Fn(&Walk) -> Option<bool>`, asked about partial walks too | every walk runs |
-/// | `gather_states` | `off`, `flat`, `full`, or a [`Gather`] expression | `off` |
+/// | `gather_states` | `off`, `flat`, `full`, or a [`Gather`] expression (a variable in braces: `{ level }`) | `off` |
 /// | `walks` | walk ids as a string, `"17,40-45"` | every walk |
 /// | `verbose` | `0`-`3`: warn, info, debug, trace | the test's subscriber decides; without one, `0` |
 /// | `log_dir` | a path: trace, summary and states of each run | no files |
