@@ -97,7 +97,8 @@ pub(crate) fn expand(kind: Kind, args: TokenStream, item: TokenStream) -> TokenS
         .sig
         .inputs
         .iter()
-        .any(|input| matches!(input, FnArg::Receiver(_)));
+        .any(|input| matches!(input, FnArg::Receiver(_)))
+        || self_type_in(&function.sig).is_some();
     match signature {
         Some(signature) if !is_method => {
             let companion = companion(kind, &function, &signature, &source, errors.is_empty());
@@ -184,6 +185,20 @@ fn check_function<'f>(function: &'f ItemFn, errors: &mut Errors) -> Vec<&'f Type
              write a non-generic function that calls the generic one",
         );
     }
+    if let Some(self_type) = self_type_in(sig) {
+        if !sig
+            .inputs
+            .iter()
+            .any(|input| matches!(input, FnArg::Receiver(_)))
+        {
+            errors.at(
+                self_type.span(),
+                "an action is a free function, not an associated function of an impl block: \
+                 move it out of the impl and name the type instead of `Self`",
+            );
+            return Vec::new();
+        }
+    }
     let mut typed = Vec::new();
     for input in &sig.inputs {
         match input {
@@ -205,6 +220,21 @@ fn check_function<'f>(function: &'f ItemFn, errors: &mut Errors) -> Vec<&'f Type
         );
     }
     typed
+}
+
+/// The first `Self` of a signature: the function sits in an impl or trait block, where no
+/// companion struct can stand beside it.
+fn self_type_in(sig: &syn::Signature) -> Option<proc_macro2::Ident> {
+    fn find(tokens: TokenStream) -> Option<proc_macro2::Ident> {
+        tokens.into_iter().find_map(|token| match token {
+            proc_macro2::TokenTree::Ident(ident) if ident == "Self" => Some(ident),
+            proc_macro2::TokenTree::Group(group) => find(group.stream()),
+            _ => None,
+        })
+    }
+    let inputs = &sig.inputs;
+    let output = &sig.output;
+    find(quote!(#inputs #output))
 }
 
 fn output_type(function: &ItemFn) -> Type {
@@ -961,6 +991,16 @@ mod tests {
         ));
         assert_eq!(errors.len(), 1, "one mistake, one error: {errors:?}");
         assert!(errors[0].contains("not a method"), "{errors:?}");
+    }
+
+    #[test]
+    fn an_associated_function_is_one_error_and_no_companion() {
+        let function = quote!(
+            fn set(value: u8, form: &mut Self) {}
+        );
+        let out = expand(Kind::Regular, quote!(options = [1]), function).to_string();
+        assert!(out.contains("not an associated function"), "{out}");
+        assert!(!out.contains("struct set"), "{out}");
     }
 
     #[test]
