@@ -31,7 +31,8 @@ impl Kind {
         match self {
             Kind::Regular => format!(
                 "an action is `fn {name}(param: P, state: &mut S)` or \
-                 `fn {name}(param: P, state: &mut S, shared: &G)`"
+                 `fn {name}(param: P, state: &mut S, shared: &G)`, or without a param \
+                 `fn {name}(state: &mut S)`"
             ),
             Kind::Serial => format!(
                 "a serial action is `fn {name}(param: P)`, optionally followed by \
@@ -46,6 +47,8 @@ impl Kind {
 /// `None` when the function does not take them (it then works with any).
 pub(crate) struct ActionSignature {
     pub(crate) param: Type,
+    /// `false` for an action without a param, whose `param` is `()`.
+    pub(crate) takes_param: bool,
     pub(crate) state: Option<Type>,
     pub(crate) shared: Option<Type>,
     pub(crate) output: Type,
@@ -76,6 +79,15 @@ pub(crate) fn expand(kind: Kind, args: TokenStream, item: TokenStream) -> TokenS
     };
     // A companion calls the function; with a signature it could not describe, that call
     // would only add errors of its own, so the placeholder stands in.
+    if let Some(signature) = &signature {
+        check_options_fit(signature, &source, &mut signature_errors);
+    }
+    // A placeholder for a function whose state type is plain (no generics to leave
+    // unresolved) fits only that state, so the order's state is still inferred from it.
+    let placeholder_state = signature
+        .as_ref()
+        .filter(|_| function.sig.generics.params.is_empty())
+        .and_then(|signature| signature.state.clone());
     let signature = signature.filter(|_| signature_errors.is_empty());
     errors.extend(signature_errors);
     let compile_errors = errors.to_compile_errors();
@@ -85,7 +97,8 @@ pub(crate) fn expand(kind: Kind, args: TokenStream, item: TokenStream) -> TokenS
         .sig
         .inputs
         .iter()
-        .any(|input| matches!(input, FnArg::Receiver(_)));
+        .any(|input| matches!(input, FnArg::Receiver(_)))
+        || self_type_in(&function.sig).is_some();
     match signature {
         Some(signature) if !is_method => {
             let companion = companion(kind, &function, &signature, &source, errors.is_empty());
@@ -94,31 +107,53 @@ pub(crate) fn expand(kind: Kind, args: TokenStream, item: TokenStream) -> TokenS
         // A method cannot have a companion struct beside it (it sits in an impl block).
         _ if is_method => quote!(#function #compile_errors),
         _ => {
-            let placeholder = placeholder(&function);
+            let placeholder = placeholder(&function, placeholder_state.as_ref());
             quote!(#function #placeholder #compile_errors)
         }
     }
 }
 
+/// An action without a param has exactly one option, `()`: an `options` list for it could
+/// only be a mistake (a param left out of the function, most likely).
+fn check_options_fit(signature: &ActionSignature, source: &OptionSource, errors: &mut Errors) {
+    if signature.takes_param {
+        return;
+    }
+    let message = "this action takes no param, so it has one option and no `options`: \
+                   add the param as the first argument, `fn name(param: P, state: &mut S)`";
+    match source {
+        OptionSource::Default => {}
+        OptionSource::List(items) => match items.first() {
+            Some(first) => errors.spanned(first, message),
+            None => errors.at(Span::call_site(), message),
+        },
+        OptionSource::Iter(expr) => errors.spanned(expr, message),
+    }
+}
+
 /// A companion for a function whose signature could not be understood: it fits any order,
 /// so that the error on the function is the only one, not one more at every use.
-fn placeholder(function: &ItemFn) -> TokenStream {
+fn placeholder(function: &ItemFn, state: Option<&Type>) -> TokenStream {
     let vis = &function.vis;
     let ident = &function.sig.ident;
     let private = quote!(::combtest::__private);
+    let (state_generic, state) = match state {
+        Some(state) => (quote!(), quote!(#state)),
+        None => (quote!(__CombtestState,), quote!(__CombtestState)),
+    };
     quote! {
         #[allow(non_camel_case_types, dead_code)]
         #vis struct #ident {}
 
-        impl<__CombtestState, __CombtestShared> #private::ActionItem<__CombtestState, __CombtestShared> for #ident {
+        impl<#state_generic __CombtestShared> #private::ActionItem<#state, __CombtestShared> for #ident {
             type Param = ();
             const NAME: &'static str = "";
-            fn action() -> #private::Action<__CombtestState, __CombtestShared> {
+            fn action() -> #private::Action<#state, __CombtestShared> {
                 ::core::unreachable!("the action's definition did not compile")
             }
             fn call(
                 _: (),
-                _: &mut __CombtestState,
+                _: &mut #state,
                 _: &__CombtestShared,
             ) -> #private::StepResult {
                 ::core::unreachable!("the action's definition did not compile")
@@ -150,6 +185,20 @@ fn check_function<'f>(function: &'f ItemFn, errors: &mut Errors) -> Vec<&'f Type
              write a non-generic function that calls the generic one",
         );
     }
+    if let Some(self_type) = self_type_in(sig) {
+        if !sig
+            .inputs
+            .iter()
+            .any(|input| matches!(input, FnArg::Receiver(_)))
+        {
+            errors.at(
+                self_type.span(),
+                "an action is a free function, not an associated function of an impl block: \
+                 move it out of the impl and name the type instead of `Self`",
+            );
+            return Vec::new();
+        }
+    }
     let mut typed = Vec::new();
     for input in &sig.inputs {
         match input {
@@ -173,6 +222,21 @@ fn check_function<'f>(function: &'f ItemFn, errors: &mut Errors) -> Vec<&'f Type
     typed
 }
 
+/// The first `Self` of a signature: the function sits in an impl or trait block, where no
+/// companion struct can stand beside it.
+fn self_type_in(sig: &syn::Signature) -> Option<proc_macro2::Ident> {
+    fn find(tokens: TokenStream) -> Option<proc_macro2::Ident> {
+        tokens.into_iter().find_map(|token| match token {
+            proc_macro2::TokenTree::Ident(ident) if ident == "Self" => Some(ident),
+            proc_macro2::TokenTree::Group(group) => find(group.stream()),
+            _ => None,
+        })
+    }
+    let inputs = &sig.inputs;
+    let output = &sig.output;
+    find(quote!(#inputs #output))
+}
+
 fn output_type(function: &ItemFn) -> Type {
     match &function.sig.output {
         ReturnType::Default => syn::parse_quote!(()),
@@ -180,16 +244,19 @@ fn output_type(function: &ItemFn) -> Type {
     }
 }
 
-/// Checks `fn name(param: P, state: &mut S [, shared: &G]) [-> R]`, reporting every problem.
-/// Returns the types when the shape is usable, even if other errors were found.
+/// Checks `fn name([param: P,] state: &mut S [, shared: &G]) [-> R]`, reporting every
+/// problem. Returns the types when the shape is usable, even if other errors were found.
+/// A function whose first argument is `&mut S` has no param: its one option is `()`.
 pub(crate) fn check_signature(function: &ItemFn, errors: &mut Errors) -> Option<ActionSignature> {
     let sig = &function.sig;
-    let usage = Kind::Regular.usage(&sig.ident.to_string());
+    let name = sig.ident.to_string();
+    let usage = Kind::Regular.usage(&name);
     let typed = check_function(function, errors);
     if typed.is_empty() && !errors.is_empty() {
         return None;
     }
-    if typed.len() < 2 {
+    let takes_param = !typed.first().is_some_and(|ty| is_mut_reference(ty));
+    if takes_param && typed.len() < 2 {
         let span = sig
             .inputs
             .last()
@@ -197,11 +264,44 @@ pub(crate) fn check_signature(function: &ItemFn, errors: &mut Errors) -> Option<
         errors.at(span, format!("missing argument: {usage}"));
         return None;
     }
-    if typed.len() > 3 {
-        errors.spanned(&sig.inputs[3], format!("too many arguments: {usage}"));
+    if !takes_param {
+        if let Some(&second) = typed.get(1) {
+            if is_param_like(second) {
+                let (param_pat, state_pat) = (argument_text(sig, 1), argument_text(sig, 0));
+                errors.spanned(
+                    &sig.inputs,
+                    format!(
+                        "the param comes first, then the walk's state: \
+                         `fn {name}({param_pat}, {state_pat})`"
+                    ),
+                );
+                // Only the state is described: the placeholder fits the order's state.
+                return Some(ActionSignature {
+                    param: second.clone(),
+                    takes_param: true,
+                    state: Some(strip_ref(typed[0])),
+                    shared: None,
+                    output: output_type(function),
+                });
+            }
+        }
     }
-    let param = typed[0];
-    let state = match typed[1] {
+    let (param, rest): (Type, &[&Type]) = if takes_param {
+        (typed[0].clone(), &typed[1..])
+    } else {
+        (syn::parse_quote!(()), &typed[..])
+    };
+    if takes_param {
+        check_param_lifetime(typed[0], errors);
+    }
+    if rest.len() > 2 {
+        let first_extra = if takes_param { 3 } else { 2 };
+        errors.spanned(
+            &sig.inputs[first_extra],
+            format!("too many arguments: {usage}"),
+        );
+    }
+    let state = match rest[0] {
         Type::Reference(reference) if reference.mutability.is_some() => (*reference.elem).clone(),
         other => {
             errors.spanned(
@@ -214,7 +314,7 @@ pub(crate) fn check_signature(function: &ItemFn, errors: &mut Errors) -> Option<
             strip_ref(other)
         }
     };
-    let shared = typed.get(2).map(|ty| match ty {
+    let shared = rest.get(1).map(|ty| match ty {
         Type::Reference(reference) if reference.mutability.is_none() => (*reference.elem).clone(),
         Type::Reference(reference) => {
             errors.spanned(
@@ -236,11 +336,62 @@ pub(crate) fn check_signature(function: &ItemFn, errors: &mut Errors) -> Option<
         }
     });
     Some(ActionSignature {
-        param: param.clone(),
+        param,
+        takes_param,
         state: Some(state),
         shared,
         output: output_type(function),
     })
+}
+
+fn is_mut_reference(ty: &Type) -> bool {
+    matches!(ty, Type::Reference(reference) if reference.mutability.is_some())
+}
+
+/// A type that reads as a param and not as a state or context: a value, or a `'static`
+/// reference (`&'static str`). A walk's state or the shared context is a borrow.
+fn is_param_like(ty: &Type) -> bool {
+    match ty {
+        Type::Reference(reference) => reference
+            .lifetime
+            .as_ref()
+            .is_some_and(|lifetime| lifetime.ident == "static"),
+        _ => true,
+    }
+}
+
+/// `pattern: Type` of the function's `index`-th argument, as written.
+fn argument_text(sig: &syn::Signature, index: usize) -> String {
+    match &sig.inputs[index] {
+        FnArg::Typed(pat_type) => {
+            let pat = &pat_type.pat;
+            format!("{}: {}", quote!(#pat), show(&pat_type.ty))
+        }
+        FnArg::Receiver(_) => "self".into(),
+    }
+}
+
+/// A param is cloned into every walk and kept in the option list for the whole run: a
+/// borrowed param type must borrow for `'static`.
+fn check_param_lifetime(param: &Type, errors: &mut Errors) {
+    if let Type::Reference(reference) = param {
+        let elided = reference
+            .lifetime
+            .as_ref()
+            .is_none_or(|lifetime| lifetime.ident == "_");
+        if elided {
+            let mut fixed = reference.clone();
+            fixed.lifetime = Some(syn::Lifetime::new("'static", Span::call_site()));
+            errors.spanned(
+                reference,
+                format!(
+                    "params are `'static`: the options are made once at run start and \
+                     shared by every walk, so a borrowed param is `{}`",
+                    show(&Type::Reference(fixed))
+                ),
+            );
+        }
+    }
 }
 
 /// Checks `fn name(param: P [, shared: &mut G] [, states: States<'_, S>]) [-> R]`.
@@ -290,8 +441,10 @@ pub(crate) fn check_serial_signature(
             other => errors.spanned(other, format!("unexpected argument: {usage}")),
         }
     }
+    check_param_lifetime(param, errors);
     Some(ActionSignature {
         param: param.clone(),
+        takes_param: true,
         state,
         shared,
         output: output_type(function),
@@ -398,6 +551,7 @@ fn companion(
     let name = ident.to_string();
     let ActionSignature {
         param,
+        takes_param,
         state,
         shared,
         output,
@@ -467,15 +621,17 @@ fn companion(
     };
     let (constructor, closure, direct_call) = match kind {
         Kind::Regular => {
+            // An action without a param is called without its `()` option.
+            let param_arg = takes_param.then(|| quote!(param,));
             let call = match shared {
-                None => quote!(#ident(param, state)),
-                Some(_) => quote!(#ident(param, state, #private::Lend::lend(shared))),
+                None => quote!(#ident(#param_arg state)),
+                Some(_) => quote!(#ident(#param_arg state, #private::Lend::lend(shared))),
             };
             let body = if is_async {
                 let (body_call, body_shared, lent) = match shared {
-                    None => (quote!(#ident(param, state)), quote!(), quote!()),
+                    None => (quote!(#ident(#param_arg state)), quote!(), quote!()),
                     Some(shared) => (
-                        quote!(#ident(param, state, shared)),
+                        quote!(#ident(#param_arg state, shared)),
                         quote!(shared: &'a #shared,),
                         quote!(#private::Lend::lend(shared)),
                     ),
@@ -489,6 +645,7 @@ fn companion(
                         state: &'a mut #state_ty,
                         #body_shared
                     ) -> #private::ActionFuture<'a, #output> {
+                        let _ = &param;
                         #boxed
                     }
                     |param, state, shared| {
@@ -499,7 +656,7 @@ fn companion(
             } else {
                 quote! {
                     |param: #param, state: &mut #state_ty, shared: &#shared_ty| {
-                        let _ = &shared;
+                        let _ = (&param, &shared);
                         #call
                     }
                 }
@@ -518,7 +675,7 @@ fn companion(
                     }
                 } else {
                     quote! {
-                        let _ = &shared;
+                        let _ = (&param, &shared);
                         #private::ActionReturn::into_step_result(#call)
                     }
                 },
@@ -704,6 +861,85 @@ mod tests {
     }
 
     #[test]
+    fn an_action_without_a_param_takes_the_state_first() {
+        let (sig, errors) = check(parse_quote!(
+            fn verify(s: &mut Db) {}
+        ));
+        assert!(errors.is_empty(), "{errors:?}");
+        let sig = sig.unwrap();
+        assert!(!sig.takes_param);
+        assert_eq!(type_string(&sig.param), "()");
+        assert_eq!(type_string(sig.state.as_ref().unwrap()), "Db");
+        let (sig, errors) = check(parse_quote!(
+            fn verify(s: &mut Db, app: &App) {}
+        ));
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(type_string(sig.unwrap().shared.as_ref().unwrap()), "App");
+        let out = expand(
+            Kind::Regular,
+            quote!(),
+            quote!(
+                fn verify(s: &mut Db) {}
+            ),
+        )
+        .to_string();
+        assert!(out.contains("verify (state)"), "{out}");
+        assert!(!out.contains("compile_error"), "{out}");
+        let out = expand(
+            Kind::Regular,
+            quote!(options = [1]),
+            quote!(
+                fn verify(s: &mut Db) {}
+            ),
+        )
+        .to_string();
+        assert!(out.contains("takes no param"), "{out}");
+    }
+
+    #[test]
+    fn swapped_arguments_say_the_param_comes_first() {
+        for function in [
+            parse_quote!(
+                fn a(s: &mut S, n: u32) {}
+            ),
+            parse_quote!(
+                fn a(s: &mut S, n: &'static str) {}
+            ),
+        ] {
+            let (sig, errors) = check(function);
+            // The placeholder keeps the state, so the order's state is still inferred.
+            assert_eq!(type_string(sig.unwrap().state.as_ref().unwrap()), "S");
+            assert_eq!(errors.len(), 1, "{errors:?}");
+            assert!(errors[0].contains("the param comes first"), "{errors:?}");
+        }
+        let (_, errors) = check(parse_quote!(
+            fn a(s: &mut S, n: u32) {}
+        ));
+        assert!(
+            errors[0].contains("`fn a(n: u32, s: &mut S)`"),
+            "{errors:?}"
+        );
+    }
+
+    #[test]
+    fn a_borrowed_param_must_be_static() {
+        let (_, errors) = check(parse_quote!(
+            fn a(name: &str, s: &mut S) {}
+        ));
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert!(errors[0].contains("params are `'static`"), "{errors:?}");
+        assert!(errors[0].contains("`&'static str`"), "{errors:?}");
+        let (_, errors) = check(parse_quote!(
+            fn a(name: &'static str, s: &mut S) {}
+        ));
+        assert!(errors.is_empty(), "{errors:?}");
+        let (_, errors) = check_serial(parse_quote!(
+            fn s(name: &'_ [u8]) {}
+        ));
+        assert!(errors[0].contains("params are `'static`"), "{errors:?}");
+    }
+
+    #[test]
     fn async_actions_are_accepted_and_boxed_as_futures() {
         let (_, errors) = check(parse_quote!(
             async fn a(x: u8, s: &mut Vec<u8>) {}
@@ -755,6 +991,16 @@ mod tests {
         ));
         assert_eq!(errors.len(), 1, "one mistake, one error: {errors:?}");
         assert!(errors[0].contains("not a method"), "{errors:?}");
+    }
+
+    #[test]
+    fn an_associated_function_is_one_error_and_no_companion() {
+        let function = quote!(
+            fn set(value: u8, form: &mut Self) {}
+        );
+        let out = expand(Kind::Regular, quote!(options = [1]), function).to_string();
+        assert!(out.contains("not an associated function"), "{out}");
+        assert!(!out.contains("struct set"), "{out}");
     }
 
     #[test]

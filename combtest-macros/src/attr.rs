@@ -86,9 +86,53 @@ pub(crate) fn parse_args(args: TokenStream, errors: &mut Errors) -> OptionSource
             }
             other => OptionSource::Iter(other),
         };
+        check_no_locals(&parsed, errors);
         source = Some((arg.key.span(), parsed));
     }
     source.map_or(OptionSource::Default, |(_, s)| s)
+}
+
+/// Options are evaluated when the run starts, in a function of the action's companion: a
+/// local variable of the test is out of their reach. An option expression that starts from
+/// a lowercase name (`sizes.clone()`, `[n, 2]`) names a local, as constants and statics are
+/// UPPER_CASE and functions are called; rustc would only say that a fn item cannot capture
+/// its environment.
+fn check_no_locals(source: &OptionSource, errors: &mut Errors) {
+    let expressions: Vec<&Expr> = match source {
+        OptionSource::List(items) => items.iter().collect(),
+        OptionSource::Iter(expr) => vec![expr],
+        OptionSource::Default => Vec::new(),
+    };
+    for ident in expressions.into_iter().filter_map(root_name) {
+        errors.at(
+            ident.span(),
+            format!(
+                "`{ident}` looks like a local variable, which options cannot use: they are \
+                 evaluated when the run starts, in a function of the action's own that sees \
+                 none of the test's locals; compute them in a function, \
+                 `fn {ident}() -> Vec<P>`, and write `options = {ident}()`, or name a \
+                 constant (UPPER_CASE)"
+            ),
+        );
+    }
+}
+
+/// The lowercase name an expression starts from: `sizes` of `sizes.iter().copied()`.
+fn root_name(expr: &Expr) -> Option<&Ident> {
+    match expr {
+        Expr::Path(path) if path.qself.is_none() => {
+            let ident = path.path.get_ident()?;
+            let name = ident.to_string();
+            let lowercase = name.starts_with(|c: char| c.is_lowercase() || c == '_');
+            (lowercase && name != "self").then_some(ident)
+        }
+        Expr::MethodCall(call) => root_name(&call.receiver),
+        Expr::Field(field) => root_name(&field.base),
+        Expr::Index(index) => root_name(&index.expr),
+        Expr::Reference(reference) => root_name(&reference.expr),
+        Expr::Paren(paren) => root_name(&paren.expr),
+        _ => None,
+    }
 }
 
 #[cfg(test)]
@@ -124,6 +168,29 @@ mod tests {
         assert!(errors[1].contains("at least one option"));
         assert!(errors[2].contains("given twice"));
         assert!(errors[3].contains("unknown key `opts`"));
+    }
+
+    #[test]
+    fn a_local_in_options_is_named() {
+        let (_, errors) = parse(quote!(options = sizes.iter().copied()));
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert!(
+            errors[0].contains("`sizes` looks like a local"),
+            "{errors:?}"
+        );
+        assert!(errors[0].contains("`options = sizes()`"), "{errors:?}");
+        let (_, errors) = parse(quote!(options = [n, 2]));
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        for fine in [
+            quote!(options = SIZES),
+            quote!(options = sizes()),
+            quote!(options = (0..3).map(|i| i * 10)),
+            quote!(options = [Mode::Fast, LIMIT, true]),
+            quote!(options = crate::cases::all()),
+        ] {
+            let (_, errors) = parse(fine.clone());
+            assert!(errors.is_empty(), "{fine}: {errors:?}");
+        }
     }
 
     #[test]

@@ -252,8 +252,10 @@ fn expand_block(block: &Block) -> TokenStream {
     }}
 }
 
-/// `gather_states: flat` is shorthand for `combtest::Gather::Flat`; any other expression is
-/// used as written.
+/// `gather_states: flat` is shorthand for `combtest::Gather::Flat`. A bare name is a level:
+/// one that is not `off`, `flat` or `full` is an error that lists them (`gather_states: yes`
+/// would otherwise be only "cannot find value `yes`"). Any other expression, a variable in
+/// braces included (`{ level }`), is used as written.
 fn gather_level(expr: &Expr) -> TokenStream {
     if let Expr::Path(path) = expr {
         if let Some(ident) = path.path.get_ident() {
@@ -266,9 +268,27 @@ fn gather_level(expr: &Expr) -> TokenStream {
             if let Some(variant) = variant {
                 return quote_spanned!(ident.span()=> ::combtest::__private::Gather::#variant);
             }
+            let hint = suggestion(&ident.to_string(), &["off", "flat", "full"])
+                .map(|level| format!("did you mean `{level}`? "))
+                .unwrap_or_default();
+            return syn::Error::new(
+                ident.span(),
+                format!(
+                    "unknown `gather_states` level `{ident}`: {hint}the levels are `off` (no \
+                     states), `flat` (the final states) and `full` (each with its walk's \
+                     outcome); a `Gather` held in a variable is written in braces, `{{ {ident} }}`"
+                ),
+            )
+            .to_compile_error();
         }
     }
-    quote!(#expr)
+    // Bound in a statement of its own so the braces the rule asks for draw no
+    // `unused_braces` lint in the user's crate.
+    quote! {{
+        #[allow(unused_braces)]
+        let __combtest_gather = #expr;
+        __combtest_gather
+    }}
 }
 
 #[cfg(test)]
@@ -362,7 +382,12 @@ mod tests {
     fn gather_shorthand() {
         let out = expand(quote!(order: [a], gather_states: full)).to_string();
         assert!(out.contains("Gather :: Full"), "{out}");
-        let out = expand(quote!(order: [a], gather_states: level)).to_string();
-        assert!(out.contains("gather_states (level)"), "{out}");
+        let out = expand(quote!(order: [a], gather_states: { level })).to_string();
+        assert!(out.contains("let __combtest_gather = { level } ;"), "{out}");
+        let out = expand(quote!(order: [a], gather_states: yes)).to_string();
+        assert!(out.contains("compile_error"), "{out}");
+        assert!(out.contains("`off` (no states), `flat`"), "{out}");
+        let out = expand(quote!(order: [a], gather_states: flt)).to_string();
+        assert!(out.contains("did you mean `flat`?"), "{out}");
     }
 }

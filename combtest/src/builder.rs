@@ -1147,11 +1147,11 @@ fn covering_rows<S, G>(
             .iter()
             .zip(&tuple.options)
             .map(|(&p, &o)| {
-                format!(
-                    "{}({})",
-                    plan.actions[p].name,
-                    plan.actions[p].params().debug(o)
-                )
+                crate::model::step_text::StepText {
+                    name: &plan.actions[p].name,
+                    param: plan.actions[p].params().debug(o),
+                }
+                .to_string()
             })
             .collect()
     };

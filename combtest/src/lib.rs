@@ -335,7 +335,28 @@ pub use output::trace::{RecordedStep, WalkRecord, STATES_FILE, SUMMARY_FILE, TRA
 /// ## Signature
 /// `fn name(param: P, state: &mut S)` or `fn name(param: P, state: &mut S, shared: &G)`,
 /// returning `()` or `Result<(), E>` with `E: Debug + Display` (see [`ActionReturn`]).
-/// `P` must be [`Param`]: `Clone + Debug + Serialize + Send + Sync + 'static`.
+/// `P` must be [`Param`]: `Clone + Debug + Serialize + Send + Sync + 'static`; a borrowed
+/// param is `&'static`, as the options live for the whole run.
+///
+/// An action without a param, `fn name(state: &mut S)` (and `shared: &G` after it), takes
+/// no `options`: its one option is `()`, so it multiplies no walks, and reports show it by
+/// its name alone, `verify`, not `verify(())`.
+///
+/// ```
+/// use combtest::prelude::*;
+///
+/// #[action(options = [1, 2])]
+/// fn push(n: u8, stack: &mut Vec<u8>) { stack.push(n); }
+///
+/// #[action]
+/// fn verify(stack: &mut Vec<u8>) -> Result<(), String> {
+///     if stack.len() > 2 { Err(format!("{stack:?} is too deep")) } else { Ok(()) }
+/// }
+///
+/// assert_eq!(verify::options(), vec![()]);
+/// let report = combtest! { order: [push, verify, push], state: Vec::new() };
+/// assert_eq!(report.total_walks, 4);
+/// ```
 ///
 /// ## Options
 /// - `options = [e1, e2, ...]`: a literal list; an empty list is a compile error.
@@ -464,7 +485,7 @@ pub use combtest_macros::serial_action;
 /// | `threads` | `usize` | available parallelism |
 /// | `filter` | `Fn(&Walk) -> bool` | every walk runs |
 /// | `partial_filter` | `Fn(&Walk) -> Option<bool>`, asked about partial walks too | every walk runs |
-/// | `gather_states` | `off`, `flat`, `full`, or a [`Gather`] expression | `off` |
+/// | `gather_states` | `off`, `flat`, `full`, or a [`Gather`] expression (a variable in braces: `{ level }`) | `off` |
 /// | `walks` | walk ids as a string, `"17,40-45"` | every walk |
 /// | `verbose` | `0`-`3`: warn, info, debug, trace | the test's subscriber decides; without one, `0` |
 /// | `log_dir` | a path: trace, summary and states of each run | no files |
@@ -503,6 +524,29 @@ pub use combtest_macros::combtest;
 /// ```
 #[doc(inline)]
 pub use combtest_macros::Options;
+
+/// The `serde` crate combtest serializes params with, for option types in a crate that
+/// does not depend on `serde` itself.
+///
+/// An option type must be `Serialize` (params are written into traces and summaries).
+/// Adding `serde = { version = "1", features = ["derive"] }` to your dev-dependencies and
+/// deriving `serde::Serialize` is the usual way; without that dependency, derive it through
+/// this re-export and tell the derive where serde is with `#[serde(crate = "...")]`:
+///
+/// ```
+/// use combtest::prelude::*;
+///
+/// #[derive(Clone, Debug, PartialEq, combtest::serde::Serialize, Options)]
+/// #[serde(crate = "combtest::serde")]
+/// enum Speed { Slow, Fast }
+///
+/// #[action]
+/// fn drive(speed: Speed, log: &mut Vec<Speed>) { log.push(speed); }
+///
+/// let report = combtest! { order: [drive], state: Vec::new(), gather_states: flat };
+/// assert_eq!(report.states, [vec![Speed::Slow], vec![Speed::Fast]]);
+/// ```
+pub use serde;
 
 /// Cancels the running walk: it stops for good and counts as cancelled, not failed.
 ///

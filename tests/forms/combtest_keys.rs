@@ -21,9 +21,10 @@ pub fn run() {
     };
     assert_eq!((report.walk_count, report.skipped_count), (5, 1));
 
-    // A factory state, a `Gather` expression, no shared context.
+    // A factory state, a `Gather` variable (in braces: a bare name is a level), no shared
+    // context.
     let level = Gather::Flat;
-    let report = combtest! { order: [add], state: || 10, gather_states: level };
+    let report = combtest! { order: [add], state: || 10, gather_states: { level } };
     assert_eq!(report.states, vec![11, 12, 13]);
 
     // No state: `Default::default()` for each walk.

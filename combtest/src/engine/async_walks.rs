@@ -219,9 +219,11 @@ async fn run_actions<S, G>(
                                 position: at,
                                 kind: FailureKind::Timeout,
                                 message: format!(
-                                    "timed out after {limit:?} in {}({})",
-                                    action.name,
-                                    action.params().debug(option)
+                                    "timed out after {limit:?} in {}",
+                                    crate::model::step_text::StepText {
+                                        name: &action.name,
+                                        param: action.params().debug(option),
+                                    }
                                 ),
                                 location: None,
                             };

@@ -293,7 +293,13 @@ where
             }
             action.walk_step().run(option, state, shared)?;
             if let Some(beat) = beat {
-                beat.check_time(|| format!("{}({})", action.name, ParamText(action, option)))?;
+                beat.check_time(|| {
+                    crate::model::step_text::StepText {
+                        name: &action.name,
+                        param: ParamText(action, option),
+                    }
+                    .to_string()
+                })?;
             }
         }
         Ok(())
@@ -448,7 +454,11 @@ where
         let fingerprint = plan.fingerprint(&options);
         let action = position.map(|at| {
             let action = &plan.actions[at];
-            format!("{}({})", action.name, ParamText(action, options[at]))
+            crate::model::step_text::StepText {
+                name: &action.name,
+                param: ParamText(action, options[at]),
+            }
+            .to_string()
         });
         let failed_position = position.unwrap_or(0);
         LongWalk {

@@ -30,7 +30,11 @@ pub struct StepRecord {
 
 impl std::fmt::Display for StepRecord {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}({})", self.action, self.param)
+        let step = crate::model::step_text::StepText {
+            name: &self.action,
+            param: &self.param,
+        };
+        write!(f, "{step}")
     }
 }
 

@@ -45,7 +45,8 @@ pub trait Lend<G: ?Sized> {
 #[diagnostic::on_unimplemented(
     message = "a serial action of this order changes the shared context `{G}`, which `{Self}` cannot lend mutably",
     label = "a serial action of this order takes `&mut {G}`",
-    note = "give the run the context, `shared: value`, or lend it mutably: `shared: &mut value`"
+    note = "give the run the context, `shared: value`, or lend it mutably: `shared: &mut value`",
+    note = "a serial action's `&mut` argument is the run's shared context, not a walk's state: to reach the walks' states, a serial action takes `states: States<'_, S>`"
 )]
 pub trait LendMut<G: ?Sized> {
     /// The context, for a serial action to change.

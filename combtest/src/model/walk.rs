@@ -125,7 +125,8 @@ impl fmt::Display for Walk<'_> {
             if option == UNCHOSEN {
                 write!(f, "{name}(?)")?;
             } else {
-                write!(f, "{name}({})", self.order.params[position].debug(option))?;
+                let param = self.order.params[position].debug(option);
+                write!(f, "{}", crate::model::step_text::StepText { name, param })?;
             }
         }
         Ok(())

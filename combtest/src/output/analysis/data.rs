@@ -28,7 +28,11 @@ pub struct Choice {
 
 impl fmt::Display for Choice {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}({})", self.action, self.param)
+        let step = crate::model::step_text::StepText {
+            name: &self.action,
+            param: &self.param,
+        };
+        write!(f, "{step}")
     }
 }
 
