@@ -240,8 +240,9 @@ impl<S, G> Combtest<S, G> {
         self
     }
 
-    /// Runs walks recorded in a trace file instead of the whole walk space: `path` (its
-    /// failed walks), `path@all`, or `path@17,40-45` (ids as recorded). Each recorded param
+    /// Runs walks recorded in a trace instead of the whole walk space: `path` (its failed
+    /// walks), `path@all`, or `path@17,40-45` (ids as recorded), where `path` is a run's
+    /// folder in the log directory or the `trace.jsonl` inside it. Each recorded param
     /// is matched by value against today's options. `COMBTEST_REPLAY` overrides it.
     pub fn replay(mut self, trace: impl Into<String>) -> Self {
         self.settings.replay = Some(trace.into());

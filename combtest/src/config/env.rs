@@ -21,8 +21,8 @@ pub const ENV_GATHER: &str = "COMBTEST_GATHER";
 pub const ENV_VERBOSE: &str = "COMBTEST_VERBOSE";
 /// Directory for trace files: one folder per run, created if missing.
 pub const ENV_LOG_DIR: &str = "COMBTEST_LOG_DIR";
-/// Replays walks recorded in a trace file: `path` (its failed walks), `path@all`, or
-/// `path@17,40-45` (recorded ids).
+/// Replays walks recorded in a trace: `path` (its failed walks), `path@all`, or
+/// `path@17,40-45` (recorded ids), where `path` is a run's folder or its `trace.jsonl`.
 pub const ENV_REPLAY: &str = "COMBTEST_REPLAY";
 /// The progress display: `on` or `off` (default: on when stderr is a terminal outside CI).
 pub const ENV_PROGRESS: &str = "COMBTEST_PROGRESS";

@@ -5,9 +5,10 @@
 use std::collections::HashMap;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
 
 use super::test_location::RunLocation;
-use super::trace::WalkRecord;
+use super::trace::{WalkRecord, TRACE_FILE};
 use crate::config::env::ENV_WALKS;
 use crate::config::replay::{Replay, ReplayWalks};
 use crate::error::Error;
@@ -54,7 +55,7 @@ pub(crate) fn check_fingerprints<S, G>(
 /// less than this, unless the file is not a trace at all (`/dev/zero`, a binary file).
 pub(crate) const MAX_RECORD_BYTES: u64 = 16 << 20;
 
-/// Reads the walks a replay asks for from a trace file and finds each one in today's order,
+/// Reads the walks a replay asks for from a trace file (or a run's folder holding one) and finds each one in today's order,
 /// by action name and param value. Returns today's ids.
 ///
 /// Only a regular file is read (a FIFO would block forever, a device never end), each record
@@ -68,17 +69,8 @@ pub(crate) fn replay_selection<S, G>(
         path: replay.path.clone(),
         message,
     };
-    let metadata = std::fs::metadata(&replay.path)
-        .map_err(|e| fail(format!("cannot open the trace file: {e}")))?;
-    if !metadata.is_file() {
-        return Err(fail(
-            "not a regular file (a folder, a FIFO or a device): a trace is the trace.jsonl \
-             file of a run's folder"
-                .into(),
-        ));
-    }
-    let file =
-        File::open(&replay.path).map_err(|e| fail(format!("cannot open the trace file: {e}")))?;
+    let trace = trace_path(&replay.path).map_err(fail)?;
+    let file = File::open(&trace).map_err(|e| fail(format!("cannot open the trace file: {e}")))?;
     let mut reader = BufReader::new(file);
     let mut ids = Vec::new();
     let mut recorded = 0u64;
@@ -163,6 +155,35 @@ pub(crate) fn replay_selection<S, G>(
         )));
     }
     Ok(WalkSelection::from_ids(ids))
+}
+
+/// The trace a replay reads: the path itself when it is a regular file, or the
+/// [`TRACE_FILE`] inside it when it is a run's folder, as the failure report prints it.
+///
+/// Only a regular file is read: a FIFO would block forever, a device never end.
+fn trace_path(path: &Path) -> Result<PathBuf, String> {
+    let metadata =
+        std::fs::metadata(path).map_err(|e| format!("cannot open the trace file: {e}"))?;
+    if metadata.is_dir() {
+        let trace = path.join(TRACE_FILE);
+        return match std::fs::metadata(&trace) {
+            Ok(inner) if inner.is_file() => Ok(trace),
+            Ok(_) => Err(format!(
+                "the folder's {TRACE_FILE} is not a regular file (a folder, a FIFO or a device)"
+            )),
+            Err(e) => Err(format!(
+                "a folder without a readable {TRACE_FILE} ({e}): a replay takes a run's folder \
+                 or its {TRACE_FILE}"
+            )),
+        };
+    }
+    if !metadata.is_file() {
+        return Err(format!(
+            "not a regular file or a folder (a FIFO or a device): a replay takes a run's \
+             folder or its {TRACE_FILE}"
+        ));
+    }
+    Ok(path.to_path_buf())
 }
 
 /// Today's id of a recorded walk: each recorded param matched by value against today's
