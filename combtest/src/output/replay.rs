@@ -224,16 +224,18 @@ fn find_walk<S, G>(plan: &Plan<S, G>, record: &WalkRecord) -> Result<u64, String
 mod tests {
     use super::*;
     use crate::model::outcome::Outcome;
+    use crate::output::test_location::Harness;
     use crate::output::trace::tests::{plan, record_line};
 
     #[test]
     fn replay_commands_pin_the_walk() {
-        let location = RunLocation::resolve(
+        let location = RunLocation::resolve_in(
             Some(&super::super::test_location::tests::location(
                 "gui::t::__m",
                 true,
             )),
             None,
+            Harness::CargoTest,
         );
         let replay = replay_command(&location, 17, Fingerprint(0xab));
         assert_eq!(
