@@ -97,7 +97,10 @@ fn the_nextest_replay_command_runs_exactly_the_failed_walk() {
         .output()
         .unwrap();
     let output = text(&first);
-    assert!(!first.status.success(), "the cursed pair must fail:\n{output}");
+    assert!(
+        !first.status.success(),
+        "the cursed pair must fail:\n{output}"
+    );
     assert!(output.contains("1 of 400 walks failed"), "{output}");
     let replay = output
         .lines()
@@ -122,9 +125,15 @@ fn the_nextest_replay_command_runs_exactly_the_failed_walk() {
         .output()
         .unwrap();
     let output = text(&replayed);
-    assert!(!replayed.status.success(), "the replay must fail:\n{output}");
+    assert!(
+        !replayed.status.success(),
+        "the replay must fail:\n{output}"
+    );
     // Exactly one test ran: not `cursed_pair_too`, not the checking test.
-    assert!(output.contains("1 test run: 0 passed, 1 failed"), "{output}");
+    assert!(
+        output.contains("1 test run: 0 passed, 1 failed"),
+        "{output}"
+    );
     assert!(!output.contains("cursed_pair_too ran"), "{output}");
     // And exactly the failed walk.
     assert!(output.contains("1 of 1 walks failed"), "{output}");

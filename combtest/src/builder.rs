@@ -29,7 +29,9 @@ use crate::model::walk_id::{WalkSelection, WalkSpace};
 use crate::output::analysis::confirm;
 use crate::output::analysis::data::Evidence;
 use crate::output::analysis::run::{self, RunView};
-use crate::output::replay::{check_fingerprints, replay_command, replay_selection};
+use crate::output::replay::{
+    check_fingerprints, replay_command, replay_run_command, replay_selection,
+};
 use crate::output::report::{capped, Coverage, Report, SHOWN_GROUPS};
 use crate::output::shard::ShardResult;
 use crate::output::test_location::{RunLocation, TestLocation};
@@ -619,7 +621,9 @@ where
         if let Some(dir) = &run_dir {
             // The walks have run: a file that cannot be written is reported beside their
             // outcomes, never instead of them.
-            write_outputs(dir, sink, &plan, &settings, &selected, &mut report, &ids);
+            report.run_folder = Some(dir.path.clone());
+            let run = (&plan, &settings, &selected, &location);
+            write_outputs(dir, sink, run, &mut report, &ids);
         }
         if let Some(path) = &settings.junit {
             match junit::write(&report, path) {
@@ -1004,25 +1008,33 @@ fn assemble_report<S, G>(
         shard: settings.shard,
         coverage,
         output_errors: Vec::new(),
+        run_folder: None,
+        replay_failed: None,
     };
     (report, ids)
 }
 
 /// Phase 4: closes the trace and writes the run's other files into its folder: the shard
-/// result, the gathered states and the summary. Lists the files written in the report, and
+/// result, the gathered states and the summary, which with the failure report names the
+/// command that replays the trace's failed walks. Lists the files written in the report, and
 /// the ones that could not be written in its `output_errors`.
 fn write_outputs<S: fmt::Debug, G>(
     dir: &RunDir,
     sink: Option<TraceSink>,
-    plan: &Plan<S, G>,
-    settings: &Resolved,
-    selected: &Selected,
+    (plan, settings, selected, location): (&Plan<S, G>, &Resolved, &Selected, &RunLocation),
     report: &mut Report<S>,
     ids: &[u64],
 ) {
     if let Some(sink) = sink {
         match sink.finish() {
-            Ok(file) => report.files.push(file),
+            Ok(file) => {
+                report.files.push(file);
+                // The trace is whole: the failure report and the summary say how to replay
+                // its failed walks.
+                if report.error_count > 0 {
+                    report.replay_failed = Some(replay_run_command(location, &dir.path));
+                }
+            }
             Err(error) => report.output_errors.push(error.to_string()),
         }
     }

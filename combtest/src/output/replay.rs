@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use super::test_location::RunLocation;
 use super::trace::{WalkRecord, TRACE_FILE};
-use crate::config::env::ENV_WALKS;
+use crate::config::env::{ENV_REPLAY, ENV_WALKS};
 use crate::config::replay::{Replay, ReplayWalks};
 use crate::error::Error;
 use crate::model::plan::Plan;
@@ -25,6 +25,26 @@ pub(crate) fn replay_command(
     match &location.command {
         Some(command) => format!("{walks} {command}"),
         None => format!("{walks} (set it and run this program again)"),
+    }
+}
+
+/// The command that replays the failed walks recorded in the run folder `folder`.
+pub(crate) fn replay_run_command(location: &RunLocation, folder: &Path) -> String {
+    let replay = format!("{ENV_REPLAY}={}", shell_word(&folder.to_string_lossy()));
+    match &location.command {
+        Some(command) => format!("{replay} {command}"),
+        None => format!("{replay} (set it and run this program again)"),
+    }
+}
+
+/// `text` as one word of a POSIX shell: as it is when it holds only characters no shell
+/// treats specially, else in single quotes.
+fn shell_word(text: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "/._-+:,@=%".contains(c);
+    if !text.is_empty() && text.chars().all(plain) {
+        text.to_string()
+    } else {
+        format!("'{}'", text.replace('\'', r"'\''"))
     }
 }
 
@@ -226,6 +246,13 @@ mod tests {
     use crate::model::outcome::Outcome;
     use crate::output::test_location::Harness;
     use crate::output::trace::tests::{plan, record_line};
+
+    #[test]
+    fn run_folders_are_quoted_for_the_shell() {
+        assert_eq!(shell_word("/t/x-1_2.3"), "/t/x-1_2.3");
+        assert_eq!(shell_word("/my logs/it's"), r"'/my logs/it'\''s'");
+        assert_eq!(shell_word(""), "''");
+    }
 
     #[test]
     fn replay_commands_pin_the_walk() {

@@ -153,9 +153,7 @@ impl Harness {
             // `=` matches the whole name; ignored tests run too, as `--exact` runs a test
             // named on libtest's command line only when it is not ignored: a replay must
             // run the walk whatever the test's attributes.
-            Harness::Nextest => {
-                command.push_str(&format!(" --run-ignored all -E 'test(={test})'"))
-            }
+            Harness::Nextest => command.push_str(&format!(" --run-ignored all -E 'test(={test})'")),
         }
         command
     }
@@ -230,9 +228,9 @@ impl RunLocation {
             // Without the block's location, combtest's own profile is the best guess of the
             // test's.
             None => RunLocation {
-                command: running_test.as_ref().map(|test| {
-                    harness.test_command(None, None, test, !cfg!(debug_assertions))
-                }),
+                command: running_test
+                    .as_ref()
+                    .map(|test| harness.test_command(None, None, test, !cfg!(debug_assertions))),
                 test_name: running_test,
             },
         }
@@ -309,14 +307,16 @@ pub(crate) mod tests {
     #[test]
     fn the_test_thread_names_the_test() {
         let helper = location("gui::helpers::check::__m", true);
-        let resolved = RunLocation::resolve_in(Some(&helper), Some("suite::f::case_1"), Harness::CargoTest);
+        let resolved =
+            RunLocation::resolve_in(Some(&helper), Some("suite::f::case_1"), Harness::CargoTest);
         assert_eq!(resolved.test_name.as_deref(), Some("suite::f::case_1"));
         assert_eq!(
             resolved.command.as_deref(),
             Some("cargo test -p app --test gui -- suite::f::case_1 --exact")
         );
         for not_a_test in ["main", "combtest-worker-0", "src/lib.rs - f (line 3)", ""] {
-            let resolved = RunLocation::resolve_in(Some(&helper), Some(not_a_test), Harness::CargoTest);
+            let resolved =
+                RunLocation::resolve_in(Some(&helper), Some(not_a_test), Harness::CargoTest);
             assert_eq!(resolved.test_name.as_deref(), Some("helpers::check"));
         }
         let builder_only = RunLocation::resolve_in(None, Some("m::t"), Harness::CargoTest);
@@ -324,7 +324,10 @@ pub(crate) mod tests {
             builder_only.command.as_deref(),
             Some("cargo test -- m::t --exact")
         );
-        assert_eq!(RunLocation::resolve_in(None, Some("main"), Harness::CargoTest).command, None);
+        assert_eq!(
+            RunLocation::resolve_in(None, Some("main"), Harness::CargoTest).command,
+            None
+        );
     }
 
     #[test]
@@ -389,6 +392,9 @@ pub(crate) mod tests {
             ..location("app::main::__m", false)
         };
         let run = RunLocation::resolve_in(Some(&program), None, Harness::Nextest);
-        assert_eq!(run.command.unwrap(), "cargo run --release -p app --bin tool");
+        assert_eq!(
+            run.command.unwrap(),
+            "cargo run --release -p app --bin tool"
+        );
     }
 }
