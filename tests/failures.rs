@@ -415,7 +415,11 @@ fn walks_that_stop_amid_many_passing_ones_leave_the_others_untouched() {
             assert_eq!(failure.failed_action, action, "walk {id}");
             assert_eq!(failure.kind, kind, "walk {id}");
             // The walk is described by its own options, and its state is where it stopped.
-            let digits: Vec<String> = failure.steps.iter().map(|s| s.param.clone()).collect();
+            let digits: Vec<String> = failure
+                .steps
+                .iter()
+                .map(|s| s.param_debug.clone())
+                .collect();
             assert_eq!(digits.concat(), format!("{id:04}"), "walk {id}");
             let stopped_at = if action == "hundreds" { id / 100 } else { id };
             assert_eq!(failure.state, stopped_at.to_string(), "walk {id}");

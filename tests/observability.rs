@@ -385,3 +385,39 @@ mod verbosity {
         assert_eq!(run_with(0), "");
     }
 }
+
+/// A failed walk's steps are written the same way in the trace and in the summary: each
+/// param as JSON, with its `Debug` text beside it.
+#[test]
+fn trace_and_summary_write_params_alike() {
+    let dir = scratch("observability-params");
+    let report = combtest! {
+        order: [deposit, label],
+        state: Transcript::new(),
+        log_dir: &dir,
+        panic_on_failure: false,
+    };
+    assert_eq!(report.error_count, 1);
+    let file = |name: &str| report.files.iter().find(|f| f.ends_with(name)).unwrap();
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(file(SUMMARY_FILE)).unwrap()).unwrap();
+    let failure = &summary["failures"][0];
+    let walk_id = failure["walk_id"].as_u64().unwrap();
+    let record: serde_json::Value = std::fs::read_to_string(file(TRACE_FILE))
+        .unwrap()
+        .lines()
+        .map(|line| serde_json::from_str::<serde_json::Value>(line).unwrap())
+        .find(|record| record["walk_id"] == walk_id)
+        .unwrap();
+    let expected = serde_json::json!([
+        { "action": "deposit", "param": 3, "param_debug": "3" },
+        { "action": "label", "param": "b", "param_debug": "\"b\"" },
+    ]);
+    assert_eq!(failure["steps"], expected);
+    assert_eq!(record["steps"], expected);
+    // The report shows the Debug text.
+    assert!(
+        report.to_string().contains("deposit(3) -> label(\"b\")"),
+        "{report}"
+    );
+}

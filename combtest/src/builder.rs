@@ -568,6 +568,17 @@ where
             });
         }
         let numbered = self.number_by_covering_array(&mut plan, &settings)?;
+        if settings.log_dir.is_some() {
+            // The trace writes each param's `Debug` beside its JSON, as the summary does.
+            let debug: Vec<Vec<String>> = (0..plan.actions.len())
+                .map(|position| {
+                    (0..plan.option_json[position].len())
+                        .map(|option| param_text(&plan, position, option))
+                        .collect()
+                })
+                .collect();
+            plan.describe_steps(&debug);
+        }
         let view = plan.view();
         let selected = self.select_walks(&plan, &view, &settings, numbered)?;
         // Decided here, on the thread that started the run: libtest names a test's thread

@@ -19,18 +19,21 @@ pub enum Outcome {
     },
 }
 
-/// One action of a walk and the option it got.
+/// One action of a walk and the option it got, written as a trace's steps are: the param as
+/// JSON, and its `Debug` text beside it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StepRecord {
     /// The action's name.
     pub action: String,
-    /// The option, as `Debug` prints it.
-    pub param: String,
+    /// The option, as JSON: what a replay matches against today's options.
+    pub param: serde_json::Value,
+    /// The option, as `Debug` prints it: what the failure report shows.
+    pub param_debug: String,
 }
 
 impl std::fmt::Display for StepRecord {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}({})", self.action, self.param)
+        write!(f, "{}({})", self.action, self.param_debug)
     }
 }
 

@@ -54,13 +54,17 @@ pub struct WalkRecord {
     pub duration_ns: u64,
 }
 
-/// One action of a recorded walk.
+/// One action of a recorded walk, written as the summary's [`StepRecord`](crate::StepRecord)s
+/// are: the param as JSON, and its `Debug` text beside it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RecordedStep {
     /// The action's name.
     pub action: String,
-    /// The param, as JSON.
+    /// The param, as JSON: what a replay matches against today's options.
     pub param: serde_json::Value,
+    /// The param, as `Debug` prints it (empty in traces written before it was recorded).
+    #[serde(default)]
+    pub param_debug: String,
 }
 
 /// The folder of one run inside the log directory.
