@@ -421,3 +421,41 @@ fn trace_and_summary_write_params_alike() {
         "{report}"
     );
 }
+
+/// Run by `a_relative_log_dir_is_the_same_folder_from_every_package` with a relative
+/// `COMBTEST_LOG_DIR`, as if its test were in one package or another of the workspace.
+#[test]
+#[ignore = "run by a_relative_log_dir_is_the_same_folder_from_every_package"]
+fn writes_into_the_log_dir() {
+    combtest! { order: [deposit], state: Transcript::new() };
+}
+
+#[test]
+fn a_relative_log_dir_is_the_same_folder_from_every_package() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let relative = format!("target/combtest-relative-log-dir-{}", std::process::id());
+    let logs = root.join(&relative);
+    let _ = std::fs::remove_dir_all(&logs);
+    // This package is the workspace root; `combtest` is a member in a folder of its own.
+    for package in [root.to_path_buf(), root.join("combtest")] {
+        let output = std::process::Command::new(std::env::current_exe().unwrap())
+            .args(["writes_into_the_log_dir", "--exact", "--include-ignored"])
+            .current_dir(&package)
+            .env("CARGO_MANIFEST_DIR", &package)
+            .env("COMBTEST_LOG_DIR", &relative)
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{output:?}");
+    }
+    // Not in the member's own folder, where its tests run.
+    assert!(!root.join("combtest").join(&relative).exists());
+    let runs: Vec<_> = std::fs::read_dir(&logs)
+        .unwrap_or_else(|e| panic!("{} was not made: {e}", logs.display()))
+        .map(|entry| entry.unwrap().path())
+        .collect();
+    assert_eq!(runs.len(), 2, "{runs:?}");
+    for run in runs {
+        assert!(run.join(TRACE_FILE).is_file(), "{}", run.display());
+    }
+    let _ = std::fs::remove_dir_all(&logs);
+}

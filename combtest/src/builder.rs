@@ -8,6 +8,7 @@
 use std::fmt;
 use std::time::Instant;
 
+use crate::config::log_dir;
 use crate::config::shard::{share_range, Shard};
 use crate::config::{Covering, Gather, Resolved, Settings};
 use crate::covering;
@@ -236,7 +237,10 @@ impl<S, G> Combtest<S, G> {
     }
 
     /// Writes a trace of every walk, a summary and the gathered states into a new folder
-    /// inside `dir` (created if missing). `COMBTEST_LOG_DIR` overrides it.
+    /// inside `dir` (created if missing). `COMBTEST_LOG_DIR` overrides it. A relative `dir`
+    /// is taken from the workspace root of the package whose test runs (the nearest folder
+    /// at or above its `CARGO_MANIFEST_DIR` whose `Cargo.toml` has a `[workspace]` table), so
+    /// `target/combtest` is one folder for every package of a workspace.
     pub fn log_dir(mut self, dir: impl Into<std::path::PathBuf>) -> Self {
         self.settings.log_dir = Some(dir.into());
         self
@@ -587,7 +591,17 @@ where
         let test = location.test_name.clone();
         // The log directory is checked before any walk runs.
         let run_dir = match &settings.log_dir {
-            Some(dir) => Some(RunDir::create(dir, test.as_deref())?),
+            Some(dir) => {
+                // The package whose test runs, as cargo tells it; else the block's own.
+                let package = std::env::var_os("CARGO_MANIFEST_DIR")
+                    .map(std::path::PathBuf::from)
+                    .or_else(|| {
+                        let location = self.location.as_ref()?;
+                        Some(std::path::PathBuf::from(location.manifest_dir))
+                    });
+                let dir = log_dir::anchored(dir, package.as_deref());
+                Some(RunDir::create(&dir, test.as_deref())?)
+            }
             None => None,
         };
         let sink = run_dir.as_ref().map(TraceSink::create).transpose()?;
