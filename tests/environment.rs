@@ -93,7 +93,7 @@ fn malformed_and_out_of_range_values_stop_the_run_before_any_walk() {
         ("COMBTEST_GATHER", "lots", "COMBTEST_GATHER=\"lots\" is invalid"),
         ("COMBTEST_THREAD", "2", "COMBTEST_THREAD=\"2\" is invalid: combtest knows no such variable; did you mean COMBTEST_THREADS?"),
         ("COMBTEST_REPLAY", "/nonexistent/trace.jsonl", "cannot replay /nonexistent/trace.jsonl: cannot open the trace file"),
-        ("COMBTEST_REPLAY", "@3", "COMBTEST_REPLAY=\"@3\" is invalid: expected the path of a trace file"),
+        ("COMBTEST_REPLAY", "@3", "COMBTEST_REPLAY=\"@3\" is invalid: expected a run's folder or its trace file"),
         ("COMBTEST_LOG_DIR", "/proc/combtest-cannot-write-here", "cannot write the log directory /proc/combtest-cannot-write-here"),
         ("COMBTEST_VERBOSE", "loud", "COMBTEST_VERBOSE=\"loud\" is invalid: expected 0 (warn), 1 (info), 2 (debug) or 3 (trace)"),
         ("COMBTEST_PROGRESS", "sometimes", "COMBTEST_PROGRESS=\"sometimes\" is invalid: expected `on` or `off`"),

@@ -415,7 +415,11 @@ fn walks_that_stop_amid_many_passing_ones_leave_the_others_untouched() {
             assert_eq!(failure.failed_action, action, "walk {id}");
             assert_eq!(failure.kind, kind, "walk {id}");
             // The walk is described by its own options, and its state is where it stopped.
-            let digits: Vec<String> = failure.steps.iter().map(|s| s.param.clone()).collect();
+            let digits: Vec<String> = failure
+                .steps
+                .iter()
+                .map(|s| s.param_debug.clone())
+                .collect();
             assert_eq!(digits.concat(), format!("{id:04}"), "walk {id}");
             let stopped_at = if action == "hundreds" { id / 100 } else { id };
             assert_eq!(failure.state, stopped_at.to_string(), "walk {id}");
@@ -423,5 +427,66 @@ fn walks_that_stop_amid_many_passing_ones_leave_the_others_untouched() {
         let mut finished = finished.lock().unwrap().clone();
         finished.sort_unstable();
         assert_eq!(finished, expected_passes, "threads: {threads}");
+    }
+}
+
+/// A serial action: with one in the order, walks run branch by branch (the barrier
+/// executor) and are recorded at the end of each branch, not as each walk ends.
+#[serial_action(options = [0, 1])]
+fn branch(_: u8, _: &mut (), _: States<'_, Trail>) {}
+
+/// Every cancelled walk's trace record names the action that cancelled it, its position and
+/// the reason, whichever executor ran it.
+#[test]
+fn the_trace_names_the_action_that_cancelled_a_walk() {
+    fn trace_of(report: &Report<Trail>) -> Vec<combtest::WalkRecord> {
+        let trace = report
+            .files
+            .iter()
+            .find(|file| file.ends_with(combtest::TRACE_FILE))
+            .expect("a trace");
+        std::fs::read_to_string(trace)
+            .unwrap()
+            .lines()
+            .map(|line| serde_json::from_str(line).unwrap())
+            .collect()
+    }
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("cancel-trace-{}", std::process::id()));
+    let streamed = combtest! {
+        order: [start, maybe_cancel, finish],
+        state: Trail::default(),
+        log_dir: dir.clone(),
+        threads: 2,
+    };
+    let branched = combtest! {
+        order: [start, maybe_cancel, branch, finish],
+        state: Trail::default(),
+        log_dir: dir.clone(),
+        threads: 2,
+    };
+    for (report, cancels) in [(&streamed, 8), (&branched, 16)] {
+        let records = trace_of(report);
+        let cancelled: Vec<_> = records.iter().filter(|r| r.outcome == "cancel").collect();
+        assert_eq!(cancelled.len(), cancels);
+        for record in cancelled {
+            assert_eq!(
+                record.failed_action.as_deref(),
+                Some("maybe_cancel"),
+                "{record:?}"
+            );
+            assert_eq!(record.failed_position, Some(1), "{record:?}");
+            let choice = record.steps[1].param.as_str().unwrap();
+            let reason = if choice == "stop" {
+                "stop was chosen"
+            } else {
+                "returned"
+            };
+            assert_eq!(record.error.as_deref(), Some(reason), "{record:?}");
+        }
+        for record in records.iter().filter(|r| r.outcome == "pass") {
+            assert_eq!(record.failed_action, None);
+            assert_eq!(record.failed_position, None);
+        }
     }
 }

@@ -385,3 +385,77 @@ mod verbosity {
         assert_eq!(run_with(0), "");
     }
 }
+
+/// A failed walk's steps are written the same way in the trace and in the summary: each
+/// param as JSON, with its `Debug` text beside it.
+#[test]
+fn trace_and_summary_write_params_alike() {
+    let dir = scratch("observability-params");
+    let report = combtest! {
+        order: [deposit, label],
+        state: Transcript::new(),
+        log_dir: &dir,
+        panic_on_failure: false,
+    };
+    assert_eq!(report.error_count, 1);
+    let file = |name: &str| report.files.iter().find(|f| f.ends_with(name)).unwrap();
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(file(SUMMARY_FILE)).unwrap()).unwrap();
+    let failure = &summary["failures"][0];
+    let walk_id = failure["walk_id"].as_u64().unwrap();
+    let record: serde_json::Value = std::fs::read_to_string(file(TRACE_FILE))
+        .unwrap()
+        .lines()
+        .map(|line| serde_json::from_str::<serde_json::Value>(line).unwrap())
+        .find(|record| record["walk_id"] == walk_id)
+        .unwrap();
+    let expected = serde_json::json!([
+        { "action": "deposit", "param": 3, "param_debug": "3" },
+        { "action": "label", "param": "b", "param_debug": "\"b\"" },
+    ]);
+    assert_eq!(failure["steps"], expected);
+    assert_eq!(record["steps"], expected);
+    // The report shows the Debug text.
+    assert!(
+        report.to_string().contains("deposit(3) -> label(\"b\")"),
+        "{report}"
+    );
+}
+
+/// Run by `a_relative_log_dir_is_the_same_folder_from_every_package` with a relative
+/// `COMBTEST_LOG_DIR`, as if its test were in one package or another of the workspace.
+#[test]
+#[ignore = "run by a_relative_log_dir_is_the_same_folder_from_every_package"]
+fn writes_into_the_log_dir() {
+    combtest! { order: [deposit], state: Transcript::new() };
+}
+
+#[test]
+fn a_relative_log_dir_is_the_same_folder_from_every_package() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let relative = format!("target/combtest-relative-log-dir-{}", std::process::id());
+    let logs = root.join(&relative);
+    let _ = std::fs::remove_dir_all(&logs);
+    // This package is the workspace root; `combtest` is a member in a folder of its own.
+    for package in [root.to_path_buf(), root.join("combtest")] {
+        let output = std::process::Command::new(std::env::current_exe().unwrap())
+            .args(["writes_into_the_log_dir", "--exact", "--include-ignored"])
+            .current_dir(&package)
+            .env("CARGO_MANIFEST_DIR", &package)
+            .env("COMBTEST_LOG_DIR", &relative)
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{output:?}");
+    }
+    // Not in the member's own folder, where its tests run.
+    assert!(!root.join("combtest").join(&relative).exists());
+    let runs: Vec<_> = std::fs::read_dir(&logs)
+        .unwrap_or_else(|e| panic!("{} was not made: {e}", logs.display()))
+        .map(|entry| entry.unwrap().path())
+        .collect();
+    assert_eq!(runs.len(), 2, "{runs:?}");
+    for run in runs {
+        assert!(run.join(TRACE_FILE).is_file(), "{}", run.display());
+    }
+    let _ = std::fs::remove_dir_all(&logs);
+}

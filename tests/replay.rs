@@ -85,3 +85,61 @@ fn replay_command_runs_exactly_the_failed_walk() {
     );
     assert!(replayed.contains("left(13) -> right(7)"), "{replayed}");
 }
+
+/// With a log directory, the failure report names the run's folder and the command that
+/// replays the failed walks of its trace; that command, run as printed (with libtest's
+/// `--include-ignored`, since the failing test is ignored here), runs exactly those walks.
+#[test]
+fn the_report_names_the_run_folder_and_its_replay_command() {
+    let log_dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("replay-run-folder-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&log_dir);
+    let output = Command::new(std::env::current_exe().unwrap())
+        .args(["cursed_pair", "--exact", "--include-ignored"])
+        .env_remove("COMBTEST_WALKS")
+        .env_remove("COMBTEST_REPLAY")
+        .env("COMBTEST_LOG_DIR", &log_dir)
+        .output()
+        .unwrap();
+    let output = String::from_utf8_lossy(&output.stdout).into_owned()
+        + &String::from_utf8_lossy(&output.stderr);
+    let folder = output
+        .lines()
+        .find_map(|line| line.trim().strip_prefix("run folder: "))
+        .unwrap_or_else(|| panic!("no run folder in:\n{output}"));
+    assert!(
+        std::path::Path::new(folder).starts_with(&log_dir),
+        "{folder} is not in {}",
+        log_dir.display()
+    );
+    assert!(std::path::Path::new(folder).join("trace.jsonl").is_file());
+    let replay = output
+        .lines()
+        .find_map(|line| line.trim().strip_prefix("replay its failed walks: "))
+        .unwrap_or_else(|| panic!("no replay command in:\n{output}"));
+    assert_eq!(
+        replay,
+        format!(
+            "COMBTEST_REPLAY={folder} cargo test -p combtest-suite --test replay -- cursed_pair \
+             --exact"
+        )
+    );
+
+    let replayed = Command::new("sh")
+        .args(["-c", &format!("{replay} --include-ignored")])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env_remove("COMBTEST_WALKS")
+        .env_remove("COMBTEST_REPLAY")
+        .env_remove("COMBTEST_LOG_DIR")
+        .output()
+        .unwrap();
+    let replayed = String::from_utf8_lossy(&replayed.stdout).into_owned()
+        + &String::from_utf8_lossy(&replayed.stderr);
+    // Exactly the one test, and exactly its failed walk.
+    assert!(
+        replayed.contains("test result: FAILED. 0 passed; 1 failed"),
+        "{replayed}"
+    );
+    assert!(replayed.contains("1 of 1 walks failed"), "{replayed}");
+    assert!(replayed.contains("walk 267 "), "{replayed}");
+}

@@ -634,7 +634,11 @@ fn held_walks_that_stop_amid_many_passing_ones_leave_the_others_untouched() {
             let action = expected_end(n).unwrap().unwrap();
             assert_eq!(failure.failed_action, action, "walk {id}");
             // The walk is described by its own options, and its state is where it stopped.
-            let params: Vec<String> = failure.steps.iter().map(|s| s.param.clone()).collect();
+            let params: Vec<String> = failure
+                .steps
+                .iter()
+                .map(|s| s.param_debug.clone())
+                .collect();
             let digits = format!("{n:04}");
             let expected = [
                 &digits[..1],

@@ -124,3 +124,22 @@ fn a_line_longer_than_a_record_can_be_is_refused() {
         "{error}"
     );
 }
+
+#[test]
+fn a_run_folder_replays_its_trace() {
+    let trace = recorded_trace("trace-folder");
+    let folder = trace.parent().unwrap();
+    let report = replay(folder).unwrap();
+    let failed: Vec<u64> = report.failures.iter().map(|f| f.walk_id).collect();
+    assert_eq!(failed, [3, 9]);
+    assert_eq!(report.walk_count, 2);
+    // A folder that is no run's folder says what a replay takes.
+    let empty = scratch("trace-empty-folder");
+    std::fs::create_dir_all(&empty).unwrap();
+    let error = replay(&empty).unwrap_err().to_string();
+    assert!(
+        error.contains("a folder without a readable trace.jsonl")
+            && error.contains("a replay takes a run's folder or its trace.jsonl"),
+        "{error}"
+    );
+}

@@ -247,6 +247,7 @@ fn expand_block(block: &Block) -> TokenStream {
                 },
                 source_file: ::core::file!(),
                 manifest_dir: ::core::option_env!("CARGO_MANIFEST_DIR").unwrap_or(""),
+                debug_assertions: ::core::cfg!(debug_assertions),
             });
         __combtest_builder.run_checked(#panic_on_failure)
     }}

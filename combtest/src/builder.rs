@@ -8,6 +8,7 @@
 use std::fmt;
 use std::time::Instant;
 
+use crate::config::log_dir;
 use crate::config::shard::{share_range, Shard};
 use crate::config::{Covering, Gather, Resolved, Settings};
 use crate::covering;
@@ -29,7 +30,9 @@ use crate::model::walk_id::{WalkSelection, WalkSpace};
 use crate::output::analysis::confirm;
 use crate::output::analysis::data::Evidence;
 use crate::output::analysis::run::{self, RunView};
-use crate::output::replay::{check_fingerprints, replay_command, replay_selection};
+use crate::output::replay::{
+    check_fingerprints, replay_command, replay_run_command, replay_selection,
+};
 use crate::output::report::{capped, Coverage, Report, SHOWN_GROUPS};
 use crate::output::shard::ShardResult;
 use crate::output::test_location::{RunLocation, TestLocation};
@@ -234,14 +237,18 @@ impl<S, G> Combtest<S, G> {
     }
 
     /// Writes a trace of every walk, a summary and the gathered states into a new folder
-    /// inside `dir` (created if missing). `COMBTEST_LOG_DIR` overrides it.
+    /// inside `dir` (created if missing). `COMBTEST_LOG_DIR` overrides it. A relative `dir`
+    /// is taken from the workspace root of the package whose test runs (the nearest folder
+    /// at or above its `CARGO_MANIFEST_DIR` whose `Cargo.toml` has a `[workspace]` table), so
+    /// `target/combtest` is one folder for every package of a workspace.
     pub fn log_dir(mut self, dir: impl Into<std::path::PathBuf>) -> Self {
         self.settings.log_dir = Some(dir.into());
         self
     }
 
-    /// Runs walks recorded in a trace file instead of the whole walk space: `path` (its
-    /// failed walks), `path@all`, or `path@17,40-45` (ids as recorded). Each recorded param
+    /// Runs walks recorded in a trace instead of the whole walk space: `path` (its failed
+    /// walks), `path@all`, or `path@17,40-45` (ids as recorded), where `path` is a run's
+    /// folder in the log directory or the `trace.jsonl` inside it. Each recorded param
     /// is matched by value against today's options. `COMBTEST_REPLAY` overrides it.
     pub fn replay(mut self, trace: impl Into<String>) -> Self {
         self.settings.replay = Some(trace.into());
@@ -565,6 +572,17 @@ where
             });
         }
         let numbered = self.number_by_covering_array(&mut plan, &settings)?;
+        if settings.log_dir.is_some() {
+            // The trace writes each param's `Debug` beside its JSON, as the summary does.
+            let debug: Vec<Vec<String>> = (0..plan.actions.len())
+                .map(|position| {
+                    (0..plan.option_json[position].len())
+                        .map(|option| param_text(&plan, position, option))
+                        .collect()
+                })
+                .collect();
+            plan.describe_steps(&debug);
+        }
         let view = plan.view();
         let selected = self.select_walks(&plan, &view, &settings, numbered)?;
         // Decided here, on the thread that started the run: libtest names a test's thread
@@ -573,7 +591,17 @@ where
         let test = location.test_name.clone();
         // The log directory is checked before any walk runs.
         let run_dir = match &settings.log_dir {
-            Some(dir) => Some(RunDir::create(dir, test.as_deref())?),
+            Some(dir) => {
+                // The package whose test runs, as cargo tells it; else the block's own.
+                let package = std::env::var_os("CARGO_MANIFEST_DIR")
+                    .map(std::path::PathBuf::from)
+                    .or_else(|| {
+                        let location = self.location.as_ref()?;
+                        Some(std::path::PathBuf::from(location.manifest_dir))
+                    });
+                let dir = log_dir::anchored(dir, package.as_deref());
+                Some(RunDir::create(&dir, test.as_deref())?)
+            }
             None => None,
         };
         let sink = run_dir.as_ref().map(TraceSink::create).transpose()?;
@@ -618,7 +646,9 @@ where
         if let Some(dir) = &run_dir {
             // The walks have run: a file that cannot be written is reported beside their
             // outcomes, never instead of them.
-            write_outputs(dir, sink, &plan, &settings, &selected, &mut report, &ids);
+            report.run_folder = Some(dir.path.clone());
+            let run = (&plan, &settings, &selected, &location);
+            write_outputs(dir, sink, run, &mut report, &ids);
         }
         if let Some(path) = &settings.junit {
             match junit::write(&report, path) {
@@ -996,25 +1026,33 @@ fn assemble_report<S, G>(
         shard: settings.shard,
         coverage,
         output_errors: Vec::new(),
+        run_folder: None,
+        replay_failed: None,
     };
     (report, ids)
 }
 
 /// Phase 4: closes the trace and writes the run's other files into its folder: the shard
-/// result, the gathered states and the summary. Lists the files written in the report, and
+/// result, the gathered states and the summary, which with the failure report names the
+/// command that replays the trace's failed walks. Lists the files written in the report, and
 /// the ones that could not be written in its `output_errors`.
 fn write_outputs<S: fmt::Debug, G>(
     dir: &RunDir,
     sink: Option<TraceSink>,
-    plan: &Plan<S, G>,
-    settings: &Resolved,
-    selected: &Selected,
+    (plan, settings, selected, location): (&Plan<S, G>, &Resolved, &Selected, &RunLocation),
     report: &mut Report<S>,
     ids: &[u64],
 ) {
     if let Some(sink) = sink {
         match sink.finish() {
-            Ok(file) => report.files.push(file),
+            Ok(file) => {
+                report.files.push(file);
+                // The trace is whole: the failure report and the summary say how to replay
+                // its failed walks.
+                if report.error_count > 0 {
+                    report.replay_failed = Some(replay_run_command(location, &dir.path));
+                }
+            }
             Err(error) => report.output_errors.push(error.to_string()),
         }
     }

@@ -88,14 +88,17 @@
 //! ## Logs and traces
 //! With a log directory, each run writes a folder `<test>-<time>-<pid>` holding
 //! [`TRACE_FILE`] (one JSON [`WalkRecord`] per line: id, fingerprint, branch, every action
-//! with its param as JSON, outcome, error text, duration), [`SUMMARY_FILE`] (the report,
-//! without the states) and, when states are gathered, [`STATES_FILE`] (each state's `Debug`
+//! with its param as JSON and its `Debug` text beside, outcome, the failure message or
+//! cancel reason with the action and position that failed or cancelled the walk, duration),
+//! [`SUMMARY_FILE`] (the report, without the states; its failures' steps are written as the
+//! trace's) and, when states are gathered, [`STATES_FILE`] (each state's `Debug`
 //! text, since the state type need not be `Serialize`). `Report::files` lists them. Records
 //! are written by one thread from buffers the workers fill: no lock is taken per walk; they
 //! come in completion order, not id order.
 //!
-//! `COMBTEST_REPLAY=<dir>/trace.jsonl cargo test ...` runs the failed walks of that trace
-//! again (`@all` for every walk, `@17,40` for recorded ids). Each recorded param is matched
+//! A failing run's report names its folder and the command that replays its failed walks:
+//! `COMBTEST_REPLAY=<run folder> cargo test ...` (the folder or its `trace.jsonl`) runs the
+//! failed walks of that trace again (`@all` for every walk, `@17,40` for recorded ids). Each recorded param is matched
 //! by value against today's options, so a replay survives options being added or reordered;
 //! a param that no longer exists stops the run with an error naming the action and the param.
 //!

@@ -19,10 +19,13 @@ pub const ENV_THREADS: &str = "COMBTEST_THREADS";
 pub const ENV_GATHER: &str = "COMBTEST_GATHER";
 /// Verbosity of combtest's own `tracing` events: `0` warn, `1` info, `2` debug, `3` trace.
 pub const ENV_VERBOSE: &str = "COMBTEST_VERBOSE";
-/// Directory for trace files: one folder per run, created if missing.
+/// Directory for trace files: one folder per run, created if missing. A relative path is
+/// taken from the workspace root of the package whose test runs (found from the
+/// `CARGO_MANIFEST_DIR` cargo sets), so that it names one folder for every package of a
+/// workspace; outside cargo, from the working directory.
 pub const ENV_LOG_DIR: &str = "COMBTEST_LOG_DIR";
-/// Replays walks recorded in a trace file: `path` (its failed walks), `path@all`, or
-/// `path@17,40-45` (recorded ids).
+/// Replays walks recorded in a trace: `path` (its failed walks), `path@all`, or
+/// `path@17,40-45` (recorded ids), where `path` is a run's folder or its `trace.jsonl`.
 pub const ENV_REPLAY: &str = "COMBTEST_REPLAY";
 /// The progress display: `on` or `off` (default: on when stderr is a terminal outside CI).
 pub const ENV_PROGRESS: &str = "COMBTEST_PROGRESS";

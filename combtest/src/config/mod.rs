@@ -5,6 +5,7 @@
 //! naming the variable, raised before any walk runs.
 
 pub(crate) mod env;
+pub(crate) mod log_dir;
 pub(crate) mod replay;
 pub(crate) mod shard;
 

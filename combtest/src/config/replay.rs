@@ -90,7 +90,7 @@ impl Replay {
             return Err(Error::InvalidSetting {
                 source: source.into(),
                 value: text.into(),
-                detail: "expected the path of a trace file, optionally followed by `@all` or `@17,40-45`"
+                detail: "expected a run's folder or its trace file, optionally followed by `@all` or `@17,40-45`"
                     .into(),
             });
         }

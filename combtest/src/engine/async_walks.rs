@@ -379,7 +379,7 @@ where
 {
     let plan = runner.plan;
     let workers = (0..threads.min(branch.len()).max(1))
-        .map(|_| (Worker::new(plan.actions.len()), runner.beat()))
+        .map(|_| (Worker::new(plan.actions.len(), timed), runner.beat()))
         .collect();
     let per_message = branch.len().div_ceil(threads.max(1)).max(1);
     let workers = pool::run_slices(

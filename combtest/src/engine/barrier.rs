@@ -121,7 +121,7 @@ where
             .map(|_| {
                 (
                     source.template(),
-                    (Worker::new(plan.actions.len()), runner.beat()),
+                    (Worker::new(plan.actions.len(), timed), runner.beat()),
                     Vec::new(),
                 )
             })
@@ -362,7 +362,7 @@ where
             self.threads
         };
         let workers = (0..workers)
-            .map(|_| (Worker::new(plan.actions.len()), runner.beat()))
+            .map(|_| (Worker::new(plan.actions.len(), self.timed), runner.beat()))
             .collect();
         let timed = self.timed;
         let work = |(worker, beat): &mut (Worker<S>, Option<Beat<'a>>), chunks: &mut [Chunk<S>]| {
@@ -403,6 +403,9 @@ where
             return self.tally;
         }
         self.reasons.sort_unstable_by_key(|(id, _)| *id);
+        if let Some(cancelled_at) = &mut self.tally.cancelled_at {
+            cancelled_at.sort_unstable_by_key(|&(id, _)| id);
+        }
         self.tally.failures.sort_unstable_by_key(|f| f.walk_id);
         let mut reasons = std::mem::take(&mut self.reasons).into_iter().peekable();
         let mut options = vec![0; plan.actions.len()];

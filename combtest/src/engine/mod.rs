@@ -60,6 +60,10 @@ pub(crate) struct Tally<S> {
     pub(crate) gathered: gathered::Gathered<S>,
     /// With a log directory: this worker's pending trace records.
     pub(crate) trace: Option<TraceBuffer>,
+    /// With a log directory: the position of the action that cancelled each cancelled walk
+    /// not recorded yet, by walk id, for its trace record (kept by the tallies whose walks
+    /// are recorded, here or by the tally they are merged into).
+    pub(crate) cancelled_at: Option<Vec<(u64, usize)>>,
 }
 
 impl<S> Default for Tally<S> {
@@ -74,6 +78,7 @@ impl<S> Default for Tally<S> {
             failures: Vec::new(),
             gathered: gathered::Gathered::default(),
             trace: None,
+            cancelled_at: None,
         }
     }
 }
@@ -82,6 +87,7 @@ impl<S> Tally<S> {
     /// A tally that records walks into `trace`, if given.
     pub(super) fn new(trace: Option<TraceBuffer>) -> Self {
         Tally {
+            cancelled_at: trace.is_some().then(Vec::new),
             trace,
             ..Tally::default()
         }
@@ -98,12 +104,15 @@ impl<S> Tally<S> {
         duration_ns: u64,
     ) {
         let Tally {
-            trace, failures, ..
+            trace,
+            failures,
+            cancelled_at,
+            ..
         } = self;
         if let Some(trace) = trace {
-            // The streaming executor records right after the failure (the last one); the
-            // barrier executor at the end, with the failures sorted by id.
-            let failure = match outcome {
+            // The streaming executor records right after the failure or cancel (the last
+            // one); the barrier executor at the end, with both sorted by id.
+            let ended_at = match outcome {
                 Outcome::Fail => match failures.last() {
                     Some(last) if last.walk_id == id => Some(last),
                     _ => failures
@@ -111,10 +120,24 @@ impl<S> Tally<S> {
                         .ok()
                         .map(|i| &failures[i]),
                 }
-                .map(|f| (f.failed_action.as_str(), f.message.as_str())),
-                _ => None,
+                .map(|f| (f.failed_position, f.message.as_str())),
+                Outcome::Cancel { reason } => {
+                    let cancelled_at = cancelled_at.get_or_insert_with(Vec::new);
+                    let position = match cancelled_at.last() {
+                        Some(&(last, position)) if last == id => {
+                            cancelled_at.pop();
+                            Some(position)
+                        }
+                        _ => cancelled_at
+                            .binary_search_by_key(&id, |&(cancelled, _)| cancelled)
+                            .ok()
+                            .map(|i| cancelled_at[i].1),
+                    };
+                    position.map(|position| (position, reason.as_str()))
+                }
+                Outcome::Pass => None,
             };
-            trace.record(plan, id, options, outcome, failure, duration_ns);
+            trace.record(plan, id, options, outcome, ended_at, duration_ns);
         }
     }
 
@@ -128,6 +151,9 @@ impl<S> Tally<S> {
         self.segments += other.segments;
         self.failures.extend(other.failures);
         self.gathered.absorb(other.gathered);
+        if let (Some(mine), Some(theirs)) = (&mut self.cancelled_at, other.cancelled_at) {
+            mine.extend(theirs);
+        }
     }
 }
 
@@ -319,6 +345,9 @@ where
             StepEnd::Completed => None,
             StepEnd::Cancelled { position, reason } => {
                 tally.cancels += 1;
+                if let Some(cancelled_at) = &mut tally.cancelled_at {
+                    cancelled_at.push((id, position));
+                }
                 tally.cancel_reasons.add(position, &reason);
                 Some(Outcome::Cancel { reason })
             }
@@ -577,9 +606,13 @@ pub(super) struct Worker<S> {
 }
 
 impl<S> Worker<S> {
-    pub(super) fn new(positions: usize) -> Self {
+    /// A worker of a run whose walks are recorded in a trace (`traced`) once merged.
+    pub(super) fn new(positions: usize, traced: bool) -> Self {
         Worker {
-            tally: Tally::default(),
+            tally: Tally {
+                cancelled_at: traced.then(Vec::new),
+                ..Tally::default()
+            },
             reasons: Vec::new(),
             options: vec![0; positions],
             unheld: Vec::new(),

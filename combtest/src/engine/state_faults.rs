@@ -131,9 +131,11 @@ where
             .actions
             .iter()
             .zip(options)
-            .map(|(action, &option)| StepRecord {
+            .enumerate()
+            .map(|(position, (action, &option))| StepRecord {
                 action: action.name.to_string(),
-                param: unwind::quietly(|| action.params().debug(option))
+                param: self.plan.option_json[position][option].clone(),
+                param_debug: unwind::quietly(|| action.params().debug(option))
                     .unwrap_or_else(|message| format!("<its Debug panicked: {message}>")),
             })
             .collect()

@@ -472,7 +472,8 @@ mod tests {
                     fingerprint: Fingerprint(id),
                     steps: vec![StepRecord {
                         action: "step".into(),
-                        param: id.to_string(),
+                        param: id.into(),
+                        param_debug: id.to_string(),
                     }],
                     failed_position: 0,
                     failed_action: "step".into(),

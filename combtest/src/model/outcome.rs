@@ -19,20 +19,25 @@ pub enum Outcome {
     },
 }
 
-/// One action of a walk and the option it got.
+/// One action of a walk and the option it got, written as a trace's steps are: the param as
+/// JSON, and its `Debug` text beside it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StepRecord {
     /// The action's name.
     pub action: String,
-    /// The option, as `Debug` prints it.
-    pub param: String,
+    /// The option, as JSON: what a replay matches against today's options.
+    pub param: serde_json::Value,
+    /// The option, as `Debug` prints it: what the failure report shows. Empty in files
+    /// written before it was recorded.
+    #[serde(default)]
+    pub param_debug: String,
 }
 
 impl std::fmt::Display for StepRecord {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let step = crate::model::step_text::StepText {
             name: &self.action,
-            param: &self.param,
+            param: &self.param_debug,
         };
         write!(f, "{step}")
     }

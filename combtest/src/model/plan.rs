@@ -32,7 +32,8 @@ pub(crate) struct Plan<S, G> {
     option_hashes: Vec<Vec<u64>>,
     /// Per position, per option: the option's JSON form, as traces record it.
     pub(crate) option_json: Vec<Vec<serde_json::Value>>,
-    /// Per position, per option: `{"action":...,"param":...}`, ready for a trace record.
+    /// Per position, per option: `{"action":...,"param":...}`, ready for a trace record;
+    /// with `"param_debug"` too once [`Plan::describe_steps`] gave the `Debug` texts.
     pub(crate) step_json: Vec<Vec<String>>,
 }
 
@@ -128,6 +129,32 @@ impl<S, G> Plan<S, G> {
             option_json,
             step_json,
         })
+    }
+
+    /// Adds each option's `Debug` text (`debug[position][option]`) to its trace step, so
+    /// that a trace writes params as the summary does: as JSON, with their `Debug` beside.
+    /// Made apart from [`Plan::load`] since a `Debug` may panic, which only the caller can
+    /// catch quietly, and only a traced run needs it.
+    pub(crate) fn describe_steps(&mut self, debug: &[Vec<String>]) {
+        self.step_json = self
+            .actions
+            .iter()
+            .zip(&self.option_json)
+            .zip(debug)
+            .map(|((action, json), texts)| {
+                json.iter()
+                    .zip(texts)
+                    .map(|(param, text)| {
+                        serde_json::json!({
+                            "action": &*action.name,
+                            "param": param,
+                            "param_debug": text,
+                        })
+                        .to_string()
+                    })
+                    .collect()
+            })
+            .collect();
     }
 
     /// The option of every serial action in walk `id`: its branch.

@@ -5,10 +5,11 @@
 use std::collections::HashMap;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
 
 use super::test_location::RunLocation;
-use super::trace::WalkRecord;
-use crate::config::env::ENV_WALKS;
+use super::trace::{WalkRecord, TRACE_FILE};
+use crate::config::env::{ENV_REPLAY, ENV_WALKS};
 use crate::config::replay::{Replay, ReplayWalks};
 use crate::error::Error;
 use crate::model::plan::Plan;
@@ -24,6 +25,26 @@ pub(crate) fn replay_command(
     match &location.command {
         Some(command) => format!("{walks} {command}"),
         None => format!("{walks} (set it and run this program again)"),
+    }
+}
+
+/// The command that replays the failed walks recorded in the run folder `folder`.
+pub(crate) fn replay_run_command(location: &RunLocation, folder: &Path) -> String {
+    let replay = format!("{ENV_REPLAY}={}", shell_word(&folder.to_string_lossy()));
+    match &location.command {
+        Some(command) => format!("{replay} {command}"),
+        None => format!("{replay} (set it and run this program again)"),
+    }
+}
+
+/// `text` as one word of a POSIX shell: as it is when it holds only characters no shell
+/// treats specially, else in single quotes.
+fn shell_word(text: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "/._-+:,@=%".contains(c);
+    if !text.is_empty() && text.chars().all(plain) {
+        text.to_string()
+    } else {
+        format!("'{}'", text.replace('\'', r"'\''"))
     }
 }
 
@@ -54,7 +75,7 @@ pub(crate) fn check_fingerprints<S, G>(
 /// less than this, unless the file is not a trace at all (`/dev/zero`, a binary file).
 pub(crate) const MAX_RECORD_BYTES: u64 = 16 << 20;
 
-/// Reads the walks a replay asks for from a trace file and finds each one in today's order,
+/// Reads the walks a replay asks for from a trace file (or a run's folder holding one) and finds each one in today's order,
 /// by action name and param value. Returns today's ids.
 ///
 /// Only a regular file is read (a FIFO would block forever, a device never end), each record
@@ -68,17 +89,8 @@ pub(crate) fn replay_selection<S, G>(
         path: replay.path.clone(),
         message,
     };
-    let metadata = std::fs::metadata(&replay.path)
-        .map_err(|e| fail(format!("cannot open the trace file: {e}")))?;
-    if !metadata.is_file() {
-        return Err(fail(
-            "not a regular file (a folder, a FIFO or a device): a trace is the trace.jsonl \
-             file of a run's folder"
-                .into(),
-        ));
-    }
-    let file =
-        File::open(&replay.path).map_err(|e| fail(format!("cannot open the trace file: {e}")))?;
+    let trace = trace_path(&replay.path).map_err(fail)?;
+    let file = File::open(&trace).map_err(|e| fail(format!("cannot open the trace file: {e}")))?;
     let mut reader = BufReader::new(file);
     let mut ids = Vec::new();
     let mut recorded = 0u64;
@@ -165,6 +177,35 @@ pub(crate) fn replay_selection<S, G>(
     Ok(WalkSelection::from_ids(ids))
 }
 
+/// The trace a replay reads: the path itself when it is a regular file, or the
+/// [`TRACE_FILE`] inside it when it is a run's folder, as the failure report prints it.
+///
+/// Only a regular file is read: a FIFO would block forever, a device never end.
+fn trace_path(path: &Path) -> Result<PathBuf, String> {
+    let metadata =
+        std::fs::metadata(path).map_err(|e| format!("cannot open the trace file: {e}"))?;
+    if metadata.is_dir() {
+        let trace = path.join(TRACE_FILE);
+        return match std::fs::metadata(&trace) {
+            Ok(inner) if inner.is_file() => Ok(trace),
+            Ok(_) => Err(format!(
+                "the folder's {TRACE_FILE} is not a regular file (a folder, a FIFO or a device)"
+            )),
+            Err(e) => Err(format!(
+                "a folder without a readable {TRACE_FILE} ({e}): a replay takes a run's folder \
+                 or its {TRACE_FILE}"
+            )),
+        };
+    }
+    if !metadata.is_file() {
+        return Err(format!(
+            "not a regular file or a folder (a FIFO or a device): a replay takes a run's \
+             folder or its {TRACE_FILE}"
+        ));
+    }
+    Ok(path.to_path_buf())
+}
+
 /// Today's id of a recorded walk: each recorded param matched by value against today's
 /// options of the action at the same position.
 fn find_walk<S, G>(plan: &Plan<S, G>, record: &WalkRecord) -> Result<u64, String> {
@@ -203,16 +244,25 @@ fn find_walk<S, G>(plan: &Plan<S, G>, record: &WalkRecord) -> Result<u64, String
 mod tests {
     use super::*;
     use crate::model::outcome::Outcome;
+    use crate::output::test_location::Harness;
     use crate::output::trace::tests::{plan, record_line};
 
     #[test]
+    fn run_folders_are_quoted_for_the_shell() {
+        assert_eq!(shell_word("/t/x-1_2.3"), "/t/x-1_2.3");
+        assert_eq!(shell_word("/my logs/it's"), r"'/my logs/it'\''s'");
+        assert_eq!(shell_word(""), "''");
+    }
+
+    #[test]
     fn replay_commands_pin_the_walk() {
-        let location = RunLocation::resolve(
+        let location = RunLocation::resolve_in(
             Some(&super::super::test_location::tests::location(
                 "gui::t::__m",
                 true,
             )),
             None,
+            Harness::CargoTest,
         );
         let replay = replay_command(&location, 17, Fingerprint(0xab));
         assert_eq!(

@@ -99,6 +99,14 @@ pub struct Report<S> {
     /// leave behind is missing.
     #[serde(default)]
     pub output_errors: Vec<String>,
+    /// The run's folder in the log directory, when the run had one.
+    #[serde(default)]
+    pub run_folder: Option<PathBuf>,
+    /// The command that replays the failed walks recorded in the run's trace
+    /// (`COMBTEST_REPLAY=<run folder> cargo test ...`), when a trace was written and a walk
+    /// failed.
+    #[serde(default)]
+    pub replay_failed: Option<String>,
 }
 
 /// What a covering array covers: see [`Combtest::covering`](crate::Combtest::covering).
@@ -168,6 +176,8 @@ impl<S> Report<S> {
             shard: self.shard,
             coverage: self.coverage.clone(),
             output_errors: self.output_errors.clone(),
+            run_folder: self.run_folder.clone(),
+            replay_failed: self.replay_failed.clone(),
         }
     }
 
@@ -298,6 +308,12 @@ impl<S> fmt::Display for Report<S> {
                 "\n\n... and {} more failure groups (all are in `Report::groups`)",
                 groups - SHOWN_GROUPS
             )?;
+        }
+        if let Some(folder) = &self.run_folder {
+            write!(f, "\n\nrun folder: {}", folder.display())?;
+            if let Some(replay) = &self.replay_failed {
+                write!(f, "\nreplay its failed walks: {replay}")?;
+            }
         }
         if !self.cancels.is_empty() {
             f.write_str("\n\ncancelled:")?;

@@ -26,6 +26,9 @@ pub struct TestLocation {
     pub source_file: &'static str,
     /// `CARGO_MANIFEST_DIR` of the package that holds the test.
     pub manifest_dir: &'static str,
+    /// `cfg!(debug_assertions)` of the crate that holds the test: off in the release
+    /// profile, so that the replay command says `--release`.
+    pub debug_assertions: bool,
 }
 
 impl TestLocation {
@@ -103,6 +106,59 @@ fn is_test_path(name: &str) -> bool {
         })
 }
 
+/// What runs the tests, for the form of the replay command.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Harness {
+    /// `cargo test`: libtest takes the test's name and `--exact`.
+    CargoTest,
+    /// `cargo nextest run`, which sets `NEXTEST=1` in every test process: the test is
+    /// chosen by a filterset.
+    Nextest,
+}
+
+impl Harness {
+    /// The harness of this process, told by the variable nextest sets.
+    pub(crate) fn current() -> Self {
+        if std::env::var_os("NEXTEST").is_some_and(|value| value == "1") {
+            Harness::Nextest
+        } else {
+            Harness::CargoTest
+        }
+    }
+
+    /// The command that runs test `test` of `target` (`--test x`, `--lib`, or none) of
+    /// `package` (or the current one) alone.
+    fn test_command(
+        self,
+        package: Option<&str>,
+        target: Option<&str>,
+        test: &str,
+        release: bool,
+    ) -> String {
+        let mut command = match self {
+            Harness::CargoTest => String::from("cargo test"),
+            Harness::Nextest => String::from("cargo nextest run"),
+        };
+        if release {
+            command.push_str(" --release");
+        }
+        if let Some(package) = package {
+            command.push_str(&format!(" -p {package}"));
+        }
+        if let Some(target) = target {
+            command.push_str(&format!(" {target}"));
+        }
+        match self {
+            Harness::CargoTest => command.push_str(&format!(" -- {test} --exact")),
+            // `=` matches the whole name; ignored tests run too, as `--exact` runs a test
+            // named on libtest's command line only when it is not ignored: a replay must
+            // run the walk whatever the test's attributes.
+            Harness::Nextest => command.push_str(&format!(" --run-ignored all -E 'test(={test})'")),
+        }
+        command
+    }
+}
+
 /// The test a run belongs to and the command that runs it again, decided once, on the thread
 /// that starts the run.
 #[derive(Clone, Debug, Default)]
@@ -114,15 +170,29 @@ pub(crate) struct RunLocation {
 }
 
 impl RunLocation {
+    /// Where a run started on a thread named `thread_name` is, in this process's harness.
+    pub(crate) fn resolve(location: Option<&TestLocation>, thread_name: Option<&str>) -> Self {
+        Self::resolve_in(location, thread_name, Harness::current())
+    }
+
     /// Where a run started on a thread named `thread_name` is. A test thread names the test
     /// (the block may sit in a helper the test calls); off a test thread the block's
     /// enclosing function is the best guess.
-    pub(crate) fn resolve(location: Option<&TestLocation>, thread_name: Option<&str>) -> Self {
+    pub(crate) fn resolve_in(
+        location: Option<&TestLocation>,
+        thread_name: Option<&str>,
+        harness: Harness,
+    ) -> Self {
         let running_test = thread_name
             .filter(|name| is_test_path(name))
             .map(str::to_string);
         match location {
             Some(location) => {
+                let release = if location.debug_assertions {
+                    ""
+                } else {
+                    " --release"
+                };
                 if let (Some(bin), None, "main") = (
                     location.bin_name,
                     &running_test,
@@ -131,7 +201,7 @@ impl RunLocation {
                     return RunLocation {
                         test_name: Some("main".into()),
                         command: Some(format!(
-                            "cargo run -p {} --{} {bin}",
+                            "cargo run{release} -p {} --{} {bin}",
                             location.package,
                             program_kind()
                         )),
@@ -146,17 +216,21 @@ impl RunLocation {
                     "--lib".to_string()
                 };
                 RunLocation {
-                    command: Some(format!(
-                        "cargo test -p {} {target} -- {test} --exact",
-                        location.package
+                    command: Some(harness.test_command(
+                        Some(location.package),
+                        Some(&target),
+                        &test,
+                        !location.debug_assertions,
                     )),
                     test_name: Some(test),
                 }
             }
+            // Without the block's location, combtest's own profile is the best guess of the
+            // test's.
             None => RunLocation {
                 command: running_test
                     .as_ref()
-                    .map(|test| format!("cargo test -- {test} --exact")),
+                    .map(|test| harness.test_command(None, None, test, !cfg!(debug_assertions))),
                 test_name: running_test,
             },
         }
@@ -191,6 +265,7 @@ pub(crate) mod tests {
             marker_path,
             source_file: "tests/gui.rs",
             manifest_dir: "/nonexistent",
+            debug_assertions: true,
         }
     }
 
@@ -208,7 +283,7 @@ pub(crate) mod tests {
     #[test]
     fn cargo_commands_name_the_target() {
         let command = |location: &TestLocation, thread: Option<&str>| {
-            RunLocation::resolve(Some(location), thread)
+            RunLocation::resolve_in(Some(location), thread, Harness::CargoTest)
                 .command
                 .unwrap()
         };
@@ -232,22 +307,27 @@ pub(crate) mod tests {
     #[test]
     fn the_test_thread_names_the_test() {
         let helper = location("gui::helpers::check::__m", true);
-        let resolved = RunLocation::resolve(Some(&helper), Some("suite::f::case_1"));
+        let resolved =
+            RunLocation::resolve_in(Some(&helper), Some("suite::f::case_1"), Harness::CargoTest);
         assert_eq!(resolved.test_name.as_deref(), Some("suite::f::case_1"));
         assert_eq!(
             resolved.command.as_deref(),
             Some("cargo test -p app --test gui -- suite::f::case_1 --exact")
         );
         for not_a_test in ["main", "combtest-worker-0", "src/lib.rs - f (line 3)", ""] {
-            let resolved = RunLocation::resolve(Some(&helper), Some(not_a_test));
+            let resolved =
+                RunLocation::resolve_in(Some(&helper), Some(not_a_test), Harness::CargoTest);
             assert_eq!(resolved.test_name.as_deref(), Some("helpers::check"));
         }
-        let builder_only = RunLocation::resolve(None, Some("m::t"));
+        let builder_only = RunLocation::resolve_in(None, Some("m::t"), Harness::CargoTest);
         assert_eq!(
             builder_only.command.as_deref(),
             Some("cargo test -- m::t --exact")
         );
-        assert_eq!(RunLocation::resolve(None, Some("main")).command, None);
+        assert_eq!(
+            RunLocation::resolve_in(None, Some("main"), Harness::CargoTest).command,
+            None
+        );
     }
 
     #[test]
@@ -275,5 +355,46 @@ pub(crate) mod tests {
             ..hyphenated
         };
         assert_eq!(shared.test_target(), "ecosystem_fit");
+    }
+
+    #[test]
+    fn nextest_and_release_runs_get_their_own_commands() {
+        let command = |location: &TestLocation, harness: Harness| {
+            RunLocation::resolve_in(Some(location), Some("suite::t"), harness)
+                .command
+                .unwrap()
+        };
+        let debug = location("gui::suite::t::__m", true);
+        assert_eq!(
+            command(&debug, Harness::Nextest),
+            "cargo nextest run -p app --test gui --run-ignored all -E 'test(=suite::t)'"
+        );
+        let release = TestLocation {
+            debug_assertions: false,
+            ..debug
+        };
+        assert_eq!(
+            command(&release, Harness::Nextest),
+            "cargo nextest run --release -p app --test gui --run-ignored all -E 'test(=suite::t)'"
+        );
+        assert_eq!(
+            command(&release, Harness::CargoTest),
+            "cargo test --release -p app --test gui -- suite::t --exact"
+        );
+        let unit = location("app::suite::t::__m", false);
+        assert_eq!(
+            command(&unit, Harness::Nextest),
+            "cargo nextest run -p app --lib --run-ignored all -E 'test(=suite::t)'"
+        );
+        let program = TestLocation {
+            bin_name: Some("tool"),
+            debug_assertions: false,
+            ..location("app::main::__m", false)
+        };
+        let run = RunLocation::resolve_in(Some(&program), None, Harness::Nextest);
+        assert_eq!(
+            run.command.unwrap(),
+            "cargo run --release -p app --bin tool"
+        );
     }
 }

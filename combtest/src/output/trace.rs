@@ -47,17 +47,24 @@ pub struct WalkRecord {
     pub error: Option<String>,
     /// The action that failed or cancelled the walk.
     pub failed_action: Option<String>,
+    /// Its position in the order (an action may be listed more than once).
+    #[serde(default)]
+    pub failed_position: Option<usize>,
     /// Time spent running the walk's actions, in nanoseconds.
     pub duration_ns: u64,
 }
 
-/// One action of a recorded walk.
+/// One action of a recorded walk, written as the summary's [`StepRecord`](crate::StepRecord)s
+/// are: the param as JSON, and its `Debug` text beside it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RecordedStep {
     /// The action's name.
     pub action: String,
-    /// The param, as JSON.
+    /// The param, as JSON: what a replay matches against today's options.
     pub param: serde_json::Value,
+    /// The param, as `Debug` prints it (empty in traces written before it was recorded).
+    #[serde(default)]
+    pub param_debug: String,
 }
 
 /// The folder of one run inside the log directory.
@@ -246,15 +253,15 @@ pub(crate) struct TraceBuffer {
 }
 
 impl TraceBuffer {
-    /// Appends the record of one finished walk.
-    #[allow(clippy::too_many_arguments)]
+    /// Appends the record of one finished walk; `ended_at` is the position of the action
+    /// that failed or cancelled it, with the failure message or the cancel reason.
     pub(crate) fn record<S, G>(
         &mut self,
         plan: &Plan<S, G>,
         id: u64,
         options: &[usize],
         outcome: &Outcome,
-        failure: Option<(&str, &str)>,
+        ended_at: Option<(usize, &str)>,
         duration_ns: u64,
     ) {
         let fingerprint = plan.fingerprint(options);
@@ -276,21 +283,20 @@ impl TraceBuffer {
             }
             out.extend_from_slice(plan.step_json[position][option].as_bytes());
         }
-        let (name, error, failed_action) = match (outcome, failure) {
-            (Outcome::Pass, _) => ("pass", None, None),
-            (Outcome::Fail, Some((action, message))) => ("fail", Some(message), Some(action)),
-            (Outcome::Fail, None) => ("fail", None, None),
-            (Outcome::Cancel { reason }, failure) => (
-                "cancel",
-                Some(reason.as_str()),
-                failure.map(|(action, _)| action),
-            ),
+        let (name, error) = match (outcome, ended_at) {
+            (Outcome::Pass, _) => ("pass", None),
+            (Outcome::Fail, at) => ("fail", at.map(|(_, message)| message)),
+            (Outcome::Cancel { reason }, _) => ("cancel", Some(reason.as_str())),
         };
+        let position = ended_at.map(|(position, _)| position);
+        let failed_action = position.map(|p| &*plan.actions[p].name);
         let json =
             |text: Option<&str>| serde_json::to_string(&text).unwrap_or_else(|_| "null".into());
+        let position = position.map_or_else(|| "null".to_string(), |p| p.to_string());
         let _ = writeln!(
             out,
-            "],\"outcome\":\"{name}\",\"error\":{},\"failed_action\":{},\"duration_ns\":{duration_ns}}}",
+            "],\"outcome\":\"{name}\",\"error\":{},\"failed_action\":{},\
+             \"failed_position\":{position},\"duration_ns\":{duration_ns}}}",
             json(error),
             json(failed_action)
         );
@@ -342,8 +348,12 @@ pub(crate) mod tests {
             bytes: Vec::new(),
             sender,
         };
-        let failure = matches!(outcome, Outcome::Fail).then_some(("b", "bad \"quote\"\n"));
-        buffer.record(plan, id, options, &outcome, failure, 42);
+        let ended_at = match &outcome {
+            Outcome::Fail => Some((1, "bad \"quote\"\n")),
+            Outcome::Cancel { reason } => Some((0, reason.as_str())),
+            Outcome::Pass => None,
+        };
+        buffer.record(plan, id, options, &outcome, ended_at, 42);
         drop(buffer);
         String::from_utf8(receiver.recv().unwrap()).unwrap()
     }
@@ -361,6 +371,16 @@ pub(crate) mod tests {
         assert_eq!(record.outcome, "fail");
         assert_eq!(record.error.as_deref(), Some("bad \"quote\"\n"));
         assert_eq!(record.failed_action.as_deref(), Some("b"));
+        assert_eq!(record.failed_position, Some(1));
         assert_eq!(record.duration_ns, 42);
+        let cancel = Outcome::Cancel {
+            reason: "out of scope".into(),
+        };
+        let record: WalkRecord =
+            serde_json::from_str(&record_line(&plan, 6, &[0, 0], cancel)).unwrap();
+        assert_eq!(record.outcome, "cancel");
+        assert_eq!(record.error.as_deref(), Some("out of scope"));
+        assert_eq!(record.failed_action.as_deref(), Some("a"));
+        assert_eq!(record.failed_position, Some(0));
     }
 }
