@@ -17,6 +17,10 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
+#[path = "support/interleaved.rs"]
+mod interleaved;
+use interleaved::interleaved;
+
 use combtest::prelude::*;
 
 #[derive(Clone, Debug, Default)]
@@ -131,23 +135,6 @@ fn t3(threads: usize) -> u64 {
         threads: threads,
     }
     .walk_count
-}
-
-/// A workload of a comparison: the walks it must report, and the code that runs it.
-type Workload<'a> = (u64, Box<dyn FnMut() -> u64 + 'a>);
-
-/// Best of `rounds` timings of each workload, run in turn in every round: whatever else the
-/// machine does at a given moment slows the compared workloads alike.
-fn interleaved(rounds: usize, workloads: &mut [Workload<'_>]) -> Vec<Duration> {
-    let mut best = vec![Duration::MAX; workloads.len()];
-    for _ in 0..rounds {
-        for ((walks, f), best) in workloads.iter_mut().zip(&mut best) {
-            let start = Instant::now();
-            assert_eq!(f(), *walks);
-            *best = (*best).min(start.elapsed());
-        }
-    }
-    best
 }
 
 fn per_second(walks: u64, d: Duration) -> f64 {

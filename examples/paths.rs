@@ -13,7 +13,11 @@
 //! alike.
 
 use std::hint::black_box;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+#[path = "support/interleaved.rs"]
+mod interleaved;
+use interleaved::{interleaved, Workload};
 
 use combtest::prelude::*;
 
@@ -197,21 +201,6 @@ fn combtest_traced(dir: &std::path::Path) -> u64 {
         log_dir: dir,
     }
     .walk_count
-}
-
-/// A workload of a comparison: the walks it must report, and the code that runs it.
-type Workload<'a> = (u64, Box<dyn FnMut() -> u64 + 'a>);
-
-fn interleaved(rounds: usize, workloads: &mut [Workload<'_>]) -> Vec<Duration> {
-    let mut best = vec![Duration::MAX; workloads.len()];
-    for _ in 0..rounds {
-        for ((walks, f), best) in workloads.iter_mut().zip(&mut best) {
-            let start = Instant::now();
-            assert_eq!(f(), *walks);
-            *best = (*best).min(start.elapsed());
-        }
-    }
-    best
 }
 
 fn row(name: &str, walks: u64, d: Duration, baseline: Duration) {

@@ -1,9 +1,10 @@
 //! Async actions and serial actions, as a user writes them: mixed with sync ones, many walks
 //! in flight, barriers kept, timeouts, and from inside `#[tokio::test]` of either flavour.
 
-use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
+
+mod common;
 
 use combtest::prelude::*;
 use combtest::FailureKind;
@@ -199,21 +200,7 @@ async fn async_probe_pairs() {
 }
 
 fn run_probe_pairs(walks: Option<&str>) -> String {
-    let mut command = Command::new(std::env::current_exe().unwrap());
-    command
-        .args([
-            "async_probe_pairs",
-            "--exact",
-            "--include-ignored",
-            "--test-threads=1",
-        ])
-        .env_remove("COMBTEST_WALKS");
-    if let Some(walks) = walks {
-        command.env("COMBTEST_WALKS", walks);
-    }
-    let output = command.output().unwrap();
-    assert!(!output.status.success(), "the probe pairs must fail");
-    String::from_utf8_lossy(&output.stdout).into_owned() + &String::from_utf8_lossy(&output.stderr)
+    common::run_failing_test("async_probe_pairs", walks)
 }
 
 #[test]

@@ -3,8 +3,6 @@
 //! replay command of a failed walk runs exactly that walk again, and sharding, merging and
 //! replaying from a trace work as for any run.
 
-use std::process::Command;
-
 use combtest::prelude::*;
 use combtest::{merge_shards, TRACE_FILE};
 
@@ -41,16 +39,7 @@ fn twenty_knobs_builder() -> Combtest<Vec<u32>> {
 }
 
 fn run_twenty_knobs(walks: Option<&str>) -> String {
-    let mut command = Command::new(std::env::current_exe().unwrap());
-    command
-        .args(["twenty_knobs", "--exact", "--include-ignored"])
-        .env_remove("COMBTEST_WALKS");
-    if let Some(walks) = walks {
-        command.env("COMBTEST_WALKS", walks);
-    }
-    let output = command.output().unwrap();
-    assert!(!output.status.success(), "the clash must fail");
-    String::from_utf8_lossy(&output.stdout).into_owned() + &String::from_utf8_lossy(&output.stderr)
+    common::run_failing_test("twenty_knobs", walks)
 }
 
 #[test]

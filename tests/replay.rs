@@ -6,6 +6,8 @@
 
 use std::process::Command;
 
+mod common;
+
 use combtest::prelude::*;
 
 #[action(options = 0..20)]
@@ -29,21 +31,7 @@ fn cursed_pair() {
 }
 
 fn run_cursed_pair(walks: Option<&str>) -> String {
-    let mut command = Command::new(std::env::current_exe().unwrap());
-    command
-        .args([
-            "cursed_pair",
-            "--exact",
-            "--include-ignored",
-            "--test-threads=1",
-        ])
-        .env_remove("COMBTEST_WALKS");
-    if let Some(walks) = walks {
-        command.env("COMBTEST_WALKS", walks);
-    }
-    let output = command.output().unwrap();
-    assert!(!output.status.success(), "the cursed pair must fail");
-    String::from_utf8_lossy(&output.stdout).into_owned() + &String::from_utf8_lossy(&output.stderr)
+    common::run_failing_test("cursed_pair", walks)
 }
 
 #[test]

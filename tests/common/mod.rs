@@ -38,3 +38,19 @@ pub fn scratch(name: &str) -> PathBuf {
     let _ = std::fs::remove_dir_all(&dir);
     dir
 }
+
+/// Runs the ignored test `test` of this test binary as a process of its own, as `cargo test`
+/// would, with `COMBTEST_WALKS` set to `walks` (or unset), and returns its stdout and stderr.
+/// The test is one that fails on purpose: its run must fail.
+pub fn run_failing_test(test: &str, walks: Option<&str>) -> String {
+    let mut command = std::process::Command::new(std::env::current_exe().unwrap());
+    command
+        .args([test, "--exact", "--include-ignored", "--test-threads=1"])
+        .env_remove("COMBTEST_WALKS");
+    if let Some(walks) = walks {
+        command.env("COMBTEST_WALKS", walks);
+    }
+    let output = command.output().unwrap();
+    assert!(!output.status.success(), "{test} must fail");
+    String::from_utf8_lossy(&output.stdout).into_owned() + &String::from_utf8_lossy(&output.stderr)
+}
