@@ -213,7 +213,10 @@ fn the_replay_of_an_async_failure_reproduces_it() {
         .unwrap_or_else(|| panic!("no replay command in:\n{output}"));
     // 4 * 6 + 1
     assert!(replay.starts_with("COMBTEST_WALKS=25@"), "{replay}");
-    assert!(replay.ends_with("-- async_probe_pairs --exact"), "{replay}");
+    assert!(
+        replay.ends_with("-- async_probe_pairs --exact --include-ignored"),
+        "{replay}"
+    );
     let walks = replay
         .split_whitespace()
         .next()

@@ -72,7 +72,7 @@ fn a_failed_walk_of_a_huge_covering_array_replays_alone() {
         .find_map(|line| line.trim().strip_prefix("replay:  "))
         .unwrap_or_else(|| panic!("no replay command in:\n{output}"));
     assert!(
-        replay.ends_with("--test covering_beyond_u64 -- twenty_knobs --exact"),
+        replay.ends_with("--test covering_beyond_u64 -- twenty_knobs --exact --include-ignored"),
         "{replay}"
     );
     let walks = replay

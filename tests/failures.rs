@@ -45,7 +45,8 @@ fn one_always_failing_action() {
     assert!(message.contains(&replay), "{message}");
     assert!(
         message.contains(
-            "cargo test -p combtest-suite --test failures -- one_always_failing_action --exact"
+            "cargo test -p combtest-suite --test failures -- one_always_failing_action --exact \
+             --include-ignored"
         ),
         "{message}"
     );

@@ -63,10 +63,10 @@ cases!(cursed_cases: case_1 => (2, 3), case_2 => (4, 5));
 /// `COMBTEST_WALKS` set to `walks` if given.
 fn run_this_binary(args: &[&str], walks: Option<&str>) -> String {
     let mut command = Command::new(std::env::current_exe().unwrap());
-    command
-        .args(args)
-        .arg("--include-ignored")
-        .env_remove("COMBTEST_WALKS");
+    command.args(args).env_remove("COMBTEST_WALKS");
+    if !args.contains(&"--include-ignored") {
+        command.arg("--include-ignored");
+    }
     if let Some(walks) = walks {
         command.env("COMBTEST_WALKS", walks);
     }
@@ -111,7 +111,7 @@ fn replay_runs_exactly(test: &str, expected_walk: &str, cursed: &str) {
     assert!(target.is_file(), "{}", target.display());
 
     let libtest: Vec<&str> = libtest.split_whitespace().collect();
-    assert_eq!(libtest, [test, "--exact"], "{replay}");
+    assert_eq!(libtest, [test, "--exact", "--include-ignored"], "{replay}");
     // On one test thread too, as a replay is often run.
     let mut one_thread = libtest.clone();
     one_thread.push("--test-threads=1");

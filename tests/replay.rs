@@ -54,7 +54,9 @@ fn replay_command_runs_exactly_the_failed_walk() {
         .unwrap_or_else(|| panic!("no replay command in:\n{output}"));
     assert!(replay.starts_with("COMBTEST_WALKS=267@"), "{replay}");
     assert!(
-        replay.ends_with("cargo test -p combtest-suite --test replay -- cursed_pair --exact"),
+        replay.ends_with(
+            "cargo test -p combtest-suite --test replay -- cursed_pair --exact --include-ignored"
+        ),
         "{replay}"
     );
     let walks = replay
@@ -109,12 +111,12 @@ fn the_report_names_the_run_folder_and_its_replay_command() {
         replay,
         format!(
             "COMBTEST_REPLAY={folder} cargo test -p combtest-suite --test replay -- cursed_pair \
-             --exact"
+             --exact --include-ignored"
         )
     );
 
     let replayed = Command::new("sh")
-        .args(["-c", &format!("{replay} --include-ignored")])
+        .args(["-c", replay])
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .env_remove("COMBTEST_WALKS")
         .env_remove("COMBTEST_REPLAY")

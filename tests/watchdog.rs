@@ -183,7 +183,8 @@ fn a_walk_that_never_returns_ends_the_run_naming_it() {
     // refuse(false) -> spin(3) is 6 + 3.
     let stderr = assert_ended_naming("spins_forever", 9, "spin(3)");
     assert!(
-        replay_of(&stderr, 9).ends_with("--test watchdog -- spins_forever --exact"),
+        replay_of(&stderr, 9)
+            .ends_with("--test watchdog -- spins_forever --exact --include-ignored"),
         "{stderr}"
     );
     // The stuck walk is reported as timed out.

@@ -225,10 +225,13 @@
 //!
 //! ## Replaying a failure
 //! The failure report prints one command per failed walk, such as
-//! `COMBTEST_WALKS=17@9f3a61c0d2b4e875 cargo test -p app --test gui -- gui_combinations --exact`.
+//! `COMBTEST_WALKS=17@9f3a61c0d2b4e875 cargo test -p app --test gui -- gui_combinations --exact --include-ignored`.
 //! It runs that walk alone, on the test's thread (so a debugger and `dbg!` work), with its
 //! panic printed as usual. The fingerprint after `@` is checked against today's walk 17: if
 //! the options changed since, the run stops and says where that walk is now.
+//! `--include-ignored` lets the command run a test that is `#[ignore]`d (it would otherwise
+//! run nothing and pass); for any other test it changes nothing. Under `cargo nextest` the
+//! command is nextest's, and a crate built without debug assertions gets `--release`.
 //!
 //! ## Logging
 //! combtest emits `tracing` spans and events: a span per run and per walk, an info event at

@@ -267,7 +267,7 @@ mod tests {
         let replay = replay_command(&location, 17, Fingerprint(0xab));
         assert_eq!(
             replay,
-            "COMBTEST_WALKS=17@00000000000000ab cargo test -p app --test gui -- t --exact"
+            "COMBTEST_WALKS=17@00000000000000ab cargo test -p app --test gui -- t --exact --include-ignored"
         );
     }
 

@@ -149,7 +149,9 @@ impl Harness {
             command.push_str(&format!(" {target}"));
         }
         match self {
-            Harness::CargoTest => command.push_str(&format!(" -- {test} --exact")),
+            Harness::CargoTest => {
+                command.push_str(&format!(" -- {test} --exact --include-ignored"))
+            }
             // `=` matches the whole name; ignored tests run too, as `--exact` runs a test
             // named on libtest's command line only when it is not ignored: a replay must
             // run the walk whatever the test's attributes.
@@ -290,12 +292,12 @@ pub(crate) mod tests {
         let integration = location("gui::t::__m", true);
         assert_eq!(
             command(&integration, None),
-            "cargo test -p app --test gui -- t --exact"
+            "cargo test -p app --test gui -- t --exact --include-ignored"
         );
         let unit = location("app::m::t::__m", false);
         assert_eq!(
             command(&unit, Some("main")),
-            "cargo test -p app --lib -- m::t --exact"
+            "cargo test -p app --lib -- m::t --exact --include-ignored"
         );
         let program = TestLocation {
             bin_name: Some("tool"),
@@ -312,7 +314,7 @@ pub(crate) mod tests {
         assert_eq!(resolved.test_name.as_deref(), Some("suite::f::case_1"));
         assert_eq!(
             resolved.command.as_deref(),
-            Some("cargo test -p app --test gui -- suite::f::case_1 --exact")
+            Some("cargo test -p app --test gui -- suite::f::case_1 --exact --include-ignored")
         );
         for not_a_test in ["main", "combtest-worker-0", "src/lib.rs - f (line 3)", ""] {
             let resolved =
@@ -322,7 +324,7 @@ pub(crate) mod tests {
         let builder_only = RunLocation::resolve_in(None, Some("m::t"), Harness::CargoTest);
         assert_eq!(
             builder_only.command.as_deref(),
-            Some("cargo test -- m::t --exact")
+            Some("cargo test -- m::t --exact --include-ignored")
         );
         assert_eq!(
             RunLocation::resolve_in(None, Some("main"), Harness::CargoTest).command,
@@ -379,7 +381,7 @@ pub(crate) mod tests {
         );
         assert_eq!(
             command(&release, Harness::CargoTest),
-            "cargo test --release -p app --test gui -- suite::t --exact"
+            "cargo test --release -p app --test gui -- suite::t --exact --include-ignored"
         );
         let unit = location("app::suite::t::__m", false);
         assert_eq!(
