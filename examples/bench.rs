@@ -17,25 +17,11 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-#[path = "support/interleaved.rs"]
-mod interleaved;
-use interleaved::interleaved;
+#[path = "support/shared.rs"]
+mod shared;
+use shared::{interleaved, step, Small};
 
 use combtest::prelude::*;
-
-#[derive(Clone, Debug, Default)]
-struct Small {
-    a: u64,
-    b: u64,
-    c: u64,
-}
-
-#[inline(always)]
-fn step(p: u64, s: &mut Small) {
-    s.a = s.a.wrapping_mul(31).wrapping_add(p);
-    s.b ^= s.a >> 3;
-    s.c = s.c.wrapping_add(p);
-}
 
 #[action(options = 0..10)]
 fn op(p: u64, s: &mut Small) {

@@ -15,25 +15,11 @@
 use std::hint::black_box;
 use std::time::Duration;
 
-#[path = "support/interleaved.rs"]
-mod interleaved;
-use interleaved::{interleaved, Workload};
+#[path = "support/shared.rs"]
+mod shared;
+use shared::{interleaved, step, Small, Workload};
 
 use combtest::prelude::*;
-
-#[derive(Clone, Debug, Default)]
-struct Small {
-    a: u64,
-    b: u64,
-    c: u64,
-}
-
-#[inline(always)]
-fn step(p: u64, s: &mut Small) {
-    s.a = s.a.wrapping_mul(31).wrapping_add(p);
-    s.b ^= s.a >> 3;
-    s.c = s.c.wrapping_add(p);
-}
 
 /// Whether a walk ending in this state fails: about 1% of the T1 walks.
 #[inline(always)]

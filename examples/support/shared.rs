@@ -1,5 +1,5 @@
-//! Timing shared by the benchmark examples: compared workloads run in turn, round after
-//! round, and each keeps its best time.
+//! What the benchmark examples share: T1's state and step, and their timing, in which
+//! compared workloads run in turn, round after round, and each keeps its best time.
 
 use std::time::{Duration, Instant};
 
@@ -18,4 +18,20 @@ pub fn interleaved(rounds: usize, workloads: &mut [Workload<'_>]) -> Vec<Duratio
         }
     }
     best
+}
+
+/// T1's per-walk state: three words, like a small system's state.
+#[derive(Clone, Debug, Default)]
+pub struct Small {
+    pub a: u64,
+    pub b: u64,
+    pub c: u64,
+}
+
+/// T1's action body: a few arithmetic operations on the state.
+#[inline(always)]
+pub fn step(p: u64, s: &mut Small) {
+    s.a = s.a.wrapping_mul(31).wrapping_add(p);
+    s.b ^= s.a >> 3;
+    s.c = s.c.wrapping_add(p);
 }
