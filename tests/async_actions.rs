@@ -207,22 +207,14 @@ fn run_probe_pairs(walks: Option<&str>) -> String {
 fn the_replay_of_an_async_failure_reproduces_it() {
     let output = run_probe_pairs(None);
     assert!(output.contains("1 of 36 walks failed"), "{output}");
-    let replay = output
-        .lines()
-        .find_map(|line| line.trim().strip_prefix("replay:  "))
-        .unwrap_or_else(|| panic!("no replay command in:\n{output}"));
+    let replay = common::first_replay(&output);
     // 4 * 6 + 1
     assert!(replay.starts_with("COMBTEST_WALKS=25@"), "{replay}");
     assert!(
         replay.ends_with("-- async_probe_pairs --exact --include-ignored"),
         "{replay}"
     );
-    let walks = replay
-        .split_whitespace()
-        .next()
-        .unwrap()
-        .strip_prefix("COMBTEST_WALKS=")
-        .unwrap();
+    let walks = common::walks_of(replay);
     let replayed = run_probe_pairs(Some(walks));
     assert!(replayed.contains("1 of 1 walks failed"), "{replayed}");
     assert!(replayed.contains("walk 25 "), "{replayed}");

@@ -67,20 +67,12 @@ fn a_huge_covering_array_runs_and_covers_every_pair() {
 #[test]
 fn a_failed_walk_of_a_huge_covering_array_replays_alone() {
     let output = run_twenty_knobs(None);
-    let replay = output
-        .lines()
-        .find_map(|line| line.trim().strip_prefix("replay:  "))
-        .unwrap_or_else(|| panic!("no replay command in:\n{output}"));
+    let replay = common::first_replay(&output);
     assert!(
         replay.ends_with("--test covering_beyond_u64 -- twenty_knobs --exact --include-ignored"),
         "{replay}"
     );
-    let walks = replay
-        .split_whitespace()
-        .next()
-        .unwrap()
-        .strip_prefix("COMBTEST_WALKS=")
-        .unwrap();
+    let walks = common::walks_of(replay);
     let id = walks.split('@').next().unwrap();
     let message = output
         .lines()

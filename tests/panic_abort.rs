@@ -5,6 +5,8 @@
 
 use std::process::{Command, Output};
 
+mod common;
+
 fn run_example(args: &[&str], walks: Option<&str>) -> (Output, String) {
     let manifest = concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml");
     let mut command = Command::new(option_env!("CARGO").unwrap_or("cargo"));
@@ -36,22 +38,14 @@ fn a_panicking_walk_says_which_walk_before_the_process_aborts() {
         text.contains("at:      examples/abort_on_panic.rs:13:"),
         "{text}"
     );
-    let replay = text
-        .lines()
-        .find_map(|line| line.trim().strip_prefix("replay:  "))
-        .unwrap_or_else(|| panic!("no replay command in:\n{text}"));
+    let replay = common::first_replay(&text);
     assert!(
         replay.starts_with("COMBTEST_WALKS=7@")
             && replay.ends_with("cargo run -p combtest-suite --example abort_on_panic"),
         "{replay}"
     );
     // The printed command runs that walk alone: it panics again, in walk 7.
-    let walks = replay
-        .split_whitespace()
-        .next()
-        .unwrap()
-        .strip_prefix("COMBTEST_WALKS=")
-        .unwrap();
+    let walks = common::walks_of(replay);
     let (output, text) = run_example(&[], Some(walks));
     assert!(!output.status.success(), "{text}");
     assert!(text.contains("walk 7 panicked"), "{text}");

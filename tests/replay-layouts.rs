@@ -11,6 +11,8 @@
 use std::path::Path;
 use std::process::Command;
 
+mod common;
+
 use combtest::prelude::*;
 
 #[action(options = 0..20)]
@@ -80,10 +82,7 @@ fn replay_runs_exactly(test: &str, expected_walk: &str, cursed: &str) {
     let output = run_this_binary(&[test, "--exact"], None);
     assert!(output.contains("running 1 test"), "{output}");
     assert!(output.contains("1 of 400 walks failed"), "{output}");
-    let replay = output
-        .lines()
-        .find_map(|line| line.trim().strip_prefix("replay:  "))
-        .unwrap_or_else(|| panic!("no replay command in:\n{output}"));
+    let replay = common::first_replay(&output);
     let (walks, command) = replay
         .strip_prefix("COMBTEST_WALKS=")
         .and_then(|rest| rest.split_once(' '))

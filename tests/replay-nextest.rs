@@ -10,6 +10,8 @@ use std::io::Write;
 use std::path::Path;
 use std::process::Command;
 
+mod common;
+
 use combtest::prelude::*;
 
 #[action(options = 0..20)]
@@ -102,10 +104,7 @@ fn the_nextest_replay_command_runs_exactly_the_failed_walk() {
         "the cursed pair must fail:\n{output}"
     );
     assert!(output.contains("1 of 400 walks failed"), "{output}");
-    let replay = output
-        .lines()
-        .find_map(|line| line.trim().strip_prefix("replay:  "))
-        .unwrap_or_else(|| panic!("no replay command in:\n{output}"));
+    let replay = common::first_replay(&output);
     // 13 * 20 + 7
     assert!(replay.starts_with("COMBTEST_WALKS=267@"), "{replay}");
     assert!(

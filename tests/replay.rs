@@ -48,10 +48,7 @@ fn replay_command_runs_exactly_the_failed_walk() {
         "{output}"
     );
     // 13 * 20 + 7
-    let replay = output
-        .lines()
-        .find_map(|line| line.trim().strip_prefix("replay:  "))
-        .unwrap_or_else(|| panic!("no replay command in:\n{output}"));
+    let replay = common::first_replay(&output);
     assert!(replay.starts_with("COMBTEST_WALKS=267@"), "{replay}");
     assert!(
         replay.ends_with(
@@ -59,12 +56,7 @@ fn replay_command_runs_exactly_the_failed_walk() {
         ),
         "{replay}"
     );
-    let walks = replay
-        .split_whitespace()
-        .next()
-        .unwrap()
-        .strip_prefix("COMBTEST_WALKS=")
-        .unwrap();
+    let walks = common::walks_of(replay);
 
     let replayed = run_cursed_pair(Some(walks));
     assert!(replayed.contains("1 of 1 walks failed"), "{replayed}");

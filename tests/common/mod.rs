@@ -54,3 +54,20 @@ pub fn run_failing_test(test: &str, walks: Option<&str>) -> String {
     assert!(!output.status.success(), "{test} must fail");
     String::from_utf8_lossy(&output.stdout).into_owned() + &String::from_utf8_lossy(&output.stderr)
 }
+
+/// The first replay command a failure report printed (its `replay:` line).
+pub fn first_replay(output: &str) -> &str {
+    output
+        .lines()
+        .find_map(|line| line.trim().strip_prefix("replay:  "))
+        .unwrap_or_else(|| panic!("no replay command in:\n{output}"))
+}
+
+/// The `COMBTEST_WALKS` value a printed replay command sets.
+pub fn walks_of(replay: &str) -> &str {
+    replay
+        .split_whitespace()
+        .next()
+        .and_then(|first| first.strip_prefix("COMBTEST_WALKS="))
+        .unwrap_or_else(|| panic!("not a replay command: {replay}"))
+}
