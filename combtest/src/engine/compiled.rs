@@ -15,10 +15,11 @@
 use std::any::Any;
 use std::cell::Cell;
 use std::marker::PhantomData;
+use std::mem::ManuallyDrop;
 use std::ops::ControlFlow;
 
 use super::held::Status;
-use super::positions::{DROPPING_STATE, MAKING_STATE};
+use super::positions::{MarkOnUnwind, DROPPING_STATE, MAKING_STATE};
 use crate::model::action::{ActionItem, StepResult, Stop};
 use crate::model::state::Template;
 
@@ -35,8 +36,9 @@ pub trait WalkList<S, G>: 'static {
     /// The params of the walk that picks `options[p]` at each position `p`.
     fn params_at<'b>(bound: &'b Self::Bound, options: &[usize]) -> Self::Params<'b>;
     /// The one action runner: runs the actions of the walk `params` whose positions are set
-    /// in `segment` (bit `p` for position `p`; `u64::MAX`, the whole walk, runs them all). `position`
-    /// follows along so that an unwind can be pinned to its action.
+    /// in `segment` (bit `p` for position `p`; `u64::MAX`, the whole walk, runs them all).
+    /// `position` is written only when the walk stops or unwinds, with the action's position
+    /// (see [`MarkOnUnwind`]): a passing walk leaves it as it was.
     fn run_masked(
         params: Self::Params<'_>,
         segment: u64,
@@ -125,8 +127,15 @@ where
         L::run_masked(params.0, segment, position, state, shared)?;
         // Serial actions are never in a segment: `call` is reached for regular actions only.
         if segment >> L::LEN & 1 == 1 {
-            *position = L::LEN;
-            A::call(params.1.clone(), state, shared)
+            // The position is written only when it is read: by an unwind (the param's Clone
+            // or the action panicked), or for a stop the action returned.
+            let mark = MarkOnUnwind::new(position, L::LEN);
+            let result = A::call(params.1.clone(), state, shared);
+            mark.disarm();
+            if result.is_err() {
+                *position = L::LEN;
+            }
+            result
         } else {
             Ok(())
         }
@@ -219,6 +228,94 @@ pub(crate) struct QuietWalks<'a, 't, S> {
     pub(crate) walks: &'a mut u64,
 }
 
+/// The id of the walk the compiled loops run, kept where the compiler can hold it in a
+/// register, and given back to the cursor (with the count of walks started) once per call:
+/// when the loops end or return a stop ([`WalkCounter::publish`]), or when a walk unwinds
+/// (its drop).
+struct WalkCounter<'a> {
+    id: &'a mut u64,
+    walks: &'a mut u64,
+    first: u64,
+    next: Cell<u64>,
+}
+
+impl<'a> WalkCounter<'a> {
+    #[inline(always)]
+    fn new(id: &'a mut u64, walks: &'a mut u64) -> Self {
+        let first = *id;
+        WalkCounter {
+            id,
+            walks,
+            first,
+            next: Cell::new(first),
+        }
+    }
+
+    /// Writes the id of the walk at the cursor and counts the walks started since `first`:
+    /// those before it, and it if it is still in progress (it stopped or unwinds).
+    #[inline(always)]
+    fn write(&mut self, in_progress: bool) {
+        let next = self.next.get();
+        *self.id = next;
+        *self.walks += next - self.first + u64::from(in_progress);
+    }
+
+    /// The loops returned, after the last walk or with a stop (`stopped`).
+    #[inline(always)]
+    fn publish(mut self, stopped: bool) {
+        self.write(stopped);
+        std::mem::forget(self);
+    }
+}
+
+impl Drop for WalkCounter<'_> {
+    /// Only an unwind drops the counter: the walk at `next` unwinds.
+    fn drop(&mut self) {
+        self.write(true);
+    }
+}
+
+/// The state of the walk the compiled loops run, which the loop keeps in its own frame, where
+/// the compiler can keep it close: it goes to the cursor's slot only if the walk stops
+/// (dropped on a returned stop) or unwinds (dropped by the unwind), so that its failure can
+/// show it. A passing walk takes it back with [`KeptOnStop::into_inner`].
+struct KeptOnStop<'a, S> {
+    state: &'a mut ManuallyDrop<S>,
+    slot: &'a mut Option<S>,
+}
+
+impl<'a, S> KeptOnStop<'a, S> {
+    /// Keeps `state`, which its owner must not drop nor take itself (see the drop).
+    #[inline(always)]
+    fn new(state: &'a mut ManuallyDrop<S>, slot: &'a mut Option<S>) -> Self {
+        KeptOnStop { state, slot }
+    }
+
+    #[inline(always)]
+    fn state(&mut self) -> &mut S {
+        self.state
+    }
+
+    /// The walk passed: its state, for the loop to drop.
+    #[inline(always)]
+    fn into_inner(self) -> S {
+        let mut this = ManuallyDrop::new(self);
+        // SAFETY: `this` is never dropped and the owner of the state does not take it, so
+        // the state is taken exactly once, here.
+        unsafe { ManuallyDrop::take(&mut *this.state) }
+    }
+}
+
+impl<S> Drop for KeptOnStop<'_, S> {
+    #[inline]
+    fn drop(&mut self) {
+        // SAFETY: `drop` runs at most once, `into_inner` (which takes the state too) does not
+        // run it, and the owner of the state does not take it: it is taken exactly once.
+        let state = unsafe { ManuallyDrop::take(self.state) };
+        *self.slot = Some(state);
+    }
+}
+
 /// An order bound to its loaded option lists `B` (`L::Bound`).
 ///
 /// The state and shared-context types are parameters of its methods, not of the type: the
@@ -252,18 +349,26 @@ impl<L, B> BoundOrder<L, B> {
         if *id >= end {
             return Ok(());
         }
-        self.each_walk::<S, G>(options, 0, |params| {
-            *walks += 1;
+        let counter = WalkCounter::new(id, walks);
+        let next = &counter.next;
+        let result = self.each_walk::<S, G>(options, 0, |params| {
             // The cursor says where the walk stands while the test's own code runs outside
             // its actions: a panic there fails the walk, saying so.
-            *position = MAKING_STATE;
-            let current = state.insert(make());
-            L::run_masked(params, WHOLE_WALK, position, current, shared)?;
-            *position = DROPPING_STATE;
-            drop(state.take());
-            *id += 1;
-            Ok(*id < end)
-        })
+            let making = MarkOnUnwind::new(position, MAKING_STATE);
+            let mut made = ManuallyDrop::new(make());
+            making.disarm();
+            let mut walk = KeptOnStop::new(&mut made, state);
+            // A stop returns here, and drops `walk`: its state goes to the cursor.
+            L::run_masked(params, WHOLE_WALK, position, walk.state(), shared)?;
+            let done = walk.into_inner();
+            let dropping = MarkOnUnwind::new(position, DROPPING_STATE);
+            drop(done);
+            dropping.disarm();
+            next.set(next.get() + 1);
+            Ok(next.get() < end)
+        });
+        counter.publish(result.is_err());
+        result
     }
 
     /// Calls `walk` with every walk from `first` on (see [`WalkList::nest`]) until it
@@ -448,7 +553,8 @@ mod tests {
         let mut seen = Vec::new();
         let mut position = 0;
         FivePositions::run_masked(walk, 0b10110, &mut position, &mut seen, &()).unwrap();
-        assert_eq!((seen, position), (vec![1, 0, 1], 4));
+        assert_eq!(seen, vec![1, 0, 1]);
+        assert_eq!(position, 0, "a passing walk writes no position");
         assert!(FivePositions::bind(&["pos", "pos", "other", "pos", "pos"], &params).is_none());
     }
 }

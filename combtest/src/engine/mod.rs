@@ -305,7 +305,13 @@ where
         state: &mut S,
     ) -> StepResult {
         if let Some(compiled) = dispatch {
-            return compiled.run(options, segment.mask, position, state, shared);
+            let result = compiled.run(options, segment.mask, position, state, shared);
+            if result.is_ok() && !segment.actions.is_empty() {
+                // A passing compiled walk writes no position: leave the one the loop below
+                // leaves, so that what runs next reads the same cursor on either kernel.
+                *position = segment.actions.end - 1;
+            }
+            return result;
         }
         for at in segment.actions.clone() {
             *position = at;
