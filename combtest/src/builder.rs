@@ -853,8 +853,12 @@ where
                     .as_ref()
                     .is_none_or(|judge| judge(walk) != Some(false))
         };
-        let filter: Option<&(dyn Fn(&Walk<'_>) -> bool + Send + Sync)> =
-            (whole.is_some() || partial.is_some()).then_some(&both);
+        // A filter alone is asked directly: walks ask it one by one, in the hot loop.
+        let filter: Option<&(dyn Fn(&Walk<'_>) -> bool + Send + Sync)> = match (whole, partial) {
+            (Some(keep), None) => Some(&**keep),
+            (None, None) => None,
+            _ => Some(&both),
+        };
         let shared = &mut self.shared;
         // An order with async actions runs on the async executor; the compiled kernel is for
         // sync orders.

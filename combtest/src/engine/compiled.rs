@@ -17,7 +17,9 @@ use std::cell::Cell;
 use std::marker::PhantomData;
 use std::mem::ManuallyDrop;
 use std::ops::ControlFlow;
+use std::sync::atomic::{AtomicU64, Ordering};
 
+use super::compiled_filter::{Sieve, WalkFilter};
 use super::held::Status;
 use super::positions::{MarkOnUnwind, DROPPING_STATE, MAKING_STATE};
 use crate::model::action::{ActionItem, StepResult, Stop};
@@ -190,7 +192,14 @@ pub(crate) trait CompiledKernel<S, G>: Send + Sync {
     /// when a passing walk needs nothing beyond being counted: the whole loop is compiled
     /// for this order (see [`WalkList::nest`]). Returns early with the walk that failed or
     /// cancelled still in `walks.state` and `walks.id` on it.
-    fn run_quiet(&self, walks: QuietWalks<'_, '_, S>, shared: &G) -> StepResult;
+    /// With a filter, a walk it rejects is skipped (counted in `walks.skipped`) before its
+    /// state is made.
+    fn run_quiet(
+        &self,
+        walks: QuietWalks<'_, '_, S>,
+        filter: Option<WalkFilter<'_>>,
+        shared: &G,
+    ) -> StepResult;
 
     /// Runs a segment on held walks of consecutive ids, from `walks.walk` to the end of
     /// `walks.states`, skipping walks that are no longer live. Returns early with
@@ -225,7 +234,21 @@ pub(crate) struct QuietWalks<'a, 't, S> {
     pub(crate) position: &'a mut usize,
     pub(crate) state: &'a mut Option<S>,
     pub(crate) template: &'a Template<'t, S>,
+    /// Counts the walks run.
     pub(crate) walks: &'a mut u64,
+    /// Counts the walks a filter rejected.
+    pub(crate) skipped: &'a mut u64,
+}
+
+/// Walks the compiled loops of `combtest!` orders have run or skipped in this process: a
+/// run's tests tell from it which kernel ran their walks. Added to once per call of the loops
+/// (a chunk of walks), not per walk.
+static COMPILED_WALKS: AtomicU64 = AtomicU64::new(0);
+
+/// How many walks the compiled loops of `combtest!` orders have run or skipped (rejected by a
+/// filter) in this process so far; the general kernel's walks are not counted.
+pub fn compiled_walks() -> u64 {
+    COMPILED_WALKS.load(Ordering::Relaxed)
 }
 
 /// The id of the walk the compiled loops run, kept where the compiler can hold it in a
@@ -235,29 +258,41 @@ pub(crate) struct QuietWalks<'a, 't, S> {
 struct WalkCounter<'a> {
     id: &'a mut u64,
     walks: &'a mut u64,
+    skipped_total: &'a mut u64,
     first: u64,
     next: Cell<u64>,
+    /// Walks a filter rejected since `first`.
+    skipped: Cell<u64>,
 }
 
 impl<'a> WalkCounter<'a> {
     #[inline(always)]
-    fn new(id: &'a mut u64, walks: &'a mut u64) -> Self {
+    fn new(id: &'a mut u64, walks: &'a mut u64, skipped_total: &'a mut u64) -> Self {
         let first = *id;
         WalkCounter {
             id,
             walks,
+            skipped_total,
             first,
             next: Cell::new(first),
+            skipped: Cell::new(0),
         }
     }
 
-    /// Writes the id of the walk at the cursor and counts the walks started since `first`:
-    /// those before it, and it if it is still in progress (it stopped or unwinds).
+    /// Writes the id of the walk at the cursor and counts the walks since `first`: the
+    /// skipped ones, and the others as started, with the one at the cursor if it is still in
+    /// progress (it stopped or unwinds).
     #[inline(always)]
     fn write(&mut self, in_progress: bool) {
         let next = self.next.get();
+        let skipped = self.skipped.get();
         *self.id = next;
-        *self.walks += next - self.first + u64::from(in_progress);
+        let started = next - self.first - skipped + u64::from(in_progress);
+        *self.walks += started;
+        COMPILED_WALKS.fetch_add(started + skipped, Ordering::Relaxed);
+        *self.skipped_total += skipped;
+        self.skipped.set(0);
+        self.first = next;
     }
 
     /// The loops returned, after the last walk or with a stop (`stopped`).
@@ -333,6 +368,7 @@ impl<L, B> BoundOrder<L, B> {
         walks: QuietWalks<'_, '_, S>,
         shared: &G,
         make: impl Fn() -> S,
+        mut sieve: impl Sieve,
     ) -> StepResult
     where
         L: WalkList<S, G, Bound = B>,
@@ -345,13 +381,20 @@ impl<L, B> BoundOrder<L, B> {
             state,
             template: _,
             walks,
+            skipped,
         } = walks;
         if *id >= end {
             return Ok(());
         }
-        let counter = WalkCounter::new(id, walks);
+        let counter = WalkCounter::new(id, walks, skipped);
         let next = &counter.next;
+        let rejected = &counter.skipped;
         let result = self.each_walk::<S, G>(options, 0, |params| {
+            if !sieve.keeps(next.get()) {
+                rejected.set(rejected.get() + 1);
+                next.set(next.get() + 1);
+                return Ok(next.get() < end);
+            }
             // The cursor says where the walk stands while the test's own code runs outside
             // its actions: a panic there fails the walk, saying so.
             let making = MarkOnUnwind::new(position, MAKING_STATE);
@@ -444,10 +487,21 @@ impl<L: WalkList<S, G>, S, G> CompiledKernel<S, G> for BoundOrder<L, L::Bound> {
         })
     }
 
-    fn run_quiet(&self, walks: QuietWalks<'_, '_, S>, shared: &G) -> StepResult {
-        match walks.template {
-            Template::Value { state, clone } => self.quiet_loop(walks, shared, || clone(state)),
-            Template::Factory(make) => self.quiet_loop(walks, shared, make),
+    fn run_quiet(
+        &self,
+        walks: QuietWalks<'_, '_, S>,
+        filter: Option<WalkFilter<'_>>,
+        shared: &G,
+    ) -> StepResult {
+        match (walks.template, filter) {
+            (Template::Value { state, clone }, None) => {
+                self.quiet_loop(walks, shared, || clone(state), ())
+            }
+            (Template::Factory(make), None) => self.quiet_loop(walks, shared, make, ()),
+            (Template::Value { state, clone }, Some(filter)) => {
+                self.quiet_loop(walks, shared, || clone(state), filter)
+            }
+            (Template::Factory(make), Some(filter)) => self.quiet_loop(walks, shared, make, filter),
         }
     }
 }

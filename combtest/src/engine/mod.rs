@@ -15,6 +15,7 @@ pub(crate) mod async_walks;
 pub(crate) mod barrier;
 pub(crate) mod budget;
 pub(crate) mod compiled;
+pub(crate) mod compiled_filter;
 pub(crate) mod gathered;
 pub(crate) mod held;
 pub(crate) mod pool;
@@ -439,9 +440,9 @@ impl<'a, S, G> WalkRunner<'a, S, G> {
     ///
     /// The compiled loops run a chunk when `combtest!` bound the order and a passing walk
     /// needs nothing beyond being run and counted: no walk events (`traced`), no timing for a
-    /// trace (`timed`), and nothing that looks at passing walks one by one (`seen_singly`: a
-    /// filter or gathered states when streaming, a chunk whose ids a filter broke up when
-    /// held). With a walk timeout, actions run one by one through their trait objects, each
+    /// trace (`timed`), and nothing that looks at passing walks one by one (`seen_singly`:
+    /// gathered states when streaming, a chunk whose ids a filter broke up when held). When
+    /// streaming, the compiled loops ask a filter themselves. With a walk timeout, actions run one by one through their trait objects, each
     /// told to the watchdog and timed.
     #[inline]
     pub(super) fn kernel(

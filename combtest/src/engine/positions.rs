@@ -11,20 +11,21 @@ pub(crate) const MAKING_STATE: usize = usize::MAX;
 /// The cursor position of a walk whose state is being dropped after its actions.
 pub(crate) const DROPPING_STATE: usize = usize::MAX - 1;
 
-/// Writes `at` to the cursor position if dropped, which only an unwind does: the code it
-/// covers ends with [`MarkOnUnwind::disarm`]. A passing walk pays nothing for it; the compiler
-/// places the write in the unwind path of the covered calls.
-pub(crate) struct MarkOnUnwind<'a> {
-    position: &'a mut usize,
-    at: usize,
+/// Writes `at` to a cursor field (the position, or whether the test's own code runs) if
+/// dropped, which only an unwind does: the code it covers ends with
+/// [`MarkOnUnwind::disarm`]. A passing walk pays nothing for it; the compiler places the write
+/// in the unwind path of the covered calls.
+pub(crate) struct MarkOnUnwind<'a, T> {
+    field: &'a mut T,
+    at: T,
 }
 
-impl<'a> MarkOnUnwind<'a> {
+impl<'a, T> MarkOnUnwind<'a, T> {
     /// Covers the code up to [`disarm`](Self::disarm): an unwind there leaves `at` in
-    /// `position`.
+    /// `field`.
     #[inline(always)]
-    pub(crate) fn new(position: &'a mut usize, at: usize) -> Self {
-        MarkOnUnwind { position, at }
+    pub(crate) fn new(field: &'a mut T, at: T) -> Self {
+        MarkOnUnwind { field, at }
     }
 
     /// The covered code returned: nothing is written.
@@ -34,10 +35,11 @@ impl<'a> MarkOnUnwind<'a> {
     }
 }
 
-impl Drop for MarkOnUnwind<'_> {
+impl<T> Drop for MarkOnUnwind<'_, T> {
     #[inline(always)]
     fn drop(&mut self) {
-        *self.position = self.at;
+        // Only an unwind drops the mark, once: the value is not needed afterwards.
+        std::mem::swap(self.field, &mut self.at);
     }
 }
 
