@@ -615,5 +615,5 @@ pub mod __private {
     pub use crate::model::shared::{Lend, LendMut};
     pub use crate::model::state::StateSource;
     pub use crate::output::test_location::TestLocation;
-    pub use crate::typed::{Finish, FinishDynamic, FinishFast, Typed};
+    pub use crate::typed::{Finish, FinishCloned, FinishDynamic, FinishFast, Typed};
 }

@@ -22,7 +22,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use super::compiled_filter::{Sieve, WalkFilter};
 use super::held::Status;
 use super::positions::{MarkOnUnwind, DROPPING_STATE, MAKING_STATE};
-use crate::model::action::{ActionItem, StepResult, Stop};
+use crate::model::action::{ActionItem, StepResult};
 use crate::model::state::Template;
 
 /// An order as a type-level list; `()` is the empty order.
@@ -62,6 +62,19 @@ pub trait WalkList<S, G>: 'static {
     ) -> ControlFlow<()>
     where
         B: FnMut(Self::Params<'b>) -> ControlFlow<()>;
+
+    /// [`nest`](Self::nest), ending after `limit` walks: the innermost loop is cut to the
+    /// walks left, so that a walk needs no check of its own.
+    fn nest_rows<'b, B>(
+        bound: &'b Self::Bound,
+        first: &[usize],
+        held: u64,
+        initial: &Cell<bool>,
+        limit: u64,
+        body: &mut B,
+    ) -> ControlFlow<()>
+    where
+        B: FnMut(Self::Params<'b>) -> ControlFlow<()>;
 }
 
 /// The segment mask of a whole walk: every position runs.
@@ -86,6 +99,24 @@ impl<S, G> WalkList<S, G> for () {
         B: FnMut(Self::Params<'b>) -> ControlFlow<()>,
     {
         body(())
+    }
+    #[inline(always)]
+    fn nest_rows<'b, B>(
+        _: &'b (),
+        _: &[usize],
+        _: u64,
+        _: &Cell<bool>,
+        limit: u64,
+        body: &mut B,
+    ) -> ControlFlow<()>
+    where
+        B: FnMut(Self::Params<'b>) -> ControlFlow<()>,
+    {
+        if limit == 0 {
+            ControlFlow::Continue(())
+        } else {
+            body(())
+        }
     }
 }
 
@@ -154,23 +185,70 @@ where
     where
         B: FnMut(Self::Params<'b>) -> ControlFlow<()>,
     {
-        let options = &bound.1;
         L::nest(&bound.0, first, held, initial, &mut |prefix| {
             // One loop, whether the position turns or is held: a single call site lets the
             // body inline.
-            let turns = held >> L::LEN & 1 == 0;
-            let start = if initial.get() || !turns {
-                first[L::LEN]
-            } else {
-                0
-            };
-            let end = if turns { options.len() } else { start + 1 };
-            for param in &options[start..end] {
+            for param in row::<L, A, S, G>(&bound.1, first, held, initial) {
                 body((prefix, param))?;
             }
             ControlFlow::Continue(())
         })
     }
+
+    #[inline(always)]
+    fn nest_rows<'b, B>(
+        bound: &'b Self::Bound,
+        first: &[usize],
+        held: u64,
+        initial: &Cell<bool>,
+        limit: u64,
+        body: &mut B,
+    ) -> ControlFlow<()>
+    where
+        B: FnMut(Self::Params<'b>) -> ControlFlow<()>,
+    {
+        let mut left = limit;
+        if left == 0 {
+            return ControlFlow::Continue(());
+        }
+        L::nest(&bound.0, first, held, initial, &mut |prefix| {
+            let row = row::<L, A, S, G>(&bound.1, first, held, initial);
+            let row = &row[..row.len().min(usize::try_from(left).unwrap_or(usize::MAX))];
+            left -= row.len() as u64;
+            for param in row {
+                body((prefix, param))?;
+            }
+            if left == 0 {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            }
+        })
+    }
+}
+
+/// The options the loop of the last position of `(L, A)` runs through in one turn of the
+/// loops around it: all of them, or from the first walk's option on the first turn; only the
+/// first walk's if the position is held.
+#[inline(always)]
+fn row<'b, L, A, S, G>(
+    options: &'b [A::Param],
+    first: &[usize],
+    held: u64,
+    initial: &Cell<bool>,
+) -> &'b [A::Param]
+where
+    L: WalkList<S, G>,
+    A: ActionItem<S, G>,
+{
+    let turns = held >> L::LEN & 1 == 0;
+    let start = if initial.get() || !turns {
+        first[L::LEN]
+    } else {
+        0
+    };
+    let end = if turns { options.len() } else { start + 1 };
+    &options[start..end]
 }
 
 /// An order's compiled walks behind one trait object: what the executors call when
@@ -356,12 +434,12 @@ impl<S> Drop for KeptOnStop<'_, S> {
 /// The state and shared-context types are parameters of its methods, not of the type: the
 /// type stays `'static` (the order and its options are), so it can be a boxed kernel of a
 /// run whose shared context is borrowed.
-struct BoundOrder<L, B> {
+struct BoundOrder<L, B, C> {
     bound: B,
-    _order: PhantomData<fn() -> L>,
+    _order: PhantomData<fn() -> (L, C)>,
 }
 
-impl<L, B> BoundOrder<L, B> {
+impl<L, B, C> BoundOrder<L, B, C> {
     #[inline(always)]
     fn quiet_loop<S, G>(
         &self,
@@ -389,11 +467,12 @@ impl<L, B> BoundOrder<L, B> {
         let counter = WalkCounter::new(id, walks, skipped);
         let next = &counter.next;
         let rejected = &counter.skipped;
-        let result = self.each_walk::<S, G>(options, 0, |params| {
+        let count = end - next.get();
+        let result = self.each_walk::<S, G>(options, 0, count, |params| {
             if !sieve.keeps(next.get()) {
                 rejected.set(rejected.get() + 1);
                 next.set(next.get() + 1);
-                return Ok(next.get() < end);
+                return Ok(());
             }
             // The cursor says where the walk stands while the test's own code runs outside
             // its actions: a panic there fails the walk, saying so.
@@ -408,42 +487,49 @@ impl<L, B> BoundOrder<L, B> {
             drop(done);
             dropping.disarm();
             next.set(next.get() + 1);
-            Ok(next.get() < end)
+            Ok(())
         });
         counter.publish(result.is_err());
         result
     }
 
-    /// Calls `walk` with every walk from `first` on (see [`WalkList::nest`]) until it
-    /// returns `Ok(false)`, the last walk done, or an error, which is returned.
+    /// Calls `walk` with `count` walks from `first` on (see [`WalkList::nest_rows`]), or
+    /// until it returns an error, which is returned.
     #[inline(always)]
     fn each_walk<'b, S, G>(
         &'b self,
         first: &[usize],
         held: u64,
-        mut walk: impl FnMut(<L as WalkList<S, G>>::Params<'b>) -> Result<bool, Box<Stop>>,
+        count: u64,
+        mut walk: impl FnMut(<L as WalkList<S, G>>::Params<'b>) -> StepResult,
     ) -> StepResult
     where
         L: WalkList<S, G, Bound = B>,
     {
         let mut result = Ok(());
         let initial = Cell::new(true);
-        let _ = <L as WalkList<S, G>>::nest(&self.bound, first, held, &initial, &mut |params| {
-            initial.set(false);
-            match walk(params) {
-                Ok(true) => ControlFlow::Continue(()),
-                Ok(false) => ControlFlow::Break(()),
-                Err(stop) => {
-                    result = Err(stop);
-                    ControlFlow::Break(())
+        let _ = <L as WalkList<S, G>>::nest_rows(
+            &self.bound,
+            first,
+            held,
+            &initial,
+            count,
+            &mut |params| {
+                initial.set(false);
+                match walk(params) {
+                    Ok(()) => ControlFlow::Continue(()),
+                    Err(stop) => {
+                        result = Err(stop);
+                        ControlFlow::Break(())
+                    }
                 }
-            }
-        });
+            },
+        );
         result
     }
 }
 
-impl<L: WalkList<S, G>, S, G> CompiledKernel<S, G> for BoundOrder<L, L::Bound> {
+impl<L: WalkList<S, G>, S, G, C: Cloning<S>> CompiledKernel<S, G> for BoundOrder<L, L::Bound, C> {
     fn run(
         &self,
         options: &[usize],
@@ -476,14 +562,15 @@ impl<L: WalkList<S, G>, S, G> CompiledKernel<S, G> for BoundOrder<L, L::Bound> {
         if *walk >= end {
             return Ok(());
         }
-        self.each_walk::<S, G>(options, held, |params| {
+        let count = (end - *walk) as u64;
+        self.each_walk::<S, G>(options, held, count, |params| {
             let at = *walk;
             if statuses[at] == Status::Live {
                 *segments += 1;
                 L::run_masked(params, segment, position, &mut states[at], shared)?;
             }
             *walk += 1;
-            Ok(*walk < end)
+            Ok(())
         })
     }
 
@@ -495,11 +582,11 @@ impl<L: WalkList<S, G>, S, G> CompiledKernel<S, G> for BoundOrder<L, L::Bound> {
     ) -> StepResult {
         match (walks.template, filter) {
             (Template::Value { state, clone }, None) => {
-                self.quiet_loop(walks, shared, || clone(state), ())
+                self.quiet_loop(walks, shared, || C::clone_of(state, *clone), ())
             }
             (Template::Factory(make), None) => self.quiet_loop(walks, shared, make, ()),
             (Template::Value { state, clone }, Some(filter)) => {
-                self.quiet_loop(walks, shared, || clone(state), filter)
+                self.quiet_loop(walks, shared, || C::clone_of(state, *clone), filter)
             }
             (Template::Factory(make), Some(filter)) => self.quiet_loop(walks, shared, make, filter),
         }
@@ -511,11 +598,42 @@ impl<L: WalkList<S, G>, S, G> CompiledKernel<S, G> for BoundOrder<L, L::Bound> {
 pub(crate) type Binder<S, G> =
     Box<dyn Fn(&[&str], &[&dyn Any]) -> Option<Box<dyn CompiledKernel<S, G>>> + Send + Sync>;
 
-/// The binder of the order `L`.
-pub(crate) fn binder<S, G, L: WalkList<S, G>>() -> Binder<S, G> {
+/// How the compiled loops clone a state value for each walk.
+///
+/// A state value's clone function is always `S::clone` (see
+/// [`StateSource::value`](crate::StateSource::value)); when `combtest!` knows that `S` is
+/// `Clone` ([`ByClone`]) the loops call it directly, so that it inlines, and otherwise
+/// ([`ByPointer`]) through the pointer the state source keeps.
+pub(crate) trait Cloning<S>: 'static {
+    /// A clone of `state`, which `clone` (`S::clone`) makes.
+    fn clone_of(state: &S, clone: fn(&S) -> S) -> S;
+}
+
+/// Calls `S::clone` directly.
+pub(crate) struct ByClone;
+
+impl<S: Clone> Cloning<S> for ByClone {
+    #[inline(always)]
+    fn clone_of(state: &S, _: fn(&S) -> S) -> S {
+        state.clone()
+    }
+}
+
+/// Calls the clone function the state source keeps.
+pub(crate) struct ByPointer;
+
+impl<S> Cloning<S> for ByPointer {
+    #[inline(always)]
+    fn clone_of(state: &S, clone: fn(&S) -> S) -> S {
+        clone(state)
+    }
+}
+
+/// The binder of the order `L`, cloning states as `C` says.
+pub(crate) fn binder<S, G, L: WalkList<S, G>, C: Cloning<S>>() -> Binder<S, G> {
     Box::new(|names, params| {
         let bound = L::bind(names, params)?;
-        Some(Box::new(BoundOrder::<L, L::Bound> {
+        Some(Box::new(BoundOrder::<L, L::Bound, C> {
             bound,
             _order: PhantomData,
         }) as Box<dyn CompiledKernel<S, G>>)
@@ -595,6 +713,21 @@ mod tests {
                 visited, expected,
                 "sizes {sizes:?}, held {held:05b}, from walk {start}"
             );
+
+            // Cut after `limit` walks, the loops visit the first `limit` of them.
+            let limit = next(&mut seed) % (expected.len() as u64 + 2);
+            let mut cut = Vec::new();
+            let initial = Cell::new(true);
+            let _ = FivePositions::nest_rows(&bound, &first, held, &initial, limit, &mut |walk| {
+                initial.set(false);
+                let mut seen = Vec::new();
+                let mut position = 0;
+                FivePositions::run_masked(walk, WHOLE_WALK, &mut position, &mut seen, &()).unwrap();
+                cut.push(seen);
+                ControlFlow::Continue(())
+            });
+            let kept = expected.len().min(limit as usize);
+            assert_eq!(cut, expected[..kept], "limit {limit}, from walk {start}");
         }
     }
 
