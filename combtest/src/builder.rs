@@ -882,8 +882,11 @@ where
             .then_some(())
             .and(self.binder.as_deref())
             .and_then(|bind| {
-                let params: Vec<&dyn std::any::Any> =
-                    plan.actions.iter().map(|a| a.params().all()).collect();
+                let params: Vec<&dyn std::any::Any> = plan
+                    .actions
+                    .iter()
+                    .map(|a| a.params().all() as &dyn std::any::Any)
+                    .collect();
                 bind(&view.names, &params)
             });
         // Walks are watched: a walk running long is named, and a run a stuck walk would hang

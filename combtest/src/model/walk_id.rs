@@ -174,7 +174,19 @@ impl WalkSpace {
         else {
             return self.decode(next, options);
         };
-        for (&position, &radix) in wheels.iter().zip(radices).rev() {
+        // Most steps turn only the last wheel: it is looked at first, without setting up the
+        // loop over the others (a filter in the compiled loops steps this once per walk).
+        let (Some(&last), Some(&last_radix)) = (wheels.last(), radices.last()) else {
+            return;
+        };
+        let digit = &mut options[last];
+        *digit += 1;
+        if (*digit as u64) < last_radix {
+            return;
+        }
+        *digit = 0;
+        let turned = wheels.len() - 1;
+        for (&position, &radix) in wheels[..turned].iter().zip(radices).rev() {
             let digit = &mut options[position];
             *digit += 1;
             if (*digit as u64) < radix {
