@@ -325,6 +325,19 @@ static COMPILED_WALKS: AtomicU64 = AtomicU64::new(0);
 
 /// How many walks the compiled loops of `combtest!` orders have run or skipped (rejected by a
 /// filter) in this process so far; the general kernel's walks are not counted.
+///
+/// ```
+/// use combtest::prelude::*;
+///
+/// #[action(options = 0..3)]
+/// fn add(n: u32, sum: &mut u32) {
+///     *sum += n;
+/// }
+///
+/// let before = combtest::__private::compiled_walks();
+/// combtest! { order: [add, add], state: 0u32, threads: 1 };
+/// assert!(combtest::__private::compiled_walks() >= before + 9);
+/// ```
 pub fn compiled_walks() -> u64 {
     COMPILED_WALKS.load(Ordering::Relaxed)
 }
