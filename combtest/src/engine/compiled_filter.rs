@@ -35,6 +35,8 @@ pub(crate) struct WalkFilter<'a> {
     pub(crate) options: &'a mut [usize],
     /// The walk `options` stands for.
     pub(crate) at: u64,
+    /// The wheel that turns at every walk (see [`WalkSpace::fastest_wheel`]).
+    pub(crate) fastest: Option<(usize, u64)>,
     /// Set while an unwind from the filter passes: its panic is not the walk's.
     pub(crate) in_test_code: &'a mut bool,
 }
@@ -43,7 +45,13 @@ impl Sieve for WalkFilter<'_> {
     #[inline(always)]
     fn keeps(&mut self, id: u64) -> bool {
         if id != self.at {
-            self.space.advance(id, self.options);
+            match self.fastest {
+                // Most steps turn only the fastest wheel.
+                Some((position, radix)) if (self.options[position] as u64) + 1 < radix => {
+                    self.options[position] += 1;
+                }
+                _ => self.space.advance(id, self.options),
+            }
             self.at = id;
         }
         let walk = Walk {

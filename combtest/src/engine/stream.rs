@@ -264,6 +264,7 @@ where
                     scope,
                     options: &mut odometer,
                     at: first,
+                    fastest: runner.plan.space.fastest_wheel(),
                     in_test_code: &mut self.cursor.in_test_code,
                 }
             });
