@@ -223,3 +223,37 @@ fn faults_in_the_compiled_loops_fail_their_walk_at_their_action_with_its_state()
     assert!(by_id(35).state.contains("2,\n        0,\n        3,"));
     assert!(by_id(63).message.contains("while its state was dropped"));
 }
+
+#[test]
+fn a_panicking_filter_in_the_compiled_loops_fails_the_test_with_its_own_message() {
+    let _turn = TURN.lock().unwrap_or_else(|e| e.into_inner());
+    for threads in [1, 2] {
+        let before = compiled_walks();
+        let caught = std::panic::catch_unwind(|| {
+            combtest! {
+                order: [first, second, third],
+                state: Steps::default(),
+                threads: threads,
+                filter: |walk: &Walk| {
+                    assert!(walk.id() != 40, "the filter refuses to look at walk 40");
+                    true
+                },
+                panic_on_failure: false,
+            }
+        });
+        let payload = caught.expect_err("the filter's panic ends the run");
+        let message = payload
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_default();
+        assert!(
+            message.contains("the filter refuses to look at walk 40"),
+            "{message}"
+        );
+        assert!(
+            compiled_walks() > before,
+            "the walks before it ran in the compiled loops"
+        );
+    }
+}
