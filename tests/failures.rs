@@ -419,7 +419,7 @@ fn walks_that_stop_amid_many_passing_ones_leave_the_others_untouched() {
             let digits: Vec<String> = failure
                 .steps
                 .iter()
-                .map(|s| s.param_debug.clone())
+                .map(|s| s.param_debug.to_string())
                 .collect();
             assert_eq!(digits.concat(), format!("{id:04}"), "walk {id}");
             let stopped_at = if action == "hundreds" { id / 100 } else { id };

@@ -16,16 +16,25 @@ use crate::model::plan::Plan;
 use crate::model::walk_id::{Fingerprint, WalkSelection};
 
 /// The replay command of one walk: the id pinned to its fingerprint, and the test command.
+/// The test command is resolved once per run; each failing walk only adds its own part,
+/// written straight into a string of the right size.
 pub(crate) fn replay_command(
     location: &RunLocation,
     walk_id: u64,
     fingerprint: Fingerprint,
 ) -> String {
-    let walks = format!("{ENV_WALKS}={walk_id}@{fingerprint}");
-    match &location.command {
-        Some(command) => format!("{walks} {command}"),
-        None => format!("{walks} (set it and run this program again)"),
-    }
+    use std::fmt::Write;
+    let command = location
+        .command
+        .as_deref()
+        .unwrap_or("(set it and run this program again)");
+    // `NAME=` + up to 20 digits + `@` + 16 hex digits + ` ` + the command.
+    let mut line = String::with_capacity(ENV_WALKS.len() + 39 + command.len());
+    line.push_str(ENV_WALKS);
+    line.push('=');
+    let _ = write!(line, "{walk_id}@{fingerprint} ");
+    line.push_str(command);
+    line
 }
 
 /// The command that replays the failed walks recorded in the run folder `folder`.
