@@ -307,6 +307,7 @@ pub use output::junit::render as junit_xml;
 pub use output::report::{Coverage, Report, SHOWN_GROUPS, STATE_BYTES, STATE_LINES};
 pub use output::shard::{merge_shards, ShardResult};
 pub use output::trace::{RecordedStep, WalkRecord, STATES_FILE, SUMMARY_FILE, TRACE_FILE};
+pub use output::trace_read::read_trace;
 
 /// Turns a function into a combtest action.
 ///

@@ -33,6 +33,11 @@ impl StepTexts {
         &self.names[position]
     }
 
+    /// The `Debug` text of `option` at `position`, if something made it already.
+    pub(crate) fn get(&self, position: usize, option: usize) -> Option<&Arc<str>> {
+        self.debug[position][option].get()
+    }
+
     /// The `Debug` text of `option` at `position`; `describe` makes it the first time (it
     /// runs the test's own `Debug`, so the caller guards it against panics).
     pub(crate) fn debug(
