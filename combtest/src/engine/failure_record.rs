@@ -77,11 +77,11 @@ pub(crate) fn describe_steps<S, G>(plan: &Plan<S, G>, options: &[usize]) -> Vec<
 
 /// The `Debug` text of `option` at `position`, made once per run; a `Debug` that panics is
 /// shown as such (it is the test's own code, and must not lose the failure).
-pub(crate) fn param_debug<'p, S, G>(
-    plan: &'p Plan<S, G>,
+pub(crate) fn param_debug<S, G>(
+    plan: &Plan<S, G>,
     position: usize,
     option: usize,
-) -> &'p std::sync::Arc<str> {
+) -> &std::sync::Arc<str> {
     plan.step_texts.debug(position, option, || {
         unwind::quietly(|| plan.actions[position].params().debug(option))
             .unwrap_or_else(|message| format!("<its Debug panicked: {message}>"))
