@@ -18,6 +18,14 @@ use crate::model::walk_id::{Fingerprint, WalkSpace};
 /// less than this, unless the file is not a trace at all (`/dev/zero`, a binary file).
 pub(crate) const MAX_RECORD_BYTES: u64 = 16 << 20;
 
+/// The longest header: it holds every option of every action, which an action with
+/// millions of options takes past [`MAX_RECORD_BYTES`]. Only a first line that opens as a
+/// trace header is read this far.
+pub(crate) const MAX_HEADER_BYTES: u64 = 1 << 30;
+
+/// How a trace header's line begins (its first field is written first).
+const HEADER_START: &[u8] = br#"{"trace":"combtest""#;
+
 /// One line of a trace.
 pub(crate) enum TraceLine {
     /// The first line: the order and its options.
@@ -62,12 +70,29 @@ pub(crate) fn for_each_line(
         if read == 0 {
             break;
         }
+        let mut read = read as u64;
+        if line_number == 1
+            && read > MAX_RECORD_BYTES
+            && line.last() != Some(&b'\n')
+            && line.starts_with(HEADER_START)
+        {
+            read += (&mut reader)
+                .take(MAX_HEADER_BYTES - read + 1)
+                .read_until(b'\n', &mut line)
+                .map_err(|e| format!("cannot read the trace file: {e}"))?
+                as u64;
+        }
         let whole = line.last() == Some(&b'\n');
-        if !whole && read as u64 > MAX_RECORD_BYTES {
+        let limit = if line.starts_with(HEADER_START) && line_number == 1 {
+            MAX_HEADER_BYTES
+        } else {
+            MAX_RECORD_BYTES
+        };
+        if !whole && read > limit {
             return Err(format!(
                 "line {line_number} is longer than {} MiB: not a combtest walk record; is \
                  this a trace.jsonl file?",
-                MAX_RECORD_BYTES >> 20
+                limit >> 20
             ));
         }
         let text = String::from_utf8_lossy(&line);
@@ -100,7 +125,9 @@ pub(crate) fn for_each_line(
 /// A trace's header made ready to describe the walks of its runs of passing walks.
 pub(crate) struct Decoder {
     header: TraceHeader,
-    space: WalkSpace,
+    /// How the run numbered its walks, when it wrote runs of passing walks (it did only when
+    /// ids number the full product; a covering array's rows are written as full records).
+    space: Option<WalkSpace>,
     option_hashes: Vec<Vec<u64>>,
 }
 
@@ -115,8 +142,13 @@ impl Decoder {
         }
         let radices: Vec<usize> = header.actions.iter().map(|a| a.options.len()).collect();
         let serial: Vec<bool> = header.actions.iter().map(|a| a.serial).collect();
-        let space = WalkSpace::new(&radices, &serial)
-            .map_err(|e| format!("the header's order cannot be numbered: {e}"))?;
+        let space = match header.passed_runs {
+            true => Some(
+                WalkSpace::new(&radices, &serial)
+                    .map_err(|e| format!("the header's order cannot be numbered: {e}"))?,
+            ),
+            false => None,
+        };
         let option_hashes = header
             .actions
             .iter()
@@ -134,14 +166,20 @@ impl Decoder {
 
     /// The record of walk `id` of a run of passing walks.
     pub(crate) fn passing_walk(&self, id: u64) -> Result<WalkRecord, String> {
-        if id >= self.space.total() {
+        let Some(space) = &self.space else {
+            return Err(format!(
+                "a run of passing walks holds walk {id}, but the header says this trace \
+                 records every walk in full"
+            ));
+        };
+        if id >= space.total() {
             return Err(format!(
                 "walk {id} is past the {} walks of the trace's order",
-                self.space.total()
+                space.total()
             ));
         }
         let mut options = vec![0; self.header.actions.len()];
-        self.space.decode(id, &mut options);
+        space.decode(id, &mut options);
         let steps = self
             .header
             .actions
@@ -277,4 +315,49 @@ pub(crate) fn no_header(line_number: usize) -> String {
         "line {line_number} records a run of passing walks, but no header before it says \
          which walks its ids are"
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::output::trace::{TraceAction, TraceOption, TRACE_VERSION};
+
+    #[test]
+    fn a_header_longer_than_a_record_is_read_whole() {
+        // An action with half a million options: a header line over 16 MiB.
+        let options = (0..500_000u64)
+            .map(|n| TraceOption {
+                param: serde_json::json!(n),
+                param_debug: n.to_string(),
+            })
+            .collect();
+        let header = TraceHeader {
+            trace: TRACE_FORMAT.into(),
+            version: TRACE_VERSION,
+            passed_runs: true,
+            actions: vec![TraceAction {
+                action: "pick".into(),
+                serial: false,
+                options,
+            }],
+        };
+        let mut text = serde_json::to_string(&header).unwrap();
+        assert!(text.len() as u64 > MAX_RECORD_BYTES);
+        text.push_str("\n{\"passed\":[0,499999],\"duration_ns\":7}\n");
+        let path =
+            std::env::temp_dir().join(format!("combtest-big-header-{}.jsonl", std::process::id()));
+        std::fs::write(&path, text).unwrap();
+        let mut seen = Vec::new();
+        let read = for_each_line(&path, &path, |number, line| {
+            seen.push(match line {
+                TraceLine::Header(header) => (number, header.actions[0].options.len() as u64),
+                TraceLine::Passed(run) => (number, run.passed[1]),
+                TraceLine::Walk(_) => (number, u64::MAX),
+            });
+            Ok(())
+        });
+        std::fs::remove_file(&path).unwrap();
+        read.unwrap();
+        assert_eq!(seen, [(1, 500_000), (2, 499_999)]);
+    }
 }
