@@ -15,6 +15,7 @@ pub(crate) mod async_walks;
 pub(crate) mod barrier;
 pub(crate) mod budget;
 pub(crate) mod compiled;
+pub(crate) mod failure_record;
 pub(crate) mod gathered;
 pub(crate) mod held;
 pub(crate) mod pool;
@@ -377,42 +378,6 @@ where
             Gather::Full => tally
                 .gathered
                 .push(id, state, Some(self.plan.summary(id, outcome))),
-        }
-    }
-
-    /// The full record of a failed walk (off the hot path: only failures pay for it).
-    #[allow(clippy::too_many_arguments)]
-    #[cold]
-    pub(super) fn failure(
-        &self,
-        id: u64,
-        options: &[usize],
-        state: Option<&S>,
-        position: usize,
-        kind: FailureKind,
-        message: String,
-        location: Option<String>,
-    ) -> Failure {
-        let fingerprint = self.plan.fingerprint(options);
-        let action = self.plan.actions[position].name.to_string();
-        tracing::debug!(walk = id, %action, %message, "walk failed");
-        Failure {
-            walk_id: id,
-            fingerprint,
-            steps: self.describe(options),
-            failed_position: position,
-            failed_action: action,
-            kind,
-            message,
-            location,
-            // The state's `Debug` is the test's own code: a panic there must not lose the
-            // walk's failure.
-            state: match state {
-                Some(state) => unwind::quietly(|| format!("{state:#?}"))
-                    .unwrap_or_else(|message| format!("<the state's Debug panicked: {message}>")),
-                None => "<none: the state panicked outside the actions>".into(),
-            },
-            replay: replay_command(self.location, id, fingerprint),
         }
     }
 }
