@@ -300,7 +300,7 @@ fn main() {
         best[0],
     );
     println!(
-        "  trace on / off: {:.2}x; {:.0} bytes written per walk per run",
+        "  trace on / off: {:.2}x; {:.2} bytes written per walk per run",
         best[2].as_secs_f64() / best[1].as_secs_f64(),
         trace_bytes as f64 / (ROUNDS as u64 * TRACE_WALKS) as f64
     );

@@ -12,6 +12,9 @@ use combtest::__private::compiled_walks;
 use combtest::prelude::*;
 use combtest::Report;
 
+mod common;
+use common::scratch;
+
 /// Held by each test of this file: the compiled walks counter is shared by the process.
 static TURN: Mutex<()> = Mutex::new(());
 
@@ -104,6 +107,16 @@ fn summary(report: &Report<Steps>) -> Vec<String> {
 
 /// The same order through the builder, whose walks the general kernel runs.
 fn general(state: Steps, filter: Option<fn(&Walk) -> bool>, threads: usize) -> Report<Steps> {
+    general_logged(state, filter, threads, None)
+}
+
+/// [`general`], writing a trace to `log_dir` if given.
+fn general_logged(
+    state: Steps,
+    filter: Option<fn(&Walk) -> bool>,
+    threads: usize,
+    log_dir: Option<&std::path::Path>,
+) -> Report<Steps> {
     let mut combtest = Combtest::new(state)
         .then(first::action())
         .then(second::action())
@@ -111,6 +124,9 @@ fn general(state: Steps, filter: Option<fn(&Walk) -> bool>, threads: usize) -> R
         .threads(threads);
     if let Some(keep) = filter {
         combtest = combtest.filter(keep);
+    }
+    if let Some(dir) = log_dir {
+        combtest = combtest.log_dir(dir);
     }
     combtest.run_checked(false)
 }
@@ -256,4 +272,40 @@ fn a_panicking_filter_in_the_compiled_loops_fails_the_test_with_its_own_message(
             "the walks before it ran in the compiled loops"
         );
     }
+}
+
+/// Each walk's id and outcome as a run's trace reads back.
+fn traced_outcomes(report: &Report<Steps>) -> Vec<(u64, String)> {
+    let folder = report
+        .run_folder
+        .as_ref()
+        .expect("a traced run has a folder");
+    let mut walks: Vec<(u64, String)> = combtest::read_trace(folder)
+        .unwrap()
+        .into_iter()
+        .map(|walk| (walk.walk_id, walk.outcome))
+        .collect();
+    walks.sort();
+    walks
+}
+
+#[test]
+fn a_filtered_traced_run_records_the_walks_the_general_kernel_records() {
+    let _turn = TURN.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = scratch("compiled-filter-trace");
+    let compiled = combtest! {
+        order: [first, second, third],
+        state: Steps::default(),
+        threads: 2,
+        filter: keep,
+        log_dir: dir.clone(),
+        panic_on_failure: false,
+    };
+    let reference = general_logged(Steps::default(), Some(keep), 2, Some(&dir));
+    assert_eq!(summary(&compiled), summary(&reference));
+    let traced = traced_outcomes(&compiled);
+    assert_eq!(traced, traced_outcomes(&reference));
+    // The walks the filter skipped are not recorded as passing.
+    assert_eq!(traced.len() as u64, compiled.walk_count, "{traced:?}");
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -283,7 +283,7 @@ fn the_benchmark_models_are_covered_and_no_larger_than_before() {
         (vec![2; 100], 2, 14),
         (vec![7; 8], 2, 69),
         (vec![3; 100], 2, 30),
-        (vec![10; 4], 2, 112),
+        (vec![10; 4], 2, 100),
         (vec![30; 3], 2, 900),
     ];
     for (sizes, t, before) in models {
@@ -586,6 +586,13 @@ fn the_known_optima_are_reached_and_complete() {
         (vec![30, 30, 30], 2, 900),
         (vec![5, 7, 3, 6], 3, 7 * 6 * 5),
         (vec![7, 7, 3, 5, 2, 7], 2, 49),
+        // Orders that are no prime power: products over their factors, and the orthogonal
+        // Latin squares of order 10.
+        (vec![10; 4], 2, 100),
+        (vec![10, 3, 10, 7], 2, 100),
+        (vec![12, 5, 12, 2], 2, 144),
+        (vec![20; 5], 2, 400),
+        (vec![15; 4], 2, 225),
     ];
     for (sizes, t, optimum) in models {
         for seed in [0, 1] {

@@ -11,11 +11,7 @@ mod common;
 use common::{scratch, Captured};
 
 fn read_trace(path: &Path) -> Vec<WalkRecord> {
-    std::fs::read_to_string(path)
-        .unwrap()
-        .lines()
-        .map(|line| serde_json::from_str(line).unwrap())
-        .collect()
+    combtest::read_trace(path).unwrap()
 }
 
 /// What ran in a walk, in order: the state is the walk's own transcript.

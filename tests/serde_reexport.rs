@@ -40,7 +40,7 @@ fn options_derived_through_the_reexport_run_and_serialize() {
     assert_eq!(report.total_walks, 4);
     assert_eq!(report.error_count, 2);
     let step = &report.failures[0].steps[1];
-    assert_eq!(step.param_debug, "Load { kilos: 500 }");
+    assert_eq!(&*step.param_debug, "Load { kilos: 500 }");
     assert_eq!(step.param, serde_json::json!({ "kilos": 500 }));
     // Traces write params as JSON, through the derived `Serialize`.
     let json = serde_json::to_string(&(Speed::Fast, Load { kilos: 500 })).unwrap();

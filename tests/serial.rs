@@ -637,7 +637,7 @@ fn held_walks_that_stop_amid_many_passing_ones_leave_the_others_untouched() {
             let params: Vec<String> = failure
                 .steps
                 .iter()
-                .map(|s| s.param_debug.clone())
+                .map(|s| s.param_debug.to_string())
                 .collect();
             let digits = format!("{n:04}");
             let expected = [

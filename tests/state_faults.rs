@@ -194,11 +194,7 @@ fn a_panicking_param_debug_does_not_lose_the_report() {
         assert_eq!(report.error_count, 1, "{report}");
         let failure = &report.failures[0];
         assert_eq!(failure.message, "found the shy walk");
-        let shown: Vec<&str> = failure
-            .steps
-            .iter()
-            .map(|s| s.param_debug.as_str())
-            .collect();
+        let shown: Vec<&str> = failure.steps.iter().map(|s| &*s.param_debug).collect();
         assert!(
             shown.contains(&"<its Debug panicked: Shy(1) will not be printed>"),
             "{shown:?}"

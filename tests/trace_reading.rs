@@ -66,7 +66,8 @@ fn a_cut_last_record_is_skipped_with_a_warning() {
     assert!(
         log.contains("WARN")
             && log.contains("the trace's last record is cut short")
-            && log.contains("line=10"),
+            // The header, walks 0-2 as one run of passing walks, walk 3, walks 4-8, walk 9.
+            && log.contains("line=5"),
         "{log}"
     );
 }
@@ -87,13 +88,30 @@ fn a_malformed_line_before_the_end_is_still_an_error() {
 fn a_walk_recorded_twice_is_named() {
     let trace = recorded_trace("trace-twice");
     let text = std::fs::read_to_string(&trace).unwrap();
-    let first = text.lines().next().unwrap();
-    std::fs::write(&trace, format!("{text}{first}\n")).unwrap();
+    // Line 3 is walk 3's full record; line 2 the run of passing walks 0-2.
+    let third = text.lines().nth(2).unwrap();
+    assert!(third.contains("\"walk_id\":3"), "{third}");
+    std::fs::write(&trace, format!("{text}{third}\n")).unwrap();
     let error = replay(&trace).unwrap_err().to_string();
     assert!(
-        error.contains("walk 0 is recorded twice, on lines 1 and 11"),
+        error.contains("walk 3 is recorded twice, on lines 3 and 6"),
         "{error}"
     );
+    // A run of passing walks that covers a recorded walk again.
+    std::fs::write(
+        &trace,
+        format!("{text}{{\"passed\":[1,2],\"duration_ns\":0}}\n"),
+    )
+    .unwrap();
+    let error = replay(&trace).unwrap_err().to_string();
+    assert!(
+        error.contains("walk 1 is recorded twice, on lines 2 and 6"),
+        "{error}"
+    );
+    // Two runs' traces joined.
+    std::fs::write(&trace, format!("{text}{text}")).unwrap();
+    let error = replay(&trace).unwrap_err().to_string();
+    assert!(error.contains("line 6 opens another trace"), "{error}");
 }
 
 #[test]

@@ -21,13 +21,16 @@ fn a_running_server_reconfigured_between_stretches_of_walks() {
     // second request deletes after a first that did not (2 x 2).
     assert_eq!(report.error_count, 10, "{report}");
     for failure in &report.failures {
-        assert_eq!(failure.steps[1].param_debug, "ReadOnly");
+        assert_eq!(&*failure.steps[1].param_debug, "ReadOnly");
         assert_eq!(failure.failed_action, "request");
         assert_eq!(
             failure.message,
             "DELETE answered 204 No Content in read-only mode, expected 403 Forbidden"
         );
-        assert_eq!(failure.steps[failure.failed_position].param_debug, "Delete");
+        assert_eq!(
+            &*failure.steps[failure.failed_position].param_debug,
+            "Delete"
+        );
     }
 
     // The server is the test's again: the mode switched once per branch, and it answered

@@ -26,10 +26,10 @@ fn journal_mode_changes_inside_open_transactions_are_found() {
     let mut causes = BTreeMap::new();
     for failure in &report.failures {
         assert_eq!(failure.failed_action, "end");
-        let begun = &failure.steps[0].param_debug;
-        let mode = &failure.steps[1].param_debug;
+        let begun = &*failure.steps[0].param_debug;
+        let mode = &*failure.steps[1].param_debug;
         *causes
-            .entry((begun.as_str(), mode.as_str(), failure.message.as_str()))
+            .entry((begun, mode, failure.message.as_str()))
             .or_insert(0) += 1;
     }
     let expected: BTreeMap<_, _> = [

@@ -573,11 +573,17 @@ where
         }
         let numbered = self.number_by_covering_array(&mut plan, &settings)?;
         if settings.log_dir.is_some() {
-            // The trace writes each param's `Debug` beside its JSON, as the summary does.
+            // The trace writes each param's `Debug` beside its JSON, as the summary does: made
+            // once here, into the texts failures share.
             let debug: Vec<Vec<String>> = (0..plan.actions.len())
                 .map(|position| {
                     (0..plan.option_json[position].len())
-                        .map(|option| param_text(&plan, position, option))
+                        .map(|option| {
+                            let text = plan
+                                .step_texts
+                                .debug(position, option, || param_text(&plan, position, option));
+                            text.to_string()
+                        })
                         .collect()
                 })
                 .collect();
@@ -604,7 +610,10 @@ where
             }
             None => None,
         };
-        let sink = run_dir.as_ref().map(TraceSink::create).transpose()?;
+        let sink = run_dir
+            .as_ref()
+            .map(|dir| TraceSink::create(dir, &plan))
+            .transpose()?;
         let _run = tracing::info_span!("combtest", test = test.as_deref().unwrap_or("")).entered();
         // Runs at once in this process share the machine (see `engine::budget`).
         let lease = budget::lease(settings.threads, settings.threads_told);

@@ -87,9 +87,12 @@
 //!
 //! ## Logs and traces
 //! With a log directory, each run writes a folder `<test>-<time>-<pid>` holding
-//! [`TRACE_FILE`] (one JSON [`WalkRecord`] per line: id, fingerprint, branch, every action
-//! with its param as JSON and its `Debug` text beside, outcome, the failure message or
-//! cancel reason with the action and position that failed or cancelled the walk, duration),
+//! [`TRACE_FILE`] (JSON Lines: a header with every action and its options, a
+//! [`WalkRecord`] for each walk that failed or was cancelled — id, fingerprint, branch, every
+//! action with its param as JSON and its `Debug` text beside, outcome, the failure message or
+//! cancel reason with the action and position that failed or cancelled the walk, duration —
+//! and passing walks as runs of ids, `{"passed":[first,last],"duration_ns":t}`;
+//! [`read_trace`] reads every walk back),
 //! [`SUMMARY_FILE`] (the report, without the states; its failures' steps are written as the
 //! trace's) and, when states are gathered, [`STATES_FILE`] (each state's `Debug`
 //! text, since the state type need not be `Serialize`). `Report::files` lists them. Records
@@ -307,6 +310,7 @@ pub use output::junit::render as junit_xml;
 pub use output::report::{Coverage, Report, SHOWN_GROUPS, STATE_BYTES, STATE_LINES};
 pub use output::shard::{merge_shards, ShardResult};
 pub use output::trace::{RecordedStep, WalkRecord, STATES_FILE, SUMMARY_FILE, TRACE_FILE};
+pub use output::trace_read::read_trace;
 
 /// Turns a function into a combtest action.
 ///

@@ -7,7 +7,9 @@
 //! - when the `t` largest sizes equal a prime power `q` and there are at most `q + 1`
 //!   positions: Bush's orthogonal array, the `q^t` polynomials of degree below `t` over the
 //!   field of `q` elements, evaluated at every element (and the leading coefficient; at
-//!   strength 3 with `q` a power of 2, the middle one too: `q + 2` positions).
+//!   strength 3 with `q` a power of 2, the middle one too: `q + 2` positions);
+//! - pairwise when the two largest sizes equal any `q`: the product of such arrays over the
+//!   factors of `q`, with a pair of orthogonal Latin squares for the factor 10.
 //!
 //! Each has exactly as many rows as the lower bound it meets (the product of the `t` largest
 //! sizes, or the binary bound), so nothing the greedy search could find is smaller.
@@ -31,11 +33,137 @@ pub(super) fn optimal(sizes: &[usize], t: usize) -> Option<Vec<Vec<usize>>> {
     // column (the array is then Bush's with q + 2 columns).
     let columns = q + 1 + usize::from(t == 3 && q % 2 == 0);
     if sorted[t - 1] == q && sizes.len() <= columns && t <= q {
-        let field = Field::new(q)?;
-        return Some(bush(&field, sizes, t));
+        if let Some(field) = Field::new(q) {
+            return Some(bush(&field, sizes, t));
+        }
+    }
+    if t == 2 && sorted[1] == q {
+        return pairwise_over_components(q, sizes);
     }
     None
 }
+
+/// Pairwise when the two largest sizes are `q`, for any `q`: an orthogonal array of `q^2`
+/// rows built as the product of arrays over the factors of `q` (MacNeish). Row `(r_1, .., r_m)`
+/// holds, in each column, the mixed-radix number of the factors' entries: two columns meet
+/// each pair of values once because each factor's columns do. Each prime-power factor `f`
+/// gives `f + 1` columns (Bush), the factor 10 gives four (the orthogonal Latin squares
+/// below), so the product has as many as its poorest factor; `None` past that.
+fn pairwise_over_components(q: usize, sizes: &[usize]) -> Option<Vec<Vec<usize>>> {
+    let components = pairwise_components(q)?;
+    let columns = components.iter().map(|&(_, cols)| cols).min()?;
+    if sizes.len() > columns {
+        return None;
+    }
+    let arrays: Vec<Vec<Vec<usize>>> = components
+        .iter()
+        .map(|&(f, _)| pairwise_array(f, sizes.len()))
+        .collect::<Option<_>>()?;
+    let row_counts: Vec<usize> = arrays.iter().map(Vec::len).collect();
+    Some(
+        super::product::rows(&row_counts)
+            .map(|picks| {
+                (0..sizes.len())
+                    .map(|column| {
+                        let value = components
+                            .iter()
+                            .zip(&arrays)
+                            .zip(&picks)
+                            .fold(0, |acc, ((&(f, _), array), &row)| {
+                                acc * f + array[row][column]
+                            });
+                        value % sizes[column]
+                    })
+                    .collect()
+            })
+            .collect(),
+    )
+}
+
+/// The factors of `q` with how many pairwise columns each gives: its prime powers, with
+/// `2 * 5` taken as 10 (four columns, where the factor 2 alone gives three). `None` for `q`
+/// below 2 or with a prime power past the field tables.
+fn pairwise_components(q: usize) -> Option<Vec<(usize, usize)>> {
+    if q < 2 {
+        return None;
+    }
+    let mut powers = Vec::new();
+    let mut rest = q;
+    let mut p = 2;
+    while rest > 1 {
+        if rest % p == 0 {
+            let mut power = 1;
+            while rest % p == 0 {
+                rest /= p;
+                power *= p;
+            }
+            powers.push(power);
+        }
+        p += 1;
+    }
+    if powers.contains(&2) && powers.contains(&5) {
+        powers.retain(|&f| f != 2 && f != 5);
+        powers.push(10);
+    }
+    powers
+        .into_iter()
+        .map(|f| match f {
+            10 => Some((10, 4)),
+            f if f <= 256 => Some((f, f + 1)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// `f^2` rows of an orthogonal array of strength 2 with `columns` columns over `f` values.
+fn pairwise_array(f: usize, columns: usize) -> Option<Vec<Vec<usize>>> {
+    if f == 10 {
+        return Some(
+            (0..100)
+                .map(|cell| {
+                    let (row, column) = (cell / 10, cell % 10);
+                    let values = [
+                        row,
+                        column,
+                        usize::from(LATIN_10[row][column]),
+                        usize::from(LATIN_10_MATE[row][column]),
+                    ];
+                    values[..columns].to_vec()
+                })
+                .collect(),
+        );
+    }
+    Some(bush(&Field::new(f)?, &vec![f; columns], 2))
+}
+
+/// Two orthogonal Latin squares of order 10: every ordered pair of symbols meets once when
+/// the squares are laid over each other. Order 10 has no algebraic construction; this pair
+/// was found by an exact-cover search for ten disjoint transversals of the first square, and
+/// `the_squares_of_order_ten_are_orthogonal` checks it.
+const LATIN_10: [[u8; 10]; 10] = [
+    [5, 8, 9, 3, 0, 4, 1, 6, 2, 7],
+    [8, 5, 4, 9, 6, 7, 2, 3, 1, 0],
+    [2, 1, 5, 7, 8, 3, 6, 9, 0, 4],
+    [4, 2, 8, 1, 3, 5, 7, 0, 6, 9],
+    [0, 4, 1, 5, 9, 6, 3, 7, 8, 2],
+    [6, 9, 7, 4, 2, 8, 0, 1, 5, 3],
+    [9, 0, 3, 6, 4, 1, 8, 2, 7, 5],
+    [7, 6, 2, 8, 5, 0, 9, 4, 3, 1],
+    [1, 3, 0, 2, 7, 9, 5, 8, 4, 6],
+    [3, 7, 6, 0, 1, 2, 4, 5, 9, 8],
+];
+const LATIN_10_MATE: [[u8; 10]; 10] = [
+    [5, 6, 2, 1, 7, 4, 8, 3, 9, 0],
+    [0, 3, 6, 4, 8, 9, 1, 2, 7, 5],
+    [3, 5, 1, 8, 4, 7, 9, 0, 6, 2],
+    [8, 4, 7, 0, 5, 6, 3, 9, 2, 1],
+    [2, 1, 9, 7, 3, 5, 0, 4, 8, 6],
+    [1, 7, 5, 9, 2, 3, 4, 6, 0, 8],
+    [9, 8, 3, 6, 0, 2, 5, 7, 1, 4],
+    [7, 0, 8, 2, 9, 1, 6, 5, 4, 3],
+    [4, 9, 0, 5, 6, 8, 2, 1, 3, 7],
+    [6, 2, 4, 3, 1, 0, 7, 8, 5, 9],
+];
 
 /// Strength `n - 1`: every combination of all positions but the smallest, which holds the
 /// sum of the others modulo its size. A combination missing position `i` fixes the others,
@@ -245,6 +373,39 @@ fn irreducible(p: usize, m: usize) -> Vec<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Whether every two columns of `rows` meet each pair of values below `q` exactly once.
+    fn is_orthogonal_array(rows: &[Vec<usize>], q: usize) -> bool {
+        let columns = rows[0].len();
+        rows.len() == q * q
+            && (0..columns).all(|a| {
+                (a + 1..columns).all(|b| {
+                    let mut met = vec![0u8; q * q];
+                    rows.iter().for_each(|row| met[row[a] * q + row[b]] += 1);
+                    met.iter().all(|&count| count == 1)
+                })
+            })
+    }
+
+    #[test]
+    fn the_squares_of_order_ten_are_orthogonal() {
+        let rows = pairwise_array(10, 4).unwrap();
+        assert!(is_orthogonal_array(&rows, 10));
+    }
+
+    #[test]
+    fn products_over_the_factors_are_orthogonal_arrays() {
+        // (q, the columns its poorest factor allows)
+        for (q, columns) in [(6, 3), (10, 4), (12, 4), (14, 3), (15, 4), (20, 5), (30, 4)] {
+            let rows = pairwise_over_components(q, &vec![q; columns]).unwrap();
+            assert!(is_orthogonal_array(&rows, q), "q={q}");
+            assert!(
+                pairwise_over_components(q, &vec![q; columns + 1]).is_none(),
+                "q={q} has no array of {} columns here",
+                columns + 1
+            );
+        }
+    }
 
     #[test]
     fn fields_have_inverses_and_distribute() {

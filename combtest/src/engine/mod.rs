@@ -16,6 +16,7 @@ pub(crate) mod barrier;
 pub(crate) mod budget;
 pub(crate) mod compiled;
 pub(crate) mod compiled_filter;
+pub(crate) mod failure_record;
 pub(crate) mod gathered;
 pub(crate) mod held;
 pub(crate) mod pool;
@@ -386,42 +387,6 @@ where
                 .push(id, state, Some(self.plan.summary(id, outcome))),
         }
     }
-
-    /// The full record of a failed walk (off the hot path: only failures pay for it).
-    #[allow(clippy::too_many_arguments)]
-    #[cold]
-    pub(super) fn failure(
-        &self,
-        id: u64,
-        options: &[usize],
-        state: Option<&S>,
-        position: usize,
-        kind: FailureKind,
-        message: String,
-        location: Option<String>,
-    ) -> Failure {
-        let fingerprint = self.plan.fingerprint(options);
-        let action = self.plan.actions[position].name.to_string();
-        tracing::debug!(walk = id, %action, %message, "walk failed");
-        Failure {
-            walk_id: id,
-            fingerprint,
-            steps: self.describe(options),
-            failed_position: position,
-            failed_action: action,
-            kind,
-            message,
-            location,
-            // The state's `Debug` is the test's own code: a panic there must not lose the
-            // walk's failure.
-            state: match state {
-                Some(state) => unwind::quietly(|| format!("{state:#?}"))
-                    .unwrap_or_else(|message| format!("<the state's Debug panicked: {message}>")),
-                None => "<none: the state panicked outside the actions>".into(),
-            },
-            replay: replay_command(self.location, id, fingerprint),
-        }
-    }
 }
 
 /// The kernel that runs a chunk of walks.
@@ -441,9 +406,10 @@ impl<'a, S, G> WalkRunner<'a, S, G> {
     /// The compiled loops run a chunk when `combtest!` bound the order and a passing walk
     /// needs nothing beyond being run and counted: no walk events (`traced`), no timing for a
     /// trace (`timed`), and nothing that looks at passing walks one by one (`seen_singly`:
-    /// gathered states when streaming, a chunk whose ids a filter broke up when held). When
-    /// streaming, the compiled loops ask a filter themselves. With a walk timeout, actions run one by one through their trait objects, each
-    /// told to the watchdog and timed.
+    /// gathered states, or a filter with a trace, when streaming; a chunk whose ids a filter
+    /// broke up when held). When streaming, the compiled loops ask a filter themselves. With
+    /// a walk timeout, actions run one by one through their trait objects, each told to the
+    /// watchdog and timed.
     #[inline]
     pub(super) fn kernel(
         &self,

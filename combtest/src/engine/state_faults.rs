@@ -13,7 +13,7 @@ use super::held::Status;
 use super::positions::{DROPPING_STATE, MAKING_STATE};
 use super::unwind;
 use super::{StepEnd, Tally, Traced, WalkRunner};
-use crate::model::outcome::{FailureKind, Outcome, StepRecord};
+use crate::model::outcome::{FailureKind, Outcome};
 use crate::model::state::Template;
 
 /// Where outside its actions a walk's state panicked.
@@ -122,23 +122,6 @@ where
             self.gather(tally, id, state, outcome);
         }
         status
-    }
-
-    /// Every action of a walk with its param, as reports show them; a param whose `Debug`
-    /// panics is shown as such.
-    pub(super) fn describe(&self, options: &[usize]) -> Vec<StepRecord> {
-        self.plan
-            .actions
-            .iter()
-            .zip(options)
-            .enumerate()
-            .map(|(position, (action, &option))| StepRecord {
-                action: action.name.to_string(),
-                param: self.plan.option_json[position][option].clone(),
-                param_debug: unwind::quietly(|| action.params().debug(option))
-                    .unwrap_or_else(|message| format!("<its Debug panicked: {message}>")),
-            })
-            .collect()
     }
 }
 

@@ -48,10 +48,21 @@ where
     let workers = pool::run(workers, &dispenser, |(template, tally, beat), ids| {
         let before = (tally.walks + tally.skipped, tally.errors);
         let traced = Traced::new(runner.level);
-        let timed = tally.trace.is_some() || runner.times_walks();
-        // Gathered states look at passing walks one by one; the compiled loops ask a filter
-        // themselves.
-        let seen_singly = runner.gather != Gather::Off;
+        // Gathered states look at passing walks one by one. The compiled loops ask a filter
+        // themselves, but write passing walks to a trace as runs of ids, which the walks a
+        // filter skips would break up.
+        let seen_singly =
+            runner.gather != Gather::Off || (runner.filter.is_some() && tally.trace.is_some());
+        // A trace that writes passing walks as runs of ids lets the compiled loops run them,
+        // timed a run at a time; otherwise each walk is timed for its own record.
+        let runs = tally.trace.as_ref().map(TraceBuffer::writes_passed_runs);
+        let kernel = runner.kernel(
+            traced,
+            runner.times_walks() || runs == Some(false),
+            seen_singly,
+        );
+        let timed =
+            runner.times_walks() || (runs.is_some() && matches!(kernel, Kernel::General(_)));
         let mut stream = Stream {
             runner,
             shared,
@@ -59,11 +70,13 @@ where
             tally,
             traced,
             timed,
-            kernel: runner.kernel(traced, timed, seen_singly),
+            kernel,
             quiet_pass: runner.gather == Gather::Off && !timed && !traced.walks,
             options: vec![0; plan.actions.len()],
             cursor: Cursor::default(),
             end: 0,
+            loops_from: 0,
+            loops_started: Stopwatch::default(),
             state: None,
             beat: beat.as_mut(),
         };
@@ -109,6 +122,10 @@ struct Stream<'s, 'r, S, G> {
     cursor: Cursor<u64>,
     /// The end of the id range being run.
     end: u64,
+    /// With a trace: the first walk the compiled loops ran that is not recorded yet, and when
+    /// the loops started on it (they record no passing walk one by one).
+    loops_from: u64,
+    loops_started: Stopwatch,
     /// The state of the walk running now; outside the catch so that a panicking walk's
     /// state can still be reported.
     state: Option<S>,
@@ -136,6 +153,9 @@ where
         if self.cursor.in_test_code {
             // The test's own filter panicked: not a walk failure. It printed as usual.
             return Err(ForeignUnwind::Resume(payload));
+        }
+        if matches!(self.kernel, Kernel::Compiled(_)) {
+            self.trace_passed_in_loops();
         }
         let id = self.cursor.at;
         // A walk may unwind out of loops that keep no odometer: find its options.
@@ -251,6 +271,8 @@ where
                     return;
                 }
             }
+            self.loops_from = self.cursor.at;
+            self.loops_started = Stopwatch::start(self.tally.trace.is_some());
             // The loops step the odometer only for a filter: without one, it stays at the
             // first walk.
             let first = self.cursor.at;
@@ -282,6 +304,7 @@ where
                 filter,
                 self.shared,
             );
+            self.trace_passed_in_loops();
             // The loops left the options behind: find them from the id.
             if self.cursor.at < self.end {
                 self.runner
@@ -314,6 +337,21 @@ where
         if let Some(beat) = self.beat.as_deref() {
             beat.ended(status);
         }
+    }
+
+    /// Records in the trace, if any, that the walks the compiled loops ran before the cursor
+    /// passed: they stopped at the cursor, at the end of the range or at a walk that did not.
+    fn trace_passed_in_loops(&mut self) {
+        if let Some(trace) = &mut self.tally.trace {
+            if self.cursor.at > self.loops_from {
+                trace.passed(
+                    self.loops_from,
+                    self.cursor.at - 1,
+                    self.loops_started.nanos(),
+                );
+            }
+        }
+        self.loops_from = self.cursor.at;
     }
 
     /// Moves the cursor to the next walk of the range.

@@ -473,7 +473,7 @@ mod tests {
                     steps: vec![StepRecord {
                         action: "step".into(),
                         param: id.into(),
-                        param_debug: id.to_string(),
+                        param_debug: id.to_string().into(),
                     }],
                     failed_position: 0,
                     failed_action: "step".into(),

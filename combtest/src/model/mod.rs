@@ -7,5 +7,6 @@ pub(crate) mod plan;
 pub(crate) mod shared;
 pub(crate) mod state;
 pub(crate) mod step_text;
+pub(crate) mod step_texts;
 pub(crate) mod walk;
 pub(crate) mod walk_id;

@@ -1,5 +1,7 @@
 //! Outcomes: how each walk ended, and the details kept about the ones that failed.
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 
 use super::walk_id::Fingerprint;
@@ -21,16 +23,31 @@ pub enum Outcome {
 
 /// One action of a walk and the option it got, written as a trace's steps are: the param as
 /// JSON, and its `Debug` text beside it.
+///
+/// The texts are shared: every failure of a run that picks an option points at the one text
+/// made for it.
+///
+/// ```
+/// use combtest::StepRecord;
+///
+/// let step = StepRecord {
+///     action: "deposit".into(),
+///     param: serde_json::json!(3),
+///     param_debug: "3".into(),
+/// };
+/// assert_eq!(step.to_string(), "deposit(3)");
+/// assert_eq!(&*step.action, "deposit");
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StepRecord {
     /// The action's name.
-    pub action: String,
+    pub action: Arc<str>,
     /// The option, as JSON: what a replay matches against today's options.
     pub param: serde_json::Value,
     /// The option, as `Debug` prints it: what the failure report shows. Empty in files
     /// written before it was recorded.
     #[serde(default)]
-    pub param_debug: String,
+    pub param_debug: Arc<str>,
 }
 
 impl std::fmt::Display for StepRecord {

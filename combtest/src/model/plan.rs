@@ -13,6 +13,7 @@ use std::ops::Range;
 
 use super::action::{option_hash, Action, ActionKind, LoadedAction};
 use super::outcome::{Outcome, WalkSummary};
+use super::step_texts::StepTexts;
 use super::walk::OrderView;
 use super::walk_id::{Fingerprint, WalkSpace};
 use crate::error::Error;
@@ -35,6 +36,8 @@ pub(crate) struct Plan<S, G> {
     /// Per position, per option: `{"action":...,"param":...}`, ready for a trace record;
     /// with `"param_debug"` too once [`Plan::describe_steps`] gave the `Debug` texts.
     pub(crate) step_json: Vec<Vec<String>>,
+    /// The action names and options' `Debug` texts reports show, made once per run on demand.
+    pub(crate) step_texts: StepTexts,
 }
 
 impl<S, G> Plan<S, G> {
@@ -119,7 +122,9 @@ impl<S, G> Plan<S, G> {
                     .collect()
             })
             .collect();
+        let step_texts = StepTexts::new(actions.iter().map(|a| &*a.name), &radices);
         Ok(Plan {
+            step_texts,
             segments: segments(&serial),
             serials,
             serial_mask,

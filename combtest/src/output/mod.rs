@@ -12,3 +12,4 @@ pub(crate) mod report;
 pub(crate) mod shard;
 pub(crate) mod test_location;
 pub(crate) mod trace;
+pub(crate) mod trace_read;

@@ -2,13 +2,11 @@
 //! check that a pinned walk id still names the same walk, and reading a trace back to find
 //! its recorded walks in today's order.
 
-use std::collections::HashMap;
-use std::fs::File;
-use std::io::{BufRead, BufReader, Read};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use super::test_location::RunLocation;
-use super::trace::{WalkRecord, TRACE_FILE};
+use super::trace::WalkRecord;
+use super::trace_read::{for_each_line, no_header, second_header, trace_path, Decoder, TraceLine};
 use crate::config::env::{ENV_REPLAY, ENV_WALKS};
 use crate::config::replay::{Replay, ReplayWalks};
 use crate::error::Error;
@@ -16,16 +14,25 @@ use crate::model::plan::Plan;
 use crate::model::walk_id::{Fingerprint, WalkSelection};
 
 /// The replay command of one walk: the id pinned to its fingerprint, and the test command.
+/// The test command is resolved once per run; each failing walk only adds its own part,
+/// written straight into a string of the right size.
 pub(crate) fn replay_command(
     location: &RunLocation,
     walk_id: u64,
     fingerprint: Fingerprint,
 ) -> String {
-    let walks = format!("{ENV_WALKS}={walk_id}@{fingerprint}");
-    match &location.command {
-        Some(command) => format!("{walks} {command}"),
-        None => format!("{walks} (set it and run this program again)"),
-    }
+    use std::fmt::Write;
+    let command = location
+        .command
+        .as_deref()
+        .unwrap_or("(set it and run this program again)");
+    // `NAME=` + up to 20 digits + `@` + 16 hex digits + ` ` + the command.
+    let mut line = String::with_capacity(ENV_WALKS.len() + 39 + command.len());
+    line.push_str(ENV_WALKS);
+    line.push('=');
+    let _ = write!(line, "{walk_id}@{fingerprint} ");
+    line.push_str(command);
+    line
 }
 
 /// The command that replays the failed walks recorded in the run folder `folder`.
@@ -71,16 +78,13 @@ pub(crate) fn check_fingerprints<S, G>(
     Ok(())
 }
 
-/// The longest line a trace record may take. A record holds a walk's params as JSON: far
-/// less than this, unless the file is not a trace at all (`/dev/zero`, a binary file).
-pub(crate) const MAX_RECORD_BYTES: u64 = 16 << 20;
-
-/// Reads the walks a replay asks for from a trace file (or a run's folder holding one) and finds each one in today's order,
-/// by action name and param value. Returns today's ids.
+/// Reads the walks a replay asks for from a trace file (or a run's folder holding one) and
+/// finds each one in today's order, by action name and param value. Returns today's ids.
 ///
 /// Only a regular file is read (a FIFO would block forever, a device never end), each record
-/// at most [`MAX_RECORD_BYTES`] long. A last line cut short, as a killed run leaves it, is
-/// skipped with a warning; every whole record before it is replayed.
+/// at most [`MAX_RECORD_BYTES`](super::trace_read::MAX_RECORD_BYTES) long. A last line cut
+/// short, as a killed run leaves it, is skipped with a warning; every whole record before it
+/// is replayed. Runs of passing walks are read only when passing walks are asked for.
 pub(crate) fn replay_selection<S, G>(
     plan: &Plan<S, G>,
     replay: &Replay,
@@ -90,69 +94,71 @@ pub(crate) fn replay_selection<S, G>(
         message,
     };
     let trace = trace_path(&replay.path).map_err(fail)?;
-    let file = File::open(&trace).map_err(|e| fail(format!("cannot open the trace file: {e}")))?;
-    let mut reader = BufReader::new(file);
     let mut ids = Vec::new();
     let mut recorded = 0u64;
-    // The line of each recorded id, to name both lines of an id recorded twice.
-    let mut lines_of: HashMap<u64, usize> = HashMap::new();
-    let mut line = Vec::new();
-    for line_number in 1.. {
-        line.clear();
-        let read = (&mut reader)
-            .take(MAX_RECORD_BYTES + 1)
-            .read_until(b'\n', &mut line)
-            .map_err(|e| fail(format!("cannot read the trace file: {e}")))?;
-        if read == 0 {
-            break;
-        }
-        let whole = line.last() == Some(&b'\n');
-        if !whole && read as u64 > MAX_RECORD_BYTES {
-            return Err(fail(format!(
-                "line {line_number} is longer than {} MiB: not a combtest walk record; is \
-                 this a trace.jsonl file?",
-                MAX_RECORD_BYTES >> 20
-            )));
-        }
-        let text = String::from_utf8_lossy(&line);
-        if text.trim().is_empty() {
-            continue;
-        }
-        let record: WalkRecord = match serde_json::from_str(&text) {
-            Ok(record) => record,
-            // The last line, cut short: the run that wrote it was killed mid-record.
-            Err(e) if !whole && e.is_eof() => {
-                tracing::warn!(
-                    trace = %replay.path.display(),
-                    line = line_number,
-                    "the trace's last record is cut short (the run that wrote it was \
-                     stopped); replaying the {recorded} whole records before it"
-                );
-                break;
-            }
-            Err(e) => {
-                return Err(fail(format!(
-                    "line {line_number} is not a combtest walk record ({e}); is this a \
-                     trace.jsonl file?"
-                )))
-            }
-        };
-        if let Some(first) = lines_of.insert(record.walk_id, line_number) {
-            return Err(fail(format!(
-                "walk {} is recorded twice, on lines {first} and {line_number}; a trace \
-                 records each walk of one run once (are two runs' traces joined?)",
-                record.walk_id
-            )));
-        }
-        recorded += 1;
+    // The lines recording each id (a run of ids or a single one), to name both lines of an id
+    // recorded twice.
+    let mut spans: Vec<(u64, u64, usize)> = Vec::new();
+    let mut decoder: Option<Decoder> = None;
+    let wanted = |record: &WalkRecord, ids: &mut Vec<u64>| -> Result<(), String> {
         let wanted = match &replay.walks {
             ReplayWalks::Failed => record.outcome == "fail",
             ReplayWalks::All => true,
             ReplayWalks::Ids(selection) => selection.contains(record.walk_id),
         };
         if wanted {
-            ids.push(find_walk(plan, &record).map_err(fail)?);
+            ids.push(find_walk(plan, record)?);
         }
+        Ok(())
+    };
+    for_each_line(&trace, &replay.path, |line_number, line| {
+        match line {
+            TraceLine::Header(header) => {
+                if decoder.is_some() {
+                    return Err(second_header(line_number));
+                }
+                decoder = Some(Decoder::new(*header)?);
+            }
+            TraceLine::Walk(record) => {
+                spans.push((record.walk_id, record.walk_id, line_number));
+                recorded += 1;
+                wanted(&record, &mut ids)?;
+            }
+            TraceLine::Passed(run) => {
+                let decoder = decoder.as_ref().ok_or_else(|| no_header(line_number))?;
+                let [first, last] = run.passed;
+                if first > last {
+                    return Err(format!(
+                        "line {line_number} records the empty run {first}..{last}"
+                    ));
+                }
+                spans.push((first, last, line_number));
+                recorded += last - first + 1;
+                let asks_for_passing = match &replay.walks {
+                    ReplayWalks::Failed => false,
+                    ReplayWalks::All => true,
+                    ReplayWalks::Ids(selection) => {
+                        selection.intersect(&(first..last + 1)).len() > 0
+                    }
+                };
+                if asks_for_passing {
+                    for id in first..=last {
+                        wanted(&decoder.passing_walk(id)?, &mut ids)?;
+                    }
+                }
+            }
+        }
+        Ok(())
+    })
+    .map_err(fail)?;
+    spans.sort_unstable();
+    if let Some(pair) = spans.windows(2).find(|pair| pair[1].0 <= pair[0].1) {
+        let (earlier, later) = (pair[0].2.min(pair[1].2), pair[0].2.max(pair[1].2));
+        return Err(fail(format!(
+            "walk {} is recorded twice, on lines {earlier} and {later}; a trace records each \
+             walk of one run once (are two runs' traces joined?)",
+            pair[1].0
+        )));
     }
     if let ReplayWalks::Ids(selection) = &replay.walks {
         if ids.len() as u64 != selection.len() {
@@ -175,35 +181,6 @@ pub(crate) fn replay_selection<S, G>(
         )));
     }
     Ok(WalkSelection::from_ids(ids))
-}
-
-/// The trace a replay reads: the path itself when it is a regular file, or the
-/// [`TRACE_FILE`] inside it when it is a run's folder, as the failure report prints it.
-///
-/// Only a regular file is read: a FIFO would block forever, a device never end.
-fn trace_path(path: &Path) -> Result<PathBuf, String> {
-    let metadata =
-        std::fs::metadata(path).map_err(|e| format!("cannot open the trace file: {e}"))?;
-    if metadata.is_dir() {
-        let trace = path.join(TRACE_FILE);
-        return match std::fs::metadata(&trace) {
-            Ok(inner) if inner.is_file() => Ok(trace),
-            Ok(_) => Err(format!(
-                "the folder's {TRACE_FILE} is not a regular file (a folder, a FIFO or a device)"
-            )),
-            Err(e) => Err(format!(
-                "a folder without a readable {TRACE_FILE} ({e}): a replay takes a run's folder \
-                 or its {TRACE_FILE}"
-            )),
-        };
-    }
-    if !metadata.is_file() {
-        return Err(format!(
-            "not a regular file or a folder (a FIFO or a device): a replay takes a run's \
-             folder or its {TRACE_FILE}"
-        ));
-    }
-    Ok(path.to_path_buf())
 }
 
 /// Today's id of a recorded walk: each recorded param matched by value against today's

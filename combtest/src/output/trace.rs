@@ -1,10 +1,20 @@
 //! Traces: a JSON Lines record of every walk of a run, written off the hot path, and the
-//! other files of a run's folder. Reading a trace back for a replay is `output::replay`.
+//! other files of a run's folder. Reading a trace back is `output::trace_read`; a replay
+//! (`output::replay`) reads it through that.
 //!
-//! With a log directory, each run gets its own folder holding `trace.jsonl` (one record per
-//! walk), `summary.json` (the report) and, when states are gathered, `states.json`. Workers
-//! format records into their own buffers and hand full buffers to one writer thread through a
-//! channel: no lock is taken per walk.
+//! With a log directory, each run gets its own folder holding `trace.jsonl`, `summary.json`
+//! (the report) and, when states are gathered, `states.json`. Workers format records into
+//! their own buffers and hand full buffers to one writer thread through a channel: no lock is
+//! taken per walk.
+//!
+//! What a trace holds, and why: a replay must find every recorded walk in today's order, and a
+//! reader must learn every walk's options and outcome; the walks that did not pass are what
+//! people read. So the trace opens with a header (every action with its options, written once
+//! per run), each failed or cancelled walk gets its full record ([`WalkRecord`]: steps,
+//! message, failing action, duration), and passing walks of an odometer-numbered run are
+//! written as runs of consecutive ids (`{"passed":[first,last],"duration_ns":t}`, with their
+//! total time): their options follow from their ids and the header. Writing a full record of
+//! ~300 bytes per passing walk cost some 70x the walks themselves.
 
 use std::fs::{self, File};
 use std::io::{self, BufWriter, Write};
@@ -30,7 +40,8 @@ pub const STATES_FILE: &str = "states.json";
 /// A buffer is handed to the writer once it holds this many bytes.
 const FLUSH_BYTES: usize = 256 * 1024;
 
-/// One walk as a trace records it (one line of `trace.jsonl`).
+/// One walk as a trace records it: a line of `trace.jsonl` for a walk that failed or was
+/// cancelled, or a passing walk read back from a run of them ([`read_trace`](crate::read_trace)).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct WalkRecord {
     /// The walk's id in the run that recorded it.
@@ -50,7 +61,9 @@ pub struct WalkRecord {
     /// Its position in the order (an action may be listed more than once).
     #[serde(default)]
     pub failed_position: Option<usize>,
-    /// Time spent running the walk's actions, in nanoseconds.
+    /// Time spent running the walk's actions, in nanoseconds. 0 for a passing walk read back
+    /// from a run of passing walks (the run records their total) and for a walk that failed in
+    /// the compiled loops (its time counts in the run of passing walks before it).
     pub duration_ns: u64,
 }
 
@@ -193,15 +206,98 @@ pub(crate) struct TraceSink {
     path: PathBuf,
     sender: Sender<Vec<u8>>,
     writer: JoinHandle<io::Result<()>>,
+    /// Whether passing walks are written as runs of ids: when ids number the full product in
+    /// odometer order, so that a reader finds each walk's options from its id and the header.
+    passed_runs: bool,
+}
+
+/// The first line of a trace: the order, each action with its options (JSON and `Debug`).
+fn header_line<S, G>(plan: &Plan<S, G>) -> String {
+    let actions: Vec<TraceAction> = plan
+        .actions
+        .iter()
+        .enumerate()
+        .map(|(position, action)| TraceAction {
+            action: action.name.to_string(),
+            serial: plan.serials.iter().any(|wheel| wheel.position == position),
+            options: plan.option_json[position]
+                .iter()
+                .enumerate()
+                .map(|(option, param)| TraceOption {
+                    param: param.clone(),
+                    param_debug: plan
+                        .step_texts
+                        .get(position, option)
+                        .map_or_else(String::new, |text| text.to_string()),
+                })
+                .collect(),
+        })
+        .collect();
+    let header = TraceHeader {
+        trace: TRACE_FORMAT.into(),
+        version: TRACE_VERSION,
+        passed_runs: plan.space.is_odometer(),
+        actions,
+    };
+    let mut line = serde_json::to_string(&header).unwrap_or_default();
+    line.push('\n');
+    line
+}
+
+/// What the header's `trace` field says: this is a combtest trace.
+pub(crate) const TRACE_FORMAT: &str = "combtest";
+/// The version of the trace format: 2 added the header and runs of passing walks.
+pub(crate) const TRACE_VERSION: u32 = 2;
+
+/// The first line of a trace (see the module doc).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub(crate) struct TraceHeader {
+    /// Always `combtest`.
+    pub(crate) trace: String,
+    pub(crate) version: u32,
+    /// Whether passing walks are written as runs of ids (`{"passed":[first,last],...}`).
+    pub(crate) passed_runs: bool,
+    /// The order, in order.
+    pub(crate) actions: Vec<TraceAction>,
+}
+
+/// One action of a trace's order, with its options in option-index order.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub(crate) struct TraceAction {
+    pub(crate) action: String,
+    /// Serial actions are the most significant digits of a walk id.
+    pub(crate) serial: bool,
+    pub(crate) options: Vec<TraceOption>,
+}
+
+/// One option of an action, as a trace's steps write params.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub(crate) struct TraceOption {
+    pub(crate) param: serde_json::Value,
+    #[serde(default)]
+    pub(crate) param_debug: String,
+}
+
+/// A run of consecutive walk ids that all passed, as one trace line.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub(crate) struct PassedRun {
+    /// The first and the last id of the run.
+    pub(crate) passed: [u64; 2],
+    /// The time of all of its walks, in nanoseconds.
+    pub(crate) duration_ns: u64,
 }
 
 impl TraceSink {
-    pub(crate) fn create(dir: &RunDir) -> Result<Self, Error> {
+    /// Creates the trace file and writes its header: the order's actions and their options.
+    pub(crate) fn create<S, G>(dir: &RunDir, plan: &Plan<S, G>) -> Result<Self, Error> {
         let path = dir.path.join(TRACE_FILE);
-        let file = File::create(&path).map_err(|error| Error::LogDir {
+        let fail = |error: io::Error| Error::LogDir {
             path: path.clone(),
             message: error.to_string(),
-        })?;
+        };
+        let mut file = File::create(&path).map_err(fail)?;
+        file.write_all(header_line(plan).as_bytes()).map_err(fail)?;
+        let passed_runs = plan.space.is_odometer();
         let (sender, receiver) = channel::bounded::<Vec<u8>>(64);
         let writer = std::thread::Builder::new()
             .name("combtest-trace".into())
@@ -220,6 +316,7 @@ impl TraceSink {
             path,
             sender,
             writer,
+            passed_runs,
         })
     }
 
@@ -228,6 +325,8 @@ impl TraceSink {
         TraceBuffer {
             bytes: Vec::with_capacity(FLUSH_BYTES),
             sender: self.sender.clone(),
+            passed_runs: self.passed_runs,
+            passed: None,
         }
     }
 
@@ -250,9 +349,45 @@ impl TraceSink {
 pub(crate) struct TraceBuffer {
     bytes: Vec<u8>,
     sender: Sender<Vec<u8>>,
+    /// Whether passing walks are written as runs of ids.
+    passed_runs: bool,
+    /// The run of passing walks not written yet: its first and last id, and its time.
+    passed: Option<(u64, u64, u64)>,
 }
 
 impl TraceBuffer {
+    /// Whether passing walks are written as runs of ids, so that walks run in the compiled
+    /// loops, which see no passing walk one by one, can be recorded a run at a time.
+    pub(crate) fn writes_passed_runs(&self) -> bool {
+        self.passed_runs
+    }
+
+    /// Records that walks `first..=last` all passed, in `nanos` in all; joined to the pending
+    /// run when it goes on from it.
+    pub(crate) fn passed(&mut self, first: u64, last: u64, nanos: u64) {
+        debug_assert!(self.passed_runs && first <= last);
+        match &mut self.passed {
+            Some((_, end, total)) if *end + 1 == first => {
+                *end = last;
+                *total = total.saturating_add(nanos);
+            }
+            _ => {
+                self.write_passed();
+                self.passed = Some((first, last, nanos));
+            }
+        }
+    }
+
+    /// Writes the pending run of passing walks, if any.
+    fn write_passed(&mut self) {
+        if let Some((first, last, nanos)) = self.passed.take() {
+            let _ = writeln!(
+                self.bytes,
+                "{{\"passed\":[{first},{last}],\"duration_ns\":{nanos}}}"
+            );
+        }
+    }
+
     /// Appends the record of one finished walk; `ended_at` is the position of the action
     /// that failed or cancelled it, with the failure message or the cancel reason.
     pub(crate) fn record<S, G>(
@@ -264,6 +399,11 @@ impl TraceBuffer {
         ended_at: Option<(usize, &str)>,
         duration_ns: u64,
     ) {
+        if self.passed_runs && *outcome == Outcome::Pass {
+            self.passed(id, id, duration_ns);
+            return;
+        }
+        self.write_passed();
         let fingerprint = plan.fingerprint(options);
         let out = &mut self.bytes;
         // Records are assembled from pre-serialized steps: only the error text needs
@@ -306,6 +446,7 @@ impl TraceBuffer {
     }
 
     fn flush(&mut self) {
+        self.write_passed();
         if !self.bytes.is_empty() {
             let full = std::mem::replace(&mut self.bytes, Vec::with_capacity(FLUSH_BYTES));
             // A closed channel means the writer failed; `TraceSink::finish` reports why.
@@ -347,6 +488,8 @@ pub(crate) mod tests {
         let mut buffer = TraceBuffer {
             bytes: Vec::new(),
             sender,
+            passed_runs: false,
+            passed: None,
         };
         let ended_at = match &outcome {
             Outcome::Fail => Some((1, "bad \"quote\"\n")),
