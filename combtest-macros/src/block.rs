@@ -232,8 +232,8 @@ fn expand_block(block: &Block) -> TokenStream {
         let __combtest_order = #private::Typed::new(#private::Combtest::with_shared(#state, #shared))
             #(#entries)*;
         #[allow(unused_imports)]
-        use #private::{FinishDynamic as _, FinishFast as _};
-        let __combtest_builder = (&#private::Finish::new(__combtest_order))
+        use #private::{FinishCloned as _, FinishDynamic as _, FinishFast as _};
+        let __combtest_builder = (&&&#private::Finish::new(__combtest_order))
             .finish()
             #(#settings)*
             .location(#private::TestLocation {

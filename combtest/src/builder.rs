@@ -862,8 +862,12 @@ where
                     .as_ref()
                     .is_none_or(|judge| judge(walk) != Some(false))
         };
-        let filter: Option<&(dyn Fn(&Walk<'_>) -> bool + Send + Sync)> =
-            (whole.is_some() || partial.is_some()).then_some(&both);
+        // A filter alone is asked directly: walks ask it one by one, in the hot loop.
+        let filter: Option<&(dyn Fn(&Walk<'_>) -> bool + Send + Sync)> = match (whole, partial) {
+            (Some(keep), None) => Some(&**keep),
+            (None, None) => None,
+            _ => Some(&both),
+        };
         let shared = &mut self.shared;
         // An order with async actions runs on the async executor; the compiled kernel is for
         // sync orders.
@@ -887,8 +891,11 @@ where
             .then_some(())
             .and(self.binder.as_deref())
             .and_then(|bind| {
-                let params: Vec<&dyn std::any::Any> =
-                    plan.actions.iter().map(|a| a.params().all()).collect();
+                let params: Vec<&dyn std::any::Any> = plan
+                    .actions
+                    .iter()
+                    .map(|a| a.params().all() as &dyn std::any::Any)
+                    .collect();
                 bind(&view.names, &params)
             });
         // Walks are watched: a walk running long is named, and a run a stuck walk would hang

@@ -611,7 +611,7 @@ pub mod prelude {
 pub mod __private {
     pub use crate::builder::Combtest;
     pub use crate::config::Gather;
-    pub use crate::engine::compiled::WalkList;
+    pub use crate::engine::compiled::{compiled_walks, WalkList};
     pub use crate::model::action::{
         collect_options, Action, ActionFuture, ActionItem, ActionReturn, Options, Param,
         SerialFuture, States, StepResult,
@@ -619,5 +619,5 @@ pub mod __private {
     pub use crate::model::shared::{Lend, LendMut};
     pub use crate::model::state::StateSource;
     pub use crate::output::test_location::TestLocation;
-    pub use crate::typed::{Finish, FinishDynamic, FinishFast, Typed};
+    pub use crate::typed::{Finish, FinishCloned, FinishDynamic, FinishFast, Typed};
 }

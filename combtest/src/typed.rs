@@ -7,7 +7,7 @@ use std::cell::Cell;
 use std::marker::PhantomData;
 
 use crate::builder::Combtest;
-use crate::engine::compiled::{binder, WalkList};
+use crate::engine::compiled::{binder, ByClone, ByPointer, WalkList};
 use crate::model::action::{Action, ActionItem};
 
 /// A `Combtest` whose order `combtest!` also knows as the type `L`.
@@ -55,11 +55,13 @@ impl<S: 'static, G, L> Typed<S, G, L> {
     }
 }
 
-/// Ends a typed order: `(&Finish::new(typed)).finish()`.
+/// Ends a typed order: `(&&&Finish::new(typed)).finish()`.
 ///
-/// When the order type is a valid [`WalkList`], [`FinishFast`] applies and the builder can
-/// run statically dispatched walks; otherwise (an entry already reported as not fitting) the
-/// method falls through to [`FinishDynamic`] instead of reporting the same entry again.
+/// Each trait applies at one more reference than the next, so the first that applies is
+/// taken. When the order type is a valid [`WalkList`], [`FinishFast`] applies and the builder
+/// can run statically dispatched walks, which clone a state value directly when it is `Clone`
+/// ([`FinishCloned`]); otherwise (an entry already reported as not fitting) the method falls
+/// through to [`FinishDynamic`] instead of reporting the same entry again.
 pub struct Finish<T>(Cell<Option<T>>);
 
 impl<T> Finish<T> {
@@ -73,15 +75,28 @@ impl<T> Finish<T> {
     }
 }
 
+/// Ends an order whose type is a valid [`WalkList`] and whose state is `Clone`.
+pub trait FinishCloned<S, G> {
+    /// The builder, able to run its walks statically dispatched, cloning a state value
+    /// with a direct call.
+    fn finish(&self) -> Combtest<S, G>;
+}
+
+impl<S: Clone + 'static, G, L: WalkList<S, G>> FinishCloned<S, G> for &&Finish<Typed<S, G, L>> {
+    fn finish(&self) -> Combtest<S, G> {
+        self.take().builder.binder(binder::<S, G, L, ByClone>())
+    }
+}
+
 /// Ends an order whose type is a valid [`WalkList`].
 pub trait FinishFast<S, G> {
     /// The builder, able to run its walks statically dispatched.
     fn finish(&self) -> Combtest<S, G>;
 }
 
-impl<S: 'static, G, L: WalkList<S, G>> FinishFast<S, G> for Finish<Typed<S, G, L>> {
+impl<S: 'static, G, L: WalkList<S, G>> FinishFast<S, G> for &Finish<Typed<S, G, L>> {
     fn finish(&self) -> Combtest<S, G> {
-        self.take().builder.binder(binder::<S, G, L>())
+        self.take().builder.binder(binder::<S, G, L, ByPointer>())
     }
 }
 
@@ -91,7 +106,7 @@ pub trait FinishDynamic<S, G> {
     fn finish(&self) -> Combtest<S, G>;
 }
 
-impl<S, G, L> FinishDynamic<S, G> for &Finish<Typed<S, G, L>> {
+impl<S, G, L> FinishDynamic<S, G> for Finish<Typed<S, G, L>> {
     fn finish(&self) -> Combtest<S, G> {
         self.take().builder
     }

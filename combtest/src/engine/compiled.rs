@@ -15,11 +15,14 @@
 use std::any::Any;
 use std::cell::Cell;
 use std::marker::PhantomData;
+use std::mem::ManuallyDrop;
 use std::ops::ControlFlow;
+use std::sync::atomic::{AtomicU64, Ordering};
 
+use super::compiled_filter::{Sieve, WalkFilter};
 use super::held::Status;
-use super::positions::{DROPPING_STATE, MAKING_STATE};
-use crate::model::action::{ActionItem, StepResult, Stop};
+use super::positions::{MarkOnUnwind, DROPPING_STATE, MAKING_STATE};
+use crate::model::action::{ActionItem, StepResult};
 use crate::model::state::Template;
 
 /// An order as a type-level list; `()` is the empty order.
@@ -35,8 +38,9 @@ pub trait WalkList<S, G>: 'static {
     /// The params of the walk that picks `options[p]` at each position `p`.
     fn params_at<'b>(bound: &'b Self::Bound, options: &[usize]) -> Self::Params<'b>;
     /// The one action runner: runs the actions of the walk `params` whose positions are set
-    /// in `segment` (bit `p` for position `p`; `u64::MAX`, the whole walk, runs them all). `position`
-    /// follows along so that an unwind can be pinned to its action.
+    /// in `segment` (bit `p` for position `p`; `u64::MAX`, the whole walk, runs them all).
+    /// `position` is written only when the walk stops or unwinds, with the action's position
+    /// (see [`MarkOnUnwind`]): a passing walk leaves it as it was.
     fn run_masked(
         params: Self::Params<'_>,
         segment: u64,
@@ -54,6 +58,19 @@ pub trait WalkList<S, G>: 'static {
         first: &[usize],
         held: u64,
         initial: &Cell<bool>,
+        body: &mut B,
+    ) -> ControlFlow<()>
+    where
+        B: FnMut(Self::Params<'b>) -> ControlFlow<()>;
+
+    /// [`nest`](Self::nest), ending after `limit` walks: the innermost loop is cut to the
+    /// walks left, so that a walk needs no check of its own.
+    fn nest_rows<'b, B>(
+        bound: &'b Self::Bound,
+        first: &[usize],
+        held: u64,
+        initial: &Cell<bool>,
+        limit: u64,
         body: &mut B,
     ) -> ControlFlow<()>
     where
@@ -82,6 +99,24 @@ impl<S, G> WalkList<S, G> for () {
         B: FnMut(Self::Params<'b>) -> ControlFlow<()>,
     {
         body(())
+    }
+    #[inline(always)]
+    fn nest_rows<'b, B>(
+        _: &'b (),
+        _: &[usize],
+        _: u64,
+        _: &Cell<bool>,
+        limit: u64,
+        body: &mut B,
+    ) -> ControlFlow<()>
+    where
+        B: FnMut(Self::Params<'b>) -> ControlFlow<()>,
+    {
+        if limit == 0 {
+            ControlFlow::Continue(())
+        } else {
+            body(())
+        }
     }
 }
 
@@ -125,8 +160,15 @@ where
         L::run_masked(params.0, segment, position, state, shared)?;
         // Serial actions are never in a segment: `call` is reached for regular actions only.
         if segment >> L::LEN & 1 == 1 {
-            *position = L::LEN;
-            A::call(params.1.clone(), state, shared)
+            // The position is written only when it is read: by an unwind (the param's Clone
+            // or the action panicked), or for a stop the action returned.
+            let mark = MarkOnUnwind::new(position, L::LEN);
+            let result = A::call(params.1.clone(), state, shared);
+            mark.disarm();
+            if result.is_err() {
+                *position = L::LEN;
+            }
+            result
         } else {
             Ok(())
         }
@@ -143,23 +185,70 @@ where
     where
         B: FnMut(Self::Params<'b>) -> ControlFlow<()>,
     {
-        let options = &bound.1;
         L::nest(&bound.0, first, held, initial, &mut |prefix| {
             // One loop, whether the position turns or is held: a single call site lets the
             // body inline.
-            let turns = held >> L::LEN & 1 == 0;
-            let start = if initial.get() || !turns {
-                first[L::LEN]
-            } else {
-                0
-            };
-            let end = if turns { options.len() } else { start + 1 };
-            for param in &options[start..end] {
+            for param in row::<L, A, S, G>(&bound.1, first, held, initial) {
                 body((prefix, param))?;
             }
             ControlFlow::Continue(())
         })
     }
+
+    #[inline(always)]
+    fn nest_rows<'b, B>(
+        bound: &'b Self::Bound,
+        first: &[usize],
+        held: u64,
+        initial: &Cell<bool>,
+        limit: u64,
+        body: &mut B,
+    ) -> ControlFlow<()>
+    where
+        B: FnMut(Self::Params<'b>) -> ControlFlow<()>,
+    {
+        let mut left = limit;
+        if left == 0 {
+            return ControlFlow::Continue(());
+        }
+        L::nest(&bound.0, first, held, initial, &mut |prefix| {
+            let row = row::<L, A, S, G>(&bound.1, first, held, initial);
+            let row = &row[..row.len().min(usize::try_from(left).unwrap_or(usize::MAX))];
+            left -= row.len() as u64;
+            for param in row {
+                body((prefix, param))?;
+            }
+            if left == 0 {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            }
+        })
+    }
+}
+
+/// The options the loop of the last position of `(L, A)` runs through in one turn of the
+/// loops around it: all of them, or from the first walk's option on the first turn; only the
+/// first walk's if the position is held.
+#[inline(always)]
+fn row<'b, L, A, S, G>(
+    options: &'b [A::Param],
+    first: &[usize],
+    held: u64,
+    initial: &Cell<bool>,
+) -> &'b [A::Param]
+where
+    L: WalkList<S, G>,
+    A: ActionItem<S, G>,
+{
+    let turns = held >> L::LEN & 1 == 0;
+    let start = if initial.get() || !turns {
+        first[L::LEN]
+    } else {
+        0
+    };
+    let end = if turns { options.len() } else { start + 1 };
+    &options[start..end]
 }
 
 /// An order's compiled walks behind one trait object: what the executors call when
@@ -181,7 +270,14 @@ pub(crate) trait CompiledKernel<S, G>: Send + Sync {
     /// when a passing walk needs nothing beyond being counted: the whole loop is compiled
     /// for this order (see [`WalkList::nest`]). Returns early with the walk that failed or
     /// cancelled still in `walks.state` and `walks.id` on it.
-    fn run_quiet(&self, walks: QuietWalks<'_, '_, S>, shared: &G) -> StepResult;
+    /// With a filter, a walk it rejects is skipped (counted in `walks.skipped`) before its
+    /// state is made.
+    fn run_quiet(
+        &self,
+        walks: QuietWalks<'_, '_, S>,
+        filter: Option<WalkFilter<'_>>,
+        shared: &G,
+    ) -> StepResult;
 
     /// Runs a segment on held walks of consecutive ids, from `walks.walk` to the end of
     /// `walks.states`, skipping walks that are no longer live. Returns early with
@@ -216,7 +312,134 @@ pub(crate) struct QuietWalks<'a, 't, S> {
     pub(crate) position: &'a mut usize,
     pub(crate) state: &'a mut Option<S>,
     pub(crate) template: &'a Template<'t, S>,
+    /// Counts the walks run.
     pub(crate) walks: &'a mut u64,
+    /// Counts the walks a filter rejected.
+    pub(crate) skipped: &'a mut u64,
+}
+
+/// Walks the compiled loops of `combtest!` orders have run or skipped in this process: a
+/// run's tests tell from it which kernel ran their walks. Added to once per call of the loops
+/// (a chunk of walks), not per walk.
+static COMPILED_WALKS: AtomicU64 = AtomicU64::new(0);
+
+/// How many walks the compiled loops of `combtest!` orders have run or skipped (rejected by a
+/// filter) in this process so far; the general kernel's walks are not counted.
+///
+/// ```
+/// use combtest::prelude::*;
+///
+/// #[action(options = 0..3)]
+/// fn add(n: u32, sum: &mut u32) {
+///     *sum += n;
+/// }
+///
+/// let before = combtest::__private::compiled_walks();
+/// combtest! { order: [add, add], state: 0u32, threads: 1 };
+/// assert!(combtest::__private::compiled_walks() >= before + 9);
+/// ```
+pub fn compiled_walks() -> u64 {
+    COMPILED_WALKS.load(Ordering::Relaxed)
+}
+
+/// The id of the walk the compiled loops run, kept where the compiler can hold it in a
+/// register, and given back to the cursor (with the count of walks started) once per call:
+/// when the loops end or return a stop ([`WalkCounter::publish`]), or when a walk unwinds
+/// (its drop).
+struct WalkCounter<'a> {
+    id: &'a mut u64,
+    walks: &'a mut u64,
+    skipped_total: &'a mut u64,
+    first: u64,
+    next: Cell<u64>,
+    /// Walks a filter rejected since `first`.
+    skipped: Cell<u64>,
+}
+
+impl<'a> WalkCounter<'a> {
+    #[inline(always)]
+    fn new(id: &'a mut u64, walks: &'a mut u64, skipped_total: &'a mut u64) -> Self {
+        let first = *id;
+        WalkCounter {
+            id,
+            walks,
+            skipped_total,
+            first,
+            next: Cell::new(first),
+            skipped: Cell::new(0),
+        }
+    }
+
+    /// Writes the id of the walk at the cursor and counts the walks since `first`: the
+    /// skipped ones, and the others as started, with the one at the cursor if it is still in
+    /// progress (it stopped or unwinds).
+    #[inline(always)]
+    fn write(&mut self, in_progress: bool) {
+        let next = self.next.get();
+        let skipped = self.skipped.get();
+        *self.id = next;
+        let started = next - self.first - skipped + u64::from(in_progress);
+        *self.walks += started;
+        COMPILED_WALKS.fetch_add(started + skipped, Ordering::Relaxed);
+        *self.skipped_total += skipped;
+        self.skipped.set(0);
+        self.first = next;
+    }
+
+    /// The loops returned, after the last walk or with a stop (`stopped`).
+    #[inline(always)]
+    fn publish(mut self, stopped: bool) {
+        self.write(stopped);
+        std::mem::forget(self);
+    }
+}
+
+impl Drop for WalkCounter<'_> {
+    /// Only an unwind drops the counter: the walk at `next` unwinds.
+    fn drop(&mut self) {
+        self.write(true);
+    }
+}
+
+/// The state of the walk the compiled loops run, which the loop keeps in its own frame, where
+/// the compiler can keep it close: it goes to the cursor's slot only if the walk stops
+/// (dropped on a returned stop) or unwinds (dropped by the unwind), so that its failure can
+/// show it. A passing walk takes it back with [`KeptOnStop::into_inner`].
+struct KeptOnStop<'a, S> {
+    state: &'a mut ManuallyDrop<S>,
+    slot: &'a mut Option<S>,
+}
+
+impl<'a, S> KeptOnStop<'a, S> {
+    /// Keeps `state`, which its owner must not drop nor take itself (see the drop).
+    #[inline(always)]
+    fn new(state: &'a mut ManuallyDrop<S>, slot: &'a mut Option<S>) -> Self {
+        KeptOnStop { state, slot }
+    }
+
+    #[inline(always)]
+    fn state(&mut self) -> &mut S {
+        self.state
+    }
+
+    /// The walk passed: its state, for the loop to drop.
+    #[inline(always)]
+    fn into_inner(self) -> S {
+        let mut this = ManuallyDrop::new(self);
+        // SAFETY: `this` is never dropped and the owner of the state does not take it, so
+        // the state is taken exactly once, here.
+        unsafe { ManuallyDrop::take(&mut *this.state) }
+    }
+}
+
+impl<S> Drop for KeptOnStop<'_, S> {
+    #[inline]
+    fn drop(&mut self) {
+        // SAFETY: `drop` runs at most once, `into_inner` (which takes the state too) does not
+        // run it, and the owner of the state does not take it: it is taken exactly once.
+        let state = unsafe { ManuallyDrop::take(self.state) };
+        *self.slot = Some(state);
+    }
 }
 
 /// An order bound to its loaded option lists `B` (`L::Bound`).
@@ -224,18 +447,19 @@ pub(crate) struct QuietWalks<'a, 't, S> {
 /// The state and shared-context types are parameters of its methods, not of the type: the
 /// type stays `'static` (the order and its options are), so it can be a boxed kernel of a
 /// run whose shared context is borrowed.
-struct BoundOrder<L, B> {
+struct BoundOrder<L, B, C> {
     bound: B,
-    _order: PhantomData<fn() -> L>,
+    _order: PhantomData<fn() -> (L, C)>,
 }
 
-impl<L, B> BoundOrder<L, B> {
+impl<L, B, C> BoundOrder<L, B, C> {
     #[inline(always)]
     fn quiet_loop<S, G>(
         &self,
         walks: QuietWalks<'_, '_, S>,
         shared: &G,
         make: impl Fn() -> S,
+        mut sieve: impl Sieve,
     ) -> StepResult
     where
         L: WalkList<S, G, Bound = B>,
@@ -248,54 +472,77 @@ impl<L, B> BoundOrder<L, B> {
             state,
             template: _,
             walks,
+            skipped,
         } = walks;
         if *id >= end {
             return Ok(());
         }
-        self.each_walk::<S, G>(options, 0, |params| {
-            *walks += 1;
+        let counter = WalkCounter::new(id, walks, skipped);
+        let next = &counter.next;
+        let rejected = &counter.skipped;
+        let count = end - next.get();
+        let result = self.each_walk::<S, G>(options, 0, count, |params| {
+            if !sieve.keeps(next.get()) {
+                rejected.set(rejected.get() + 1);
+                next.set(next.get() + 1);
+                return Ok(());
+            }
             // The cursor says where the walk stands while the test's own code runs outside
             // its actions: a panic there fails the walk, saying so.
-            *position = MAKING_STATE;
-            let current = state.insert(make());
-            L::run_masked(params, WHOLE_WALK, position, current, shared)?;
-            *position = DROPPING_STATE;
-            drop(state.take());
-            *id += 1;
-            Ok(*id < end)
-        })
+            let making = MarkOnUnwind::new(position, MAKING_STATE);
+            let mut made = ManuallyDrop::new(make());
+            making.disarm();
+            let mut walk = KeptOnStop::new(&mut made, state);
+            // A stop returns here, and drops `walk`: its state goes to the cursor.
+            L::run_masked(params, WHOLE_WALK, position, walk.state(), shared)?;
+            let done = walk.into_inner();
+            let dropping = MarkOnUnwind::new(position, DROPPING_STATE);
+            drop(done);
+            dropping.disarm();
+            next.set(next.get() + 1);
+            Ok(())
+        });
+        counter.publish(result.is_err());
+        result
     }
 
-    /// Calls `walk` with every walk from `first` on (see [`WalkList::nest`]) until it
-    /// returns `Ok(false)`, the last walk done, or an error, which is returned.
+    /// Calls `walk` with `count` walks from `first` on (see [`WalkList::nest_rows`]), or
+    /// until it returns an error, which is returned.
     #[inline(always)]
     fn each_walk<'b, S, G>(
         &'b self,
         first: &[usize],
         held: u64,
-        mut walk: impl FnMut(<L as WalkList<S, G>>::Params<'b>) -> Result<bool, Box<Stop>>,
+        count: u64,
+        mut walk: impl FnMut(<L as WalkList<S, G>>::Params<'b>) -> StepResult,
     ) -> StepResult
     where
         L: WalkList<S, G, Bound = B>,
     {
         let mut result = Ok(());
         let initial = Cell::new(true);
-        let _ = <L as WalkList<S, G>>::nest(&self.bound, first, held, &initial, &mut |params| {
-            initial.set(false);
-            match walk(params) {
-                Ok(true) => ControlFlow::Continue(()),
-                Ok(false) => ControlFlow::Break(()),
-                Err(stop) => {
-                    result = Err(stop);
-                    ControlFlow::Break(())
+        let _ = <L as WalkList<S, G>>::nest_rows(
+            &self.bound,
+            first,
+            held,
+            &initial,
+            count,
+            &mut |params| {
+                initial.set(false);
+                match walk(params) {
+                    Ok(()) => ControlFlow::Continue(()),
+                    Err(stop) => {
+                        result = Err(stop);
+                        ControlFlow::Break(())
+                    }
                 }
-            }
-        });
+            },
+        );
         result
     }
 }
 
-impl<L: WalkList<S, G>, S, G> CompiledKernel<S, G> for BoundOrder<L, L::Bound> {
+impl<L: WalkList<S, G>, S, G, C: Cloning<S>> CompiledKernel<S, G> for BoundOrder<L, L::Bound, C> {
     fn run(
         &self,
         options: &[usize],
@@ -328,21 +575,33 @@ impl<L: WalkList<S, G>, S, G> CompiledKernel<S, G> for BoundOrder<L, L::Bound> {
         if *walk >= end {
             return Ok(());
         }
-        self.each_walk::<S, G>(options, held, |params| {
+        let count = (end - *walk) as u64;
+        self.each_walk::<S, G>(options, held, count, |params| {
             let at = *walk;
             if statuses[at] == Status::Live {
                 *segments += 1;
                 L::run_masked(params, segment, position, &mut states[at], shared)?;
             }
             *walk += 1;
-            Ok(*walk < end)
+            Ok(())
         })
     }
 
-    fn run_quiet(&self, walks: QuietWalks<'_, '_, S>, shared: &G) -> StepResult {
-        match walks.template {
-            Template::Value { state, clone } => self.quiet_loop(walks, shared, || clone(state)),
-            Template::Factory(make) => self.quiet_loop(walks, shared, make),
+    fn run_quiet(
+        &self,
+        walks: QuietWalks<'_, '_, S>,
+        filter: Option<WalkFilter<'_>>,
+        shared: &G,
+    ) -> StepResult {
+        match (walks.template, filter) {
+            (Template::Value { state, clone }, None) => {
+                self.quiet_loop(walks, shared, || C::clone_of(state, *clone), ())
+            }
+            (Template::Factory(make), None) => self.quiet_loop(walks, shared, make, ()),
+            (Template::Value { state, clone }, Some(filter)) => {
+                self.quiet_loop(walks, shared, || C::clone_of(state, *clone), filter)
+            }
+            (Template::Factory(make), Some(filter)) => self.quiet_loop(walks, shared, make, filter),
         }
     }
 }
@@ -352,11 +611,42 @@ impl<L: WalkList<S, G>, S, G> CompiledKernel<S, G> for BoundOrder<L, L::Bound> {
 pub(crate) type Binder<S, G> =
     Box<dyn Fn(&[&str], &[&dyn Any]) -> Option<Box<dyn CompiledKernel<S, G>>> + Send + Sync>;
 
-/// The binder of the order `L`.
-pub(crate) fn binder<S, G, L: WalkList<S, G>>() -> Binder<S, G> {
+/// How the compiled loops clone a state value for each walk.
+///
+/// A state value's clone function is always `S::clone` (see
+/// [`StateSource::value`](crate::StateSource::value)); when `combtest!` knows that `S` is
+/// `Clone` ([`ByClone`]) the loops call it directly, so that it inlines, and otherwise
+/// ([`ByPointer`]) through the pointer the state source keeps.
+pub(crate) trait Cloning<S>: 'static {
+    /// A clone of `state`, which `clone` (`S::clone`) makes.
+    fn clone_of(state: &S, clone: fn(&S) -> S) -> S;
+}
+
+/// Calls `S::clone` directly.
+pub(crate) struct ByClone;
+
+impl<S: Clone> Cloning<S> for ByClone {
+    #[inline(always)]
+    fn clone_of(state: &S, _: fn(&S) -> S) -> S {
+        state.clone()
+    }
+}
+
+/// Calls the clone function the state source keeps.
+pub(crate) struct ByPointer;
+
+impl<S> Cloning<S> for ByPointer {
+    #[inline(always)]
+    fn clone_of(state: &S, clone: fn(&S) -> S) -> S {
+        clone(state)
+    }
+}
+
+/// The binder of the order `L`, cloning states as `C` says.
+pub(crate) fn binder<S, G, L: WalkList<S, G>, C: Cloning<S>>() -> Binder<S, G> {
     Box::new(|names, params| {
         let bound = L::bind(names, params)?;
-        Some(Box::new(BoundOrder::<L, L::Bound> {
+        Some(Box::new(BoundOrder::<L, L::Bound, C> {
             bound,
             _order: PhantomData,
         }) as Box<dyn CompiledKernel<S, G>>)
@@ -436,6 +726,21 @@ mod tests {
                 visited, expected,
                 "sizes {sizes:?}, held {held:05b}, from walk {start}"
             );
+
+            // Cut after `limit` walks, the loops visit the first `limit` of them.
+            let limit = next(&mut seed) % (expected.len() as u64 + 2);
+            let mut cut = Vec::new();
+            let initial = Cell::new(true);
+            let _ = FivePositions::nest_rows(&bound, &first, held, &initial, limit, &mut |walk| {
+                initial.set(false);
+                let mut seen = Vec::new();
+                let mut position = 0;
+                FivePositions::run_masked(walk, WHOLE_WALK, &mut position, &mut seen, &()).unwrap();
+                cut.push(seen);
+                ControlFlow::Continue(())
+            });
+            let kept = expected.len().min(limit as usize);
+            assert_eq!(cut, expected[..kept], "limit {limit}, from walk {start}");
         }
     }
 
@@ -448,7 +753,8 @@ mod tests {
         let mut seen = Vec::new();
         let mut position = 0;
         FivePositions::run_masked(walk, 0b10110, &mut position, &mut seen, &()).unwrap();
-        assert_eq!((seen, position), (vec![1, 0, 1], 4));
+        assert_eq!(seen, vec![1, 0, 1]);
+        assert_eq!(position, 0, "a passing walk writes no position");
         assert!(FivePositions::bind(&["pos", "pos", "other", "pos", "pos"], &params).is_none());
     }
 }

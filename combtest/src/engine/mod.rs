@@ -15,6 +15,7 @@ pub(crate) mod async_walks;
 pub(crate) mod barrier;
 pub(crate) mod budget;
 pub(crate) mod compiled;
+pub(crate) mod compiled_filter;
 pub(crate) mod failure_record;
 pub(crate) mod gathered;
 pub(crate) mod held;
@@ -306,7 +307,13 @@ where
         state: &mut S,
     ) -> StepResult {
         if let Some(compiled) = dispatch {
-            return compiled.run(options, segment.mask, position, state, shared);
+            let result = compiled.run(options, segment.mask, position, state, shared);
+            if result.is_ok() && !segment.actions.is_empty() {
+                // A passing compiled walk writes no position: leave the one the loop below
+                // leaves, so that what runs next reads the same cursor on either kernel.
+                *position = segment.actions.end - 1;
+            }
+            return result;
         }
         for at in segment.actions.clone() {
             *position = at;
@@ -398,10 +405,11 @@ impl<'a, S, G> WalkRunner<'a, S, G> {
     ///
     /// The compiled loops run a chunk when `combtest!` bound the order and a passing walk
     /// needs nothing beyond being run and counted: no walk events (`traced`), no timing for a
-    /// trace (`timed`), and nothing that looks at passing walks one by one (`seen_singly`: a
-    /// filter or gathered states when streaming, a chunk whose ids a filter broke up when
-    /// held). With a walk timeout, actions run one by one through their trait objects, each
-    /// told to the watchdog and timed.
+    /// trace (`timed`), and nothing that looks at passing walks one by one (`seen_singly`:
+    /// gathered states, or a filter with a trace, when streaming; a chunk whose ids a filter
+    /// broke up when held). When streaming, the compiled loops ask a filter themselves. With
+    /// a walk timeout, actions run one by one through their trait objects, each told to the
+    /// watchdog and timed.
     #[inline]
     pub(super) fn kernel(
         &self,

@@ -7,6 +7,7 @@ use std::fmt;
 
 use super::abort;
 use super::compiled::{CompiledKernel, QuietWalks};
+use super::compiled_filter::WalkFilter;
 use super::held::Status;
 use super::pool::{self, Dispenser};
 use super::positions::{DROPPING_STATE, MAKING_STATE};
@@ -47,8 +48,11 @@ where
     let workers = pool::run(workers, &dispenser, |(template, tally, beat), ids| {
         let before = (tally.walks + tally.skipped, tally.errors);
         let traced = Traced::new(runner.level);
-        // Gathered states and a filter look at passing walks one by one.
-        let seen_singly = runner.filter.is_some() || runner.gather != Gather::Off;
+        // Gathered states look at passing walks one by one. The compiled loops ask a filter
+        // themselves, but write passing walks to a trace as runs of ids, which the walks a
+        // filter skips would break up.
+        let seen_singly =
+            runner.gather != Gather::Off || (runner.filter.is_some() && tally.trace.is_some());
         // A trace that writes passing walks as runs of ids lets the compiled loops run them,
         // timed a run at a time; otherwise each walk is timed for its own record.
         let runs = tally.trace.as_ref().map(TraceBuffer::writes_passed_runs);
@@ -136,7 +140,7 @@ where
     #[inline]
     fn run_from_cursor(&mut self, scope: &WalkScope) {
         match self.kernel {
-            Kernel::Compiled(compiled) => self.run_compiled(compiled),
+            Kernel::Compiled(compiled) => self.run_compiled(compiled, scope),
             Kernel::General(dispatch) => self.run_general(scope, dispatch),
         }
     }
@@ -258,7 +262,8 @@ where
     /// a passing walk; each walk that does not pass is settled here. Kept apart from
     /// [`Stream::run_general`] so that the general loop compiles as before.
     #[inline(never)]
-    fn run_compiled(&mut self, compiled: &dyn CompiledKernel<S, G>) {
+    fn run_compiled(&mut self, compiled: &dyn CompiledKernel<S, G>, scope: &WalkScope) {
+        let runner = self.runner;
         while self.cursor.at < self.end {
             if let Some(beat) = self.beat.as_deref_mut() {
                 if !beat.chunk(self.cursor.at, self.end - self.cursor.at) {
@@ -268,6 +273,23 @@ where
             }
             self.loops_from = self.cursor.at;
             self.loops_started = Stopwatch::start(self.tally.trace.is_some());
+            // The loops step the odometer only for a filter: without one, it stays at the
+            // first walk.
+            let first = self.cursor.at;
+            let mut odometer = Vec::new();
+            let filter = runner.filter.map(|keep| {
+                odometer.clone_from(&self.options);
+                WalkFilter {
+                    keep,
+                    order: runner.view,
+                    space: &runner.plan.space,
+                    scope,
+                    options: &mut odometer,
+                    at: first,
+                    fastest: runner.plan.space.fastest_wheel(),
+                    in_test_code: &mut self.cursor.in_test_code,
+                }
+            });
             let result = compiled.run_quiet(
                 QuietWalks {
                     options: &self.options,
@@ -277,7 +299,9 @@ where
                     state: &mut self.state,
                     template: self.template,
                     walks: &mut self.tally.walks,
+                    skipped: &mut self.tally.skipped,
                 },
+                filter,
                 self.shared,
             );
             self.trace_passed_in_loops();

@@ -170,6 +170,9 @@ impl WalkScope {
     pub(crate) fn outside<T>(&self, f: impl FnOnce() -> T) -> T {
         struct Restore(bool);
         impl Drop for Restore {
+            // Filters run here once per walk: a call for the restore would be a good part
+            // of what asking one costs.
+            #[inline]
             fn drop(&mut self) {
                 QUIET.with(|q| q.set(self.0));
                 IN_WALK.with(|w| w.set(true));

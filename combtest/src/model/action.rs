@@ -713,9 +713,8 @@ pub(crate) trait ParamList: Send + Sync {
     fn len(&self) -> usize;
     fn debug(&self, option: usize) -> String;
     fn json(&self, option: usize) -> Result<serde_json::Value, serde_json::Error>;
-    fn any(&self, option: usize) -> &dyn Any;
     /// The whole option list, as `&Vec<P>`.
-    fn all(&self) -> &dyn Any;
+    fn all(&self) -> &(dyn Any + Send + Sync);
 }
 
 /// A loaded regular action: runs one of its options on one walk's state.
@@ -776,10 +775,7 @@ impl<P: Param, F: Send + Sync> ParamList for Loaded<P, F> {
     fn json(&self, option: usize) -> Result<serde_json::Value, serde_json::Error> {
         serde_json::to_value(&self.params[option])
     }
-    fn any(&self, option: usize) -> &dyn Any {
-        &self.params[option]
-    }
-    fn all(&self) -> &dyn Any {
+    fn all(&self) -> &(dyn Any + Send + Sync) {
         &self.params
     }
 }

@@ -181,10 +181,10 @@ impl<S, G> Plan<S, G> {
 
     /// The names and options of the order, as filters see them.
     pub(crate) fn view(&self) -> OrderView<'_> {
-        OrderView {
-            names: self.actions.iter().map(|a| &*a.name).collect(),
-            params: self.actions.iter().map(|a| a.params()).collect(),
-        }
+        OrderView::new(
+            self.actions.iter().map(|a| &*a.name).collect(),
+            self.actions.iter().map(|a| a.params()).collect(),
+        )
     }
 
     /// The fingerprint of the walk that picks `options`.

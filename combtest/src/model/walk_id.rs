@@ -164,6 +164,18 @@ impl WalkSpace {
             .expect("every pick of options is a walk of an odometer space")
     }
 
+    /// The position and option count of the wheel that turns at every walk, when walks are
+    /// numbered by an odometer: a caller stepping walk after walk turns it itself, and calls
+    /// [`WalkSpace::advance`] only when it wraps.
+    pub(crate) fn fastest_wheel(&self) -> Option<(usize, u64)> {
+        match &self.numbering {
+            Numbering::Odometer {
+                wheels, radices, ..
+            } => Some((*wheels.last()?, *radices.last()?)),
+            _ => None,
+        }
+    }
+
     /// Steps `options` from walk `next - 1` to walk `next`. An odometer does it without
     /// dividing (the runner's hot path decodes once per chunk and then only turns it).
     #[inline]
@@ -174,7 +186,19 @@ impl WalkSpace {
         else {
             return self.decode(next, options);
         };
-        for (&position, &radix) in wheels.iter().zip(radices).rev() {
+        // Most steps turn only the last wheel: it is looked at first, without setting up the
+        // loop over the others (a filter in the compiled loops steps this once per walk).
+        let (Some(&last), Some(&last_radix)) = (wheels.last(), radices.last()) else {
+            return;
+        };
+        let digit = &mut options[last];
+        *digit += 1;
+        if (*digit as u64) < last_radix {
+            return;
+        }
+        *digit = 0;
+        let turned = wheels.len() - 1;
+        for (&position, &radix) in wheels[..turned].iter().zip(radices).rev() {
             let digit = &mut options[position];
             *digit += 1;
             if (*digit as u64) < radix {

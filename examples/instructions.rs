@@ -1,0 +1,94 @@
+//! One T1 workload, run once, for counting its instructions: wall-clock figures on a shared
+//! machine vary by tens of percent between runs, instruction counts do not.
+//!
+//! ```sh
+//! cargo build --release --example instructions
+//! valgrind --tool=callgrind --callgrind-out-file=/dev/null target/release/examples/instructions loop
+//! ```
+//!
+//! Workloads (10^6 walks each, one thread): `loop`, the fair hand-written loop of
+//! `examples/bench.rs`; `combtest`, T1's `combtest!`; `loop-if` and `filter`, the same with a
+//! filter reading the first param (an `if` in the loop), as in `examples/paths.rs`. Subtract
+//! `setup` (a `combtest!` run of one walk of six actions) from a `combtest!` workload's total for its walks'
+//! own instructions; divide by 10^6 for instructions per walk.
+
+use std::hint::black_box;
+
+#[path = "support/shared.rs"]
+#[allow(dead_code)]
+mod shared;
+use shared::{step, Small};
+
+use combtest::prelude::*;
+
+#[action(options = 0..10)]
+fn op(p: u64, s: &mut Small) {
+    step(p, black_box(s));
+}
+
+#[action(options = [0])]
+fn once(p: u64, s: &mut Small) {
+    step(p, black_box(s));
+}
+
+/// The fair loop of `examples/bench.rs`, with the filter of `examples/paths.rs` if `filtered`.
+#[inline(always)]
+fn nested_loops(filtered: bool) -> u64 {
+    let initial = Small::default();
+    let mut walks = 0;
+    for p0 in 0..10u64 {
+        for p1 in 0..10 {
+            for p2 in 0..10 {
+                for p3 in 0..10 {
+                    for p4 in 0..10 {
+                        for p5 in 0..10 {
+                            if filtered && black_box(p0) == 99 {
+                                continue;
+                            }
+                            let mut s = initial.clone();
+                            for p in [p0, p1, p2, p3, p4, p5] {
+                                step(p, black_box(&mut s));
+                            }
+                            walks += 1;
+                        }
+                    }
+                }
+            }
+        }
+    }
+    walks
+}
+
+fn main() {
+    let workload = std::env::args().nth(1).unwrap_or_default();
+    let walks = match workload.as_str() {
+        "loop" => nested_loops(false),
+        "loop-if" => nested_loops(true),
+        "combtest" => {
+            combtest! { order: [op, op, op, op, op, op], state: Small::default(), threads: 1 }
+                .walk_count
+        }
+        "filter" => {
+            combtest! {
+                order: [op, op, op, op, op, op],
+                state: Small::default(),
+                threads: 1,
+                filter: |walk: &Walk| walk.param::<u64>(0) != Some(&99),
+            }
+            .walk_count
+        }
+        "setup" => {
+            combtest! {
+                order: [once, once, once, once, once, once],
+                state: Small::default(),
+                threads: 1,
+            }
+            .walk_count
+        }
+        other => {
+            eprintln!("unknown workload {other:?}: loop, combtest, loop-if, filter or setup");
+            std::process::exit(2);
+        }
+    };
+    println!("{workload}: {walks} walks");
+}

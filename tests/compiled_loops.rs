@@ -1,0 +1,311 @@
+//! The compiled loops of `combtest!` orders (static dispatch, nested loops): a filtered run
+//! stays in them, and what they report — walks, skips, failures with their action and state
+//! — is what the general kernel reports for the same order.
+//!
+//! `combtest::__private::compiled_walks` counts the walks the compiled loops ran or skipped in
+//! this process; the tests of this file take turns so that each sees only its own runs.
+
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+use combtest::__private::compiled_walks;
+use combtest::prelude::*;
+use combtest::Report;
+
+mod common;
+use common::scratch;
+
+/// Held by each test of this file: the compiled walks counter is shared by the process.
+static TURN: Mutex<()> = Mutex::new(());
+
+/// Walks of the runs below: three actions of four options.
+const WALKS: u64 = 64;
+
+/// The params a walk ran, in order.
+#[derive(Debug, Default)]
+struct Steps {
+    params: Vec<u32>,
+    /// Counts the clones of the state of each run: clone `fail_on` panics (0: none).
+    clones: Option<&'static AtomicUsize>,
+    fail_on: usize,
+}
+
+impl Clone for Steps {
+    fn clone(&self) -> Self {
+        if let Some(clones) = self.clones {
+            let call = clones.fetch_add(1, Ordering::SeqCst) + 1;
+            if call == self.fail_on {
+                panic!("clone number {call} breaks");
+            }
+        }
+        Steps {
+            params: self.params.clone(),
+            ..*self
+        }
+    }
+}
+
+impl Drop for Steps {
+    fn drop(&mut self) {
+        if self.params == [3, 3, 3] && !std::thread::panicking() {
+            panic!("dropping the state of walk 3-3-3 breaks");
+        }
+    }
+}
+
+#[action(options = 0..4)]
+fn first(n: u32, steps: &mut Steps) {
+    steps.params.push(n);
+}
+
+#[action(options = 0..4)]
+fn second(n: u32, steps: &mut Steps) {
+    steps.params.push(n);
+    if steps.params == [1, 2] {
+        panic!("second breaks after 1 then 2");
+    }
+}
+
+#[action(options = 0..4)]
+fn third(n: u32, steps: &mut Steps) -> Result<(), String> {
+    steps.params.push(n);
+    if steps.params == [2, 0, 3] {
+        return Err("third refuses 2-0-3".into());
+    }
+    Ok(())
+}
+
+/// Keeps walks whose first param is not 0 and whose third option is not the second: about
+/// half of the walks, rejected in runs that break up the chunks.
+fn keep(walk: &Walk) -> bool {
+    walk.param::<u32>(0) != Some(&0) && walk.option_index(2) != 1
+}
+
+/// Times `counted_keep` was asked.
+static ASKED: AtomicU64 = AtomicU64::new(0);
+
+/// `keep`, counting the walks it is asked about.
+fn counted_keep(walk: &Walk) -> bool {
+    ASKED.fetch_add(1, Ordering::SeqCst);
+    keep(walk)
+}
+
+/// What a report says of its walks, for comparing two runs of one order.
+fn summary(report: &Report<Steps>) -> Vec<String> {
+    let mut lines = vec![format!(
+        "walks {} errors {} cancels {} skipped {}",
+        report.walk_count, report.error_count, report.cancel_count, report.skipped_count
+    )];
+    lines.extend(report.failures.iter().map(|f| {
+        format!(
+            "walk {} at {} ({}): {:?} {} | state {}",
+            f.walk_id, f.failed_position, f.failed_action, f.kind, f.message, f.state
+        )
+    }));
+    lines
+}
+
+/// The same order through the builder, whose walks the general kernel runs.
+fn general(state: Steps, filter: Option<fn(&Walk) -> bool>, threads: usize) -> Report<Steps> {
+    general_logged(state, filter, threads, None)
+}
+
+/// [`general`], writing a trace to `log_dir` if given.
+fn general_logged(
+    state: Steps,
+    filter: Option<fn(&Walk) -> bool>,
+    threads: usize,
+    log_dir: Option<&std::path::Path>,
+) -> Report<Steps> {
+    let mut combtest = Combtest::new(state)
+        .then(first::action())
+        .then(second::action())
+        .then(third::action())
+        .threads(threads);
+    if let Some(keep) = filter {
+        combtest = combtest.filter(keep);
+    }
+    if let Some(dir) = log_dir {
+        combtest = combtest.log_dir(dir);
+    }
+    combtest.run_checked(false)
+}
+
+#[test]
+fn a_filtered_run_stays_in_the_compiled_loops_and_reports_what_the_general_kernel_does() {
+    let _turn = TURN.lock().unwrap_or_else(|e| e.into_inner());
+    for threads in [1, 2] {
+        ASKED.store(0, Ordering::SeqCst);
+        let before = compiled_walks();
+        let compiled = combtest! {
+            order: [first, second, third],
+            state: Steps::default(),
+            threads: threads,
+            filter: counted_keep,
+            panic_on_failure: false,
+        };
+        assert_eq!(
+            compiled_walks() - before,
+            WALKS,
+            "every walk, run or skipped, went through the compiled loops ({threads} threads)"
+        );
+        let asked = ASKED.load(Ordering::SeqCst);
+
+        ASKED.store(0, Ordering::SeqCst);
+        let before = compiled_walks();
+        let reference = general(Steps::default(), Some(counted_keep), threads);
+        assert_eq!(
+            compiled_walks(),
+            before,
+            "the builder runs the general kernel"
+        );
+        // Both runs ask the filter as often: once per walk as it runs, and again for the
+        // analysis of the failures.
+        assert!(asked >= WALKS);
+        assert_eq!(asked, ASKED.load(Ordering::SeqCst));
+
+        assert_eq!(summary(&compiled), summary(&reference));
+        // 3 of 4 first params, 3 of 4 third options: 36 walks run, 28 skipped.
+        assert_eq!((compiled.walk_count, compiled.skipped_count), (36, 28));
+        // Walks 1-2-x (x = 0, 2, 3) panic in `second`, 2-0-3 returns an error and 3-3-3
+        // panics while its state is dropped.
+        let ids: Vec<u64> = compiled.failures.iter().map(|f| f.walk_id).collect();
+        assert_eq!(ids, [24, 26, 27, 35, 63], "{compiled}");
+    }
+}
+
+#[test]
+fn faults_in_the_compiled_loops_fail_their_walk_at_their_action_with_its_state() {
+    let _turn = TURN.lock().unwrap_or_else(|e| e.into_inner());
+    static CLONES: AtomicUsize = AtomicUsize::new(0);
+    // One worker: its template is clone 1, walk 0's state clone 2, so clone 11 is walk 9's.
+    let state = || Steps {
+        params: Vec::new(),
+        clones: Some(&CLONES),
+        fail_on: 11,
+    };
+    CLONES.store(0, Ordering::SeqCst);
+    let before = compiled_walks();
+    let compiled = combtest! {
+        order: [first, second, third],
+        state: state(),
+        threads: 1,
+        panic_on_failure: false,
+    };
+    assert_eq!(
+        compiled_walks() - before,
+        WALKS,
+        "the compiled loops ran every walk"
+    );
+    CLONES.store(0, Ordering::SeqCst);
+    let reference = general(state(), None, 1);
+    assert_eq!(summary(&compiled), summary(&reference));
+
+    assert_eq!(
+        (
+            compiled.walk_count,
+            compiled.error_count,
+            compiled.skipped_count
+        ),
+        (WALKS, 7, 0),
+        "{compiled}"
+    );
+    let failures: Vec<(u64, usize, &str)> = compiled
+        .failures
+        .iter()
+        .map(|f| (f.walk_id, f.failed_position, f.failed_action.as_str()))
+        .collect();
+    assert_eq!(
+        failures,
+        [
+            (9, 0, "first"),
+            (24, 1, "second"),
+            (25, 1, "second"),
+            (26, 1, "second"),
+            (27, 1, "second"),
+            (35, 2, "third"),
+            (63, 2, "third"),
+        ]
+    );
+    let by_id = |id: u64| compiled.failures.iter().find(|f| f.walk_id == id).unwrap();
+    assert!(by_id(9).message.contains("clone number 11 breaks"));
+    assert!(by_id(9).message.contains("while its state was made"));
+    // The state a panicking action left is the failure's, its params up to the panic.
+    assert!(by_id(25).message.contains("second breaks after 1 then 2"));
+    assert!(by_id(25)
+        .state
+        .contains("params: [\n        1,\n        2,\n    ]"));
+    assert!(by_id(35).message.contains("third refuses 2-0-3"));
+    assert!(by_id(35).state.contains("2,\n        0,\n        3,"));
+    assert!(by_id(63).message.contains("while its state was dropped"));
+}
+
+#[test]
+fn a_panicking_filter_in_the_compiled_loops_fails_the_test_with_its_own_message() {
+    let _turn = TURN.lock().unwrap_or_else(|e| e.into_inner());
+    for threads in [1, 2] {
+        let before = compiled_walks();
+        let caught = std::panic::catch_unwind(|| {
+            combtest! {
+                order: [first, second, third],
+                state: Steps::default(),
+                threads: threads,
+                filter: |walk: &Walk| {
+                    assert!(walk.id() != 40, "the filter refuses to look at walk 40");
+                    true
+                },
+                panic_on_failure: false,
+            }
+        });
+        let payload = caught.expect_err("the filter's panic ends the run");
+        let message = payload
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_default();
+        assert!(
+            message.contains("the filter refuses to look at walk 40"),
+            "{message}"
+        );
+        assert!(
+            compiled_walks() > before,
+            "the walks before it ran in the compiled loops"
+        );
+    }
+}
+
+/// Each walk's id and outcome as a run's trace reads back.
+fn traced_outcomes(report: &Report<Steps>) -> Vec<(u64, String)> {
+    let folder = report
+        .run_folder
+        .as_ref()
+        .expect("a traced run has a folder");
+    let mut walks: Vec<(u64, String)> = combtest::read_trace(folder)
+        .unwrap()
+        .into_iter()
+        .map(|walk| (walk.walk_id, walk.outcome))
+        .collect();
+    walks.sort();
+    walks
+}
+
+#[test]
+fn a_filtered_traced_run_records_the_walks_the_general_kernel_records() {
+    let _turn = TURN.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = scratch("compiled-filter-trace");
+    let compiled = combtest! {
+        order: [first, second, third],
+        state: Steps::default(),
+        threads: 2,
+        filter: keep,
+        log_dir: dir.clone(),
+        panic_on_failure: false,
+    };
+    let reference = general_logged(Steps::default(), Some(keep), 2, Some(&dir));
+    assert_eq!(summary(&compiled), summary(&reference));
+    let traced = traced_outcomes(&compiled);
+    assert_eq!(traced, traced_outcomes(&reference));
+    // The walks the filter skipped are not recorded as passing.
+    assert_eq!(traced.len() as u64, compiled.walk_count, "{traced:?}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
