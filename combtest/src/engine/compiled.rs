@@ -341,7 +341,7 @@ impl<L: WalkList<S, G>, S, G> CompiledKernel<S, G> for BoundOrder<L, L::Bound> {
 
     fn run_quiet(&self, walks: QuietWalks<'_, '_, S>, shared: &G) -> StepResult {
         match walks.template {
-            Template::Value { state, clone } => self.quiet_loop(walks, shared, || clone(state)),
+            Template::Value { state, clone, .. } => self.quiet_loop(walks, shared, || clone(state)),
             Template::Factory(make) => self.quiet_loop(walks, shared, make),
         }
     }
