@@ -59,6 +59,30 @@ fn a_panicking_clone_fails_its_walk_only() {
     assert!(!text.contains("after its actions"), "{text}");
 }
 
+#[test]
+fn a_panicking_clone_fails_its_walk_only_with_serial_actions() {
+    static CLONES: AtomicUsize = AtomicUsize::new(0);
+    // One worker: its template is clone 1, walk 0's state clone 2, walk 1's clone 3. Held
+    // walks' states are cloned a chunk at a time: the walks after the one that failed go on.
+    let report = combtest! {
+        order: [touch, pause, touch],
+        state: CloneFails { clones: &CLONES, fail_on: 3 },
+        threads: 1,
+        panic_on_failure: false,
+    };
+    assert_eq!((report.walk_count, report.error_count), (50, 1), "{report}");
+    let failure = &report.failures[0];
+    assert_eq!(failure.walk_id, 1);
+    assert_eq!(failure.kind, FailureKind::State);
+    assert!(
+        failure.message.contains("clone number 3 breaks"),
+        "{}",
+        failure.message
+    );
+    // Every other walk was made: one clone each, the template's and the failed one's.
+    assert_eq!(CLONES.load(Ordering::SeqCst), 51);
+}
+
 #[derive(Clone, Debug, Default)]
 struct Server;
 

@@ -49,8 +49,7 @@ impl<S> Chunk<S> {
     /// then gives them their statuses.
     pub(super) fn fill(&mut self, walks: usize, template: &Template<'_, S>) {
         debug_assert!(matches!(self.ids, Ids::From(_)));
-        self.states
-            .extend(std::iter::repeat_with(|| template.make()).take(walks));
+        template.make_many(&mut self.states, walks);
     }
 
     /// Gives every walk appended by [`Chunk::fill`] its live status (and its time slot).

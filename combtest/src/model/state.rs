@@ -34,6 +34,8 @@ enum Source<S> {
         clone: fn(&S) -> S,
         /// `clone`, writing the clone straight into a slot (see [`Template::make_into`]).
         clone_into: fn(&S, &mut Option<S>),
+        /// `clone`, appending many clones (see [`Template::make_many`]).
+        clone_many: fn(&S, &mut Vec<S>, usize),
     },
     /// Called for every walk.
     Factory(Box<dyn Fn() -> S + Send + Sync>),
@@ -49,6 +51,7 @@ impl<S> StateSource<S> {
             initial: state,
             clone: S::clone,
             clone_into: clone_into::<S>,
+            clone_many: clone_many::<S>,
         })
     }
 
@@ -64,10 +67,12 @@ impl<S> StateSource<S> {
                 initial,
                 clone,
                 clone_into,
+                clone_many,
             } => Template::Value {
                 state: clone(initial),
                 clone: *clone,
                 clone_into: *clone_into,
+                clone_many: *clone_many,
             },
             Source::Factory(make) => Template::Factory(&**make),
         }
@@ -131,8 +136,15 @@ pub(crate) enum Template<'a, S> {
         state: S,
         clone: fn(&S) -> S,
         clone_into: fn(&S, &mut Option<S>),
+        clone_many: fn(&S, &mut Vec<S>, usize),
     },
     Factory(&'a (dyn Fn() -> S + Send + Sync)),
+}
+
+/// Appends `count` clones of `state` to `states`, in one call: the clones are written in
+/// place, with no call per state. When a clone panics, the clones made before it stay.
+fn clone_many<S: Clone>(state: &S, states: &mut Vec<S>, count: usize) {
+    states.extend(std::iter::repeat_with(|| state.clone()).take(count));
 }
 
 /// Clones `state` into `slot`. Written inside the function that clones, the clone's fields go
@@ -150,6 +162,18 @@ impl<S> Template<'_, S> {
         match self {
             Template::Value { state, clone, .. } => clone(state),
             Template::Factory(make) => make(),
+        }
+    }
+
+    /// Appends the fresh states of `count` walks to `states`, as [`Template::make`] makes
+    /// them. When making one panics, the states made before it stay.
+    #[inline]
+    pub(crate) fn make_many(&self, states: &mut Vec<S>, count: usize) {
+        match self {
+            Template::Value {
+                state, clone_many, ..
+            } => clone_many(state, states, count),
+            Template::Factory(make) => states.extend(std::iter::repeat_with(make).take(count)),
         }
     }
 
