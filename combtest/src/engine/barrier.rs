@@ -400,6 +400,9 @@ where
         let dropping = runner.gather == Gather::Off && std::mem::needs_drop::<S>();
         if runner.gather == Gather::Off && self.tally.trace.is_none() && !dropping {
             // The counts are kept; nothing needs the walks themselves.
+            for chunk in chunks {
+                chunk.give_back();
+            }
             return self.tally;
         }
         self.reasons.sort_unstable_by_key(|(id, _)| *id);

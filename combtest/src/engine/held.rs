@@ -1,6 +1,7 @@
 //! Walks held between barriers: chunks of states with a status byte each, cut at the
 //! boundaries of innermost branches, and backed by huge pages where the system allows.
 
+use super::spare;
 use crate::model::outcome::Outcome;
 use crate::model::state::Template;
 use crate::model::walk_id::WalkSelection;
@@ -39,7 +40,7 @@ impl<S> Chunk<S> {
         Chunk {
             ids: Ids::From(first),
             states: held_states(capacity),
-            statuses: Vec::with_capacity(capacity),
+            statuses: spare::vec_with_capacity(capacity),
             nanos: Vec::with_capacity(if timed { capacity } else { 0 }),
         }
     }
@@ -109,6 +110,13 @@ impl<S> Chunk<S> {
             .map(move |(walk, (state, _))| (ids.at(walk), state))
     }
 
+    /// Frees the chunk, keeping the memory of its states and statuses for the next run's
+    /// chunks (see [`spare`]).
+    pub(super) fn give_back(self) {
+        spare::give_back(self.states);
+        spare::give_back(self.statuses);
+    }
+
     /// Whether any walk is live.
     pub(super) fn any_live(&self) -> bool {
         self.statuses.contains(&Status::Live)
@@ -127,12 +135,13 @@ pub(super) fn held_chunk<S>(selection: &WalkSelection, threads: usize) -> u64 {
     (selection.len() / (threads as u64 * 8)).clamp(1, most)
 }
 
-/// An empty vector for the states of `walks` held walks. On Linux, a large one is marked for
+/// An empty vector for the states of `walks` held walks, in memory an earlier run gave back
+/// where there is some (see [`spare`]). On Linux, a large one is marked for
 /// transparent huge pages before anything is written: with millions of walks held, the
 /// kernel's work to provide fresh memory one 4 KiB page at a time is otherwise most of a
 /// segment's cost.
 fn held_states<S>(walks: usize) -> Vec<S> {
-    let states: Vec<S> = Vec::with_capacity(walks);
+    let states: Vec<S> = spare::vec_with_capacity(walks);
     #[cfg(target_os = "linux")]
     advise_huge_pages(states.as_ptr().cast(), walks * std::mem::size_of::<S>());
     states
