@@ -145,7 +145,7 @@ mod tests {
         let a: Vec<Wide> = vec_with_capacity(3_000);
         let b: Vec<Wide> = vec_with_capacity(3_000);
         assert!(
-            a.as_ptr() as usize != b.as_ptr() as usize,
+            !std::ptr::eq(a.as_ptr(), b.as_ptr()),
             "two vectors never share an allocation"
         );
         assert!([a.as_ptr() as usize, b.as_ptr() as usize].contains(&start));

@@ -94,15 +94,17 @@ where
     total
 }
 
+/// One action of the lean loop: its position in the order, and its step.
+type LeanStep<'r, S, G> = (usize, &'r dyn WalkStep<S, G>);
+
 /// The steps of [`Stream::run_lean`], when it can run a worker's chunks: the general kernel
 /// without static dispatch, with nothing that looks at a passing walk (`quiet_pass`), no
 /// filter and no walk timeout (a timed walk checks its time after each action).
-#[allow(clippy::type_complexity)]
 fn lean_steps<'r, S, G>(
     runner: &WalkRunner<'r, S, G>,
     kernel: &Kernel<'r, S, G>,
     quiet_pass: bool,
-) -> Option<Vec<(usize, &'r dyn WalkStep<S, G>)>> {
+) -> Option<Vec<LeanStep<'r, S, G>>> {
     let lean = matches!(kernel, Kernel::General(None))
         && quiet_pass
         && runner.filter.is_none()
@@ -120,7 +122,7 @@ fn lean_steps<'r, S, G>(
 /// What the lean loop runs walks with: everything it reads, looked up before the loop.
 struct LeanWalks<'a, 'r, S, G> {
     /// `(position, step)` of each action of the walk.
-    steps: &'a [(usize, &'r dyn WalkStep<S, G>)],
+    steps: &'a [LeanStep<'r, S, G>],
     /// The positions of the walk's actions, in order (those of `steps`).
     actions: std::ops::Range<usize>,
     space: &'a WalkSpace,
@@ -212,7 +214,7 @@ struct Stream<'s, 'r, S, G> {
     quiet_pass: bool,
     /// The steps of the general kernel's lean loop ([`Stream::run_lean`]), when it runs the
     /// chunk: `(position, step)` of each action, looked up once per worker.
-    lean: Option<&'s [(usize, &'r dyn WalkStep<S, G>)]>,
+    lean: Option<&'s [LeanStep<'r, S, G>]>,
     /// The options of the walk at the cursor (the compiled loops leave them behind; see
     /// [`Stream::run_compiled`]).
     options: Vec<usize>,
