@@ -187,6 +187,25 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_chunk_given_back_lends_its_memory_to_the_next_chunk() {
+        /// An alignment no other test's held states have, so that no run at the same time
+        /// takes the memory given back here.
+        #[derive(Clone, Copy, Debug, PartialEq)]
+        #[repr(align(512))]
+        struct Aligned(u64);
+        let mut first: Chunk<Aligned> = Chunk::new(0, 3_000, false);
+        first.states.extend((0..3_000).map(Aligned));
+        first.mark_live(false);
+        let memory = first.states.as_ptr();
+        first.give_back();
+
+        let next: Chunk<Aligned> = Chunk::new(0, 2_500, false);
+        assert!(std::ptr::eq(next.states.as_ptr(), memory));
+        assert!(next.states.is_empty(), "no value is handed on");
+        assert!(next.states.capacity() >= 2_500);
+    }
+
+    #[test]
     fn a_chunk_keeps_consecutive_ids_as_a_start_and_lists_them_after_a_gap() {
         let mut chunk = Chunk::new(10, 4, false);
         for id in [10, 11, 12] {
