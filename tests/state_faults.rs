@@ -105,7 +105,11 @@ fn a_panicking_clone_among_thousands_of_held_walks_fails_its_walk_only() {
         threads: 1,
         panic_on_failure: false,
     };
-    assert_eq!((report.walk_count, report.error_count), (20_000, 1), "{report}");
+    assert_eq!(
+        (report.walk_count, report.error_count),
+        (20_000, 1),
+        "{report}"
+    );
     // One worker: its template is clone 1, walk `k`'s state clone `k + 2`.
     assert_eq!(report.failures[0].walk_id, 5_998);
     assert_eq!(report.failures[0].kind, FailureKind::State);

@@ -492,7 +492,6 @@ fn made_at_a_time<S>() -> usize {
 /// made fails, and the walks after it go on in a chunk of their own. With `first` (the first
 /// segment, when it comes before any serial action, and the worker's beat), runs it on the
 /// states a few at a time as they are made ([`made_at_a_time`]).
-#[allow(clippy::type_complexity)]
 fn fill_walks<'r, S: fmt::Debug, G>(
     runner: &WalkRunner<'_, S, G>,
     worker: &mut Worker<S>,
