@@ -10,6 +10,9 @@
 //!   threads (the parallel speed-up).
 //! - T4: peak resident memory of child processes running 10^5 and 10^7 walks without serial
 //!   actions, and T2's memory per walk held across a barrier (Linux).
+//! - Held 1 KiB states: T2's shape over a 1 KiB state (2 x 10^6 walks, 2 GiB held), per walk,
+//!   with the page faults and the share of the time the kernel took (Linux), in a run of a
+//!   fresh process and in the runs after it.
 //!
 //! Every figure is the best of several rounds, the one least disturbed by whatever else the
 //! machine runs; ratios compare figures taken in this same run.
@@ -139,6 +142,105 @@ fn header(title: &str) {
     println!("{:<36} {:>10} {:>14} {:>8}", "", "time", "walks/s", "ratio");
 }
 
+/// A state of 1 KiB, of which each action changes one word.
+#[derive(Clone, Debug)]
+struct Kib([u64; 128]);
+
+const HELD_KIB_ROUNDS: usize = 3;
+
+/// T2's order over a 1 KiB state: 2 x 10^6 walks held across the serial action.
+fn held_kib(threads: usize) -> u64 {
+    let op = || {
+        Action::new(
+            "op",
+            || 0..10u64,
+            |p: u64, s: &mut Kib, _: &()| {
+                let s = black_box(s);
+                let word = (p as usize * 13) % 128;
+                s.0[word] = s.0[word].wrapping_mul(31).wrapping_add(p);
+            },
+        )
+    };
+    let switch = Action::serial(
+        "switch",
+        || 0..2u64,
+        |p: u64, _: &mut (), _: States<'_, Kib>| {
+            black_box(p);
+        },
+    );
+    Combtest::new(Kib([0; 128]))
+        .order([op(), op(), op(), switch, op(), op(), op()])
+        .threads(threads)
+        .run()
+        .expect("a valid order")
+        .walk_count
+}
+
+/// Minor page faults, and user and system CPU time in seconds, of this process (Linux only).
+fn faults_and_cpu() -> Option<(u64, f64, f64)> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command, which is in parentheses and may hold spaces.
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let number = |i: usize| fields.get(i)?.parse::<u64>().ok();
+    // Clock ticks per second: 100 on Linux unless configured otherwise.
+    let tick = 100.0;
+    Some((
+        number(7)?,
+        number(11)? as f64 / tick,
+        number(12)? as f64 / tick,
+    ))
+}
+
+/// The child side of the held 1 KiB workload: its rounds, in a fresh process.
+fn held_kib_child(threads: usize) {
+    for round in 0..HELD_KIB_ROUNDS {
+        let before = faults_and_cpu();
+        let start = Instant::now();
+        let walks = held_kib(threads);
+        let elapsed = start.elapsed();
+        let (faults, system) = match (before, faults_and_cpu()) {
+            (Some((f0, u0, s0)), Some((f1, u1, s1))) => {
+                let cpu = (u1 - u0) + (s1 - s0);
+                (
+                    format!("{:>8.3}", (f1 - f0) as f64 / walks as f64),
+                    format!(
+                        "{:>6.0}%",
+                        if cpu > 0.0 {
+                            (s1 - s0) * 100.0 / cpu
+                        } else {
+                            0.0
+                        }
+                    ),
+                )
+            }
+            _ => ("n/a".into(), "n/a".into()),
+        };
+        println!(
+            "{:<36} {:>10.2?} {:>8.0} ns/walk {faults} faults/walk {system} kernel",
+            format!("held 1 KiB, {threads} thread(s), run {}", round + 1),
+            elapsed,
+            elapsed.as_secs_f64() * 1e9 / walks as f64,
+        );
+    }
+}
+
+fn held_kib_table(threads: usize) {
+    println!(
+        "\nHeld 1 KiB states: T2's order over a 1 KiB state, 2 x 10^6 walks (2 GiB held), \
+         each thread count in a fresh process\n"
+    );
+    let exe = std::env::current_exe().expect("the bench's own path");
+    for threads in [1, threads] {
+        let out = std::process::Command::new(&exe)
+            .args(["--held-kib-child", &threads.to_string()])
+            .output();
+        match out {
+            Ok(out) => print!("{}", String::from_utf8_lossy(&out.stdout)),
+            Err(e) => println!("held 1 KiB, {threads} thread(s): cannot run: {e}"),
+        }
+    }
+}
+
 /// Peak resident set size of this process, in KiB (Linux only).
 fn peak_rss_kib() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
@@ -249,6 +351,9 @@ fn main() {
         if flag == "--memory-child" {
             return memory_child(index.parse().expect("a workload index"));
         }
+        if flag == "--held-kib-child" {
+            return held_kib_child(index.parse().expect("a thread count"));
+        }
     }
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     println!("combtest benchmark: {threads} threads available, best of {ROUNDS} rounds");
@@ -340,6 +445,8 @@ fn main() {
         "\nparallel speed-up with {threads} threads: {:.2}x",
         ratio(t3_1, t3_n)
     );
+
+    held_kib_table(threads);
 
     memory_table();
 }

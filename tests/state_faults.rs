@@ -59,6 +59,63 @@ fn a_panicking_clone_fails_its_walk_only() {
     assert!(!text.contains("after its actions"), "{text}");
 }
 
+#[test]
+fn a_panicking_clone_fails_its_walk_only_with_serial_actions() {
+    static CLONES: AtomicUsize = AtomicUsize::new(0);
+    // One worker: its template is clone 1, walk 0's state clone 2, walk 1's clone 3. Held
+    // walks' states are cloned a chunk at a time: the walks after the one that failed go on.
+    let report = combtest! {
+        order: [touch, pause, touch],
+        state: CloneFails { clones: &CLONES, fail_on: 3 },
+        threads: 1,
+        panic_on_failure: false,
+    };
+    assert_eq!((report.walk_count, report.error_count), (50, 1), "{report}");
+    let failure = &report.failures[0];
+    assert_eq!(failure.walk_id, 1);
+    assert_eq!(failure.kind, FailureKind::State);
+    assert!(
+        failure.message.contains("clone number 3 breaks"),
+        "{}",
+        failure.message
+    );
+    // Every other walk was made: one clone each, the template's and the failed one's.
+    assert_eq!(CLONES.load(Ordering::SeqCst), 51);
+}
+
+static FIRST_RUNS: AtomicUsize = AtomicUsize::new(0);
+
+#[action(options = 0..100)]
+fn before_pause(_n: u32, _state: &mut CloneFails) {
+    FIRST_RUNS.fetch_add(1, Ordering::SeqCst);
+}
+
+#[action(options = 0..100)]
+fn after_pause(_n: u32, _state: &mut CloneFails) {}
+
+#[test]
+fn a_panicking_clone_among_thousands_of_held_walks_fails_its_walk_only() {
+    static CLONES: AtomicUsize = AtomicUsize::new(0);
+    // Held states are made a few thousand at a time, each batch running the actions before
+    // the serial action as soon as it is made: a clone that panics in a later batch fails
+    // its walk, and every other walk is made and runs them once.
+    let report = combtest! {
+        order: [before_pause, pause, after_pause],
+        state: CloneFails { clones: &CLONES, fail_on: 6_000 },
+        threads: 1,
+        panic_on_failure: false,
+    };
+    assert_eq!(
+        (report.walk_count, report.error_count),
+        (20_000, 1),
+        "{report}"
+    );
+    // One worker: its template is clone 1, walk `k`'s state clone `k + 2`.
+    assert_eq!(report.failures[0].walk_id, 5_998);
+    assert_eq!(report.failures[0].kind, FailureKind::State);
+    assert_eq!(FIRST_RUNS.load(Ordering::SeqCst), 19_999);
+}
+
 #[derive(Clone, Debug, Default)]
 struct Server;
 

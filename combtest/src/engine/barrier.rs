@@ -140,7 +140,8 @@ where
                             let boundary = (start / innermost + 1).saturating_mul(innermost);
                             let end = boundary.min(range.end);
                             worker.tally.walks += end - start;
-                            fill_walks(runner, worker, chunks, template, start..end, timed);
+                            let first = runs_first_segment.then_some((&first, &mut *beat));
+                            fill_walks(runner, worker, chunks, template, start..end, timed, first);
                             start = end;
                         }
                     }
@@ -175,7 +176,8 @@ where
                         chunks.push(chunk);
                     }
                 }
-                if runs_first_segment {
+                if runs_first_segment && runner.filter.is_some() {
+                    // Without a filter, `fill_walks` ran it as the states were made.
                     first.run(worker, beat.as_mut(), &mut chunks[made..]);
                 }
                 if let Some(progress) = runner.progress {
@@ -400,6 +402,9 @@ where
         let dropping = runner.gather == Gather::Off && std::mem::needs_drop::<S>();
         if runner.gather == Gather::Off && self.tally.trace.is_none() && !dropping {
             // The counts are kept; nothing needs the walks themselves.
+            for chunk in chunks {
+                chunk.give_back();
+            }
             return self.tally;
         }
         self.reasons.sort_unstable_by_key(|(id, _)| *id);
@@ -476,23 +481,47 @@ where
     }
 }
 
+/// How many held states are made at a time before `first` runs on them: about 64 KiB of
+/// them, so that the first segment finds the states just made still in the core's cache
+/// rather than reading them back from memory.
+fn made_at_a_time<S>() -> usize {
+    ((64 << 10) / std::mem::size_of::<S>().max(1)).max(64)
+}
+
 /// Makes the states of the walks `ids` into chunks; a walk whose state panicked while it was
-/// made fails, and the walks after it go on in a chunk of their own.
-fn fill_walks<S: fmt::Debug, G>(
+/// made fails, and the walks after it go on in a chunk of their own. With `first` (the first
+/// segment, when it comes before any serial action, and the worker's beat), runs it on the
+/// states a few at a time as they are made ([`made_at_a_time`]).
+fn fill_walks<'r, S: fmt::Debug, G>(
     runner: &WalkRunner<'_, S, G>,
     worker: &mut Worker<S>,
     chunks: &mut Vec<Chunk<S>>,
     template: &Template<'_, S>,
     ids: std::ops::Range<u64>,
     timed: bool,
+    mut first: Option<(&Stretch<'_, 'r, S, G>, &mut Option<Beat<'r>>)>,
 ) {
-    abort::walk_starts(None);
     let mut from = ids.start;
     while from < ids.end {
         let walks = (ids.end - from) as usize;
         let mut chunk = Chunk::new(from, walks, timed);
-        let made = unwind::quietly(|| chunk.fill(walks, template));
-        chunk.mark_live(timed);
+        let at_a_time = if first.is_some() {
+            made_at_a_time::<S>()
+        } else {
+            walks
+        };
+        let mut made = Ok(());
+        while made.is_ok() && chunk.len() < walks {
+            let start = chunk.len();
+            let count = at_a_time.min(walks - start);
+            // No walk runs while states are made (the first segment's walks said theirs).
+            abort::walk_starts(None);
+            made = unwind::quietly(|| chunk.fill(count, template));
+            chunk.mark_live(timed);
+            if let Some((stretch, beat)) = &mut first {
+                stretch.run_from(worker, beat.as_mut(), &mut chunk, start);
+            }
+        }
         let held = chunk.len() as u64;
         if held > 0 {
             chunks.push(chunk);
@@ -545,12 +574,40 @@ impl<'r, S: fmt::Debug, G> Stretch<'_, 'r, S, G> {
         beat: Option<&'w mut Beat<'r>>,
         chunks: &'w mut [Chunk<S>],
     ) {
+        self.run_at(worker, beat, chunks, Cursor::default());
+    }
+
+    /// Runs the segment on the live walks of `chunk` from its walk `start` on.
+    fn run_from<'w>(
+        &'w self,
+        worker: &'w mut Worker<S>,
+        beat: Option<&'w mut Beat<'r>>,
+        chunk: &'w mut Chunk<S>,
+        start: usize,
+    ) {
+        let cursor = Cursor {
+            at: HeldAt {
+                walk: start,
+                ..HeldAt::default()
+            },
+            ..Cursor::default()
+        };
+        self.run_at(worker, beat, std::slice::from_mut(chunk), cursor);
+    }
+
+    fn run_at<'w>(
+        &'w self,
+        worker: &'w mut Worker<S>,
+        beat: Option<&'w mut Beat<'r>>,
+        chunks: &'w mut [Chunk<S>],
+        cursor: Cursor<HeldAt>,
+    ) {
         let mut run = StretchRun {
             stretch: self,
             worker,
             beat,
             chunks,
-            cursor: Cursor::default(),
+            cursor,
         };
         run_resuming(self.runner.catcher, &mut run);
         if let Some(beat) = run.beat {

@@ -594,11 +594,11 @@ impl<L: WalkList<S, G>, S, G, C: Cloning<S>> CompiledKernel<S, G> for BoundOrder
         shared: &G,
     ) -> StepResult {
         match (walks.template, filter) {
-            (Template::Value { state, clone }, None) => {
+            (Template::Value { state, clone, .. }, None) => {
                 self.quiet_loop(walks, shared, || C::clone_of(state, *clone), ())
             }
             (Template::Factory(make), None) => self.quiet_loop(walks, shared, make, ()),
-            (Template::Value { state, clone }, Some(filter)) => {
+            (Template::Value { state, clone, .. }, Some(filter)) => {
                 self.quiet_loop(walks, shared, || C::clone_of(state, *clone), filter)
             }
             (Template::Factory(make), Some(filter)) => self.quiet_loop(walks, shared, make, filter),

@@ -1,6 +1,7 @@
 //! Walks held between barriers: chunks of states with a status byte each, cut at the
 //! boundaries of innermost branches, and backed by huge pages where the system allows.
 
+use super::spare;
 use crate::model::outcome::Outcome;
 use crate::model::state::Template;
 use crate::model::walk_id::WalkSelection;
@@ -39,7 +40,7 @@ impl<S> Chunk<S> {
         Chunk {
             ids: Ids::From(first),
             states: held_states(capacity),
-            statuses: Vec::with_capacity(capacity),
+            statuses: spare::vec_with_capacity(capacity),
             nanos: Vec::with_capacity(if timed { capacity } else { 0 }),
         }
     }
@@ -49,8 +50,7 @@ impl<S> Chunk<S> {
     /// then gives them their statuses.
     pub(super) fn fill(&mut self, walks: usize, template: &Template<'_, S>) {
         debug_assert!(matches!(self.ids, Ids::From(_)));
-        self.states
-            .extend(std::iter::repeat_with(|| template.make()).take(walks));
+        template.make_many(&mut self.states, walks);
     }
 
     /// Gives every walk appended by [`Chunk::fill`] its live status (and its time slot).
@@ -110,6 +110,13 @@ impl<S> Chunk<S> {
             .map(move |(walk, (state, _))| (ids.at(walk), state))
     }
 
+    /// Frees the chunk, keeping the memory of its states and statuses for the next run's
+    /// chunks (see [`spare`]).
+    pub(super) fn give_back(self) {
+        spare::give_back(self.states);
+        spare::give_back(self.statuses);
+    }
+
     /// Whether any walk is live.
     pub(super) fn any_live(&self) -> bool {
         self.statuses.contains(&Status::Live)
@@ -128,12 +135,13 @@ pub(super) fn held_chunk<S>(selection: &WalkSelection, threads: usize) -> u64 {
     (selection.len() / (threads as u64 * 8)).clamp(1, most)
 }
 
-/// An empty vector for the states of `walks` held walks. On Linux, a large one is marked for
+/// An empty vector for the states of `walks` held walks, in memory an earlier run gave back
+/// where there is some (see [`spare`]). On Linux, a large one is marked for
 /// transparent huge pages before anything is written: with millions of walks held, the
 /// kernel's work to provide fresh memory one 4 KiB page at a time is otherwise most of a
 /// segment's cost.
 fn held_states<S>(walks: usize) -> Vec<S> {
-    let states: Vec<S> = Vec::with_capacity(walks);
+    let states: Vec<S> = spare::vec_with_capacity(walks);
     #[cfg(target_os = "linux")]
     advise_huge_pages(states.as_ptr().cast(), walks * std::mem::size_of::<S>());
     states
@@ -177,6 +185,25 @@ impl Status {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_chunk_given_back_lends_its_memory_to_the_next_chunk() {
+        /// An alignment no other test's held states have, so that no run at the same time
+        /// takes the memory given back here.
+        #[derive(Clone, Copy, Debug, PartialEq)]
+        #[repr(align(512))]
+        struct Aligned(u64);
+        let mut first: Chunk<Aligned> = Chunk::new(0, 3_000, false);
+        first.states.extend((0..3_000).map(Aligned));
+        first.mark_live(false);
+        let memory = first.states.as_ptr();
+        first.give_back();
+
+        let next: Chunk<Aligned> = Chunk::new(0, 2_500, false);
+        assert!(std::ptr::eq(next.states.as_ptr(), memory));
+        assert!(next.states.is_empty(), "no value is handed on");
+        assert!(next.states.capacity() >= 2_500);
+    }
 
     #[test]
     fn a_chunk_keeps_consecutive_ids_as_a_start_and_lists_them_after_a_gap() {

@@ -21,6 +21,7 @@ pub(crate) mod gathered;
 pub(crate) mod held;
 pub(crate) mod pool;
 pub(crate) mod positions;
+pub(crate) mod spare;
 pub(crate) mod state_faults;
 pub(crate) mod stream;
 pub(crate) mod unwind;

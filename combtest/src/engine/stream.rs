@@ -4,6 +4,7 @@
 
 use std::any::Any;
 use std::fmt;
+use std::sync::atomic::Ordering;
 
 use super::abort;
 use super::compiled::{CompiledKernel, QuietWalks};
@@ -19,10 +20,11 @@ use super::{
     WalkRunner,
 };
 use crate::config::Gather;
+use crate::model::action::{StepResult, WalkStep};
 use crate::model::outcome::Outcome;
 use crate::model::state::{StateSource, Template};
 use crate::model::walk::Walk;
-use crate::model::walk_id::WalkSelection;
+use crate::model::walk_id::{NextOptions, WalkSelection, WalkSpace};
 use crate::output::trace::TraceBuffer;
 
 /// Runs every selected walk of an order without serial actions, each from start to end on a
@@ -63,6 +65,8 @@ where
         );
         let timed =
             runner.times_walks() || (runs.is_some() && matches!(kernel, Kernel::General(_)));
+        let quiet_pass = runner.gather == Gather::Off && !timed && !traced.walks;
+        let lean = lean_steps(runner, &kernel, quiet_pass);
         let mut stream = Stream {
             runner,
             shared,
@@ -71,7 +75,8 @@ where
             traced,
             timed,
             kernel,
-            quiet_pass: runner.gather == Gather::Off && !timed && !traced.walks,
+            quiet_pass,
+            lean: lean.as_deref(),
             options: vec![0; plan.actions.len()],
             cursor: Cursor::default(),
             end: 0,
@@ -103,6 +108,112 @@ where
     total
 }
 
+/// One action of the lean loop: its position in the order, and its step.
+type LeanStep<'r, S, G> = (usize, &'r dyn WalkStep<S, G>);
+
+/// The steps of [`Stream::run_lean`], when it can run a worker's chunks: the general kernel
+/// without static dispatch, with nothing that looks at a passing walk (`quiet_pass`), no
+/// filter and no walk timeout (a timed walk checks its time after each action).
+fn lean_steps<'r, S, G>(
+    runner: &WalkRunner<'r, S, G>,
+    kernel: &Kernel<'r, S, G>,
+    quiet_pass: bool,
+) -> Option<Vec<LeanStep<'r, S, G>>> {
+    let lean = matches!(kernel, Kernel::General(None))
+        && quiet_pass
+        && runner.filter.is_none()
+        && !runner.times_walks();
+    let plan = runner.plan;
+    lean.then(|| {
+        plan.segments[0]
+            .actions
+            .clone()
+            .map(|position| (position, plan.actions[position].walk_step()))
+            .collect()
+    })
+}
+
+/// What the lean loop runs walks with: everything it reads, looked up before the loop.
+struct LeanWalks<'a, 'r, S, G> {
+    /// `(position, step)` of each action of the walk.
+    steps: &'a [LeanStep<'r, S, G>],
+    /// The positions of the walk's actions, in order (those of `steps`).
+    actions: std::ops::Range<usize>,
+    space: &'a WalkSpace,
+    next_options: NextOptions,
+    shared: &'a G,
+    template: &'a Template<'a, S>,
+    beat: Option<&'a Beat<'r>>,
+}
+
+/// Why the lean loop stopped.
+enum LeanEnd {
+    /// Every walk of the range ran and passed.
+    Ran,
+    /// The run is ending (see `watchdog`): no walk starts.
+    Stopping,
+    /// The walk at the cursor did not pass: its state is kept for its record.
+    Failed(StepResult),
+}
+
+impl<S, G> LeanWalks<'_, '_, S, G> {
+    /// Runs walks from `cursor.at` to `end` (whose options are `options`) one at a time,
+    /// each on a fresh state in `state`, until one does not pass; counts each in `walks`.
+    /// A walk that unwinds leaves the cursor on it, as [`Stream::run_general`] does.
+    #[inline(never)]
+    fn run(
+        self,
+        options: &mut [usize],
+        cursor: &mut Cursor<u64>,
+        end: u64,
+        state: &mut Option<S>,
+        walks: &mut u64,
+    ) -> LeanEnd {
+        let watched = self.beat.map(|beat| (beat, beat.position_slot()));
+        // The first walk tells the watchdog everything; the next ones, only what changes.
+        let mut told = false;
+        while cursor.at < end {
+            let id = cursor.at;
+            if let Some((beat, _)) = watched {
+                let goes_on = if told {
+                    beat.next_walk(id)
+                } else {
+                    beat.walk(id)
+                };
+                if !goes_on {
+                    return LeanEnd::Stopping;
+                }
+                told = true;
+            }
+            abort::walk_starts(Some(id));
+            *walks += 1;
+            cursor.position = MAKING_STATE;
+            let walk_state = self.template.make_into(state);
+            for (&(position, step), &option) in
+                self.steps.iter().zip(&options[self.actions.clone()])
+            {
+                cursor.position = position;
+                if let Some((_, slot)) = watched {
+                    slot.store(position, Ordering::Relaxed);
+                }
+                let result = step.run(option, walk_state, self.shared);
+                if result.is_err() {
+                    return LeanEnd::Failed(result);
+                }
+            }
+            // Without a timeout the watchdog does not count walks that end well (see
+            // `Beat::ended`), so a passing walk tells it nothing more.
+            cursor.position = DROPPING_STATE;
+            drop(state.take());
+            cursor.at += 1;
+            if cursor.at < end {
+                self.next_options.step(self.space, cursor.at, options);
+            }
+        }
+        LeanEnd::Ran
+    }
+}
+
 /// One worker's view of the streaming run, over one chunk of walk ids.
 struct Stream<'s, 'r, S, G> {
     runner: &'s WalkRunner<'r, S, G>,
@@ -115,6 +226,9 @@ struct Stream<'s, 'r, S, G> {
     /// Whether a passing walk needs nothing beyond being counted (no gathering, no trace,
     /// no walk events).
     quiet_pass: bool,
+    /// The steps of the general kernel's lean loop ([`Stream::run_lean`]), when it runs the
+    /// chunk: `(position, step)` of each action, looked up once per worker.
+    lean: Option<&'s [LeanStep<'r, S, G>]>,
     /// The options of the walk at the cursor (the compiled loops leave them behind; see
     /// [`Stream::run_compiled`]).
     options: Vec<usize>,
@@ -141,6 +255,7 @@ where
     fn run_from_cursor(&mut self, scope: &WalkScope) {
         match self.kernel {
             Kernel::Compiled(compiled) => self.run_compiled(compiled, scope),
+            Kernel::General(_) if self.lean.is_some() => self.run_lean(),
             Kernel::General(dispatch) => self.run_general(scope, dispatch),
         }
     }
@@ -255,6 +370,54 @@ where
                 self.finish_walk(id, state, end);
             }
             self.next();
+        }
+    }
+
+    /// Runs walks from the cursor to the end, one at a time, when a passing walk needs
+    /// nothing but its actions run and being counted, through the actions' trait objects
+    /// (the builder's orders): what [`Stream::run_general`] does in that case, without what
+    /// it would check at every walk and action only to find it off. The steps were looked up
+    /// once per worker, so an action costs a store of its position (for panic attribution and
+    /// the watchdog) and one indirect call. A walk that does not pass is settled by
+    /// [`Stream::finish_walk`] as in the general loop.
+    fn run_lean(&mut self) {
+        let Some(steps) = self.lean else {
+            return;
+        };
+        let plan = self.runner.plan;
+        let actions = plan.segments[0].actions.clone();
+        while self.cursor.at < self.end {
+            let Stream {
+                shared,
+                template,
+                tally,
+                options,
+                cursor,
+                end,
+                state,
+                beat,
+                ..
+            } = self;
+            let walks = LeanWalks {
+                steps,
+                actions: actions.clone(),
+                space: &plan.space,
+                next_options: NextOptions::new(&plan.space),
+                shared,
+                template,
+                beat: beat.as_deref(),
+            };
+            match walks.run(options, cursor, *end, state, &mut tally.walks) {
+                LeanEnd::Ran => {}
+                LeanEnd::Stopping => self.cursor.at = self.end,
+                LeanEnd::Failed(result) => {
+                    let id = self.cursor.at;
+                    let state = self.state.take().expect("the failed walk's state is kept");
+                    let end = StepEnd::from_caught(Ok(result), self.cursor.position);
+                    self.finish_walk(id, state, end);
+                    self.next();
+                }
+            }
         }
     }
 

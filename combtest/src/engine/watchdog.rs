@@ -157,6 +157,24 @@ impl Beat<'_> {
         self.starts(first, len)
     }
 
+    /// Walk `id` starts, right after a walk started with [`Beat::walk`] on this beat ended
+    /// well: what the slot already says of the one before (one walk, its worker busy) stays,
+    /// so only the walk's id and the count of starts change. The lean loop's per-walk beat.
+    #[inline(always)]
+    pub(crate) fn next_walk(&self, id: u64) -> bool {
+        if self.watch.stopping.load(Ordering::Relaxed) {
+            self.slot.busy.store(false, Ordering::Release);
+            return false;
+        }
+        let slot = self.slot;
+        slot.first.store(id, Ordering::Relaxed);
+        slot.position.store(NO_POSITION, Ordering::Relaxed);
+        let started = self.started_count.get() + 1;
+        self.started_count.set(started);
+        slot.started.store(started, Ordering::Release);
+        true
+    }
+
     fn starts(&self, first: u64, span: u64) -> bool {
         if self.watch.stopping.load(Ordering::Relaxed) {
             self.slot.busy.store(false, Ordering::Release);
@@ -174,6 +192,12 @@ impl Beat<'_> {
             self.started_at.set(Some(Instant::now()));
         }
         true
+    }
+
+    /// Where [`Beat::action`] writes, for a loop that writes it itself at each action.
+    #[inline]
+    pub(crate) fn position_slot(&self) -> &AtomicUsize {
+        &self.slot.position
     }
 
     /// The action at `position` starts.

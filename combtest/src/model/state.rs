@@ -29,7 +29,14 @@ pub struct StateSource<S>(Source<S>);
 
 enum Source<S> {
     /// Cloned for every walk, by `clone` (`S::clone`, captured where `S: Clone` is known).
-    Value { initial: S, clone: fn(&S) -> S },
+    Value {
+        initial: S,
+        clone: fn(&S) -> S,
+        /// `clone`, writing the clone straight into a slot (see [`Template::make_into`]).
+        clone_into: fn(&S, &mut Option<S>),
+        /// `clone`, appending many clones (see [`Template::make_many`]).
+        clone_many: fn(&S, &mut Vec<S>, usize),
+    },
     /// Called for every walk.
     Factory(Box<dyn Fn() -> S + Send + Sync>),
 }
@@ -43,6 +50,8 @@ impl<S> StateSource<S> {
         StateSource(Source::Value {
             initial: state,
             clone: S::clone,
+            clone_into: clone_into::<S>,
+            clone_many: clone_many::<S>,
         })
     }
 
@@ -54,9 +63,16 @@ impl<S> StateSource<S> {
     /// What one worker makes its walks' states from.
     pub(crate) fn template(&self) -> Template<'_, S> {
         match &self.0 {
-            Source::Value { initial, clone } => Template::Value {
+            Source::Value {
+                initial,
+                clone,
+                clone_into,
+                clone_many,
+            } => Template::Value {
                 state: clone(initial),
                 clone: *clone,
+                clone_into: *clone_into,
+                clone_many: *clone_many,
             },
             Source::Factory(make) => Template::Factory(&**make),
         }
@@ -116,8 +132,27 @@ impl<S: fmt::Debug> fmt::Debug for StateSource<S> {
 /// What a worker makes its walks' states from: its own clone of the initial value (so that
 /// `S` need not be `Sync`), or the shared factory.
 pub(crate) enum Template<'a, S> {
-    Value { state: S, clone: fn(&S) -> S },
+    Value {
+        state: S,
+        clone: fn(&S) -> S,
+        clone_into: fn(&S, &mut Option<S>),
+        clone_many: fn(&S, &mut Vec<S>, usize),
+    },
     Factory(&'a (dyn Fn() -> S + Send + Sync)),
+}
+
+/// Appends `count` clones of `state` to `states`, in one call: the clones are written in
+/// place, with no call per state. When a clone panics, the clones made before it stay.
+fn clone_many<S: Clone>(state: &S, states: &mut Vec<S>, count: usize) {
+    states.extend(std::iter::repeat_with(|| state.clone()).take(count));
+}
+
+/// Clones `state` into `slot`. Written inside the function that clones, the clone's fields go
+/// straight to the slot: a clone returned by value is copied there after, and for a small
+/// state that copy reads in one wide load what the clone wrote in narrower stores, which the
+/// processor cannot forward, and every walk waits for it.
+fn clone_into<S: Clone>(state: &S, slot: &mut Option<S>) {
+    *slot = Some(state.clone());
 }
 
 impl<S> Template<'_, S> {
@@ -125,8 +160,35 @@ impl<S> Template<'_, S> {
     #[inline]
     pub(crate) fn make(&self) -> S {
         match self {
-            Template::Value { state, clone } => clone(state),
+            Template::Value { state, clone, .. } => clone(state),
             Template::Factory(make) => make(),
+        }
+    }
+
+    /// Appends the fresh states of `count` walks to `states`, as [`Template::make`] makes
+    /// them. When making one panics, the states made before it stay.
+    #[inline]
+    pub(crate) fn make_many(&self, states: &mut Vec<S>, count: usize) {
+        match self {
+            Template::Value {
+                state, clone_many, ..
+            } => clone_many(state, states, count),
+            Template::Factory(make) => states.extend(std::iter::repeat_with(make).take(count)),
+        }
+    }
+
+    /// A fresh state for one walk, made in `slot` (which holds no state), as
+    /// [`Template::make`] makes it.
+    #[inline]
+    pub(crate) fn make_into<'s>(&self, slot: &'s mut Option<S>) -> &'s mut S {
+        match self {
+            Template::Value {
+                state, clone_into, ..
+            } => {
+                clone_into(state, slot);
+                slot.as_mut().expect("`clone_into` fills the slot")
+            }
+            Template::Factory(make) => slot.insert(make()),
         }
     }
 }

@@ -209,6 +209,45 @@ impl WalkSpace {
     }
 }
 
+/// Steps a walk's options to the next id's, for a loop that runs consecutive ids: the
+/// innermost wheel turns in place, and only when it wraps does [`WalkSpace::advance`] carry.
+/// The per-walk form of the odometer, with no lookup of the numbering or the wheels on the
+/// common step.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct NextOptions {
+    /// The innermost wheel's position and option count, when ids run through the odometer.
+    innermost: Option<(usize, usize)>,
+}
+
+impl NextOptions {
+    pub(crate) fn new(space: &WalkSpace) -> Self {
+        let innermost = match &space.numbering {
+            Numbering::Odometer {
+                wheels, radices, ..
+            } => wheels
+                .last()
+                .zip(radices.last())
+                .map(|(&position, &radix)| (position, radix as usize)),
+            _ => None,
+        };
+        NextOptions { innermost }
+    }
+
+    /// Turns `options` (those of walk `next - 1`) into those of walk `next`, as
+    /// `space.advance(next, options)` does.
+    #[inline(always)]
+    pub(crate) fn step(self, space: &WalkSpace, next: u64, options: &mut [usize]) {
+        if let Some((position, radix)) = self.innermost {
+            let digit = &mut options[position];
+            if *digit + 1 < radix {
+                *digit += 1;
+                return;
+            }
+        }
+        space.advance(next, options);
+    }
+}
+
 /// 64-bit FNV-1a. Fingerprints must be identical across runs, machines and Rust releases,
 /// which `std`'s hashers do not promise; FNV-1a is fixed by its definition.
 #[derive(Clone, Copy, Debug)]
@@ -475,6 +514,48 @@ mod tests {
             assert_eq!(stepped, decoded, "walk {id}");
             space.advance(id + 1, &mut stepped);
         }
+    }
+
+    #[test]
+    fn next_options_steps_as_decode_for_random_spaces() {
+        // A fixed linear congruential sequence: the same spaces on every run.
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = |below: u64| {
+            seed = seed
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            (seed >> 33) % below
+        };
+        for _ in 0..200 {
+            let positions = 1 + next(6) as usize;
+            let radices: Vec<usize> = (0..positions).map(|_| 1 + next(5) as usize).collect();
+            let serial: Vec<bool> = (0..positions).map(|_| next(3) == 0).collect();
+            let space = WalkSpace::new(&radices, &serial).unwrap();
+            let stepper = NextOptions::new(&space);
+            // Any start, as a worker's range of ids starts anywhere.
+            let start = next(space.total());
+            let mut stepped = vec![0; positions];
+            let mut decoded = vec![0; positions];
+            space.decode(start, &mut stepped);
+            for id in start..space.total() {
+                space.decode(id, &mut decoded);
+                assert_eq!(
+                    stepped, decoded,
+                    "walk {id} of {radices:?}, serial {serial:?}"
+                );
+                if id + 1 < space.total() {
+                    stepper.step(&space, id + 1, &mut stepped);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn next_options_of_covering_rows_reads_the_rows() {
+        let space = WalkSpace::rows(vec![vec![2, 0], vec![1, 1], vec![0, 2]]);
+        let mut options = [2, 0];
+        NextOptions::new(&space).step(&space, 1, &mut options);
+        assert_eq!(options, [1, 1]);
     }
 
     #[test]
