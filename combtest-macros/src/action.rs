@@ -746,6 +746,7 @@ fn companion(
     // The requirements on the user's types are `where` clauses spanned on those types: an
     // unmet one is reported once, on the user's token, and the bodies that assume it add
     // no error of their own.
+    let serial = kind == Kind::Serial;
     let bounds = quote_spanned! {param.span()=> #param: ::combtest::__private::Param,};
     let return_bound =
         quote_spanned! {output.span()=> #output: ::combtest::__private::ActionReturn,};
@@ -781,6 +782,8 @@ fn companion(
         {
             type Param = #param;
             const NAME: &'static str = #name;
+            const SERIAL: bool = #serial;
+            const ASYNC: bool = #is_async;
 
             fn action() -> #private::Action<#state_ty, #shared_ty> {
                 #ident::action()

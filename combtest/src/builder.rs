@@ -13,13 +13,12 @@ use crate::config::shard::{share_range, Shard};
 use crate::config::{Covering, Gather, Resolved, Settings};
 use crate::covering;
 use crate::engine::abort::{self, AbortNotice};
-#[cfg(feature = "async")]
-use crate::engine::async_walks;
 use crate::engine::budget;
 use crate::engine::compiled::Binder;
+use crate::engine::executors::Executors;
 use crate::engine::unwind::{self, Catcher};
 use crate::engine::watchdog::{self, Watch};
-use crate::engine::{barrier, stream, AsyncLimits, Tally, WalkRunner};
+use crate::engine::{stream, AsyncLimits, Tally, WalkRunner};
 use crate::error::Error;
 use crate::model::action::Action;
 use crate::model::outcome::{Failure, Outcome};
@@ -88,6 +87,9 @@ pub struct Combtest<S, G = ()> {
     location: Option<TestLocation>,
     /// Set by `combtest!`, which knows its order's types: binds it for static dispatch.
     binder: Option<Binder<S, G>>,
+    /// The executors the order may need beyond the stream of whole walks: set by
+    /// `combtest!` for what its order needs, and in full by the public ways to run.
+    executors: Executors<S, G>,
 }
 
 impl<S> Combtest<S, ()> {
@@ -138,6 +140,7 @@ impl<S, G> Combtest<S, G> {
             settings: Settings::default(),
             location: None,
             binder: None,
+            executors: Executors::default(),
         }
     }
 
@@ -305,6 +308,22 @@ impl<S, G> Combtest<S, G> {
     pub(crate) fn binder(mut self, binder: Binder<S, G>) -> Self {
         self.binder = Some(binder);
         self
+    }
+
+    /// The executors the order may need beyond the stream of whole walks. `combtest!` sets
+    /// them from its order's types.
+    pub(crate) fn executors(mut self, executors: Executors<S, G>) -> Self {
+        self.executors = executors;
+        self
+    }
+
+    /// Which executors are set: (serial, async).
+    #[cfg(test)]
+    pub(crate) fn executors_set(&self) -> (bool, bool) {
+        (
+            self.executors.serial.is_some(),
+            self.executors.asynchronous.is_some(),
+        )
     }
 
     /// Runs a t-wise covering array instead of the full product: a small set of walks in
@@ -528,6 +547,14 @@ where
     /// assert_eq!(server.restarts, [7, 8]);
     /// ```
     pub fn run_and_return_shared(mut self) -> (Result<Report<S>, Error>, G) {
+        // An order built at run time may need any executor.
+        self.executors = Executors::all();
+        self.run_with_executors()
+    }
+
+    /// Runs with the executors already set: all of them, or, from `combtest!`, those its
+    /// order needs.
+    fn run_with_executors(mut self) -> (Result<Report<S>, Error>, G) {
         let report = self
             .settings
             .resolve_from_env()
@@ -539,7 +566,8 @@ where
     /// if no walk ran, and with the error if the run could not start. This is what
     /// `combtest!` does.
     #[track_caller]
-    pub fn run_or_panic(self) -> Report<S> {
+    pub fn run_or_panic(mut self) -> Report<S> {
+        self.executors = Executors::all();
         self.run_checked(true)
     }
 
@@ -548,7 +576,7 @@ where
     #[doc(hidden)]
     #[track_caller]
     pub fn run_checked(self, panic_on_failure: bool) -> Report<S> {
-        match self.run() {
+        match self.run_with_executors().0 {
             Err(error) => panic!("combtest: {error}"),
             Ok(report) if panic_on_failure && !report.is_success() => panic!("{report}"),
             Ok(report) => report,
@@ -571,6 +599,7 @@ where
                 detail: "an async action needs combtest's `async` feature (on by default)".into(),
             });
         }
+        self.check_executors(&plan)?;
         let numbered = self.number_by_covering_array(&mut plan, &settings)?;
         if settings.log_dir.is_some() {
             // The trace writes each param's `Debug` beside its JSON, as the summary does.
@@ -670,6 +699,36 @@ where
             );
         }
         Ok(report)
+    }
+
+    /// Refuses an order whose executor was not set: an order with serial or async actions
+    /// ended by a way to run that sets only the executors of another order.
+    fn check_executors(&self, plan: &Plan<S, G>) -> Result<(), Error> {
+        let serial = !plan.serials.is_empty();
+        let asynchronous = plan.actions.iter().any(|action| action.is_async());
+        let missing = if serial && self.executors.serial.is_none() {
+            Some("serial actions")
+        } else if asynchronous && !serial && self.executors.asynchronous.is_none() {
+            Some("async actions")
+        } else {
+            None
+        };
+        match missing {
+            Some(kind) => Err(Error::InvalidSetting {
+                source: "the order".into(),
+                value: plan
+                    .actions
+                    .iter()
+                    .map(|a| &*a.name)
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                detail: format!(
+                    "an order with {kind} needs their executor, which this way of running \
+                     did not set; run it with `run`, `run_or_panic` or `combtest!`"
+                ),
+            }),
+            None => Ok(()),
+        }
     }
 
     /// When the full product does not fit a `u64`, only a covering array can run the order:
@@ -885,6 +944,13 @@ where
         // Walks are watched: a walk running long is named, and a run a stuck walk would hang
         // ends (`engine::watchdog`). An async walk is watched poll by poll: its timeout drops
         // it when it waits, the watchdog names it when it blocks its worker.
+        // An order of regular, synchronous actions runs on the stream of whole walks; any
+        // other on the executor it set (see `engine::executors`), checked before any walk ran.
+        let executor = match (plan.serials.is_empty(), asynchronous) {
+            (true, None) => None,
+            (true, Some(_)) => self.executors.asynchronous,
+            (false, _) => self.executors.serial,
+        };
         let watch = Watch::new(threads, settings.timeout);
         let label = location.test_name.as_deref();
         let mut tally =
@@ -902,21 +968,15 @@ where
                     watch: Some(&watch),
                 };
                 let buffer = || sink.map(TraceSink::buffer);
-                let run = || match (plan.serials.is_empty(), asynchronous) {
-                    (true, None) => {
-                        stream::stream(&runner, selection, threads, source, shared, buffer)
-                    }
-                    #[cfg(feature = "async")]
-                    (true, Some(limits)) => async_walks::stream(
-                        &runner, selection, threads, source, shared, buffer, limits,
-                    ),
-                    (_, asynchronous) => barrier::run(
+                let run = || match executor {
+                    None => stream::stream(&runner, selection, threads, source, shared, buffer),
+                    Some(executor) => executor(
                         &runner,
                         selection,
                         threads,
                         source,
                         shared,
-                        buffer(),
+                        &buffer,
                         asynchronous,
                     ),
                 };

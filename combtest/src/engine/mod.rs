@@ -15,6 +15,7 @@ pub(crate) mod async_walks;
 pub(crate) mod barrier;
 pub(crate) mod budget;
 pub(crate) mod compiled;
+pub(crate) mod executors;
 pub(crate) mod gathered;
 pub(crate) mod held;
 pub(crate) mod pool;

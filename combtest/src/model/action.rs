@@ -969,6 +969,10 @@ pub trait ActionItem<S, G> {
     type Param: Param;
     /// The action's name.
     const NAME: &'static str;
+    /// Whether it is a serial action: an order with one needs the barrier executor.
+    const SERIAL: bool;
+    /// Whether it is async: an order with one needs the async executor.
+    const ASYNC: bool;
     /// The action as an order entry.
     fn action() -> Action<S, G>;
     /// Calls the function directly on one walk (regular actions only): what the
