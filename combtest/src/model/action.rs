@@ -928,21 +928,23 @@ impl<S, G> LoadedAction<S, G> {
             }
         }
     }
+}
 
-    /// The JSON form of each option. Serializing every option up front turns an
-    /// unserializable param into an error before any walk runs, instead of a gap in a trace.
-    pub(crate) fn option_json(&self) -> Result<Vec<serde_json::Value>, Error> {
-        let params = self.params();
-        (0..params.len())
-            .map(|option| {
-                params.json(option).map_err(|error| Error::Unserializable {
-                    action: self.name.to_string(),
-                    param: params.debug(option),
-                    message: error.to_string(),
-                })
+/// The JSON form of each option of the action `name`. Serializing every option up front turns
+/// an unserializable param into an error before any walk runs, instead of a gap in a trace.
+pub(crate) fn option_json(
+    name: &str,
+    params: &dyn ParamList,
+) -> Result<Vec<serde_json::Value>, Error> {
+    (0..params.len())
+        .map(|option| {
+            params.json(option).map_err(|error| Error::Unserializable {
+                action: name.to_string(),
+                param: params.debug(option),
+                message: error.to_string(),
             })
-            .collect()
-    }
+        })
+        .collect()
 }
 
 /// The stable hash of one option (its action's name and its JSON form): the bricks of walk
