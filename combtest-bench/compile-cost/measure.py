@@ -18,7 +18,13 @@ that the test instantiates compiles at the test crate's opt-level (0), whatever 
 the user gives combtest itself.
 
 Usage: python3 measure.py [--cases 100,1000] [--runs 3] [--sides combtest,rstest]
-           [--keep]   (leave the generated tests in place afterwards)
+           [--modes clean,touch,edit] [--keep]   (leave the generated tests in place)
+           [--combtest-opt-level N]   (build the combtest crate itself at opt-level N, as
+                                       its README suggests; the test crate stays at 0)
+           [--combtest-src DIR]   (build against another copy of the repository, e.g. one
+                                   exported with `git archive main | tar -x -C DIR`, to
+                                   compare before and after; its fixture and target go in
+                                   DIR/combtest-bench/compile-cost)
 """
 
 import argparse
@@ -33,6 +39,14 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 TESTS = os.path.join(HERE, "tests")
 TARGET = os.path.join(HERE, "target")
+
+
+def use_fixture(directory):
+    """Measures the fixture in `directory` (with its own tests and target)."""
+    global HERE, TESTS, TARGET
+    HERE = directory
+    TESTS = os.path.join(HERE, "tests")
+    TARGET = os.path.join(HERE, "target")
 
 # Option counts of the three actions for each number of cases.
 SHAPES = {
@@ -151,13 +165,17 @@ def remove_outputs(side):
         os.remove(path)
 
 
+# Extra arguments of every cargo command (`--combtest-opt-level`).
+CARGO_ARGS = []
+
+
 def cargo_build(side):
     """Returns (CPU seconds, wall seconds, peak RSS in MiB) of one build of the test."""
     command = [
         "/usr/bin/time", "-v",
         "cargo", "build", "--quiet", "--tests", "--test", test_name(side),
         "--manifest-path", os.path.join(HERE, "Cargo.toml"),
-    ]
+    ] + CARGO_ARGS
     env = dict(os.environ, CARGO_TARGET_DIR=TARGET)
     done = subprocess.run(command, env=env, capture_output=True, text=True)
     if done.returncode != 0:
@@ -189,7 +207,19 @@ def main():
     parser.add_argument("--sides", default="combtest,rstest")
     parser.add_argument("--modes", default="clean,touch,edit")
     parser.add_argument("--keep", action="store_true")
+    parser.add_argument("--combtest-src")
+    parser.add_argument("--combtest-opt-level")
     args = parser.parse_args()
+    if args.combtest_opt_level is not None:
+        CARGO_ARGS.extend(
+            ["--config", f"profile.dev.package.combtest.opt-level={args.combtest_opt_level}"]
+        )
+    if args.combtest_src:
+        fixture = os.path.join(os.path.abspath(args.combtest_src), "combtest-bench", "compile-cost")
+        os.makedirs(os.path.join(fixture, "src"), exist_ok=True)
+        for name in ["Cargo.toml", "Cargo.lock", os.path.join("src", "lib.rs")]:
+            shutil.copy(os.path.join(HERE, name), os.path.join(fixture, name))
+        use_fixture(fixture)
     sides = args.sides.split(",")
     modes = args.modes.split(",")
     results = {}

@@ -210,7 +210,7 @@ mod tests {
     where
         L: WalkList<Vec<u8>, ()> + Kinds<Vec<u8>, ()>,
     {
-        (&Finish::new(typed)).finish().executors_set()
+        Finish::new(typed).finish().executors_set()
     }
 
     #[test]
