@@ -148,6 +148,8 @@ fn placeholder(function: &ItemFn, state: Option<&Type>) -> TokenStream {
         impl<#state_generic __CombtestShared> #private::ActionItem<#state, __CombtestShared> for #ident {
             type Param = ();
             const NAME: &'static str = "";
+            const SERIAL: bool = false;
+            const ASYNC: bool = false;
             fn action() -> #private::Action<#state, __CombtestShared> {
                 ::core::unreachable!("the action's definition did not compile")
             }
@@ -746,6 +748,7 @@ fn companion(
     // The requirements on the user's types are `where` clauses spanned on those types: an
     // unmet one is reported once, on the user's token, and the bodies that assume it add
     // no error of their own.
+    let serial = kind == Kind::Serial;
     let bounds = quote_spanned! {param.span()=> #param: ::combtest::__private::Param,};
     let return_bound =
         quote_spanned! {output.span()=> #output: ::combtest::__private::ActionReturn,};
@@ -781,6 +784,8 @@ fn companion(
         {
             type Param = #param;
             const NAME: &'static str = #name;
+            const SERIAL: bool = #serial;
+            const ASYNC: bool = #is_async;
 
             fn action() -> #private::Action<#state_ty, #shared_ty> {
                 #ident::action()
@@ -937,6 +942,42 @@ mod tests {
             fn s(name: &'_ [u8]) {}
         ));
         assert!(errors[0].contains("params are `'static`"), "{errors:?}");
+    }
+
+    #[test]
+    fn the_companion_says_the_kind_of_its_action() {
+        let kinds = |kind, function| {
+            let out = expand(kind, quote!(options = [1]), function).to_string();
+            let serial = out.contains("const SERIAL : bool = true");
+            let asynchronous = out.contains("const ASYNC : bool = true");
+            assert!(
+                out.contains("const SERIAL : bool") && out.contains("const ASYNC : bool"),
+                "{out}"
+            );
+            (serial, asynchronous)
+        };
+        let regular = quote!(
+            fn a(x: u8, s: &mut Vec<u8>) {}
+        );
+        assert_eq!(kinds(Kind::Regular, regular), (false, false));
+        let regular_async = quote!(
+            async fn a(x: u8, s: &mut Vec<u8>) {}
+        );
+        assert_eq!(kinds(Kind::Regular, regular_async), (false, true));
+        let serial = quote!(
+            fn s(x: u8) {}
+        );
+        assert_eq!(kinds(Kind::Serial, serial), (true, false));
+        let serial_async = quote!(
+            async fn s(x: u8) {}
+        );
+        assert_eq!(kinds(Kind::Serial, serial_async), (true, true));
+        // A function whose signature is wrong gets a placeholder companion: it still says a
+        // kind, so that its error is the only one.
+        let wrong = quote!(
+            fn no_state(x: u8) {}
+        );
+        assert_eq!(kinds(Kind::Regular, wrong), (false, false));
     }
 
     #[test]

@@ -13,17 +13,16 @@ use crate::config::shard::{share_range, Shard};
 use crate::config::{Covering, Gather, Resolved, Settings};
 use crate::covering;
 use crate::engine::abort::{self, AbortNotice};
-#[cfg(feature = "async")]
-use crate::engine::async_walks;
 use crate::engine::budget;
 use crate::engine::compiled::Binder;
+use crate::engine::executors::Executors;
 use crate::engine::unwind::{self, Catcher};
 use crate::engine::watchdog::{self, Watch};
-use crate::engine::{barrier, stream, AsyncLimits, Tally, WalkRunner};
+use crate::engine::{stream, AsyncLimits, Tally, WalkRunner};
 use crate::error::Error;
 use crate::model::action::Action;
-use crate::model::outcome::{Failure, Outcome};
-use crate::model::plan::Plan;
+use crate::model::outcome::{Failure, Outcome, WalkSummary};
+use crate::model::plan::{OrderFacts, Plan};
 use crate::model::state::{IntoStateSource, StateSource};
 use crate::model::walk::{OrderView, Walk, PARTIAL_WALK_ID, UNCHOSEN};
 use crate::model::walk_id::{WalkSelection, WalkSpace};
@@ -33,10 +32,10 @@ use crate::output::analysis::run::{self, RunView};
 use crate::output::replay::{
     check_fingerprints, replay_command, replay_run_command, replay_selection,
 };
-use crate::output::report::{capped, Coverage, Report, SHOWN_GROUPS};
+use crate::output::report::{self, capped, Coverage, Report, SHOWN_GROUPS};
 use crate::output::shard::ShardResult;
 use crate::output::test_location::{RunLocation, TestLocation};
-use crate::output::trace::{RunDir, TraceSink};
+use crate::output::trace::{states_json, RunDir, TraceSink};
 use crate::output::{html, junit};
 use crate::output::{logging, progress};
 
@@ -88,6 +87,9 @@ pub struct Combtest<S, G = ()> {
     location: Option<TestLocation>,
     /// Set by `combtest!`, which knows its order's types: binds it for static dispatch.
     binder: Option<Binder<S, G>>,
+    /// The executors the order may need beyond the stream of whole walks: set by
+    /// `combtest!` for what its order needs, and in full by the public ways to run.
+    executors: Executors<S, G>,
 }
 
 impl<S> Combtest<S, ()> {
@@ -138,6 +140,7 @@ impl<S, G> Combtest<S, G> {
             settings: Settings::default(),
             location: None,
             binder: None,
+            executors: Executors::default(),
         }
     }
 
@@ -305,6 +308,22 @@ impl<S, G> Combtest<S, G> {
     pub(crate) fn binder(mut self, binder: Binder<S, G>) -> Self {
         self.binder = Some(binder);
         self
+    }
+
+    /// The executors the order may need beyond the stream of whole walks. `combtest!` sets
+    /// them from its order's types.
+    pub(crate) fn executors(mut self, executors: Executors<S, G>) -> Self {
+        self.executors = executors;
+        self
+    }
+
+    /// Which executors are set: (serial, async).
+    #[cfg(test)]
+    pub(crate) fn executors_set(&self) -> (bool, bool) {
+        (
+            self.executors.serial.is_some(),
+            self.executors.asynchronous.is_some(),
+        )
     }
 
     /// Runs a t-wise covering array instead of the full product: a small set of walks in
@@ -528,6 +547,14 @@ where
     /// assert_eq!(server.restarts, [7, 8]);
     /// ```
     pub fn run_and_return_shared(mut self) -> (Result<Report<S>, Error>, G) {
+        // An order built at run time may need any executor.
+        self.executors = Executors::all();
+        self.run_with_executors()
+    }
+
+    /// Runs with the executors already set: all of them, or, from `combtest!`, those its
+    /// order needs.
+    fn run_with_executors(mut self) -> (Result<Report<S>, Error>, G) {
         let report = self
             .settings
             .resolve_from_env()
@@ -539,7 +566,8 @@ where
     /// if no walk ran, and with the error if the run could not start. This is what
     /// `combtest!` does.
     #[track_caller]
-    pub fn run_or_panic(self) -> Report<S> {
+    pub fn run_or_panic(mut self) -> Report<S> {
+        self.executors = Executors::all();
         self.run_checked(true)
     }
 
@@ -548,9 +576,14 @@ where
     #[doc(hidden)]
     #[track_caller]
     pub fn run_checked(self, panic_on_failure: bool) -> Report<S> {
-        match self.run() {
+        match self.run_with_executors().0 {
             Err(error) => panic!("combtest: {error}"),
-            Ok(report) if panic_on_failure && !report.is_success() => panic!("{report}"),
+            Ok(report) if panic_on_failure && !report.is_success() => {
+                // The text is written without the states, by code compiled once in this
+                // crate; the states stay alive until the panic unwinds, as before.
+                let (report, _states) = report.set_states_aside();
+                panic!("{}", report::failure_text(&report))
+            }
             Ok(report) => report,
         }
     }
@@ -571,6 +604,7 @@ where
                 detail: "an async action needs combtest's `async` feature (on by default)".into(),
             });
         }
+        self.check_executors(&plan)?;
         let numbered = self.number_by_covering_array(&mut plan, &settings)?;
         if settings.log_dir.is_some() {
             // The trace writes each param's `Debug` beside its JSON, as the summary does: made
@@ -640,7 +674,10 @@ where
         );
         let cancels = std::mem::take(&mut tally.cancel_reasons);
         let coverage = selected.coverage.clone();
-        let (mut report, ids) = assemble_report(tally, &plan, &settings, test, coverage, started);
+        // From here on the report is made without the gathered states, set aside until the
+        // end: what follows is compiled once in this crate, not once per state type.
+        let (mut report, states, ids) =
+            assemble_report(tally, &plan, &settings, test, coverage, started);
         if !settings.skip_analysis {
             let param = |p: usize, o: usize| param_text(&plan, p, o);
             let run = run_view(&plan, &view, self.filter.as_deref(), &selected, &param);
@@ -656,8 +693,9 @@ where
             // The walks have run: a file that cannot be written is reported beside their
             // outcomes, never instead of them.
             report.run_folder = Some(dir.path.clone());
-            let run = (&plan, &settings, &selected, &location);
-            write_outputs(dir, sink, run, &mut report, &ids);
+            let run = (&*plan, &settings, &selected, &location);
+            let states = (!states.is_empty()).then(|| states_json(&ids, &states));
+            write_outputs(dir, sink, run, &mut report, states);
         }
         if let Some(path) = &settings.junit {
             match junit::write(&report, path) {
@@ -678,7 +716,37 @@ where
                 "combtest run ends"
             );
         }
-        Ok(report)
+        Ok(report.with_states(states))
+    }
+
+    /// Refuses an order whose executor was not set: an order with serial or async actions
+    /// ended by a way to run that sets only the executors of another order.
+    fn check_executors(&self, plan: &Plan<S, G>) -> Result<(), Error> {
+        let serial = !plan.serials.is_empty();
+        let asynchronous = plan.actions.iter().any(|action| action.is_async());
+        let missing = if serial && self.executors.serial.is_none() {
+            Some("serial actions")
+        } else if asynchronous && !serial && self.executors.asynchronous.is_none() {
+            Some("async actions")
+        } else {
+            None
+        };
+        match missing {
+            Some(kind) => Err(Error::InvalidSetting {
+                source: "the order".into(),
+                value: plan
+                    .actions
+                    .iter()
+                    .map(|a| &*a.name)
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                detail: format!(
+                    "an order with {kind} needs their executor, which this way of running \
+                     did not set; run it with `run`, `run_or_panic` or `combtest!`"
+                ),
+            }),
+            None => Ok(()),
+        }
     }
 
     /// When the full product does not fit a `u64`, only a covering array can run the order:
@@ -778,7 +846,7 @@ where
         &mut self,
         (plan, view, selected, settings, location): RunParts<'_, S, G>,
         mut budget: u64,
-        report: &mut Report<S>,
+        report: &mut Report<()>,
     ) {
         let mut ran_already = Vec::new();
         let mut testing = Vec::new();
@@ -901,6 +969,13 @@ where
         // Walks are watched: a walk running long is named, and a run a stuck walk would hang
         // ends (`engine::watchdog`). An async walk is watched poll by poll: its timeout drops
         // it when it waits, the watchdog names it when it blocks its worker.
+        // An order of regular, synchronous actions runs on the stream of whole walks; any
+        // other on the executor it set (see `engine::executors`), checked before any walk ran.
+        let executor = match (plan.serials.is_empty(), asynchronous) {
+            (true, None) => None,
+            (true, Some(_)) => self.executors.asynchronous,
+            (false, _) => self.executors.serial,
+        };
         let watch = Watch::new(threads, settings.timeout);
         let label = location.test_name.as_deref();
         let mut tally =
@@ -918,21 +993,15 @@ where
                     watch: Some(&watch),
                 };
                 let buffer = || sink.map(TraceSink::buffer);
-                let run = || match (plan.serials.is_empty(), asynchronous) {
-                    (true, None) => {
-                        stream::stream(&runner, selection, threads, source, shared, buffer)
-                    }
-                    #[cfg(feature = "async")]
-                    (true, Some(limits)) => async_walks::stream(
-                        &runner, selection, threads, source, shared, buffer, limits,
-                    ),
-                    (_, asynchronous) => barrier::run(
+                let run = || match executor {
+                    None => stream::stream(&runner, selection, threads, source, shared, buffer),
+                    Some(executor) => executor(
                         &runner,
                         selection,
                         threads,
                         source,
                         shared,
-                        buffer(),
+                        &buffer,
                         asynchronous,
                     ),
                 };
@@ -947,12 +1016,12 @@ where
 /// When panics abort: the replay command of any walk of the run, for the panic hook to print
 /// before the process dies. Made once per run and kept for the rest of the process, which
 /// ends at the first panic anyway.
-fn abort_notice<S, G>(plan: &Plan<S, G>, location: &RunLocation) -> Option<&'static AbortNotice> {
+fn abort_notice(plan: &OrderFacts, location: &RunLocation) -> Option<&'static AbortNotice> {
     if !abort::PANICS_ABORT {
         return None;
     }
     let (space, fingerprint) = (plan.space.clone(), plan.fingerprinter());
-    let (positions, location) = (plan.actions.len(), location.clone());
+    let (positions, location) = (plan.names.len(), location.clone());
     let notice: Box<AbortNotice> = Box::new(move |id| {
         let mut options = vec![0; positions];
         space.decode(id, &mut options);
@@ -962,13 +1031,13 @@ fn abort_notice<S, G>(plan: &Plan<S, G>, location: &RunLocation) -> Option<&'sta
 }
 
 /// The run as the analysis sees it.
-fn run_view<'a, S, G>(
-    plan: &'a Plan<S, G>,
+fn run_view<'a>(
+    plan: &'a OrderFacts,
     view: &'a OrderView<'a>,
     filter: run::Filter<'a>,
     selected: &'a Selected,
     param: &'a dyn Fn(usize, usize) -> String,
-) -> RunView<'a, S, G> {
+) -> RunView<'a> {
     RunView {
         plan,
         view,
@@ -1006,29 +1075,68 @@ struct Selected {
     coverage: Option<Coverage>,
 }
 
-/// Phase 3: the report of what the workers counted and kept, with the gathered states
-/// sorted by walk id (returned beside it, for the states file).
-fn assemble_report<S, G>(
-    tally: Tally<S>,
-    plan: &Plan<S, G>,
+/// Phase 3: the report of what the workers counted and kept, without the gathered states,
+/// which are returned beside it sorted by walk id, with their ids (for the states file).
+fn assemble_report<S>(
+    mut tally: Tally<S>,
+    plan: &OrderFacts,
     settings: &Resolved,
     test: Option<String>,
     coverage: Option<Coverage>,
     started: Instant,
-) -> (Report<S>, Vec<u64>) {
-    let mut failures = tally.failures;
-    failures.sort_unstable_by_key(|f| f.walk_id);
-    let mut gathered = tally.gathered;
+) -> (Report<()>, Vec<S>, Vec<u64>) {
+    let mut gathered = std::mem::take(&mut tally.gathered);
     gathered.sort_by_id();
     let (ids, states, walks) = (gathered.ids, gathered.states, gathered.summaries);
-    let report = Report {
+    let counts = Counts {
+        walks: tally.walks,
+        errors: tally.errors,
+        cancels: tally.cancels,
+        skipped: tally.skipped,
+        segments: tally.segments,
+    };
+    let report = report_of(
+        counts,
+        tally.failures,
+        walks,
+        plan,
+        settings,
+        test,
+        coverage,
+        started,
+    );
+    (report, states, ids)
+}
+
+/// What the workers counted.
+struct Counts {
+    walks: u64,
+    errors: u64,
+    cancels: u64,
+    skipped: u64,
+    segments: u64,
+}
+
+#[allow(clippy::too_many_arguments)]
+fn report_of(
+    counts: Counts,
+    mut failures: Vec<Failure>,
+    walks: Vec<WalkSummary>,
+    plan: &OrderFacts,
+    settings: &Resolved,
+    test: Option<String>,
+    coverage: Option<Coverage>,
+    started: Instant,
+) -> Report<()> {
+    failures.sort_unstable_by_key(|f| f.walk_id);
+    Report {
         test,
         total_walks: plan.space.total(),
-        walk_count: tally.walks,
-        error_count: tally.errors,
-        cancel_count: tally.cancels,
-        skipped_count: tally.skipped,
-        segment_count: tally.segments,
+        walk_count: counts.walks,
+        error_count: counts.errors,
+        cancel_count: counts.cancels,
+        skipped_count: counts.skipped,
+        segment_count: counts.segments,
         threads: settings.threads,
         elapsed: started.elapsed(),
         failures,
@@ -1036,7 +1144,7 @@ fn assemble_report<S, G>(
         evidence: Evidence::default(),
         cancels: Vec::new(),
         heat_maps: Vec::new(),
-        states,
+        states: Vec::new(),
         walks,
         files: Vec::new(),
         shard: settings.shard,
@@ -1044,20 +1152,19 @@ fn assemble_report<S, G>(
         output_errors: Vec::new(),
         run_folder: None,
         replay_failed: None,
-    };
-    (report, ids)
+    }
 }
 
 /// Phase 4: closes the trace and writes the run's other files into its folder: the shard
 /// result, the gathered states and the summary, which with the failure report names the
 /// command that replays the trace's failed walks. Lists the files written in the report, and
 /// the ones that could not be written in its `output_errors`.
-fn write_outputs<S: fmt::Debug, G>(
+fn write_outputs(
     dir: &RunDir,
     sink: Option<TraceSink>,
-    (plan, settings, selected, location): (&Plan<S, G>, &Resolved, &Selected, &RunLocation),
-    report: &mut Report<S>,
-    ids: &[u64],
+    (plan, settings, selected, location): (&OrderFacts, &Resolved, &Selected, &RunLocation),
+    report: &mut Report<()>,
+    states: Option<Result<Vec<serde_json::Value>, String>>,
 ) {
     if let Some(sink) = sink {
         match sink.finish() {
@@ -1112,15 +1219,15 @@ fn write_outputs<S: fmt::Debug, G>(
         Ok(file) => report.files.push(file),
         Err(error) => report.output_errors.push(error.to_string()),
     }
-    dir.write_run_files(report, ids);
+    dir.write_run_files(report, states);
 }
 
 /// Unresolved combinations named in the warning and the strict error; the rest are counted.
 const SHOWN_UNRESOLVED: usize = 5;
 
 /// The walks of a covering array of the order, and what they cover.
-fn covering_selection<S, G>(
-    plan: &Plan<S, G>,
+fn covering_selection(
+    plan: &OrderFacts,
     view: &OrderView<'_>,
     filter: Option<&(dyn Fn(&Walk<'_>) -> bool + Send + Sync)>,
     partial_filter: Option<&PartialJudge>,
@@ -1133,8 +1240,8 @@ fn covering_selection<S, G>(
 
 /// The rows of a covering array of the order (each row a walk's options), and what they
 /// cover.
-fn covering_rows<S, G>(
-    plan: &Plan<S, G>,
+fn covering_rows(
+    plan: &OrderFacts,
     view: &OrderView<'_>,
     filter: Option<&(dyn Fn(&Walk<'_>) -> bool + Send + Sync)>,
     partial_filter: Option<&PartialJudge>,
@@ -1147,7 +1254,7 @@ fn covering_rows<S, G>(
             covering.strength
         )));
     }
-    let sizes: Vec<usize> = plan.actions.iter().map(|a| a.params().len()).collect();
+    let sizes: Vec<usize> = view.params.iter().map(|params| params.len()).collect();
     if covering.strength > sizes.len() {
         return Err(fail(format!(
             "strength {} needs at least {} actions in the order, which has {}",
@@ -1202,8 +1309,8 @@ fn covering_rows<S, G>(
             .zip(&tuple.options)
             .map(|(&p, &o)| {
                 crate::model::step_text::StepText {
-                    name: &plan.actions[p].name,
-                    param: plan.actions[p].params().debug(o),
+                    name: view.names[p],
+                    param: view.params[p].debug(o),
                 }
                 .to_string()
             })

@@ -4,10 +4,12 @@
 
 use std::any::TypeId;
 use std::cell::Cell;
+use std::fmt;
 use std::marker::PhantomData;
 
 use crate::builder::Combtest;
 use crate::engine::compiled::{binder, ByClone, ByPointer, WalkList};
+use crate::engine::executors::Executors;
 use crate::model::action::{Action, ActionItem};
 
 /// A `Combtest` whose order `combtest!` also knows as the type `L`.
@@ -82,10 +84,36 @@ pub trait FinishCloned<S, G> {
     fn finish(&self) -> Combtest<S, G>;
 }
 
-impl<S: Clone + 'static, G, L: WalkList<S, G>> FinishCloned<S, G> for &&Finish<Typed<S, G, L>> {
+impl<S, G, L> FinishCloned<S, G> for &&Finish<Typed<S, G, L>>
+where
+    S: Clone + Send + fmt::Debug + 'static,
+    G: Sync,
+    L: WalkList<S, G> + Kinds<S, G>,
+{
     fn finish(&self) -> Combtest<S, G> {
-        self.take().builder.binder(binder::<S, G, L, ByClone>())
+        self.take()
+            .builder
+            .binder(binder::<S, G, L, ByClone>())
+            .executors(executors_of::<S, G, L>())
     }
+}
+
+/// The executors an order of type `L` needs. The conditions are constants of the order's
+/// type: the executors an order does not need are not even compiled into the test crate.
+fn executors_of<S, G, L>() -> Executors<S, G>
+where
+    S: Send + fmt::Debug + 'static,
+    G: Sync,
+    L: Kinds<S, G>,
+{
+    let mut executors = Executors::default();
+    if L::SERIAL {
+        executors.add_serial();
+    }
+    if L::ASYNC && !L::SERIAL {
+        executors.add_async();
+    }
+    executors
 }
 
 /// Ends an order whose type is a valid [`WalkList`].
@@ -94,10 +122,36 @@ pub trait FinishFast<S, G> {
     fn finish(&self) -> Combtest<S, G>;
 }
 
-impl<S: 'static, G, L: WalkList<S, G>> FinishFast<S, G> for &Finish<Typed<S, G, L>> {
+impl<S, G, L> FinishFast<S, G> for &Finish<Typed<S, G, L>>
+where
+    S: Send + fmt::Debug + 'static,
+    G: Sync,
+    L: WalkList<S, G> + Kinds<S, G>,
+{
     fn finish(&self) -> Combtest<S, G> {
-        self.take().builder.binder(binder::<S, G, L, ByPointer>())
+        self.take()
+            .builder
+            .binder(binder::<S, G, L, ByPointer>())
+            .executors(executors_of::<S, G, L>())
     }
+}
+
+/// What kinds of action an order as a type-level list holds, known at compile time.
+pub trait Kinds<S, G> {
+    /// Whether any action is a serial action.
+    const SERIAL: bool;
+    /// Whether any action is async.
+    const ASYNC: bool;
+}
+
+impl<S, G> Kinds<S, G> for () {
+    const SERIAL: bool = false;
+    const ASYNC: bool = false;
+}
+
+impl<S, G, L: Kinds<S, G>, A: ActionItem<S, G>> Kinds<S, G> for (L, A) {
+    const SERIAL: bool = L::SERIAL || A::SERIAL;
+    const ASYNC: bool = L::ASYNC || A::ASYNC;
 }
 
 /// Ends any other order: its walks are dynamically dispatched.
@@ -109,5 +163,146 @@ pub trait FinishDynamic<S, G> {
 impl<S, G, L> FinishDynamic<S, G> for Finish<Typed<S, G, L>> {
     fn finish(&self) -> Combtest<S, G> {
         self.take().builder
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    use super::*;
+    use crate::model::action::StepResult;
+
+    /// Calls of [`Refused`]'s serial action: it must never run, its order being refused.
+    static REFUSED_RAN: AtomicU32 = AtomicU32::new(0);
+
+    struct Push;
+
+    impl ActionItem<Vec<u8>, ()> for Push {
+        type Param = u8;
+        const NAME: &'static str = "push";
+        const SERIAL: bool = false;
+        const ASYNC: bool = false;
+        fn action() -> Action<Vec<u8>, ()> {
+            Action::new(
+                Self::NAME,
+                || [1u8, 2],
+                |p, s: &mut Vec<u8>, _: &()| s.push(p),
+            )
+        }
+        fn call(param: u8, state: &mut Vec<u8>, _: &()) -> StepResult {
+            state.push(param);
+            Ok(())
+        }
+    }
+
+    struct Switch;
+
+    impl ActionItem<Vec<u8>, ()> for Switch {
+        type Param = bool;
+        const NAME: &'static str = "switch";
+        const SERIAL: bool = true;
+        const ASYNC: bool = false;
+        fn action() -> Action<Vec<u8>, ()> {
+            Action::serial(Self::NAME, || [false, true], |_: bool, _: &mut (), _| {})
+        }
+        fn call(_: bool, _: &mut Vec<u8>, _: &()) -> StepResult {
+            unreachable!("a serial action never runs inside a walk")
+        }
+    }
+
+    /// A serial action that counts its calls, for the one test that reads the count.
+    struct Refused;
+
+    impl ActionItem<Vec<u8>, ()> for Refused {
+        type Param = bool;
+        const NAME: &'static str = "refused";
+        const SERIAL: bool = true;
+        const ASYNC: bool = false;
+        fn action() -> Action<Vec<u8>, ()> {
+            Action::serial(
+                Self::NAME,
+                || [false, true],
+                |_: bool, _: &mut (), _| {
+                    REFUSED_RAN.fetch_add(1, Ordering::SeqCst);
+                },
+            )
+        }
+        fn call(_: bool, _: &mut Vec<u8>, _: &()) -> StepResult {
+            unreachable!("a serial action never runs inside a walk")
+        }
+    }
+
+    /// Stands for an async action: only its kind is read.
+    struct Wait;
+
+    impl ActionItem<Vec<u8>, ()> for Wait {
+        type Param = u8;
+        const NAME: &'static str = "wait";
+        const SERIAL: bool = false;
+        const ASYNC: bool = true;
+        fn action() -> Action<Vec<u8>, ()> {
+            Action::new(Self::NAME, || [0u8], |_: u8, _: &mut Vec<u8>, _: &()| {})
+        }
+        fn call(_: u8, _: &mut Vec<u8>, _: &()) -> StepResult {
+            Ok(())
+        }
+    }
+
+    fn start() -> Typed<Vec<u8>, (), ()> {
+        Typed::new(Combtest::new(Vec::new()))
+    }
+
+    /// (serial, async) executors set by ending the order.
+    fn executors_set<L>(typed: Typed<Vec<u8>, (), L>) -> (bool, bool)
+    where
+        L: WalkList<Vec<u8>, ()> + Kinds<Vec<u8>, ()>,
+    {
+        Finish::new(typed).finish().executors_set()
+    }
+
+    #[test]
+    fn an_order_sets_only_the_executors_its_kinds_need() {
+        let regular = start().then_item::<Push>().then_item::<Push>();
+        assert_eq!(executors_set(regular), (false, false));
+        let serial = start().then_item::<Push>().then_item::<Switch>();
+        assert_eq!(executors_set(serial), (true, false));
+        let asynchronous = start().then_item::<Wait>().then_item::<Push>();
+        assert_eq!(
+            executors_set(asynchronous),
+            (false, cfg!(feature = "async"))
+        );
+        // Serial and async: the barrier executor runs the async stretches itself.
+        let both = start().then_item::<Switch>().then_item::<Wait>();
+        assert_eq!(executors_set(both), (true, false));
+    }
+
+    #[test]
+    fn the_public_ways_to_run_set_every_executor() {
+        let report = Combtest::new(Vec::new())
+            .then(Push::action())
+            .then(Switch::action())
+            .run()
+            .expect("a serial order runs through `run`");
+        assert_eq!(report.walk_count, 4);
+    }
+
+    #[test]
+    fn an_order_without_its_executor_is_refused_before_any_walk() {
+        let builder = Combtest::new(Vec::new())
+            .then(Push::action())
+            .then(Refused::action());
+        let refused = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            builder.run_checked(false);
+        }))
+        .expect_err("refused");
+        let message = refused
+            .downcast_ref::<String>()
+            .expect("a formatted message");
+        assert!(
+            message.contains("an order with serial actions needs their executor"),
+            "{message}"
+        );
+        assert_eq!(REFUSED_RAN.load(Ordering::SeqCst), 0, "no walk ran");
     }
 }

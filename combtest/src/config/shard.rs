@@ -17,7 +17,7 @@ use std::ops::Range;
 use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
-use crate::model::plan::Plan;
+use crate::model::plan::OrderFacts;
 
 /// Which share of the walks a process runs: shard `index` (1-based) of `total`.
 ///
@@ -152,7 +152,7 @@ pub(crate) fn parse(
 }
 
 /// The ids of shard `shard`'s share of the walk space, before any selection.
-pub(crate) fn share_range<S, G>(plan: &Plan<S, G>, shard: Shard) -> Range<u64> {
+pub(crate) fn share_range(plan: &OrderFacts, shard: Shard) -> Range<u64> {
     let total = u128::from(plan.space.total());
     // Innermost branches are the units of a share, when there are enough of them.
     let unit = plan
@@ -176,6 +176,7 @@ mod tests {
     use super::*;
     use crate::config::env::ENV_SHARD;
     use crate::model::action::{Action, States};
+    use crate::model::plan::Plan;
 
     fn lookup<'a>(
         env: &'a [(&'a str, &'a str)],

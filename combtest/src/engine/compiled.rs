@@ -665,6 +665,8 @@ mod tests {
     impl<const N: usize> ActionItem<Vec<usize>, ()> for Pos<N> {
         type Param = usize;
         const NAME: &'static str = "pos";
+        const SERIAL: bool = false;
+        const ASYNC: bool = false;
         fn action() -> Action<Vec<usize>, ()> {
             unreachable!("the test binds option lists directly")
         }

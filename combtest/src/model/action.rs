@@ -924,21 +924,23 @@ impl<S, G> LoadedAction<S, G> {
             }
         }
     }
+}
 
-    /// The JSON form of each option. Serializing every option up front turns an
-    /// unserializable param into an error before any walk runs, instead of a gap in a trace.
-    pub(crate) fn option_json(&self) -> Result<Vec<serde_json::Value>, Error> {
-        let params = self.params();
-        (0..params.len())
-            .map(|option| {
-                params.json(option).map_err(|error| Error::Unserializable {
-                    action: self.name.to_string(),
-                    param: params.debug(option),
-                    message: error.to_string(),
-                })
+/// The JSON form of each option of the action `name`. Serializing every option up front turns
+/// an unserializable param into an error before any walk runs, instead of a gap in a trace.
+pub(crate) fn option_json(
+    name: &str,
+    params: &dyn ParamList,
+) -> Result<Vec<serde_json::Value>, Error> {
+    (0..params.len())
+        .map(|option| {
+            params.json(option).map_err(|error| Error::Unserializable {
+                action: name.to_string(),
+                param: params.debug(option),
+                message: error.to_string(),
             })
-            .collect()
-    }
+        })
+        .collect()
 }
 
 /// The stable hash of one option (its action's name and its JSON form): the bricks of walk
@@ -965,6 +967,10 @@ pub trait ActionItem<S, G> {
     type Param: Param;
     /// The action's name.
     const NAME: &'static str;
+    /// Whether it is a serial action: an order with one needs the barrier executor.
+    const SERIAL: bool;
+    /// Whether it is async: an order with one needs the async executor.
+    const ASYNC: bool;
     /// The action as an order entry.
     fn action() -> Action<S, G>;
     /// Calls the function directly on one walk (regular actions only): what the

@@ -9,18 +9,31 @@
 //! Walk ids put the serial actions on the most significant wheels, so the walks that share
 //! the options of the first `k` serial actions (a branch) are a contiguous block of ids.
 
-use std::ops::Range;
+use std::borrow::Cow;
+use std::ops::{Deref, DerefMut, Range};
 
-use super::action::{option_hash, Action, ActionKind, LoadedAction};
+use super::action::{option_hash, option_json, Action, ActionKind, LoadedAction, ParamList};
 use super::outcome::{Outcome, WalkSummary};
 use super::step_texts::StepTexts;
 use super::walk::OrderView;
 use super::walk_id::{Fingerprint, WalkSpace};
 use crate::error::Error;
 
-/// An order with its options evaluated for one run.
+/// An order with its options evaluated for one run: its actions, and what is known of the
+/// order without the state and shared types ([`OrderFacts`], which the plan dereferences
+/// to).
+///
+/// Only the actions are generic. Everything else is computed and read by code compiled once
+/// in this crate, not once in every test crate for its state type.
 pub(crate) struct Plan<S, G> {
     pub(crate) actions: Vec<LoadedAction<S, G>>,
+    facts: OrderFacts,
+}
+
+/// What a plan knows of its order beyond the actions' bodies.
+pub(crate) struct OrderFacts {
+    /// The name of the action at each position.
+    pub(crate) names: Vec<Cow<'static, str>>,
     pub(crate) space: WalkSpace,
     /// The segments of every walk, in order.
     pub(crate) segments: Vec<Segment>,
@@ -34,10 +47,24 @@ pub(crate) struct Plan<S, G> {
     /// Per position, per option: the option's JSON form, as traces record it.
     pub(crate) option_json: Vec<Vec<serde_json::Value>>,
     /// Per position, per option: `{"action":...,"param":...}`, ready for a trace record;
-    /// with `"param_debug"` too once [`Plan::describe_steps`] gave the `Debug` texts.
+    /// with `"param_debug"` too once [`OrderFacts::describe_steps`] gave the `Debug` texts.
     pub(crate) step_json: Vec<Vec<String>>,
     /// The action names and options' `Debug` texts reports show, made once per run on demand.
     pub(crate) step_texts: StepTexts,
+}
+
+impl<S, G> Deref for Plan<S, G> {
+    type Target = OrderFacts;
+
+    fn deref(&self) -> &OrderFacts {
+        &self.facts
+    }
+}
+
+impl<S, G> DerefMut for Plan<S, G> {
+    fn deref_mut(&mut self) -> &mut OrderFacts {
+        &mut self.facts
+    }
 }
 
 impl<S, G> Plan<S, G> {
@@ -52,40 +79,63 @@ impl<S, G> Plan<S, G> {
         // Each action's option source is evaluated once per run, however many positions it
         // has: a source that gives another list each time must give every position the same.
         let mut loaded: Vec<(*const (), LoadedAction<S, G>)> = Vec::new();
-        let actions: Vec<LoadedAction<S, G>> = order
-            .iter()
-            .map(|action| {
-                let identity = action.identity();
-                match loaded.iter().find(|(seen, _)| *seen == identity) {
-                    Some((_, done)) => done.clone(),
-                    None => {
-                        let done = action.load();
-                        loaded.push((identity, done.clone()));
-                        done
-                    }
+        let mut actions: Vec<LoadedAction<S, G>> = Vec::with_capacity(order.len());
+        for action in order {
+            let identity = action.identity();
+            let done = match loaded.iter().find(|(seen, _)| *seen == identity) {
+                Some((_, done)) => done.clone(),
+                None => {
+                    let done = action.load();
+                    loaded.push((identity, done.clone()));
+                    done
                 }
-            })
-            .collect();
-        if let Some((position, action)) = actions
+            };
+            actions.push(done);
+        }
+        let mut names = Vec::with_capacity(actions.len());
+        let mut params: Vec<&dyn ParamList> = Vec::with_capacity(actions.len());
+        let mut serial = Vec::with_capacity(actions.len());
+        for action in &actions {
+            names.push(action.name.clone());
+            params.push(action.params());
+            serial.push(action.kind() == ActionKind::Serial);
+        }
+        let facts = OrderFacts::new(names, &params, &serial)?;
+        Ok(Plan { actions, facts })
+    }
+
+    /// The names and options of the order, as filters see them.
+    pub(crate) fn view(&self) -> OrderView<'_> {
+        OrderView::new(
+            self.actions.iter().map(|a| &*a.name).collect(),
+            self.actions.iter().map(|a| a.params()).collect(),
+        )
+    }
+}
+
+impl OrderFacts {
+    /// Numbers the walk space of the loaded options and checks the order can run.
+    fn new(
+        names: Vec<Cow<'static, str>>,
+        params: &[&dyn ParamList],
+        serial: &[bool],
+    ) -> Result<Self, Error> {
+        if let Some((position, name)) = names
             .iter()
             .enumerate()
-            .find(|(_, a)| a.params().len() == 0)
+            .find(|&(position, _)| params[position].len() == 0)
         {
             return Err(Error::NoOptions {
-                action: action.name.to_string(),
+                action: name.to_string(),
                 position,
             });
         }
-        let radices: Vec<usize> = actions.iter().map(|a| a.params().len()).collect();
-        let serial: Vec<bool> = actions
-            .iter()
-            .map(|a| a.kind() == ActionKind::Serial)
-            .collect();
-        let space = WalkSpace::new_or_unnumbered(&radices, &serial)?;
+        let radices: Vec<usize> = params.iter().map(|p| p.len()).collect();
+        let space = WalkSpace::new_or_unnumbered(&radices, serial)?;
         // The serial wheels come first: the k-th one turns once every `span` ids, where `span`
         // is the product of the radices of all wheels after it.
         let mut span = space.total();
-        let serials = (0..actions.len())
+        let serials = (0..names.len())
             .filter(|&p| serial[p])
             .map(|position| {
                 span /= radices[position] as u64;
@@ -96,39 +146,41 @@ impl<S, G> Plan<S, G> {
                 }
             })
             .collect();
-        let serial_mask = (0..actions.len())
+        let serial_mask = (0..names.len())
             .filter(|&p| serial[p] && p < 64)
             .fold(0, |mask, p| mask | 1 << p);
-        let option_json: Vec<Vec<serde_json::Value>> = actions
+        let option_json: Vec<Vec<serde_json::Value>> = names
             .iter()
-            .map(LoadedAction::option_json)
+            .zip(params)
+            .map(|(name, params)| option_json(name, *params))
             .collect::<Result<_, _>>()?;
-        let option_hashes: Vec<Vec<u64>> = actions
+        let option_hashes: Vec<Vec<u64>> = names
             .iter()
             .zip(&option_json)
-            .map(|(action, json)| json.iter().map(|j| option_hash(&action.name, j)).collect())
+            .map(|(name, json)| json.iter().map(|j| option_hash(name, j)).collect())
             .collect();
         for (position, hashes) in option_hashes.iter().enumerate() {
-            check_distinguishable(&actions[position], position, hashes, &option_json[position])?;
+            let (name, json) = (&names[position], &option_json[position]);
+            check_distinguishable(name, params[position], position, hashes, json)?;
         }
-        let step_json = actions
+        let step_json = names
             .iter()
             .zip(&option_json)
-            .map(|(action, json)| {
+            .map(|(name, json)| {
                 json.iter()
                     .map(|param| {
-                        serde_json::json!({ "action": &*action.name, "param": param }).to_string()
+                        serde_json::json!({ "action": &**name, "param": param }).to_string()
                     })
                     .collect()
             })
             .collect();
-        let step_texts = StepTexts::new(actions.iter().map(|a| &*a.name), &radices);
-        Ok(Plan {
+        let step_texts = StepTexts::new(names.iter().map(|name| &**name), &radices);
+        Ok(OrderFacts {
             step_texts,
-            segments: segments(&serial),
+            segments: segments(serial),
             serials,
             serial_mask,
-            actions,
+            names,
             space,
             option_hashes,
             option_json,
@@ -142,16 +194,16 @@ impl<S, G> Plan<S, G> {
     /// catch quietly, and only a traced run needs it.
     pub(crate) fn describe_steps(&mut self, debug: &[Vec<String>]) {
         self.step_json = self
-            .actions
+            .names
             .iter()
             .zip(&self.option_json)
             .zip(debug)
-            .map(|((action, json), texts)| {
+            .map(|((name, json), texts)| {
                 json.iter()
                     .zip(texts)
                     .map(|(param, text)| {
                         serde_json::json!({
-                            "action": &*action.name,
+                            "action": &**name,
                             "param": param,
                             "param_debug": text,
                         })
@@ -179,20 +231,13 @@ impl<S, G> Plan<S, G> {
         }
     }
 
-    /// The names and options of the order, as filters see them.
-    pub(crate) fn view(&self) -> OrderView<'_> {
-        OrderView::new(
-            self.actions.iter().map(|a| &*a.name).collect(),
-            self.actions.iter().map(|a| a.params()).collect(),
-        )
-    }
-
     /// The fingerprint of the walk that picks `options`.
     pub(crate) fn fingerprint(&self, options: &[usize]) -> Fingerprint {
         Fingerprint::of(&self.option_hashes, options)
     }
 
-    /// [`Plan::fingerprint`] as a function that owns what it needs, to outlive the plan.
+    /// [`OrderFacts::fingerprint`] as a function that owns what it needs, to outlive the
+    /// plan.
     pub(crate) fn fingerprinter(&self) -> impl Fn(&[usize]) -> Fingerprint + Send + Sync + 'static {
         let option_hashes = self.option_hashes.clone();
         move |options| Fingerprint::of(&option_hashes, options)
@@ -201,11 +246,11 @@ impl<S, G> Plan<S, G> {
     /// The option index at each position of the walk with these params (JSON, one per
     /// position), matched by value.
     pub(crate) fn options_of(&self, params: &[serde_json::Value]) -> Result<Vec<usize>, String> {
-        if params.len() != self.actions.len() {
+        if params.len() != self.names.len() {
             return Err(format!(
                 "walk {params:?} has {} params, but the order has {} actions",
                 params.len(),
-                self.actions.len()
+                self.names.len()
             ));
         }
         params
@@ -218,7 +263,7 @@ impl<S, G> Plan<S, G> {
                     .ok_or_else(|| {
                         format!(
                             "param {param} is not an option of action `{}` (position {position})",
-                            self.actions[position].name
+                            self.names[position]
                         )
                     })
             })
@@ -227,7 +272,7 @@ impl<S, G> Plan<S, G> {
 
     /// The id of the walk with this fingerprint, searched among the first `limit` ids.
     pub(crate) fn find_fingerprint(&self, fingerprint: Fingerprint, limit: u64) -> Option<u64> {
-        let mut options = vec![0; self.actions.len()];
+        let mut options = vec![0; self.names.len()];
         for id in 0..self.space.total().min(limit) {
             if self.fingerprint(&options) == fingerprint {
                 return Some(id);
@@ -241,8 +286,9 @@ impl<S, G> Plan<S, G> {
 /// Refuses two options of one action whose walks would share a fingerprint: replay and
 /// pinned ids tell walks apart by the options' serialized forms, so two options recorded alike
 /// (`NaN` and `inf` are both `null`) would let a replay run the other walk, which may pass.
-fn check_distinguishable<S, G>(
-    action: &LoadedAction<S, G>,
+fn check_distinguishable(
+    name: &str,
+    params: &dyn ParamList,
     position: usize,
     hashes: &[u64],
     json: &[serde_json::Value],
@@ -254,7 +300,6 @@ fn check_distinguishable<S, G>(
         .find(|pair| hashes[pair[0]] == hashes[pair[1]])
     {
         Some(&[first, second]) => {
-            let params = action.params();
             let recorded_as = if json[first] == json[second] {
                 json[first].to_string()
             } else {
@@ -265,7 +310,7 @@ fn check_distinguishable<S, G>(
                 )
             };
             Err(Error::IndistinguishableOptions {
-                action: action.name.to_string(),
+                action: name.to_string(),
                 position,
                 first: params.debug(first),
                 second: params.debug(second),

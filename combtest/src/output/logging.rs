@@ -78,6 +78,15 @@ pub(crate) fn with_run_subscriber<R>(verbose: Option<u8>, f: impl FnOnce() -> R)
 
 /// [`with_run_subscriber`] with the value of `RUST_LOG` given.
 fn with_subscriber_for<R>(verbose: Option<u8>, rust_log: Option<&str>, f: impl FnOnce() -> R) -> R {
+    // Only this wrapper is instantiated for each caller (a run's is generic over its state
+    // type); the subscriber is built by code compiled once in this crate.
+    let mut f = Some(f);
+    let mut result = None;
+    run_with_subscriber(verbose, rust_log, &mut || result = f.take().map(|f| f()));
+    result.expect("the run's closure is called once")
+}
+
+fn run_with_subscriber(verbose: Option<u8>, rust_log: Option<&str>, f: &mut dyn FnMut()) {
     keep_interest_per_dispatcher();
     #[cfg(feature = "fallback-subscriber")]
     if tracing::dispatcher::get_default(|d| d.is::<tracing::subscriber::NoSubscriber>()) {

@@ -10,7 +10,7 @@ use super::trace_read::{for_each_line, no_header, second_header, trace_path, Dec
 use crate::config::env::{ENV_REPLAY, ENV_WALKS};
 use crate::config::replay::{Replay, ReplayWalks};
 use crate::error::Error;
-use crate::model::plan::Plan;
+use crate::model::plan::OrderFacts;
 use crate::model::walk_id::{Fingerprint, WalkSelection};
 
 /// The replay command of one walk: the id pinned to its fingerprint, and the test command.
@@ -56,13 +56,13 @@ fn shell_word(text: &str) -> String {
 }
 
 /// Refuses ids given with a fingerprint that no longer matches today's walk.
-pub(crate) fn check_fingerprints<S, G>(
-    plan: &Plan<S, G>,
+pub(crate) fn check_fingerprints(
+    plan: &OrderFacts,
     selection: &WalkSelection,
 ) -> Result<(), Error> {
     /// How far to look for the walk's new id; beyond it the error only says it moved.
     const SEARCH_LIMIT: u64 = 10_000_000;
-    let mut options = vec![0; plan.actions.len()];
+    let mut options = vec![0; plan.names.len()];
     for &(id, expected) in selection.pinned() {
         plan.space.decode(id, &mut options);
         let actual = plan.fingerprint(&options);
@@ -85,10 +85,7 @@ pub(crate) fn check_fingerprints<S, G>(
 /// at most [`MAX_RECORD_BYTES`](super::trace_read::MAX_RECORD_BYTES) long. A last line cut
 /// short, as a killed run leaves it, is skipped with a warning; every whole record before it
 /// is replayed. Runs of passing walks are read only when passing walks are asked for.
-pub(crate) fn replay_selection<S, G>(
-    plan: &Plan<S, G>,
-    replay: &Replay,
-) -> Result<WalkSelection, Error> {
+pub(crate) fn replay_selection(plan: &OrderFacts, replay: &Replay) -> Result<WalkSelection, Error> {
     let fail = |message: String| Error::Replay {
         path: replay.path.clone(),
         message,
@@ -185,8 +182,8 @@ pub(crate) fn replay_selection<S, G>(
 
 /// Today's id of a recorded walk: each recorded param matched by value against today's
 /// options of the action at the same position.
-fn find_walk<S, G>(plan: &Plan<S, G>, record: &WalkRecord) -> Result<u64, String> {
-    let names: Vec<&str> = plan.actions.iter().map(|a| &*a.name).collect();
+fn find_walk(plan: &OrderFacts, record: &WalkRecord) -> Result<u64, String> {
+    let names: Vec<&str> = plan.names.iter().map(|name| &**name).collect();
     let recorded: Vec<&str> = record.steps.iter().map(|s| s.action.as_str()).collect();
     if names != recorded {
         return Err(format!(

@@ -17,7 +17,7 @@ use super::analysis::groups::group_failures;
 use super::report::Report;
 use crate::config::shard::Shard;
 use crate::error::Error;
-use crate::model::plan::Plan;
+use crate::model::plan::OrderFacts;
 use crate::model::walk_id::{Fnv64, WalkSelection};
 
 /// What a shard ran, as the file `shard-<i>-of-<n>.json` records it.
@@ -43,8 +43,8 @@ impl ShardResult {
         format!("shard-{}-of-{}.json", shard.index, shard.total)
     }
 
-    pub(crate) fn new<S, G>(
-        plan: &Plan<S, G>,
+    pub(crate) fn new(
+        plan: &OrderFacts,
         shard: Shard,
         selection: &WalkSelection,
         share: &WalkSelection,
@@ -52,7 +52,7 @@ impl ShardResult {
     ) -> Self {
         ShardResult {
             shard,
-            order: plan.actions.iter().map(|a| a.name.to_string()).collect(),
+            order: plan.names.iter().map(|name| name.to_string()).collect(),
             order_fingerprint: order_fingerprint(plan),
             selection: selection.ranges().to_vec(),
             share: share.ranges().to_vec(),
@@ -63,10 +63,10 @@ impl ShardResult {
 
 /// A hash of the whole order: two shards with the same one ran the same walks under the same
 /// ids.
-fn order_fingerprint<S, G>(plan: &Plan<S, G>) -> String {
+fn order_fingerprint(plan: &OrderFacts) -> String {
     let mut hash = Fnv64::new();
-    for (action, options) in plan.actions.iter().zip(&plan.option_json) {
-        hash.write(action.name.as_bytes());
+    for (name, options) in plan.names.iter().zip(&plan.option_json) {
+        hash.write(name.as_bytes());
         hash.write(&[0xfe]);
         for option in options {
             hash.write(option.to_string().as_bytes());

@@ -28,7 +28,7 @@ use serde::{Deserialize, Serialize};
 use super::report::Report;
 use crate::error::Error;
 use crate::model::outcome::Outcome;
-use crate::model::plan::Plan;
+use crate::model::plan::OrderFacts;
 
 /// Name of the trace file inside a run's folder.
 pub const TRACE_FILE: &str = "trace.jsonl";
@@ -151,13 +151,17 @@ impl RunDir {
         Ok(path)
     }
 
-    /// Writes the gathered states (if any) and the summary into the run's folder, listing
-    /// in the report the files written and the ones that could not be. States are written as
-    /// their `Debug` text, since the state type need not be `Serialize`; `Report::states`
-    /// holds the values themselves.
-    pub(crate) fn write_run_files<S: std::fmt::Debug>(&self, report: &mut Report<S>, ids: &[u64]) {
-        if !report.states.is_empty() {
-            match states_json(ids, &report.states) {
+    /// Writes the gathered states (if any, as [`states_json`] made them) and the summary
+    /// into the run's folder, listing in the report the files written and the ones that
+    /// could not be. States are written as their `Debug` text, since the state type need not
+    /// be `Serialize`; `Report::states` holds the values themselves.
+    pub(crate) fn write_run_files(
+        &self,
+        report: &mut Report<()>,
+        states: Option<Result<Vec<serde_json::Value>, String>>,
+    ) {
+        if let Some(states) = states {
+            match states {
                 Ok(states) => match self.write_json(STATES_FILE, &states) {
                     Ok(file) => report.files.push(file),
                     Err(error) => report.output_errors.push(error.to_string()),
@@ -180,7 +184,7 @@ impl RunDir {
 
 /// The gathered states as `states.json` holds them; a state whose `Debug` panics is the test's
 /// own code failing, named with its walk.
-fn states_json<S: std::fmt::Debug>(
+pub(crate) fn states_json<S: std::fmt::Debug>(
     ids: &[u64],
     states: &[S],
 ) -> Result<Vec<serde_json::Value>, String> {
@@ -212,13 +216,13 @@ pub(crate) struct TraceSink {
 }
 
 /// The first line of a trace: the order, each action with its options (JSON and `Debug`).
-fn header_line<S, G>(plan: &Plan<S, G>) -> String {
+fn header_line(plan: &OrderFacts) -> String {
     let actions: Vec<TraceAction> = plan
-        .actions
+        .names
         .iter()
         .enumerate()
-        .map(|(position, action)| TraceAction {
-            action: action.name.to_string(),
+        .map(|(position, name)| TraceAction {
+            action: name.to_string(),
             serial: plan.serials.iter().any(|wheel| wheel.position == position),
             options: plan.option_json[position]
                 .iter()
@@ -289,7 +293,7 @@ pub(crate) struct PassedRun {
 
 impl TraceSink {
     /// Creates the trace file and writes its header: the order's actions and their options.
-    pub(crate) fn create<S, G>(dir: &RunDir, plan: &Plan<S, G>) -> Result<Self, Error> {
+    pub(crate) fn create(dir: &RunDir, plan: &OrderFacts) -> Result<Self, Error> {
         let path = dir.path.join(TRACE_FILE);
         let fail = |error: io::Error| Error::LogDir {
             path: path.clone(),
@@ -390,9 +394,9 @@ impl TraceBuffer {
 
     /// Appends the record of one finished walk; `ended_at` is the position of the action
     /// that failed or cancelled it, with the failure message or the cancel reason.
-    pub(crate) fn record<S, G>(
+    pub(crate) fn record(
         &mut self,
-        plan: &Plan<S, G>,
+        plan: &OrderFacts,
         id: u64,
         options: &[usize],
         outcome: &Outcome,
@@ -429,7 +433,7 @@ impl TraceBuffer {
             (Outcome::Cancel { reason }, _) => ("cancel", Some(reason.as_str())),
         };
         let position = ended_at.map(|(position, _)| position);
-        let failed_action = position.map(|p| &*plan.actions[p].name);
+        let failed_action = position.map(|p| &*plan.names[p]);
         let json =
             |text: Option<&str>| serde_json::to_string(&text).unwrap_or_else(|_| "null".into());
         let position = position.map_or_else(|| "null".to_string(), |p| p.to_string());
@@ -465,6 +469,7 @@ impl Drop for TraceBuffer {
 pub(crate) mod tests {
     use super::*;
     use crate::model::action::Action;
+    use crate::model::plan::Plan;
 
     pub(crate) fn plan(options: Vec<u32>) -> Plan<(), ()> {
         let order = vec![

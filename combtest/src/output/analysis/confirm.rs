@@ -68,9 +68,9 @@ pub(crate) enum Round {
 /// The walks that test the untested suspects of a run's report (skipping the walks in
 /// `ran_already`, sorted), or `None` when there is nothing to test: every walk of the space
 /// ran, or no cause is an untested suspect.
-pub(crate) fn plan_for_run<S, G>(
-    run: &RunView<'_, S, G>,
-    report: &mut Report<S>,
+pub(crate) fn plan_for_run(
+    run: &RunView<'_>,
+    report: &mut Report<()>,
     budget: u64,
     earlier: &Earlier<'_>,
     round: Round,
@@ -111,9 +111,9 @@ pub(crate) fn plan_for_run<S, G>(
 
 /// A cause of group `g` with these (position, option) choices, measured like any suspect:
 /// among the group's walks (decoded from their ids) and among the walks that ran (one visit).
-fn measured_cause<S, G>(
-    run: &RunView<'_, S, G>,
-    report: &Report<S>,
+fn measured_cause(
+    run: &RunView<'_>,
+    report: &Report<()>,
     g: usize,
     choices: &[(usize, usize)],
 ) -> Cause {
@@ -170,7 +170,7 @@ const PROBES_PER_POSITION: usize = 2;
 /// The isolation round: for each group with an untested suspect, its first walk with one
 /// position changed at a time (to the next options the filter allows), `budget` walks in
 /// all.
-fn probes<S, G>(run: &RunView<'_, S, G>, report: &Report<S>, budget: u64) -> ConfirmationPlan {
+fn probes(run: &RunView<'_>, report: &Report<()>, budget: u64) -> ConfirmationPlan {
     let sizes = run.sizes();
     let mut ids = Vec::new();
     let mut probes = Vec::new();
@@ -238,8 +238,8 @@ pub(crate) struct Outcomes<'a> {
 
 /// How walk `id` ended for `group`: by the outcomes of the extra walks, or, for a walk of
 /// the run itself that did not run again, by the run's failures.
-fn verdict<S>(
-    report: &Report<S>,
+fn verdict(
+    report: &Report<()>,
     group: &FailureGroup,
     id: u64,
     outcomes: &Outcomes<'_>,
@@ -342,14 +342,14 @@ fn spread(mut x: u64) -> u64 {
 /// at the positions whose change made the failure go away become its first suspect; for a
 /// tested suspect, whether its walks confirm or refute it. Then lists the confirmed
 /// suspects first and the refuted last.
-pub(crate) fn apply<S, G>(
-    run: &RunView<'_, S, G>,
-    report: &mut Report<S>,
+pub(crate) fn apply(
+    run: &RunView<'_>,
+    report: &mut Report<()>,
     plan: &ConfirmationPlan,
     outcomes: &Outcomes<'_>,
 ) {
     let mut message = String::new();
-    let mut options = vec![0; run.plan.actions.len()];
+    let mut options = vec![0; run.plan.names.len()];
     for (g, probed) in &plan.probes {
         let group = &report.groups[*g];
         run.plan.space.decode(group.representative, &mut options);

@@ -4,8 +4,7 @@
 use super::cancels::CancelTally;
 use super::data::Evidence;
 use super::{analyse, position_names, Inputs};
-use crate::model::action::ActionKind;
-use crate::model::plan::Plan;
+use crate::model::plan::OrderFacts;
 use crate::model::walk::{OrderView, Walk};
 use crate::model::walk_id::WalkSelection;
 use crate::output::report::Report;
@@ -14,8 +13,8 @@ use crate::output::report::Report;
 pub(crate) type Filter<'a> = Option<&'a (dyn Fn(&Walk<'_>) -> bool + Send + Sync)>;
 
 /// What ran: the order, the walks selected and the filter they passed.
-pub(crate) struct RunView<'a, S, G> {
-    pub(crate) plan: &'a Plan<S, G>,
+pub(crate) struct RunView<'a> {
+    pub(crate) plan: &'a OrderFacts,
     pub(crate) view: &'a OrderView<'a>,
     pub(crate) filter: Filter<'a>,
     /// The walks selected (before the filter).
@@ -29,7 +28,7 @@ pub(crate) struct RunView<'a, S, G> {
     pub(crate) param: &'a dyn Fn(usize, usize) -> String,
 }
 
-impl<S, G> RunView<'_, S, G> {
+impl RunView<'_> {
     /// Whether the filter allows the walk `id` with these options.
     pub(crate) fn allowed(&self, id: u64, options: &[usize]) -> bool {
         self.filter.is_none_or(|keep| {
@@ -45,7 +44,7 @@ impl<S, G> RunView<'_, S, G> {
     /// turning the odometer through each range of ids rather than decoding every id (the
     /// filter is asked again, as it was before they ran).
     pub(crate) fn visit_ran(&self, visit: &mut dyn FnMut(&[usize])) {
-        let mut options = vec![0; self.plan.actions.len()];
+        let mut options = vec![0; self.plan.names.len()];
         for range in self.walks.ranges() {
             self.plan.space.decode(range.start, &mut options);
             for id in range.clone() {
@@ -61,13 +60,13 @@ impl<S, G> RunView<'_, S, G> {
 
     /// The option count of every position.
     pub(crate) fn sizes(&self) -> Vec<usize> {
-        self.plan.actions.iter().map(|a| a.params().len()).collect()
+        self.view.params.iter().map(|params| params.len()).collect()
     }
 }
 
 /// Groups the report's failures, finds their causes and heat maps, and counts the cancels
 /// per action and reason.
-pub(crate) fn explain<S, G>(run: &RunView<'_, S, G>, cancels: CancelTally, report: &mut Report<S>) {
+pub(crate) fn explain(run: &RunView<'_>, cancels: CancelTally, report: &mut Report<()>) {
     let names = position_names(&run.view.names);
     report.cancels = cancels.into_counts(|p| names[p].clone());
     report.evidence = evidence(run, report);
@@ -76,11 +75,10 @@ pub(crate) fn explain<S, G>(run: &RunView<'_, S, G>, cancels: CancelTally, repor
     }
     let plan = run.plan;
     let sizes = run.sizes();
-    let serial: Vec<bool> = plan
-        .actions
-        .iter()
-        .map(|a| a.kind() == ActionKind::Serial)
-        .collect();
+    let mut serial = vec![false; plan.names.len()];
+    for wheel in &plan.serials {
+        serial[wheel.position] = true;
+    }
     let param = run.param;
     let decode = |id: u64, options: &mut [usize]| plan.space.decode(id, options);
     let visit_ran = |visit: &mut dyn FnMut(&[usize])| run.visit_ran(visit);
@@ -100,7 +98,7 @@ pub(crate) fn explain<S, G>(run: &RunView<'_, S, G>, cancels: CancelTally, repor
 }
 
 /// Whether every walk of the space ran, and if not, why not.
-fn evidence<S, G>(run: &RunView<'_, S, G>, report: &Report<S>) -> Evidence {
+fn evidence(run: &RunView<'_>, report: &Report<()>) -> Evidence {
     if report.walk_count == report.total_walks {
         return Evidence {
             every_walk_ran: true,

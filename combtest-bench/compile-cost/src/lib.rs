@@ -1,0 +1,1 @@
+//! Empty: the fixture is its generated integration tests (`tests/`), written by `measure.py`.
