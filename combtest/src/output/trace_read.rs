@@ -8,7 +8,7 @@ use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 
-use super::trace::{PassedRun, TraceHeader, WalkRecord, TRACE_FILE, TRACE_FORMAT};
+use super::trace::{PassedRun, TraceHeader, WalkRecord, TRACE_FILE, TRACE_FORMAT, TRACE_VERSION};
 use crate::error::Error;
 use crate::model::action::option_hash;
 use crate::model::outcome::Outcome;
@@ -138,6 +138,15 @@ impl Decoder {
             return Err(format!(
                 "the header names the format {:?}, not {TRACE_FORMAT:?}",
                 header.trace
+            ));
+        }
+        // Another version may number or write its walks otherwise: decoding it as this one
+        // could name the wrong walks.
+        if header.version != TRACE_VERSION {
+            return Err(format!(
+                "the trace is of version {} of its format; this combtest reads version \
+                 {TRACE_VERSION}: replay it with the combtest that wrote it",
+                header.version
             ));
         }
         let radices: Vec<usize> = header.actions.iter().map(|a| a.options.len()).collect();
@@ -320,7 +329,7 @@ pub(crate) fn no_header(line_number: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::output::trace::{TraceAction, TraceOption, TRACE_VERSION};
+    use crate::output::trace::{TraceAction, TraceOption};
 
     #[test]
     fn a_header_longer_than_a_record_is_read_whole() {
@@ -359,5 +368,26 @@ mod tests {
         std::fs::remove_file(&path).unwrap();
         read.unwrap();
         assert_eq!(seen, [(1, 500_000), (2, 499_999)]);
+    }
+
+    #[test]
+    fn a_header_of_another_version_is_refused() {
+        let header = |version| TraceHeader {
+            trace: TRACE_FORMAT.into(),
+            version,
+            passed_runs: true,
+            actions: vec![TraceAction {
+                action: "pick".into(),
+                serial: false,
+                options: vec![TraceOption {
+                    param: serde_json::json!(1),
+                    param_debug: "1".into(),
+                }],
+            }],
+        };
+        assert!(Decoder::new(header(TRACE_VERSION)).is_ok());
+        let refused = Decoder::new(header(TRACE_VERSION + 1)).err().unwrap();
+        let named = format!("version {} of its format", TRACE_VERSION + 1);
+        assert!(refused.contains(&named), "{refused}");
     }
 }
