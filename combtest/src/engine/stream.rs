@@ -201,8 +201,8 @@ impl<S, G> LeanWalks<'_, '_, S, G> {
                     return LeanEnd::Failed(result);
                 }
             }
-            // Without a timeout the watchdog does not count walks that end well (see
-            // `Beat::ended`), so a passing walk tells it nothing more.
+            // The lean loop runs only without a timeout, when nothing reads how many walks a
+            // worker ended: a passing walk tells the watchdog nothing more.
             cursor.position = DROPPING_STATE;
             drop(state.take());
             cursor.at += 1;
