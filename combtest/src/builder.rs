@@ -16,7 +16,8 @@ use crate::engine::abort::{self, AbortNotice};
 use crate::engine::budget;
 use crate::engine::compiled::Binder;
 use crate::engine::executors::Executors;
-use crate::engine::unwind::{self, Catcher};
+use crate::engine::failure_record::param_debug;
+use crate::engine::unwind::Catcher;
 use crate::engine::watchdog::{self, Watch};
 use crate::engine::{stream, AsyncLimits, Tally, WalkRunner};
 use crate::error::Error;
@@ -612,12 +613,7 @@ where
             let debug: Vec<Vec<String>> = (0..plan.actions.len())
                 .map(|position| {
                     (0..plan.option_json[position].len())
-                        .map(|option| {
-                            let text = plan
-                                .step_texts
-                                .debug(position, option, || param_text(&plan, position, option));
-                            text.to_string()
-                        })
+                        .map(|option| param_debug(&plan, position, option).to_string())
                         .collect()
                 })
                 .collect();
@@ -1049,11 +1045,9 @@ fn run_view<'a>(
     }
 }
 
-/// The text of option `option` of position `position`; a `Debug` that panics is shown as
-/// such, quietly.
+/// The text of option `option` of position `position`, as failures and traces show it.
 fn param_text<S, G>(plan: &Plan<S, G>, position: usize, option: usize) -> String {
-    unwind::quietly(|| plan.actions[position].params().debug(option))
-        .unwrap_or_else(|message| format!("<its Debug panicked: {message}>"))
+    param_debug(plan, position, option).to_string()
 }
 
 /// What a run is made of, for the phases after the first execution.
