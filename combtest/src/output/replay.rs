@@ -7,7 +7,9 @@ use std::path::Path;
 
 use super::test_location::RunLocation;
 use super::trace::WalkRecord;
-use super::trace_read::{for_each_line, no_header, second_header, trace_path, Decoder, TraceLine};
+use super::trace_read::{
+    for_each_line, no_header, run_ids, second_header, trace_path, Decoder, TraceLine,
+};
 use crate::config::env::{ENV_REPLAY, ENV_WALKS};
 use crate::config::replay::{Replay, ReplayWalks};
 use crate::error::Error;
@@ -124,12 +126,7 @@ pub(crate) fn replay_selection(plan: &OrderFacts, replay: &Replay) -> Result<Wal
             }
             TraceLine::Passed(run) => {
                 let decoder = decoder.as_ref().ok_or_else(|| no_header(line_number))?;
-                let [first, last] = run.passed;
-                if first > last {
-                    return Err(format!(
-                        "line {line_number} records the empty run {first}..{last}"
-                    ));
-                }
+                let (first, last) = run_ids(&run, line_number)?.into_inner();
                 spans.push((first, last, line_number));
                 recorded += last - first + 1;
                 // Only the asked-for ids of the run are decoded: one walk of a run of

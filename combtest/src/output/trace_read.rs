@@ -6,6 +6,7 @@
 
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
+use std::ops::RangeInclusive;
 use std::path::{Path, PathBuf};
 
 use super::trace::{PassedRun, TraceHeader, WalkRecord, TRACE_FILE, TRACE_FORMAT, TRACE_VERSION};
@@ -270,7 +271,7 @@ pub fn read_trace(path: impl AsRef<Path>) -> Result<Vec<WalkRecord>, Error> {
             TraceLine::Walk(walk) => walks.push(*walk),
             TraceLine::Passed(run) => {
                 let decoder = decoder.as_ref().ok_or_else(|| no_header(line_number))?;
-                for id in run.passed[0]..=run.passed[1] {
+                for id in run_ids(&run, line_number)? {
                     walks.push(decoder.passing_walk(id)?);
                 }
             }
@@ -279,6 +280,18 @@ pub fn read_trace(path: impl AsRef<Path>) -> Result<Vec<WalkRecord>, Error> {
     })
     .map_err(fail)?;
     Ok(walks)
+}
+
+/// The ids of a run of passing walks, both ends included; an empty run is an error, as no
+/// run combtest writes is empty.
+pub(crate) fn run_ids(run: &PassedRun, line_number: usize) -> Result<RangeInclusive<u64>, String> {
+    let [first, last] = run.passed;
+    if first > last {
+        return Err(format!(
+            "line {line_number} records the empty run {first}..{last}"
+        ));
+    }
+    Ok(first..=last)
 }
 
 /// The trace a replay reads: the path itself when it is a regular file, or the
@@ -389,5 +402,43 @@ mod tests {
         let refused = Decoder::new(header(TRACE_VERSION + 1)).err().unwrap();
         let named = format!("version {} of its format", TRACE_VERSION + 1);
         assert!(refused.contains(&named), "{refused}");
+    }
+
+    #[test]
+    fn an_empty_run_is_refused_by_reading_and_by_replay_alike() {
+        let header = TraceHeader {
+            trace: TRACE_FORMAT.into(),
+            version: TRACE_VERSION,
+            passed_runs: true,
+            actions: vec![TraceAction {
+                action: "pick".into(),
+                serial: false,
+                options: (0..9)
+                    .map(|n| TraceOption {
+                        param: serde_json::json!(n),
+                        param_debug: n.to_string(),
+                    })
+                    .collect(),
+            }],
+        };
+        let mut text = serde_json::to_string(&header).unwrap();
+        text.push_str(
+            "\n{\"passed\":[0,3],\"duration_ns\":7}\n{\"passed\":[6,5],\"duration_ns\":1}\n",
+        );
+        let path =
+            std::env::temp_dir().join(format!("combtest-empty-run-{}.jsonl", std::process::id()));
+        std::fs::write(&path, text).unwrap();
+        let read = read_trace(&path);
+        std::fs::remove_file(&path).unwrap();
+        let message = read.expect_err("an empty run is an error").to_string();
+        assert!(
+            message.contains("line 3 records the empty run 6..5"),
+            "{message}"
+        );
+        let run = PassedRun {
+            passed: [2, 4],
+            duration_ns: 0,
+        };
+        assert_eq!(run_ids(&run, 2), Ok(2..=4));
     }
 }
