@@ -215,47 +215,12 @@ impl<S> Report<S> {
 impl<S> Report<S> {
     /// The report without its gathered states, and the states.
     pub(crate) fn set_states_aside(self) -> (Report<()>, Vec<S>) {
-        let states = self.states;
-        let report = Report {
-            test: self.test,
-            total_walks: self.total_walks,
-            walk_count: self.walk_count,
-            error_count: self.error_count,
-            cancel_count: self.cancel_count,
-            skipped_count: self.skipped_count,
-            segment_count: self.segment_count,
-            threads: self.threads,
-            elapsed: self.elapsed,
-            failures: self.failures,
-            groups: self.groups,
-            evidence: self.evidence,
-            cancels: self.cancels,
-            heat_maps: self.heat_maps,
-            states: Vec::new(),
-            walks: self.walks,
-            files: self.files,
-            shard: self.shard,
-            coverage: self.coverage,
-            output_errors: self.output_errors,
-            run_folder: self.run_folder,
-            replay_failed: self.replay_failed,
-        };
-        (report, states)
+        self.replace_states(Vec::new())
     }
-}
 
-/// The failure report of a run (its `Display`), written by code compiled once in this crate,
-/// not once per state type.
-pub(crate) fn failure_text(report: &Report<()>) -> String {
-    report.to_string()
-}
-
-impl Report<()> {
-    /// The report with the gathered states: a run assembles, explains and writes its report
-    /// without them, in code compiled once in this crate rather than once per state type,
-    /// and attaches them last.
-    pub(crate) fn with_states<S>(self, states: Vec<S>) -> Report<S> {
-        Report {
+    /// The report holding `states` instead of its own, and its own.
+    fn replace_states<T>(self, states: Vec<T>) -> (Report<T>, Vec<S>) {
+        let report = Report {
             test: self.test,
             total_walks: self.total_walks,
             walk_count: self.walk_count,
@@ -278,7 +243,23 @@ impl Report<()> {
             output_errors: self.output_errors,
             run_folder: self.run_folder,
             replay_failed: self.replay_failed,
-        }
+        };
+        (report, self.states)
+    }
+}
+
+/// The failure report of a run (its `Display`), written by code compiled once in this crate,
+/// not once per state type.
+pub(crate) fn failure_text(report: &Report<()>) -> String {
+    report.to_string()
+}
+
+impl Report<()> {
+    /// The report with the gathered states: a run assembles, explains and writes its report
+    /// without them, in code compiled once in this crate rather than once per state type,
+    /// and attaches them last.
+    pub(crate) fn with_states<S>(self, states: Vec<S>) -> Report<S> {
+        self.replace_states(states).0
     }
 }
 
