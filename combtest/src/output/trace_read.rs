@@ -344,25 +344,29 @@ mod tests {
     use super::*;
     use crate::output::trace::{TraceAction, TraceOption};
 
-    #[test]
-    fn a_header_longer_than_a_record_is_read_whole() {
-        // An action with half a million options: a header line over 16 MiB.
-        let options = (0..500_000u64)
-            .map(|n| TraceOption {
-                param: serde_json::json!(n),
-                param_debug: n.to_string(),
-            })
-            .collect();
-        let header = TraceHeader {
+    /// The header of a trace of one action, `pick`, with `options` options `0..options`.
+    fn header(options: u64, version: u32) -> TraceHeader {
+        TraceHeader {
             trace: TRACE_FORMAT.into(),
-            version: TRACE_VERSION,
+            version,
             passed_runs: true,
             actions: vec![TraceAction {
                 action: "pick".into(),
                 serial: false,
-                options,
+                options: (0..options)
+                    .map(|n| TraceOption {
+                        param: serde_json::json!(n),
+                        param_debug: n.to_string(),
+                    })
+                    .collect(),
             }],
-        };
+        }
+    }
+
+    #[test]
+    fn a_header_longer_than_a_record_is_read_whole() {
+        // An action with half a million options: a header line over 16 MiB.
+        let header = header(500_000, TRACE_VERSION);
         let mut text = serde_json::to_string(&header).unwrap();
         assert!(text.len() as u64 > MAX_RECORD_BYTES);
         text.push_str("\n{\"passed\":[0,499999],\"duration_ns\":7}\n");
@@ -385,42 +389,15 @@ mod tests {
 
     #[test]
     fn a_header_of_another_version_is_refused() {
-        let header = |version| TraceHeader {
-            trace: TRACE_FORMAT.into(),
-            version,
-            passed_runs: true,
-            actions: vec![TraceAction {
-                action: "pick".into(),
-                serial: false,
-                options: vec![TraceOption {
-                    param: serde_json::json!(1),
-                    param_debug: "1".into(),
-                }],
-            }],
-        };
-        assert!(Decoder::new(header(TRACE_VERSION)).is_ok());
-        let refused = Decoder::new(header(TRACE_VERSION + 1)).err().unwrap();
+        assert!(Decoder::new(header(1, TRACE_VERSION)).is_ok());
+        let refused = Decoder::new(header(1, TRACE_VERSION + 1)).err().unwrap();
         let named = format!("version {} of its format", TRACE_VERSION + 1);
         assert!(refused.contains(&named), "{refused}");
     }
 
     #[test]
     fn an_empty_run_is_refused_by_reading_and_by_replay_alike() {
-        let header = TraceHeader {
-            trace: TRACE_FORMAT.into(),
-            version: TRACE_VERSION,
-            passed_runs: true,
-            actions: vec![TraceAction {
-                action: "pick".into(),
-                serial: false,
-                options: (0..9)
-                    .map(|n| TraceOption {
-                        param: serde_json::json!(n),
-                        param_debug: n.to_string(),
-                    })
-                    .collect(),
-            }],
-        };
+        let header = header(9, TRACE_VERSION);
         let mut text = serde_json::to_string(&header).unwrap();
         text.push_str(
             "\n{\"passed\":[0,3],\"duration_ns\":7}\n{\"passed\":[6,5],\"duration_ns\":1}\n",
