@@ -358,7 +358,7 @@ where
                 if let Some(cancelled_at) = &mut tally.cancelled_at {
                     cancelled_at.push((id, position));
                 }
-                tally.cancel_reasons.add(position, &reason);
+                tally.cancel_reasons.add(position, &reason, id);
                 Some(Outcome::Cancel { reason })
             }
             StepEnd::Failed {

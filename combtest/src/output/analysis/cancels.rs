@@ -44,7 +44,8 @@ pub struct CancelCount {
     pub position: usize,
     /// The reason with numbers and ids normalised.
     pub reason: String,
-    /// One reason as given, for the first walk counted.
+    /// One reason as given: that of the walk with the lowest id, so that a run on any number
+    /// of threads gives the same example.
     pub example: String,
     /// Walks cancelled there for this reason.
     pub count: u64,
@@ -53,33 +54,46 @@ pub struct CancelCount {
 /// The cancels one worker counted.
 #[derive(Default)]
 pub(crate) struct CancelTally {
-    by_position: HashMap<usize, HashMap<String, (u64, String)>>,
+    /// Per position, per normalised reason: the count, and the lowest walk id counted with
+    /// its reason as given.
+    by_position: HashMap<usize, HashMap<String, (u64, u64, String)>>,
     scratch: String,
 }
 
 impl CancelTally {
-    /// Counts one walk cancelled at `position` for `reason`.
-    pub(crate) fn add(&mut self, position: usize, reason: &str) {
+    /// Counts walk `id`, cancelled at `position` for `reason`.
+    pub(crate) fn add(&mut self, position: usize, reason: &str, id: u64) {
         normalise_into(reason, &mut self.scratch);
         let reasons = self.by_position.entry(position).or_default();
-        if let Some(entry) = reasons.get_mut(self.scratch.as_str()) {
-            entry.0 += 1;
-            return;
-        }
-        let key = if reasons.len() < REASONS_PER_POSITION {
-            self.scratch.clone()
-        } else {
-            OTHER_REASONS.to_string()
+        let entry = match reasons.get_mut(self.scratch.as_str()) {
+            Some(entry) => entry,
+            None => {
+                let key = if reasons.len() < REASONS_PER_POSITION {
+                    self.scratch.clone()
+                } else {
+                    OTHER_REASONS.to_string()
+                };
+                reasons
+                    .entry(key)
+                    .or_insert_with(|| (0, id, reason.to_string()))
+            }
         };
-        reasons.entry(key).or_insert((0, reason.to_string())).0 += 1;
+        entry.0 += 1;
+        if id < entry.1 {
+            (entry.1, entry.2) = (id, reason.to_string());
+        }
     }
 
     /// Adds another worker's counts.
     pub(crate) fn absorb(&mut self, other: CancelTally) {
         for (position, reasons) in other.by_position {
             let mine = self.by_position.entry(position).or_default();
-            for (reason, (count, example)) in reasons {
-                mine.entry(reason).or_insert((0, example)).0 += count;
+            for (reason, (count, id, example)) in reasons {
+                let entry = mine.entry(reason).or_insert((0, u64::MAX, String::new()));
+                entry.0 += count;
+                if id < entry.1 {
+                    (entry.1, entry.2) = (id, example);
+                }
             }
         }
     }
@@ -93,7 +107,7 @@ impl CancelTally {
                 let action = name(position);
                 reasons
                     .into_iter()
-                    .map(move |(reason, (count, example))| CancelCount {
+                    .map(move |(reason, (count, _, example))| CancelCount {
                         action: action.clone(),
                         position,
                         reason,
@@ -119,11 +133,11 @@ mod tests {
     #[test]
     fn reasons_merge_after_normalising_and_across_workers() {
         let mut first = CancelTally::default();
-        first.add(1, "cannot withdraw 50 from 10");
-        first.add(1, "cannot withdraw 40 from 20");
+        first.add(1, "cannot withdraw 50 from 10", 8);
+        first.add(1, "cannot withdraw 40 from 20", 9);
         let mut second = CancelTally::default();
-        second.add(1, "cannot withdraw 7 from 3");
-        second.add(0, "closed");
+        second.add(1, "cannot withdraw 7 from 3", 2);
+        second.add(0, "closed", 5);
         first.absorb(second);
         let counts = first.into_counts(|p| format!("p{p}"));
         assert_eq!(counts.len(), 2);
@@ -131,13 +145,15 @@ mod tests {
         assert_eq!(counts[0].action, "p1");
         assert_eq!(counts[0].reason, "cannot withdraw <n> from <n>");
         assert_eq!(counts[1].reason, "closed");
+        // The example is the lowest walk's, whichever worker counted it.
+        assert_eq!(counts[0].example, "cannot withdraw 7 from 3");
     }
 
     #[test]
     fn distinct_reasons_are_bounded() {
         let mut tally = CancelTally::default();
         for i in 0..1000 {
-            tally.add(0, &format!("reason {}", "x".repeat(i % 200)));
+            tally.add(0, &format!("reason {}", "x".repeat(i % 200)), i as u64);
         }
         let counts = tally.into_counts(|_| String::new());
         assert_eq!(counts.len(), REASONS_PER_POSITION + 1);
