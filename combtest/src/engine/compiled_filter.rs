@@ -8,7 +8,7 @@
 use super::positions::MarkOnUnwind;
 use super::unwind::WalkScope;
 use crate::model::walk::{OrderView, Walk};
-use crate::model::walk_id::WalkSpace;
+use crate::model::walk_id::{NextOptions, WalkSpace};
 
 /// What the compiled loops ask before each walk: whether it runs.
 pub(crate) trait Sieve {
@@ -35,8 +35,8 @@ pub(crate) struct WalkFilter<'a> {
     pub(crate) options: &'a mut [usize],
     /// The walk `options` stands for.
     pub(crate) at: u64,
-    /// The wheel that turns at every walk (see [`WalkSpace::fastest_wheel`]).
-    pub(crate) fastest: Option<(usize, u64)>,
+    /// Steps `options` from one walk to the next.
+    pub(crate) next_options: NextOptions,
     /// Set while an unwind from the filter passes: its panic is not the walk's.
     pub(crate) in_test_code: &'a mut bool,
 }
@@ -45,13 +45,7 @@ impl Sieve for WalkFilter<'_> {
     #[inline(always)]
     fn keeps(&mut self, id: u64) -> bool {
         if id != self.at {
-            match self.fastest {
-                // Most steps turn only the fastest wheel.
-                Some((position, radix)) if (self.options[position] as u64) + 1 < radix => {
-                    self.options[position] += 1;
-                }
-                _ => self.space.advance(id, self.options),
-            }
+            self.next_options.step(self.space, id, self.options);
             self.at = id;
         }
         let walk = Walk {

@@ -449,7 +449,7 @@ where
                     scope,
                     options: &mut odometer,
                     at: first,
-                    fastest: runner.plan.space.fastest_wheel(),
+                    next_options: NextOptions::new(&runner.plan.space),
                     in_test_code: &mut self.cursor.in_test_code,
                 }
             });

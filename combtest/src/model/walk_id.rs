@@ -164,18 +164,6 @@ impl WalkSpace {
             .expect("every pick of options is a walk of an odometer space")
     }
 
-    /// The position and option count of the wheel that turns at every walk, when walks are
-    /// numbered by an odometer: a caller stepping walk after walk turns it itself, and calls
-    /// [`WalkSpace::advance`] only when it wraps.
-    pub(crate) fn fastest_wheel(&self) -> Option<(usize, u64)> {
-        match &self.numbering {
-            Numbering::Odometer {
-                wheels, radices, ..
-            } => Some((*wheels.last()?, *radices.last()?)),
-            _ => None,
-        }
-    }
-
     /// Steps `options` from walk `next - 1` to walk `next`. An odometer does it without
     /// dividing (the runner's hot path decodes once per chunk and then only turns it).
     #[inline]
