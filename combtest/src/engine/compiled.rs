@@ -616,10 +616,16 @@ impl<L: WalkList<S, G>, S, G, C: Cloning<S>> CompiledKernel<S, G> for BoundOrder
             };
         }
         match (template, filter) {
-            (Template::Value { state, clone, .. }, None) => {
-                self.quiet_loop(walks, shared, || C::clone_of(state, *clone), (), Dropped::new())
+            (Template::Value { state, clone, .. }, None) => self.quiet_loop(
+                walks,
+                shared,
+                || C::clone_of(state, *clone),
+                (),
+                Dropped::new(),
+            ),
+            (Template::Factory(make), None) => {
+                self.quiet_loop(walks, shared, make, (), Dropped::new())
             }
-            (Template::Factory(make), None) => self.quiet_loop(walks, shared, make, (), Dropped::new()),
             (Template::Value { state, clone, .. }, Some(filter)) => {
                 let make = || C::clone_of(state, *clone);
                 self.quiet_loop(walks, shared, make, filter, Dropped::new())
