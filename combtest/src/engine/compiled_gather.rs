@@ -75,8 +75,8 @@ impl<S> PassedStates<S> for &mut Gathered<S> {
 
     #[inline(always)]
     unsafe fn passed(&mut self, id: u64, _: &mut usize) {
-        // The id first: if its push cannot allocate, the state is not counted as kept.
-        self.ids.push(id);
+        // The id first: if it cannot be kept, neither is the state.
+        self.push_id(id);
         let kept = self.states.len() + 1;
         // SAFETY: the place given last is the first free slot of `states` (nothing touched
         // the vector since), and the caller says it holds the walk's state.
