@@ -8,7 +8,10 @@
 //!
 //! Workloads (10^6 walks each, one thread): `loop`, the fair hand-written loop of
 //! `examples/bench.rs`; `combtest`, T1's `combtest!`; `loop-if` and `filter`, the same with a
-//! filter reading the first param (an `if` in the loop), as in `examples/paths.rs`. Subtract
+//! filter reading the first param (an `if` in the loop), as in `examples/paths.rs`;
+//! `loop-gather` and `gather`, the same gathering each walk's final state (a push into a
+//! `Vec` in the loop, `gather_states: flat`), as in `examples/paths.rs`; `gather-full`, the
+//! same at the full level (a summary per walk), and `gather-2`, flat on two threads. Subtract
 //! `setup` (a `combtest!` run of one walk of six actions) from a `combtest!` workload's total for its walks'
 //! own instructions; divide by 10^6 for instructions per walk.
 
@@ -77,6 +80,59 @@ fn main() {
             }
             .walk_count
         }
+        "loop-gather" => {
+            let mut states = Vec::new();
+            let initial = Small::default();
+            for p0 in 0..10u64 {
+                for p1 in 0..10 {
+                    for p2 in 0..10 {
+                        for p3 in 0..10 {
+                            for p4 in 0..10 {
+                                for p5 in 0..10 {
+                                    let mut s = initial.clone();
+                                    for p in [p0, p1, p2, p3, p4, p5] {
+                                        step(p, black_box(&mut s));
+                                    }
+                                    states.push(s);
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            black_box(&states);
+            states.len() as u64
+        }
+        "gather" => {
+            let report = combtest! {
+                order: [op, op, op, op, op, op],
+                state: Small::default(),
+                threads: 1,
+                gather_states: flat,
+            };
+            assert_eq!(report.states.len() as u64, report.walk_count);
+            report.walk_count
+        }
+        "gather-full" => {
+            let report = combtest! {
+                order: [op, op, op, op, op, op],
+                state: Small::default(),
+                threads: 1,
+                gather_states: full,
+            };
+            assert_eq!(report.walks.len() as u64, report.walk_count);
+            report.walk_count
+        }
+        "gather-2" => {
+            let report = combtest! {
+                order: [op, op, op, op, op, op],
+                state: Small::default(),
+                threads: 2,
+                gather_states: flat,
+            };
+            assert_eq!(report.states.len() as u64, report.walk_count);
+            report.walk_count
+        }
         "setup" => {
             combtest! {
                 order: [once, once, once, once, once, once],
@@ -86,7 +142,7 @@ fn main() {
             .walk_count
         }
         other => {
-            eprintln!("unknown workload {other:?}: loop, combtest, loop-if, filter or setup");
+            eprintln!("unknown workload {other:?}: loop, combtest, loop-if, filter, loop-gather, gather, gather-full, gather-2 or setup");
             std::process::exit(2);
         }
     };

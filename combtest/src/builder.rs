@@ -17,6 +17,7 @@ use crate::engine::budget;
 use crate::engine::compiled::Binder;
 use crate::engine::executors::Executors;
 use crate::engine::failure_record::param_debug;
+use crate::engine::gathered::IdRuns;
 use crate::engine::unwind::Catcher;
 use crate::engine::watchdog::{self, Watch};
 use crate::engine::{stream, AsyncLimits, Tally, WalkRunner};
@@ -690,7 +691,7 @@ where
             // outcomes, never instead of them.
             report.run_folder = Some(dir.path.clone());
             let run = (&*plan, &settings, &selected, &location);
-            let states = (!states.is_empty()).then(|| states_json(&ids, &states));
+            let states = (!states.is_empty()).then(|| states_json(ids.iter(), &states));
             write_outputs(dir, sink, run, &mut report, states);
         }
         if let Some(path) = &settings.junit {
@@ -1078,10 +1079,10 @@ fn assemble_report<S>(
     test: Option<String>,
     coverage: Option<Coverage>,
     started: Instant,
-) -> (Report<()>, Vec<S>, Vec<u64>) {
+) -> (Report<()>, Vec<S>, IdRuns) {
     let mut gathered = std::mem::take(&mut tally.gathered);
     gathered.sort_by_id();
-    let (ids, states, walks) = (gathered.ids, gathered.states, gathered.summaries);
+    let (ids, states, walks) = gathered.into_columns();
     let counts = Counts {
         walks: tally.walks,
         errors: tally.errors,

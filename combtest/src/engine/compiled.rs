@@ -20,8 +20,10 @@ use std::ops::ControlFlow;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::compiled_filter::{Sieve, WalkFilter};
+use super::compiled_gather::{Dropped, PassedStates};
+use super::gathered::Gathered;
 use super::held::Status;
-use super::positions::{MarkOnUnwind, DROPPING_STATE, MAKING_STATE};
+use super::positions::{MarkOnUnwind, MAKING_STATE};
 use crate::model::action::{ActionItem, StepResult};
 use crate::model::state::Template;
 
@@ -267,9 +269,10 @@ pub(crate) trait CompiledKernel<S, G>: Send + Sync {
     ) -> StepResult;
 
     /// Runs the walks of an order without serial actions from `walks.id` up to `walks.end`,
-    /// when a passing walk needs nothing beyond being counted: the whole loop is compiled
-    /// for this order (see [`WalkList::nest`]). Returns early with the walk that failed or
-    /// cancelled still in `walks.state` and `walks.id` on it.
+    /// when a passing walk needs nothing beyond being counted, or its state gathered (into
+    /// `walks.gathered`, if given): the whole loop is compiled for this order (see
+    /// [`WalkList::nest`]). Returns early with the walk that failed or cancelled still in
+    /// `walks.state` and `walks.id` on it.
     /// With a filter, a walk it rejects is skipped (counted in `walks.skipped`) before its
     /// state is made.
     fn run_quiet(
@@ -316,6 +319,9 @@ pub(crate) struct QuietWalks<'a, 't, S> {
     pub(crate) walks: &'a mut u64,
     /// Counts the walks a filter rejected.
     pub(crate) skipped: &'a mut u64,
+    /// With flat gathering: where each passing walk's state goes, with its id (otherwise
+    /// the state is dropped).
+    pub(crate) gathered: Option<&'a mut Gathered<S>>,
 }
 
 /// Walks the compiled loops of `combtest!` orders have run or skipped in this process: a
@@ -401,10 +407,11 @@ impl Drop for WalkCounter<'_> {
     }
 }
 
-/// The state of the walk the compiled loops run, which the loop keeps in its own frame, where
-/// the compiler can keep it close: it goes to the cursor's slot only if the walk stops
+/// The state of the walk the compiled loops run, made where the loops' [`PassedStates`] keep
+/// a passing walk's state (the loop's own frame, where the compiler can keep it close, or the
+/// next slot of the gathered states): it goes to the cursor's slot only if the walk stops
 /// (dropped on a returned stop) or unwinds (dropped by the unwind), so that its failure can
-/// show it. A passing walk takes it back with [`KeptOnStop::into_inner`].
+/// show it. A passing walk leaves it in place with [`KeptOnStop::stays`].
 struct KeptOnStop<'a, S> {
     state: &'a mut ManuallyDrop<S>,
     slot: &'a mut Option<S>,
@@ -422,21 +429,20 @@ impl<'a, S> KeptOnStop<'a, S> {
         self.state
     }
 
-    /// The walk passed: its state, for the loop to drop.
+    /// The walk passed: its state stays where it was made, for the loops' [`PassedStates`]
+    /// to drop or keep.
     #[inline(always)]
-    fn into_inner(self) -> S {
-        let mut this = ManuallyDrop::new(self);
-        // SAFETY: `this` is never dropped and the owner of the state does not take it, so
-        // the state is taken exactly once, here.
-        unsafe { ManuallyDrop::take(&mut *this.state) }
+    fn stays(self) {
+        std::mem::forget(self);
     }
 }
 
 impl<S> Drop for KeptOnStop<'_, S> {
     #[inline]
     fn drop(&mut self) {
-        // SAFETY: `drop` runs at most once, `into_inner` (which takes the state too) does not
-        // run it, and the owner of the state does not take it: it is taken exactly once.
+        // SAFETY: `drop` runs at most once, `stays` (after which the state's place owns it)
+        // does not run it, and the owner of the state does not take it: it is taken exactly
+        // once.
         let state = unsafe { ManuallyDrop::take(self.state) };
         *self.slot = Some(state);
     }
@@ -460,6 +466,7 @@ impl<L, B, C> BoundOrder<L, B, C> {
         shared: &G,
         make: impl Fn() -> S,
         mut sieve: impl Sieve,
+        mut sink: impl PassedStates<S>,
     ) -> StepResult
     where
         L: WalkList<S, G, Bound = B>,
@@ -473,6 +480,7 @@ impl<L, B, C> BoundOrder<L, B, C> {
             template: _,
             walks,
             skipped,
+            gathered: _,
         } = walks;
         if *id >= end {
             return Ok(());
@@ -490,15 +498,17 @@ impl<L, B, C> BoundOrder<L, B, C> {
             // The cursor says where the walk stands while the test's own code runs outside
             // its actions: a panic there fails the walk, saying so.
             let making = MarkOnUnwind::new(position, MAKING_STATE);
-            let mut made = ManuallyDrop::new(make());
+            // Made in place: a passing walk's state is never moved (a gathered one is made in
+            // the next slot of the gathered states).
+            let made = sink.place().write(ManuallyDrop::new(make()));
             making.disarm();
-            let mut walk = KeptOnStop::new(&mut made, state);
+            let mut walk = KeptOnStop::new(made, state);
             // A stop returns here, and drops `walk`: its state goes to the cursor.
             L::run_masked(params, WHOLE_WALK, position, walk.state(), shared)?;
-            let done = walk.into_inner();
-            let dropping = MarkOnUnwind::new(position, DROPPING_STATE);
-            drop(done);
-            dropping.disarm();
+            walk.stays();
+            // SAFETY: the state was made in the place `sink` gave last, and `stays` left it
+            // there.
+            unsafe { sink.passed(next.get(), position) };
             next.set(next.get() + 1);
             Ok(())
         });
@@ -589,19 +599,40 @@ impl<L: WalkList<S, G>, S, G, C: Cloning<S>> CompiledKernel<S, G> for BoundOrder
 
     fn run_quiet(
         &self,
-        walks: QuietWalks<'_, '_, S>,
+        mut walks: QuietWalks<'_, '_, S>,
         filter: Option<WalkFilter<'_>>,
         shared: &G,
     ) -> StepResult {
-        match (walks.template, filter) {
-            (Template::Value { state, clone, .. }, None) => {
-                self.quiet_loop(walks, shared, || C::clone_of(state, *clone), ())
+        let template = walks.template;
+        if let Some(gathered) = walks.gathered.take() {
+            // One loop per way of making states, with or without a filter: moving each state
+            // into the columns costs far more than asking whether there is a filter.
+            return match template {
+                Template::Value { state, clone, .. } => {
+                    let make = || C::clone_of(state, *clone);
+                    self.quiet_loop(walks, shared, make, filter, gathered)
+                }
+                Template::Factory(make) => self.quiet_loop(walks, shared, make, filter, gathered),
+            };
+        }
+        match (template, filter) {
+            (Template::Value { state, clone, .. }, None) => self.quiet_loop(
+                walks,
+                shared,
+                || C::clone_of(state, *clone),
+                (),
+                Dropped::new(),
+            ),
+            (Template::Factory(make), None) => {
+                self.quiet_loop(walks, shared, make, (), Dropped::new())
             }
-            (Template::Factory(make), None) => self.quiet_loop(walks, shared, make, ()),
             (Template::Value { state, clone, .. }, Some(filter)) => {
-                self.quiet_loop(walks, shared, || C::clone_of(state, *clone), filter)
+                let make = || C::clone_of(state, *clone);
+                self.quiet_loop(walks, shared, make, filter, Dropped::new())
             }
-            (Template::Factory(make), Some(filter)) => self.quiet_loop(walks, shared, make, filter),
+            (Template::Factory(make), Some(filter)) => {
+                self.quiet_loop(walks, shared, make, filter, Dropped::new())
+            }
         }
     }
 }

@@ -1,23 +1,58 @@
 //! The final states a run gathers, kept as parallel columns: ids, states and (only at the
-//! full level) walk summaries. A state is moved once into its column, never into a wide
-//! per-walk tuple, and the columns come out sorted by id without moving the states when the
-//! workers' ids already arrive in order (one worker, or chunks absorbed in order).
+//! full level) walk summaries. A state is moved once into its column (or made there, by the
+//! compiled loops), never into a wide per-walk tuple, and the columns come out sorted by id
+//! without moving the states when the workers' ids already arrive in order (one worker, or
+//! chunks absorbed in order).
+//!
+//! Walks run in id order, so a worker gathers long runs of consecutive ids: the ids are kept
+//! as those runs, a few per chunk, rather than one word per state.
 
 use crate::model::outcome::WalkSummary;
 
 /// One worker's (or the merged run's) gathered walks.
 pub(crate) struct Gathered<S> {
-    /// Each gathered walk's id, index for index with `states`.
-    pub(crate) ids: Vec<u64>,
+    /// The ids of the gathered walks, as runs of consecutive ids covering `states` in order.
+    id_runs: IdRuns,
     pub(crate) states: Vec<S>,
     /// At the full level: each walk's summary, index for index with `states`; else empty.
     pub(crate) summaries: Vec<WalkSummary>,
 }
 
+/// Walk ids as runs of consecutive ids: `(first id, count)` each, in the order they were
+/// gathered.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct IdRuns {
+    runs: Vec<(u64, u64)>,
+}
+
+impl IdRuns {
+    /// Appends `id`: it lengthens the last run if it follows it.
+    #[inline(always)]
+    pub(crate) fn push(&mut self, id: u64) {
+        match self.runs.last_mut() {
+            Some((first, count)) if *first + *count == id => *count += 1,
+            _ => self.runs.push((id, 1)),
+        }
+    }
+
+    /// Every id, in order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = u64> + '_ {
+        self.runs
+            .iter()
+            .flat_map(|&(first, count)| first..first + count)
+    }
+
+    /// How many ids there are.
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.runs.iter().map(|&(_, count)| count as usize).sum()
+    }
+}
+
 impl<S> Default for Gathered<S> {
     fn default() -> Self {
         Gathered {
-            ids: Vec::new(),
+            id_runs: IdRuns::default(),
             states: Vec::new(),
             summaries: Vec::new(),
         }
@@ -28,42 +63,73 @@ impl<S> Gathered<S> {
     /// Keeps one walk's final state, and its summary at the full level.
     #[inline]
     pub(crate) fn push(&mut self, id: u64, state: S, summary: Option<WalkSummary>) {
-        self.ids.push(id);
+        self.id_runs.push(id);
         self.states.push(state);
         self.summaries.extend(summary);
     }
 
+    /// Counts `id` as the id of a state just added to `states` (by the compiled loops, which
+    /// make it in place), with no summary.
+    #[inline(always)]
+    pub(crate) fn push_id(&mut self, id: u64) {
+        self.id_runs.push(id);
+    }
+
     /// Appends another worker's gathered walks.
     pub(crate) fn absorb(&mut self, other: Gathered<S>) {
-        if self.ids.is_empty() {
+        if self.states.is_empty() && self.id_runs.runs.is_empty() {
             *self = other;
             return;
         }
-        self.ids.extend(other.ids);
+        self.id_runs.runs.extend(other.id_runs.runs);
         self.states.extend(other.states);
         self.summaries.extend(other.summaries);
     }
 
-    /// Sorts the columns by walk id. Already sorted columns (the common case) cost one pass
-    /// over the ids; otherwise a stable, run-adaptive sort orders (id, index) pairs (each
-    /// worker's ids come in increasing runs), and the states and summaries are put in
-    /// place by swaps along the permutation's cycles, each moved at most once per cycle
-    /// step rather than copied into a new vector.
+    /// Sorts the columns by walk id. Each walk is gathered once, so runs of increasing first
+    /// ids are sorted ids (the common case: one pass over the runs). Otherwise the runs are
+    /// sorted by their first id (a stable, run-adaptive sort: each worker's runs come in
+    /// increasing order), and the states and summaries are put in place by swaps along the
+    /// permutation's cycles, each moved at most once per cycle step rather than copied into a
+    /// new vector.
     pub(crate) fn sort_by_id(&mut self) {
-        if self.ids.is_sorted() {
+        let runs = &mut self.id_runs.runs;
+        if runs.is_sorted_by_key(|&(first, _)| first) {
             return;
         }
-        let mut order: Vec<(u64, usize)> = self.ids.iter().copied().zip(0..).collect();
-        order.sort_by_key(|&(id, _)| id);
-        let mut source: Vec<usize> = Vec::with_capacity(order.len());
-        for (slot, (id, index)) in order.into_iter().enumerate() {
-            self.ids[slot] = id;
-            source.push(index);
+        // Each run with the index of its first state.
+        let mut placed: Vec<((u64, u64), usize)> = Vec::with_capacity(runs.len());
+        let mut start = 0;
+        for &run in runs.iter() {
+            placed.push((run, start));
+            start += run.1 as usize;
+        }
+        placed.sort_by_key(|&((first, _), _)| first);
+        let mut source: Vec<usize> = Vec::with_capacity(self.states.len());
+        runs.clear();
+        for ((first, count), start) in placed {
+            source.extend(start..start + count as usize);
+            self.id_runs.push_run(first, count);
         }
         if self.summaries.len() == self.states.len() {
             permute(&mut self.summaries, &mut source.clone());
         }
         permute(&mut self.states, &mut source);
+    }
+
+    /// The columns: ids, states and summaries (empty unless at the full level).
+    pub(crate) fn into_columns(self) -> (IdRuns, Vec<S>, Vec<WalkSummary>) {
+        (self.id_runs, self.states, self.summaries)
+    }
+}
+
+impl IdRuns {
+    /// Appends `count` ids from `first`, joining the last run if they follow it.
+    fn push_run(&mut self, first: u64, count: u64) {
+        match self.runs.last_mut() {
+            Some((last, n)) if *last + *n == first => *n += count,
+            _ => self.runs.push((first, count)),
+        }
     }
 }
 
@@ -112,7 +178,7 @@ mod tests {
         }
         gathered.sort_by_id();
         let mut expected = vec![0u64, 1, 7, 8, 9, 10, 40, 41, 42, 55];
-        assert_eq!(gathered.ids, expected);
+        assert_eq!(gathered.id_runs.iter().collect::<Vec<_>>(), expected);
         assert_eq!(
             gathered.states,
             expected.iter().map(|id| id * 100).collect::<Vec<_>>()
@@ -129,13 +195,49 @@ mod tests {
     }
 
     #[test]
+    fn ids_are_kept_as_runs_of_consecutive_ids() {
+        let mut ids = IdRuns::default();
+        for id in [4, 5, 6, 9, 10, 2] {
+            ids.push(id);
+        }
+        assert_eq!(ids.runs, [(4, 3), (9, 2), (2, 1)]);
+        assert_eq!(ids.iter().collect::<Vec<_>>(), [4, 5, 6, 9, 10, 2]);
+        assert_eq!(ids.len(), 6);
+    }
+
+    #[test]
+    fn workers_absorbed_out_of_order_come_out_sorted_with_their_states() {
+        // Two workers: one ran walks 10-19 then 30-31, the other 0-9 then 20-29.
+        let worker = |ranges: &[std::ops::Range<u64>]| {
+            let mut gathered = Gathered::default();
+            for id in ranges.iter().cloned().flatten() {
+                gathered.states.push(id * 10);
+                gathered.push_id(id);
+            }
+            gathered
+        };
+        let mut merged = worker(&[10..20, 30..32]);
+        merged.absorb(worker(&[0..10, 20..30]));
+        assert_eq!(merged.id_runs.runs, [(10, 10), (30, 2), (0, 10), (20, 10)]);
+        merged.sort_by_id();
+        assert_eq!(merged.id_runs.runs, [(0, 32)], "sorted runs join");
+        assert_eq!(merged.id_runs.len(), merged.states.len());
+        assert_eq!(merged.states, (0..32).map(|id| id * 10).collect::<Vec<_>>());
+    }
+
+    #[test]
     fn flat_gathering_keeps_no_summaries() {
         let mut gathered = Gathered::default();
         for id in [3u64, 1, 2] {
             gathered.push(id, id, None);
         }
         gathered.sort_by_id();
-        assert_eq!(gathered.ids, [1, 2, 3]);
+        assert_eq!(gathered.id_runs.iter().collect::<Vec<_>>(), [1, 2, 3]);
+        assert_eq!(
+            gathered.id_runs.runs,
+            [(1, 3)],
+            "sorted ids join in one run"
+        );
         assert_eq!(gathered.states, [1, 2, 3]);
         assert!(gathered.summaries.is_empty());
     }

@@ -16,6 +16,7 @@ pub(crate) mod barrier;
 pub(crate) mod budget;
 pub(crate) mod compiled;
 pub(crate) mod compiled_filter;
+pub(crate) mod compiled_gather;
 pub(crate) mod executors;
 pub(crate) mod failure_record;
 pub(crate) mod gathered;

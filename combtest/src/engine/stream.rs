@@ -50,11 +50,11 @@ where
     let workers = pool::run(workers, &dispenser, |(template, tally, beat), ids| {
         let before = (tally.walks + tally.skipped, tally.errors);
         let traced = Traced::new(runner.level);
-        // Gathered states look at passing walks one by one. The compiled loops ask a filter
-        // themselves, but write passing walks to a trace as runs of ids, which the walks a
-        // filter skips would break up.
+        // Full gathering summarizes each passing walk. The compiled loops gather flat states
+        // and ask a filter themselves, but write passing walks to a trace as runs of ids,
+        // which the walks a filter skips would break up.
         let seen_singly =
-            runner.gather != Gather::Off || (runner.filter.is_some() && tally.trace.is_some());
+            runner.gather == Gather::Full || (runner.filter.is_some() && tally.trace.is_some());
         // A trace that writes passing walks as runs of ids lets the compiled loops run them,
         // timed a run at a time; otherwise each walk is timed for its own record.
         let runs = tally.trace.as_ref().map(TraceBuffer::writes_passed_runs);
@@ -463,6 +463,7 @@ where
                     template: self.template,
                     walks: &mut self.tally.walks,
                     skipped: &mut self.tally.skipped,
+                    gathered: (runner.gather == Gather::Flat).then_some(&mut self.tally.gathered),
                 },
                 filter,
                 self.shared,

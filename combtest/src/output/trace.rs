@@ -185,10 +185,10 @@ impl RunDir {
 /// The gathered states as `states.json` holds them; a state whose `Debug` panics is the test's
 /// own code failing, named with its walk.
 pub(crate) fn states_json<S: std::fmt::Debug>(
-    ids: &[u64],
+    ids: impl IntoIterator<Item = u64>,
     states: &[S],
 ) -> Result<Vec<serde_json::Value>, String> {
-    ids.iter()
+    ids.into_iter()
         .zip(states)
         .map(|(id, state)| {
             std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| format!("{state:?}")))
