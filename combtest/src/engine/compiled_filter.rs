@@ -98,10 +98,9 @@ pub(crate) struct FilterWalks<'a> {
     pub(crate) order: &'a OrderView<'a>,
     pub(crate) space: &'a WalkSpace,
     pub(crate) scope: &'a WalkScope,
-    /// Option index of each position of walk `at`.
+    /// Option index of each position of the walk asked next (the first walk of the call,
+    /// on entry).
     pub(crate) options: &'a mut [usize],
-    /// The walk `options` stands for.
-    pub(crate) at: u64,
     /// Steps `options` from one walk to the next.
     pub(crate) next_options: NextOptions,
     /// Set while an unwind from the filter passes: its panic is not the walk's.
@@ -115,10 +114,6 @@ where
     #[inline(always)]
     fn keeps(&mut self, id: u64) -> bool {
         let walks = &mut self.walks;
-        if id != walks.at {
-            walks.next_options.step(walks.space, id, walks.options);
-            walks.at = id;
-        }
         let walk = Walk {
             id,
             options: walks.options,
@@ -128,6 +123,19 @@ where
         let in_test_code = MarkOnUnwind::new(&mut *walks.in_test_code, true);
         let kept = walks.scope.outside(|| keep(&walk));
         in_test_code.disarm();
+        // Ready for the next walk: the loops ask about every walk in turn. Past the last
+        // walk of the space the wheels wrap to the first, which no loop asks about.
+        walks
+            .next_options
+            .step_or(walks.space, id + 1, walks.options, carry);
         kept
     }
+}
+
+/// Steps the options when the innermost wheel wraps: once every turn of it, out of the
+/// loops' way.
+#[cold]
+#[inline(never)]
+fn carry(space: &WalkSpace, next: u64, options: &mut [usize]) {
+    space.advance(next, options);
 }

@@ -438,7 +438,6 @@ where
             self.loops_started = Stopwatch::start(self.tally.trace.is_some());
             // The loops step the odometer only for a filter: without one, it stays at the
             // first walk.
-            let first = self.cursor.at;
             let mut odometer = Vec::new();
             let filter = runner.filter.map(|keep| {
                 odometer.clone_from(&self.options);
@@ -453,7 +452,6 @@ where
                     space: &runner.plan.space,
                     scope,
                     options: &mut odometer,
-                    at: first,
                     next_options: NextOptions::new(&runner.plan.space),
                     in_test_code: &mut self.cursor.in_test_code,
                 };
