@@ -8,7 +8,7 @@
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Mutex;
 
-use combtest::__private::compiled_walks;
+use combtest::__private::{compiled_filter_calls, compiled_walks};
 use combtest::prelude::*;
 use combtest::Report;
 
@@ -172,6 +172,65 @@ fn a_filtered_run_stays_in_the_compiled_loops_and_reports_what_the_general_kerne
         let ids: Vec<u64> = compiled.failures.iter().map(|f| f.walk_id).collect();
         assert_eq!(ids, [24, 26, 27, 35, 63], "{compiled}");
     }
+}
+
+#[test]
+fn the_loops_call_the_combtest_filter_directly_and_a_builder_filter_through_its_object() {
+    let _turn = TURN.lock().unwrap_or_else(|e| e.into_inner());
+    for threads in [1, 2] {
+        // A closure that captures: its type, not a function pointer, reaches the loops.
+        let skipped_first = 0u32;
+        let before = compiled_filter_calls();
+        let compiled = combtest! {
+            order: [first, second, third],
+            state: Steps::default(),
+            threads: threads,
+            filter: move |walk: &Walk| walk.param::<u32>(0) != Some(&skipped_first)
+                && walk.option_index(2) != 1,
+            panic_on_failure: false,
+        };
+        assert!(
+            compiled_filter_calls() > before,
+            "the compiled loops asked the filter compiled into them ({threads} threads)"
+        );
+        let before = compiled_filter_calls();
+        let reference = general(Steps::default(), Some(keep), threads);
+        assert_eq!(
+            compiled_filter_calls(),
+            before,
+            "a builder's filter is not compiled into any loops"
+        );
+        assert_eq!(summary(&compiled), summary(&reference));
+        assert_eq!((compiled.walk_count, compiled.skipped_count), (36, 28));
+    }
+}
+
+#[test]
+fn a_combtest_filter_beside_a_partial_filter_is_asked_with_it() {
+    let _turn = TURN.lock().unwrap_or_else(|e| e.into_inner());
+    // On whole walks a walk runs only if both allow it: the compiled loops ask both
+    // together, not the filter alone.
+    let before = compiled_walks();
+    let both = combtest! {
+        order: [first, second, third],
+        state: Steps::default(),
+        threads: 1,
+        filter: keep,
+        partial_filter: |walk: &Walk| (walk.param::<u32>(1) == Some(&3)).then_some(false),
+        panic_on_failure: false,
+    };
+    assert_eq!(compiled_walks() - before, WALKS, "in the compiled loops");
+    let reference = Combtest::new(Steps::default())
+        .then(first::action())
+        .then(second::action())
+        .then(third::action())
+        .threads(1)
+        .filter(keep)
+        .partial_filter(|walk: &Walk| (walk.param::<u32>(1) == Some(&3)).then_some(false))
+        .run_checked(false);
+    assert_eq!(summary(&both), summary(&reference));
+    // `keep` allows 36 walks, 9 of which have 3 second.
+    assert_eq!((both.walk_count, both.skipped_count), (27, 37));
 }
 
 #[test]

@@ -23,6 +23,8 @@ enum Use {
     Gather,
     /// `panic_on_failure:`: how the run ends.
     PanicOnFailure,
+    /// `filter:`: given to the typed order, which compiles it into the order's loops.
+    Filter,
     /// The builder method of the same name, given the value as written.
     Method,
 }
@@ -33,7 +35,7 @@ const KEYS: &[(&str, Use)] = &[
     ("state", Use::State),
     ("shared", Use::Shared),
     ("threads", Use::Method),
-    ("filter", Use::Method),
+    ("filter", Use::Filter),
     ("partial_filter", Use::Method),
     ("gather_states", Use::Gather),
     ("walks", Use::Method),
@@ -220,9 +222,10 @@ fn expand_block(block: &Block) -> TokenStream {
                 let level = gather_level(value);
                 Some(quote!(.#method(#level)))
             }
-            Use::Order | Use::State | Use::Shared | Use::PanicOnFailure => None,
+            Use::Order | Use::State | Use::Shared | Use::PanicOnFailure | Use::Filter => None,
         }
     });
+    let filter = block.value("filter").map(filter_call);
     let panic_on_failure = match block.value("panic_on_failure") {
         Some(expr) => quote!(#expr),
         None => quote!(true),
@@ -230,7 +233,8 @@ fn expand_block(block: &Block) -> TokenStream {
     quote! {{
         #state_binding
         let __combtest_order = #private::Typed::new(#private::Combtest::with_shared(#state, #shared))
-            #(#entries)*;
+            #(#entries)*
+            #filter;
         #[allow(unused_imports)]
         use #private::{FinishCloned as _, FinishDynamic as _, FinishFast as _};
         let __combtest_builder = (&&&#private::Finish::new(__combtest_order))
@@ -251,6 +255,31 @@ fn expand_block(block: &Block) -> TokenStream {
             });
         __combtest_builder.run_checked(#panic_on_failure)
     }}
+}
+
+/// `filter: keep` as a call of the typed order's `filter`, which keeps the filter's type so
+/// that the order's compiled loops call it directly. The call carries the value's span: a
+/// value that is no `Fn(&Walk) -> bool` is reported on it. A closure that does not take one
+/// argument, the walk, is reported here, with what a filter looks like.
+fn filter_call(expr: &Expr) -> TokenStream {
+    if let Expr::Closure(closure) = expr {
+        if closure.inputs.len() != 1 {
+            return syn::Error::new(
+                closure
+                    .or1_token
+                    .span
+                    .join(closure.or2_token.span)
+                    .unwrap_or(closure.or1_token.span),
+                format!(
+                    "a filter takes one argument, the walk, and returns whether it runs; this \
+                     closure takes {}: write `filter: |walk: &Walk| ...`",
+                    closure.inputs.len()
+                ),
+            )
+            .to_compile_error();
+        }
+    }
+    quote_spanned!(expr.span()=> .filter(#expr))
 }
 
 /// `gather_states: flat` is shorthand for `combtest::Gather::Flat`. A bare name is a level:
@@ -377,6 +406,34 @@ mod tests {
         let out = expand(quote!(order: [a], state: Vec::new())).to_string();
         assert!(out.contains("with_shared (Vec :: new () , ())"), "{out}");
         assert!(out.contains(". then_item :: < a > ()"), "{out}");
+    }
+
+    #[test]
+    fn the_filter_goes_to_the_typed_order_before_it_is_finished() {
+        let out = expand(quote!(order: [a], filter: |w: &Walk| w.id() > 1)).to_string();
+        let filter = out.find(". filter (| w : & Walk | w . id () > 1)");
+        let finish = out.find(". finish ()");
+        assert!(
+            matches!((filter, finish), (Some(f), Some(e)) if f < e),
+            "the filter is given to the typed order, which compiles it in: {out}"
+        );
+        assert_eq!(out.matches(". filter (").count(), 1, "{out}");
+        // A function's name is passed on as written.
+        let out = expand(quote!(order: [a], filter: keep)).to_string();
+        assert!(out.contains(". filter (keep)"), "{out}");
+    }
+
+    #[test]
+    fn a_filter_closure_takes_the_walk_alone() {
+        for bad in [quote!(|| true), quote!(|w, id| w.id() == id)] {
+            let out = filter_call(&syn::parse2(bad.clone()).unwrap()).to_string();
+            assert!(out.contains("compile_error"), "{bad}: {out}");
+            assert!(
+                out.contains("a filter takes one argument, the walk"),
+                "{out}"
+            );
+            assert!(!out.contains(". filter ("), "{out}");
+        }
     }
 
     #[test]

@@ -84,6 +84,9 @@ pub struct Combtest<S, G = ()> {
     shared: G,
     order: Vec<Action<S, G>>,
     filter: Option<Filter>,
+    /// Whether `filter` is also compiled into the order's kernel (`combtest!`'s `filter:`,
+    /// see [`Combtest::compiled_filter`]): the compiled loops then call it directly.
+    filter_compiled: bool,
     partial_filter: Option<PartialFilter>,
     settings: Settings,
     location: Option<TestLocation>,
@@ -138,6 +141,7 @@ impl<S, G> Combtest<S, G> {
             shared,
             order: Vec::new(),
             filter: None,
+            filter_compiled: false,
             partial_filter: None,
             settings: Settings::default(),
             location: None,
@@ -180,6 +184,15 @@ impl<S, G> Combtest<S, G> {
     /// are counted as skipped. The filter sees whole walks before they run.
     pub fn filter(mut self, keep: impl Fn(&Walk<'_>) -> bool + Send + Sync + 'static) -> Self {
         self.filter = Some(Box::new(keep));
+        self.filter_compiled = false;
+        self
+    }
+
+    /// The run's filter, which the binder (set next) also compiles into the order's kernel:
+    /// `combtest!`'s `filter:`. The builder asks it wherever the compiled loops do not.
+    pub(crate) fn compiled_filter(mut self, keep: Filter) -> Self {
+        self.filter = Some(keep);
+        self.filter_compiled = true;
         self
     }
 
@@ -981,6 +994,8 @@ where
                     plan,
                     view,
                     filter,
+                    // With a partial filter, the run's filter asks both: not the kernel's.
+                    filter_compiled: self.filter_compiled && partial.is_none(),
                     gather: settings.gather,
                     location,
                     catcher: Catcher::new(quiet_panics).with_notice(abort_notice(plan, location)),

@@ -6,18 +6,23 @@ use std::any::TypeId;
 use std::cell::Cell;
 use std::fmt;
 use std::marker::PhantomData;
+use std::sync::Arc;
 
 use crate::builder::Combtest;
-use crate::engine::compiled::{binder, ByClone, ByPointer, WalkList};
+use crate::engine::compiled::{binder, ByClone, ByPointer, Cloning, WalkList};
+use crate::engine::compiled_filter::{KernelFilter, NoFilter};
 use crate::engine::executors::Executors;
 use crate::model::action::{Action, ActionItem};
+use crate::model::walk::Walk;
 
-/// A `Combtest` whose order `combtest!` also knows as the type `L`.
-pub struct Typed<S, G, L> {
+/// A `Combtest` whose order `combtest!` also knows as the type `L`, and whose filter, if it
+/// has one, as the type `F` (see [`Typed::filter`]).
+pub struct Typed<S, G, L, F = NoFilter> {
     builder: Combtest<S, G>,
     /// The action of each entry type seen so far: an action listed again is the same action,
     /// whose options are evaluated once per run.
     seen: Vec<(TypeId, Action<S, G>)>,
+    filter: F,
     _order: PhantomData<fn() -> L>,
 }
 
@@ -27,18 +32,40 @@ impl<S: 'static, G> Typed<S, G, ()> {
         Typed {
             builder,
             seen: Vec::new(),
+            filter: NoFilter,
             _order: PhantomData,
         }
     }
 }
 
 impl<S: 'static, G, L> Typed<S, G, L> {
+    /// The run's filter, `combtest!`'s `filter:`: a walk runs only if `keep` returns `true`
+    /// (as [`Combtest::filter`]). Its type is kept, so that the order's compiled loops call
+    /// it directly, where it inlines: asking it costs what the test's own `if` would.
+    pub fn filter<K>(self, keep: K) -> Typed<S, G, L, Arc<K>>
+    where
+        K: Fn(&Walk<'_>) -> bool + Send + Sync + 'static,
+    {
+        let Typed { builder, seen, .. } = self;
+        Typed {
+            builder,
+            seen,
+            filter: Arc::new(keep),
+            _order: PhantomData,
+        }
+    }
+}
+
+impl<S: 'static, G, L, F: KernelFilter> Typed<S, G, L, F> {
     /// Appends the action of an `#[action]` or `#[serial_action]` function, named by its
     /// companion type, so that an entry whose state or shared context does not fit is
     /// reported by name.
-    pub fn then_item<A: ActionItem<S, G> + 'static>(self) -> Typed<S, G, (L, A)> {
+    pub fn then_item<A: ActionItem<S, G> + 'static>(self) -> Typed<S, G, (L, A), F> {
         let Typed {
-            builder, mut seen, ..
+            builder,
+            mut seen,
+            filter,
+            ..
         } = self;
         let entry = TypeId::of::<A>();
         let action = match seen.iter().find(|(known, _)| *known == entry) {
@@ -52,7 +79,30 @@ impl<S: 'static, G, L> Typed<S, G, L> {
         Typed {
             builder: builder.then(action),
             seen,
+            filter,
             _order: PhantomData,
+        }
+    }
+
+    /// The builder, given the filter to ask wherever the compiled loops do not, and the
+    /// binder that compiles the order `L` with the filter into its loops.
+    fn with_binder<C>(self) -> Combtest<S, G>
+    where
+        L: WalkList<S, G>,
+        C: Cloning<S>,
+    {
+        let builder = match self.filter.dynamic() {
+            Some(keep) => self.builder.compiled_filter(keep),
+            None => self.builder,
+        };
+        builder.binder(binder::<S, G, L, C, F>(self.filter))
+    }
+
+    /// The builder, which asks the filter itself: the order is not compiled.
+    fn dynamic(self) -> Combtest<S, G> {
+        match self.filter.dynamic() {
+            Some(keep) => self.builder.filter(keep),
+            None => self.builder,
         }
     }
 }
@@ -84,16 +134,16 @@ pub trait FinishCloned<S, G> {
     fn finish(&self) -> Combtest<S, G>;
 }
 
-impl<S, G, L> FinishCloned<S, G> for &&Finish<Typed<S, G, L>>
+impl<S, G, L, F> FinishCloned<S, G> for &&Finish<Typed<S, G, L, F>>
 where
     S: Clone + Send + fmt::Debug + 'static,
     G: Sync,
     L: WalkList<S, G> + Kinds<S, G>,
+    F: KernelFilter,
 {
     fn finish(&self) -> Combtest<S, G> {
         self.take()
-            .builder
-            .binder(binder::<S, G, L, ByClone>())
+            .with_binder::<ByClone>()
             .executors(executors_of::<S, G, L>())
     }
 }
@@ -122,16 +172,16 @@ pub trait FinishFast<S, G> {
     fn finish(&self) -> Combtest<S, G>;
 }
 
-impl<S, G, L> FinishFast<S, G> for &Finish<Typed<S, G, L>>
+impl<S, G, L, F> FinishFast<S, G> for &Finish<Typed<S, G, L, F>>
 where
     S: Send + fmt::Debug + 'static,
     G: Sync,
     L: WalkList<S, G> + Kinds<S, G>,
+    F: KernelFilter,
 {
     fn finish(&self) -> Combtest<S, G> {
         self.take()
-            .builder
-            .binder(binder::<S, G, L, ByPointer>())
+            .with_binder::<ByPointer>()
             .executors(executors_of::<S, G, L>())
     }
 }
@@ -160,9 +210,9 @@ pub trait FinishDynamic<S, G> {
     fn finish(&self) -> Combtest<S, G>;
 }
 
-impl<S, G, L> FinishDynamic<S, G> for Finish<Typed<S, G, L>> {
+impl<S: 'static, G, L, F: KernelFilter> FinishDynamic<S, G> for Finish<Typed<S, G, L, F>> {
     fn finish(&self) -> Combtest<S, G> {
-        self.take().builder
+        self.take().dynamic()
     }
 }
 

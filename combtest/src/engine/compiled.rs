@@ -19,13 +19,14 @@ use std::mem::ManuallyDrop;
 use std::ops::ControlFlow;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use super::compiled_filter::{Sieve, WalkFilter};
+use super::compiled_filter::{FilterCall, FilterWalks, KernelFilter, Sieve, WalkFilter};
 use super::compiled_gather::{Dropped, PassedStates};
 use super::gathered::Gathered;
 use super::held::Status;
 use super::positions::{MarkOnUnwind, MAKING_STATE};
 use crate::model::action::{ActionItem, StepResult};
 use crate::model::state::Template;
+use crate::model::walk::Walk;
 
 /// An order as a type-level list; `()` is the empty order.
 pub trait WalkList<S, G>: 'static {
@@ -274,11 +275,11 @@ pub(crate) trait CompiledKernel<S, G>: Send + Sync {
     /// [`WalkList::nest`]). Returns early with the walk that failed or cancelled still in
     /// `walks.state` and `walks.id` on it.
     /// With a filter, a walk it rejects is skipped (counted in `walks.skipped`) before its
-    /// state is made.
+    /// state is made; `filter` says which function asks it.
     fn run_quiet(
         &self,
         walks: QuietWalks<'_, '_, S>,
-        filter: Option<WalkFilter<'_>>,
+        filter: Option<(FilterCall<'_>, FilterWalks<'_>)>,
         shared: &G,
     ) -> StepResult;
 
@@ -328,6 +329,37 @@ pub(crate) struct QuietWalks<'a, 't, S> {
 /// run's tests tell from it which kernel ran their walks. Added to once per call of the loops
 /// (a chunk of walks), not per walk.
 static COMPILED_WALKS: AtomicU64 = AtomicU64::new(0);
+
+/// Calls of the compiled loops that asked the filter compiled into their kernel (see
+/// [`KernelFilter`]): a run's tests tell from it that the loops called `combtest!`'s filter
+/// directly. Added to once per call of the loops.
+static COMPILED_FILTER_CALLS: AtomicU64 = AtomicU64::new(0);
+
+/// How many calls of the compiled loops (each a chunk of walks) have asked a filter compiled
+/// into their order's kernel, the `filter:` of a `combtest!` block, in this process so far.
+/// A filter given to the builder, or asked by the general kernel, is not counted.
+///
+/// ```
+/// use combtest::prelude::*;
+///
+/// #[action(options = 0..3)]
+/// fn add(n: u32, sum: &mut u32) {
+///     *sum += n;
+/// }
+///
+/// let before = combtest::__private::compiled_filter_calls();
+/// let report = combtest! {
+///     order: [add, add],
+///     state: 0u32,
+///     threads: 1,
+///     filter: |walk: &Walk| walk.param::<u32>(0) != Some(&1),
+/// };
+/// assert_eq!((report.walk_count, report.skipped_count), (6, 3));
+/// assert!(combtest::__private::compiled_filter_calls() > before);
+/// ```
+pub fn compiled_filter_calls() -> u64 {
+    COMPILED_FILTER_CALLS.load(Ordering::Relaxed)
+}
 
 /// How many walks the compiled loops of `combtest!` orders have run or skipped (rejected by a
 /// filter) in this process so far; the general kernel's walks are not counted.
@@ -448,17 +480,19 @@ impl<S> Drop for KeptOnStop<'_, S> {
     }
 }
 
-/// An order bound to its loaded option lists `B` (`L::Bound`).
+/// An order bound to its loaded option lists `B` (`L::Bound`), with the filter `F` that
+/// `combtest!` compiled into it ([`NoFilter`](super::compiled_filter::NoFilter) if none).
 ///
 /// The state and shared-context types are parameters of its methods, not of the type: the
 /// type stays `'static` (the order and its options are), so it can be a boxed kernel of a
 /// run whose shared context is borrowed.
-struct BoundOrder<L, B, C> {
+struct BoundOrder<L, B, C, F> {
     bound: B,
+    filter: F,
     _order: PhantomData<fn() -> (L, C)>,
 }
 
-impl<L, B, C> BoundOrder<L, B, C> {
+impl<L, B, C, F> BoundOrder<L, B, C, F> {
     #[inline(always)]
     fn quiet_loop<S, G>(
         &self,
@@ -552,7 +586,12 @@ impl<L, B, C> BoundOrder<L, B, C> {
     }
 }
 
-impl<L: WalkList<S, G>, S, G, C: Cloning<S>> CompiledKernel<S, G> for BoundOrder<L, L::Bound, C> {
+impl<L, S, G, C, F> CompiledKernel<S, G> for BoundOrder<L, L::Bound, C, F>
+where
+    L: WalkList<S, G>,
+    C: Cloning<S>,
+    F: KernelFilter,
+{
     fn run(
         &self,
         options: &[usize],
@@ -600,39 +639,80 @@ impl<L: WalkList<S, G>, S, G, C: Cloning<S>> CompiledKernel<S, G> for BoundOrder
     fn run_quiet(
         &self,
         mut walks: QuietWalks<'_, '_, S>,
-        filter: Option<WalkFilter<'_>>,
+        filter: Option<(FilterCall<'_>, FilterWalks<'_>)>,
         shared: &G,
     ) -> StepResult {
-        let template = walks.template;
-        if let Some(gathered) = walks.gathered.take() {
-            // One loop per way of making states, with or without a filter: moving each state
-            // into the columns costs far more than asking whether there is a filter.
-            return match template {
-                Template::Value { state, clone, .. } => {
-                    let make = || C::clone_of(state, *clone);
-                    self.quiet_loop(walks, shared, make, filter, gathered)
+        let gathered = walks.gathered.take();
+        let Some((call, filter_walks)) = filter else {
+            return match gathered {
+                // Gathering shares one loop with a filter and without: keeping each state
+                // costs far more than asking whether there is a filter.
+                Some(gathered) => {
+                    self.made_loop(walks, shared, None::<WalkFilter<'_, F::Keep>>, gathered)
                 }
-                Template::Factory(make) => self.quiet_loop(walks, shared, make, filter, gathered),
+                None => self.made_loop(walks, shared, (), Dropped::new()),
             };
+        };
+        match (call, self.filter.keep()) {
+            (FilterCall::Compiled, Some(keep)) => {
+                COMPILED_FILTER_CALLS.fetch_add(1, Ordering::Relaxed);
+                self.filtered_loop(walks, shared, keep, filter_walks, gathered)
+            }
+            (FilterCall::Dynamic(keep), _) => {
+                self.filtered_loop(walks, shared, keep, filter_walks, gathered)
+            }
+            (FilterCall::Compiled, None) => {
+                unreachable!("only a kernel compiled with a filter is asked to call its own")
+            }
         }
-        match (template, filter) {
-            (Template::Value { state, clone, .. }, None) => self.quiet_loop(
-                walks,
-                shared,
-                || C::clone_of(state, *clone),
-                (),
-                Dropped::new(),
-            ),
-            (Template::Factory(make), None) => {
-                self.quiet_loop(walks, shared, make, (), Dropped::new())
+    }
+}
+
+impl<L, B, C, F> BoundOrder<L, B, C, F> {
+    /// The quiet loop, asking `keep` before each walk, and keeping passing walks' states in
+    /// `gathered` if it is given.
+    #[inline(always)]
+    fn filtered_loop<S, G, K>(
+        &self,
+        walks: QuietWalks<'_, '_, S>,
+        shared: &G,
+        keep: &K,
+        filter_walks: FilterWalks<'_>,
+        gathered: Option<&mut Gathered<S>>,
+    ) -> StepResult
+    where
+        L: WalkList<S, G, Bound = B>,
+        C: Cloning<S>,
+        K: Fn(&Walk<'_>) -> bool + ?Sized,
+    {
+        let sieve = WalkFilter {
+            keep,
+            walks: filter_walks,
+        };
+        match gathered {
+            Some(gathered) => self.made_loop(walks, shared, Some(sieve), gathered),
+            None => self.made_loop(walks, shared, sieve, Dropped::new()),
+        }
+    }
+
+    /// The quiet loop, with the template's way of making each walk's state.
+    #[inline(always)]
+    fn made_loop<S, G>(
+        &self,
+        walks: QuietWalks<'_, '_, S>,
+        shared: &G,
+        sieve: impl Sieve,
+        sink: impl PassedStates<S>,
+    ) -> StepResult
+    where
+        L: WalkList<S, G, Bound = B>,
+        C: Cloning<S>,
+    {
+        match walks.template {
+            Template::Value { state, clone, .. } => {
+                self.quiet_loop(walks, shared, || C::clone_of(state, *clone), sieve, sink)
             }
-            (Template::Value { state, clone, .. }, Some(filter)) => {
-                let make = || C::clone_of(state, *clone);
-                self.quiet_loop(walks, shared, make, filter, Dropped::new())
-            }
-            (Template::Factory(make), Some(filter)) => {
-                self.quiet_loop(walks, shared, make, filter, Dropped::new())
-            }
+            Template::Factory(make) => self.quiet_loop(walks, shared, make, sieve, sink),
         }
     }
 }
@@ -673,12 +753,19 @@ impl<S> Cloning<S> for ByPointer {
     }
 }
 
-/// The binder of the order `L`, cloning states as `C` says.
-pub(crate) fn binder<S, G, L: WalkList<S, G>, C: Cloning<S>>() -> Binder<S, G> {
-    Box::new(|names, params| {
+/// The binder of the order `L`, cloning states as `C` says, with the filter `filter`
+/// compiled into its loops.
+pub(crate) fn binder<S, G, L, C, F>(filter: F) -> Binder<S, G>
+where
+    L: WalkList<S, G>,
+    C: Cloning<S>,
+    F: KernelFilter,
+{
+    Box::new(move |names, params| {
         let bound = L::bind(names, params)?;
-        Some(Box::new(BoundOrder::<L, L::Bound, C> {
+        Some(Box::new(BoundOrder::<L, L::Bound, C, F> {
             bound,
+            filter: filter.clone(),
             _order: PhantomData,
         }) as Box<dyn CompiledKernel<S, G>>)
     })

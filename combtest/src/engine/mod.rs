@@ -233,6 +233,9 @@ pub(crate) struct WalkRunner<'a, S, G> {
     pub(crate) plan: &'a Plan<S, G>,
     pub(crate) view: &'a OrderView<'a>,
     pub(crate) filter: Option<&'a (dyn Fn(&Walk<'_>) -> bool + Send + Sync)>,
+    /// Whether `filter` is the one compiled into the order's kernel (`combtest!`'s
+    /// `filter:`), which the compiled loops then call directly.
+    pub(crate) filter_compiled: bool,
     pub(crate) gather: Gather,
     /// The test the run belongs to, for replay commands.
     pub(crate) location: &'a RunLocation,

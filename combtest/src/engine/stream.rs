@@ -8,7 +8,7 @@ use std::sync::atomic::Ordering;
 
 use super::abort;
 use super::compiled::{CompiledKernel, QuietWalks};
-use super::compiled_filter::WalkFilter;
+use super::compiled_filter::{FilterCall, FilterWalks};
 use super::held::Status;
 use super::pool::{self, Dispenser};
 use super::positions::{DROPPING_STATE, MAKING_STATE};
@@ -438,20 +438,24 @@ where
             self.loops_started = Stopwatch::start(self.tally.trace.is_some());
             // The loops step the odometer only for a filter: without one, it stays at the
             // first walk.
-            let first = self.cursor.at;
             let mut odometer = Vec::new();
             let filter = runner.filter.map(|keep| {
                 odometer.clone_from(&self.options);
-                WalkFilter {
-                    keep,
+                // `combtest!`'s own filter is compiled into the loops: they call it directly.
+                let call = if runner.filter_compiled {
+                    FilterCall::Compiled
+                } else {
+                    FilterCall::Dynamic(keep)
+                };
+                let walks = FilterWalks {
                     order: runner.view,
                     space: &runner.plan.space,
                     scope,
                     options: &mut odometer,
-                    at: first,
                     next_options: NextOptions::new(&runner.plan.space),
                     in_test_code: &mut self.cursor.in_test_code,
-                }
+                };
+                (call, walks)
             });
             let result = compiled.run_quiet(
                 QuietWalks {

@@ -19,6 +19,10 @@ thread_local! {
     static QUIET: Cell<bool> = const { Cell::new(false) };
     /// Set while this thread runs walk code at all (quiet or not), for `cancel!`.
     static IN_WALK: Cell<bool> = const { Cell::new(false) };
+    /// Set while this thread runs the test's own code from inside walk code (a filter, see
+    /// [`WalkScope::outside`]): it lifts the two flags above. A filter is asked once per walk,
+    /// and one flag to set and clear is what keeps asking it cheap.
+    static OUTSIDE: Cell<bool> = const { Cell::new(false) };
     /// The last panic seen by the hook on this thread in walk code, with its payload's
     /// identity: a panic that walk code caught itself leaves its record behind, and a payload
     /// re-raised with `resume_unwind` skips the hook, so a record counts only for the payload
@@ -80,14 +84,16 @@ fn install_hook() {
     INSTALL.call_once(|| {
         let previous = panic::take_hook();
         panic::set_hook(Box::new(move |info| {
-            let quiet = QUIET.with(Cell::get);
-            if abort::PANICS_ABORT && (quiet || IN_WALK.with(Cell::get)) {
+            let outside = OUTSIDE.with(Cell::get);
+            let quiet = QUIET.with(Cell::get) && !outside;
+            let walk_code = (quiet || IN_WALK.with(Cell::get)) && !outside;
+            if abort::PANICS_ABORT && walk_code {
                 // Nothing will catch this panic: say which walk it ends, while there is time.
                 let message = payload_message(info.payload());
                 let location = info.location().map(|l| l.to_string());
                 abort::announce(&message, location.as_deref());
             }
-            if quiet || IN_WALK.with(Cell::get) {
+            if walk_code {
                 let captured = CapturedPanic {
                     message: payload_message(info.payload()),
                     location: info.location().map(|l| l.to_string()),
@@ -134,9 +140,11 @@ impl Catcher {
         abort::run_starts(self.notice);
         let was_quiet = QUIET.with(|q| q.replace(self.quiet));
         let was_in_walk = IN_WALK.with(|w| w.replace(true));
+        let was_outside = OUTSIDE.with(|o| o.replace(false));
         let result = panic::catch_unwind(AssertUnwindSafe(f));
         QUIET.with(|q| q.set(was_quiet));
         IN_WALK.with(|w| w.set(was_in_walk));
+        OUTSIDE.with(|o| o.set(was_outside));
         result.map_err(classify)
     }
 }
@@ -148,9 +156,9 @@ impl Catcher {
         forget_last_panic();
         abort::run_starts(self.notice);
         WalkScope {
-            quiet: self.quiet,
             was_quiet: QUIET.with(|q| q.replace(self.quiet)),
             was_in_walk: IN_WALK.with(|w| w.replace(true)),
+            was_outside: OUTSIDE.with(|o| o.replace(false)),
         }
     }
 }
@@ -158,29 +166,29 @@ impl Catcher {
 /// The thread runs walk code while this lives. Entering once per chunk of walks instead of
 /// once per walk keeps the thread-local bookkeeping off the per-walk path.
 pub(crate) struct WalkScope {
-    quiet: bool,
     was_quiet: bool,
     was_in_walk: bool,
+    was_outside: bool,
 }
 
 impl WalkScope {
     /// Runs the test's own code (a filter) from inside walk code: its panics print as usual
-    /// and are not walk failures.
-    #[inline]
+    /// and are not walk failures. Filters run here once per walk: it costs two stores.
+    #[inline(always)]
     pub(crate) fn outside<T>(&self, f: impl FnOnce() -> T) -> T {
-        struct Restore(bool);
+        struct Restore;
         impl Drop for Restore {
-            // Filters run here once per walk: a call for the restore would be a good part
-            // of what asking one costs.
-            #[inline]
+            // Inlined: a call for the restore would be a good part of what asking a filter
+            // costs.
+            #[inline(always)]
             fn drop(&mut self) {
-                QUIET.with(|q| q.set(self.0));
-                IN_WALK.with(|w| w.set(true));
+                OUTSIDE.with(|o| o.set(false));
             }
         }
-        QUIET.with(|q| q.set(false));
-        IN_WALK.with(|w| w.set(false));
-        let _restore = Restore(self.quiet);
+        // The scope cleared the flag when it was entered, and walk code inside it leaves it
+        // clear: clearing it again restores it.
+        OUTSIDE.with(|o| o.set(true));
+        let _restore = Restore;
         f()
     }
 
@@ -194,6 +202,7 @@ impl Drop for WalkScope {
     fn drop(&mut self) {
         QUIET.with(|q| q.set(self.was_quiet));
         IN_WALK.with(|w| w.set(self.was_in_walk));
+        OUTSIDE.with(|o| o.set(self.was_outside));
     }
 }
 
@@ -225,8 +234,10 @@ fn classify(payload: Box<dyn Any + Send>) -> Unwound {
 pub(crate) fn quietly<T>(f: impl FnOnce() -> T) -> Result<T, String> {
     install_hook();
     let was_quiet = QUIET.with(|q| q.replace(true));
+    let was_outside = OUTSIDE.with(|o| o.replace(false));
     let result = panic::catch_unwind(AssertUnwindSafe(f));
     QUIET.with(|q| q.set(was_quiet));
+    OUTSIDE.with(|o| o.set(was_outside));
     result.map_err(|payload| classify(payload).message())
 }
 
@@ -252,9 +263,9 @@ pub fn cancel_walk(reason: String) -> ! {
     panic!("combtest: cancel!({reason:?}) called outside a combtest walk")
 }
 
-/// Whether this thread is running a walk.
+/// Whether this thread is running a walk (not the test's own code asked from one).
 pub(crate) fn in_walk() -> bool {
-    IN_WALK.with(Cell::get)
+    IN_WALK.with(Cell::get) && !OUTSIDE.with(Cell::get)
 }
 
 fn payload_message(payload: &(dyn Any + Send)) -> String {
@@ -316,16 +327,24 @@ mod tests {
         assert!(matches!(result, Err(Unwound::Cancelled(r)) if r == "not today"));
     }
 
+    /// Whether the hook keeps a panic on this thread quiet now, as it reads the flags.
+    fn quiet() -> bool {
+        QUIET.with(Cell::get) && !OUTSIDE.with(Cell::get)
+    }
+
     #[test]
     fn a_scope_covers_many_walks_and_lets_the_tests_own_code_out() {
         let scope = Catcher::new(true).enter();
-        assert!(in_walk() && QUIET.with(Cell::get));
-        let inside_filter = scope.outside(|| (in_walk(), QUIET.with(Cell::get)));
+        assert!(in_walk() && quiet());
+        let inside_filter = scope.outside(|| (in_walk(), quiet()));
         assert_eq!(inside_filter, (false, false));
-        assert!(
-            in_walk() && QUIET.with(Cell::get),
-            "restored after the filter"
-        );
+        assert!(in_walk() && quiet(), "restored after the filter");
+        // A run of walks inside the filter is walk code again, and leaves it as it found it.
+        let nested = scope.outside(|| {
+            let inner = Catcher::new(true).catch(|| (in_walk(), quiet()));
+            (inner.ok(), in_walk(), quiet())
+        });
+        assert_eq!(nested, (Some((true, true)), false, false));
         let caught = panic::catch_unwind(|| panic!("walk 3"));
         assert!(
             matches!(scope.unwound(caught.unwrap_err()), Unwound::Panicked(p) if p.message == "walk 3")

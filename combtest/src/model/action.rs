@@ -4,7 +4,7 @@
 //! [`Action::new`] directly for orders built at run time. Either way the option list is a
 //! recipe, evaluated once per run when the run starts ([`Action::load`]), never at definition.
 
-use std::any::Any;
+use std::any::{Any, TypeId};
 use std::borrow::Cow;
 use std::cell::{Cell, OnceCell};
 use std::fmt;
@@ -715,6 +715,50 @@ pub(crate) trait ParamList: Send + Sync {
     fn json(&self, option: usize) -> Result<serde_json::Value, serde_json::Error>;
     /// The whole option list, as `&Vec<P>`.
     fn all(&self) -> &(dyn Any + Send + Sync);
+    /// The options where a filter reads them: one hop from a walk to its param.
+    fn slice(&self) -> OptionSlice;
+}
+
+/// An action's loaded options as `[P]`, with `P`'s type id: what [`Walk::param`] reads, with
+/// no more than a type check between a walk and its param.
+///
+/// [`Walk::param`]: crate::Walk::param
+#[derive(Clone, Copy)]
+pub(crate) struct OptionSlice {
+    start: *const (),
+    len: usize,
+    type_id: TypeId,
+}
+
+// SAFETY: an `OptionSlice` is a shared borrow of a `[P]` whose `P` is `Send + Sync` (a
+// `Param`), erased: sending or sharing it is sending or sharing `&[P]`.
+unsafe impl Send for OptionSlice {}
+// SAFETY: as for `Send`.
+unsafe impl Sync for OptionSlice {}
+
+impl OptionSlice {
+    /// Erases `options`, which must outlive every use of the slice (see [`OptionSlice::get`]).
+    fn of<P: Param>(options: &[P]) -> Self {
+        OptionSlice {
+            start: options.as_ptr().cast(),
+            len: options.len(),
+            type_id: TypeId::of::<P>(),
+        }
+    }
+
+    /// Option `option`, if the options are `P`s and it is one of them.
+    ///
+    /// # Safety
+    /// The options the slice was made of are still borrowed, unchanged.
+    #[inline(always)]
+    pub(crate) unsafe fn get<'a, P: 'static>(self, option: usize) -> Option<&'a P> {
+        if self.type_id != TypeId::of::<P>() || option >= self.len {
+            return None;
+        }
+        // SAFETY: the type id is `P`'s, so `start` is the start of a `[P]` of `len` items
+        // (see `of`), still borrowed by the caller's promise, and `option` is within it.
+        Some(unsafe { &*self.start.cast::<P>().add(option) })
+    }
 }
 
 /// A loaded regular action: runs one of its options on one walk's state.
@@ -777,6 +821,9 @@ impl<P: Param, F: Send + Sync> ParamList for Loaded<P, F> {
     }
     fn all(&self) -> &(dyn Any + Send + Sync) {
         &self.params
+    }
+    fn slice(&self) -> OptionSlice {
+        OptionSlice::of(&self.params)
     }
 }
 

@@ -1,31 +1,24 @@
 //! A read-only view of one walk, as a filter sees it before the walk runs.
 
-use std::any::{Any, TypeId};
 use std::fmt;
 
-use super::action::ParamList;
+use super::action::{OptionSlice, ParamList};
 
 /// The names and loaded options of an order, without the state and shared types, so that a
 /// filter's signature does not depend on them.
 pub(crate) struct OrderView<'a> {
     pub(crate) names: Vec<&'a str>,
     pub(crate) params: Vec<&'a dyn ParamList>,
-    /// Each position's whole option list (a `&Vec<P>`) with the type id of what it refers
-    /// to, taken once: a filter asks for params once per walk, and this spares it two
-    /// indirect calls each time.
-    pub(crate) lists: Vec<(&'a (dyn Any + Send + Sync), TypeId)>,
+    /// Each position's options as a slice, taken once: a filter asks for params once per
+    /// walk, and this spares it indirect calls and hops through each list's `Vec`.
+    /// Borrowed from `params` for `'a`.
+    lists: Vec<OptionSlice>,
 }
 
 impl<'a> OrderView<'a> {
     /// The view of actions with these names and option lists.
     pub(crate) fn new(names: Vec<&'a str>, params: Vec<&'a dyn ParamList>) -> Self {
-        let lists = params
-            .iter()
-            .map(|list| {
-                let all: &'a (dyn Any + Send + Sync) = list.all();
-                (all, (*all).type_id())
-            })
-            .collect();
+        let lists = params.iter().map(|list| list.slice()).collect();
         OrderView {
             names,
             params,
@@ -117,18 +110,10 @@ impl<'a> Walk<'a> {
     /// If `position` is not a position of the order.
     pub fn param<P: 'static>(&self, position: usize) -> Option<&'a P> {
         let option = self.options[position];
-        if option == UNCHOSEN {
-            return None;
-        }
-        let (list, type_id) = self.order.lists[position];
-        if type_id != TypeId::of::<Vec<P>>() {
-            return None;
-        }
-        // SAFETY: `type_id` is the type id of the value `list` refers to (see
-        // `OrderView::new`), which is therefore a `Vec<P>`: the cast is what
-        // `<dyn Any>::downcast_ref` does after the same check.
-        let list = unsafe { &*(list as *const (dyn Any + Send + Sync)).cast::<Vec<P>>() };
-        Some(&list[option])
+        let list = self.order.lists[position];
+        // An unchosen position's option, `usize::MAX`, is none of its options.
+        // SAFETY: the view borrows the option lists for `'a` (see `OrderView::new`).
+        unsafe { list.get(option) }
     }
 
     /// The param of the first position whose action is named `action`, if it has type `P`.

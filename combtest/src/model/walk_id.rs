@@ -225,6 +225,20 @@ impl NextOptions {
     /// `space.advance(next, options)` does.
     #[inline(always)]
     pub(crate) fn step(self, space: &WalkSpace, next: u64, options: &mut [usize]) {
+        self.step_or(space, next, options, WalkSpace::advance);
+    }
+
+    /// [`step`](Self::step), calling `carry` (which does what `space.advance` does) when the
+    /// innermost wheel does not simply turn: a caller whose loops hold more than the step
+    /// can keep the carry out of line.
+    #[inline(always)]
+    pub(crate) fn step_or(
+        self,
+        space: &WalkSpace,
+        next: u64,
+        options: &mut [usize],
+        carry: fn(&WalkSpace, u64, &mut [usize]),
+    ) {
         if let Some((position, radix)) = self.innermost {
             let digit = &mut options[position];
             if *digit + 1 < radix {
@@ -232,7 +246,7 @@ impl NextOptions {
                 return;
             }
         }
-        space.advance(next, options);
+        carry(space, next, options);
     }
 }
 
