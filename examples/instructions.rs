@@ -10,7 +10,11 @@
 //! `examples/bench.rs`; `combtest`, T1's `combtest!`; `loop-if` and `filter`, the same with a
 //! filter reading the first param (an `if` in the loop), as in `examples/paths.rs`. Subtract
 //! `setup` (a `combtest!` run of one walk of six actions) from a `combtest!` workload's total for its walks'
-//! own instructions; divide by 10^6 for instructions per walk.
+//! own instructions; divide by 10^6 for instructions per walk. `builder` runs T1's order
+//! built at run time (the general path), `builder-setup` its one-walk counterpart;
+//! `builder-failing` and `builder-explained` the same with about 1% of the walks failing
+//! (10,001 of them, as in `examples/paths.rs`), failures not explained and explained: their
+//! difference from `builder`, over 10,001, is a failure's own cost.
 
 use std::hint::black_box;
 
@@ -29,6 +33,28 @@ fn op(p: u64, s: &mut Small) {
 #[action(options = [0])]
 fn once(p: u64, s: &mut Small) {
     step(p, black_box(s));
+}
+
+/// `op`, failing about 1% of the T1 walks (those `examples/paths.rs` fails).
+#[action(options = 0..10)]
+fn op_checked(p: u64, s: &mut Small) -> Result<(), String> {
+    step(p, black_box(s));
+    if s.a % 100 == 7 {
+        return Err(format!("a = {}", s.a));
+    }
+    Ok(())
+}
+
+/// The builder's run of T1's order (the general path), its last action `last`.
+fn builder(last: combtest::Action<Small>, explain: bool) -> u64 {
+    let report = Combtest::new(Small::default())
+        .order((0..5).map(|_| op::action()))
+        .then(last)
+        .threads(1)
+        .explain_failures(explain)
+        .run_checked(false);
+    black_box(report.failures.len());
+    report.walk_count
 }
 
 /// The fair loop of `examples/bench.rs`, with the filter of `examples/paths.rs` if `filtered`.
@@ -77,6 +103,16 @@ fn main() {
             }
             .walk_count
         }
+        "builder" => builder(op::action(), false),
+        "builder-failing" => builder(op_checked::action(), false),
+        "builder-explained" => builder(op_checked::action(), true),
+        "builder-setup" => {
+            Combtest::new(Small::default())
+                .order((0..6).map(|_| once::action()))
+                .threads(1)
+                .run_checked(false)
+                .walk_count
+        }
         "setup" => {
             combtest! {
                 order: [once, once, once, once, once, once],
@@ -86,7 +122,10 @@ fn main() {
             .walk_count
         }
         other => {
-            eprintln!("unknown workload {other:?}: loop, combtest, loop-if, filter or setup");
+            eprintln!(
+                "unknown workload {other:?}: loop, combtest, loop-if, filter, setup, builder, \
+                 builder-failing, builder-explained or builder-setup"
+            );
             std::process::exit(2);
         }
     };
