@@ -18,8 +18,9 @@ use crate::model::walk_id::{Fingerprint, WalkSelection};
 
 /// The replay command of one walk: the id pinned to its fingerprint, and the test command.
 /// The test command is resolved once per run; each failing walk only adds its own part,
-/// written straight into a string of the right size, its digits by hand: a run with many
-/// failing walks makes one per failure, and `write!` costs several times the digits.
+/// written straight into a string of the right size without `write!`: a run with many
+/// failing walks makes one per failure, and the formatting machinery costs several times
+/// the digits.
 pub(crate) fn replay_command(
     location: &RunLocation,
     walk_id: u64,
@@ -29,8 +30,8 @@ pub(crate) fn replay_command(
         .command
         .as_deref()
         .unwrap_or("(set it and run this program again)");
-    let mut id_digits = [0u8; 20];
-    let id = decimal(walk_id, &mut id_digits);
+    let mut id_buffer = itoa::Buffer::new();
+    let id = id_buffer.format(walk_id);
     let mut hex_digits = [0u8; 16];
     let hex = hex16(fingerprint.0, &mut hex_digits);
     // `NAME=` + the id + `@` + 16 hex digits + ` ` + the command.
@@ -44,20 +45,6 @@ pub(crate) fn replay_command(
     line.push(' ');
     line.push_str(command);
     line
-}
-
-/// `value` in decimal, as `{}` writes it, in the end of `digits`.
-fn decimal(mut value: u64, digits: &mut [u8; 20]) -> &str {
-    let mut start = digits.len();
-    loop {
-        start -= 1;
-        digits[start] = b'0' + (value % 10) as u8;
-        value /= 10;
-        if value == 0 {
-            break;
-        }
-    }
-    std::str::from_utf8(&digits[start..]).expect("ASCII digits")
 }
 
 /// `value` as 16 lowercase hex digits, as `{:016x}` (a fingerprint's `Display`) writes it.
@@ -261,7 +248,7 @@ mod tests {
     }
 
     #[test]
-    fn hand_written_digits_are_what_the_formatter_writes() {
+    fn hand_written_hex_digits_are_what_the_formatter_writes() {
         let values = [
             0,
             1,
@@ -276,7 +263,6 @@ mod tests {
             u64::MAX,
         ];
         for value in values.into_iter().chain((0..64).map(|bit| 1u64 << bit)) {
-            assert_eq!(decimal(value, &mut [0; 20]), value.to_string());
             assert_eq!(hex16(value, &mut [0; 16]), Fingerprint(value).to_string());
         }
     }
