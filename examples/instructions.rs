@@ -13,7 +13,11 @@
 //! `Vec` in the loop, `gather_states: flat`), as in `examples/paths.rs`; `gather-full`, the
 //! same at the full level (a summary per walk), and `gather-2`, flat on two threads. Subtract
 //! `setup` (a `combtest!` run of one walk of six actions) from a `combtest!` workload's total for its walks'
-//! own instructions; divide by 10^6 for instructions per walk.
+//! own instructions; divide by 10^6 for instructions per walk. `builder` runs T1's order
+//! built at run time (the general path), `builder-setup` its one-walk counterpart;
+//! `builder-failing` and `builder-explained` the same with about 1% of the walks failing
+//! (10,001 of them, as in `examples/paths.rs`), failures not explained and explained: their
+//! difference from `builder`, over 10,001, is a failure's own cost.
 
 use std::hint::black_box;
 
@@ -32,6 +36,28 @@ fn op(p: u64, s: &mut Small) {
 #[action(options = [0])]
 fn once(p: u64, s: &mut Small) {
     step(p, black_box(s));
+}
+
+/// `op`, failing about 1% of the T1 walks (those `examples/paths.rs` fails).
+#[action(options = 0..10)]
+fn op_checked(p: u64, s: &mut Small) -> Result<(), String> {
+    step(p, black_box(s));
+    if s.a % 100 == 7 {
+        return Err(format!("a = {}", s.a));
+    }
+    Ok(())
+}
+
+/// The builder's run of T1's order (the general path), its last action `last`.
+fn builder(last: combtest::Action<Small>, explain: bool) -> u64 {
+    let report = Combtest::new(Small::default())
+        .order((0..5).map(|_| op::action()))
+        .then(last)
+        .threads(1)
+        .explain_failures(explain)
+        .run_checked(false);
+    black_box(report.failures.len());
+    report.walk_count
 }
 
 /// The fair loop of `examples/bench.rs`, with the filter of `examples/paths.rs` if `filtered`.
@@ -133,6 +159,16 @@ fn main() {
             assert_eq!(report.states.len() as u64, report.walk_count);
             report.walk_count
         }
+        "builder" => builder(op::action(), false),
+        "builder-failing" => builder(op_checked::action(), false),
+        "builder-explained" => builder(op_checked::action(), true),
+        "builder-setup" => {
+            Combtest::new(Small::default())
+                .order((0..6).map(|_| once::action()))
+                .threads(1)
+                .run_checked(false)
+                .walk_count
+        }
         "setup" => {
             combtest! {
                 order: [once, once, once, once, once, once],
@@ -142,7 +178,11 @@ fn main() {
             .walk_count
         }
         other => {
-            eprintln!("unknown workload {other:?}: loop, combtest, loop-if, filter, loop-gather, gather, gather-full, gather-2 or setup");
+            eprintln!(
+                "unknown workload {other:?}: loop, combtest, loop-if, filter, loop-gather, \
+                 gather, gather-full, gather-2, setup, builder, builder-failing, \
+                 builder-explained or builder-setup"
+            );
             std::process::exit(2);
         }
     };

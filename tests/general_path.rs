@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use combtest::prelude::*;
+use combtest::FailureKind;
 
 /// A state that counts how many states were made and dropped, and keeps the walk's params.
 #[derive(Debug)]
@@ -124,6 +125,122 @@ fn walks_that_stop_in_a_run_of_passing_walks_keep_their_records() {
         assert!(
             (64 + 2..=64 + 1 + threads as u64).contains(&dropped),
             "each walk's state is dropped once: {dropped} drops on {threads} threads"
+        );
+    }
+}
+
+/// Clones of [`Probe`] states so far (one test uses it).
+static PROBE_CLONES: AtomicU64 = AtomicU64::new(0);
+
+/// A state whose `Clone` panics on its `fail_on`-th call and whose `Drop` panics for the walk
+/// whose params are `[2, 2, 2]`; it keeps the walk's params.
+#[derive(Debug)]
+struct Probe {
+    params: Vec<u64>,
+    fail_on: u64,
+}
+
+impl Clone for Probe {
+    fn clone(&self) -> Self {
+        let call = PROBE_CLONES.fetch_add(1, Ordering::SeqCst) + 1;
+        if call == self.fail_on {
+            panic!("clone number {call} breaks");
+        }
+        Probe {
+            params: self.params.clone(),
+            fail_on: self.fail_on,
+        }
+    }
+}
+
+impl Drop for Probe {
+    fn drop(&mut self) {
+        if self.params == [2, 2, 2] && !std::thread::panicking() {
+            panic!("dropping walk 26 breaks");
+        }
+    }
+}
+
+#[test]
+fn each_stop_or_unwind_in_the_lean_loop_is_pinned_to_its_walk_and_step() {
+    let runs = Arc::new(AtomicU64::new(0));
+    let step = |position: usize| {
+        let runs = Arc::clone(&runs);
+        Action::new(
+            format!("step{position}"),
+            || 0..3u64,
+            move |p: u64, s: &mut Probe, _: &()| -> Result<(), String> {
+                runs.fetch_add(1, Ordering::Relaxed);
+                s.params.push(p);
+                match s.params[..] {
+                    // Walks 15-17 panic in their second action.
+                    [1, 2] => panic!("a panic at position 1"),
+                    // Walk 1 fails in its last action.
+                    [0, 0, 1] => Err("an error at position 2".to_string()),
+                    _ => Ok(()),
+                }
+            },
+        )
+    };
+    // One worker, no gathering, trace or filter: the builder's lean loop. The builder's own
+    // value is cloned once into the worker's template, so walk `k`'s state is clone `k + 2`:
+    // walk 4's clone panics.
+    let report = Combtest::new(Probe {
+        params: Vec::new(),
+        fail_on: PROBE_CLONES.load(Ordering::SeqCst) + 6,
+    })
+    .order((0..3).map(step))
+    .threads(1)
+    .run_checked(false);
+    assert_eq!(
+        report.walk_count, 27,
+        "every walk is counted once: {report}"
+    );
+    assert_eq!(report.error_count, 6, "{report}");
+    // Walk 4 ran no action; walks 15-17 two each.
+    assert_eq!(runs.load(Ordering::Relaxed), 27 * 3 - 3 - 3);
+    let mut failures: Vec<_> = report.failures.iter().collect();
+    failures.sort_by_key(|f| f.walk_id);
+    let seen: Vec<(u64, FailureKind, usize)> = failures
+        .iter()
+        .map(|f| (f.walk_id, f.kind, f.failed_position))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            (1, FailureKind::Error, 2),
+            (4, FailureKind::State, 0),
+            (15, FailureKind::Panic, 1),
+            (16, FailureKind::Panic, 1),
+            (17, FailureKind::Panic, 1),
+            (26, FailureKind::State, 2),
+        ],
+        "{report}"
+    );
+    let message = |id: u64| &failures.iter().find(|f| f.walk_id == id).unwrap().message;
+    assert_eq!(message(1), "an error at position 2");
+    assert!(
+        message(4).contains("while its state was made") && message(4).contains("clone number 6"),
+        "{}",
+        message(4)
+    );
+    assert_eq!(message(16), "a panic at position 1");
+    assert!(
+        message(26).contains("while its state was dropped")
+            && message(26).contains("dropping walk 26 breaks"),
+        "{}",
+        message(26)
+    );
+    for failure in &failures {
+        let params: Vec<u64> = failure
+            .steps
+            .iter()
+            .map(|step| step.param.as_u64().expect("a number"))
+            .collect();
+        assert_eq!(
+            params.iter().fold(0, |id, &p| id * 3 + p),
+            failure.walk_id,
+            "the record's steps are its own walk's"
         );
     }
 }

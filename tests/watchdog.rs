@@ -206,3 +206,22 @@ fn an_async_walk_that_blocks_its_worker_ends_the_run_naming_it() {
     // refuse(false) -> block_the_worker(2) is 4 + 2.
     assert_ended_naming("blocks_an_async_worker", 6, "block_the_worker(2)");
 }
+
+#[test]
+#[ignore = "hangs on purpose; run by a_builder_walk_that_never_returns_ends_the_run_naming_it"]
+fn builder_spins_forever() {
+    // The builder's order runs in the general kernel, whose walks without a timeout tell the
+    // watchdog only their range: with one, each walk and action is told.
+    let _ = Combtest::new(0u32)
+        .order([refuse::action(), spin::action()])
+        .timeout(Duration::from_secs(1))
+        .threads(2)
+        .run();
+}
+
+#[test]
+fn a_builder_walk_that_never_returns_ends_the_run_naming_it() {
+    // refuse(false) -> spin(3) is 6 + 3.
+    let stderr = assert_ended_naming("builder_spins_forever", 9, "spin(3)");
+    assert!(stderr.contains("spin(3) timed out"), "{stderr}");
+}

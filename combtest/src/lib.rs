@@ -191,9 +191,10 @@
 //!   its own, no other test is touched. The trace of a run ended so (with a log directory)
 //!   holds the walks its workers had written out by then.
 //! - Without a timeout, a walk running longer than a minute is named in a warning, and the
-//!   run waits for it. Walks that `combtest!` runs in its compiled loops are named by the
-//!   chunk of ids they belong to (those loops do not say which walk runs); a timeout names
-//!   the walk itself, at the cost of the general loop.
+//!   run waits for it. Walks that `combtest!` runs in its compiled loops, and the builder's
+//!   walks when only their count is kept (no gathering, trace, filter or walk events), are
+//!   named by the chunk of ids they belong to (those loops do not say which walk runs); a
+//!   timeout names the walk itself, at the cost of the general loop.
 //!
 //! - An async walk that waits is dropped at its timeout (above). One that blocks its worker
 //!   thread instead (a sync call that does not return, inside an async action or between

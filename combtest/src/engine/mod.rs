@@ -154,7 +154,13 @@ impl<S> Tally<S> {
         self.cancel_reasons.absorb(other.cancel_reasons);
         self.skipped += other.skipped;
         self.segments += other.segments;
-        self.failures.extend(other.failures);
+        // The first tally's failures are taken whole: a run with many failures would
+        // otherwise copy every record once more.
+        if self.failures.is_empty() {
+            self.failures = other.failures;
+        } else {
+            self.failures.extend(other.failures);
+        }
         self.gathered.absorb(other.gathered);
         if let (Some(mine), Some(theirs)) = (&mut self.cancelled_at, other.cancelled_at) {
             mine.extend(theirs);

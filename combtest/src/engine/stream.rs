@@ -4,14 +4,13 @@
 
 use std::any::Any;
 use std::fmt;
-use std::sync::atomic::Ordering;
 
 use super::abort;
 use super::compiled::{CompiledKernel, QuietWalks};
 use super::compiled_filter::{FilterCall, FilterWalks};
 use super::held::Status;
 use super::pool::{self, Dispenser};
-use super::positions::{DROPPING_STATE, MAKING_STATE};
+use super::positions::{MarkOnUnwind, DROPPING_STATE, MAKING_STATE};
 use super::state_faults::StateFault;
 use super::unwind::WalkScope;
 use super::watchdog::Beat;
@@ -108,8 +107,9 @@ where
     total
 }
 
-/// One action of the lean loop: its position in the order, and its step.
-type LeanStep<'r, S, G> = (usize, &'r dyn WalkStep<S, G>);
+/// One action of the lean loop: its step. The lean loop runs orders without serial actions,
+/// whose one segment is every position in order: an action's position is its index.
+type LeanStep<'r, S, G> = &'r dyn WalkStep<S, G>;
 
 /// The steps of [`Stream::run_lean`], when it can run a worker's chunks: the general kernel
 /// without static dispatch, with nothing that looks at a passing walk (`quiet_pass`), no
@@ -124,21 +124,19 @@ fn lean_steps<'r, S, G>(
         && runner.filter.is_none()
         && !runner.times_walks();
     let plan = runner.plan;
+    debug_assert_eq!(plan.segments[0].actions, 0..plan.actions.len());
     lean.then(|| {
-        plan.segments[0]
-            .actions
-            .clone()
-            .map(|position| (position, plan.actions[position].walk_step()))
+        plan.actions
+            .iter()
+            .map(|action| action.walk_step())
             .collect()
     })
 }
 
 /// What the lean loop runs walks with: everything it reads, looked up before the loop.
 struct LeanWalks<'a, 'r, S, G> {
-    /// `(position, step)` of each action of the walk.
+    /// The step of each action of the walk, by position.
     steps: &'a [LeanStep<'r, S, G>],
-    /// The positions of the walk's actions, in order (those of `steps`).
-    actions: std::ops::Range<usize>,
     space: &'a WalkSpace,
     next_options: NextOptions,
     shared: &'a G,
@@ -156,10 +154,50 @@ enum LeanEnd {
     Failed(StepResult),
 }
 
+/// The id of the walk the lean loop runs, kept where the compiler can hold it in a register,
+/// and given back to the cursor (with the count of walks started) once per call: when the
+/// loop returns ([`LeanCounter::publish`]), or when a walk unwinds (its drop, which counts
+/// the walk that unwinds as started).
+struct LeanCounter<'a> {
+    at: &'a mut u64,
+    walks: &'a mut u64,
+    first: u64,
+    id: u64,
+}
+
+impl LeanCounter<'_> {
+    /// Writes the id of the walk at the cursor, and counts the walks started since the last
+    /// write: those before it, and it too if it is `in_progress` (it stopped or unwinds).
+    #[inline(always)]
+    fn write(&mut self, in_progress: bool) {
+        *self.at = self.id;
+        *self.walks += self.id - self.first + u64::from(in_progress);
+        self.first = self.id;
+    }
+
+    #[inline(always)]
+    fn publish(mut self, stopped: bool) {
+        self.write(stopped);
+        std::mem::forget(self);
+    }
+}
+
+impl Drop for LeanCounter<'_> {
+    /// Only an unwind drops the counter: the walk at `id` unwinds.
+    fn drop(&mut self) {
+        self.write(true);
+    }
+}
+
 impl<S, G> LeanWalks<'_, '_, S, G> {
     /// Runs walks from `cursor.at` to `end` (whose options are `options`) one at a time,
     /// each on a fresh state in `state`, until one does not pass; counts each in `walks`.
     /// A walk that unwinds leaves the cursor on it, as [`Stream::run_general`] does.
+    ///
+    /// The cursor's id, position and walk count are written only when they are read: on
+    /// return, at a walk that stops, and (by guards) while a walk unwinds. The watchdog is
+    /// told the range of walks once, as the compiled loops tell it theirs: the lean loop runs
+    /// only without a timeout, when a walk running long is named by its range.
     #[inline(never)]
     fn run(
         self,
@@ -169,47 +207,46 @@ impl<S, G> LeanWalks<'_, '_, S, G> {
         state: &mut Option<S>,
         walks: &mut u64,
     ) -> LeanEnd {
-        let watched = self.beat.map(|beat| (beat, beat.position_slot()));
-        // The first walk tells the watchdog everything; the next ones, only what changes.
-        let mut told = false;
-        while cursor.at < end {
-            let id = cursor.at;
-            if let Some((beat, _)) = watched {
-                let goes_on = if told {
-                    beat.next_walk(id)
-                } else {
-                    beat.walk(id)
-                };
-                if !goes_on {
-                    return LeanEnd::Stopping;
-                }
-                told = true;
+        let Cursor { at, position, .. } = cursor;
+        if let Some(beat) = self.beat {
+            if *at < end && !beat.chunk(*at, end - *at) {
+                return LeanEnd::Stopping;
             }
-            abort::walk_starts(Some(id));
-            *walks += 1;
-            cursor.position = MAKING_STATE;
+        }
+        let first = *at;
+        let mut counter = LeanCounter {
+            at,
+            walks,
+            first,
+            id: first,
+        };
+        let options = &mut options[..self.steps.len()];
+        while counter.id < end {
+            abort::walk_starts(Some(counter.id));
+            let making = MarkOnUnwind::new(&mut *position, MAKING_STATE);
             let walk_state = self.template.make_into(state);
-            for (&(position, step), &option) in
-                self.steps.iter().zip(&options[self.actions.clone()])
-            {
-                cursor.position = position;
-                if let Some((_, slot)) = watched {
-                    slot.store(position, Ordering::Relaxed);
-                }
+            making.disarm();
+            for (at, (&step, &option)) in self.steps.iter().zip(&*options).enumerate() {
+                let acting = MarkOnUnwind::new(&mut *position, at);
                 let result = step.run(option, walk_state, self.shared);
+                acting.disarm();
                 if result.is_err() {
+                    *position = at;
+                    counter.publish(true);
                     return LeanEnd::Failed(result);
                 }
             }
-            // The lean loop runs only without a timeout, when nothing reads how many walks a
-            // worker ended: a passing walk tells the watchdog nothing more.
-            cursor.position = DROPPING_STATE;
+            // The lean loop runs only when nothing reads how many walks a worker ended: a
+            // passing walk tells the watchdog nothing more.
+            let dropping = MarkOnUnwind::new(&mut *position, DROPPING_STATE);
             drop(state.take());
-            cursor.at += 1;
-            if cursor.at < end {
-                self.next_options.step(self.space, cursor.at, options);
+            dropping.disarm();
+            counter.id += 1;
+            if counter.id < end {
+                self.next_options.step(self.space, counter.id, options);
             }
         }
+        counter.publish(false);
         LeanEnd::Ran
     }
 }
@@ -385,7 +422,6 @@ where
             return;
         };
         let plan = self.runner.plan;
-        let actions = plan.segments[0].actions.clone();
         while self.cursor.at < self.end {
             let Stream {
                 shared,
@@ -400,7 +436,6 @@ where
             } = self;
             let walks = LeanWalks {
                 steps,
-                actions: actions.clone(),
                 space: &plan.space,
                 next_options: NextOptions::new(&plan.space),
                 shared,

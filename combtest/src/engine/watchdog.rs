@@ -7,8 +7,10 @@
 //! clock, so workers never read a clock for it.
 //!
 //! - Without a timeout, a walk running longer than [`SLOW_WALK`] is named in a warning. The
-//!   order's compiled loops tell their slot only which chunk of walks they run, not which
-//!   walk: the warning then names the chunk's ids, and a timeout names the walk.
+//!   loops that only count passing walks (the order's compiled loops, and the general
+//!   kernel's lean loop that runs the builder's orders) tell their slot only which chunk of
+//!   walks they run, not which walk: the warning then names the chunk's ids, and a timeout
+//!   names the walk.
 //! - With a timeout, workers take the general kernel, tell their slot each action, and check
 //!   the walk's time after each action: a walk that comes back past its time fails as timed
 //!   out. A walk still running at the timeout is named as it happens (id, action, param,
@@ -151,28 +153,10 @@ impl Beat<'_> {
     }
 
     /// The chunk of `len` walks from `first` starts, run by loops that do not tell which
-    /// walk runs.
+    /// walk runs (the compiled loops, and the general kernel's lean loop).
     #[inline]
     pub(crate) fn chunk(&self, first: u64, len: u64) -> bool {
         self.starts(first, len)
-    }
-
-    /// Walk `id` starts, right after a walk started with [`Beat::walk`] on this beat ended
-    /// well: what the slot already says of the one before (one walk, its worker busy) stays,
-    /// so only the walk's id and the count of starts change. The lean loop's per-walk beat.
-    #[inline(always)]
-    pub(crate) fn next_walk(&self, id: u64) -> bool {
-        if self.watch.stopping.load(Ordering::Relaxed) {
-            self.slot.busy.store(false, Ordering::Release);
-            return false;
-        }
-        let slot = self.slot;
-        slot.first.store(id, Ordering::Relaxed);
-        slot.position.store(NO_POSITION, Ordering::Relaxed);
-        let started = self.started_count.get() + 1;
-        self.started_count.set(started);
-        slot.started.store(started, Ordering::Release);
-        true
     }
 
     fn starts(&self, first: u64, span: u64) -> bool {
@@ -192,12 +176,6 @@ impl Beat<'_> {
             self.started_at.set(Some(Instant::now()));
         }
         true
-    }
-
-    /// Where [`Beat::action`] writes, for a loop that writes it itself at each action.
-    #[inline]
-    pub(crate) fn position_slot(&self) -> &AtomicUsize {
-        &self.slot.position
     }
 
     /// The action at `position` starts.
@@ -389,9 +367,9 @@ fn name_long_walk(watch: &Watch, describe: &dyn Describe, slot: &Slot, elapsed: 
         )
     } else {
         format!(
-            "combtest: one of walks {first}-{} has run {elapsed:.1?}, {past}; the order's \
-             compiled loops do not say which: set a timeout (`timeout`, COMBTEST_TIMEOUT) to \
-             have it named\n",
+            "combtest: one of walks {first}-{} has run {elapsed:.1?}, {past}; the loop running \
+             them does not say which: set a timeout (`timeout`, COMBTEST_TIMEOUT) to have it \
+             named\n",
             first + span - 1
         )
     };

@@ -18,24 +18,42 @@ use crate::model::walk_id::{Fingerprint, WalkSelection};
 
 /// The replay command of one walk: the id pinned to its fingerprint, and the test command.
 /// The test command is resolved once per run; each failing walk only adds its own part,
-/// written straight into a string of the right size.
+/// written straight into a string of the right size without `write!`: a run with many
+/// failing walks makes one per failure, and the formatting machinery costs several times
+/// the digits.
 pub(crate) fn replay_command(
     location: &RunLocation,
     walk_id: u64,
     fingerprint: Fingerprint,
 ) -> String {
-    use std::fmt::Write;
     let command = location
         .command
         .as_deref()
         .unwrap_or("(set it and run this program again)");
-    // `NAME=` + up to 20 digits + `@` + 16 hex digits + ` ` + the command.
-    let mut line = String::with_capacity(ENV_WALKS.len() + 39 + command.len());
+    let mut id_buffer = itoa::Buffer::new();
+    let id = id_buffer.format(walk_id);
+    let mut hex_digits = [0u8; 16];
+    let hex = hex16(fingerprint.0, &mut hex_digits);
+    // `NAME=` + the id + `@` + 16 hex digits + ` ` + the command.
+    let mut line =
+        String::with_capacity(ENV_WALKS.len() + id.len() + hex.len() + 3 + command.len());
     line.push_str(ENV_WALKS);
     line.push('=');
-    let _ = write!(line, "{walk_id}@{fingerprint} ");
+    line.push_str(id);
+    line.push('@');
+    line.push_str(hex);
+    line.push(' ');
     line.push_str(command);
     line
+}
+
+/// `value` as 16 lowercase hex digits, as `{:016x}` (a fingerprint's `Display`) writes it.
+fn hex16(value: u64, digits: &mut [u8; 16]) -> &str {
+    for (at, digit) in digits.iter_mut().enumerate() {
+        let nibble = (value >> (60 - 4 * at)) & 0xf;
+        *digit = b"0123456789abcdef"[nibble as usize];
+    }
+    std::str::from_utf8(digits).expect("ASCII digits")
 }
 
 /// The command that replays the failed walks recorded in the run folder `folder`.
@@ -227,6 +245,26 @@ mod tests {
         assert_eq!(shell_word("/t/x-1_2.3"), "/t/x-1_2.3");
         assert_eq!(shell_word("/my logs/it's"), r"'/my logs/it'\''s'");
         assert_eq!(shell_word(""), "''");
+    }
+
+    #[test]
+    fn hand_written_hex_digits_are_what_the_formatter_writes() {
+        let values = [
+            0,
+            1,
+            9,
+            10,
+            99,
+            100,
+            12_345,
+            u64::from(u32::MAX),
+            u64::MAX / 10,
+            u64::MAX - 1,
+            u64::MAX,
+        ];
+        for value in values.into_iter().chain((0..64).map(|bit| 1u64 << bit)) {
+            assert_eq!(hex16(value, &mut [0; 16]), Fingerprint(value).to_string());
+        }
     }
 
     #[test]
