@@ -6,9 +6,14 @@
 //! valgrind --tool=callgrind --callgrind-out-file=/dev/null target/release/examples/instructions loop
 //! ```
 //!
+//! A run count after the workload's name runs it that many times in the process (for `perf`).
+//!
 //! Workloads (10^6 walks each, one thread): `loop`, the fair hand-written loop of
 //! `examples/bench.rs`; `combtest`, T1's `combtest!`; `loop-if` and `filter`, the same with a
-//! filter reading the first param (an `if` in the loop), as in `examples/paths.rs`. Subtract
+//! filter reading the first param (an `if` in the loop), as in `examples/paths.rs`; `t2`, T2's
+//! `combtest!` (2 x 10^6 walks held across a serial action), and `t2-loop`, a hand-written
+//! loop that holds T2's states the same way (every state made and run through the first
+//! three actions, then each branch's states through the last three). Subtract
 //! `setup` (a `combtest!` run of one walk of six actions) from a `combtest!` workload's total for its walks'
 //! own instructions; divide by 10^6 for instructions per walk.
 
@@ -24,6 +29,11 @@ use combtest::prelude::*;
 #[action(options = 0..10)]
 fn op(p: u64, s: &mut Small) {
     step(p, black_box(s));
+}
+
+#[serial_action(options = [0, 1])]
+fn switch(p: u64) {
+    black_box(p);
 }
 
 #[action(options = [0])]
@@ -59,9 +69,65 @@ fn nested_loops(filtered: bool) -> u64 {
     walks
 }
 
+/// T2's walks by hand: all 2 x 10^6 states held at once, as a serial action in the middle of
+/// each walk requires, each made and stepped through the first three actions, then each
+/// branch's stepped through the last three after the branch's serial action. `held` keeps its
+/// memory from one run to the next, as combtest keeps its held states' memory.
+#[inline(never)]
+fn held_loops(held: &mut Vec<Small>) -> u64 {
+    let initial = Small::default();
+    held.clear();
+    for _branch in 0..2u64 {
+        for p0 in 0..10u64 {
+            for p1 in 0..10 {
+                for p2 in 0..10 {
+                    for _rest in 0..1000 {
+                        let mut s = initial.clone();
+                        for p in [p0, p1, p2] {
+                            step(p, black_box(&mut s));
+                        }
+                        held.push(s);
+                    }
+                }
+            }
+        }
+    }
+    for (branch, states) in held.chunks_mut(1_000_000).enumerate() {
+        black_box(branch);
+        let mut states = states.iter_mut();
+        for _first in 0..1000 {
+            for p3 in 0..10u64 {
+                for p4 in 0..10 {
+                    for p5 in 0..10 {
+                        let s = states.next().expect("one state per walk");
+                        for p in [p3, p4, p5] {
+                            step(p, black_box(&mut *s));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    held.len() as u64
+}
+
 fn main() {
     let workload = std::env::args().nth(1).unwrap_or_default();
-    let walks = match workload.as_str() {
+    // Runs of the workload in this process (default 1): later runs reuse memory the first
+    // faulted in, as the rounds of `examples/bench.rs` do.
+    let runs: usize = std::env::args()
+        .nth(2)
+        .map_or(1, |n| n.parse().expect("a run count"));
+    let mut held = Vec::new();
+    let mut walks = 0;
+    for _ in 0..runs {
+        walks = run(&workload, &mut held);
+    }
+    println!("{workload}: {walks} walks, {runs} run(s)");
+}
+
+fn run(workload: &str, held: &mut Vec<Small>) -> u64 {
+    match workload {
         "loop" => nested_loops(false),
         "loop-if" => nested_loops(true),
         "combtest" => {
@@ -77,6 +143,15 @@ fn main() {
             }
             .walk_count
         }
+        "t2" => {
+            combtest! {
+                order: [op, op, op, switch, op, op, op],
+                state: Small::default(),
+                threads: 1,
+            }
+            .walk_count
+        }
+        "t2-loop" => held_loops(held),
         "setup" => {
             combtest! {
                 order: [once, once, once, once, once, once],
@@ -86,9 +161,10 @@ fn main() {
             .walk_count
         }
         other => {
-            eprintln!("unknown workload {other:?}: loop, combtest, loop-if, filter or setup");
+            eprintln!(
+                "unknown workload {other:?}: loop, combtest, loop-if, filter, t2, t2-loop or setup"
+            );
             std::process::exit(2);
         }
-    };
-    println!("{workload}: {walks} walks");
+    }
 }
