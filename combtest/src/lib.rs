@@ -611,7 +611,7 @@ pub mod prelude {
 pub mod __private {
     pub use crate::builder::Combtest;
     pub use crate::config::Gather;
-    pub use crate::engine::compiled::{compiled_walks, WalkList};
+    pub use crate::engine::compiled::{compiled_segments, compiled_walks, WalkList};
     pub use crate::model::action::{
         collect_options, Action, ActionFuture, ActionItem, ActionReturn, Options, Param,
         SerialFuture, States, StepResult,
