@@ -22,7 +22,7 @@ use std::hint::black_box;
 #[path = "support/shared.rs"]
 #[allow(dead_code)]
 mod shared;
-use shared::{step, Small};
+use shared::{held_loops, step, Small};
 
 use combtest::prelude::*;
 
@@ -67,48 +67,6 @@ fn nested_loops(filtered: bool) -> u64 {
         }
     }
     walks
-}
-
-/// T2's walks by hand: all 2 x 10^6 states held at once, as a serial action in the middle of
-/// each walk requires, each made and stepped through the first three actions, then each
-/// branch's stepped through the last three after the branch's serial action. `held` keeps its
-/// memory from one run to the next, as combtest keeps its held states' memory.
-#[inline(never)]
-fn held_loops(held: &mut Vec<Small>) -> u64 {
-    let initial = Small::default();
-    held.clear();
-    for _branch in 0..2u64 {
-        for p0 in 0..10u64 {
-            for p1 in 0..10 {
-                for p2 in 0..10 {
-                    for _rest in 0..1000 {
-                        let mut s = initial.clone();
-                        for p in [p0, p1, p2] {
-                            step(p, black_box(&mut s));
-                        }
-                        held.push(s);
-                    }
-                }
-            }
-        }
-    }
-    for (branch, states) in held.chunks_mut(1_000_000).enumerate() {
-        black_box(branch);
-        let mut states = states.iter_mut();
-        for _first in 0..1000 {
-            for p3 in 0..10u64 {
-                for p4 in 0..10 {
-                    for p5 in 0..10 {
-                        let s = states.next().expect("one state per walk");
-                        for p in [p3, p4, p5] {
-                            step(p, black_box(&mut *s));
-                        }
-                    }
-                }
-            }
-        }
-    }
-    held.len() as u64
 }
 
 fn main() {
