@@ -5,7 +5,8 @@
 //!   operations. Baselines: hand-written nested loops on 1 thread, and the same loops split
 //!   across as many threads as combtest uses.
 //! - T2: T1 with a serial action of 2 options after the third action (2 x 10^6 walks, held
-//!   in memory across the barrier), per walk against T1.
+//!   in memory across the barrier), per walk against T1, and against hand-written loops that
+//!   hold the states the same way (1 thread).
 //! - T3: actions of about a microsecond of CPU work each: combtest on 1 thread against all
 //!   threads (the parallel speed-up).
 //! - T4: peak resident memory of child processes running 10^5 and 10^7 walks without serial
@@ -22,7 +23,7 @@ use std::time::{Duration, Instant};
 
 #[path = "support/shared.rs"]
 mod shared;
-use shared::{interleaved, step, Small};
+use shared::{held_loops, interleaved, step, Small};
 
 use combtest::prelude::*;
 
@@ -361,6 +362,8 @@ fn main() {
 
     header("T1: 6 actions x 10 options = 10^6 walks");
     let t2_walks = 2 * T1_WALKS;
+    // The hand-written loops holding T2's states keep their memory between rounds.
+    let mut held = Vec::new();
     let times = interleaved(
         ROUNDS,
         &mut [
@@ -370,9 +373,10 @@ fn main() {
             (T1_WALKS, Box::new(|| t1(threads))),
             (t2_walks, Box::new(|| t2(1))),
             (t2_walks, Box::new(|| t2(threads))),
+            (t2_walks, Box::new(|| held_loops(&mut held))),
         ],
     );
-    let [loop_1, comb_1, loop_n, comb_n, t2_1, t2_n] = times[..] else {
+    let [loop_1, comb_1, loop_n, comb_n, t2_1, t2_n, held_1] = times[..] else {
         unreachable!("one time per workload")
     };
     let ratio = |base: Duration, d: Duration| base.as_secs_f64() / d.as_secs_f64();
@@ -417,6 +421,13 @@ fn main() {
             per_walk(T1_WALKS, t1_time) * 1e9
         );
     }
+
+    println!(
+        "\nT2 against hand-written loops holding its states the same way, 1 thread: \
+         {:.1} ns per walk for the loops, ratio {:.2}",
+        per_walk(t2_walks, held_1) * 1e9,
+        ratio(held_1, t2_1)
+    );
 
     let spin_iterations = calibrate_microsecond();
     SPIN.store(spin_iterations, std::sync::atomic::Ordering::Relaxed);

@@ -6,12 +6,17 @@
 //! valgrind --tool=callgrind --callgrind-out-file=/dev/null target/release/examples/instructions loop
 //! ```
 //!
+//! A run count after the workload's name runs it that many times in the process (for `perf`).
+//!
 //! Workloads (10^6 walks each, one thread): `loop`, the fair hand-written loop of
 //! `examples/bench.rs`; `combtest`, T1's `combtest!`; `loop-if` and `filter`, the same with a
 //! filter reading the first param (an `if` in the loop), as in `examples/paths.rs`;
 //! `loop-gather` and `gather`, the same gathering each walk's final state (a push into a
 //! `Vec` in the loop, `gather_states: flat`), as in `examples/paths.rs`; `gather-full`, the
-//! same at the full level (a summary per walk), and `gather-2`, flat on two threads. Subtract
+//! same at the full level (a summary per walk), and `gather-2`, flat on two threads; `t2`,
+//! T2's `combtest!` (2 x 10^6 walks held across a serial action), and `t2-loop`, a
+//! hand-written loop that holds T2's states the same way (every state made and run through
+//! the first three actions, then each branch's states through the last three). Subtract
 //! `setup` (a `combtest!` run of one walk of six actions) from a `combtest!` workload's total for its walks'
 //! own instructions; divide by 10^6 for instructions per walk. `builder` runs T1's order
 //! built at run time (the general path), `builder-setup` its one-walk counterpart;
@@ -24,13 +29,18 @@ use std::hint::black_box;
 #[path = "support/shared.rs"]
 #[allow(dead_code)]
 mod shared;
-use shared::{step, Small};
+use shared::{held_loops, step, Small};
 
 use combtest::prelude::*;
 
 #[action(options = 0..10)]
 fn op(p: u64, s: &mut Small) {
     step(p, black_box(s));
+}
+
+#[serial_action(options = [0, 1])]
+fn switch(p: u64) {
+    black_box(p);
 }
 
 #[action(options = [0])]
@@ -90,7 +100,21 @@ fn nested_loops(filtered: bool) -> u64 {
 
 fn main() {
     let workload = std::env::args().nth(1).unwrap_or_default();
-    let walks = match workload.as_str() {
+    // Runs of the workload in this process (default 1): later runs reuse memory the first
+    // faulted in, as the rounds of `examples/bench.rs` do.
+    let runs: usize = std::env::args()
+        .nth(2)
+        .map_or(1, |n| n.parse().expect("a run count"));
+    let mut held = Vec::new();
+    let mut walks = 0;
+    for _ in 0..runs {
+        walks = run(&workload, &mut held);
+    }
+    println!("{workload}: {walks} walks, {runs} run(s)");
+}
+
+fn run(workload: &str, held: &mut Vec<Small>) -> u64 {
+    match workload {
         "loop" => nested_loops(false),
         "loop-if" => nested_loops(true),
         "combtest" => {
@@ -169,6 +193,15 @@ fn main() {
                 .run_checked(false)
                 .walk_count
         }
+        "t2" => {
+            combtest! {
+                order: [op, op, op, switch, op, op, op],
+                state: Small::default(),
+                threads: 1,
+            }
+            .walk_count
+        }
+        "t2-loop" => held_loops(held),
         "setup" => {
             combtest! {
                 order: [once, once, once, once, once, once],
@@ -180,11 +213,10 @@ fn main() {
         other => {
             eprintln!(
                 "unknown workload {other:?}: loop, combtest, loop-if, filter, loop-gather, \
-                 gather, gather-full, gather-2, setup, builder, builder-failing, \
+                 gather, gather-full, gather-2, t2, t2-loop, setup, builder, builder-failing, \
                  builder-explained or builder-setup"
             );
             std::process::exit(2);
         }
-    };
-    println!("{workload}: {walks} walks");
+    }
 }

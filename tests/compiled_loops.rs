@@ -8,7 +8,7 @@
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Mutex;
 
-use combtest::__private::{compiled_filter_calls, compiled_walks};
+use combtest::__private::{compiled_filter_calls, compiled_segments, compiled_walks};
 use combtest::prelude::*;
 use combtest::Report;
 
@@ -367,4 +367,70 @@ fn a_filtered_traced_run_records_the_walks_the_general_kernel_records() {
     // The walks the filter skipped are not recorded as passing.
     assert_eq!(traced.len() as u64, compiled.walk_count, "{traced:?}");
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[serial_action(options = [0, 1])]
+fn pause(_n: u32) {}
+
+#[test]
+fn held_walks_run_their_segments_in_the_compiled_loops_and_fail_as_the_general_kernel_says() {
+    let _turn = TURN.lock().unwrap_or_else(|e| e.into_inner());
+    let before = compiled_segments();
+    let compiled = combtest! {
+        order: [first, pause, second, third],
+        state: Steps::default(),
+        threads: 1,
+        panic_on_failure: false,
+    };
+    // Every walk's first segment, and its second: no walk fails before the serial action.
+    assert_eq!(
+        compiled_segments() - before,
+        2 * 2 * WALKS,
+        "the compiled loops ran every segment"
+    );
+    let reference = Combtest::new(Steps::default())
+        .then(first::action())
+        .then(pause::action())
+        .then(second::action())
+        .then(third::action())
+        .threads(1)
+        .run()
+        .expect("a valid order");
+    assert_eq!(summary(&compiled), summary(&reference));
+
+    // In each branch of `pause`: walks 1-2-x panic in `second` (4), 2-0-3 stops in `third`,
+    // and dropping 3-3-3's state panics.
+    assert_eq!(
+        (compiled.walk_count, compiled.error_count),
+        (2 * WALKS, 2 * 6),
+        "{compiled}"
+    );
+    let failures: Vec<(u64, usize)> = compiled
+        .failures
+        .iter()
+        .map(|f| (f.walk_id, f.failed_position))
+        .collect();
+    let branch = |offset: u64| {
+        [
+            (offset + 24, 2),
+            (offset + 25, 2),
+            (offset + 26, 2),
+            (offset + 27, 2),
+            (offset + 35, 3),
+            (offset + 63, 3),
+        ]
+    };
+    let expected: Vec<(u64, usize)> = branch(0).into_iter().chain(branch(WALKS)).collect();
+    assert_eq!(failures, expected);
+    let by_id = |id: u64| compiled.failures.iter().find(|f| f.walk_id == id).unwrap();
+    assert!(by_id(WALKS + 25)
+        .message
+        .contains("second breaks after 1 then 2"));
+    assert!(by_id(WALKS + 25)
+        .state
+        .contains("params: [\n        1,\n        2,\n    ]"));
+    assert!(by_id(35).message.contains("third refuses 2-0-3"));
+    assert!(by_id(WALKS + 63)
+        .message
+        .contains("while its state was dropped"));
 }

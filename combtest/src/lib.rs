@@ -612,7 +612,9 @@ pub mod prelude {
 pub mod __private {
     pub use crate::builder::Combtest;
     pub use crate::config::Gather;
-    pub use crate::engine::compiled::{compiled_filter_calls, compiled_walks, WalkList};
+    pub use crate::engine::compiled::{
+        compiled_filter_calls, compiled_segments, compiled_walks, WalkList,
+    };
     pub use crate::engine::compiled_filter::{KernelFilter, NoFilter};
     pub use crate::model::action::{
         collect_options, Action, ActionFuture, ActionItem, ActionReturn, Options, Param,

@@ -35,3 +35,47 @@ pub fn step(p: u64, s: &mut Small) {
     s.b ^= s.a >> 3;
     s.c = s.c.wrapping_add(p);
 }
+
+/// T2's walks by hand: all 2 x 10^6 states held at once, as a serial action in the middle of
+/// each walk requires, each made and stepped through the first three actions, then each
+/// branch's stepped through the last three after the branch's serial action. `held` keeps its
+/// memory from one run to the next, as combtest keeps its held states' memory.
+#[inline(never)]
+// `examples/paths.rs` shares this file and has no serial action.
+#[allow(dead_code)]
+pub fn held_loops(held: &mut Vec<Small>) -> u64 {
+    let initial = Small::default();
+    held.clear();
+    for _branch in 0..2u64 {
+        for p0 in 0..10u64 {
+            for p1 in 0..10 {
+                for p2 in 0..10 {
+                    for _rest in 0..1000 {
+                        let mut s = initial.clone();
+                        for p in [p0, p1, p2] {
+                            step(p, std::hint::black_box(&mut s));
+                        }
+                        held.push(s);
+                    }
+                }
+            }
+        }
+    }
+    for (branch, states) in held.chunks_mut(1_000_000).enumerate() {
+        std::hint::black_box(branch);
+        let mut states = states.iter_mut();
+        for _first in 0..1000 {
+            for p3 in 0..10u64 {
+                for p4 in 0..10 {
+                    for p5 in 0..10 {
+                        let s = states.next().expect("one state per walk");
+                        for p in [p3, p4, p5] {
+                            step(p, std::hint::black_box(&mut *s));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    held.len() as u64
+}

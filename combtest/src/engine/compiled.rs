@@ -439,6 +439,81 @@ impl Drop for WalkCounter<'_> {
     }
 }
 
+/// Segments the compiled loops have run on held walks in this process: a run's tests tell
+/// from it that held walks ran there. Added to once per call of the loops.
+static COMPILED_SEGMENTS: AtomicU64 = AtomicU64::new(0);
+
+/// How many segments of held walks (the actions between two serial actions) the compiled
+/// loops of `combtest!` orders have run in this process so far; the general kernel's are not
+/// counted.
+///
+/// ```
+/// use combtest::prelude::*;
+///
+/// #[action(options = 0..3)]
+/// fn add(n: u32, sum: &mut u32) {
+///     *sum += n;
+/// }
+///
+/// #[serial_action(options = [0, 1])]
+/// fn pause(_n: u32) {}
+///
+/// let before = combtest::__private::compiled_segments();
+/// combtest! { order: [add, pause, add], state: 0u32, threads: 1 };
+/// // 18 walks, each with a segment before the serial action and one after it.
+/// assert!(combtest::__private::compiled_segments() >= before + 36);
+/// ```
+pub fn compiled_segments() -> u64 {
+    COMPILED_SEGMENTS.load(Ordering::Relaxed)
+}
+
+/// The index of the held walk the compiled loops run, and the count of segments started,
+/// kept where the compiler can hold them in registers and given back to the cursor once per
+/// call: when the loops return ([`HeldCounter::publish`]), or when a walk unwinds (its
+/// drop). Either way `next` is the walk at the cursor: the one that stopped or unwinds, or
+/// the end.
+struct HeldCounter<'a> {
+    walk: &'a mut usize,
+    segments: &'a mut u64,
+    next: Cell<usize>,
+    started: Cell<u64>,
+}
+
+impl<'a> HeldCounter<'a> {
+    #[inline(always)]
+    fn new(walk: &'a mut usize, segments: &'a mut u64) -> Self {
+        let next = Cell::new(*walk);
+        HeldCounter {
+            walk,
+            segments,
+            next,
+            started: Cell::new(0),
+        }
+    }
+
+    #[inline(always)]
+    fn write(&mut self) {
+        *self.walk = self.next.get();
+        let started = self.started.get();
+        *self.segments += started;
+        COMPILED_SEGMENTS.fetch_add(started, Ordering::Relaxed);
+    }
+
+    /// The loops returned, after the last walk or with a stop.
+    #[inline(always)]
+    fn publish(mut self) {
+        self.write();
+        std::mem::forget(self);
+    }
+}
+
+impl Drop for HeldCounter<'_> {
+    /// Only an unwind drops the counter: the walk at `next` unwinds.
+    fn drop(&mut self) {
+        self.write();
+    }
+}
+
 /// The state of the walk the compiled loops run, made where the loops' [`PassedStates`] keep
 /// a passing walk's state (the loop's own frame, where the compiler can keep it close, or the
 /// next slot of the gathered states): it goes to the cursor's slot only if the walk stops
@@ -624,16 +699,27 @@ where
         if *walk >= end {
             return Ok(());
         }
-        let count = (end - *walk) as u64;
-        self.each_walk::<S, G>(options, held, count, |params| {
-            let at = *walk;
-            if statuses[at] == Status::Live {
-                *segments += 1;
-                L::run_masked(params, segment, position, &mut states[at], shared)?;
+        let start = *walk;
+        let count = (end - start) as u64;
+        // One end check per walk for both vectors, where indexing each would check each.
+        let mut walks = states[start..end].iter_mut().zip(&statuses[start..end]);
+        let counter = HeldCounter::new(walk, segments);
+        let next = &counter.next;
+        let started = &counter.started;
+        let result = self.each_walk::<S, G>(options, held, count, |params| {
+            // `each_walk` calls this once per walk of the `count` left.
+            let Some((state, status)) = walks.next() else {
+                return Ok(());
+            };
+            if *status == Status::Live {
+                started.set(started.get() + 1);
+                L::run_masked(params, segment, position, state, shared)?;
             }
-            *walk += 1;
+            next.set(next.get() + 1);
             Ok(())
-        })
+        });
+        counter.publish();
+        result
     }
 
     fn run_quiet(

@@ -1,5 +1,5 @@
 //! Walks held between barriers: chunks of states with a status byte each, cut at the
-//! boundaries of innermost branches, and backed by huge pages where the system allows.
+//! boundaries of innermost branches.
 
 use super::spare;
 use crate::model::outcome::Outcome;
@@ -124,7 +124,8 @@ impl<S> Chunk<S> {
 }
 
 /// How many walks a chunk of held walks takes at most: enough chunks for the workers to share
-/// the work evenly, each as large as that allows, so that its states can sit on huge pages.
+/// the work evenly, each as large as that allows (up to 16 MiB of states), so that a chunk's
+/// walks run in one call of the compiled loops and few allocations are made.
 ///
 /// A chunk is the unit of parallel work between barriers, so a small run gets small chunks:
 /// the few slow walks of a system test (36 walks of 5 ms actions, say) are spread over every
@@ -136,31 +137,15 @@ pub(super) fn held_chunk<S>(selection: &WalkSelection, threads: usize) -> u64 {
 }
 
 /// An empty vector for the states of `walks` held walks, in memory an earlier run gave back
-/// where there is some (see [`spare`]). On Linux, a large one is marked for
-/// transparent huge pages before anything is written: with millions of walks held, the
-/// kernel's work to provide fresh memory one 4 KiB page at a time is otherwise most of a
-/// segment's cost.
+/// where there is some (see [`spare`]).
+///
+/// The memory is not marked for transparent huge pages (`madvise(MADV_HUGEPAGE)`): on a
+/// virtual machine, the first write to a huge page the process has not had before waits for
+/// the host to provide all 2 MiB, and zeroing them in the guest took four times as long as
+/// faulting the same memory in 4 KiB pages (2 GiB of 1 KiB states: 5.3-9.6 s against
+/// 1.3-2.4 s, `BENCHMARKS.md`); no compaction stall was seen either way.
 fn held_states<S>(walks: usize) -> Vec<S> {
-    let states: Vec<S> = spare::vec_with_capacity(walks);
-    #[cfg(target_os = "linux")]
-    advise_huge_pages(states.as_ptr().cast(), walks * std::mem::size_of::<S>());
-    states
-}
-
-#[cfg(target_os = "linux")]
-fn advise_huge_pages(start: *const u8, bytes: usize) {
-    const HUGE_PAGE: usize = 2 << 20;
-    let first = (start as usize).next_multiple_of(HUGE_PAGE);
-    let end = (start as usize + bytes) / HUGE_PAGE * HUGE_PAGE;
-    if end > first {
-        // SAFETY: the range lies inside an allocation this function's caller owns and has
-        // not yet written; MADV_HUGEPAGE only advises how to back it and never changes its
-        // contents. A refusal (huge pages disabled, say) leaves it as it was, so the result
-        // is not needed.
-        unsafe {
-            libc::madvise(first as *mut libc::c_void, end - first, libc::MADV_HUGEPAGE);
-        }
-    }
+    spare::vec_with_capacity(walks)
 }
 
 /// Where a resident walk stands. Cancel reasons are kept aside (`Barriers::reasons`), so a
@@ -203,6 +188,49 @@ mod tests {
         assert!(std::ptr::eq(next.states.as_ptr(), memory));
         assert!(next.states.is_empty(), "no value is handed on");
         assert!(next.states.capacity() >= 2_500);
+    }
+
+    /// The `VmFlags` of the mapping of this process that holds `address` (Linux).
+    #[cfg(target_os = "linux")]
+    fn mapping_flags(address: usize) -> String {
+        let maps = std::fs::read_to_string("/proc/self/smaps").expect("smaps is readable");
+        let mut inside = false;
+        for line in maps.lines() {
+            let range = line.split_whitespace().next().unwrap_or("");
+            if let Some((start, end)) = range.split_once('-') {
+                if let (Ok(start), Ok(end)) = (
+                    usize::from_str_radix(start, 16),
+                    usize::from_str_radix(end, 16),
+                ) {
+                    inside = (start..end).contains(&address);
+                    continue;
+                }
+            }
+            if let Some(flags) = line.strip_prefix("VmFlags:") {
+                if inside {
+                    return flags.trim().to_owned();
+                }
+            }
+        }
+        panic!("no mapping holds {address:#x}")
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn held_states_are_not_marked_for_huge_pages() {
+        // 64 MiB of states, several huge pages' worth, in an alignment of its own.
+        #[derive(Clone, Copy)]
+        #[repr(align(128))]
+        struct Wide(#[allow(dead_code)] [u8; 128]);
+        let chunk: Chunk<Wide> = Chunk::new(0, 1 << 19, false);
+        let middle = chunk.states.as_ptr() as usize + (32 << 20);
+        let flags = mapping_flags(middle);
+        assert!(
+            !flags.split_whitespace().any(|flag| flag == "hg"),
+            "MADV_HUGEPAGE is set: {flags}"
+        );
+        // Freed, not given back: kept, it would fill the room other tests' chunks use.
+        drop(chunk);
     }
 
     #[test]
