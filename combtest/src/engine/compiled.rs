@@ -568,7 +568,11 @@ struct BoundOrder<L, B, C, F> {
 }
 
 impl<L, B, C, F> BoundOrder<L, B, C, F> {
-    #[inline(always)]
+    /// The loops themselves, one function per way of making, asking and keeping: each is
+    /// compiled on its own, so that the compiler inlines the nested loops' closures into it
+    /// (inlined into `run_quiet`, its several copies together exceed what the compiler
+    /// inlines into one function, and the loops call their closures).
+    #[inline(never)]
     fn quiet_loop<S, G>(
         &self,
         walks: QuietWalks<'_, '_, S>,
