@@ -41,8 +41,15 @@ fn op_checked(p: u64, s: &mut Small) -> Result<(), String> {
     Ok(())
 }
 
+/// A serial action of two options: walks with it are held across its barrier.
+#[serial_action(options = [0, 1])]
+fn switch(p: u64) {
+    black_box(p);
+}
+
 const T1_WALKS: u64 = 1_000_000;
 const TRACE_WALKS: u64 = 100_000;
+const HELD_TRACE_WALKS: u64 = 200_000;
 const ROUNDS: usize = 7;
 
 /// The fair hand-written loop over `depth` actions of 10 options (5 or 6), calling `visit`
@@ -189,6 +196,21 @@ fn combtest_traced(dir: &std::path::Path) -> u64 {
     .walk_count
 }
 
+fn combtest_held_untraced() -> u64 {
+    combtest! { order: [op, op, switch, op, op, op], state: Small::default(), threads: 1 }
+        .walk_count
+}
+
+fn combtest_held_traced(dir: &std::path::Path) -> u64 {
+    combtest! {
+        order: [op, op, switch, op, op, op],
+        state: Small::default(),
+        threads: 1,
+        log_dir: dir,
+    }
+    .walk_count
+}
+
 fn row(name: &str, walks: u64, d: Duration, baseline: Duration) {
     println!(
         "{name:<44} {d:>10.2?} {:>8.1} ns/walk {:>8.2}",
@@ -280,17 +302,25 @@ fn main() {
     );
 
     let dir = std::env::temp_dir().join(format!("combtest-paths-{}", std::process::id()));
+    let held_dir = std::env::temp_dir().join(format!("combtest-paths-held-{}", std::process::id()));
     let best = {
         let dir = dir.clone();
+        let held_dir = held_dir.clone();
         let mut workloads: Vec<Workload<'_>> = vec![
             (TRACE_WALKS, Box::new(trace_loop)),
             (TRACE_WALKS, Box::new(combtest_untraced_small)),
             (TRACE_WALKS, Box::new(move || combtest_traced(&dir))),
+            (HELD_TRACE_WALKS, Box::new(combtest_held_untraced)),
+            (
+                HELD_TRACE_WALKS,
+                Box::new(move || combtest_held_traced(&held_dir)),
+            ),
         ];
         interleaved(ROUNDS, &mut workloads)
     };
     let trace_bytes: u64 = walk_dir_bytes(&dir);
     let _ = std::fs::remove_dir_all(&dir);
+    let _ = std::fs::remove_dir_all(&held_dir);
     println!();
     row(
         "fair loop, 5 actions (10^5 walks)",
@@ -309,6 +339,22 @@ fn main() {
         "  trace on / off: {:.2}x; {:.2} bytes written per walk per run",
         best[2].as_secs_f64() / best[1].as_secs_f64(),
         trace_bytes as f64 / (ROUNDS as u64 * TRACE_WALKS) as f64
+    );
+    row(
+        "combtest! with a serial action (2 x 10^5 walks)",
+        HELD_TRACE_WALKS,
+        best[3],
+        best[3],
+    );
+    row(
+        "the same with `log_dir` (trace on)",
+        HELD_TRACE_WALKS,
+        best[4],
+        best[3],
+    );
+    println!(
+        "  trace on / off with a serial action: {:.2}x",
+        best[4].as_secs_f64() / best[3].as_secs_f64(),
     );
 }
 

@@ -434,3 +434,65 @@ fn held_walks_run_their_segments_in_the_compiled_loops_and_fail_as_the_general_k
         .message
         .contains("while its state was dropped"));
 }
+
+/// The total `duration_ns` of the runs of passing walks in a run folder's trace.
+fn passed_runs_nanos(report: &Report<Steps>) -> u64 {
+    let folder = report
+        .run_folder
+        .as_ref()
+        .expect("a traced run has a folder");
+    let trace = std::fs::read_to_string(folder.join(combtest::TRACE_FILE)).unwrap();
+    trace
+        .lines()
+        .filter(|line| line.starts_with("{\"passed\""))
+        .map(|line| {
+            let record: serde_json::Value = serde_json::from_str(line).unwrap();
+            record["duration_ns"].as_u64().unwrap()
+        })
+        .sum()
+}
+
+#[test]
+fn a_traced_run_with_a_serial_action_keeps_its_segments_in_the_compiled_loops() {
+    let _turn = TURN.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = scratch("compiled-held-trace");
+    for threads in [1, 2] {
+        let before = compiled_segments();
+        let compiled = combtest! {
+            order: [first, pause, second, third],
+            state: Steps::default(),
+            threads: threads,
+            log_dir: dir.clone(),
+            panic_on_failure: false,
+        };
+        assert_eq!(
+            compiled_segments() - before,
+            2 * 2 * WALKS,
+            "the compiled loops ran every segment of the traced run ({threads} threads)"
+        );
+        let reference = Combtest::new(Steps::default())
+            .then(first::action())
+            .then(pause::action())
+            .then(second::action())
+            .then(third::action())
+            .threads(threads)
+            .log_dir(&dir)
+            .run()
+            .expect("a valid order");
+        assert_eq!(summary(&compiled), summary(&reference));
+        let traced = traced_outcomes(&compiled);
+        assert_eq!(traced, traced_outcomes(&reference));
+        assert_eq!(traced.len() as u64, 2 * WALKS);
+        assert_eq!(
+            traced
+                .iter()
+                .filter(|(_, outcome)| outcome != "pass")
+                .count(),
+            12,
+            "{traced:?}"
+        );
+        // The loops are timed a call at a time, and the time goes to the walks that ran.
+        assert!(passed_runs_nanos(&compiled) > 0);
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -433,16 +433,21 @@ where
                         Outcome::Cancel { reason }
                     }
                 };
-                plan.space.decode(id, &mut options);
                 let state = if dropping {
                     if let Err(message) = release(Some(state)) {
+                        plan.space.decode(id, &mut options);
                         outcome = self.fail_dropped(id, &options, outcome, &message);
                     }
                     None
                 } else {
                     Some(state)
                 };
-                if self.tally.trace.is_some() {
+                if let Some(trace) = &self.tally.trace {
+                    // A passing walk written into a run of ids needs no options: decoding
+                    // them (a division per position) would cost more than the walk's record.
+                    if outcome != Outcome::Pass || !trace.writes_passed_runs() {
+                        plan.space.decode(id, &mut options);
+                    }
                     let nanos = chunk.nanos.get(walk).copied().unwrap_or(0);
                     self.tally.record(plan, id, &options, &outcome, nanos);
                 }
@@ -554,6 +559,10 @@ struct HeldAt {
     walk: usize,
     /// The id whose options `Worker::options` holds.
     previous: Option<u64>,
+    /// The first walk of the compiled loops' call running now: the call is timed as a
+    /// whole (`Cursor::started`), and its time shared among its walks when it returns or
+    /// unwinds.
+    loops_from: Option<usize>,
 }
 
 /// A stretch at work on one message of chunks, resumed after each walk that unwinds.
@@ -651,7 +660,9 @@ impl<S: fmt::Debug, G> Resumable for StretchRun<'_, '_, '_, S, G> {
             let chunk = &self.chunks[self.cursor.at.chunk];
             // A filter broke up the chunk's ids: its walks are found one by one.
             let scattered = matches!(chunk.ids, Ids::Listed(_));
-            match runner.kernel(stretch.traced, stretch.timed, scattered) {
+            // A trace times the compiled loops a call at a time, so it does not keep
+            // walks out of them (only a walk timeout does, which `kernel` checks).
+            match runner.kernel(stretch.traced, false, scattered) {
                 Kernel::Compiled(compiled) => self.run_compiled(compiled),
                 Kernel::General(dispatch) => self.run_general(dispatch),
             }
@@ -666,6 +677,12 @@ impl<S: fmt::Debug, G> Resumable for StretchRun<'_, '_, '_, S, G> {
         payload: Box<dyn Any + Send>,
     ) -> Result<(), ForeignUnwind> {
         let chunk = &mut self.chunks[self.cursor.at.chunk];
+        if let Some(from) = self.cursor.at.loops_from.take() {
+            // The walks of the loops' call so far, and the one that unwinds, ran in the time
+            // since the call began.
+            chunk.spread_nanos(from..self.cursor.at.walk + 1, self.cursor.started.nanos());
+            self.cursor.started = Stopwatch::start(false);
+        }
         // The compiled loops keep no odometer: find the walk's options from its id.
         let id = chunk.id(self.cursor.at.walk);
         let plan = self.stretch.runner.plan;
@@ -703,6 +720,10 @@ impl<S: fmt::Debug, G> StretchRun<'_, '_, '_, S, G> {
             let id = first + cursor.at.walk as u64;
             plan.space.decode(id, &mut worker.options);
             cursor.at.previous = None;
+            // With a trace, the call is timed as a whole (see `Chunk::spread_nanos`).
+            let from = cursor.at.walk;
+            cursor.at.loops_from = Some(from);
+            cursor.started = Stopwatch::start(stretch.timed);
             let result = compiled.run_held(
                 HeldWalks {
                     options: &worker.options,
@@ -716,6 +737,11 @@ impl<S: fmt::Debug, G> StretchRun<'_, '_, '_, S, G> {
                 },
                 stretch.shared,
             );
+            cursor.at.loops_from = None;
+            // A walk that stopped ran in the call too; it is settled after its share.
+            let ran = from..cursor.at.walk + usize::from(result.is_err());
+            chunk.spread_nanos(ran, cursor.started.nanos());
+            cursor.started = Stopwatch::start(false);
             if result.is_err() {
                 let id = first + cursor.at.walk as u64;
                 plan.space.decode(id, &mut worker.options);

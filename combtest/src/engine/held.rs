@@ -85,6 +85,33 @@ impl<S> Chunk<S> {
         self.ids.at(walk)
     }
 
+    /// Shares `nanos`, the time the compiled loops took over the walks `walks` in one call,
+    /// among those of them that ran (the live ones: a walk that stopped there is settled
+    /// after its share is given). The loops time a call, not each walk; a trace writes
+    /// passing walks as runs whose time is their walks' total, which this keeps. Nothing
+    /// when the chunk is not timed.
+    pub(super) fn spread_nanos(&mut self, walks: std::ops::Range<usize>, nanos: u64) {
+        if self.nanos.is_empty() || nanos == 0 {
+            return;
+        }
+        let statuses = &self.statuses[walks.clone()];
+        let count = statuses
+            .iter()
+            .filter(|&&status| status == Status::Live)
+            .count() as u64;
+        let Some(share) = nanos.checked_div(count) else {
+            return;
+        };
+        // What the division leaves goes to the first walk that ran.
+        let mut rest = nanos - share * count;
+        for (slot, &status) in self.nanos[walks].iter_mut().zip(statuses) {
+            if status == Status::Live {
+                *slot = slot.saturating_add(share + rest);
+                rest = 0;
+            }
+        }
+    }
+
     pub(super) fn first_id(&self) -> u64 {
         self.id(0)
     }
@@ -231,6 +258,27 @@ mod tests {
         );
         // Freed, not given back: kept, it would fill the room other tests' chunks use.
         drop(chunk);
+    }
+
+    #[test]
+    fn a_calls_time_is_shared_by_the_walks_that_ran_and_kept_whole() {
+        let mut chunk = Chunk::new(0, 5, true);
+        for id in 0..5 {
+            chunk.push(id, id, true);
+        }
+        chunk.statuses[2] = Status::Failed;
+        chunk.spread_nanos(1..5, 10);
+        // Walks 1, 3 and 4 ran: 3 each, and the first of them the 1 left over.
+        assert_eq!(chunk.nanos, [0, 4, 0, 3, 3]);
+        chunk.spread_nanos(0..2, 7);
+        assert_eq!(chunk.nanos, [4, 7, 0, 3, 3]);
+        // No walk ran, or nothing was timed: nothing changes.
+        chunk.spread_nanos(2..3, 9);
+        assert_eq!(chunk.nanos, [4, 7, 0, 3, 3]);
+        let mut untimed = Chunk::new(0, 1, false);
+        untimed.push(0, 0u64, false);
+        untimed.spread_nanos(0..1, 9);
+        assert!(untimed.nanos.is_empty());
     }
 
     #[test]
