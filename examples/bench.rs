@@ -13,7 +13,8 @@
 //!   actions, and T2's memory per walk held across a barrier (Linux).
 //! - Held 1 KiB states: T2's shape over a 1 KiB state (2 x 10^6 walks, 2 GiB held), per walk,
 //!   with the page faults and the share of the time the kernel took (Linux), in a run of a
-//!   fresh process and in the runs after it.
+//!   fresh process and in the runs after it; and the same for hand-written loops holding the
+//!   same states in a `Vec`, what any way of holding them pays.
 //!
 //! Every figure is the best of several rounds, the one least disturbed by whatever else the
 //! machine runs; ratios compare figures taken in this same run.
@@ -192,12 +193,62 @@ fn faults_and_cpu() -> Option<(u64, f64, f64)> {
     ))
 }
 
-/// The child side of the held 1 KiB workload: its rounds, in a fresh process.
+/// T2's walks over a 1 KiB state by hand, holding them the way a loop would: every state
+/// made and run through the first three actions into a `Vec` of all 2 x 10^6, then each
+/// branch's states through the last three; the `Vec` is a run's own, freed at its end.
+fn held_kib_loop() -> u64 {
+    let op = |p: u64, s: &mut Kib| {
+        let s = black_box(s);
+        let word = (p as usize * 13) % 128;
+        s.0[word] = s.0[word].wrapping_mul(31).wrapping_add(p);
+    };
+    let initial = Kib([0; 128]);
+    let mut held: Vec<Kib> = Vec::with_capacity(2 * T1_WALKS as usize);
+    for _branch in 0..2 {
+        for p0 in 0..10u64 {
+            for p1 in 0..10 {
+                for p2 in 0..10 {
+                    for _rest in 0..1000 {
+                        let mut s = initial.clone();
+                        op(p0, &mut s);
+                        op(p1, &mut s);
+                        op(p2, &mut s);
+                        held.push(s);
+                    }
+                }
+            }
+        }
+    }
+    for (branch, states) in held.chunks_mut(T1_WALKS as usize).enumerate() {
+        black_box(branch);
+        let mut states = states.iter_mut();
+        for _first in 0..1000 {
+            for p3 in 0..10u64 {
+                for p4 in 0..10 {
+                    for p5 in 0..10 {
+                        let s = states.next().expect("one state per walk");
+                        op(p3, s);
+                        op(p4, s);
+                        op(p5, s);
+                    }
+                }
+            }
+        }
+    }
+    held.len() as u64
+}
+
+/// The child side of the held 1 KiB workload: its rounds, in a fresh process; `threads` 0
+/// runs the hand-written loop instead.
 fn held_kib_child(threads: usize) {
     for round in 0..HELD_KIB_ROUNDS {
         let before = faults_and_cpu();
         let start = Instant::now();
-        let walks = held_kib(threads);
+        let walks = if threads == 0 {
+            held_kib_loop()
+        } else {
+            held_kib(threads)
+        };
         let elapsed = start.elapsed();
         let (faults, system) = match (before, faults_and_cpu()) {
             (Some((f0, u0, s0)), Some((f1, u1, s1))) => {
@@ -218,7 +269,11 @@ fn held_kib_child(threads: usize) {
         };
         println!(
             "{:<36} {:>10.2?} {:>8.0} ns/walk {faults} faults/walk {system} kernel",
-            format!("held 1 KiB, {threads} thread(s), run {}", round + 1),
+            if threads == 0 {
+                format!("held 1 KiB, hand-written loop, run {}", round + 1)
+            } else {
+                format!("held 1 KiB, {threads} thread(s), run {}", round + 1)
+            },
             elapsed,
             elapsed.as_secs_f64() * 1e9 / walks as f64,
         );
@@ -228,10 +283,12 @@ fn held_kib_child(threads: usize) {
 fn held_kib_table(threads: usize) {
     println!(
         "\nHeld 1 KiB states: T2's order over a 1 KiB state, 2 x 10^6 walks (2 GiB held), \
-         each thread count in a fresh process\n"
+         each thread count in a fresh process, then a hand-written loop holding the same \
+         states (1 thread)\n"
     );
     let exe = std::env::current_exe().expect("the bench's own path");
-    for threads in [1, threads] {
+    // 0: the hand-written loop.
+    for threads in [1, threads, 0] {
         let out = std::process::Command::new(&exe)
             .args(["--held-kib-child", &threads.to_string()])
             .output();
