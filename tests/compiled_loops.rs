@@ -496,3 +496,65 @@ fn a_traced_run_with_a_serial_action_keeps_its_segments_in_the_compiled_loops() 
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// How long a slow walk of `ends` sleeps: a lower bound on its time, never an upper one.
+const SLOW: std::time::Duration = std::time::Duration::from_millis(2);
+
+#[action(options = 0..20)]
+fn lead(n: u32, steps: &mut Steps) {
+    steps.params.push(n);
+}
+
+/// Options 0-2 pass slowly, 3 fails at once, 4 fails slowly.
+#[action(options = 0..5)]
+fn ends(n: u32, _: &mut Steps) -> Result<(), String> {
+    if n != 3 {
+        std::thread::sleep(SLOW);
+    }
+    match n {
+        0..=2 => Ok(()),
+        3 => Err("fails at once".into()),
+        _ => Err("fails slowly".into()),
+    }
+}
+
+#[test]
+fn a_walk_that_stops_in_the_held_loops_is_timed_alone_or_not_at_all() {
+    let _turn = TURN.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = scratch("compiled-held-durations");
+    // The serial action first: every walk's time is that of its one segment after it.
+    let report = combtest! {
+        order: [pause, lead, ends],
+        state: Steps::default(),
+        threads: 1,
+        log_dir: dir.clone(),
+        panic_on_failure: false,
+    };
+    assert_eq!((report.walk_count, report.error_count), (200, 80));
+    let folder = report
+        .run_folder
+        .as_ref()
+        .expect("a traced run has a folder");
+    let walks = combtest::read_trace(folder).unwrap();
+    let failed = |message: &str| {
+        walks
+            .iter()
+            .filter(move |walk| walk.error.as_deref() == Some(message))
+            .map(|walk| walk.duration_ns)
+            .collect::<Vec<u64>>()
+    };
+    // A fast failure comes after slow walks that passed in the same call of the loops: it
+    // is given none of their time.
+    let fast = failed("fails at once");
+    assert_eq!(fast, vec![0; 40]);
+    // A slow failure is the first walk of the call after a stop: timed alone, exactly.
+    let slow = failed("fails slowly");
+    assert_eq!(slow.len(), 40);
+    assert!(
+        slow.iter().all(|&nanos| nanos >= SLOW.as_nanos() as u64),
+        "{slow:?}"
+    );
+    // The slow passing walks' time is in their runs.
+    assert!(passed_runs_nanos(&report) >= 120 * SLOW.as_nanos() as u64);
+    let _ = std::fs::remove_dir_all(&dir);
+}

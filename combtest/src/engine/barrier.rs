@@ -678,10 +678,8 @@ impl<S: fmt::Debug, G> Resumable for StretchRun<'_, '_, '_, S, G> {
     ) -> Result<(), ForeignUnwind> {
         let chunk = &mut self.chunks[self.cursor.at.chunk];
         if let Some(from) = self.cursor.at.loops_from.take() {
-            // The walks of the loops' call so far, and the one that unwinds, ran in the time
-            // since the call began.
-            chunk.spread_nanos(from..self.cursor.at.walk + 1, self.cursor.started.nanos());
-            self.cursor.started = Stopwatch::start(false);
+            self.cursor.started =
+                chunk.share_call_time(from, self.cursor.at.walk, self.cursor.started);
         }
         // The compiled loops keep no odometer: find the walk's options from its id.
         let id = chunk.id(self.cursor.at.walk);
@@ -738,10 +736,12 @@ impl<S: fmt::Debug, G> StretchRun<'_, '_, '_, S, G> {
                 stretch.shared,
             );
             cursor.at.loops_from = None;
-            // A walk that stopped ran in the call too; it is settled after its share.
-            let ran = from..cursor.at.walk + usize::from(result.is_err());
-            chunk.spread_nanos(ran, cursor.started.nanos());
-            cursor.started = Stopwatch::start(false);
+            cursor.started = if result.is_err() {
+                chunk.share_call_time(from, cursor.at.walk, cursor.started)
+            } else {
+                chunk.spread_nanos(from..cursor.at.walk, cursor.started.nanos());
+                Stopwatch::start(false)
+            };
             if result.is_err() {
                 let id = first + cursor.at.walk as u64;
                 plan.space.decode(id, &mut worker.options);

@@ -123,8 +123,9 @@ where
         let in_test_code = MarkOnUnwind::new(&mut *walks.in_test_code, true);
         let kept = walks.scope.outside(|| keep(&walk));
         in_test_code.disarm();
-        // Ready for the next walk: the loops ask about every walk in turn. Past the last
-        // walk of the space the wheels wrap to the first, which no loop asks about.
+        // Ready for the next walk: the loops ask about every walk in turn. The compiled
+        // loops run only odometer spaces (see `NextOptions`), whose wheels wrap to the first
+        // walk past the last, which no loop asks about.
         walks
             .next_options
             .step_or(walks.space, id + 1, walks.options, carry);

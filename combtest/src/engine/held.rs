@@ -2,6 +2,7 @@
 //! boundaries of innermost branches.
 
 use super::spare;
+use super::Stopwatch;
 use crate::model::outcome::Outcome;
 use crate::model::state::Template;
 use crate::model::walk_id::WalkSelection;
@@ -85,11 +86,29 @@ impl<S> Chunk<S> {
         self.ids.at(walk)
     }
 
+    /// The time of a call of the compiled loops that ran the walks `from..stopped` and
+    /// stopped (or unwound) at walk `stopped`, timed by `call`: what is left of it for the
+    /// walk that stopped, to be added to its time as it is settled. A call that ran that walk
+    /// alone timed it exactly; otherwise the loops cannot tell its time from the others', and
+    /// the call's time goes to the walks that passed in it (as a run of passing walks'
+    /// total), none to the walk that stopped.
+    pub(super) fn share_call_time(
+        &mut self,
+        from: usize,
+        stopped: usize,
+        call: Stopwatch,
+    ) -> Stopwatch {
+        if from == stopped {
+            return call;
+        }
+        self.spread_nanos(from..stopped, call.nanos());
+        Stopwatch::start(false)
+    }
+
     /// Shares `nanos`, the time the compiled loops took over the walks `walks` in one call,
-    /// among those of them that ran (the live ones: a walk that stopped there is settled
-    /// after its share is given). The loops time a call, not each walk; a trace writes
-    /// passing walks as runs whose time is their walks' total, which this keeps. Nothing
-    /// when the chunk is not timed.
+    /// among those of them that ran (the live ones). The loops time a call, not each walk; a
+    /// trace writes passing walks as runs whose time is their walks' total, which this
+    /// keeps. Nothing when the chunk is not timed.
     pub(super) fn spread_nanos(&mut self, walks: std::ops::Range<usize>, nanos: u64) {
         if self.nanos.is_empty() || nanos == 0 {
             return;

@@ -475,6 +475,8 @@ where
             // first walk.
             let mut odometer = Vec::new();
             let filter = runner.filter.map(|keep| {
+                // The filter steps the odometer past a call's last walk (see `keeps`).
+                debug_assert!(runner.plan.space.is_odometer());
                 odometer.clone_from(&self.options);
                 // `combtest!`'s own filter is compiled into the loops: they call it directly.
                 let call = if runner.filter_compiled {
