@@ -18,6 +18,7 @@ use crate::engine::compiled::Binder;
 use crate::engine::executors::Executors;
 use crate::engine::failure_record::param_debug;
 use crate::engine::gathered::IdRuns;
+use crate::engine::id_order;
 use crate::engine::unwind::Catcher;
 use crate::engine::watchdog::{self, Watch};
 use crate::engine::{stream, AsyncLimits, Tally, WalkRunner};
@@ -885,7 +886,7 @@ where
                 let selection = WalkSelection::from_ids(extra.ids.clone());
                 let tally = self.execute(plan, view, &selection, &settings, location, None, true);
                 failed.extend(tally.failures);
-                failed.sort_unstable_by_key(|f| f.walk_id);
+                id_order::failures(&mut failed);
                 let cancels = tally.gathered.summaries.iter().filter_map(|summary| {
                     let cancel = matches!(summary.outcome, Outcome::Cancel { .. });
                     cancel.then_some(summary.walk_id)

@@ -21,6 +21,7 @@ pub(crate) mod executors;
 pub(crate) mod failure_record;
 pub(crate) mod gathered;
 pub(crate) mod held;
+pub(crate) mod id_order;
 pub(crate) mod pool;
 pub(crate) mod positions;
 pub(crate) mod spare;
