@@ -659,17 +659,12 @@ where
             .as_ref()
             .map(|dir| TraceSink::create(dir, &plan))
             .transpose()?;
-        let _run = tracing::info_span!("combtest", test = test.as_deref().unwrap_or("")).entered();
+        let _run = enter_run_span(test.as_deref());
         // Runs at once in this process share the machine (see `engine::budget`).
         let lease = budget::lease(settings.threads, settings.threads_told);
         settings.threads = lease.threads();
         if level >= tracing::Level::INFO {
-            tracing::info!(
-                walks = selected.walks.len(),
-                total = plan.space.total(),
-                threads = settings.threads,
-                "combtest run starts"
-            );
+            log_run_starts(selected.walks.len(), plan.space.total(), settings.threads);
         }
         // A single selected walk is a replay: its panic prints as usual.
         let quiet = selected.walks.len() != 1;
@@ -708,25 +703,7 @@ where
             let states = (!states.is_empty()).then(|| states_json(ids.iter(), &states));
             write_outputs(dir, sink, run, &mut report, states);
         }
-        if let Some(path) = &settings.junit {
-            match junit::write(&report, path) {
-                Ok(file) => report.files.push(file),
-                Err(error) => report.output_errors.push(error.to_string()),
-            }
-        }
-        for error in &report.output_errors {
-            tracing::warn!(%error, "combtest could not write a file of the run");
-        }
-        if level >= tracing::Level::INFO {
-            tracing::info!(
-                walks = report.walk_count,
-                failed = report.error_count,
-                cancelled = report.cancel_count,
-                skipped = report.skipped_count,
-                elapsed = ?report.elapsed,
-                "combtest run ends"
-            );
-        }
+        finish_report(&mut report, &settings, level);
         Ok(report.with_states(states))
     }
 
@@ -1084,6 +1061,46 @@ struct Selected {
     unsharded: Option<WalkSelection>,
     /// What the walks cover, when a covering array chose them.
     coverage: Option<Coverage>,
+}
+
+/// Enters the span of a run of the test `test`. This and the other steps of a run that do
+/// not need the state are functions of their own, compiled once in this crate rather than
+/// again for every state type a test uses.
+fn enter_run_span(test: Option<&str>) -> tracing::span::EnteredSpan {
+    tracing::info_span!("combtest", test = test.unwrap_or("")).entered()
+}
+
+/// The info event that starts a run.
+fn log_run_starts(walks: u64, total: u64, threads: usize) {
+    tracing::info!(walks, total, threads, "combtest run starts");
+}
+
+/// Writes the JUnit file if asked for, warns of every file that could not be written, and
+/// logs the end of the run.
+fn finish_report(
+    report: &mut Report<()>,
+    settings: &Resolved,
+    level: tracing::level_filters::LevelFilter,
+) {
+    if let Some(path) = &settings.junit {
+        match junit::write(report, path) {
+            Ok(file) => report.files.push(file),
+            Err(error) => report.output_errors.push(error.to_string()),
+        }
+    }
+    for error in &report.output_errors {
+        tracing::warn!(%error, "combtest could not write a file of the run");
+    }
+    if level >= tracing::Level::INFO {
+        tracing::info!(
+            walks = report.walk_count,
+            failed = report.error_count,
+            cancelled = report.cancel_count,
+            skipped = report.skipped_count,
+            elapsed = ?report.elapsed,
+            "combtest run ends"
+        );
+    }
 }
 
 /// Phase 3: the report of what the workers counted and kept, without the gathered states,
