@@ -46,6 +46,8 @@ type Filter = Box<dyn Fn(&Walk<'_>) -> bool + Send + Sync>;
 /// Judges whole or partial walks: `Some(false)` rules out every walk holding the options.
 type PartialJudge = dyn Fn(&Walk<'_>) -> Option<bool> + Send + Sync;
 type PartialFilter = Box<PartialJudge>;
+/// The rows of a covering array: each row's option at every position.
+type CoveringRows = Vec<Vec<usize>>;
 
 /// A combinatorial test: an order of actions, a state, a shared context and settings.
 ///
@@ -621,7 +623,15 @@ where
             });
         }
         self.check_executors(&plan)?;
-        let numbered = self.number_by_covering_array(&mut plan, &settings)?;
+        let filters = (self.filter.as_ref(), self.partial_filter.as_ref());
+        let mut numbered = None;
+        if plan.space.is_unnumbered() {
+            let rows = covering_numbering(&plan, &plan.view(), filters, &settings)?;
+            if let Some((rows, coverage)) = rows {
+                plan.space = WalkSpace::rows(rows);
+                numbered = Some(coverage);
+            }
+        }
         if settings.log_dir.is_some() {
             // The trace writes each param's `Debug` beside its JSON, as the summary does: made
             // once here, into the texts failures share.
@@ -635,7 +645,7 @@ where
             plan.describe_steps(&debug);
         }
         let view = plan.view();
-        let selected = self.select_walks(&plan, &view, &settings, numbered)?;
+        let selected = select_walks(&plan, &view, filters, &settings, numbered)?;
         // Decided here, on the thread that started the run: libtest names a test's thread
         // after the test, and the workers' threads know nothing of it.
         let location = RunLocation::resolve(self.location.as_ref(), std::thread::current().name());
@@ -735,96 +745,6 @@ where
             }),
             None => Ok(()),
         }
-    }
-
-    /// When the full product does not fit a `u64`, only a covering array can run the order:
-    /// its walks are numbered by their row in the array, before any walk is selected. Returns
-    /// what the array covers, or `None` when the space is numbered already.
-    fn number_by_covering_array(
-        &self,
-        plan: &mut Plan<S, G>,
-        settings: &Resolved,
-    ) -> Result<Option<Coverage>, Error> {
-        if !plan.space.is_unnumbered() {
-            return Ok(None);
-        }
-        let Some(covering) = &settings.covering else {
-            plan.space.check_numbered()?;
-            return Ok(None);
-        };
-        if !plan.serials.is_empty() {
-            return Err(Error::Covering {
-                message: "a covering array of an order with more than 2^64 walks numbers its \
-                          walks by row, which serial actions cannot branch on; split the order \
-                          or run its serial actions as regular ones"
-                    .into(),
-            });
-        }
-        let (rows, coverage) = {
-            let view = plan.view();
-            covering_rows(
-                plan,
-                &view,
-                self.filter.as_deref(),
-                self.partial_filter.as_deref(),
-                covering,
-            )?
-        };
-        plan.space = WalkSpace::rows(rows);
-        Ok(Some(coverage))
-    }
-
-    /// Phase 1: which walks run. A replay's recorded walks, an explicit selection, a
-    /// covering array, or every walk; then this shard's share of them.
-    fn select_walks(
-        &self,
-        plan: &Plan<S, G>,
-        view: &OrderView<'_>,
-        settings: &Resolved,
-        numbered: Option<Coverage>,
-    ) -> Result<Selected, Error> {
-        let total = plan.space.total();
-        let mut coverage = None;
-        let walks = match (&settings.replay, &settings.walks) {
-            (Some(replay), _) => replay_selection(plan, replay)?,
-            (None, Some((selection, source))) => {
-                selection.check_range(total, source)?;
-                check_fingerprints(plan, selection)?;
-                selection.clone()
-            }
-            (None, None) => match &settings.covering {
-                // The array numbered the walks: every walk is one of its rows.
-                Some(_) if numbered.is_some() => {
-                    coverage = numbered;
-                    WalkSelection::all(total)
-                }
-                Some(covering) => {
-                    let (selection, summary) = covering_selection(
-                        plan,
-                        view,
-                        self.filter.as_deref(),
-                        self.partial_filter.as_deref(),
-                        covering,
-                    )?;
-                    coverage = Some(summary);
-                    selection
-                }
-                None => WalkSelection::all(total),
-            },
-        };
-        // A shard runs the selected walks of its share.
-        Ok(match settings.shard {
-            Some(shard) => Selected {
-                walks: walks.intersect(&share_range(plan, shard)),
-                unsharded: Some(walks),
-                coverage,
-            },
-            None => Selected {
-                walks,
-                unsharded: None,
-                coverage,
-            },
-        })
     }
 
     /// Phase 3, last: runs up to `budget` walks that test the suspected causes (see
@@ -1061,6 +981,93 @@ struct Selected {
     unsharded: Option<WalkSelection>,
     /// What the walks cover, when a covering array chose them.
     coverage: Option<Coverage>,
+}
+
+/// When the full product does not fit a `u64`, only a covering array can run the order:
+/// its walks are numbered by their row in the array, before any walk is selected. Returns
+/// the array's rows and what they cover, or `None` when the space is numbered already.
+fn covering_numbering(
+    plan: &OrderFacts,
+    view: &OrderView<'_>,
+    (filter, partial_filter): (Option<&Filter>, Option<&PartialFilter>),
+    settings: &Resolved,
+) -> Result<Option<(CoveringRows, Coverage)>, Error> {
+    if !plan.space.is_unnumbered() {
+        return Ok(None);
+    }
+    let Some(covering) = &settings.covering else {
+        plan.space.check_numbered()?;
+        return Ok(None);
+    };
+    if !plan.serials.is_empty() {
+        return Err(Error::Covering {
+            message: "a covering array of an order with more than 2^64 walks numbers its \
+                      walks by row, which serial actions cannot branch on; split the order \
+                      or run its serial actions as regular ones"
+                .into(),
+        });
+    }
+    covering_rows(
+        plan,
+        view,
+        filter.map(|filter| &**filter),
+        partial_filter.map(|judge| &**judge),
+        covering,
+    )
+    .map(Some)
+}
+
+/// Phase 1: which walks run. A replay's recorded walks, an explicit selection, a
+/// covering array, or every walk; then this shard's share of them.
+fn select_walks(
+    plan: &OrderFacts,
+    view: &OrderView<'_>,
+    (filter, partial_filter): (Option<&Filter>, Option<&PartialFilter>),
+    settings: &Resolved,
+    numbered: Option<Coverage>,
+) -> Result<Selected, Error> {
+    let total = plan.space.total();
+    let mut coverage = None;
+    let walks = match (&settings.replay, &settings.walks) {
+        (Some(replay), _) => replay_selection(plan, replay)?,
+        (None, Some((selection, source))) => {
+            selection.check_range(total, source)?;
+            check_fingerprints(plan, selection)?;
+            selection.clone()
+        }
+        (None, None) => match &settings.covering {
+            // The array numbered the walks: every walk is one of its rows.
+            Some(_) if numbered.is_some() => {
+                coverage = numbered;
+                WalkSelection::all(total)
+            }
+            Some(covering) => {
+                let (selection, summary) = covering_selection(
+                    plan,
+                    view,
+                    filter.map(|filter| &**filter),
+                    partial_filter.map(|judge| &**judge),
+                    covering,
+                )?;
+                coverage = Some(summary);
+                selection
+            }
+            None => WalkSelection::all(total),
+        },
+    };
+    // A shard runs the selected walks of its share.
+    Ok(match settings.shard {
+        Some(shard) => Selected {
+            walks: walks.intersect(&share_range(plan, shard)),
+            unsharded: Some(walks),
+            coverage,
+        },
+        None => Selected {
+            walks,
+            unsharded: None,
+            coverage,
+        },
+    })
 }
 
 /// Enters the span of a run of the test `test`. This and the other steps of a run that do
