@@ -18,6 +18,7 @@ use crate::engine::compiled::Binder;
 use crate::engine::executors::Executors;
 use crate::engine::failure_record::param_debug;
 use crate::engine::gathered::IdRuns;
+use crate::engine::id_order;
 use crate::engine::unwind::Catcher;
 use crate::engine::watchdog::{self, Watch};
 use crate::engine::{stream, AsyncLimits, Tally, WalkRunner};
@@ -45,6 +46,8 @@ type Filter = Box<dyn Fn(&Walk<'_>) -> bool + Send + Sync>;
 /// Judges whole or partial walks: `Some(false)` rules out every walk holding the options.
 type PartialJudge = dyn Fn(&Walk<'_>) -> Option<bool> + Send + Sync;
 type PartialFilter = Box<PartialJudge>;
+/// The rows of a covering array: each row's option at every position.
+type CoveringRows = Vec<Vec<usize>>;
 
 /// A combinatorial test: an order of actions, a state, a shared context and settings.
 ///
@@ -620,7 +623,15 @@ where
             });
         }
         self.check_executors(&plan)?;
-        let numbered = self.number_by_covering_array(&mut plan, &settings)?;
+        let filters = (self.filter.as_ref(), self.partial_filter.as_ref());
+        let mut numbered = None;
+        if plan.space.is_unnumbered() {
+            let rows = covering_numbering(&plan, &plan.view(), filters, &settings)?;
+            if let Some((rows, coverage)) = rows {
+                plan.space = WalkSpace::rows(rows);
+                numbered = Some(coverage);
+            }
+        }
         if settings.log_dir.is_some() {
             // The trace writes each param's `Debug` beside its JSON, as the summary does: made
             // once here, into the texts failures share.
@@ -634,7 +645,7 @@ where
             plan.describe_steps(&debug);
         }
         let view = plan.view();
-        let selected = self.select_walks(&plan, &view, &settings, numbered)?;
+        let selected = select_walks(&plan, &view, filters, &settings, numbered)?;
         // Decided here, on the thread that started the run: libtest names a test's thread
         // after the test, and the workers' threads know nothing of it.
         let location = RunLocation::resolve(self.location.as_ref(), std::thread::current().name());
@@ -658,17 +669,12 @@ where
             .as_ref()
             .map(|dir| TraceSink::create(dir, &plan))
             .transpose()?;
-        let _run = tracing::info_span!("combtest", test = test.as_deref().unwrap_or("")).entered();
+        let _run = enter_run_span(test.as_deref());
         // Runs at once in this process share the machine (see `engine::budget`).
         let lease = budget::lease(settings.threads, settings.threads_told);
         settings.threads = lease.threads();
         if level >= tracing::Level::INFO {
-            tracing::info!(
-                walks = selected.walks.len(),
-                total = plan.space.total(),
-                threads = settings.threads,
-                "combtest run starts"
-            );
+            log_run_starts(selected.walks.len(), plan.space.total(), settings.threads);
         }
         // A single selected walk is a replay: its panic prints as usual.
         let quiet = selected.walks.len() != 1;
@@ -707,25 +713,7 @@ where
             let states = (!states.is_empty()).then(|| states_json(ids.iter(), &states));
             write_outputs(dir, sink, run, &mut report, states);
         }
-        if let Some(path) = &settings.junit {
-            match junit::write(&report, path) {
-                Ok(file) => report.files.push(file),
-                Err(error) => report.output_errors.push(error.to_string()),
-            }
-        }
-        for error in &report.output_errors {
-            tracing::warn!(%error, "combtest could not write a file of the run");
-        }
-        if level >= tracing::Level::INFO {
-            tracing::info!(
-                walks = report.walk_count,
-                failed = report.error_count,
-                cancelled = report.cancel_count,
-                skipped = report.skipped_count,
-                elapsed = ?report.elapsed,
-                "combtest run ends"
-            );
-        }
+        finish_report(&mut report, &settings, level);
         Ok(report.with_states(states))
     }
 
@@ -757,96 +745,6 @@ where
             }),
             None => Ok(()),
         }
-    }
-
-    /// When the full product does not fit a `u64`, only a covering array can run the order:
-    /// its walks are numbered by their row in the array, before any walk is selected. Returns
-    /// what the array covers, or `None` when the space is numbered already.
-    fn number_by_covering_array(
-        &self,
-        plan: &mut Plan<S, G>,
-        settings: &Resolved,
-    ) -> Result<Option<Coverage>, Error> {
-        if !plan.space.is_unnumbered() {
-            return Ok(None);
-        }
-        let Some(covering) = &settings.covering else {
-            plan.space.check_numbered()?;
-            return Ok(None);
-        };
-        if !plan.serials.is_empty() {
-            return Err(Error::Covering {
-                message: "a covering array of an order with more than 2^64 walks numbers its \
-                          walks by row, which serial actions cannot branch on; split the order \
-                          or run its serial actions as regular ones"
-                    .into(),
-            });
-        }
-        let (rows, coverage) = {
-            let view = plan.view();
-            covering_rows(
-                plan,
-                &view,
-                self.filter.as_deref(),
-                self.partial_filter.as_deref(),
-                covering,
-            )?
-        };
-        plan.space = WalkSpace::rows(rows);
-        Ok(Some(coverage))
-    }
-
-    /// Phase 1: which walks run. A replay's recorded walks, an explicit selection, a
-    /// covering array, or every walk; then this shard's share of them.
-    fn select_walks(
-        &self,
-        plan: &Plan<S, G>,
-        view: &OrderView<'_>,
-        settings: &Resolved,
-        numbered: Option<Coverage>,
-    ) -> Result<Selected, Error> {
-        let total = plan.space.total();
-        let mut coverage = None;
-        let walks = match (&settings.replay, &settings.walks) {
-            (Some(replay), _) => replay_selection(plan, replay)?,
-            (None, Some((selection, source))) => {
-                selection.check_range(total, source)?;
-                check_fingerprints(plan, selection)?;
-                selection.clone()
-            }
-            (None, None) => match &settings.covering {
-                // The array numbered the walks: every walk is one of its rows.
-                Some(_) if numbered.is_some() => {
-                    coverage = numbered;
-                    WalkSelection::all(total)
-                }
-                Some(covering) => {
-                    let (selection, summary) = covering_selection(
-                        plan,
-                        view,
-                        self.filter.as_deref(),
-                        self.partial_filter.as_deref(),
-                        covering,
-                    )?;
-                    coverage = Some(summary);
-                    selection
-                }
-                None => WalkSelection::all(total),
-            },
-        };
-        // A shard runs the selected walks of its share.
-        Ok(match settings.shard {
-            Some(shard) => Selected {
-                walks: walks.intersect(&share_range(plan, shard)),
-                unsharded: Some(walks),
-                coverage,
-            },
-            None => Selected {
-                walks,
-                unsharded: None,
-                coverage,
-            },
-        })
     }
 
     /// Phase 3, last: runs up to `budget` walks that test the suspected causes (see
@@ -885,7 +783,7 @@ where
                 let selection = WalkSelection::from_ids(extra.ids.clone());
                 let tally = self.execute(plan, view, &selection, &settings, location, None, true);
                 failed.extend(tally.failures);
-                failed.sort_unstable_by_key(|f| f.walk_id);
+                id_order::failures(&mut failed);
                 let cancels = tally.gathered.summaries.iter().filter_map(|summary| {
                     let cancel = matches!(summary.outcome, Outcome::Cancel { .. });
                     cancel.then_some(summary.walk_id)
@@ -1083,6 +981,133 @@ struct Selected {
     unsharded: Option<WalkSelection>,
     /// What the walks cover, when a covering array chose them.
     coverage: Option<Coverage>,
+}
+
+/// When the full product does not fit a `u64`, only a covering array can run the order:
+/// its walks are numbered by their row in the array, before any walk is selected. Returns
+/// the array's rows and what they cover, or `None` when the space is numbered already.
+fn covering_numbering(
+    plan: &OrderFacts,
+    view: &OrderView<'_>,
+    (filter, partial_filter): (Option<&Filter>, Option<&PartialFilter>),
+    settings: &Resolved,
+) -> Result<Option<(CoveringRows, Coverage)>, Error> {
+    if !plan.space.is_unnumbered() {
+        return Ok(None);
+    }
+    let Some(covering) = &settings.covering else {
+        plan.space.check_numbered()?;
+        return Ok(None);
+    };
+    if !plan.serials.is_empty() {
+        return Err(Error::Covering {
+            message: "a covering array of an order with more than 2^64 walks numbers its \
+                      walks by row, which serial actions cannot branch on; split the order \
+                      or run its serial actions as regular ones"
+                .into(),
+        });
+    }
+    covering_rows(
+        plan,
+        view,
+        filter.map(|filter| &**filter),
+        partial_filter.map(|judge| &**judge),
+        covering,
+    )
+    .map(Some)
+}
+
+/// Phase 1: which walks run. A replay's recorded walks, an explicit selection, a
+/// covering array, or every walk; then this shard's share of them.
+fn select_walks(
+    plan: &OrderFacts,
+    view: &OrderView<'_>,
+    (filter, partial_filter): (Option<&Filter>, Option<&PartialFilter>),
+    settings: &Resolved,
+    numbered: Option<Coverage>,
+) -> Result<Selected, Error> {
+    let total = plan.space.total();
+    let mut coverage = None;
+    let walks = match (&settings.replay, &settings.walks) {
+        (Some(replay), _) => replay_selection(plan, replay)?,
+        (None, Some((selection, source))) => {
+            selection.check_range(total, source)?;
+            check_fingerprints(plan, selection)?;
+            selection.clone()
+        }
+        (None, None) => match &settings.covering {
+            // The array numbered the walks: every walk is one of its rows.
+            Some(_) if numbered.is_some() => {
+                coverage = numbered;
+                WalkSelection::all(total)
+            }
+            Some(covering) => {
+                let (selection, summary) = covering_selection(
+                    plan,
+                    view,
+                    filter.map(|filter| &**filter),
+                    partial_filter.map(|judge| &**judge),
+                    covering,
+                )?;
+                coverage = Some(summary);
+                selection
+            }
+            None => WalkSelection::all(total),
+        },
+    };
+    // A shard runs the selected walks of its share.
+    Ok(match settings.shard {
+        Some(shard) => Selected {
+            walks: walks.intersect(&share_range(plan, shard)),
+            unsharded: Some(walks),
+            coverage,
+        },
+        None => Selected {
+            walks,
+            unsharded: None,
+            coverage,
+        },
+    })
+}
+
+/// Enters the span of a run of the test `test`. This and the other steps of a run that do
+/// not need the state are functions of their own, compiled once in this crate rather than
+/// again for every state type a test uses.
+fn enter_run_span(test: Option<&str>) -> tracing::span::EnteredSpan {
+    tracing::info_span!("combtest", test = test.unwrap_or("")).entered()
+}
+
+/// The info event that starts a run.
+fn log_run_starts(walks: u64, total: u64, threads: usize) {
+    tracing::info!(walks, total, threads, "combtest run starts");
+}
+
+/// Writes the JUnit file if asked for, warns of every file that could not be written, and
+/// logs the end of the run.
+fn finish_report(
+    report: &mut Report<()>,
+    settings: &Resolved,
+    level: tracing::level_filters::LevelFilter,
+) {
+    if let Some(path) = &settings.junit {
+        match junit::write(report, path) {
+            Ok(file) => report.files.push(file),
+            Err(error) => report.output_errors.push(error.to_string()),
+        }
+    }
+    for error in &report.output_errors {
+        tracing::warn!(%error, "combtest could not write a file of the run");
+    }
+    if level >= tracing::Level::INFO {
+        tracing::info!(
+            walks = report.walk_count,
+            failed = report.error_count,
+            cancelled = report.cancel_count,
+            skipped = report.skipped_count,
+            elapsed = ?report.elapsed,
+            "combtest run ends"
+        );
+    }
 }
 
 /// Phase 3: the report of what the workers counted and kept, without the gathered states,

@@ -22,7 +22,9 @@ use super::abort;
 #[cfg(feature = "async")]
 use super::async_walks;
 use super::compiled::{CompiledKernel, HeldWalks};
+use super::gathered::permute;
 use super::held::{held_chunk, Chunk, Ids, Status};
+use super::id_order;
 use super::pool::{self, Dispenser, Threads};
 use super::state_faults::{release, StateFault};
 use super::unwind::{self, WalkScope};
@@ -194,7 +196,8 @@ where
             chunks.extend(worker_chunks.into_iter().filter(|c: &Chunk<S>| c.len() > 0));
         }
         // Chunks are runs of ids: ordering them orders the walks.
-        chunks.sort_unstable_by_key(Chunk::first_id);
+        let first_ids: Vec<u64> = chunks.iter().map(Chunk::first_id).collect();
+        permute(&mut chunks, &mut id_order::order_by(&first_ids));
         chunks
     }
 
@@ -278,8 +281,7 @@ where
         position: usize,
         mut verdicts: Vec<(u64, Verdict)>,
     ) {
-        verdicts.sort_by_key(|(id, _)| *id);
-        verdicts.dedup_by_key(|(id, _)| *id);
+        id_order::first_verdicts(&mut verdicts);
         let runner = self.runner;
         let mut options = vec![0; runner.plan.actions.len()];
         let mut verdicts = verdicts.into_iter().peekable();
@@ -407,11 +409,11 @@ where
             }
             return self.tally;
         }
-        self.reasons.sort_unstable_by_key(|(id, _)| *id);
+        id_order::reasons(&mut self.reasons);
         if let Some(cancelled_at) = &mut self.tally.cancelled_at {
-            cancelled_at.sort_unstable_by_key(|&(id, _)| id);
+            id_order::positions(cancelled_at);
         }
-        self.tally.failures.sort_unstable_by_key(|f| f.walk_id);
+        id_order::failures(&mut self.tally.failures);
         let mut reasons = std::mem::take(&mut self.reasons).into_iter().peekable();
         let mut options = vec![0; plan.actions.len()];
         for id in std::mem::take(&mut self.unheld) {

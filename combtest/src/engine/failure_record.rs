@@ -35,7 +35,7 @@ where
     ) -> Failure {
         let fingerprint = self.plan.fingerprint(options);
         let action = self.plan.actions[position].name.to_string();
-        tracing::debug!(walk = id, %action, %message, "walk failed");
+        log_failure(id, &action, &message);
         Failure {
             walk_id: id,
             fingerprint,
@@ -96,7 +96,7 @@ thread_local! {
 }
 
 /// A failed walk's state, as `{:#?}` prints it; a `Debug` that panics is shown as such.
-fn state_text<S: fmt::Debug>(state: &S) -> String {
+fn state_text(state: &dyn fmt::Debug) -> String {
     let room = LAST_STATE_TEXT.with(Cell::get);
     let text = unwind::quietly(|| {
         let mut text = String::with_capacity(room + room / 4 + 16);
@@ -106,6 +106,13 @@ fn state_text<S: fmt::Debug>(state: &S) -> String {
     .unwrap_or_else(|message| format!("<the state's Debug panicked: {message}>"));
     LAST_STATE_TEXT.with(|last| last.set(text.len()));
     text
+}
+
+/// The debug event of a failed walk: made here, compiled once, rather than in the generic
+/// code that records the failure.
+#[inline(never)]
+fn log_failure(id: u64, action: &str, message: &str) {
+    tracing::debug!(walk = id, %action, %message, "walk failed");
 }
 
 #[cfg(test)]

@@ -93,24 +93,11 @@ impl<S> Gathered<S> {
     /// permutation's cycles, each moved at most once per cycle step rather than copied into a
     /// new vector.
     pub(crate) fn sort_by_id(&mut self) {
-        let runs = &mut self.id_runs.runs;
-        if runs.is_sorted_by_key(|&(first, _)| first) {
+        // The order is worked out on the ids alone, in code compiled once for every state
+        // type; only the moves along it depend on `S`.
+        let Some(mut source) = self.id_runs.sort_runs() else {
             return;
-        }
-        // Each run with the index of its first state.
-        let mut placed: Vec<((u64, u64), usize)> = Vec::with_capacity(runs.len());
-        let mut start = 0;
-        for &run in runs.iter() {
-            placed.push((run, start));
-            start += run.1 as usize;
-        }
-        placed.sort_by_key(|&((first, _), _)| first);
-        let mut source: Vec<usize> = Vec::with_capacity(self.states.len());
-        runs.clear();
-        for ((first, count), start) in placed {
-            source.extend(start..start + count as usize);
-            self.id_runs.push_run(first, count);
-        }
+        };
         if self.summaries.len() == self.states.len() {
             permute(&mut self.summaries, &mut source.clone());
         }
@@ -124,6 +111,30 @@ impl<S> Gathered<S> {
 }
 
 impl IdRuns {
+    /// Sorts the runs by their first id. Returns `None` when they already were (nothing
+    /// moves), else the source index of each state in the new order, for `permute`.
+    fn sort_runs(&mut self) -> Option<Vec<usize>> {
+        let runs = &mut self.runs;
+        if runs.is_sorted_by_key(|&(first, _)| first) {
+            return None;
+        }
+        // Each run with the index of its first state.
+        let mut placed: Vec<((u64, u64), usize)> = Vec::with_capacity(runs.len());
+        let mut start = 0;
+        for &run in runs.iter() {
+            placed.push((run, start));
+            start += run.1 as usize;
+        }
+        placed.sort_by_key(|&((first, _), _)| first);
+        let mut source: Vec<usize> = Vec::with_capacity(start);
+        runs.clear();
+        for ((first, count), start) in placed {
+            source.extend(start..start + count as usize);
+            self.push_run(first, count);
+        }
+        Some(source)
+    }
+
     /// Appends `count` ids from `first`, joining the last run if they follow it.
     fn push_run(&mut self, first: u64, count: u64) {
         match self.runs.last_mut() {
@@ -135,7 +146,7 @@ impl IdRuns {
 
 /// Reorders `items` so that slot `i` holds what was at `source[i]`, by swaps along each
 /// cycle of the permutation. `source` is used up (each visited slot is marked as its own).
-fn permute<T>(items: &mut [T], source: &mut [usize]) {
+pub(crate) fn permute<T>(items: &mut [T], source: &mut [usize]) {
     for start in 0..items.len() {
         let mut slot = start;
         loop {

@@ -21,6 +21,7 @@ pub(crate) mod executors;
 pub(crate) mod failure_record;
 pub(crate) mod gathered;
 pub(crate) mod held;
+pub(crate) mod id_order;
 pub(crate) mod pool;
 pub(crate) mod positions;
 pub(crate) mod spare;
@@ -267,17 +268,16 @@ where
         id: u64,
         options: &[usize],
     ) -> Option<tracing::span::EnteredSpan> {
-        traced.walks.then(|| {
-            let fingerprint = self.plan.fingerprint(options);
-            tracing::debug_span!("walk", id, %fingerprint).entered()
-        })
+        traced
+            .walks
+            .then(|| enter_walk_span(id, &self.plan.fingerprint(options)))
     }
 
     /// The debug event that closes a walk, when walks are traced.
     #[inline]
     pub(super) fn walk_ends(&self, traced: Traced, outcome: &Outcome) {
         if traced.walks {
-            tracing::debug!(?outcome, "walk ends");
+            log_walk_end(outcome);
         }
     }
 
@@ -332,7 +332,7 @@ where
             let action = &self.plan.actions[at];
             let option = options[at];
             if traced.actions {
-                tracing::trace!(action = &*action.name, param = %ParamText(action, option), "action");
+                log_action(&action.name, &ParamText(action, option));
             }
             if let Some(beat) = beat {
                 beat.action(at);
@@ -612,6 +612,29 @@ impl<S> Worker<S> {
         }
         status
     }
+}
+
+// The tracing events of a walk, made by functions compiled once in this crate rather than
+// inside code generic over the state (each event site there would be compiled again, with
+// its subscriber lookup, for every state type a test uses). They run only when walks are
+// traced.
+
+/// Enters the span of walk `id`.
+#[inline(never)]
+fn enter_walk_span(id: u64, fingerprint: &dyn fmt::Display) -> tracing::span::EnteredSpan {
+    tracing::debug_span!("walk", id, %fingerprint).entered()
+}
+
+/// The debug event that closes a walk.
+#[inline(never)]
+fn log_walk_end(outcome: &Outcome) {
+    tracing::debug!(?outcome, "walk ends");
+}
+
+/// The trace event of an action about to run with `param`.
+#[inline(never)]
+fn log_action(action: &str, param: &dyn fmt::Display) {
+    tracing::trace!(action, param = %param, "action");
 }
 
 /// Formats a param only if a subscriber asks for it.

@@ -6,6 +6,7 @@
 
 use std::ops::Range;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
 
 use crate::model::walk_id::WalkSelection;
 
@@ -141,32 +142,52 @@ pub(super) fn on_workers<W: Send>(
     if workers.len() <= 1 && threads == Threads::CallerForOne {
         return workers.into_iter().map(job).collect();
     }
+    // Each thread takes its worker from its own slot and puts it back when done: the threads
+    // are spawned by `on_threads`, compiled once, not again for every worker type (that is,
+    // for every state type a test uses). The slots are locked once per thread, never per walk.
+    let slots: Vec<Mutex<Option<W>>> = workers
+        .into_iter()
+        .map(|worker| Mutex::new(Some(worker)))
+        .collect();
+    on_threads(slots.len(), &|index| {
+        let mut slot = slots[index].lock().unwrap_or_else(|e| e.into_inner());
+        let worker = slot.take().expect("each slot is taken by one thread");
+        *slot = Some(job(worker));
+    });
+    slots
+        .into_iter()
+        .map(|slot| {
+            slot.into_inner()
+                .unwrap_or_else(|e| e.into_inner())
+                .expect("every thread put its worker back")
+        })
+        .collect()
+}
+
+/// Runs `run(index)` for each index below `count`, each on a thread of its own, and waits
+/// for all of them.
+fn on_threads(count: usize, run: &(dyn Fn(usize) + Sync)) {
     // Workers carry the caller's dispatcher, so a subscriber installed by the test (which is
     // usually thread-local) sees the events of every walk.
     let dispatch = tracing::dispatcher::get_default(Clone::clone);
     crossbeam::scope(|scope| {
-        let handles: Vec<_> = workers
-            .into_iter()
-            .enumerate()
-            .map(|(i, worker)| {
-                let (dispatch, job) = (&dispatch, &job);
+        let handles: Vec<_> = (0..count)
+            .map(|index| {
+                let dispatch = &dispatch;
                 scope
                     .builder()
-                    .name(format!("combtest-worker-{i}"))
-                    .spawn(move |_| tracing::dispatcher::with_default(dispatch, || job(worker)))
+                    .name(format!("combtest-worker-{index}"))
+                    .spawn(move |_| tracing::dispatcher::with_default(dispatch, || run(index)))
                     .expect("combtest: cannot spawn a worker thread")
             })
             .collect();
-        handles
-            .into_iter()
-            .map(|handle| {
-                // Walk panics are caught inside the walk; what arrives here is a panic in the
-                // test's own code outside any walk (a filter, say): pass it on unchanged.
-                handle
-                    .join()
-                    .unwrap_or_else(|payload| std::panic::resume_unwind(payload))
-            })
-            .collect()
+        for handle in handles {
+            // Walk panics are caught inside the walk; what arrives here is a panic in the
+            // test's own code outside any walk (a filter, say): pass it on unchanged.
+            handle
+                .join()
+                .unwrap_or_else(|payload| std::panic::resume_unwind(payload));
+        }
     })
     .unwrap_or_else(|payload| std::panic::resume_unwind(payload))
 }

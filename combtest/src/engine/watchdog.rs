@@ -252,6 +252,17 @@ pub(crate) fn watching<R>(
     selected: u64,
     run: impl FnOnce() -> R,
 ) -> R {
+    // The thread is spawned by `watch_while`, compiled once, not again for every result type.
+    let mut run = Some(run);
+    let mut result = None;
+    watch_while(watch, describe, selected, &mut || {
+        result = run.take().map(|run| run());
+    });
+    result.expect("the run ran")
+}
+
+/// Calls `run` once while a watchdog thread watches `watch`.
+fn watch_while(watch: &Watch, describe: &dyn Describe, selected: u64, run: &mut dyn FnMut()) {
     let (done, finished) = crossbeam::channel::bounded::<()>(0);
     // The watchdog's warnings go to the test's subscriber too, as the workers' events do.
     let dispatch = tracing::dispatcher::get_default(Clone::clone);
@@ -264,9 +275,8 @@ pub(crate) fn watching<R>(
                 });
             })
             .expect("combtest: cannot spawn the watchdog thread");
-        let result = run();
+        run();
         drop(done);
-        result
     })
 }
 

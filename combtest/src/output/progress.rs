@@ -103,10 +103,28 @@ pub(crate) fn with_progress<R>(
     if !wanted(setting, terminal, ci) {
         return f(None);
     }
+    // The bar's thread is spawned by `show_while`, compiled once, not again for every
+    // result type.
     let progress = Progress::default();
+    let mut f = Some(f);
+    let mut result = None;
+    show_while(&progress, label, total, unit, &mut || {
+        result = f.take().map(|f| f(Some(&progress)));
+    });
+    result.expect("the run ran")
+}
+
+/// Calls `run` once while a thread shows `progress` as a bar of `total` units.
+#[cfg(feature = "progress")]
+fn show_while(
+    progress: &Progress,
+    label: Option<&str>,
+    total: u64,
+    unit: &'static str,
+    run: &mut dyn FnMut(),
+) {
     let (stop, stopped) = crossbeam::channel::bounded::<()>(0);
     std::thread::scope(|scope| {
-        let progress = &progress;
         scope.spawn(move || {
             // Rate and time left are measured from the start of the run, not from when the
             // bar first appears: the bar's own estimator would see a jump from zero.
@@ -133,9 +151,8 @@ pub(crate) fn with_progress<R>(
             bar.finish_and_clear();
             display().remove(&bar);
         });
-        let result = f(Some(progress));
+        run();
         drop(stop);
-        result
     })
 }
 
