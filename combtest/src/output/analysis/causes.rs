@@ -142,11 +142,16 @@ impl<'a> Space<'a> {
 
     /// How many walks of the whole space have the combination.
     pub(super) fn containing(&self, combo: Combo) -> u64 {
-        let product: u64 = self
-            .choices(combo)
-            .iter()
-            .map(|&(p, _)| self.sizes[p] as u64)
-            .product();
+        // Asked for every combination a group has (tens of thousands for a large group):
+        // its features are read off the key in place rather than unpacked into vectors.
+        let base = self.features();
+        let mut key = combo.key;
+        let mut product = 1u64;
+        for _ in 0..combo.size {
+            let (position, _) = self.choice_of(key % base);
+            product *= self.sizes[position] as u64;
+            key /= base;
+        }
         self.total / product
     }
 
@@ -283,7 +288,8 @@ pub(super) fn unexplained(space: &Space<'_>, ids: &[u64], causes: &[(Combo, u64)
 }
 
 /// The combinations worth measuring among the other walks: the `pool` most frequent in the
-/// group (the smaller first on ties), or all of them when `pool` is `None`.
+/// group (the smaller first on ties), or all of them when `pool` is `None`; in no particular
+/// order ([`suspicions`] ranks them).
 pub(super) fn candidates(counts: &Counts, pool: Option<usize>) -> Vec<(Combo, u64)> {
     let mut all: Vec<(Combo, u64)> = counts.iter().collect();
     let order = |a: &(Combo, u64), b: &(Combo, u64)| {
@@ -297,11 +303,11 @@ pub(super) fn candidates(counts: &Counts, pool: Option<usize>) -> Vec<(Combo, u6
             all.truncate(pool);
         }
     }
-    all.sort_by(order);
     all
 }
 
 /// A measured candidate: its count in the group and among the other walks that ran.
+#[derive(Clone, Copy)]
 pub(super) struct Measured {
     pub(super) combo: Combo,
     pub(super) in_group: u64,
@@ -319,20 +325,32 @@ pub(super) fn suspicions(
     exact: &[Combo],
 ) -> Vec<Measured> {
     let score = |m: &Measured| m.in_group as f64 / (group + m.in_others) as f64;
-    let mut measured = measured;
-    measured.sort_by(|a, b| {
-        score(b)
-            .total_cmp(&score(a))
+    // Each candidate's score is computed once, not at every comparison.
+    let mut ranked: Vec<(f64, Measured)> = measured.into_iter().map(|m| (score(&m), m)).collect();
+    let order = |(sa, a): &(f64, Measured), (sb, b): &(f64, Measured)| {
+        sb.total_cmp(sa)
             .then(a.combo.size.cmp(&b.combo.size))
             .then(a.in_others.cmp(&b.in_others))
             .then(a.combo.key.cmp(&b.combo.key))
-    });
+    };
+    // A large group has tens of thousands of candidates, and the few chosen are nearly
+    // always among the best ranked: those are sorted first, the rest only if they run out.
+    // The order is total, so the choice is the same as after a full sort.
+    let head = ranked.len().min(MAX_SUSPICIONS * 16);
+    if head < ranked.len() {
+        ranked.select_nth_unstable_by(head, order);
+    }
+    ranked[..head].sort_by(order);
     let exact: Vec<Vec<u64>> = exact.iter().map(|&c| space.unpack(c)).collect();
     let mut chosen: Vec<(Measured, Vec<u64>)> = Vec::new();
-    for candidate in measured {
+    for at in 0..ranked.len() {
         if chosen.len() == MAX_SUSPICIONS {
             break;
         }
+        if at == head {
+            ranked[head..].sort_by(order);
+        }
+        let candidate = ranked[at].1;
         let features = space.unpack(candidate.combo);
         let covered = chosen
             .iter()
@@ -378,6 +396,88 @@ pub(super) fn cause(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `suspicions` as it was before it ranked a head first: a full sort, then the greedy
+    /// choice.
+    fn suspicions_by_full_sort(
+        space: &Space<'_>,
+        group: u64,
+        mut measured: Vec<Measured>,
+    ) -> Vec<(Combo, u64, u64)> {
+        let score = |m: &Measured| m.in_group as f64 / (group + m.in_others) as f64;
+        measured.sort_by(|a, b| {
+            score(b)
+                .total_cmp(&score(a))
+                .then(a.combo.size.cmp(&b.combo.size))
+                .then(a.in_others.cmp(&b.in_others))
+                .then(a.combo.key.cmp(&b.combo.key))
+        });
+        let mut chosen: Vec<(Measured, Vec<u64>)> = Vec::new();
+        for candidate in measured {
+            if chosen.len() == MAX_SUSPICIONS {
+                break;
+            }
+            let features = space.unpack(candidate.combo);
+            if !chosen
+                .iter()
+                .any(|(_, part)| part.iter().all(|f| features.contains(f)))
+            {
+                chosen.push((candidate, features));
+            }
+        }
+        chosen
+            .into_iter()
+            .map(|(m, _)| (m.combo, m.in_group, m.in_others))
+            .collect()
+    }
+
+    #[test]
+    fn suspicions_choose_as_a_full_sort_would_when_the_best_ranked_run_out() {
+        let sizes = [4, 4, 4, 4, 4];
+        let decode = lexicographic(&sizes);
+        let space = Space::new(&sizes, 4u64.pow(5), &decode);
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = |below: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % below
+        };
+        for round in 0..200 {
+            // Many candidates share a few features, so that most of the best ranked are
+            // covered by a better one and the choice reaches past the head.
+            let count = [3, 50, 81, 400][round % 4];
+            let measured: Vec<Measured> = (0..count)
+                .map(|_| {
+                    let size = 1 + next(3) as usize;
+                    let mut features: Vec<u64> = Vec::new();
+                    for p in 0..5u64 {
+                        if round % 2 == 0 || next(2) == 0 {
+                            features.push(p * 4 + next(if round % 3 == 0 { 1 } else { 4 }));
+                        }
+                    }
+                    features.truncate(size.max(1));
+                    if features.is_empty() {
+                        features.push(next(20));
+                    }
+                    Measured {
+                        combo: Combo {
+                            size: features.len(),
+                            key: space.pack(&features),
+                        },
+                        in_group: 1 + next(30),
+                        in_others: next(100),
+                    }
+                })
+                .collect();
+            let expected = suspicions_by_full_sort(&space, 40, measured.clone());
+            let got: Vec<(Combo, u64, u64)> = suspicions(&space, 40, measured, &[])
+                .into_iter()
+                .map(|m| (m.combo, m.in_group, m.in_others))
+                .collect();
+            assert_eq!(got, expected, "round {round}");
+        }
+    }
 
     fn lexicographic(sizes: &[usize]) -> impl Fn(u64, &mut [usize]) + '_ {
         move |mut id, options: &mut [usize]| {
