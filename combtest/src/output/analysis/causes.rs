@@ -177,35 +177,106 @@ impl<'a> Space<'a> {
     }
 }
 
+/// Combinations of one size counted in an array indexed by their key, when the array has
+/// at most this many counters: 1 MiB of them.
+const DENSE_COUNTERS: u64 = 1 << 18;
+
+/// The counts of the combinations of one size.
+enum Tally {
+    /// By key: for sizes whose keys are too many for an array.
+    Map(KeyMap<u32>),
+    /// One counter per key, indexed by it: for a group that updates many counters of a size
+    /// with few keys (a counter update is then an add, not a hash lookup).
+    Dense(Vec<u32>),
+}
+
+impl Tally {
+    /// The tally for combinations of keys below `keys`, which a group updates `updates`
+    /// times: an array when it fits in [`DENSE_COUNTERS`] and the updates outnumber an
+    /// eighth of its counters (reading it back then costs less than the updates save).
+    fn new(keys: u128, updates: u128, dense_counters: u64) -> Self {
+        if keys <= u128::from(dense_counters) && updates.saturating_mul(8) >= keys {
+            Tally::Dense(vec![0; keys as usize])
+        } else {
+            Tally::Map(KeyMap::default())
+        }
+    }
+
+    #[inline]
+    fn add(&mut self, key: u64) {
+        match self {
+            Tally::Map(map) => *map.entry(key).or_default() += 1,
+            Tally::Dense(counters) => counters[key as usize] += 1,
+        }
+    }
+
+    /// Every key counted, with its count, in no particular order.
+    fn entries(&self) -> impl Iterator<Item = (u64, u32)> + '_ {
+        let (map, dense) = match self {
+            Tally::Map(map) => (Some(map), None),
+            Tally::Dense(counters) => (None, Some(counters)),
+        };
+        let from_map = map
+            .into_iter()
+            .flat_map(|map| map.iter().map(|(&key, &count)| (key, count)));
+        let from_dense = dense.into_iter().flat_map(|counters| {
+            counters
+                .iter()
+                .enumerate()
+                .filter(|&(_, &count)| count > 0)
+                .map(|(key, &count)| (key as u64, count))
+        });
+        from_map.chain(from_dense)
+    }
+}
+
 /// How often each combination of 1 to `largest` choices occurs among a group's walks.
 pub(super) struct Counts {
-    by_size: Vec<KeyMap<u32>>,
+    by_size: Vec<Tally>,
 }
 
 impl Counts {
     /// Counts the combinations of the walks `ids`, decoding one walk at a time.
     pub(super) fn of(space: &Space<'_>, ids: &[u64], largest: usize) -> Self {
+        Self::counted(space, ids, largest, DENSE_COUNTERS)
+    }
+
+    /// [`Counts::of`], counting a size in an array when it has at most `dense_counters` keys.
+    fn counted(space: &Space<'_>, ids: &[u64], largest: usize, dense_counters: u64) -> Self {
         let n = space.sizes.len();
         let base = space.features();
-        let mut by_size: Vec<KeyMap<u32>> = (0..largest).map(|_| KeyMap::default()).collect();
+        let walks = ids.len() as u128;
+        let n128 = n as u128;
+        let by_size: Vec<Tally> = (1..=largest as u32)
+            .map(|size| {
+                let keys = u128::from(base).saturating_pow(size);
+                let per_walk = match size {
+                    1 => n128,
+                    2 => n128 * n128.saturating_sub(1) / 2,
+                    _ => n128 * n128.saturating_sub(1) * n128.saturating_sub(2) / 6,
+                };
+                Tally::new(keys, per_walk * walks, dense_counters)
+            })
+            .collect();
+        let mut by_size = by_size;
         let mut options = vec![0; n];
         let mut features = vec![0; n];
         for &id in ids {
             (space.decode)(id, &mut options);
             space.features_of(&options, &mut features);
             for a in 0..n {
-                *by_size[0].entry(features[a]).or_default() += 1;
+                by_size[0].add(features[a]);
                 if largest < 2 {
                     continue;
                 }
                 for b in a + 1..n {
                     let pair = features[a] * base + features[b];
-                    *by_size[1].entry(pair).or_default() += 1;
+                    by_size[1].add(pair);
                     if largest < 3 {
                         continue;
                     }
                     for &c in &features[b + 1..] {
-                        *by_size[2].entry(pair * base + c).or_default() += 1;
+                        by_size[2].add(pair * base + c);
                     }
                 }
             }
@@ -214,9 +285,10 @@ impl Counts {
     }
 
     fn iter(&self) -> impl Iterator<Item = (Combo, u64)> + '_ {
-        self.by_size.iter().enumerate().flat_map(|(i, map)| {
-            map.iter()
-                .map(move |(&key, &count)| (Combo { size: i + 1, key }, u64::from(count)))
+        self.by_size.iter().enumerate().flat_map(|(i, tally)| {
+            tally
+                .entries()
+                .map(move |(key, count)| (Combo { size: i + 1, key }, u64::from(count)))
         })
     }
 }
@@ -245,9 +317,9 @@ pub(super) fn exact_causes(space: &Space<'_>, counts: &Counts) -> Vec<(Combo, u6
         .map(|_| KeySet::default())
         .collect();
     let mut found = Vec::new();
-    for (i, map) in counts.by_size.iter().enumerate() {
+    for (i, tally) in counts.by_size.iter().enumerate() {
         let size = i + 1;
-        for (&key, &count) in map {
+        for (key, count) in tally.entries() {
             let combo = Combo { size, key };
             let count = u64::from(count);
             if count != space.containing(combo) {
@@ -396,6 +468,40 @@ pub(super) fn cause(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn counts_in_arrays_are_the_counts_in_maps() {
+        let sizes = [3, 4, 5, 2];
+        let decode = lexicographic(&sizes);
+        let space = Space::new(&sizes, 120, &decode);
+        let sorted = |counts: &Counts| {
+            let mut all: Vec<(Combo, u64)> = counts.iter().collect();
+            all.sort();
+            all
+        };
+        for ids in [
+            vec![7],
+            (0..120).step_by(7).collect(),
+            (0..120).collect::<Vec<u64>>(),
+        ] {
+            for largest in 1..=3 {
+                let in_maps = Counts::counted(&space, &ids, largest, 0);
+                let in_arrays = Counts::counted(&space, &ids, largest, u64::MAX);
+                assert!(in_maps.by_size.iter().all(|t| matches!(t, Tally::Map(_))));
+                if ids.len() == 120 {
+                    assert!(in_arrays
+                        .by_size
+                        .iter()
+                        .all(|t| matches!(t, Tally::Dense(_))));
+                }
+                assert_eq!(sorted(&in_arrays), sorted(&in_maps), "{largest} {ids:?}");
+                assert_eq!(
+                    exact_causes(&space, &in_arrays),
+                    exact_causes(&space, &in_maps)
+                );
+            }
+        }
+    }
 
     /// `suspicions` as it was before it ranked a head first: a full sort, then the greedy
     /// choice.
