@@ -15,17 +15,21 @@ pub(crate) fn group_failures(
     failures: &[Failure],
     serial: &dyn Fn(usize) -> bool,
 ) -> Vec<FailureGroup> {
-    let mut index: HashMap<(&str, FailureKind, String), usize> = HashMap::new();
+    // By normalised message, then by action and kind: a failure of a known group is found
+    // by borrowing its message, so only a new group's message is copied.
+    let mut index: HashMap<String, Vec<(&str, FailureKind, usize)>> = HashMap::new();
     let mut groups: Vec<FailureGroup> = Vec::new();
     let mut message = String::new();
     for failure in failures {
         normalise_into(&failure.message, &mut message);
-        let key = (
-            failure.failed_action.as_str(),
-            failure.kind,
-            message.clone(),
-        );
-        let at = *index.entry(key).or_insert_with(|| {
+        let action = failure.failed_action.as_str();
+        let known = index.get(message.as_str()).and_then(|same_message| {
+            same_message
+                .iter()
+                .find(|&&(a, kind, _)| a == action && kind == failure.kind)
+                .map(|&(_, _, at)| at)
+        });
+        let at = known.unwrap_or_else(|| {
             groups.push(FailureGroup {
                 action: failure.failed_action.clone(),
                 serial: serial(failure.failed_position),
@@ -39,7 +43,12 @@ pub(crate) fn group_failures(
                 unexplained: 0,
                 state_file: None,
             });
-            groups.len() - 1
+            let at = groups.len() - 1;
+            index
+                .entry(message.clone())
+                .or_default()
+                .push((action, failure.kind, at));
+            at
         });
         let group = &mut groups[at];
         group.count += 1;
@@ -97,5 +106,28 @@ mod tests {
         assert_eq!(groups[0].replay, "replay 2");
         assert_eq!((groups[1].action.as_str(), groups[1].count), ("pay", 1));
         assert_eq!(groups[2].action, "refund");
+    }
+
+    #[test]
+    fn the_same_message_of_another_kind_is_another_group() {
+        let mut panicked = failure(4, "pay", "cannot pay 30");
+        panicked.kind = FailureKind::Panic;
+        let failures = [
+            failure(2, "pay", "cannot pay 30"),
+            panicked,
+            failure(6, "pay", "cannot pay 50"),
+        ];
+        let groups = group_failures(&failures, &|_| false);
+        let kinds: Vec<(FailureKind, Vec<u64>)> = groups
+            .iter()
+            .map(|g| (g.kind, g.walk_ids.clone()))
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                (FailureKind::Error, vec![2, 6]),
+                (FailureKind::Panic, vec![4])
+            ]
+        );
     }
 }
