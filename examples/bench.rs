@@ -26,6 +26,11 @@ use std::time::{Duration, Instant};
 mod shared;
 use shared::{held_loops, interleaved, step, Small};
 
+/// An action of T2 for [`held_loops`]: `step` on the state, kept in memory.
+fn t2_step(p: u64, s: &mut Small) {
+    step(p, black_box(s));
+}
+
 use combtest::prelude::*;
 
 #[action(options = 0..10)]
@@ -193,49 +198,16 @@ fn faults_and_cpu() -> Option<(u64, f64, f64)> {
     ))
 }
 
-/// T2's walks over a 1 KiB state by hand, holding them the way a loop would: every state
-/// made and run through the first three actions into a `Vec` of all 2 x 10^6, then each
-/// branch's states through the last three; the `Vec` is a run's own, freed at its end.
+/// T2's walks over a 1 KiB state by hand ([`held_loops`]), in a `Vec` of the run's own,
+/// freed at its end, as a loop of its own would hold them.
 fn held_kib_loop() -> u64 {
     let op = |p: u64, s: &mut Kib| {
         let s = black_box(s);
         let word = (p as usize * 13) % 128;
         s.0[word] = s.0[word].wrapping_mul(31).wrapping_add(p);
     };
-    let initial = Kib([0; 128]);
-    let mut held: Vec<Kib> = Vec::with_capacity(2 * T1_WALKS as usize);
-    for _branch in 0..2 {
-        for p0 in 0..10u64 {
-            for p1 in 0..10 {
-                for p2 in 0..10 {
-                    for _rest in 0..1000 {
-                        let mut s = initial.clone();
-                        op(p0, &mut s);
-                        op(p1, &mut s);
-                        op(p2, &mut s);
-                        held.push(s);
-                    }
-                }
-            }
-        }
-    }
-    for (branch, states) in held.chunks_mut(T1_WALKS as usize).enumerate() {
-        black_box(branch);
-        let mut states = states.iter_mut();
-        for _first in 0..1000 {
-            for p3 in 0..10u64 {
-                for p4 in 0..10 {
-                    for p5 in 0..10 {
-                        let s = states.next().expect("one state per walk");
-                        op(p3, s);
-                        op(p4, s);
-                        op(p5, s);
-                    }
-                }
-            }
-        }
-    }
-    held.len() as u64
+    let mut held = Vec::with_capacity(2 * T1_WALKS as usize);
+    held_loops(&mut held, Kib([0; 128]), op)
 }
 
 /// The child side of the held 1 KiB workload: its rounds, in a fresh process; `threads` 0
@@ -430,7 +402,10 @@ fn main() {
             (T1_WALKS, Box::new(|| t1(threads))),
             (t2_walks, Box::new(|| t2(1))),
             (t2_walks, Box::new(|| t2(threads))),
-            (t2_walks, Box::new(|| held_loops(&mut held))),
+            (
+                t2_walks,
+                Box::new(|| held_loops(&mut held, Small::default(), t2_step)),
+            ),
         ],
     );
     let [loop_1, comb_1, loop_n, comb_n, t2_1, t2_n, held_1] = times[..] else {

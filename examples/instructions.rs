@@ -98,6 +98,18 @@ fn nested_loops(filtered: bool) -> u64 {
     walks
 }
 
+/// T1's `combtest!` gathering each walk's final state (`gather_states: flat`).
+fn gather_flat(threads: usize) -> u64 {
+    let report = combtest! {
+        order: [op, op, op, op, op, op],
+        state: Small::default(),
+        threads: threads,
+        gather_states: flat,
+    };
+    assert_eq!(report.states.len() as u64, report.walk_count);
+    report.walk_count
+}
+
 fn main() {
     let workload = std::env::args().nth(1).unwrap_or_default();
     // Runs of the workload in this process (default 1): later runs reuse memory the first
@@ -153,16 +165,7 @@ fn run(workload: &str, held: &mut Vec<Small>) -> u64 {
             black_box(&states);
             states.len() as u64
         }
-        "gather" => {
-            let report = combtest! {
-                order: [op, op, op, op, op, op],
-                state: Small::default(),
-                threads: 1,
-                gather_states: flat,
-            };
-            assert_eq!(report.states.len() as u64, report.walk_count);
-            report.walk_count
-        }
+        "gather" => gather_flat(1),
         "gather-full" => {
             let report = combtest! {
                 order: [op, op, op, op, op, op],
@@ -173,16 +176,7 @@ fn run(workload: &str, held: &mut Vec<Small>) -> u64 {
             assert_eq!(report.walks.len() as u64, report.walk_count);
             report.walk_count
         }
-        "gather-2" => {
-            let report = combtest! {
-                order: [op, op, op, op, op, op],
-                state: Small::default(),
-                threads: 2,
-                gather_states: flat,
-            };
-            assert_eq!(report.states.len() as u64, report.walk_count);
-            report.walk_count
-        }
+        "gather-2" => gather_flat(2),
         "builder" => builder(op::action(), false),
         "builder-failing" => builder(op_checked::action(), false),
         "builder-explained" => builder(op_checked::action(), true),
@@ -201,7 +195,7 @@ fn run(workload: &str, held: &mut Vec<Small>) -> u64 {
             }
             .walk_count
         }
-        "t2-loop" => held_loops(held),
+        "t2-loop" => held_loops(held, Small::default(), |p, s| step(p, black_box(s))),
         "setup" => {
             combtest! {
                 order: [once, once, once, once, once, once],

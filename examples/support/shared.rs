@@ -37,14 +37,15 @@ pub fn step(p: u64, s: &mut Small) {
 }
 
 /// T2's walks by hand: all 2 x 10^6 states held at once, as a serial action in the middle of
-/// each walk requires, each made and stepped through the first three actions, then each
-/// branch's stepped through the last three after the branch's serial action. `held` keeps its
-/// memory from one run to the next, as combtest keeps its held states' memory.
+/// each walk requires, each made from `initial` and stepped through the first three actions,
+/// then each branch's stepped through the last three after the branch's serial action;
+/// `step` is an action (it keeps the state in memory, as an action through `&mut` does).
+/// `held` keeps its memory from one call to the next, as combtest keeps its held states'
+/// memory; a fresh `Vec` makes the call pay for its memory, as a loop of its own would.
 #[inline(never)]
 // `examples/paths.rs` shares this file and has no serial action.
 #[allow(dead_code)]
-pub fn held_loops(held: &mut Vec<Small>) -> u64 {
-    let initial = Small::default();
+pub fn held_loops<S: Clone>(held: &mut Vec<S>, initial: S, step: impl Fn(u64, &mut S)) -> u64 {
     held.clear();
     for _branch in 0..2u64 {
         for p0 in 0..10u64 {
@@ -53,7 +54,7 @@ pub fn held_loops(held: &mut Vec<Small>) -> u64 {
                     for _rest in 0..1000 {
                         let mut s = initial.clone();
                         for p in [p0, p1, p2] {
-                            step(p, std::hint::black_box(&mut s));
+                            step(p, &mut s);
                         }
                         held.push(s);
                     }
@@ -70,7 +71,7 @@ pub fn held_loops(held: &mut Vec<Small>) -> u64 {
                     for p5 in 0..10 {
                         let s = states.next().expect("one state per walk");
                         for p in [p3, p4, p5] {
-                            step(p, std::hint::black_box(&mut *s));
+                            step(p, s);
                         }
                     }
                 }
