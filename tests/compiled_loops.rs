@@ -372,6 +372,21 @@ fn a_filtered_traced_run_records_the_walks_the_general_kernel_records() {
 #[serial_action(options = [0, 1])]
 fn pause(_n: u32) {}
 
+/// `[first, pause, second, third]` through the builder, whose walks the general kernel
+/// runs, writing a trace to `log_dir` if given.
+fn general_held(threads: usize, log_dir: Option<&std::path::Path>) -> Report<Steps> {
+    let mut combtest = Combtest::new(Steps::default())
+        .then(first::action())
+        .then(pause::action())
+        .then(second::action())
+        .then(third::action())
+        .threads(threads);
+    if let Some(dir) = log_dir {
+        combtest = combtest.log_dir(dir);
+    }
+    combtest.run().expect("a valid order")
+}
+
 #[test]
 fn held_walks_run_their_segments_in_the_compiled_loops_and_fail_as_the_general_kernel_says() {
     let _turn = TURN.lock().unwrap_or_else(|e| e.into_inner());
@@ -388,14 +403,7 @@ fn held_walks_run_their_segments_in_the_compiled_loops_and_fail_as_the_general_k
         2 * 2 * WALKS,
         "the compiled loops ran every segment"
     );
-    let reference = Combtest::new(Steps::default())
-        .then(first::action())
-        .then(pause::action())
-        .then(second::action())
-        .then(third::action())
-        .threads(1)
-        .run()
-        .expect("a valid order");
+    let reference = general_held(1, None);
     assert_eq!(summary(&compiled), summary(&reference));
 
     // In each branch of `pause`: walks 1-2-x panic in `second` (4), 2-0-3 stops in `third`,
@@ -470,15 +478,7 @@ fn a_traced_run_with_a_serial_action_keeps_its_segments_in_the_compiled_loops() 
             2 * 2 * WALKS,
             "the compiled loops ran every segment of the traced run ({threads} threads)"
         );
-        let reference = Combtest::new(Steps::default())
-            .then(first::action())
-            .then(pause::action())
-            .then(second::action())
-            .then(third::action())
-            .threads(threads)
-            .log_dir(&dir)
-            .run()
-            .expect("a valid order");
+        let reference = general_held(threads, Some(&dir));
         assert_eq!(summary(&compiled), summary(&reference));
         let traced = traced_outcomes(&compiled);
         assert_eq!(traced, traced_outcomes(&reference));
