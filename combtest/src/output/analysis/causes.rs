@@ -59,6 +59,12 @@ pub(crate) struct Space<'a> {
     pub(crate) sizes: &'a [usize],
     /// The first feature of each position, and the feature count last.
     offsets: Vec<u64>,
+    /// The option count of each feature's position: how a combination's count in the space
+    /// is found without searching `offsets` for each of its features.
+    feature_sizes: Vec<u64>,
+    /// Per combination size `k` (index `k - 1`), the fewest walks of the space any
+    /// combination of that size is in: an exact cause needs at least that many in its group.
+    least_containing: Vec<u64>,
     /// Walks in the space.
     pub(crate) total: u64,
     /// Writes the options of a walk id.
@@ -79,15 +85,19 @@ impl<'a> Space<'a> {
         decode: &'a dyn Fn(u64, &mut [usize]),
     ) -> Self {
         let mut offsets = Vec::with_capacity(sizes.len() + 1);
+        let mut feature_sizes = Vec::new();
         let mut next = 0u64;
         for &size in sizes {
             offsets.push(next);
             next += size as u64;
+            feature_sizes.extend(std::iter::repeat_n(size as u64, size));
         }
         offsets.push(next);
         Space {
             sizes,
             offsets,
+            feature_sizes,
+            least_containing: least_containing(sizes, total),
             total,
             decode,
         }
@@ -143,16 +153,25 @@ impl<'a> Space<'a> {
     /// How many walks of the whole space have the combination.
     pub(super) fn containing(&self, combo: Combo) -> u64 {
         // Asked for every combination a group has (tens of thousands for a large group):
-        // its features are read off the key in place rather than unpacked into vectors.
+        // its features are read off the key in place rather than unpacked into vectors, and
+        // their positions' sizes looked up rather than searched for.
         let base = self.features();
         let mut key = combo.key;
         let mut product = 1u64;
         for _ in 0..combo.size {
-            let (position, _) = self.choice_of(key % base);
-            product *= self.sizes[position] as u64;
+            product *= self.feature_sizes[(key % base) as usize];
             key /= base;
         }
         self.total / product
+    }
+
+    /// Whether a combination of `size` features counted `count` times in a group may be in
+    /// no more walks of the space than that: when it is not, it is no exact cause, and
+    /// [`Space::containing`] need not be asked.
+    fn may_be_exact(&self, size: usize, count: u64) -> bool {
+        self.least_containing
+            .get(size - 1)
+            .is_none_or(|&least| count >= least)
     }
 
     /// The largest combination size worth counting over `walks` failing walks: keys must
@@ -177,6 +196,27 @@ impl<'a> Space<'a> {
     }
 }
 
+/// Per combination size `k` from 1 to 3, the fewest walks of the space of `total` walks a
+/// combination of `k` choices is in: [`Space::containing`] of the `k` largest positions
+/// (a quotient only grows as its divisor shrinks). A product past `u64` bounds nothing (0).
+fn least_containing(sizes: &[usize], total: u64) -> Vec<u64> {
+    let mut largest: Vec<u64> = sizes.iter().map(|&size| size as u64).collect();
+    largest.sort_unstable_by(|a, b| b.cmp(a));
+    let mut product = 1u64;
+    largest
+        .iter()
+        .take(3)
+        .map(|&size| {
+            product = product.saturating_mul(size);
+            if product == u64::MAX {
+                0
+            } else {
+                total / product
+            }
+        })
+        .collect()
+}
+
 /// Combinations of one size counted in an array indexed by their key, when the array has
 /// at most this many counters: 1 MiB of them.
 const DENSE_COUNTERS: u64 = 1 << 18;
@@ -199,14 +239,6 @@ impl Tally {
             Tally::Dense(vec![0; keys as usize])
         } else {
             Tally::Map(KeyMap::default())
-        }
-    }
-
-    #[inline]
-    fn add(&mut self, key: u64) {
-        match self {
-            Tally::Map(map) => *map.entry(key).or_default() += 1,
-            Tally::Dense(counters) => counters[key as usize] += 1,
         }
     }
 
@@ -264,19 +296,17 @@ impl Counts {
         for &id in ids {
             (space.decode)(id, &mut options);
             space.features_of(&options, &mut features);
-            for a in 0..n {
-                by_size[0].add(features[a]);
-                if largest < 2 {
-                    continue;
-                }
-                for b in a + 1..n {
-                    let pair = features[a] * base + features[b];
-                    by_size[1].add(pair);
-                    if largest < 3 {
-                        continue;
+            // Each size's tally is matched once per walk, not once per combination: a walk
+            // of n positions has n(n-1)(n-2)/6 triples.
+            for (i, tally) in by_size.iter_mut().enumerate() {
+                match tally {
+                    Tally::Dense(counters) => {
+                        for_each_combo(&features, base, i + 1, |key| counters[key as usize] += 1);
                     }
-                    for &c in &features[b + 1..] {
-                        by_size[2].add(pair * base + c);
+                    Tally::Map(map) => {
+                        for_each_combo(&features, base, i + 1, |key| {
+                            *map.entry(key).or_default() += 1;
+                        });
                     }
                 }
             }
@@ -290,6 +320,33 @@ impl Counts {
                 .entries()
                 .map(move |(key, count)| (Combo { size: i + 1, key }, u64::from(count)))
         })
+    }
+}
+
+/// Calls `count` with the key of every combination of `size` (1 to 3) of `features`, in
+/// base `base`.
+#[inline(always)]
+fn for_each_combo(features: &[u64], base: u64, size: usize, mut count: impl FnMut(u64)) {
+    let n = features.len();
+    match size {
+        1 => features.iter().for_each(|&a| count(a)),
+        2 => {
+            for a in 0..n {
+                for &b in &features[a + 1..] {
+                    count(features[a] * base + b);
+                }
+            }
+        }
+        _ => {
+            for a in 0..n {
+                for b in a + 1..n {
+                    let pair = features[a] * base + features[b];
+                    for &c in &features[b + 1..] {
+                        count(pair * base + c);
+                    }
+                }
+            }
+        }
     }
 }
 
@@ -322,7 +379,7 @@ pub(super) fn exact_causes(space: &Space<'_>, counts: &Counts) -> Vec<(Combo, u6
         for (key, count) in tally.entries() {
             let combo = Combo { size, key };
             let count = u64::from(count);
-            if count != space.containing(combo) {
+            if !space.may_be_exact(size, count) || count != space.containing(combo) {
                 continue;
             }
             let features = space.unpack(combo);
@@ -612,6 +669,123 @@ mod tests {
         assert_eq!(space.choices(exact[0].0), vec![(0, 2), (3, 1)]);
         assert_eq!(exact[0].1, 8);
         assert_eq!(unexplained(&space, &failing, &exact), 0);
+    }
+
+    /// How many walks of the space have a combination, from its choices: the quotient of the
+    /// space by its positions' option counts.
+    fn containing_from_choices(space: &Space<'_>, combo: Combo) -> u64 {
+        let product: u64 = space
+            .choices(combo)
+            .iter()
+            .map(|&(position, _)| space.sizes[position] as u64)
+            .product();
+        space.total / product
+    }
+
+    /// `exact_causes` as it was before combinations were bounded by size: every combination
+    /// counted is compared with its count in the space.
+    fn exact_causes_asking_every_combination(
+        space: &Space<'_>,
+        counts: &Counts,
+    ) -> Vec<(Combo, u64)> {
+        let mut found: Vec<(Combo, u64)> = Vec::new();
+        let mut all: Vec<(Combo, u64)> = counts.iter().collect();
+        all.sort();
+        for (combo, count) in all {
+            if count != containing_from_choices(space, combo) {
+                continue;
+            }
+            let features = space.unpack(combo);
+            let has_exact_part = found.iter().any(|(part, _)| {
+                part.size < combo.size && {
+                    let part = space.unpack(*part);
+                    part.iter().all(|f| features.contains(f))
+                }
+            });
+            if !has_exact_part {
+                found.push((combo, count));
+            }
+        }
+        found.sort_by(|(a, ca), (b, cb)| a.size.cmp(&b.size).then(cb.cmp(ca)).then(a.cmp(b)));
+        found.truncate(MAX_EXACT);
+        found
+    }
+
+    #[test]
+    fn combinations_are_counted_in_the_space_as_their_choices_say() {
+        let sizes = [3, 1, 5, 2, 4];
+        let total: u64 = sizes.iter().map(|&s| s as u64).product();
+        let decode = lexicographic(&sizes);
+        let space = Space::new(&sizes, total, &decode);
+        let all: Vec<u64> = (0..total).collect();
+        let counts = Counts::of(&space, &all, 3);
+        let mut least = [u64::MAX; 3];
+        for (combo, count) in counts.iter() {
+            let containing = space.containing(combo);
+            // Every walk ran, so a combination's count is its count in the space.
+            assert_eq!(containing, count, "{:?}", space.choices(combo));
+            assert_eq!(containing, containing_from_choices(&space, combo));
+            assert!(space.may_be_exact(combo.size, containing));
+            least[combo.size - 1] = least[combo.size - 1].min(containing);
+        }
+        // The bound is the least count of each size, so it rules out only what is below it.
+        assert_eq!(space.least_containing, least.to_vec());
+        assert!(!space.may_be_exact(3, least[2] - 1));
+        // A product past u64 bounds nothing.
+        assert_eq!(
+            least_containing(&[1 << 40, 2, 1 << 40], u64::MAX),
+            [u64::MAX >> 40, 0, 0]
+        );
+    }
+
+    #[test]
+    fn exact_causes_bounded_by_size_are_those_of_every_combination_asked() {
+        let sizes = [3, 2, 4, 2, 5];
+        let total: u64 = sizes.iter().map(|&s| s as u64).product();
+        let decode = lexicographic(&sizes);
+        let space = Space::new(&sizes, total, &decode);
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = |below: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % below
+        };
+        let mut options = [0; 5];
+        for round in 0..100 {
+            // Planted causes of one to three choices, and walks failing at random.
+            let planted: Vec<Vec<(usize, usize)>> = (0..1 + next(3))
+                .map(|_| {
+                    let mut choices: Vec<(usize, usize)> = (0..1 + next(3))
+                        .map(|_| {
+                            let p = next(5) as usize;
+                            (p, next(sizes[p] as u64) as usize)
+                        })
+                        .collect();
+                    choices.sort();
+                    choices.dedup_by_key(|c| c.0);
+                    choices
+                })
+                .collect();
+            let noise = [0, 50, 7][round % 3];
+            let failing: Vec<u64> = (0..total)
+                .filter(|&id| {
+                    decode(id, &mut options);
+                    planted
+                        .iter()
+                        .any(|cause| cause.iter().all(|&(p, o)| options[p] == o))
+                        || (noise > 0 && next(noise) == 0)
+                })
+                .collect();
+            for largest in 1..=3 {
+                let counts = Counts::of(&space, &failing, largest);
+                assert_eq!(
+                    exact_causes(&space, &counts),
+                    exact_causes_asking_every_combination(&space, &counts),
+                    "round {round}, {planted:?}"
+                );
+            }
+        }
     }
 
     #[test]
