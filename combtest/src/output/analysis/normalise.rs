@@ -10,25 +10,78 @@
 ///   (hashes, fingerprints, the parts of a UUID);
 /// - every other run of decimal digits becomes `<n>` (`walk17` -> `walk<n>`, `3.5` ->
 ///   `<n>.<n>`).
+///
+/// Each rule needs a decimal digit in the run, so a run without one is kept as it is: the
+/// text between runs that hold a digit is copied in one piece, not run by run (a run with
+/// many failures normalises one message per failure).
 pub(crate) fn normalise_into(message: &str, out: &mut String) {
     out.clear();
     let bytes = message.as_bytes();
+    // Everything before `kept` is in `out`.
+    let mut kept = 0;
     let mut at = 0;
     while at < bytes.len() {
-        let start = at;
-        if is_word(bytes[at]) {
-            while at < bytes.len() && is_word(bytes[at]) {
-                at += 1;
-            }
-            normalise_word(&message[start..at], out);
-        } else {
-            // Copies everything up to the next word byte; word bytes are ASCII, so the cut
-            // is on a character boundary.
-            while at < bytes.len() && !is_word(bytes[at]) {
-                at += 1;
-            }
-            out.push_str(&message[start..at]);
+        if CLASS[usize::from(bytes[at])] & WORD == 0 {
+            at += 1;
+            continue;
         }
+        // The classes every byte of the word has, and those some byte has.
+        let start = at;
+        let (mut all, mut any) = (WORD | DIGIT | HEX, 0);
+        while at < bytes.len() {
+            let class = CLASS[usize::from(bytes[at])];
+            if class & WORD == 0 {
+                break;
+            }
+            all &= class;
+            any |= class;
+            at += 1;
+        }
+        if any & DIGIT != 0 {
+            // Word bytes are ASCII, so both cuts are on character boundaries.
+            out.push_str(&message[kept..start]);
+            normalise_word(&message[start..at], all, out);
+            kept = at;
+        }
+    }
+    out.push_str(&message[kept..]);
+}
+
+/// A byte of a word (a letter, a digit or `_`).
+const WORD: u8 = 1;
+/// A decimal digit.
+const DIGIT: u8 = 2;
+/// A hex digit.
+const HEX: u8 = 4;
+
+/// The classes of each byte, looked up rather than tested: a message is read byte by byte.
+const CLASS: [u8; 256] = {
+    let mut class = [0u8; 256];
+    let mut byte = 0;
+    while byte < 256 {
+        let b = byte as u8;
+        if b.is_ascii_alphanumeric() || b == b'_' {
+            class[byte] |= WORD;
+        }
+        if b.is_ascii_digit() {
+            class[byte] |= DIGIT;
+        }
+        if b.is_ascii_hexdigit() {
+            class[byte] |= HEX;
+        }
+        byte += 1;
+    }
+    class
+};
+
+/// `message` normalised as [`normalise_into`] writes it: `message` itself when it holds no
+/// decimal digit (no rule applies), else the normalised text written into `scratch`.
+pub(crate) fn normalised<'a>(message: &'a str, scratch: &'a mut String) -> &'a str {
+    if message.bytes().any(|byte| byte.is_ascii_digit()) {
+        normalise_into(message, scratch);
+        scratch
+    } else {
+        message
     }
 }
 
@@ -40,11 +93,8 @@ pub(crate) fn normalise(message: &str) -> String {
     out
 }
 
-fn is_word(byte: u8) -> bool {
-    byte.is_ascii_alphanumeric() || byte == b'_'
-}
-
-fn normalise_word(word: &str, out: &mut String) {
+/// Normalises a word holding a decimal digit, `all` the classes all its bytes have.
+fn normalise_word(word: &str, all: u8, out: &mut String) {
     let bytes = word.as_bytes();
     if bytes.len() > 2
         && (word.starts_with("0x") || word.starts_with("0X"))
@@ -53,11 +103,11 @@ fn normalise_word(word: &str, out: &mut String) {
         out.push_str("<addr>");
         return;
     }
-    if bytes.len() >= 8
-        && bytes.iter().all(u8::is_ascii_hexdigit)
-        && bytes.iter().any(u8::is_ascii_digit)
-        && !bytes.iter().all(u8::is_ascii_digit)
-    {
+    if all & DIGIT != 0 {
+        out.push_str("<n>");
+        return;
+    }
+    if bytes.len() >= 8 && all & HEX != 0 {
         out.push_str("<id>");
         return;
     }
@@ -80,7 +130,116 @@ fn normalise_word(word: &str, out: &mut String) {
 
 #[cfg(test)]
 mod tests {
-    use super::normalise;
+    use super::{normalise, normalised};
+
+    /// A word normalised as it was before its bytes were read in one pass.
+    fn normalise_word_rule_by_rule(word: &str, out: &mut String) {
+        let bytes = word.as_bytes();
+        if bytes.len() > 2
+            && (word.starts_with("0x") || word.starts_with("0X"))
+            && bytes[2..].iter().all(u8::is_ascii_hexdigit)
+        {
+            out.push_str("<addr>");
+            return;
+        }
+        if bytes.len() >= 8
+            && bytes.iter().all(u8::is_ascii_hexdigit)
+            && bytes.iter().any(u8::is_ascii_digit)
+            && !bytes.iter().all(u8::is_ascii_digit)
+        {
+            out.push_str("<id>");
+            return;
+        }
+        let mut at = 0;
+        while at < bytes.len() {
+            let start = at;
+            let digits = bytes[at].is_ascii_digit();
+            while at < bytes.len() && bytes[at].is_ascii_digit() == digits {
+                at += 1;
+            }
+            out.push_str(if digits { "<n>" } else { &word[start..at] });
+        }
+    }
+
+    fn is_word(byte: u8) -> bool {
+        byte.is_ascii_alphanumeric() || byte == b'_'
+    }
+
+    /// The normaliser as it was before runs without a digit were copied through: every run
+    /// of word bytes is normalised rule by rule, every other run is copied on its own.
+    fn normalise_run_by_run(message: &str) -> String {
+        let mut out = String::new();
+        let bytes = message.as_bytes();
+        let mut at = 0;
+        while at < bytes.len() {
+            let start = at;
+            let word = is_word(bytes[at]);
+            while at < bytes.len() && is_word(bytes[at]) == word {
+                at += 1;
+            }
+            if word {
+                normalise_word_rule_by_rule(&message[start..at], &mut out);
+            } else {
+                out.push_str(&message[start..at]);
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn copying_runs_without_digits_through_changes_no_text() {
+        let pieces = [
+            "a",
+            " = ",
+            "1234",
+            "0x",
+            "0x1f",
+            "0XAB",
+            "deadbeef",
+            "dead",
+            "beef",
+            "12ab34cd",
+            "_",
+            "walk",
+            "é",
+            "-",
+            ".",
+            "x9",
+            "9x",
+            "ffffffff",
+            "0",
+            " ",
+            "\n",
+            "ü7",
+            "a1b2c3d4",
+            "18446744073709551207",
+            "g0",
+            "x0x12",
+        ];
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut scratch = String::new();
+        for _ in 0..5000 {
+            let mut message = String::new();
+            for _ in 0..seed % 7 {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                message.push_str(pieces[(seed % pieces.len() as u64) as usize]);
+            }
+            let expected = normalise_run_by_run(&message);
+            assert_eq!(normalise(&message), expected, "{message:?}");
+            assert_eq!(normalised(&message, &mut scratch), expected, "{message:?}");
+        }
+    }
+
+    #[test]
+    fn a_message_without_digits_is_borrowed_as_it_is() {
+        let mut scratch = String::from("left over");
+        let message = "card refused: no funds";
+        let text = normalised(message, &mut scratch);
+        assert!(std::ptr::eq(text, message));
+        assert_eq!(normalised("cannot pay 30", &mut scratch), "cannot pay <n>");
+    }
 
     #[test]
     fn numbers_addresses_and_ids_become_placeholders() {
