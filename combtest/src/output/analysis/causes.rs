@@ -314,7 +314,8 @@ impl Counts {
         Counts { by_size }
     }
 
-    fn iter(&self) -> impl Iterator<Item = (Combo, u64)> + '_ {
+    /// Every combination counted, with its count, in no particular order.
+    pub(super) fn iter(&self) -> impl Iterator<Item = (Combo, u64)> + '_ {
         self.by_size.iter().enumerate().flat_map(|(i, tally)| {
             tally
                 .entries()
@@ -443,48 +444,92 @@ pub(super) struct Measured {
     pub(super) in_others: u64,
 }
 
-/// The best suspicions: ranked by how much of the group they cover against how many other
-/// walks have them (the Jaccard index `in_group / (group + in_others)`), the smaller on ties;
-/// a combination is dropped when a better-ranked one is part of it, and so is one that holds
-/// an exact cause (`exact`), which says more.
-pub(super) fn suspicions(
+/// Candidates ranked before the rest when choosing suspicions: the few chosen are nearly
+/// always among them.
+const RANKED_HEAD: usize = MAX_SUSPICIONS * 16;
+
+/// A candidate with its score, as suspicions are ranked.
+type Scored = (f64, Measured);
+
+/// The best suspicions among the candidates `measured` yields (each time it is called, the
+/// same candidates in any order): ranked by how much of the group they cover against how
+/// many other walks have them (the Jaccard index `in_group / (group + in_others)`), the
+/// smaller on ties; a combination is dropped when a better-ranked one is part of it, and so
+/// is one that holds an exact cause (`exact`), which says more.
+///
+/// A large group has tens of thousands of candidates, and the few chosen are nearly always
+/// among the [`RANKED_HEAD`] best ranked: only those are kept from a first pass, and the
+/// candidates are ranked in full, from a second, only if those run out. The order is total,
+/// so the choice is the same as after a full sort.
+pub(super) fn suspicions<I: Iterator<Item = Measured>>(
     space: &Space<'_>,
     group: u64,
-    measured: Vec<Measured>,
+    measured: impl Fn() -> I,
     exact: &[Combo],
 ) -> Vec<Measured> {
-    let score = |m: &Measured| m.in_group as f64 / (group + m.in_others) as f64;
-    // Each candidate's score is computed once, not at every comparison.
-    let mut ranked: Vec<(f64, Measured)> = measured.into_iter().map(|m| (score(&m), m)).collect();
-    let order = |(sa, a): &(f64, Measured), (sb, b): &(f64, Measured)| {
-        sb.total_cmp(sa)
-            .then(a.combo.size.cmp(&b.combo.size))
-            .then(a.in_others.cmp(&b.in_others))
-            .then(a.combo.key.cmp(&b.combo.key))
-    };
-    // A large group has tens of thousands of candidates, and the few chosen are nearly
-    // always among the best ranked: those are sorted first, the rest only if they run out.
-    // The order is total, so the choice is the same as after a full sort.
-    let head = ranked.len().min(MAX_SUSPICIONS * 16);
-    if head < ranked.len() {
-        ranked.select_nth_unstable_by(head, order);
-    }
-    ranked[..head].sort_by(order);
+    let score = |m: Measured| -> Scored { (m.in_group as f64 / (group + m.in_others) as f64, m) };
     let exact: Vec<Vec<u64>> = exact.iter().map(|&c| space.unpack(c)).collect();
+    let (head, complete) = best_ranked(measured().map(score));
+    let chosen = choose(space, &head, &exact);
+    if complete || chosen.len() == MAX_SUSPICIONS {
+        return chosen;
+    }
+    let mut ranked: Vec<Scored> = measured().map(score).collect();
+    ranked.sort_by(rank);
+    choose(space, &ranked, &exact)
+}
+
+/// The order of suspicions: best score first, then the smaller, the rarer among the other
+/// walks, the lower key. Total: no two candidates share a size and key.
+fn rank((sa, a): &Scored, (sb, b): &Scored) -> std::cmp::Ordering {
+    sb.total_cmp(sa)
+        .then(a.combo.size.cmp(&b.combo.size))
+        .then(a.in_others.cmp(&b.in_others))
+        .then(a.combo.key.cmp(&b.combo.key))
+}
+
+/// The [`RANKED_HEAD`] best of `scored` in rank order, and whether they are all of them.
+/// Candidates are kept in a buffer cut back to the best whenever it fills, and one ranked
+/// below the worst kept after a cut is passed over at once.
+fn best_ranked(scored: impl Iterator<Item = Scored>) -> (Vec<Scored>, bool) {
+    const BUFFER: usize = RANKED_HEAD * 4;
+    let mut kept: Vec<Scored> = Vec::with_capacity(BUFFER);
+    let mut cut_at: Option<Scored> = None;
+    let mut complete = true;
+    for candidate in scored {
+        if cut_at.is_some_and(|worst| rank(&candidate, &worst).is_ge()) {
+            continue;
+        }
+        kept.push(candidate);
+        if kept.len() == BUFFER {
+            kept.select_nth_unstable_by(RANKED_HEAD - 1, rank);
+            kept.truncate(RANKED_HEAD);
+            cut_at = Some(kept[RANKED_HEAD - 1]);
+            complete = false;
+        }
+    }
+    if kept.len() > RANKED_HEAD {
+        kept.select_nth_unstable_by(RANKED_HEAD - 1, rank);
+        kept.truncate(RANKED_HEAD);
+        complete = false;
+    }
+    kept.sort_by(rank);
+    (kept, complete)
+}
+
+/// Up to [`MAX_SUSPICIONS`] suspicions chosen, best ranked first, from `ranked` (in rank
+/// order): a candidate is passed over when a chosen one or an exact cause is part of it.
+fn choose(space: &Space<'_>, ranked: &[Scored], exact: &[Vec<u64>]) -> Vec<Measured> {
     let mut chosen: Vec<(Measured, Vec<u64>)> = Vec::new();
-    for at in 0..ranked.len() {
+    for &(_, candidate) in ranked {
         if chosen.len() == MAX_SUSPICIONS {
             break;
         }
-        if at == head {
-            ranked[head..].sort_by(order);
-        }
-        let candidate = ranked[at].1;
         let features = space.unpack(candidate.combo);
         let covered = chosen
             .iter()
             .map(|(_, part)| part)
-            .chain(&exact)
+            .chain(exact)
             .any(|part| part.iter().all(|f| features.contains(f)));
         if !covered {
             chosen.push((candidate, features));
@@ -634,11 +679,47 @@ mod tests {
                 })
                 .collect();
             let expected = suspicions_by_full_sort(&space, 40, measured.clone());
-            let got: Vec<(Combo, u64, u64)> = suspicions(&space, 40, measured, &[])
-                .into_iter()
-                .map(|m| (m.combo, m.in_group, m.in_others))
-                .collect();
+            let got: Vec<(Combo, u64, u64)> =
+                suspicions(&space, 40, || measured.iter().copied(), &[])
+                    .into_iter()
+                    .map(|m| (m.combo, m.in_group, m.in_others))
+                    .collect();
             assert_eq!(got, expected, "round {round}");
+        }
+    }
+
+    #[test]
+    fn the_best_ranked_kept_in_one_pass_are_the_head_of_a_full_sort() {
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = |below: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % below
+        };
+        for count in [0, 1, 79, 80, 81, 319, 320, 321, 1000, 5000] {
+            // Few distinct scores, so that ties are broken by size, in_others and key.
+            let scored: Vec<Scored> = (0..count)
+                .map(|key| {
+                    let m = Measured {
+                        combo: Combo {
+                            size: 1 + next(3) as usize,
+                            key,
+                        },
+                        in_group: 1 + next(4),
+                        in_others: next(3),
+                    };
+                    (m.in_group as f64 / (10 + m.in_others) as f64, m)
+                })
+                .collect();
+            let mut sorted = scored.clone();
+            sorted.sort_by(rank);
+            let (head, complete) = best_ranked(scored.into_iter());
+            let key = |s: &[Scored]| -> Vec<(usize, u64)> {
+                s.iter().map(|(_, m)| (m.combo.size, m.combo.key)).collect()
+            };
+            assert_eq!(key(&head), key(&sorted[..RANKED_HEAD.min(sorted.len())]));
+            assert_eq!(complete, sorted.len() <= RANKED_HEAD, "{count}");
         }
     }
 

@@ -118,14 +118,15 @@ pub(crate) fn analyse(
             // combination are the rest of its walks in the space.
             None if !exact.is_empty() => {}
             None => {
-                let measured = causes::candidates(&counts, None)
-                    .into_iter()
-                    .map(|(combo, in_group)| Measured {
+                // Every combination the group has is a candidate: they are measured as
+                // they are ranked, not gathered first.
+                let measured = || {
+                    counts.iter().map(|(combo, in_group)| Measured {
                         combo,
                         in_group,
                         in_others: space.containing(combo) - in_group,
                     })
-                    .collect();
+                };
                 group.causes = causes::suspicions(&space, group.count, measured, &[])
                     .iter()
                     .map(|m| causes::cause(&space, m, group.count, others, &name, inputs.param))
@@ -145,7 +146,7 @@ pub(crate) fn analyse(
         for ((at, candidates, exact), ran_with) in pending.iter().zip(ran_with) {
             let group = &mut groups[*at];
             let others = inputs.walk_count - group.count;
-            let measured = candidates
+            let measured: Vec<Measured> = candidates
                 .iter()
                 .zip(ran_with)
                 .map(|(&(combo, in_group), ran)| Measured {
@@ -154,7 +155,8 @@ pub(crate) fn analyse(
                     in_others: ran.saturating_sub(in_group),
                 })
                 .collect();
-            let suspicions = causes::suspicions(&space, group.count, measured, exact);
+            let suspicions =
+                causes::suspicions(&space, group.count, || measured.iter().copied(), exact);
             group.causes.extend(
                 suspicions
                     .iter()
