@@ -171,23 +171,40 @@ impl<E: fmt::Debug + fmt::Display + 'static> ActionReturn for Result<(), E> {
     fn into_step_result(self) -> StepResult {
         match self {
             Ok(()) => Ok(()),
-            Err(error) => Err(Box::new(
-                match (&error as &dyn Any).downcast_ref::<Cancel>() {
-                    Some(cancel) => Stop::Cancelled(cancel.reason.clone()),
-                    None => Stop::Failed(describe_error(&error)),
-                },
-            )),
+            Err(error) => Err(stop_for(error)),
         }
     }
 }
 
-/// Display text of an error; its Debug form when Display says nothing.
-fn describe_error<E: fmt::Debug + fmt::Display>(error: &E) -> String {
-    let text = error.to_string();
-    if text.is_empty() {
-        format!("{error:?}")
-    } else {
-        text
+/// Why an action that returned `error` stopped its walk (off the passing walk's path).
+#[cold]
+#[inline(never)]
+fn stop_for<E: fmt::Debug + fmt::Display + 'static>(error: E) -> Box<Stop> {
+    Box::new(match (&error as &dyn Any).downcast_ref::<Cancel>() {
+        Some(cancel) => Stop::Cancelled(cancel.reason.clone()),
+        None => Stop::Failed(describe_error(error)),
+    })
+}
+
+/// Display text of an error; its Debug form when Display says nothing. A `String` error is
+/// its own text, and is kept rather than copied: a run with many failures makes one per
+/// failure.
+fn describe_error<E: fmt::Debug + fmt::Display + 'static>(error: E) -> String {
+    let mut error = Some(error);
+    let own_text = (&mut error as &mut dyn Any)
+        .downcast_mut::<Option<String>>()
+        .and_then(Option::take);
+    let text_or_debug = |text: String, debug: &dyn fmt::Debug| {
+        if text.is_empty() {
+            format!("{debug:?}")
+        } else {
+            text
+        }
+    };
+    match (own_text, error) {
+        (Some(text), _) => text_or_debug(text, &""),
+        (None, Some(error)) => text_or_debug(error.to_string(), &error),
+        (None, None) => String::new(),
     }
 }
 
@@ -1035,6 +1052,38 @@ pub fn collect_options<P: Param, I: IntoIterator<Item = P>>(options: I) -> Vec<P
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn failed_with<E: fmt::Debug + fmt::Display + 'static>(error: E) -> String {
+        match Err::<(), E>(error).into_step_result().map_err(|stop| *stop) {
+            Err(Stop::Failed(message)) => message,
+            other => panic!("not a failure: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn an_error_fails_with_its_text_and_a_string_error_is_kept_not_copied() {
+        let message = String::from("a = 1207");
+        let buffer = message.as_ptr();
+        let kept = failed_with(message);
+        assert_eq!(kept, "a = 1207");
+        assert_eq!(kept.as_ptr(), buffer);
+        assert_eq!(failed_with("refused"), "refused");
+        assert_eq!(failed_with(String::new()), "\"\"");
+        assert_eq!(failed_with(""), "\"\"");
+
+        #[derive(Debug)]
+        struct Silent;
+        impl fmt::Display for Silent {
+            fn fmt(&self, _: &mut fmt::Formatter<'_>) -> fmt::Result {
+                Ok(())
+            }
+        }
+        assert_eq!(failed_with(Silent), "Silent");
+        assert!(matches!(
+            Err::<(), Cancel>(Cancel::new("busy")).into_step_result().map_err(|s| *s),
+            Err(Stop::Cancelled(reason)) if reason == "busy"
+        ));
+    }
 
     #[test]
     fn states_collect_the_walks_once_and_only_when_looked_at() {
