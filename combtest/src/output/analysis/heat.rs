@@ -11,7 +11,11 @@ const MAPPED_POSITIONS: usize = 4;
 
 /// The positions worth a map: those the causes name, largest group first; with fewer than
 /// two, the positions that failed, then the first positions of the order.
-pub(super) fn positions(groups: &[FailureGroup], failed: &[usize], n: usize) -> Vec<usize> {
+pub(super) fn positions(
+    groups: &[FailureGroup],
+    failed: impl IntoIterator<Item = usize>,
+    n: usize,
+) -> Vec<usize> {
     let mut positions: Vec<usize> = Vec::new();
     let named = groups
         .iter()
@@ -22,7 +26,7 @@ pub(super) fn positions(groups: &[FailureGroup], failed: &[usize], n: usize) -> 
             positions.push(position);
         }
     }
-    for position in failed.iter().copied().chain(0..n) {
+    for position in failed.into_iter().chain(0..n) {
         if positions.len() >= 2 {
             break;
         }

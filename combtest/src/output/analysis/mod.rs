@@ -175,12 +175,15 @@ pub(crate) fn analyse(
     }
     // The heat maps show the positions the causes name, so they are counted once the causes
     // are known: in a partial run, with one more visit of the walks that ran.
-    let failed_positions: Vec<usize> = failures.iter().map(|f| f.failed_position).collect();
-    let mapped = heat::positions(&groups, &failed_positions, inputs.sizes.len());
+    // The failures are read again only as far as the map's positions need (the first
+    // failures' positions, when the causes name fewer than two), and the failed walks are
+    // counted from the groups' ids, which hold every failure once, packed together.
+    let failed_positions = failures.iter().map(|f| f.failed_position);
+    let mapped = heat::positions(&groups, failed_positions, inputs.sizes.len());
     let mut heat = HeatCounts::new(&mapped, inputs.sizes);
     let mut options = vec![0; inputs.sizes.len()];
-    for failure in failures {
-        (inputs.decode)(failure.walk_id, &mut options);
+    for &id in groups.iter().flat_map(|group| &group.walk_ids) {
+        (inputs.decode)(id, &mut options);
         heat.add_failed(&options, inputs.sizes);
     }
     match inputs.ran {
@@ -325,6 +328,67 @@ mod tests {
             .find(|m| (m.rows.position, m.columns.position) == (1, 2))
             .unwrap();
         assert_eq!((map.failed[2][3], map.ran[2][3]), (150, 300));
+    }
+
+    #[test]
+    fn heat_maps_count_every_failure_of_every_group_once() {
+        let sizes = [3, 4, 2, 5];
+        let total = 120;
+        let decode = |mut id: u64, options: &mut [usize]| {
+            for p in (0..4).rev() {
+                options[p] = (id % sizes[p] as u64) as usize;
+                id /= sizes[p] as u64;
+            }
+        };
+        let mut options = [0; 4];
+        // Three groups (two messages, one of them at two actions) and failures no cause
+        // explains, so that the maps' positions come from where walks failed.
+        let failures: Vec<Failure> = (0..total)
+            .filter(|id| id % 7 == 3 || id % 11 == 5)
+            .map(|id| {
+                decode(id, &mut options);
+                let (position, message) = match id % 3 {
+                    0 => (1, "low"),
+                    1 => (3, "low"),
+                    _ => (3, "high"),
+                };
+                Failure {
+                    walk_id: id,
+                    fingerprint: Fingerprint(id),
+                    steps: Vec::new(),
+                    failed_position: position,
+                    failed_action: ["a", "b", "c", "d"][position].into(),
+                    kind: FailureKind::Error,
+                    message: message.into(),
+                    location: None,
+                    state: String::new(),
+                    replay: String::new(),
+                }
+            })
+            .collect();
+        let names: Vec<String> = ["a", "b", "c", "d"].map(String::from).to_vec();
+        let inputs = Inputs {
+            sizes: &sizes,
+            names: &names,
+            serial: &[false; 4],
+            param: &|_, o| o.to_string(),
+            decode: &decode,
+            total,
+            walk_count: total,
+            ran: None,
+        };
+        let (groups, maps) = analyse(&inputs, &failures);
+        assert_eq!(groups.len(), 3);
+        assert!(!maps.is_empty());
+        for map in &maps {
+            let (p, q) = (map.rows.position, map.columns.position);
+            let mut expected = vec![vec![0u64; sizes[q]]; sizes[p]];
+            for failure in &failures {
+                decode(failure.walk_id, &mut options);
+                expected[options[p]][options[q]] += 1;
+            }
+            assert_eq!(map.failed, expected, "{p} x {q}");
+        }
     }
 
     #[test]
