@@ -301,6 +301,8 @@ impl Counts {
             for (i, tally) in by_size.iter_mut().enumerate() {
                 match tally {
                     Tally::Dense(counters) => {
+                        // A slice: its bounds stay in registers across the updates.
+                        let counters = counters.as_mut_slice();
                         for_each_combo(&features, base, i + 1, |key| counters[key as usize] += 1);
                     }
                     Tally::Map(map) => {
