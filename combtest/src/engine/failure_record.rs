@@ -14,6 +14,7 @@ use super::unwind;
 use super::WalkRunner;
 use crate::model::outcome::{Failure, FailureKind, StepRecord};
 use crate::model::plan::Plan;
+use crate::model::walk_id::Fingerprint;
 use crate::output::replay::replay_command;
 
 impl<S, G> WalkRunner<'_, S, G>
@@ -27,13 +28,13 @@ where
         &self,
         id: u64,
         options: &[usize],
+        fingerprint: Fingerprint,
         state: Option<&S>,
         position: usize,
         kind: FailureKind,
         message: String,
         location: Option<String>,
     ) -> Failure {
-        let fingerprint = self.plan.fingerprint(options);
         let action = self.plan.actions[position].name.to_string();
         log_failure(id, &action, &message);
         Failure {

@@ -43,6 +43,7 @@ use self::unwind::{Catcher, Unwound, WalkScope};
 use self::watchdog::{Beat, Describe, LongWalk, Watch};
 use crate::config::Gather;
 use crate::model::action::{LoadedAction, StepResult, Stop};
+use crate::model::fingerprint_prefixes::FingerprintPrefixes;
 use crate::model::outcome::{Failure, FailureKind, Outcome};
 use crate::model::plan::{Plan, Segment};
 use crate::model::walk::{OrderView, Walk};
@@ -70,6 +71,9 @@ pub(crate) struct Tally<S> {
     /// not recorded yet, by walk id, for its trace record (kept by the tallies whose walks
     /// are recorded, here or by the tally they are merged into).
     pub(crate) cancelled_at: Option<Vec<(u64, usize)>>,
+    /// The hash of the last failed walk's fingerprint after each position, which the next
+    /// failure of this worker starts from where their options agree.
+    pub(crate) fingerprints: FingerprintPrefixes,
 }
 
 impl<S> Default for Tally<S> {
@@ -85,6 +89,7 @@ impl<S> Default for Tally<S> {
             gathered: gathered::Gathered::default(),
             trace: None,
             cancelled_at: None,
+            fingerprints: FingerprintPrefixes::default(),
         }
     }
 }
@@ -378,7 +383,18 @@ where
                 location,
             } => {
                 tally.errors += 1;
-                let failure = self.failure(id, options, state, position, kind, message, location);
+                let prefixes = &mut tally.fingerprints;
+                let fingerprint = self.plan.fingerprint_from(prefixes, options);
+                let failure = self.failure(
+                    id,
+                    options,
+                    fingerprint,
+                    state,
+                    position,
+                    kind,
+                    message,
+                    location,
+                );
                 if let Some(watch) = self.watch {
                     watch.failed(&failure);
                 }

@@ -2,6 +2,7 @@
 //! and where walk states come from. No threads and no I/O live here.
 
 pub(crate) mod action;
+pub(crate) mod fingerprint_prefixes;
 pub(crate) mod outcome;
 pub(crate) mod plan;
 pub(crate) mod shared;

@@ -13,6 +13,7 @@ use std::borrow::Cow;
 use std::ops::{Deref, DerefMut, Range};
 
 use super::action::{option_hash, option_json, Action, ActionKind, LoadedAction, ParamList};
+use super::fingerprint_prefixes::FingerprintPrefixes;
 use super::outcome::{Outcome, WalkSummary};
 use super::step_texts::StepTexts;
 use super::walk::OrderView;
@@ -234,6 +235,16 @@ impl OrderFacts {
     /// The fingerprint of the walk that picks `options`.
     pub(crate) fn fingerprint(&self, options: &[usize]) -> Fingerprint {
         Fingerprint::of(&self.option_hashes, options)
+    }
+
+    /// [`OrderFacts::fingerprint`], hashing only from the first position where `options`
+    /// differ from the last walk `prefixes` was asked about.
+    pub(crate) fn fingerprint_from(
+        &self,
+        prefixes: &mut FingerprintPrefixes,
+        options: &[usize],
+    ) -> Fingerprint {
+        prefixes.fingerprint(&self.option_hashes, options)
     }
 
     /// [`OrderFacts::fingerprint`] as a function that owns what it needs, to outlive the
