@@ -303,7 +303,7 @@ fn faults_in_the_compiled_loops_fail_their_walk_at_their_action_with_its_state()
 fn a_panicking_filter_in_the_compiled_loops_fails_the_test_with_its_own_message() {
     let _turn = TURN.lock().unwrap_or_else(|e| e.into_inner());
     for threads in [1, 2] {
-        let before = compiled_walks();
+        let before = compiled_filter_calls();
         let caught = std::panic::catch_unwind(|| {
             combtest! {
                 order: [first, second, third],
@@ -326,10 +326,56 @@ fn a_panicking_filter_in_the_compiled_loops_fails_the_test_with_its_own_message(
             message.contains("the filter refuses to look at walk 40"),
             "{message}"
         );
+        // The loops ask the filter about the walks ahead of them before running them: the
+        // walks before walk 40 may not have run.
         assert!(
-            compiled_walks() > before,
-            "the walks before it ran in the compiled loops"
+            compiled_filter_calls() > before,
+            "the compiled loops asked the filter compiled into them"
         );
+    }
+}
+
+/// The walks `recorded_keep` was asked about, in the order asked.
+static ASKED_IDS: Mutex<Vec<u64>> = Mutex::new(Vec::new());
+
+/// `keep`, recording the walks it is asked about.
+fn recorded_keep(walk: &Walk) -> bool {
+    ASKED_IDS.lock().unwrap().push(walk.id());
+    keep(walk)
+}
+
+#[action(options = 0..4)]
+fn fourth(n: u32, steps: &mut Steps) {
+    steps.params.push(n);
+}
+
+#[test]
+fn the_loops_ask_the_filter_about_each_walk_once_in_id_order_around_failures() {
+    let _turn = TURN.lock().unwrap_or_else(|e| e.into_inner());
+    // 1,024 walks: a worker's chunks hold several walks, failing ones among them.
+    let walks = 1024;
+    for threads in [1, 2] {
+        ASKED_IDS.lock().unwrap().clear();
+        let before = compiled_walks();
+        let report = combtest! {
+            order: [first, second, third, fourth, fourth],
+            state: Steps::default(),
+            threads: threads,
+            filter: recorded_keep,
+            explain_failures: false,
+            panic_on_failure: false,
+        };
+        assert_eq!(compiled_walks() - before, walks);
+        // The loops leave at each failing walk (48 panics in `second`, 16 errors in
+        // `third`) and come back after it: the answers asked ahead are kept, not asked again.
+        assert_eq!(report.error_count, 64, "{report}");
+        let mut asked = std::mem::take(&mut *ASKED_IDS.lock().unwrap());
+        if threads == 1 {
+            assert_eq!(asked, (0..walks).collect::<Vec<_>>());
+        } else {
+            asked.sort_unstable();
+            assert_eq!(asked, (0..walks).collect::<Vec<_>>(), "each walk once");
+        }
     }
 }
 

@@ -19,7 +19,9 @@ use std::mem::ManuallyDrop;
 use std::ops::ControlFlow;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use super::compiled_filter::{FilterCall, FilterWalks, KernelFilter, Sieve, WalkFilter};
+use super::compiled_filter::{
+    FilterAsker, FilterCall, FilterWalks, KernelFilter, Sieve, WalkFilter,
+};
 use super::compiled_gather::{Dropped, PassedStates};
 use super::gathered::Gathered;
 use super::held::Status;
@@ -603,7 +605,7 @@ impl<L, B, C, F> BoundOrder<L, B, C, F> {
         let rejected = &counter.skipped;
         let count = end - next.get();
         let result = self.each_walk::<S, G>(options, 0, count, |params| {
-            if !sieve.keeps(next.get()) {
+            if !sieve.keeps(next.get(), end) {
                 rejected.set(rejected.get() + 1);
                 next.set(next.get() + 1);
                 return Ok(());
@@ -738,7 +740,7 @@ where
                 // Gathering shares one loop with a filter and without: keeping each state
                 // costs far more than asking whether there is a filter.
                 Some(gathered) => {
-                    self.made_loop(walks, shared, None::<WalkFilter<'_, F::Keep>>, gathered)
+                    self.made_loop(walks, shared, None::<WalkFilter<'_, '_, F::Keep>>, gathered)
                 }
                 None => self.made_loop(walks, shared, (), Dropped::new()),
             };
@@ -775,10 +777,11 @@ impl<L, B, C, F> BoundOrder<L, B, C, F> {
         C: Cloning<S>,
         K: Fn(&Walk<'_>) -> bool + ?Sized,
     {
-        let sieve = WalkFilter {
+        let mut asker = FilterAsker {
             keep,
             walks: filter_walks,
         };
+        let sieve = WalkFilter::new(&mut asker);
         match gathered {
             Some(gathered) => self.made_loop(walks, shared, Some(sieve), gathered),
             None => self.made_loop(walks, shared, sieve, Dropped::new()),

@@ -88,9 +88,9 @@ impl<S> PassedStates<S> for &mut Gathered<S> {
 /// keeping each state costs far more than this check.
 impl<T: Sieve> Sieve for Option<T> {
     #[inline(always)]
-    fn keeps(&mut self, id: u64) -> bool {
+    fn keeps(&mut self, id: u64, end: u64) -> bool {
         match self {
-            Some(sieve) => sieve.keeps(id),
+            Some(sieve) => sieve.keeps(id, end),
             None => true,
         }
     }

@@ -7,7 +7,7 @@ use std::fmt;
 
 use super::abort;
 use super::compiled::{CompiledKernel, QuietWalks};
-use super::compiled_filter::{FilterCall, FilterWalks};
+use super::compiled_filter::{Answers, FilterCall, FilterWalks};
 use super::held::Status;
 use super::pool::{self, Dispenser};
 use super::positions::{MarkOnUnwind, DROPPING_STATE, MAKING_STATE};
@@ -83,6 +83,7 @@ where
             loops_started: Stopwatch::default(),
             state: None,
             beat: beat.as_mut(),
+            answers: Answers::default(),
         };
         for range in ids {
             plan.space.decode(range.start, &mut stream.options);
@@ -282,6 +283,9 @@ struct Stream<'s, 'r, S, G> {
     state: Option<S>,
     /// The worker's beat, when the run is watched.
     beat: Option<&'s mut Beat<'r>>,
+    /// The filter's answers for the walks just ahead of the compiled loops: kept across
+    /// their calls (a walk that does not pass leaves them), so each walk is asked once.
+    answers: Answers,
 }
 
 impl<S, G> Resumable for Stream<'_, '_, S, G>
@@ -471,13 +475,10 @@ where
             }
             self.loops_from = self.cursor.at;
             self.loops_started = Stopwatch::start(self.tally.trace.is_some());
-            // The loops step the odometer only for a filter: without one, it stays at the
-            // first walk.
-            let mut odometer = Vec::new();
             let filter = runner.filter.map(|keep| {
-                // The filter steps the odometer past a call's last walk (see `keeps`).
+                // The filter's answers step an odometer of their own (see `Answers`).
                 debug_assert!(runner.plan.space.is_odometer());
-                odometer.clone_from(&self.options);
+                self.answers.resume(self.cursor.at, &self.options);
                 // `combtest!`'s own filter is compiled into the loops: they call it directly.
                 let call = if runner.filter_compiled {
                     FilterCall::Compiled
@@ -488,8 +489,7 @@ where
                     order: runner.view,
                     space: &runner.plan.space,
                     scope,
-                    options: &mut odometer,
-                    next_options: NextOptions::new(&runner.plan.space),
+                    answers: &mut self.answers,
                     in_test_code: &mut self.cursor.in_test_code,
                 };
                 (call, walks)

@@ -11,6 +11,7 @@ use std::fmt;
 use std::future::Future;
 use std::marker::PhantomData;
 use std::pin::Pin;
+use std::ptr::NonNull;
 use std::sync::Arc;
 
 use serde::Serialize;
@@ -742,7 +743,8 @@ pub(crate) trait ParamList: Send + Sync {
 /// [`Walk::param`]: crate::Walk::param
 #[derive(Clone, Copy)]
 pub(crate) struct OptionSlice {
-    start: *const (),
+    /// Never null, as the start of a slice is not: a param read from it is known to be there.
+    start: NonNull<()>,
     len: usize,
     type_id: TypeId,
 }
@@ -757,7 +759,7 @@ impl OptionSlice {
     /// Erases `options`, which must outlive every use of the slice (see [`OptionSlice::get`]).
     fn of<P: Param>(options: &[P]) -> Self {
         OptionSlice {
-            start: options.as_ptr().cast(),
+            start: NonNull::from(options).cast(),
             len: options.len(),
             type_id: TypeId::of::<P>(),
         }
@@ -774,7 +776,7 @@ impl OptionSlice {
         }
         // SAFETY: the type id is `P`'s, so `start` is the start of a `[P]` of `len` items
         // (see `of`), still borrowed by the caller's promise, and `option` is within it.
-        Some(unsafe { &*self.start.cast::<P>().add(option) })
+        Some(unsafe { self.start.cast::<P>().add(option).as_ref() })
     }
 }
 

@@ -113,6 +113,18 @@ impl WalkSpace {
         matches!(self.numbering, Numbering::Odometer { .. })
     }
 
+    /// The wheels of an odometer space (positions, most significant first) and their option
+    /// counts; `None` for other numberings.
+    #[inline]
+    pub(crate) fn odometer(&self) -> Option<(&[usize], &[u64])> {
+        match &self.numbering {
+            Numbering::Odometer {
+                wheels, radices, ..
+            } => Some((wheels, radices)),
+            _ => None,
+        }
+    }
+
     /// How many walks the order has (the rows, when a covering array numbered them).
     pub(crate) fn total(&self) -> u64 {
         match &self.numbering {
