@@ -21,6 +21,14 @@ fn push(n: u32, v: &mut Vec<u32>, _: &()) -> Result<(), String> {
 /// An order of three actions (4 x 3 x 4), with a serial action of 3 options after the
 /// first when asked; walks whose first option is 0 are filtered out.
 fn order(serial: bool) -> Combtest<Vec<u32>> {
+    Combtest::new(Vec::new())
+        .order(actions(serial))
+        .filter(|walk: &Walk| walk.param::<u32>(0) != Some(&0))
+        .threads(2)
+}
+
+/// The actions of [`order`].
+fn actions(serial: bool) -> Vec<Action<Vec<u32>>> {
     let mut order = vec![
         Action::new("a", || 0..4u32, push),
         Action::new("b", || 1..4u32, push),
@@ -40,10 +48,7 @@ fn order(serial: bool) -> Combtest<Vec<u32>> {
             ),
         );
     }
-    Combtest::new(Vec::new())
-        .order(order)
-        .filter(|walk: &Walk| walk.param::<u32>(0) != Some(&0))
-        .threads(2)
+    order
 }
 
 fn counts<S>(r: &Report<S>) -> (u64, u64, u64, u64, u64, u64) {
@@ -147,6 +152,89 @@ fn one_to_seven_shards_run_every_walk_once_and_merge_into_the_unsharded_report()
             );
         }
     }
+}
+
+/// What a report says of its failures' causes: each group's walks, causes and walks left
+/// unexplained, and its heat maps.
+fn causes<S>(report: &combtest::Report<S>) -> (Vec<String>, Vec<combtest::HeatMap>) {
+    let groups = report
+        .groups
+        .iter()
+        .map(|g| format!("{:?} {:?} {}", g.walk_ids, g.causes, g.unexplained))
+        .collect();
+    (groups, report.heat_maps.clone())
+}
+
+#[test]
+fn merged_shards_name_the_causes_the_unsharded_run_names() {
+    for serial in [false, true] {
+        // The same order without its filter: every walk of the space runs.
+        let unfiltered = || Combtest::new(Vec::new()).order(actions(serial)).threads(2);
+        let whole = unfiltered().run().unwrap();
+        assert!(whole.evidence.every_walk_ran);
+        assert!(
+            whole.groups.iter().any(|g| !g.causes.is_empty()),
+            "the whole run names causes: {whole}"
+        );
+        for n in [2, 3] {
+            let dir = scratch(&format!("sharding-causes-{serial}-{n}"));
+            for i in 1..=n {
+                unfiltered().shard((i, n)).log_dir(&dir).run().unwrap();
+            }
+            let merged = merge_shards([&dir]).unwrap();
+            assert_eq!(counts(&merged), counts(&whole), "serial={serial} n={n}");
+            assert_eq!(groups(&merged), groups(&whole), "serial={serial} n={n}");
+            assert_eq!(causes(&merged), causes(&whole), "serial={serial} n={n}");
+            assert_eq!(merged.evidence, whole.evidence, "serial={serial} n={n}");
+        }
+    }
+}
+
+#[test]
+fn merged_shards_of_a_selection_name_what_the_selected_walks_show() {
+    let selected = || {
+        Combtest::new(Vec::new())
+            .order(actions(false))
+            .walks("8-40")
+            .threads(2)
+    };
+    let whole = selected().run().unwrap();
+    assert!(!whole.evidence.every_walk_ran && whole.error_count > 0);
+    assert!(
+        whole.groups.iter().any(|g| !g.causes.is_empty()) && !whole.heat_maps.is_empty(),
+        "the selection's run names causes: {whole}"
+    );
+    let dir = scratch("sharding-causes-selection");
+    for i in 1..=3 {
+        selected().shard((i, 3)).log_dir(&dir).run().unwrap();
+    }
+    let merged = merge_shards([&dir]).unwrap();
+    assert_eq!(counts(&merged), counts(&whole));
+    assert_eq!(causes(&merged), causes(&whole));
+    assert!(!merged.evidence.every_walk_ran);
+    assert!(
+        merged
+            .evidence
+            .note
+            .as_deref()
+            .unwrap()
+            .contains("33 of 48 walks ran"),
+        "{:?}",
+        merged.evidence
+    );
+}
+
+#[test]
+fn merged_shards_with_skipped_walks_group_failures_and_say_why_no_causes() {
+    let dir = scratch("sharding-causes-filtered");
+    for i in 1..=2 {
+        order(false).shard((i, 2)).log_dir(&dir).run().unwrap();
+    }
+    let merged = merge_shards([&dir]).unwrap();
+    assert!(merged.skipped_count > 0 && !merged.groups.is_empty());
+    assert!(merged.groups.iter().all(|g| g.causes.is_empty()));
+    let note = merged.evidence.note.as_deref().unwrap();
+    assert!(note.contains("whose filter removed"), "{note}");
 }
 
 #[test]

@@ -14,11 +14,12 @@ use serde::{Deserialize, Serialize};
 use super::analysis::cancels::CancelCount;
 use super::analysis::data::Evidence;
 use super::analysis::groups::group_failures;
+use super::analysis::{analyse, position_names, Inputs};
 use super::report::Report;
 use crate::config::shard::Shard;
 use crate::error::Error;
 use crate::model::plan::OrderFacts;
-use crate::model::walk_id::{Fnv64, WalkSelection};
+use crate::model::walk_id::{Fnv64, WalkSelection, WalkSpace};
 
 /// What a shard ran, as the file `shard-<i>-of-<n>.json` records it.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -35,6 +36,15 @@ pub struct ShardResult {
     pub share: Vec<Range<u64>>,
     /// The shard's report (without states).
     pub report: Report<()>,
+    /// Per position, the `Debug` text of each of its options, as reports show them: with
+    /// `serial`, the walk space the merge finds the causes of the merged failures in. Empty
+    /// in files written before they were recorded, and when a covering array chose the
+    /// walks (its walks are rows of the array, not of the full product).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub options: Vec<Vec<String>>,
+    /// Per position, whether it is a serial action; empty when `options` is.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub serial: Vec<bool>,
 }
 
 impl ShardResult {
@@ -50,6 +60,24 @@ impl ShardResult {
         share: &WalkSelection,
         report: Report<()>,
     ) -> Self {
+        // A shard writes its result into its log directory, for which every option's text
+        // was made before the walks ran.
+        let text = |position: usize, option: usize| match plan.step_texts.get(position, option) {
+            Some(text) => text.to_string(),
+            None => plan.option_json[position][option].to_string(),
+        };
+        let (options, serial) = if plan.space.is_odometer() {
+            let options = (0..plan.names.len())
+                .map(|p| (0..plan.option_json[p].len()).map(|o| text(p, o)).collect())
+                .collect();
+            let mut serial = vec![false; plan.names.len()];
+            for wheel in &plan.serials {
+                serial[wheel.position] = true;
+            }
+            (options, serial)
+        } else {
+            (Vec::new(), Vec::new())
+        };
         ShardResult {
             shard,
             order: plan.names.iter().map(|name| name.to_string()).collect(),
@@ -57,6 +85,8 @@ impl ShardResult {
             selection: selection.ranges().to_vec(),
             share: share.ranges().to_vec(),
             report,
+            options,
+            serial,
         }
     }
 }
@@ -78,7 +108,9 @@ fn order_fingerprint(plan: &OrderFacts) -> String {
 
 /// Reads shard result files (or folders holding them, searched recursively), checks that
 /// they belong together and cover every selected walk exactly once, and sums them into one
-/// report.
+/// report. The failures are grouped across the shards and their causes named, as a run
+/// without shards names them, unless the shards skipped walks (a filter's skipped walks are
+/// counted, not listed) or did not record the walk space (see [`ShardResult::options`]).
 ///
 /// Fails, naming the files, if a shard is missing or appears twice, if the shards disagree
 /// on the order, its options, the selection, the walk space, the test or the shard count, if
@@ -181,26 +213,92 @@ pub fn merge_shards<P: AsRef<Path>>(
     }
     merged.failures.sort_by_key(|f| f.walk_id);
     merged.cancels = merge_cancels(results.iter().map(|(_, r)| &r.report.cancels));
-    // Failures are grouped again across shards; their causes need the walk space, which a
-    // shard result does not hold, so a merged report names none.
-    let serial: Vec<usize> = results
-        .iter()
-        .flat_map(|(_, r)| r.report.groups.iter().filter(|g| g.serial))
-        .flat_map(|g| g.walk_ids.first())
-        .filter_map(|id| merged.failures.binary_search_by_key(id, |f| f.walk_id).ok())
-        .map(|i| merged.failures[i].failed_position)
-        .collect();
-    merged.groups = group_failures(&merged.failures, &|p| serial.contains(&p));
-    merged.heat_maps.clear();
-    merged.evidence = Evidence {
-        every_walk_ran: false,
-        note: Some(format!(
-            "merged from {total} shards, whose results do not hold the walk space; a run \
+    explain_merged(&results, &mut merged);
+    Ok(merged)
+}
+
+/// Groups the merged failures and, where the shards' results say enough, finds their causes
+/// and heat maps in the walk space, as a run without shards does. Causes need the walk space
+/// (which older results and covering arrays do not record) and every walk that ran: walks
+/// the filter removed are counted, not listed, so a merged run with skipped walks groups
+/// its failures without naming causes, and says why.
+fn explain_merged(results: &[(PathBuf, ShardResult)], merged: &mut Report<()>) {
+    let first = &results[0].1;
+    let shards = first.shard.total;
+    let sizes: Vec<usize> = first.options.iter().map(Vec::len).collect();
+    let space = (!sizes.is_empty() && first.serial.len() == sizes.len())
+        .then(|| WalkSpace::new(&sizes, &first.serial).ok())
+        .flatten()
+        .filter(|space| space.total() == merged.total_walks);
+    let why_not = match &space {
+        None => Some(format!(
+            "merged from {shards} shards, whose results do not hold the walk space; a run \
              without shards names the causes"
         )),
+        Some(_) if merged.skipped_count > 0 => Some(format!(
+            "merged from {shards} shards, whose filter removed {} walks: which ones, the \
+             results do not list; a run without shards names the causes",
+            merged.skipped_count
+        )),
+        Some(_) => None,
+    };
+    let (Some(space), None) = (space, &why_not) else {
+        // The failures are grouped as in a run without shards, serial actions told apart.
+        let serial: Vec<usize> = results
+            .iter()
+            .flat_map(|(_, r)| r.report.groups.iter().filter(|g| g.serial))
+            .flat_map(|g| g.walk_ids.first())
+            .filter_map(|id| merged.failures.binary_search_by_key(id, |f| f.walk_id).ok())
+            .map(|i| merged.failures[i].failed_position)
+            .collect();
+        merged.groups = group_failures(&merged.failures, &|p| serial.contains(&p));
+        merged.heat_maps.clear();
+        merged.evidence = Evidence {
+            every_walk_ran: false,
+            note: why_not,
+            confirmation_walks: 0,
+        };
+        return;
+    };
+    let names: Vec<&str> = first.order.iter().map(String::as_str).collect();
+    let names = position_names(&names);
+    let param = |position: usize, option: usize| first.options[position][option].clone();
+    let decode = |id: u64, options: &mut [usize]| space.decode(id, options);
+    let selection = WalkSelection::from_ranges(first.selection.clone());
+    // No walk was skipped: the walks that ran are the selected ones.
+    let visit_ran = |visit: &mut dyn FnMut(&[usize])| {
+        let mut options = vec![0; sizes.len()];
+        for range in selection.ranges() {
+            for id in range.clone() {
+                space.decode(id, &mut options);
+                visit(&options);
+            }
+        }
+    };
+    let every_walk_ran = merged.walk_count == merged.total_walks;
+    let inputs = Inputs {
+        sizes: &sizes,
+        names: &names,
+        serial: &first.serial,
+        param: &param,
+        decode: &decode,
+        total: space.total(),
+        walk_count: merged.walk_count,
+        ran: (!every_walk_ran).then_some(&visit_ran as _),
+    };
+    let (groups, heat_maps) = analyse(&inputs, &merged.failures);
+    merged.groups = groups;
+    merged.heat_maps = heat_maps;
+    merged.evidence = Evidence {
+        every_walk_ran,
+        note: (!every_walk_ran).then(|| {
+            format!(
+                "merged from {shards} shards: a selection of walks ran; {} of {} walks ran",
+                merged.walk_count, merged.total_walks
+            )
+        }),
         confirmation_walks: 0,
     };
-    Ok(merged)
 }
 
 /// A shard's own counts must hold together before they are trusted: every walk of its share
