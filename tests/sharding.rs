@@ -238,6 +238,41 @@ fn merged_shards_with_skipped_walks_group_failures_and_say_why_no_causes() {
 }
 
 #[test]
+fn merged_shards_whose_space_does_not_fit_their_order_group_failures_without_causes() {
+    let dir = scratch("sharding-causes-foreign-space");
+    let mut files = Vec::new();
+    for i in 1..=2 {
+        let shard = Combtest::new(Vec::new())
+            .order(actions(false))
+            .shard((i, 2))
+            .log_dir(&dir)
+            .run()
+            .unwrap();
+        files.extend(
+            shard
+                .files
+                .into_iter()
+                .filter(|f| f.ends_with(ShardResult::file_name((i, 2).into()))),
+        );
+    }
+    // Results edited, or written by another tool: one position more than the order, of one
+    // option, so that the space holds as many walks as the order's.
+    for file in &files {
+        let mut result: ShardResult =
+            serde_json::from_str(&std::fs::read_to_string(file).unwrap()).unwrap();
+        assert_eq!(result.options.len(), 3, "the space is recorded");
+        result.options.push(vec!["()".into()]);
+        result.serial.push(false);
+        std::fs::write(file, serde_json::to_string(&result).unwrap()).unwrap();
+    }
+    let merged = merge_shards(&files).unwrap();
+    assert!(merged.error_count > 0 && !merged.groups.is_empty());
+    assert!(merged.groups.iter().all(|g| g.causes.is_empty()));
+    let note = merged.evidence.note.as_deref().unwrap();
+    assert!(note.contains("do not hold the walk space"), "{note}");
+}
+
+#[test]
 fn branches_stay_whole_when_there_are_enough_of_them() {
     // 3 branches of the serial action, 3 shards: each shard runs exactly one branch, so the
     // serial action runs once per shard, for one option.

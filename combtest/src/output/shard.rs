@@ -226,7 +226,9 @@ fn explain_merged(results: &[(PathBuf, ShardResult)], merged: &mut Report<()>) {
     let first = &results[0].1;
     let shards = first.shard.total;
     let sizes: Vec<usize> = first.options.iter().map(Vec::len).collect();
-    let space = (!sizes.is_empty() && first.serial.len() == sizes.len())
+    let recorded =
+        !sizes.is_empty() && sizes.len() == first.order.len() && first.serial.len() == sizes.len();
+    let space = recorded
         .then(|| WalkSpace::new(&sizes, &first.serial).ok())
         .flatten()
         .filter(|space| space.total() == merged.total_walks);
