@@ -239,37 +239,117 @@ fn merged_shards_with_skipped_walks_group_failures_and_say_why_no_causes() {
 
 #[test]
 fn merged_shards_whose_space_does_not_fit_their_order_group_failures_without_causes() {
-    let dir = scratch("sharding-causes-foreign-space");
-    let mut files = Vec::new();
-    for i in 1..=2 {
-        let shard = Combtest::new(Vec::new())
-            .order(actions(false))
-            .shard((i, 2))
-            .log_dir(&dir)
-            .run()
-            .unwrap();
-        files.extend(
-            shard
-                .files
-                .into_iter()
-                .filter(|f| f.ends_with(ShardResult::file_name((i, 2).into()))),
-        );
-    }
     // Results edited, or written by another tool: one position more than the order, of one
     // option, so that the space holds as many walks as the order's.
-    for file in &files {
-        let mut result: ShardResult =
-            serde_json::from_str(&std::fs::read_to_string(file).unwrap()).unwrap();
-        assert_eq!(result.options.len(), 3, "the space is recorded");
-        result.options.push(vec!["()".into()]);
-        result.serial.push(false);
-        std::fs::write(file, serde_json::to_string(&result).unwrap()).unwrap();
-    }
+    let files = edited_shards("sharding-causes-foreign-space", unfiltered, |_, result| {
+        assert_eq!(result["options"].as_array().unwrap().len(), 3, "recorded");
+        result["options"]
+            .as_array_mut()
+            .unwrap()
+            .push(serde_json::json!(["()"]));
+        result["serial"].as_array_mut().unwrap().push(false.into());
+    });
     let merged = merge_shards(&files).unwrap();
     assert!(merged.error_count > 0 && !merged.groups.is_empty());
     assert!(merged.groups.iter().all(|g| g.causes.is_empty()));
     let note = merged.evidence.note.as_deref().unwrap();
-    assert!(note.contains("do not hold the walk space"), "{note}");
+    assert!(note.contains("do not hold one walk space"), "{note}");
+}
+
+/// Runs `run` as shards 1 and 2 of 2 into a fresh folder named `name`, then edits each
+/// shard's result file as JSON with `edit` (given the shard's index): the files, edited.
+fn edited_shards(
+    name: &str,
+    run: impl Fn() -> Combtest<Vec<u32>>,
+    edit: impl Fn(usize, &mut serde_json::Value),
+) -> Vec<PathBuf> {
+    let dir = scratch(name);
+    let mut files = Vec::new();
+    for i in 1..=2 {
+        let shard = run().shard((i, 2)).log_dir(&dir).run().unwrap();
+        let file = shard
+            .files
+            .into_iter()
+            .find(|f| f.ends_with(ShardResult::file_name((i, 2).into())))
+            .expect("the shard wrote its result");
+        let mut result: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+        edit(i, &mut result);
+        std::fs::write(&file, result.to_string()).unwrap();
+        files.push(file);
+    }
+    files
+}
+
+/// The unfiltered order of [`actions`].
+fn unfiltered() -> Combtest<Vec<u32>> {
+    Combtest::new(Vec::new()).order(actions(false)).threads(2)
+}
+
+#[test]
+fn merged_shards_name_no_causes_unless_every_result_records_the_same_space() {
+    // Written before the space was recorded: all, or one of them, whichever sorts first.
+    for stripped in [vec![1, 2], vec![1], vec![2]] {
+        let files = edited_shards("sharding-causes-old", unfiltered, |i, result| {
+            if stripped.contains(&i) {
+                let result = result.as_object_mut().unwrap();
+                result.remove("options");
+                result.remove("serial");
+            }
+        });
+        let merged = merge_shards(&files).unwrap();
+        assert!(merged.error_count > 0 && !merged.groups.is_empty());
+        assert!(
+            merged.groups.iter().all(|g| g.causes.is_empty()),
+            "stripped {stripped:?}"
+        );
+        let note = merged.evidence.note.as_deref().unwrap();
+        assert!(note.contains("do not hold one walk space"), "{note}");
+    }
+    // The options of one position reordered: the walks decode to other steps than their
+    // failures list.
+    let files = edited_shards("sharding-causes-reordered", unfiltered, |_, result| {
+        let options = result["options"][2].as_array_mut().unwrap();
+        options.swap(0, 3);
+    });
+    let merged = merge_shards(&files).unwrap();
+    assert!(merged.groups.iter().all(|g| g.causes.is_empty()));
+}
+
+#[test]
+fn merging_refuses_failures_and_selections_that_do_not_fit_the_order() {
+    let files = edited_shards("sharding-bad-position", unfiltered, |_, result| {
+        if let Some(failure) = result["report"]["failures"].get_mut(0) {
+            failure["failed_position"] = 7.into();
+        }
+    });
+    let error = merge_shards(&files).unwrap_err().to_string();
+    assert!(error.contains("at position 7"), "{error}");
+
+    let files = edited_shards("sharding-past-the-space", unfiltered, |i, result| {
+        result["selection"] = serde_json::json!([{"start": 0, "end": 60}]);
+        if i == 2 {
+            result["share"] = serde_json::json!([{"start": 24, "end": 60}]);
+        }
+    });
+    let error = merge_shards(&files).unwrap_err().to_string();
+    assert!(error.contains("past the 48 walks"), "{error}");
+}
+
+#[test]
+fn merged_shards_of_a_covering_array_name_its_causes_and_say_what_chose_the_walks() {
+    let covered = || unfiltered().covering(2);
+    let whole = covered().run().unwrap();
+    assert!(!whole.evidence.every_walk_ran && whole.error_count > 0);
+    let files = edited_shards("sharding-causes-covering", covered, |_, _| {});
+    let merged = merge_shards(&files).unwrap();
+    assert_eq!(counts(&merged), counts(&whole));
+    assert_eq!(causes(&merged), causes(&whole));
+    let note = merged.evidence.note.as_deref().unwrap();
+    assert!(
+        note.contains("a 2-wise covering array chose the walks"),
+        "{note}"
+    );
 }
 
 #[test]

@@ -18,6 +18,7 @@ use super::analysis::{analyse, position_names, Inputs};
 use super::report::Report;
 use crate::config::shard::Shard;
 use crate::error::Error;
+use crate::model::outcome::Failure;
 use crate::model::plan::OrderFacts;
 use crate::model::walk_id::{Fnv64, WalkSelection, WalkSpace};
 
@@ -38,8 +39,9 @@ pub struct ShardResult {
     pub report: Report<()>,
     /// Per position, the `Debug` text of each of its options, as reports show them: with
     /// `serial`, the walk space the merge finds the causes of the merged failures in. Empty
-    /// in files written before they were recorded, and when a covering array chose the
-    /// walks (its walks are rows of the array, not of the full product).
+    /// in files written before they were recorded, and when a covering array numbered the
+    /// walks of a space too large for a `u64` (its walks are then rows of the array, not ids
+    /// of the full product).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub options: Vec<Vec<String>>,
     /// Per position, whether it is a serial action; empty when `options` is.
@@ -218,24 +220,32 @@ pub fn merge_shards<P: AsRef<Path>>(
 }
 
 /// Groups the merged failures and, where the shards' results say enough, finds their causes
-/// and heat maps in the walk space, as a run without shards does. Causes need the walk space
-/// (which older results and covering arrays do not record) and every walk that ran: walks
-/// the filter removed are counted, not listed, so a merged run with skipped walks groups
-/// its failures without naming causes, and says why.
+/// and heat maps in the walk space, as a run without shards does. Causes need one walk space
+/// that every result records (older results, and covering arrays numbering a space too
+/// large for a `u64`, record none) and that the failures' steps agree with, and every walk
+/// that ran: walks the filter removed are counted, not listed, so a merged run with skipped
+/// walks groups its failures without naming causes, and says why.
 fn explain_merged(results: &[(PathBuf, ShardResult)], merged: &mut Report<()>) {
     let first = &results[0].1;
     let shards = first.shard.total;
     let sizes: Vec<usize> = first.options.iter().map(Vec::len).collect();
-    let recorded =
-        !sizes.is_empty() && sizes.len() == first.order.len() && first.serial.len() == sizes.len();
+    // Every shard recorded the same space, of as many positions as the order, and the space
+    // holds as many walks as the order.
+    let recorded = !sizes.is_empty()
+        && sizes.len() == first.order.len()
+        && first.serial.len() == sizes.len()
+        && results
+            .iter()
+            .all(|(_, r)| r.options == first.options && r.serial == first.serial);
     let space = recorded
         .then(|| WalkSpace::new(&sizes, &first.serial).ok())
         .flatten()
-        .filter(|space| space.total() == merged.total_walks);
+        .filter(|space| space.total() == merged.total_walks)
+        .filter(|space| steps_agree(space, &first.options, &merged.failures));
     let why_not = match &space {
         None => Some(format!(
-            "merged from {shards} shards, whose results do not hold the walk space; a run \
-             without shards names the causes"
+            "merged from {shards} shards, whose results do not hold one walk space that their \
+             failures agree with; a run without shards names the causes"
         )),
         Some(_) if merged.skipped_count > 0 => Some(format!(
             "merged from {shards} shards, whose filter removed {} walks: which ones, the \
@@ -271,8 +281,11 @@ fn explain_merged(results: &[(PathBuf, ShardResult)], merged: &mut Report<()>) {
     let visit_ran = |visit: &mut dyn FnMut(&[usize])| {
         let mut options = vec![0; sizes.len()];
         for range in selection.ranges() {
+            space.decode(range.start, &mut options);
             for id in range.clone() {
-                space.decode(id, &mut options);
+                if id > range.start {
+                    space.advance(id, &mut options);
+                }
                 visit(&options);
             }
         }
@@ -291,16 +304,39 @@ fn explain_merged(results: &[(PathBuf, ShardResult)], merged: &mut Report<()>) {
     let (groups, heat_maps) = analyse(&inputs, &merged.failures);
     merged.groups = groups;
     merged.heat_maps = heat_maps;
+    let chose = match &merged.coverage {
+        Some(coverage) => format!(
+            "a {}-wise covering array chose the walks",
+            coverage.strength
+        ),
+        None => "a selection of walks ran".to_string(),
+    };
     merged.evidence = Evidence {
         every_walk_ran,
         note: (!every_walk_ran).then(|| {
             format!(
-                "merged from {shards} shards: a selection of walks ran; {} of {} walks ran",
+                "merged from {shards} shards: {chose}; {} of {} walks ran",
                 merged.walk_count, merged.total_walks
             )
         }),
         confirmation_walks: 0,
     };
+}
+
+/// Whether the recorded space decodes each failed walk into the steps its failure lists: a
+/// space with the options of one position reordered, or of another order, does not.
+fn steps_agree(space: &WalkSpace, texts: &[Vec<String>], failures: &[Failure]) -> bool {
+    let mut options = vec![0; texts.len()];
+    failures.iter().all(|failure| {
+        space.decode(failure.walk_id, &mut options);
+        failure.steps.len() == options.len()
+            && failure
+                .steps
+                .iter()
+                .zip(&options)
+                .zip(texts)
+                .all(|((step, &option), texts)| *step.param_debug == texts[option])
+    })
 }
 
 /// A shard's own counts must hold together before they are trusted: every walk of its share
@@ -360,6 +396,31 @@ fn check_shard(path: &Path, result: &ShardResult) -> Result<(), Error> {
     if let Some(id) = ids.iter().find(|&&id| !share.contains(id)) {
         return Err(fail(format!(
             "it lists walk {id} as failed, which is not in its share"
+        )));
+    }
+    let past_the_space = |ranges: &[Range<u64>]| {
+        ranges
+            .iter()
+            .find(|range| range.end > report.total_walks)
+            .cloned()
+    };
+    if let Some(range) = past_the_space(&result.selection).or(past_the_space(&result.share)) {
+        return Err(fail(format!(
+            "it selects walks {}..{}, past the {} walks of its order",
+            range.start, range.end, report.total_walks
+        )));
+    }
+    let positions = result.order.len();
+    if let Some(failure) = report.failures.iter().find(|f| {
+        f.steps.len() != positions || result.order.get(f.failed_position) != Some(&f.failed_action)
+    }) {
+        return Err(fail(format!(
+            "its failure of walk {} names {} at position {} of {} steps, which its order of \
+             {positions} actions does not hold",
+            failure.walk_id,
+            failure.failed_action,
+            failure.failed_position,
+            failure.steps.len()
         )));
     }
     Ok(())
