@@ -186,10 +186,12 @@ impl<S, G> Combtest<S, G> {
     /// Runs only the walks for which `keep` returns `true`; the others keep their ids and
     /// are counted as skipped. The filter sees whole walks before they run.
     ///
-    /// A run asks it about each walk once, in id order on each worker thread; a worker may
-    /// ask about up to 63 walks before running the first of them, so the filter's answer
-    /// should depend on the walk, not on what earlier walks did. The failure analysis asks
-    /// it again about some walks, to tell which combinations the filter ruled out.
+    /// Running the walks asks it about each walk once, in id order on each worker thread; a
+    /// worker may ask about up to 63 walks before running the first of them, so the
+    /// filter's answer should depend on the walk, not on what earlier walks did (a filter
+    /// that panics on a walk ends the run, before the walks asked about with it have run).
+    /// Beyond that, a covering array asks it while the array is built, and when it skipped
+    /// walks the failure analysis asks it again about the selected walks, to know which ran.
     pub fn filter(mut self, keep: impl Fn(&Walk<'_>) -> bool + Send + Sync + 'static) -> Self {
         self.filter = Some(Box::new(keep));
         self.filter_compiled = false;

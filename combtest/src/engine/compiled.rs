@@ -20,7 +20,7 @@ use std::ops::ControlFlow;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::compiled_filter::{
-    FilterAsker, FilterCall, FilterWalks, KernelFilter, Sieve, WalkFilter,
+    FilterAsker, FilterCall, FilterWalks, KernelFilter, Sieve, WalkFilter, MOST_POSITIONS,
 };
 use super::compiled_gather::{Dropped, PassedStates};
 use super::gathered::Gathered;
@@ -135,7 +135,7 @@ where
 
     fn bind(names: &[&str], params: &[&dyn Any]) -> Option<Self::Bound> {
         // Segments are bit masks of positions.
-        if Self::LEN > 64 {
+        if Self::LEN > MOST_POSITIONS {
             return None;
         }
         let (name, names) = names.split_last()?;

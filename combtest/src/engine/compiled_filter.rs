@@ -137,9 +137,10 @@ pub(crate) struct FilterWalks<'a> {
 /// the marker bit.
 const ASKED_AT_ONCE: u64 = u64::BITS as u64 - 1;
 
-/// The most positions an order the compiled loops run has (see `WalkList::bind`): the
-/// options the filter is shown are copied into an array of this size.
-const MOST_POSITIONS: usize = 64;
+/// The most positions an order the compiled loops run has (`WalkList::bind` refuses more:
+/// a segment is a bit mask of positions). The options the filter is shown are copied into
+/// an array of this size.
+pub(crate) const MOST_POSITIONS: usize = 64;
 
 /// The filter's answers for the walks just ahead of the loops, kept by a worker across its
 /// calls of the loops, so that each walk is asked about once.
@@ -221,6 +222,8 @@ where
         in_test_code,
     } = walks;
     debug_assert_eq!(answers.next_asked, id);
+    // The loops ask about walks of their range only: at least one answer is made.
+    debug_assert!(id < end);
     let Some((wheels, radices)) = space.odometer() else {
         unreachable!("the compiled loops run only odometer spaces")
     };
