@@ -12,6 +12,9 @@ use super::walk_id::{Fingerprint, Fnv64};
 #[derive(Default)]
 pub(crate) struct FingerprintPrefixes {
     /// The option hashes the states were made from (their address): other hashes start over.
+    /// An address stands for the hashes because a worker's tally, which holds this, lives
+    /// within one run, whose plan holds the hashes and outlives it: no other hashes can come
+    /// to that address while the states are kept.
     hashes: usize,
     /// The options of the last walk.
     options: Vec<usize>,
