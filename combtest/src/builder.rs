@@ -703,8 +703,12 @@ where
             assemble_report(tally, &plan, &settings, test, coverage, started);
         if !settings.skip_analysis {
             let param = |p: usize, o: usize| param_text(&plan, p, o);
-            let run = run_view(&plan, &view, self.filter.as_deref(), &selected, &param);
-            run::explain(&run, cancels, &mut report);
+            {
+                let keep = whole_walk_filter(&self.filter, &self.partial_filter);
+                let filter = keep.as_ref().map(|keep| keep as run::FilterFn<'_>);
+                let run = run_view(&plan, &view, filter, &selected, &param);
+                run::explain(&run, cancels, &mut report);
+            }
             // A replay or an explicit list of walks runs exactly those walks.
             let exact_selection = settings.walks.is_some() || settings.replay.is_some();
             if let Some(budget) = settings.confirm_causes.filter(|_| !exact_selection) {
@@ -769,16 +773,20 @@ where
         let mut cancelled: Vec<u64> = Vec::new();
         let param = |p: usize, o: usize| param_text(plan, p, o);
         for round in [confirm::Round::Isolate, confirm::Round::Suspects] {
-            let run = run_view(plan, view, self.filter.as_deref(), selected, &param);
-            let planned = (budget > 0)
-                .then(|| {
-                    let earlier = confirm::Earlier {
-                        all: &ran_already,
-                        testing: &testing,
-                    };
-                    confirm::plan_for_run(&run, report, budget, &earlier, round)
-                })
-                .flatten();
+            let planned = {
+                let keep = whole_walk_filter(&self.filter, &self.partial_filter);
+                let filter = keep.as_ref().map(|keep| keep as run::FilterFn<'_>);
+                let run = run_view(plan, view, filter, selected, &param);
+                (budget > 0)
+                    .then(|| {
+                        let earlier = confirm::Earlier {
+                            all: &ran_already,
+                            testing: &testing,
+                        };
+                        confirm::plan_for_run(&run, report, budget, &earlier, round)
+                    })
+                    .flatten()
+            };
             let Some(extra) = planned else {
                 return;
             };
@@ -798,7 +806,9 @@ where
                 cancelled.extend(cancels);
                 cancelled.sort_unstable();
             }
-            let run = run_view(plan, view, self.filter.as_deref(), selected, &param);
+            let keep = whole_walk_filter(&self.filter, &self.partial_filter);
+            let filter = keep.as_ref().map(|keep| keep as run::FilterFn<'_>);
+            let run = run_view(plan, view, filter, selected, &param);
             let outcomes = confirm::Outcomes {
                 failures: &failed,
                 cancelled: &cancelled,
@@ -969,6 +979,21 @@ fn run_view<'a>(
 /// The text of option `option` of position `position`, as failures and traces show it.
 fn param_text<S, G>(plan: &Plan<S, G>, position: usize, option: usize) -> String {
     param_debug(plan, position, option).to_string()
+}
+
+/// The filter whole walks passed, as the analysis asks it again: the filter and the partial
+/// filter, which on whole walks filters like the other (a walk must pass both). `None` when
+/// the run has neither.
+fn whole_walk_filter<'a>(
+    whole: &'a Option<Filter>,
+    partial: &'a Option<PartialFilter>,
+) -> Option<impl Fn(&Walk<'_>) -> bool + Send + Sync + 'a> {
+    (whole.is_some() || partial.is_some()).then_some(move |walk: &Walk<'_>| {
+        whole.as_ref().is_none_or(|keep| keep(walk))
+            && partial
+                .as_ref()
+                .is_none_or(|judge| judge(walk) != Some(false))
+    })
 }
 
 /// What a run is made of, for the phases after the first execution.

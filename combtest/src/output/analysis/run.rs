@@ -9,8 +9,11 @@ use crate::model::walk::{OrderView, Walk};
 use crate::model::walk_id::WalkSelection;
 use crate::output::report::Report;
 
-/// The filter of a run, as the builder holds it.
-pub(crate) type Filter<'a> = Option<&'a (dyn Fn(&Walk<'_>) -> bool + Send + Sync)>;
+/// A filter over whole walks.
+pub(crate) type FilterFn<'a> = &'a (dyn Fn(&Walk<'_>) -> bool + Send + Sync);
+
+/// The filter whole walks of a run passed, if any.
+pub(crate) type Filter<'a> = Option<FilterFn<'a>>;
 
 /// What ran: the order, the walks selected and the filter they passed.
 pub(crate) struct RunView<'a> {
