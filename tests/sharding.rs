@@ -143,8 +143,14 @@ fn one_to_seven_shards_run_every_walk_once_and_merge_into_the_unsharded_report()
                 "serial={serial} n={n}"
             );
             assert_eq!(merged.files.len(), n);
-            // Failures are grouped across shards as in the whole run, into one JUnit file.
+            // Failures are grouped across shards as in the whole run, with the same causes
+            // (the shards list the walks their filter removed), into one JUnit file.
             assert_eq!(groups(&merged), groups(&whole), "serial={serial} n={n}");
+            assert_eq!(causes(&merged), causes(&whole), "serial={serial} n={n}");
+            assert_eq!(
+                merged.evidence.every_walk_ran,
+                whole.evidence.every_walk_ran
+            );
             let cases = |xml: &str| xml.matches("<testcase ").count();
             assert_eq!(
                 cases(&combtest::junit_xml(&merged)),
@@ -225,16 +231,39 @@ fn merged_shards_of_a_selection_name_what_the_selected_walks_show() {
 }
 
 #[test]
-fn merged_shards_with_skipped_walks_group_failures_and_say_why_no_causes() {
-    let dir = scratch("sharding-causes-filtered");
-    for i in 1..=2 {
-        order(false).shard((i, 2)).log_dir(&dir).run().unwrap();
-    }
-    let merged = merge_shards([&dir]).unwrap();
+fn merged_shards_name_no_causes_when_a_shard_does_not_list_its_skipped_walks() {
+    let files = edited_shards(
+        "sharding-causes-unlisted",
+        || order(false),
+        |i, result| {
+            // The filter removes walks 0-11, in shard 1's share.
+            if i == 1 {
+                assert!(
+                    result["skipped"].is_array(),
+                    "the shard lists its skipped walks"
+                );
+                result.as_object_mut().unwrap().remove("skipped");
+            }
+        },
+    );
+    let merged = merge_shards(&files).unwrap();
     assert!(merged.skipped_count > 0 && !merged.groups.is_empty());
     assert!(merged.groups.iter().all(|g| g.causes.is_empty()));
     let note = merged.evidence.note.as_deref().unwrap();
-    assert!(note.contains("whose filter removed"), "{note}");
+    assert!(note.contains("do not all list"), "{note}");
+
+    // A list that does not add up to the shard's count is refused.
+    let files = edited_shards(
+        "sharding-skipped-miscounted",
+        || order(false),
+        |i, result| {
+            if i == 1 {
+                result["skipped"].as_array_mut().unwrap().pop();
+            }
+        },
+    );
+    let error = merge_shards(&files).unwrap_err().to_string();
+    assert!(error.contains("skipped walks but lists"), "{error}");
 }
 
 #[test]

@@ -6,6 +6,7 @@
 //! worker pool.
 
 use std::fmt;
+use std::ops::Range;
 use std::time::Instant;
 
 use crate::config::log_dir;
@@ -720,9 +721,19 @@ where
             // The walks have run: a file that cannot be written is reported beside their
             // outcomes, never instead of them.
             report.run_folder = Some(dir.path.clone());
+            // A shard lists the walks its filters removed, so that a merge knows which ran.
+            let skipped = (settings.shard.is_some() && report.skipped_count > 0)
+                .then(|| {
+                    let param = |p: usize, o: usize| param_text(&plan, p, o);
+                    let keep = whole_walk_filter(&self.filter, &self.partial_filter);
+                    let filter = keep.as_ref().map(|keep| keep as run::FilterFn<'_>);
+                    let run = run_view(&plan, &view, filter, &selected, &param);
+                    run.skipped(MOST_SKIPPED_RANGES)
+                })
+                .flatten();
             let run = (&*plan, &settings, &selected, &location);
             let states = (!states.is_empty()).then(|| states_json(ids.iter(), &states));
-            write_outputs(dir, sink, run, &mut report, states);
+            write_outputs(dir, sink, run, &mut report, states, skipped);
         }
         finish_report(&mut report, &settings, level);
         Ok(report.with_states(states))
@@ -981,6 +992,10 @@ fn param_text<S, G>(plan: &Plan<S, G>, position: usize, option: usize) -> String
     param_debug(plan, position, option).to_string()
 }
 
+/// The most ranges of skipped walks a shard lists in its result (a few hundred KiB of JSON);
+/// past that, a merge of its shards names no causes.
+const MOST_SKIPPED_RANGES: usize = 10_000;
+
 /// The filter whole walks passed, as the analysis asks it again: the filter and the partial
 /// filter, which on whole walks filters like the other (a walk must pass both). `None` when
 /// the run has neither.
@@ -1232,6 +1247,7 @@ fn write_outputs(
     (plan, settings, selected, location): (&OrderFacts, &Resolved, &Selected, &RunLocation),
     report: &mut Report<()>,
     states: Option<Result<Vec<serde_json::Value>, String>>,
+    skipped: Option<Vec<Range<u64>>>,
 ) {
     if let Some(sink) = sink {
         match sink.finish() {
@@ -1253,6 +1269,7 @@ fn write_outputs(
             unsharded,
             &selected.walks,
             report.summary_view(),
+            skipped,
         );
         match dir.write_json(&ShardResult::file_name(shard), &result) {
             Ok(file) => report.files.push(file),

@@ -47,6 +47,11 @@ pub struct ShardResult {
     /// Per position, whether it is a serial action; empty when `options` is.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub serial: Vec<bool>,
+    /// The walks of its share that the filter removed, as `[start, end)` ranges, so that a
+    /// merge knows which walks ran. Absent when it removed none, and when more than 10,000
+    /// ranges would be needed (a merge of its shards then names no causes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub skipped: Option<Vec<Range<u64>>>,
 }
 
 impl ShardResult {
@@ -61,6 +66,7 @@ impl ShardResult {
         selection: &WalkSelection,
         share: &WalkSelection,
         report: Report<()>,
+        skipped: Option<Vec<Range<u64>>>,
     ) -> Self {
         // A shard writes its result into its log directory, for which every option's text
         // was made before the walks ran.
@@ -89,6 +95,7 @@ impl ShardResult {
             report,
             options,
             serial,
+            skipped,
         }
     }
 }
@@ -111,8 +118,9 @@ fn order_fingerprint(plan: &OrderFacts) -> String {
 /// Reads shard result files (or folders holding them, searched recursively), checks that
 /// they belong together and cover every selected walk exactly once, and sums them into one
 /// report. The failures are grouped across the shards and their causes named, as a run
-/// without shards names them, unless the shards skipped walks (a filter's skipped walks are
-/// counted, not listed) or did not record the walk space (see [`ShardResult::options`]).
+/// without shards names them, unless a shard's filter removed walks its result does not list
+/// (see [`ShardResult::skipped`]) or the shards did not record one walk space (see
+/// [`ShardResult::options`]).
 ///
 /// Fails, naming the files, if a shard is missing or appears twice, if the shards disagree
 /// on the order, its options, the selection, the walk space, the test or the shard count, if
@@ -222,9 +230,9 @@ pub fn merge_shards<P: AsRef<Path>>(
 /// Groups the merged failures and, where the shards' results say enough, finds their causes
 /// and heat maps in the walk space, as a run without shards does. Causes need one walk space
 /// that every result records (older results, and covering arrays numbering a space too
-/// large for a `u64`, record none) and that the failures' steps agree with, and every walk
-/// that ran: walks the filter removed are counted, not listed, so a merged run with skipped
-/// walks groups its failures without naming causes, and says why.
+/// large for a `u64`, record none) and that the failures' steps agree with, and the walks
+/// that ran: the selected ones but those the filter removed, which each shard lists unless
+/// they are too scattered. Without them the failures are grouped without causes, saying why.
 fn explain_merged(results: &[(PathBuf, ShardResult)], merged: &mut Report<()>) {
     let first = &results[0].1;
     let shards = first.shard.total;
@@ -247,9 +255,9 @@ fn explain_merged(results: &[(PathBuf, ShardResult)], merged: &mut Report<()>) {
             "merged from {shards} shards, whose results do not hold one walk space that their \
              failures agree with; a run without shards names the causes"
         )),
-        Some(_) if merged.skipped_count > 0 => Some(format!(
+        Some(_) if unlisted_skips(results) => Some(format!(
             "merged from {shards} shards, whose filter removed {} walks: which ones, the \
-             results do not list; a run without shards names the causes",
+             results do not all list; a run without shards names the causes",
             merged.skipped_count
         )),
         Some(_) => None,
@@ -277,14 +285,25 @@ fn explain_merged(results: &[(PathBuf, ShardResult)], merged: &mut Report<()>) {
     let param = |position: usize, option: usize| first.options[position][option].clone();
     let decode = |id: u64, options: &mut [usize]| space.decode(id, options);
     let selection = WalkSelection::from_ranges(first.selection.clone());
-    // No walk was skipped: the walks that ran are the selected ones.
+    // The walks that ran: the selected ones, but those the shards list as skipped.
+    let skipped = WalkSelection::from_ranges(
+        results
+            .iter()
+            .flat_map(|(_, r)| r.skipped.iter().flatten().cloned())
+            .collect(),
+    );
     let visit_ran = |visit: &mut dyn FnMut(&[usize])| {
         let mut options = vec![0; sizes.len()];
+        let mut skips = skipped.ranges().iter().peekable();
         for range in selection.ranges() {
             space.decode(range.start, &mut options);
             for id in range.clone() {
                 if id > range.start {
                     space.advance(id, &mut options);
+                }
+                while skips.next_if(|skip| skip.end <= id).is_some() {}
+                if skips.peek().is_some_and(|skip| skip.start <= id) {
+                    continue;
                 }
                 visit(&options);
             }
@@ -309,6 +328,9 @@ fn explain_merged(results: &[(PathBuf, ShardResult)], merged: &mut Report<()>) {
             "a {}-wise covering array chose the walks",
             coverage.strength
         ),
+        None if merged.skipped_count > 0 => {
+            format!("the filter removed {} walks", merged.skipped_count)
+        }
         None => "a selection of walks ran".to_string(),
     };
     merged.evidence = Evidence {
@@ -321,6 +343,13 @@ fn explain_merged(results: &[(PathBuf, ShardResult)], merged: &mut Report<()>) {
         }),
         confirmation_walks: 0,
     };
+}
+
+/// Whether a shard's filter removed walks that its result does not list.
+fn unlisted_skips(results: &[(PathBuf, ShardResult)]) -> bool {
+    results
+        .iter()
+        .any(|(_, r)| r.report.skipped_count > 0 && r.skipped.is_none())
 }
 
 /// Whether the recorded space decodes each failed walk into the steps its failure lists: a
@@ -409,6 +438,31 @@ fn check_shard(path: &Path, result: &ShardResult) -> Result<(), Error> {
             "it selects walks {}..{}, past the {} walks of its order",
             range.start, range.end, report.total_walks
         )));
+    }
+    if let Some(skipped) = &result.skipped {
+        let listed = WalkSelection::from_ranges(skipped.clone());
+        let in_order = skipped.windows(2).all(|pair| pair[0].end < pair[1].start)
+            && skipped.iter().all(|range| range.start < range.end);
+        if !in_order || listed.len() != report.skipped_count {
+            return Err(fail(format!(
+                "it counts {} skipped walks but lists {} walks as skipped, in {} ranges that \
+                 must be apart and in order",
+                report.skipped_count,
+                listed.len(),
+                skipped.len()
+            )));
+        }
+        if let Some(range) = skipped.iter().find(|range| {
+            !share
+                .ranges()
+                .iter()
+                .any(|s| s.start <= range.start && range.end <= s.end)
+        }) {
+            return Err(fail(format!(
+                "it lists walks {}..{} as skipped, which are not all in its share",
+                range.start, range.end
+            )));
+        }
     }
     let positions = result.order.len();
     if let Some(failure) = report.failures.iter().find(|f| {

@@ -1,6 +1,8 @@
 //! A run as the analysis sees it: the plan, the walks selected and the filter of a run,
 //! adapted to the analysis's inputs, and what the causes rest on.
 
+use std::ops::Range;
+
 use super::cancels::CancelTally;
 use super::data::Evidence;
 use super::{analyse, position_names, Inputs};
@@ -59,6 +61,33 @@ impl RunView<'_> {
                 }
             }
         }
+    }
+
+    /// The selected walks the filter removed, as ranges of consecutive ids in id order, if
+    /// there are no more than `most` ranges (the filter is asked again, as it was before
+    /// the walks ran).
+    pub(crate) fn skipped(&self, most: usize) -> Option<Vec<Range<u64>>> {
+        let mut skipped: Vec<Range<u64>> = Vec::new();
+        let mut options = vec![0; self.plan.names.len()];
+        for range in self.walks.ranges() {
+            self.plan.space.decode(range.start, &mut options);
+            for id in range.clone() {
+                if id > range.start {
+                    self.plan.space.advance(id, &mut options);
+                }
+                if self.allowed(id, &options) {
+                    continue;
+                }
+                if let Some(last) = skipped.last_mut().filter(|last| last.end == id) {
+                    last.end += 1;
+                } else if skipped.len() == most {
+                    return None;
+                } else {
+                    skipped.push(id..id + 1);
+                }
+            }
+        }
+        Some(skipped)
     }
 
     /// The option count of every position.
