@@ -191,8 +191,9 @@ impl<S, G> Combtest<S, G> {
     /// worker may ask about up to 63 walks before running the first of them, so the
     /// filter's answer should depend on the walk, not on what earlier walks did (a filter
     /// that panics on a walk ends the run, before the walks asked about with it have run).
-    /// Beyond that, a covering array asks it while the array is built, and when it skipped
-    /// walks the failure analysis asks it again about the selected walks, to know which ran.
+    /// Beyond that, a covering array asks it while the array is built; and when it removed
+    /// walks, the failure analysis asks it again about the selected walks, to know which
+    /// ran, as does a shard writing its result, to list the walks it removed.
     pub fn filter(mut self, keep: impl Fn(&Walk<'_>) -> bool + Send + Sync + 'static) -> Self {
         self.filter = Some(Box::new(keep));
         self.filter_compiled = false;
