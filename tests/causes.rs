@@ -733,3 +733,37 @@ fn a_partial_filter_removes_walks_from_the_analysis_as_a_whole_walk_filter_does(
     );
     assert_eq!(only_group(&partial).causes, only_group(&whole).causes);
 }
+
+#[test]
+fn confirming_suspects_leaves_out_the_walks_a_partial_filter_removed() {
+    // The triple a=b=c=1 fails; a covering array runs one of its walks, and the filter
+    // removes the one with d=3, which confirming the suspect must not count as run.
+    let run = |partial: bool| {
+        let run = knobs(|c| (c[0] == 1 && c[1] == 1 && c[2] == 1).then(|| "triple".into()))
+            .covering(2)
+            .must_include(vec![1.into(), 1.into(), 1.into(), 0.into()])
+            .confirm_causes(40);
+        let removed = |walk: &Walk| {
+            [0, 1, 2].iter().all(|&p| walk.param::<u32>(p) == Some(&1))
+                && walk.param::<u32>(3) == Some(&3)
+        };
+        let run = if partial {
+            run.partial_filter(move |walk: &Walk| {
+                walk.param::<u32>(3).is_some().then(|| !removed(walk))
+            })
+        } else {
+            run.filter(move |walk: &Walk| !removed(walk))
+        };
+        run.run().unwrap()
+    };
+    let (whole, partial) = (run(false), run(true));
+    let verdicts = |report: &Report<Choices>| {
+        report
+            .groups
+            .iter()
+            .map(|g| format!("{:?}", g.causes))
+            .collect::<Vec<_>>()
+    };
+    assert!(!whole.groups.is_empty(), "{whole}");
+    assert_eq!(verdicts(&partial), verdicts(&whole), "{partial}");
+}
