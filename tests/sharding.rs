@@ -264,6 +264,54 @@ fn merged_shards_name_no_causes_when_a_shard_does_not_list_its_skipped_walks() {
     );
     let error = merge_shards(&files).unwrap_err().to_string();
     assert!(error.contains("skipped walks but lists"), "{error}");
+
+    // Lists out of order, or outside the shard's share, are refused.
+    let files = edited_shards(
+        "sharding-skipped-unordered",
+        || order(false),
+        |i, result| {
+            if i == 1 {
+                result["skipped"] =
+                    serde_json::json!([{"start": 6, "end": 12}, {"start": 0, "end": 6}]);
+            }
+        },
+    );
+    let error = merge_shards(&files).unwrap_err().to_string();
+    assert!(error.contains("not after and apart"), "{error}");
+    let files = edited_shards(
+        "sharding-skipped-elsewhere",
+        || order(false),
+        |i, result| {
+            if i == 1 {
+                result["skipped"] = serde_json::json!([{"start": 40, "end": 52}]);
+            }
+        },
+    );
+    let error = merge_shards(&files).unwrap_err().to_string();
+    assert!(error.contains("not all in its share"), "{error}");
+}
+
+#[test]
+fn a_shard_whose_filter_answers_otherwise_when_asked_again_merges_without_causes() {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    // A filter that answers as a counter says, not as the walk does: it removes the first
+    // six walks it is asked about, and no walk after them.
+    static ASKED: AtomicU64 = AtomicU64::new(0);
+    let sampled = || {
+        Combtest::new(Vec::new())
+            .order(actions(false))
+            .threads(1)
+            .filter(|_: &Walk| ASKED.fetch_add(1, Ordering::Relaxed) >= 6)
+    };
+    let dir = scratch("sharding-sampled");
+    for i in 1..=2 {
+        let shard = sampled().shard((i, 2)).log_dir(&dir).run().unwrap();
+        assert_eq!(shard.skipped_count > 0, i == 1);
+    }
+    let merged = merge_shards([&dir]).unwrap();
+    assert!(merged.groups.iter().all(|g| g.causes.is_empty()));
+    let note = merged.evidence.note.as_deref().unwrap();
+    assert!(note.contains("do not all list"), "{note}");
 }
 
 #[test]

@@ -214,7 +214,8 @@ impl<S, G> Combtest<S, G> {
     /// chosen yet is `None` ([`Walk::is_chosen`] says which are).
     ///
     /// On whole walks it filters like [`Combtest::filter`] (a walk runs unless it answers
-    /// `Some(false)`; with both, a walk must pass both). What it adds is for covering arrays:
+    /// `Some(false)`; with both, a walk must pass both), and is asked again where that filter
+    /// is, so its answer too should depend only on the walk. What it adds is for covering arrays:
     /// the generator asks it while it builds walks, and proves a combination infeasible from
     /// the combination alone, where a whole-walk filter can only be asked about every walk
     /// holding it (and past 2^20 of them leaves the combination unresolved).
@@ -731,7 +732,12 @@ where
                     let run = run_view(&plan, &view, filter, &selected, &param);
                     run.skipped(MOST_SKIPPED_RANGES)
                 })
-                .flatten();
+                .flatten()
+                // A filter that answers otherwise when asked again (one that samples, say)
+                // lists other walks than it removed: such a list is not written.
+                .filter(|listed| {
+                    listed.iter().map(|r| r.end - r.start).sum::<u64>() == report.skipped_count
+                });
             let run = (&*plan, &settings, &selected, &location);
             let states = (!states.is_empty()).then(|| states_json(ids.iter(), &states));
             write_outputs(dir, sink, run, &mut report, states, skipped);
@@ -861,17 +867,12 @@ where
         let (threads, source) = (settings.threads, &self.state);
         let (whole, partial) = (&self.filter, &self.partial_filter);
         // On whole walks, the partial filter filters like the other: a walk must pass both.
-        let both = |walk: &Walk<'_>| {
-            whole.as_ref().is_none_or(|keep| keep(walk))
-                && partial
-                    .as_ref()
-                    .is_none_or(|judge| judge(walk) != Some(false))
-        };
+        let both = whole_walk_filter(whole, partial);
         // A filter alone is asked directly: walks ask it one by one, in the hot loop.
-        let filter: Option<&(dyn Fn(&Walk<'_>) -> bool + Send + Sync)> = match (whole, partial) {
-            (Some(keep), None) => Some(&**keep),
-            (None, None) => None,
-            _ => Some(&both),
+        let filter: Option<run::FilterFn<'_>> = match (whole, &both) {
+            (Some(keep), _) if partial.is_none() => Some(&**keep),
+            (_, Some(both)) => Some(both),
+            (_, None) => None,
         };
         let shared = &mut self.shared;
         // An order with async actions runs on the async executor; the compiled kernel is for
@@ -993,8 +994,8 @@ fn param_text<S, G>(plan: &Plan<S, G>, position: usize, option: usize) -> String
     param_debug(plan, position, option).to_string()
 }
 
-/// The most ranges of skipped walks a shard lists in its result (a few hundred KiB of JSON);
-/// past that, a merge of its shards names no causes.
+/// The most ranges of skipped walks a shard lists in its result (about 580 KB of JSON, at
+/// about 58 bytes a range); past that, a merge of its shards names no causes.
 const MOST_SKIPPED_RANGES: usize = 10_000;
 
 /// The filter whole walks passed, as the analysis asks it again: the filter and the partial
