@@ -22,8 +22,22 @@ use crate::model::outcome::Failure;
 use crate::model::plan::OrderFacts;
 use crate::model::walk_id::{Fnv64, WalkSelection, WalkSpace};
 
-/// What a shard ran, as the file `shard-<i>-of-<n>.json` records it.
+/// What a shard ran, as the file `shard-<i>-of-<n>.json` records it: read back by
+/// [`merge_shards`], or by any tool that reads JSON. Files gain fields over time (older
+/// files read back with them empty), so the struct is not built by hand.
+///
+/// ```no_run
+/// use combtest::ShardResult;
+///
+/// let text = std::fs::read_to_string("target/combtest/shard-1-of-2.json").unwrap();
+/// let result: ShardResult = serde_json::from_str(&text).unwrap();
+/// println!(
+///     "shard {} of {} ran {} walks, {} failed",
+///     result.shard.index, result.shard.total, result.report.walk_count, result.report.error_count
+/// );
+/// ```
 #[derive(Clone, Debug, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ShardResult {
     /// Which shard this is.
     pub shard: Shard,
