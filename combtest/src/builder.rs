@@ -706,12 +706,8 @@ where
             assemble_report(tally, &plan, &settings, test, coverage, started);
         if !settings.skip_analysis {
             let param = |p: usize, o: usize| param_text(&plan, p, o);
-            {
-                let keep = whole_walk_filter(&self.filter, &self.partial_filter);
-                let filter = keep.as_ref().map(|keep| keep as run::FilterFn<'_>);
-                let run = run_view(&plan, &view, filter, &selected, &param);
-                run::explain(&run, cancels, &mut report);
-            }
+            let run = run_view(&plan, &view, self.filters(), &selected, &param);
+            run::explain(&run, cancels, &mut report);
             // A replay or an explicit list of walks runs exactly those walks.
             let exact_selection = settings.walks.is_some() || settings.replay.is_some();
             if let Some(budget) = settings.confirm_causes.filter(|_| !exact_selection) {
@@ -727,9 +723,7 @@ where
             let skipped = (settings.shard.is_some() && report.skipped_count > 0)
                 .then(|| {
                     let param = |p: usize, o: usize| param_text(&plan, p, o);
-                    let keep = whole_walk_filter(&self.filter, &self.partial_filter);
-                    let filter = keep.as_ref().map(|keep| keep as run::FilterFn<'_>);
-                    let run = run_view(&plan, &view, filter, &selected, &param);
+                    let run = run_view(&plan, &view, self.filters(), &selected, &param);
                     run.skipped(MOST_SKIPPED_RANGES)
                 })
                 .flatten()
@@ -744,6 +738,11 @@ where
         }
         finish_report(&mut report, &settings, level);
         Ok(report.with_states(states))
+    }
+
+    /// The run's filters, as walks pass them.
+    fn filters(&self) -> run::Filters<'_> {
+        filters_of(&self.filter, &self.partial_filter)
     }
 
     /// Refuses an order whose executor was not set: an order with serial or async actions
@@ -791,20 +790,16 @@ where
         let mut cancelled: Vec<u64> = Vec::new();
         let param = |p: usize, o: usize| param_text(plan, p, o);
         for round in [confirm::Round::Isolate, confirm::Round::Suspects] {
-            let planned = {
-                let keep = whole_walk_filter(&self.filter, &self.partial_filter);
-                let filter = keep.as_ref().map(|keep| keep as run::FilterFn<'_>);
-                let run = run_view(plan, view, filter, selected, &param);
-                (budget > 0)
-                    .then(|| {
-                        let earlier = confirm::Earlier {
-                            all: &ran_already,
-                            testing: &testing,
-                        };
-                        confirm::plan_for_run(&run, report, budget, &earlier, round)
-                    })
-                    .flatten()
-            };
+            let run = run_view(plan, view, self.filters(), selected, &param);
+            let planned = (budget > 0)
+                .then(|| {
+                    let earlier = confirm::Earlier {
+                        all: &ran_already,
+                        testing: &testing,
+                    };
+                    confirm::plan_for_run(&run, report, budget, &earlier, round)
+                })
+                .flatten();
             let Some(extra) = planned else {
                 return;
             };
@@ -824,9 +819,7 @@ where
                 cancelled.extend(cancels);
                 cancelled.sort_unstable();
             }
-            let keep = whole_walk_filter(&self.filter, &self.partial_filter);
-            let filter = keep.as_ref().map(|keep| keep as run::FilterFn<'_>);
-            let run = run_view(plan, view, filter, selected, &param);
+            let run = run_view(plan, view, self.filters(), selected, &param);
             let outcomes = confirm::Outcomes {
                 failures: &failed,
                 cancelled: &cancelled,
@@ -865,14 +858,14 @@ where
             ),
         };
         let (threads, source) = (settings.threads, &self.state);
-        let (whole, partial) = (&self.filter, &self.partial_filter);
+        let filters = filters_of(&self.filter, &self.partial_filter);
         // On whole walks, the partial filter filters like the other: a walk must pass both.
-        let both = whole_walk_filter(whole, partial);
+        let both = move |walk: &Walk<'_>| filters.keep(walk);
         // A filter alone is asked directly: walks ask it one by one, in the hot loop.
-        let filter: Option<run::FilterFn<'_>> = match (whole, &both) {
-            (Some(keep), _) if partial.is_none() => Some(&**keep),
-            (_, Some(both)) => Some(both),
-            (_, None) => None,
+        let filter: Option<run::FilterFn<'_>> = match (filters.whole, filters.partial) {
+            (Some(keep), None) => Some(keep),
+            (None, None) => None,
+            _ => Some(&both),
         };
         let shared = &mut self.shared;
         // An order with async actions runs on the async executor; the compiled kernel is for
@@ -923,7 +916,7 @@ where
                     view,
                     filter,
                     // With a partial filter, the run's filter asks both: not the kernel's.
-                    filter_compiled: self.filter_compiled && partial.is_none(),
+                    filter_compiled: self.filter_compiled && filters.partial.is_none(),
                     gather: settings.gather,
                     location,
                     catcher: Catcher::new(quiet_panics).with_notice(abort_notice(plan, location)),
@@ -974,18 +967,30 @@ fn abort_notice(plan: &OrderFacts, location: &RunLocation) -> Option<&'static Ab
 fn run_view<'a>(
     plan: &'a OrderFacts,
     view: &'a OrderView<'a>,
-    filter: run::Filter<'a>,
+    filters: run::Filters<'a>,
     selected: &'a Selected,
     param: &'a dyn Fn(usize, usize) -> String,
 ) -> RunView<'a> {
     RunView {
         plan,
         view,
-        filter,
+        filters,
         walks: &selected.walks,
         covering: selected.coverage.as_ref().map(|c| c.strength),
         sharded: selected.unsharded.is_some(),
         param,
+    }
+}
+
+/// The filters a builder holds, as walks pass them (borrowing only these fields, so that a
+/// run can hold them beside the shared context it lends out).
+fn filters_of<'a>(
+    whole: &'a Option<Filter>,
+    partial: &'a Option<PartialFilter>,
+) -> run::Filters<'a> {
+    run::Filters {
+        whole: whole.as_deref().map(|keep| keep as run::FilterFn<'_>),
+        partial: partial.as_deref(),
     }
 }
 
@@ -997,21 +1002,6 @@ fn param_text<S, G>(plan: &Plan<S, G>, position: usize, option: usize) -> String
 /// The most ranges of skipped walks a shard lists in its result (about 580 KB of JSON, at
 /// about 58 bytes a range); past that, a merge of its shards names no causes.
 const MOST_SKIPPED_RANGES: usize = 10_000;
-
-/// The filter whole walks passed, as the analysis asks it again: the filter and the partial
-/// filter, which on whole walks filters like the other (a walk must pass both). `None` when
-/// the run has neither.
-fn whole_walk_filter<'a>(
-    whole: &'a Option<Filter>,
-    partial: &'a Option<PartialFilter>,
-) -> Option<impl Fn(&Walk<'_>) -> bool + Send + Sync + 'a> {
-    (whole.is_some() || partial.is_some()).then_some(move |walk: &Walk<'_>| {
-        whole.as_ref().is_none_or(|keep| keep(walk))
-            && partial
-                .as_ref()
-                .is_none_or(|judge| judge(walk) != Some(false))
-    })
-}
 
 /// What a run is made of, for the phases after the first execution.
 type RunParts<'r, S, G> = (

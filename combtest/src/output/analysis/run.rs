@@ -14,14 +14,36 @@ use crate::output::report::Report;
 /// A filter over whole walks.
 pub(crate) type FilterFn<'a> = &'a (dyn Fn(&Walk<'_>) -> bool + Send + Sync);
 
-/// The filter whole walks of a run passed, if any.
-pub(crate) type Filter<'a> = Option<FilterFn<'a>>;
+/// A filter over partial and whole walks (see `Combtest::partial_filter`).
+pub(crate) type PartialFn<'a> = &'a (dyn Fn(&Walk<'_>) -> Option<bool> + Send + Sync);
 
-/// What ran: the order, the walks selected and the filter they passed.
+/// The filters of a run, as whole walks pass them: the filter, and the partial filter, which
+/// on a whole walk filters like the other (it removes the walk when it answers
+/// `Some(false)`). A walk runs if it passes both.
+#[derive(Clone, Copy, Default)]
+pub(crate) struct Filters<'a> {
+    pub(crate) whole: Option<FilterFn<'a>>,
+    pub(crate) partial: Option<PartialFn<'a>>,
+}
+
+impl Filters<'_> {
+    /// Whether the run has a filter of either kind.
+    pub(crate) fn any(&self) -> bool {
+        self.whole.is_some() || self.partial.is_some()
+    }
+
+    /// Whether the whole walk `walk` passes both filters.
+    pub(crate) fn keep(&self, walk: &Walk<'_>) -> bool {
+        self.whole.is_none_or(|keep| keep(walk))
+            && self.partial.is_none_or(|judge| judge(walk) != Some(false))
+    }
+}
+
+/// What ran: the order, the walks selected and the filters they passed.
 pub(crate) struct RunView<'a> {
     pub(crate) plan: &'a OrderFacts,
     pub(crate) view: &'a OrderView<'a>,
-    pub(crate) filter: Filter<'a>,
+    pub(crate) filters: Filters<'a>,
     /// The walks selected (before the filter).
     pub(crate) walks: &'a WalkSelection,
     /// The strength of the covering array that chose the walks, if one did.
@@ -34,15 +56,14 @@ pub(crate) struct RunView<'a> {
 }
 
 impl RunView<'_> {
-    /// Whether the filter allows the walk `id` with these options.
+    /// Whether the filters allow the walk `id` with these options.
     pub(crate) fn allowed(&self, id: u64, options: &[usize]) -> bool {
-        self.filter.is_none_or(|keep| {
-            keep(&Walk {
+        !self.filters.any()
+            || self.filters.keep(&Walk {
                 id,
                 options,
                 order: self.view,
             })
-        })
     }
 
     /// Visits the options of every walk that ran: the selected ones the filter allows,
