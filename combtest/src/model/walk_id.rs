@@ -7,7 +7,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::ops::Range;
+use std::ops::{ControlFlow, Range};
 use std::sync::Arc;
 
 use crate::error::Error;
@@ -111,6 +111,28 @@ impl WalkSpace {
     /// array numbered them): what the compiled loops and id arithmetic rely on.
     pub(crate) fn is_odometer(&self) -> bool {
         matches!(self.numbering, Numbering::Odometer { .. })
+    }
+
+    /// Calls `visit` with the id and options of every walk of `selection`, in id order, until
+    /// it breaks (and says whether it did): the odometer turns through each range of ids
+    /// rather than decoding every id. `positions` is the order's length.
+    pub(crate) fn each_walk(
+        &self,
+        selection: &WalkSelection,
+        positions: usize,
+        mut visit: impl FnMut(u64, &[usize]) -> ControlFlow<()>,
+    ) -> ControlFlow<()> {
+        let mut options = vec![0; positions];
+        for range in selection.ranges() {
+            self.decode(range.start, &mut options);
+            for id in range.clone() {
+                if id > range.start {
+                    self.advance(id, &mut options);
+                }
+                visit(id, &options)?;
+            }
+        }
+        ControlFlow::Continue(())
     }
 
     /// The wheels of an odometer space (positions, most significant first) and their option

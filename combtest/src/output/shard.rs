@@ -6,7 +6,7 @@
 //! one shard, and sums them into one report.
 
 use std::collections::BTreeMap;
-use std::ops::Range;
+use std::ops::{ControlFlow, Range};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -307,21 +307,14 @@ fn explain_merged(results: &[(PathBuf, ShardResult)], merged: &mut Report<()>) {
             .collect(),
     );
     let visit_ran = |visit: &mut dyn FnMut(&[usize])| {
-        let mut options = vec![0; sizes.len()];
         let mut skips = skipped.ranges().iter().peekable();
-        for range in selection.ranges() {
-            space.decode(range.start, &mut options);
-            for id in range.clone() {
-                if id > range.start {
-                    space.advance(id, &mut options);
-                }
-                while skips.next_if(|skip| skip.end <= id).is_some() {}
-                if skips.peek().is_some_and(|skip| skip.start <= id) {
-                    continue;
-                }
-                visit(&options);
+        let _ = space.each_walk(&selection, sizes.len(), |id, options| {
+            while skips.next_if(|skip| skip.end <= id).is_some() {}
+            if skips.peek().is_none_or(|skip| skip.start > id) {
+                visit(options);
             }
-        }
+            ControlFlow::Continue(())
+        });
     };
     let every_walk_ran = merged.walk_count == merged.total_walks;
     let inputs = Inputs {

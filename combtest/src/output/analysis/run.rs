@@ -1,7 +1,7 @@
 //! A run as the analysis sees it: the plan, the walks selected and the filter of a run,
 //! adapted to the analysis's inputs, and what the causes rest on.
 
-use std::ops::Range;
+use std::ops::{ControlFlow, Range};
 
 use super::cancels::CancelTally;
 use super::data::Evidence;
@@ -66,22 +66,19 @@ impl RunView<'_> {
             })
     }
 
-    /// Visits the options of every walk that ran: the selected ones the filter allows,
-    /// turning the odometer through each range of ids rather than decoding every id (the
+    /// Visits the options of every walk that ran: the selected ones the filter allows (the
     /// filter is asked again, as it was before they ran).
     pub(crate) fn visit_ran(&self, visit: &mut dyn FnMut(&[usize])) {
-        let mut options = vec![0; self.plan.names.len()];
-        for range in self.walks.ranges() {
-            self.plan.space.decode(range.start, &mut options);
-            for id in range.clone() {
-                if id > range.start {
-                    self.plan.space.advance(id, &mut options);
+        let positions = self.plan.names.len();
+        let _ = self
+            .plan
+            .space
+            .each_walk(self.walks, positions, |id, options| {
+                if self.allowed(id, options) {
+                    visit(options);
                 }
-                if self.allowed(id, &options) {
-                    visit(&options);
-                }
-            }
-        }
+                ControlFlow::Continue(())
+            });
     }
 
     /// The selected walks the filter removed, as ranges of consecutive ids in id order, if
@@ -89,26 +86,24 @@ impl RunView<'_> {
     /// the walks ran).
     pub(crate) fn skipped(&self, most: usize) -> Option<Vec<Range<u64>>> {
         let mut skipped: Vec<Range<u64>> = Vec::new();
-        let mut options = vec![0; self.plan.names.len()];
-        for range in self.walks.ranges() {
-            self.plan.space.decode(range.start, &mut options);
-            for id in range.clone() {
-                if id > range.start {
-                    self.plan.space.advance(id, &mut options);
-                }
-                if self.allowed(id, &options) {
-                    continue;
+        let positions = self.plan.names.len();
+        let walked = self
+            .plan
+            .space
+            .each_walk(self.walks, positions, |id, options| {
+                if self.allowed(id, options) {
+                    return ControlFlow::Continue(());
                 }
                 if let Some(last) = skipped.last_mut().filter(|last| last.end == id) {
                     last.end += 1;
                 } else if skipped.len() == most {
-                    return None;
+                    return ControlFlow::Break(());
                 } else {
                     skipped.push(id..id + 1);
                 }
-            }
-        }
-        Some(skipped)
+                ControlFlow::Continue(())
+            });
+        walked.is_continue().then_some(skipped)
     }
 
     /// The option count of every position.
