@@ -868,6 +868,7 @@ where
 mod tests {
     use super::*;
     use crate::model::action::Action;
+    use crate::model::test_support::Xorshift;
     use crate::model::walk_id::WalkSpace;
 
     /// A position of a test order: records its param, which is its option index.
@@ -889,23 +890,15 @@ mod tests {
 
     type FivePositions = ((((((), Pos<0>), Pos<1>), Pos<2>), Pos<3>), Pos<4>);
 
-    /// A small deterministic generator (xorshift64): the test needs variety, not quality.
-    fn next(seed: &mut u64) -> u64 {
-        *seed ^= *seed << 13;
-        *seed ^= *seed >> 7;
-        *seed ^= *seed << 17;
-        *seed
-    }
-
     #[test]
     fn nested_loops_visit_what_the_odometer_gives() {
-        let mut seed = 0x9e37_79b9_7f4a_7c15;
+        let mut random = Xorshift(0x9e37_79b9_7f4a_7c15);
         for _ in 0..300 {
-            let sizes: Vec<usize> = (0..5).map(|_| 1 + (next(&mut seed) % 4) as usize).collect();
-            let held = next(&mut seed) & 0b11111;
+            let sizes: Vec<usize> = (0..5).map(|_| 1 + (random.draw() % 4) as usize).collect();
+            let held = random.draw() & 0b11111;
             let serial: Vec<bool> = (0..5).map(|p| held >> p & 1 == 1).collect();
             let space = WalkSpace::new(&sizes, &serial).unwrap();
-            let start = next(&mut seed) % space.total();
+            let start = random.draw() % space.total();
 
             let lists: Vec<Vec<usize>> = sizes.iter().map(|&n| (0..n).collect()).collect();
             let params: Vec<&dyn Any> = lists.iter().map(|l| l as &dyn Any).collect();
@@ -941,7 +934,7 @@ mod tests {
             );
 
             // Cut after `limit` walks, the loops visit the first `limit` of them.
-            let limit = next(&mut seed) % (expected.len() as u64 + 2);
+            let limit = random.draw() % (expected.len() as u64 + 2);
             let mut cut = Vec::new();
             let initial = Cell::new(true);
             let _ = FivePositions::nest_rows(&bound, &first, held, &initial, limit, &mut |walk| {

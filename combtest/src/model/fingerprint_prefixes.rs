@@ -57,16 +57,12 @@ impl FingerprintPrefixes {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::test_support::Xorshift;
 
     #[test]
     fn fingerprints_from_the_first_difference_are_the_fingerprints() {
-        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
-        let mut next = |below: u64| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed % below
-        };
+        let mut random = Xorshift(0x9e37_79b9_7f4a_7c15);
+        let mut next = |below: u64| random.below(below);
         let sizes = [3usize, 1, 4, 2, 5];
         let option_hashes: Vec<Vec<u64>> = sizes
             .iter()

@@ -9,5 +9,7 @@ pub(crate) mod shared;
 pub(crate) mod state;
 pub(crate) mod step_text;
 pub(crate) mod step_texts;
+#[cfg(test)]
+pub(crate) mod test_support;
 pub(crate) mod walk;
 pub(crate) mod walk_id;

@@ -572,6 +572,7 @@ pub(super) fn cause(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::test_support::{lexicographic, Xorshift};
 
     #[test]
     fn counts_in_arrays_are_the_counts_in_maps() {
@@ -646,13 +647,8 @@ mod tests {
         let sizes = [4, 4, 4, 4, 4];
         let decode = lexicographic(&sizes);
         let space = Space::new(&sizes, 4u64.pow(5), &decode);
-        let mut seed = 0x2545_f491_4f6c_dd1du64;
-        let mut next = |below: u64| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed % below
-        };
+        let mut random = Xorshift(0x2545_f491_4f6c_dd1d);
+        let mut next = |below: u64| random.below(below);
         for round in 0..200 {
             // Many candidates share a few features, so that most of the best ranked are
             // covered by a better one and the choice reaches past the head.
@@ -692,13 +688,8 @@ mod tests {
 
     #[test]
     fn the_best_ranked_kept_in_one_pass_are_the_head_of_a_full_sort() {
-        let mut seed = 0x2545_f491_4f6c_dd1du64;
-        let mut next = |below: u64| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed % below
-        };
+        let mut random = Xorshift(0x2545_f491_4f6c_dd1d);
+        let mut next = |below: u64| random.below(below);
         for count in [0, 1, 79, 80, 81, 319, 320, 321, 1000, 5000] {
             // Few distinct scores, so that ties are broken by size, in_others and key.
             let scored: Vec<Scored> = (0..count)
@@ -722,15 +713,6 @@ mod tests {
             };
             assert_eq!(key(&head), key(&sorted[..RANKED_HEAD.min(sorted.len())]));
             assert_eq!(complete, sorted.len() <= RANKED_HEAD, "{count}");
-        }
-    }
-
-    fn lexicographic(sizes: &[usize]) -> impl Fn(u64, &mut [usize]) + '_ {
-        move |mut id, options: &mut [usize]| {
-            for p in (0..sizes.len()).rev() {
-                options[p] = (id % sizes[p] as u64) as usize;
-                id /= sizes[p] as u64;
-            }
         }
     }
 
@@ -827,13 +809,8 @@ mod tests {
         let total: u64 = sizes.iter().map(|&s| s as u64).product();
         let decode = lexicographic(&sizes);
         let space = Space::new(&sizes, total, &decode);
-        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
-        let mut next = |below: u64| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed % below
-        };
+        let mut random = Xorshift(0x9e37_79b9_7f4a_7c15);
+        let mut next = |below: u64| random.below(below);
         let mut options = [0; 5];
         for round in 0..100 {
             // Planted causes of one to three choices, and walks failing at random.

@@ -82,6 +82,7 @@ pub(crate) fn group_failures(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::test_support::Xorshift;
     use crate::model::walk_id::Fingerprint;
 
     fn failure(id: u64, action: &str, message: &str) -> Failure {
@@ -128,13 +129,8 @@ mod tests {
             "card 0x1f refused",
         ];
         let kinds = [FailureKind::Error, FailureKind::Panic];
-        let mut seed = 0x2545_f491_4f6c_dd1du64;
-        let mut next = |below: usize| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            (seed % below as u64) as usize
-        };
+        let mut random = Xorshift(0x2545_f491_4f6c_dd1d);
+        let mut next = |below: usize| random.below(below as u64) as usize;
         for round in 0..200 {
             // Long runs of one kind of failure, broken by others of the same message but
             // another action or kind, and by other messages.

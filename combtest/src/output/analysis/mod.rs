@@ -259,6 +259,7 @@ impl FirstIndex {
 mod tests {
     use super::*;
     use crate::model::outcome::FailureKind;
+    use crate::model::test_support::lexicographic;
     use crate::model::walk_id::Fingerprint;
 
     #[test]
@@ -266,12 +267,7 @@ mod tests {
         // 100 000 options at position 0: the candidates' index is a map, not a table.
         let sizes = [100_000, 4, 4, 4];
         let total = 100_000 * 64;
-        let decode = |mut id: u64, options: &mut [usize]| {
-            for p in (0..4).rev() {
-                options[p] = (id % sizes[p] as u64) as usize;
-                id /= sizes[p] as u64;
-            }
-        };
+        let decode = lexicographic(&sizes);
         // The walks that ran: position 0 below 100, position 3 never 3 (a filter).
         let ran_ids: Vec<u64> = (0..100 * 64).filter(|id| id % 4 != 3).collect();
         let ran = |visit: &mut dyn FnMut(&[usize])| {
@@ -334,12 +330,7 @@ mod tests {
     fn heat_maps_count_every_failure_of_every_group_once() {
         let sizes = [3, 4, 2, 5];
         let total = 120;
-        let decode = |mut id: u64, options: &mut [usize]| {
-            for p in (0..4).rev() {
-                options[p] = (id % sizes[p] as u64) as usize;
-                id /= sizes[p] as u64;
-            }
-        };
+        let decode = lexicographic(&sizes);
         let mut options = [0; 4];
         // Three groups (two messages, one of them at two actions) and failures no cause
         // explains, so that the maps' positions come from where walks failed.

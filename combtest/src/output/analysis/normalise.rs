@@ -131,6 +131,7 @@ fn normalise_word(word: &str, all: u8, out: &mut String) {
 #[cfg(test)]
 mod tests {
     use super::{normalise, normalised};
+    use crate::model::test_support::Xorshift;
 
     /// A word normalised as it was before its bytes were read in one pass.
     fn normalise_word_rule_by_rule(word: &str, out: &mut String) {
@@ -216,15 +217,12 @@ mod tests {
             "g0",
             "x0x12",
         ];
-        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut random = Xorshift(0x9e37_79b9_7f4a_7c15);
         let mut scratch = String::new();
         for _ in 0..5000 {
             let mut message = String::new();
-            for _ in 0..seed % 7 {
-                seed ^= seed << 13;
-                seed ^= seed >> 7;
-                seed ^= seed << 17;
-                message.push_str(pieces[(seed % pieces.len() as u64) as usize]);
+            for _ in 0..random.0 % 7 {
+                message.push_str(pieces[random.below(pieces.len() as u64) as usize]);
             }
             let expected = normalise_run_by_run(&message);
             assert_eq!(normalise(&message), expected, "{message:?}");
