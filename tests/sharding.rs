@@ -252,43 +252,41 @@ fn merged_shards_name_no_causes_when_a_shard_does_not_list_its_skipped_walks() {
     let note = merged.evidence.note.as_deref().unwrap();
     assert!(note.contains("do not all list"), "{note}");
 
-    // A list that does not add up to the shard's count is refused.
-    let files = edited_shards(
-        "sharding-skipped-miscounted",
-        || order(false),
-        |i, result| {
-            if i == 1 {
-                result["skipped"].as_array_mut().unwrap().pop();
-            }
-        },
-    );
-    let error = merge_shards(&files).unwrap_err().to_string();
-    assert!(error.contains("skipped walks but lists"), "{error}");
-
-    // Lists out of order, or outside the shard's share, are refused.
-    let files = edited_shards(
-        "sharding-skipped-unordered",
-        || order(false),
-        |i, result| {
-            if i == 1 {
-                result["skipped"] =
-                    serde_json::json!([{"start": 6, "end": 12}, {"start": 0, "end": 6}]);
-            }
-        },
-    );
-    let error = merge_shards(&files).unwrap_err().to_string();
-    assert!(error.contains("not after and apart"), "{error}");
-    let files = edited_shards(
-        "sharding-skipped-elsewhere",
-        || order(false),
-        |i, result| {
-            if i == 1 {
-                result["skipped"] = serde_json::json!([{"start": 40, "end": 52}]);
-            }
-        },
-    );
-    let error = merge_shards(&files).unwrap_err().to_string();
-    assert!(error.contains("not all in its share"), "{error}");
+    // Lists that do not add up to the shard's count, are out of order, or leave the shard's
+    // share are refused.
+    type Edit = fn(&mut serde_json::Value);
+    let bad_lists: [(&str, Edit, &str); 3] = [
+        (
+            "sharding-skipped-miscounted",
+            |list| {
+                list.as_array_mut().unwrap().pop();
+            },
+            "skipped walks but lists",
+        ),
+        (
+            "sharding-skipped-unordered",
+            |list| *list = serde_json::json!([{"start": 6, "end": 12}, {"start": 0, "end": 6}]),
+            "not after and apart",
+        ),
+        (
+            "sharding-skipped-elsewhere",
+            |list| *list = serde_json::json!([{"start": 40, "end": 52}]),
+            "not all in its share",
+        ),
+    ];
+    for (name, edit, refusal) in bad_lists {
+        let files = edited_shards(
+            name,
+            || order(false),
+            |i, result| {
+                if i == 1 {
+                    edit(&mut result["skipped"]);
+                }
+            },
+        );
+        let error = merge_shards(&files).unwrap_err().to_string();
+        assert!(error.contains(refusal), "{error}");
+    }
 }
 
 #[test]
