@@ -1,0 +1,130 @@
+//! A test binary that names `combtest_dylib` runs combtest's runtime from the shared library,
+//! and its failing walks report and replay as they do without it.
+
+use std::process::Command;
+
+use combtest::prelude::*;
+use combtest_dylib as _;
+
+#[action(options = 0..10)]
+fn left(n: u32, pair: &mut (u32, u32)) {
+    pair.0 = n;
+}
+
+#[action(options = 0..10)]
+fn right(n: u32, pair: &mut (u32, u32)) -> Result<(), String> {
+    pair.1 = n;
+    if pair.0 == 7 && n == 3 {
+        return Err(format!("the pair {pair:?} is cursed"));
+    }
+    Ok(())
+}
+
+#[action(options = 0..10)]
+fn other_right(n: u32, pair: &mut (u32, u32)) {
+    pair.1 = n;
+}
+
+#[test]
+#[ignore = "fails on purpose; run by a_failing_walk_reports_and_replays_as_without_the_library"]
+fn cursed_pair() {
+    combtest! { order: [left, right], state: (0, 0) };
+}
+
+#[test]
+fn every_walk_runs() {
+    let report = combtest! {
+        order: [left, other_right],
+        state: (0, 0),
+        gather_states: flat,
+    };
+    assert_eq!(report.total_walks, 100);
+    assert_eq!(report.walk_count, 100);
+    let mut pairs = report.states;
+    pairs.sort_unstable();
+    let every: Vec<(u32, u32)> = (0..10).flat_map(|a| (0..10).map(move |b| (a, b))).collect();
+    assert_eq!(pairs, every);
+}
+
+/// combtest's own (non-generic) code is in the shared library's mapping, not in the test
+/// binary's: without `use combtest_dylib as _;` it would be in the binary.
+#[cfg(target_os = "linux")]
+#[test]
+fn the_runtime_runs_from_the_shared_library() {
+    let runtime_code = combtest::ShardResult::file_name as fn(_) -> String as usize;
+    let maps = std::fs::read_to_string("/proc/self/maps").unwrap();
+    let mapped_file = maps.lines().find_map(|line| {
+        let mut fields = line.split_whitespace();
+        let (start, end) = fields.next()?.split_once('-')?;
+        let start = usize::from_str_radix(start, 16).ok()?;
+        let end = usize::from_str_radix(end, 16).ok()?;
+        (start..end)
+            .contains(&runtime_code)
+            .then(|| fields.nth(4).unwrap_or("").to_string())
+    });
+    let mapped_file = mapped_file.expect("the runtime's code is mapped");
+    assert!(
+        mapped_file.contains("libcombtest_dylib"),
+        "combtest's code runs from {mapped_file}, not from libcombtest_dylib"
+    );
+    // The standard library is shared too, so that the library and the binary use one copy.
+    assert!(
+        maps.lines().any(|line| line.contains("/libstd-")),
+        "no shared standard library in\n{maps}"
+    );
+}
+
+fn run_cursed_pair(walks: Option<&str>) -> String {
+    let mut command = Command::new(std::env::current_exe().unwrap());
+    command
+        .args([
+            "cursed_pair",
+            "--exact",
+            "--include-ignored",
+            "--test-threads=1",
+        ])
+        .env_remove("COMBTEST_WALKS")
+        // Run as `cargo test` runs it, also when this test runs under nextest.
+        .env_remove("NEXTEST");
+    if let Some(walks) = walks {
+        command.env("COMBTEST_WALKS", walks);
+    }
+    let output = command.output().unwrap();
+    assert!(!output.status.success(), "cursed_pair must fail");
+    String::from_utf8_lossy(&output.stdout).into_owned() + &String::from_utf8_lossy(&output.stderr)
+}
+
+/// The replay command runs as `cargo test` runs this binary: the child inherits the library
+/// path that cargo (or nextest) set for this test, as the printed command would set it.
+#[test]
+fn a_failing_walk_reports_and_replays_as_without_the_library() {
+    let output = run_cursed_pair(None);
+    assert!(output.contains("1 of 100 walks failed"), "{output}");
+    assert!(
+        output.contains("cause:   left(7) ∧ right(3) (exact"),
+        "{output}"
+    );
+    let replay = output
+        .lines()
+        .find_map(|line| line.trim().strip_prefix("replay:  "))
+        .unwrap_or_else(|| panic!("no replay command in:\n{output}"));
+    // 7 * 10 + 3
+    assert!(replay.starts_with("COMBTEST_WALKS=73@"), "{replay}");
+    assert!(
+        replay.ends_with(
+            "cargo test -p combtest-dylib-tests --test linked_dynamically -- cursed_pair --exact \
+             --include-ignored"
+        ),
+        "{replay}"
+    );
+    let walks = replay
+        .split_whitespace()
+        .next()
+        .and_then(|first| first.strip_prefix("COMBTEST_WALKS="))
+        .unwrap();
+
+    let replayed = run_cursed_pair(Some(walks));
+    assert!(replayed.contains("1 of 1 walks failed"), "{replayed}");
+    assert!(replayed.contains("walk 73 "), "{replayed}");
+    assert!(replayed.contains("the pair (7, 3) is cursed"), "{replayed}");
+}
