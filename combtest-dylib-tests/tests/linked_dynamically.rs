@@ -1,7 +1,10 @@
 //! A test binary that names `combtest_dylib` runs combtest's runtime from the shared library,
 //! and its failing walks report and replay as they do without it.
 
+use std::fmt;
 use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 
 use combtest::prelude::*;
 use combtest_dylib as _;
@@ -46,11 +49,72 @@ fn every_walk_runs() {
     assert_eq!(pairs, every);
 }
 
+#[action(options = 0..3)]
+fn noted(n: u32, total: &mut u32) {
+    tracing::info!(n, "user event");
+    *total += n;
+}
+
+/// Counts the events whose message is one of `WATCHED`.
+struct Counting(Arc<[AtomicUsize; 2]>);
+
+const WATCHED: [&str; 2] = ["combtest run starts", "user event"];
+
+impl tracing::Subscriber for Counting {
+    fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
+        true
+    }
+    fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+        tracing::span::Id::from_u64(1)
+    }
+    fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
+    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
+    fn event(&self, event: &tracing::Event<'_>) {
+        struct Message(String);
+        impl tracing::field::Visit for Message {
+            fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn fmt::Debug) {
+                if field.name() == "message" {
+                    self.0 = format!("{value:?}");
+                }
+            }
+        }
+        let mut message = Message(String::new());
+        event.record(&mut message);
+        if let Some(at) = WATCHED.iter().position(|watched| message.0 == *watched) {
+            self.0[at].fetch_add(1, Ordering::SeqCst);
+        }
+    }
+    fn enter(&self, _: &tracing::span::Id) {}
+    fn exit(&self, _: &tracing::span::Id) {}
+}
+
+/// The test and the runtime share one `tracing`: a subscriber the test installs sees the
+/// runtime's events, and the test's own from its workers. With two copies of `tracing` (one
+/// in the library, one in the binary) the runtime's events would go to a dispatcher the
+/// test never set.
+#[test]
+fn a_subscriber_the_test_installs_sees_the_runtime_events() {
+    let counts = Arc::new([AtomicUsize::new(0), AtomicUsize::new(0)]);
+    let report = tracing::subscriber::with_default(Counting(counts.clone()), || {
+        combtest! { order: [noted, noted], state: 0, threads: 2 }
+    });
+    assert_eq!(report.walk_count, 9);
+    let [run_starts, user_events] = &*counts;
+    assert_eq!(run_starts.load(Ordering::SeqCst), 1, "the runtime's event");
+    assert_eq!(
+        user_events.load(Ordering::SeqCst),
+        18,
+        "two actions per walk"
+    );
+}
+
 /// combtest's own (non-generic) code is in the shared library's mapping, not in the test
 /// binary's: without `use combtest_dylib as _;` it would be in the binary.
 #[cfg(target_os = "linux")]
 #[test]
 fn the_runtime_runs_from_the_shared_library() {
+    // A function of combtest's that is neither generic nor `#[inline]`, so that its code is
+    // compiled only into combtest (and so into the library), never into the test binary.
     let runtime_code = combtest::ShardResult::file_name as fn(_) -> String as usize;
     let maps = std::fs::read_to_string("/proc/self/maps").unwrap();
     let mapped_file = maps.lines().find_map(|line| {

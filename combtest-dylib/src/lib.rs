@@ -2,10 +2,11 @@
 //! library.
 //!
 //! A test binary that uses combtest contains combtest's runtime and the crates it is built
-//! on (serde_json, tracing, crossbeam and, with the default features, indicatif and
-//! tracing-subscriber), with their debug info. Relinking all of that is most of what a
-//! rebuild of a small test file costs after an edit. With this crate, the runtime lives in
-//! one shared library built once, and an edit relinks only the test's own code.
+//! on (serde_json, tracing, crossbeam and, with the default features, tokio, futures-util,
+//! indicatif and tracing-subscriber), with their debug info. Relinking all of that is most of
+//! what a rebuild of a small test file costs after an edit. With this crate, the runtime
+//! lives in one shared library built once, and an edit relinks only the test's own code and
+//! the instances of combtest's generic code for its types.
 //!
 //! # Use
 //!
@@ -26,20 +27,28 @@
 //! ```
 //!
 //! Nothing else changes: the tests use `combtest` as before, with the features their own
-//! `combtest` dependency asks for (this crate adds none).
+//! `combtest` dependency asks for (this crate adds none), and crates both the test and
+//! combtest use (`tracing`, `serde`, `tokio`) are linked once, from the library, so a
+//! subscriber the test installs still sees combtest's events.
 //!
 //! # What it changes
 //!
 //! - The test binary loads `libcombtest_dylib.so` (`.dylib` on macOS) and the Rust standard
-//!   library's shared library at start. `cargo test`, `cargo nextest run` and combtest's
-//!   replay commands (which are `cargo test` commands) set the library path that finds them;
-//!   to run the test binary directly, add `target/debug/deps` and the toolchain's library
-//!   directory (`$(rustc --print sysroot)/lib`) to `LD_LIBRARY_PATH` (`DYLD_LIBRARY_PATH`
+//!   library's shared library at start. `cargo test`, `cargo nextest run` and the replay
+//!   commands combtest prints (which are `cargo test` or `cargo nextest run` commands) set
+//!   the library path that finds them. To run the test binary by its path, or from a
+//!   debugger, add both directories to it:
+//!   `LD_LIBRARY_PATH=target/debug/deps:$(rustc --print target-libdir)` (`DYLD_LIBRARY_PATH`
 //!   on macOS).
-//! - Cargo builds a dependency that is a shared library against the shared standard library,
-//!   but a member of your own workspace that you build by name gets a static one, which a
-//!   test cannot link ("cannot satisfy dependencies so `std` only shows up once"). Use this
-//!   crate from crates.io, or as a path dependency that is not a member of your workspace.
+//! - Cargo builds a shared library against the shared standard library only when it is a
+//!   dependency of what is built, not one of the packages selected. As a member of your
+//!   workspace, any build that selects it (a plain `cargo test` at a virtual workspace's
+//!   root, `--workspace`, `-p combtest-dylib`) builds it with a static one, which a test
+//!   cannot link ("cannot satisfy dependencies so `std` only shows up once"), and cargo
+//!   keeps reusing that build until this crate is built again. Use it from crates.io, or as a
+//!   path dependency that is not a member of your workspace.
+//! - A test binary can link only one Rust shared library holding a given crate: with another
+//!   one that also holds serde or tracing (`bevy_dylib`, say), use one of the two.
 //! - It is for test and debug builds. A binary you ship should link combtest statically, as
 //!   it does without this crate.
 //! - It is tested on Linux. On Windows a DLL may export at most 65,535 symbols, a limit that
