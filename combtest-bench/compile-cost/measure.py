@@ -18,9 +18,13 @@ that the test instantiates compiles at the test crate's opt-level (0), whatever 
 the user gives combtest itself.
 
 The `combtest-dylib` side is the combtest test linked against combtest's runtime as a shared
-library (the `combtest-dylib` crate); it is measured when asked for with `--sides`.
+library (the `combtest-dylib` crate); it is measured when asked for with `--sides`. The
+fixture always lists combtest-dylib, so its library is built once with the dependencies
+(not counted) even when only the other sides are measured; a test that does not name it
+does not link it.
 
-Usage: python3 measure.py [--cases 100,1000] [--runs 3] [--sides combtest,rstest]
+Usage: python3 measure.py [--cases 100,1000] [--runs 3]
+           [--sides combtest,rstest]   (any of combtest, combtest-dylib, rstest)
            [--modes clean,touch,edit] [--keep]   (leave the generated tests in place)
            [--combtest-opt-level N]   (build the combtest crate itself at opt-level N, as
                                        its README suggests; the test crate stays at 0)
@@ -235,10 +239,11 @@ def main():
         if not os.path.isdir(os.path.join(args.combtest_src, "combtest-dylib")):
             if "combtest-dylib" in sides:
                 sys.exit(f"{args.combtest_src} has no combtest-dylib to measure")
-            # A copy from before combtest-dylib: the fixture goes without it.
+            # A copy from before combtest-dylib: the fixture goes without it (cargo drops its
+            # entries from the copied Cargo.lock).
             manifest = os.path.join(fixture, "Cargo.toml")
             with open(manifest) as f:
-                lines = [line for line in f if not line.startswith("combtest-dylib")]
+                lines = [line for line in f if "combtest-dylib" not in line]
             with open(manifest, "w") as f:
                 f.writelines(lines)
         use_fixture(fixture)
@@ -265,7 +270,7 @@ def main():
                     cpu, wall, rss = cargo_build(side)
                     results.setdefault((cases, mode, side), []).append((cpu, wall, rss))
                     print(
-                        f"# {cases} cases, run {run + 1}, {side:8} {mode:5}: "
+                        f"# {cases} cases, run {run + 1}, {side:14} {mode:5}: "
                         f"{cpu:6.2f} s CPU, {wall:6.2f} s wall, {rss:6.0f} MiB",
                         file=sys.stderr,
                     )
