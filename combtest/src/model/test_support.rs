@@ -1,5 +1,9 @@
-//! What the unit tests of several layers share: a small deterministic generator, and walk
-//! ids decoded in plain lexicographic order.
+//! What the unit tests of several layers share: a small deterministic generator, walk ids
+//! decoded in plain lexicographic order, and a failure record with only what the analysis
+//! reads.
+
+use super::outcome::{Failure, FailureKind};
+use super::walk_id::Fingerprint;
 
 /// A small deterministic generator (xorshift64): the tests need variety, not quality.
 pub(crate) struct Xorshift(pub(crate) u64);
@@ -27,5 +31,22 @@ pub(crate) fn lexicographic(sizes: &[usize]) -> impl Fn(u64, &mut [usize]) + '_ 
             options[p] = (id % sizes[p] as u64) as usize;
             id /= sizes[p] as u64;
         }
+    }
+}
+
+/// Walk `id` failing at `position`, action `action`, with `message`: an error with no steps,
+/// state or location, whose replay line is `replay {id}`.
+pub(crate) fn failure(id: u64, position: usize, action: &str, message: &str) -> Failure {
+    Failure {
+        walk_id: id,
+        fingerprint: Fingerprint(id),
+        steps: Vec::new(),
+        failed_position: position,
+        failed_action: action.into(),
+        kind: FailureKind::Error,
+        message: message.into(),
+        location: None,
+        state: String::new(),
+        replay: format!("replay {id}"),
     }
 }

@@ -82,22 +82,11 @@ pub(crate) fn group_failures(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::test_support::Xorshift;
-    use crate::model::walk_id::Fingerprint;
+    use crate::model::test_support::{self, Xorshift};
 
+    /// A failure at the first position, as the grouping tests need.
     fn failure(id: u64, action: &str, message: &str) -> Failure {
-        Failure {
-            walk_id: id,
-            fingerprint: Fingerprint(id),
-            steps: Vec::new(),
-            failed_position: 0,
-            failed_action: action.into(),
-            kind: FailureKind::Error,
-            message: message.into(),
-            location: None,
-            state: String::new(),
-            replay: format!("replay {id}"),
-        }
+        test_support::failure(id, 0, action, message)
     }
 
     #[test]

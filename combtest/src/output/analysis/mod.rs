@@ -258,9 +258,7 @@ impl FirstIndex {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::outcome::FailureKind;
-    use crate::model::test_support::lexicographic;
-    use crate::model::walk_id::Fingerprint;
+    use crate::model::test_support::{failure, lexicographic};
 
     #[test]
     fn a_partial_run_over_a_huge_option_list_measures_suspects_among_the_walks_that_ran() {
@@ -284,18 +282,7 @@ mod tests {
                 decode(id, &mut options);
                 options[0] < 50 && options[1] == 2 && options[2] == 3
             })
-            .map(|&id| Failure {
-                walk_id: id,
-                fingerprint: Fingerprint(id),
-                steps: Vec::new(),
-                failed_position: 3,
-                failed_action: "d".into(),
-                kind: FailureKind::Error,
-                message: "broken".into(),
-                location: None,
-                state: String::new(),
-                replay: String::new(),
-            })
+            .map(|&id| failure(id, 3, "d", "broken"))
             .collect();
         assert_eq!(failures.len(), 150);
         let names: Vec<String> = ["a", "b", "c", "d"].map(String::from).to_vec();
@@ -343,18 +330,7 @@ mod tests {
                     1 => (3, "low"),
                     _ => (3, "high"),
                 };
-                Failure {
-                    walk_id: id,
-                    fingerprint: Fingerprint(id),
-                    steps: Vec::new(),
-                    failed_position: position,
-                    failed_action: ["a", "b", "c", "d"][position].into(),
-                    kind: FailureKind::Error,
-                    message: message.into(),
-                    location: None,
-                    state: String::new(),
-                    replay: String::new(),
-                }
+                failure(id, position, ["a", "b", "c", "d"][position], message)
             })
             .collect();
         let names: Vec<String> = ["a", "b", "c", "d"].map(String::from).to_vec();
