@@ -1,13 +1,12 @@
 //! A test binary that names `combtest_dylib` runs combtest's runtime from the shared library,
 //! and its failing walks report and replay as they do without it.
 
-use std::fmt;
-use std::process::Command;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
-
 use combtest::prelude::*;
 use combtest_dylib as _;
+
+// The root package's test helpers (standard library only), as its replay tests use them.
+#[path = "../../tests/common/mod.rs"]
+mod common;
 
 #[action(options = 0..10)]
 fn left(n: u32, pair: &mut (u32, u32)) {
@@ -55,57 +54,30 @@ fn noted(n: u32, total: &mut u32) {
     *total += n;
 }
 
-/// Counts the events whose message is one of `WATCHED`.
-struct Counting(Arc<[AtomicUsize; 2]>);
-
-const WATCHED: [&str; 2] = ["combtest run starts", "user event"];
-
-impl tracing::Subscriber for Counting {
-    fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
-        true
-    }
-    fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
-        tracing::span::Id::from_u64(1)
-    }
-    fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
-    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
-    fn event(&self, event: &tracing::Event<'_>) {
-        struct Message(String);
-        impl tracing::field::Visit for Message {
-            fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn fmt::Debug) {
-                if field.name() == "message" {
-                    self.0 = format!("{value:?}");
-                }
-            }
-        }
-        let mut message = Message(String::new());
-        event.record(&mut message);
-        if let Some(at) = WATCHED.iter().position(|watched| message.0 == *watched) {
-            self.0[at].fetch_add(1, Ordering::SeqCst);
-        }
-    }
-    fn enter(&self, _: &tracing::span::Id) {}
-    fn exit(&self, _: &tracing::span::Id) {}
-}
-
 /// The test and the runtime share one `tracing`: a subscriber the test installs sees the
 /// runtime's events, and the test's own from its workers. With two copies of `tracing` (one
 /// in the library, one in the binary) the runtime's events would go to a dispatcher the
 /// test never set.
 #[test]
 fn a_subscriber_the_test_installs_sees_the_runtime_events() {
-    let counts = Arc::new([AtomicUsize::new(0), AtomicUsize::new(0)]);
-    let report = tracing::subscriber::with_default(Counting(counts.clone()), || {
+    let captured = common::Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    let report = tracing::subscriber::with_default(subscriber, || {
         combtest! { order: [noted, noted], state: 0, threads: 2 }
     });
     assert_eq!(report.walk_count, 9);
-    let [run_starts, user_events] = &*counts;
-    assert_eq!(run_starts.load(Ordering::SeqCst), 1, "the runtime's event");
+    let text = captured.text();
+    let count = |message: &str| text.lines().filter(|l| l.contains(message)).count();
     assert_eq!(
-        user_events.load(Ordering::SeqCst),
-        18,
-        "two actions per walk"
+        count("combtest run starts"),
+        1,
+        "the runtime's event:\n{text}"
     );
+    assert_eq!(count("user event"), 18, "two actions per walk:\n{text}");
 }
 
 /// combtest's own (non-generic) code is in the shared library's mapping, not in the test
@@ -139,27 +111,12 @@ fn the_runtime_runs_from_the_shared_library() {
 }
 
 fn run_cursed_pair(walks: Option<&str>) -> String {
-    let mut command = Command::new(std::env::current_exe().unwrap());
-    command
-        .args([
-            "cursed_pair",
-            "--exact",
-            "--include-ignored",
-            "--test-threads=1",
-        ])
-        .env_remove("COMBTEST_WALKS")
-        // Run as `cargo test` runs it, also when this test runs under nextest.
-        .env_remove("NEXTEST");
-    if let Some(walks) = walks {
-        command.env("COMBTEST_WALKS", walks);
-    }
-    let output = command.output().unwrap();
-    assert!(!output.status.success(), "cursed_pair must fail");
-    String::from_utf8_lossy(&output.stdout).into_owned() + &String::from_utf8_lossy(&output.stderr)
+    common::run_failing_test("cursed_pair", walks)
 }
 
-/// The replay command runs as `cargo test` runs this binary: the child inherits the library
-/// path that cargo (or nextest) set for this test, as the printed command would set it.
+/// The replay command runs as `cargo test` runs this binary (`common::run_failing_test`): the
+/// child inherits the library path that cargo (or nextest) set for this test, as the printed
+/// command would set it.
 #[test]
 fn a_failing_walk_reports_and_replays_as_without_the_library() {
     let output = run_cursed_pair(None);
@@ -168,10 +125,7 @@ fn a_failing_walk_reports_and_replays_as_without_the_library() {
         output.contains("cause:   left(7) ∧ right(3) (exact"),
         "{output}"
     );
-    let replay = output
-        .lines()
-        .find_map(|line| line.trim().strip_prefix("replay:  "))
-        .unwrap_or_else(|| panic!("no replay command in:\n{output}"));
+    let replay = common::first_replay(&output);
     // 7 * 10 + 3
     assert!(replay.starts_with("COMBTEST_WALKS=73@"), "{replay}");
     assert!(
@@ -181,11 +135,7 @@ fn a_failing_walk_reports_and_replays_as_without_the_library() {
         ),
         "{replay}"
     );
-    let walks = replay
-        .split_whitespace()
-        .next()
-        .and_then(|first| first.strip_prefix("COMBTEST_WALKS="))
-        .unwrap();
+    let walks = common::walks_of(replay);
 
     let replayed = run_cursed_pair(Some(walks));
     assert!(replayed.contains("1 of 1 walks failed"), "{replayed}");

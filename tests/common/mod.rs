@@ -46,7 +46,10 @@ pub fn run_failing_test(test: &str, walks: Option<&str>) -> String {
     let mut command = std::process::Command::new(std::env::current_exe().unwrap());
     command
         .args([test, "--exact", "--include-ignored", "--test-threads=1"])
-        .env_remove("COMBTEST_WALKS");
+        .env_remove("COMBTEST_WALKS")
+        // As `cargo test` runs it, also when this test runs under nextest (which would make
+        // the printed replay command a nextest one).
+        .env_remove("NEXTEST");
     if let Some(walks) = walks {
         command.env("COMBTEST_WALKS", walks);
     }
