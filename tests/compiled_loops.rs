@@ -10,7 +10,7 @@ use std::sync::Mutex;
 
 use combtest::__private::{compiled_filter_calls, compiled_segments, compiled_walks};
 use combtest::prelude::*;
-use combtest::Report;
+use combtest::{Report, StateSource};
 
 mod common;
 use common::scratch;
@@ -231,6 +231,63 @@ fn a_combtest_filter_beside_a_partial_filter_is_asked_with_it() {
     assert_eq!(summary(&both), summary(&reference));
     // `keep` allows 36 walks, 9 of which have 3 second.
     assert_eq!((both.walk_count, both.skipped_count), (27, 37));
+}
+
+#[test]
+fn every_way_of_giving_the_state_runs_in_the_compiled_loops() {
+    let _turn = TURN.lock().unwrap_or_else(|e| e.into_inner());
+    let reference = general(Steps::default(), Some(keep), 2);
+    // A value is cloned for each walk and a factory called, directly or from a
+    // `StateSource`: the loops make each walk's state either way, and report what the
+    // general kernel does.
+    let by_closure = || {
+        combtest! {
+            order: [first, second, third],
+            state: || Steps::default(),
+            threads: 2,
+            filter: keep,
+            panic_on_failure: false,
+        }
+    };
+    let by_value = || {
+        combtest! {
+            order: [first, second, third],
+            state: Steps::default(),
+            threads: 2,
+            filter: keep,
+            panic_on_failure: false,
+        }
+    };
+    let by_source_value = || {
+        combtest! {
+            order: [first, second, third],
+            state: StateSource::value(Steps::default()),
+            threads: 2,
+            filter: keep,
+            panic_on_failure: false,
+        }
+    };
+    let by_source_factory = || {
+        combtest! {
+            order: [first, second, third],
+            state: StateSource::factory(Steps::default),
+            threads: 2,
+            filter: keep,
+            panic_on_failure: false,
+        }
+    };
+    let runs: [(&str, &dyn Fn() -> Report<Steps>); 4] = [
+        ("closure", &by_closure),
+        ("value", &by_value),
+        ("StateSource::value", &by_source_value),
+        ("StateSource::factory", &by_source_factory),
+    ];
+    for (form, run) in runs {
+        let before = compiled_walks();
+        let report = run();
+        assert_eq!(compiled_walks() - before, WALKS, "state: {form}");
+        assert_eq!(summary(&report), summary(&reference), "state: {form}");
+    }
 }
 
 #[test]
