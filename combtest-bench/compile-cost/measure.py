@@ -28,6 +28,11 @@ Usage: python3 measure.py [--cases 100,1000] [--runs 3]
            [--modes clean,touch,edit] [--keep]   (leave the generated tests in place)
            [--combtest-opt-level N]   (build the combtest crate itself at opt-level N, as
                                        its README suggests; the test crate stays at 0)
+           [--no-default-features]   (combtest without its default features: progress,
+                                      fallback-subscriber, async)
+           [--config KEY=VALUE]...   (a cargo setting for every build, both sides, e.g.
+                                      'profile.dev.split-debuginfo="unpacked"'; the
+                                      dependencies are rebuilt with it, not counted)
            [--combtest-src DIR]   (build against another copy of the repository, e.g. one
                                    exported with `git archive main | tar -x -C DIR`, to
                                    compare before and after; its fixture and target go in
@@ -178,7 +183,8 @@ def remove_outputs(side):
         os.remove(path)
 
 
-# Extra arguments of every cargo command (`--combtest-opt-level`).
+# Extra arguments of every cargo command (`--combtest-opt-level`, `--config`,
+# `--no-default-features`).
 CARGO_ARGS = []
 
 
@@ -222,6 +228,8 @@ def main():
     parser.add_argument("--keep", action="store_true")
     parser.add_argument("--combtest-src")
     parser.add_argument("--combtest-opt-level")
+    parser.add_argument("--config", action="append", default=[])
+    parser.add_argument("--no-default-features", action="store_true")
     args = parser.parse_args()
     sides = args.sides.split(",")
     unknown = [side for side in sides if side not in SOURCES]
@@ -231,6 +239,10 @@ def main():
         CARGO_ARGS.extend(
             ["--config", f"profile.dev.package.combtest.opt-level={args.combtest_opt_level}"]
         )
+    for setting in args.config:
+        CARGO_ARGS.extend(["--config", setting])
+    if args.no_default_features:
+        CARGO_ARGS.append("--no-default-features")
     if args.combtest_src:
         fixture = os.path.join(os.path.abspath(args.combtest_src), "combtest-bench", "compile-cost")
         os.makedirs(os.path.join(fixture, "src"), exist_ok=True)
