@@ -88,17 +88,9 @@ fn the_runtime_runs_from_the_shared_library() {
     // A function of combtest's that is neither generic nor `#[inline]`, so that its code is
     // compiled only into combtest (and so into the library), never into the test binary.
     let runtime_code = combtest::ShardResult::file_name as fn(_) -> String as usize;
-    let maps = std::fs::read_to_string("/proc/self/maps").unwrap();
-    let mapped_file = maps.lines().find_map(|line| {
-        let mut fields = line.split_whitespace();
-        let (start, end) = fields.next()?.split_once('-')?;
-        let start = usize::from_str_radix(start, 16).ok()?;
-        let end = usize::from_str_radix(end, 16).ok()?;
-        (start..end)
-            .contains(&runtime_code)
-            .then(|| fields.nth(4).unwrap_or("").to_string())
-    });
+    let mapped_file = combtest_dylib_tests::file_mapped_at(runtime_code);
     let mapped_file = mapped_file.expect("the runtime's code is mapped");
+    let maps = std::fs::read_to_string("/proc/self/maps").unwrap();
     assert!(
         mapped_file.contains("libcombtest_dylib"),
         "combtest's code runs from {mapped_file}, not from libcombtest_dylib"
