@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use super::analysis::cancels::CancelCount;
 use super::analysis::data::Evidence;
 use super::analysis::groups::group_failures;
-use super::analysis::{analyse, position_names, Inputs};
+use super::analysis::{analyse, position_names, Inputs, Ran};
 use super::report::Report;
 use crate::config::shard::Shard;
 use crate::error::Error;
@@ -325,7 +325,11 @@ fn explain_merged(results: &[(PathBuf, ShardResult)], merged: &mut Report<()>) {
         decode: &decode,
         total: space.total(),
         walk_count: merged.walk_count,
-        ran: (!every_walk_ran).then_some(&visit_ran as _),
+        ran: if every_walk_ran {
+            Ran::Every
+        } else {
+            Ran::These(&visit_ran)
+        },
     };
     let (groups, heat_maps) = analyse(&inputs, &merged.failures);
     merged.groups = groups;

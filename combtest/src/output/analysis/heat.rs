@@ -87,6 +87,16 @@ impl HeatCounts {
         }
     }
 
+    /// Uncounts a walk of the space that did not run, from counts that began with
+    /// [`HeatCounts::every_walk_ran`].
+    pub(super) fn remove_ran(&mut self, options: &[usize], sizes: &[usize]) {
+        for pair in 0..self.pairs.len() {
+            if let Some(cell) = self.cell(pair, options, sizes) {
+                self.ran[pair][cell] -= 1;
+            }
+        }
+    }
+
     /// Fills the walks that ran when every walk of the space ran: each cell holds the same
     /// share of the space.
     pub(super) fn every_walk_ran(&mut self, space: &Space<'_>) {

@@ -5,7 +5,8 @@ use std::ops::{ControlFlow, Range};
 
 use super::cancels::CancelTally;
 use super::data::Evidence;
-use super::{analyse, position_names, Inputs};
+use super::RanWalks;
+use super::{analyse, position_names, Inputs, Ran};
 use crate::model::plan::OrderFacts;
 use crate::model::walk::{OrderView, Walk};
 use crate::model::walk_id::WalkSelection;
@@ -81,6 +82,41 @@ impl RunView<'_> {
             });
     }
 
+    /// Visits the options of every walk of the space that did not run: those not selected,
+    /// and the selected ones the filter removes (asked again, as [`RunView::visit_ran`] asks
+    /// it). Together with `visit_ran`'s, its walks are the space, each once.
+    pub(crate) fn visit_not_ran(&self, visit: &mut dyn FnMut(&[usize])) {
+        let positions = self.plan.names.len();
+        let space = WalkSelection::all(self.plan.space.total());
+        let mut selected = self.walks.ranges().iter().peekable();
+        let _ = self.plan.space.each_walk(&space, positions, |id, options| {
+            while selected.next_if(|range| range.end <= id).is_some() {}
+            let is_selected = selected.peek().is_some_and(|range| range.contains(&id));
+            if !is_selected || !self.allowed(id, options) {
+                visit(options);
+            }
+            ControlFlow::Continue(())
+        });
+    }
+
+    /// Which walks ran, when not every walk of the space did, given `visit_ran` and
+    /// `visit_not_ran` (this view's methods, as functions) and how many walks ran: the fewer
+    /// walks to look at, where the space's counts allow subtracting (a space numbered as the
+    /// full product, not the rows of a covering array).
+    pub(crate) fn partly_ran<'f>(
+        &self,
+        walk_count: u64,
+        visit_ran: RanWalks<'f>,
+        visit_not_ran: RanWalks<'f>,
+    ) -> Ran<'f> {
+        let total = self.plan.space.total();
+        if self.plan.space.is_odometer() && total.saturating_sub(walk_count) < walk_count {
+            Ran::AllBut(visit_not_ran)
+        } else {
+            Ran::These(visit_ran)
+        }
+    }
+
     /// The selected walks the filter removed, as ranges of consecutive ids in id order, if
     /// there are no more than `most` ranges (the filter is asked again, as it was before
     /// the walks ran).
@@ -130,6 +166,12 @@ pub(crate) fn explain(run: &RunView<'_>, cancels: CancelTally, report: &mut Repo
     let param = run.param;
     let decode = |id: u64, options: &mut [usize]| plan.space.decode(id, options);
     let visit_ran = |visit: &mut dyn FnMut(&[usize])| run.visit_ran(visit);
+    let visit_not_ran = |visit: &mut dyn FnMut(&[usize])| run.visit_not_ran(visit);
+    let ran = if report.evidence.every_walk_ran {
+        Ran::Every
+    } else {
+        run.partly_ran(report.walk_count, &visit_ran, &visit_not_ran)
+    };
     let inputs = Inputs {
         sizes: &sizes,
         names: &names,
@@ -138,7 +180,7 @@ pub(crate) fn explain(run: &RunView<'_>, cancels: CancelTally, report: &mut Repo
         decode: &decode,
         total: plan.space.total(),
         walk_count: report.walk_count,
-        ran: (!report.evidence.every_walk_ran).then_some(&visit_ran as _),
+        ran,
     };
     let (groups, heat_maps) = analyse(&inputs, &report.failures);
     report.groups = groups;
