@@ -316,7 +316,34 @@ fn explain_merged(results: &[(PathBuf, ShardResult)], merged: &mut Report<()>) {
             ControlFlow::Continue(())
         });
     };
+    // The walks that did not run: those no shard selected, and those the shards list as
+    // skipped (which are selected ones).
+    let not_ran = {
+        let mut ranges = skipped.ranges().to_vec();
+        let mut end = 0;
+        for range in selection.ranges() {
+            ranges.push(end..range.start);
+            end = range.end;
+        }
+        ranges.push(end..space.total());
+        WalkSelection::from_ranges(ranges)
+    };
+    let visit_not_ran = |visit: &mut dyn FnMut(&[usize])| {
+        let _ = space.each_walk(&not_ran, sizes.len(), |_, options| {
+            visit(options);
+            ControlFlow::Continue(())
+        });
+    };
     let every_walk_ran = merged.walk_count == merged.total_walks;
+    // As a run does (`RunView::partly_ran`): the fewer walks to look at. The space is
+    // numbered as the full product, where the analysis can subtract.
+    let ran = if every_walk_ran {
+        Ran::Every
+    } else if space.total() - merged.walk_count.min(space.total()) < merged.walk_count {
+        Ran::AllBut(&visit_not_ran)
+    } else {
+        Ran::These(&visit_ran)
+    };
     let inputs = Inputs {
         sizes: &sizes,
         names: &names,
@@ -325,11 +352,7 @@ fn explain_merged(results: &[(PathBuf, ShardResult)], merged: &mut Report<()>) {
         decode: &decode,
         total: space.total(),
         walk_count: merged.walk_count,
-        ran: if every_walk_ran {
-            Ran::Every
-        } else {
-            Ran::These(&visit_ran)
-        },
+        ran,
     };
     let (groups, heat_maps) = analyse(&inputs, &merged.failures);
     merged.groups = groups;
