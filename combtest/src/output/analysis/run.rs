@@ -5,8 +5,7 @@ use std::ops::{ControlFlow, Range};
 
 use super::cancels::CancelTally;
 use super::data::Evidence;
-use super::RanWalks;
-use super::{analyse, position_names, Inputs, Ran};
+use super::{analyse, position_names, Inputs, Ran, RanWalks};
 use crate::model::plan::OrderFacts;
 use crate::model::walk::{OrderView, Walk};
 use crate::model::walk_id::WalkSelection;
