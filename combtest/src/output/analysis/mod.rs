@@ -24,8 +24,11 @@ use crate::model::outcome::Failure;
 type Pending = (usize, Vec<(Combo, u64)>, Vec<Combo>);
 
 /// A candidate as a walk looks it up: its group (among the pending), its index among the
-/// group's candidates, and its choices after the first, as (position, option).
-type Lookup = (usize, usize, Vec<(usize, usize)>);
+/// group's candidates, and its choices after the first, as (position, option). A candidate
+/// has at most three choices; one with fewer repeats a choice the walk is known to make (its
+/// last, or for a single choice the first, by which it was looked up), so that every check
+/// is the same two comparisons, without a loop or a pointer to follow.
+type Lookup = (usize, usize, [(usize, usize); 2]);
 
 /// Visits the options of some walks, one walk at a time.
 pub(crate) type RanWalks<'a> = &'a dyn Fn(&mut dyn FnMut(&[usize]));
@@ -228,7 +231,14 @@ fn measure_candidates(space: &Space<'_>, ran: Ran<'_>, pending: &[Pending]) -> V
     for (g, (_, candidates, _)) in pending.iter().enumerate() {
         for (c, &(combo, _)) in candidates.iter().enumerate() {
             let features = space.unpack(combo);
-            let rest = features[1..].iter().map(|&f| space.choice_of(f)).collect();
+            let choices: Vec<(usize, usize)> =
+                features.iter().map(|&f| space.choice_of(f)).collect();
+            let rest = match choices[..] {
+                [first] => [first, first],
+                [_, second] => [second, second],
+                [_, second, third] => [second, third],
+                _ => unreachable!("candidates have one to three choices"),
+            };
             by_first.push(features[0], (g, c, rest));
         }
     }
@@ -237,9 +247,9 @@ fn measure_candidates(space: &Space<'_>, ran: Ran<'_>, pending: &[Pending]) -> V
     visit(&mut |options: &[usize]| {
         space.features_of(options, &mut features);
         for &feature in &features {
-            for (g, c, rest) in by_first.get(feature) {
-                if rest.iter().all(|&(p, o)| options[p] == o) {
-                    counts[*g][*c] += 1;
+            for &(g, c, [(p, o), (q, r)]) in by_first.get(feature) {
+                if options[p] == o && options[q] == r {
+                    counts[g][c] += 1;
                 }
             }
         }
