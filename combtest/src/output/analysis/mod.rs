@@ -303,6 +303,30 @@ mod tests {
     use super::*;
     use crate::model::test_support::{failure, lexicographic};
 
+    /// `analyse` of an order of four positions `a b c d`, whose params are their option
+    /// indices, in lexicographic order.
+    fn analysed(
+        sizes: &[usize; 4],
+        total: u64,
+        walk_count: u64,
+        ran: Ran<'_>,
+        failures: &[Failure],
+    ) -> (Vec<FailureGroup>, Vec<HeatMap>) {
+        let names: Vec<String> = ["a", "b", "c", "d"].map(String::from).to_vec();
+        let decode = lexicographic(sizes);
+        let inputs = Inputs {
+            sizes,
+            names: &names,
+            serial: &[false; 4],
+            param: &|_, o| o.to_string(),
+            decode: &decode,
+            total,
+            walk_count,
+            ran,
+        };
+        analyse(&inputs, failures)
+    }
+
     #[test]
     fn a_partial_run_over_a_huge_option_list_measures_suspects_among_the_walks_that_ran() {
         // 100 000 options at position 0: the candidates' index is a map, not a table.
@@ -328,19 +352,14 @@ mod tests {
             .map(|&id| failure(id, 3, "d", "broken"))
             .collect();
         assert_eq!(failures.len(), 150);
-        let names: Vec<String> = ["a", "b", "c", "d"].map(String::from).to_vec();
-        let inputs = Inputs {
-            sizes: &sizes,
-            names: &names,
-            serial: &[false; 4],
-            param: &|_, o| o.to_string(),
-            decode: &decode,
-            total,
-            walk_count: ran_ids.len() as u64,
-            ran: Ran::These(&ran),
-        };
         assert!(Space::new(&sizes, total, &decode).feature_count() > FirstIndex::DENSE_FEATURES);
-        let (groups, maps) = analyse(&inputs, &failures);
+        let (groups, maps) = analysed(
+            &sizes,
+            total,
+            ran_ids.len() as u64,
+            Ran::These(&ran),
+            &failures,
+        );
         let best = &groups[0].causes[0];
         assert_eq!(best.to_string(), "b(2) ∧ c(3)");
         assert!(!best.exact);
@@ -397,23 +416,13 @@ mod tests {
                 }
             })
             .collect();
-        let names: Vec<String> = ["a", "b", "c", "d"].map(String::from).to_vec();
-        let analysed = |ran: Ran<'_>| {
-            let inputs = Inputs {
-                sizes: &sizes,
-                names: &names,
-                serial: &[false; 4],
-                param: &|_, o| o.to_string(),
-                decode: &decode,
-                total,
-                walk_count: ran_ids.len() as u64,
-                ran,
-            };
-            let (groups, maps) = analyse(&inputs, &failures);
+        let walk_count = ran_ids.len() as u64;
+        let described = |ran: Ran<'_>| {
+            let (groups, maps) = analysed(&sizes, total, walk_count, ran, &failures);
             (format!("{groups:?}"), format!("{maps:?}"), groups.len())
         };
-        let these = analysed(Ran::These(&visit_ran));
-        let all_but = analysed(Ran::AllBut(&visit_not_ran));
+        let these = described(Ran::These(&visit_ran));
+        let all_but = described(Ran::AllBut(&visit_not_ran));
         assert_eq!(these.2, 2, "{}", these.0);
         assert!(these.0.contains("in_others"), "{}", these.0);
         assert_eq!(these.0, all_but.0);
@@ -440,18 +449,7 @@ mod tests {
                 failure(id, position, ["a", "b", "c", "d"][position], message)
             })
             .collect();
-        let names: Vec<String> = ["a", "b", "c", "d"].map(String::from).to_vec();
-        let inputs = Inputs {
-            sizes: &sizes,
-            names: &names,
-            serial: &[false; 4],
-            param: &|_, o| o.to_string(),
-            decode: &decode,
-            total,
-            walk_count: total,
-            ran: Ran::Every,
-        };
-        let (groups, maps) = analyse(&inputs, &failures);
+        let (groups, maps) = analysed(&sizes, total, total, Ran::Every, &failures);
         assert_eq!(groups.len(), 3);
         assert!(!maps.is_empty());
         for map in &maps {
