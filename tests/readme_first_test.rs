@@ -80,20 +80,11 @@ fn the_readme_test_passes_under_a_replay_of_one_walk() {
     );
 }
 
-/// The README's first test as the README gives it, with the bug its failure report shows.
+/// The README's first test as the README gives it, with the bug its failure report shows:
+/// the same state and `type_text`, and `set_checkbox` before the fix.
 mod as_in_the_readme {
+    use super::{type_text, Form};
     use combtest::prelude::*;
-
-    #[derive(Clone, Debug, Default)]
-    struct Form {
-        text: String,
-        checked: bool,
-    }
-
-    #[action(options = ["", "hello", "1234"])]
-    fn type_text(text: &'static str, form: &mut Form) {
-        form.text = text.to_string();
-    }
 
     #[action]
     fn set_checkbox(on: bool, form: &mut Form) -> Result<(), String> {
