@@ -335,14 +335,12 @@ fn explain_merged(results: &[(PathBuf, ShardResult)], merged: &mut Report<()>) {
         });
     };
     let every_walk_ran = merged.walk_count == merged.total_walks;
-    // As a run does (`RunView::partly_ran`): the fewer walks to look at. The space is
-    // numbered as the full product, where the analysis can subtract.
+    // The merged space is numbered as the full product (`WalkSpace::new`).
     let ran = if every_walk_ran {
         Ran::Every
-    } else if space.total() - merged.walk_count.min(space.total()) < merged.walk_count {
-        Ran::AllBut(&visit_not_ran)
     } else {
-        Ran::These(&visit_ran)
+        let total = space.total();
+        Ran::partly(total, merged.walk_count, true, &visit_ran, &visit_not_ran)
     };
     let inputs = Inputs {
         sizes: &sizes,

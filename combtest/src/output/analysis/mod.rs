@@ -49,6 +49,26 @@ pub(crate) enum Ran<'a> {
     AllBut(RanWalks<'a>),
 }
 
+impl<'a> Ran<'a> {
+    /// The walks that ran when not every walk of the space did: `walk_count` of `total`,
+    /// visited by `ran`, or by `not_ran` all the others. The fewer are visited, when the
+    /// space is numbered as the full product (`full_product`), where the analysis can
+    /// subtract; otherwise those that ran.
+    pub(crate) fn partly(
+        total: u64,
+        walk_count: u64,
+        full_product: bool,
+        ran: RanWalks<'a>,
+        not_ran: RanWalks<'a>,
+    ) -> Self {
+        if full_product && total.saturating_sub(walk_count) < walk_count {
+            Ran::AllBut(not_ran)
+        } else {
+            Ran::These(ran)
+        }
+    }
+}
+
 /// What the analysis needs to know of the order and the run.
 pub(crate) struct Inputs<'a> {
     /// Option count per position.

@@ -5,7 +5,7 @@ use std::ops::{ControlFlow, Range};
 
 use super::cancels::CancelTally;
 use super::data::Evidence;
-use super::{analyse, position_names, Inputs, Ran, RanWalks};
+use super::{analyse, position_names, Inputs, Ran};
 use crate::model::plan::OrderFacts;
 use crate::model::walk::{OrderView, Walk};
 use crate::model::walk_id::WalkSelection;
@@ -98,24 +98,6 @@ impl RunView<'_> {
         });
     }
 
-    /// Which walks ran, when not every walk of the space did, given `visit_ran` and
-    /// `visit_not_ran` (this view's methods, as functions) and how many walks ran: the fewer
-    /// walks to look at, where the space's counts allow subtracting (a space numbered as the
-    /// full product, not the rows of a covering array).
-    pub(crate) fn partly_ran<'f>(
-        &self,
-        walk_count: u64,
-        visit_ran: RanWalks<'f>,
-        visit_not_ran: RanWalks<'f>,
-    ) -> Ran<'f> {
-        let total = self.plan.space.total();
-        if self.plan.space.is_odometer() && total.saturating_sub(walk_count) < walk_count {
-            Ran::AllBut(visit_not_ran)
-        } else {
-            Ran::These(visit_ran)
-        }
-    }
-
     /// The selected walks the filter removed, as ranges of consecutive ids in id order, if
     /// there are no more than `most` ranges (the filter is asked again, as it was before
     /// the walks ran).
@@ -169,7 +151,14 @@ pub(crate) fn explain(run: &RunView<'_>, cancels: CancelTally, report: &mut Repo
     let ran = if report.evidence.every_walk_ran {
         Ran::Every
     } else {
-        run.partly_ran(report.walk_count, &visit_ran, &visit_not_ran)
+        let space = &plan.space;
+        Ran::partly(
+            space.total(),
+            report.walk_count,
+            space.is_odometer(),
+            &visit_ran,
+            &visit_not_ran,
+        )
     };
     let inputs = Inputs {
         sizes: &sizes,
