@@ -11,6 +11,8 @@
 //! Workloads (10^6 walks each, one thread): `loop`, the fair hand-written loop of
 //! `examples/bench.rs`; `combtest`, T1's `combtest!`; `loop-if` and `filter`, the same with a
 //! filter reading the first param (an `if` in the loop), as in `examples/paths.rs`;
+//! `filter-mixed`, a filter that rejects every other walk (its answers change from walk to
+//! walk), and `filter-block`, one that rejects a tenth of the walks in one block;
 //! `loop-gather` and `gather`, the same gathering each walk's final state (a push into a
 //! `Vec` in the loop, `gather_states: flat`), as in `examples/paths.rs`; `gather-full`, the
 //! same at the full level (a summary per walk), and `gather-2`, flat on two threads; `t2`,
@@ -142,6 +144,24 @@ fn run(workload: &str, held: &mut Vec<Small>) -> u64 {
             }
             .walk_count
         }
+        "filter-mixed" => {
+            combtest! {
+                order: [op, op, op, op, op, op],
+                state: Small::default(),
+                threads: 1,
+                filter: |walk: &Walk| walk.param::<u64>(5).is_some_and(|p| p % 2 == 0),
+            }
+            .walk_count
+        }
+        "filter-block" => {
+            combtest! {
+                order: [op, op, op, op, op, op],
+                state: Small::default(),
+                threads: 1,
+                filter: |walk: &Walk| walk.param::<u64>(0) != Some(&3),
+            }
+            .walk_count
+        }
         "loop-gather" => {
             let mut states = Vec::new();
             let initial = Small::default();
@@ -206,7 +226,8 @@ fn run(workload: &str, held: &mut Vec<Small>) -> u64 {
         }
         other => {
             eprintln!(
-                "unknown workload {other:?}: loop, combtest, loop-if, filter, loop-gather, \
+                "unknown workload {other:?}: loop, combtest, loop-if, filter, filter-mixed, \
+                 filter-block, loop-gather, \
                  gather, gather-full, gather-2, t2, t2-loop, setup, builder, builder-failing, \
                  builder-explained or builder-setup"
             );
