@@ -436,6 +436,130 @@ fn the_loops_ask_the_filter_about_each_walk_once_in_id_order_around_failures() {
     }
 }
 
+#[action(options = 0..7)]
+fn wide(n: u32, steps: &mut Steps) -> Result<(), String> {
+    steps.params.push(n);
+    if steps.params == [1, 3] {
+        panic!("wide breaks after 1 then 3");
+    }
+    if steps.params == [3, 4, 4] {
+        return Err("wide refuses 3-4-4".into());
+    }
+    Ok(())
+}
+
+/// Over five `wide` positions (16,807 walks), keeps long stretches whole (with failing walks
+/// inside them), rejects stretches whole, and mixes its answers between, recording the walks
+/// it is asked about in `ASKED_IDS`. With seven options a position, the stretches end inside
+/// the workers' chunks of walks (powers of two long) and inside rows.
+fn stretches_keep(walk: &Walk) -> bool {
+    ASKED_IDS.lock().unwrap().push(walk.id());
+    let params: Vec<u32> = (0..5).map(|p| *walk.param::<u32>(p).unwrap()).collect();
+    kept_by_stretches(&params)
+}
+
+/// Which walks `stretches_keep` keeps, by their params:
+/// - first param 2: none (2,401 walks in a row);
+/// - first param 4: none whose second param is 0 (343 in a row), nor 4-1-0-0-5, in the
+///   middle of a row a few walks after them;
+/// - first param 5: those whose last param is not a multiple of 3 (mixed answers);
+/// - first param 6: all but 6-5-2-1-4 to 6-5-2-1-6, the end of a row after a long stretch;
+/// - any other first param: all.
+fn kept_by_stretches(params: &[u32]) -> bool {
+    match params[0] {
+        2 => false,
+        4 => params[1] != 0 && params[1..] != [1, 0, 0, 5],
+        5 => params[4] % 3 != 0,
+        6 => !(params[1..4] == [5, 2, 1] && params[4] >= 4),
+        _ => true,
+    }
+}
+
+#[test]
+fn stretches_the_filter_keeps_or_rejects_whole_run_as_each_answer_says() {
+    let _turn = TURN.lock().unwrap_or_else(|e| e.into_inner());
+    let walks = 7u64.pow(5);
+    let every_walk = (0..walks).map(|id| {
+        let mut params = vec![0; 5];
+        let mut rest = id as u32;
+        for param in params.iter_mut().rev() {
+            *param = rest % 7;
+            rest /= 7;
+        }
+        params
+    });
+    // The final state of each walk that runs: its params, up to the action that failed
+    // for walks 1-3-x-x-x (a panic) and 3-4-4-x-x (an error).
+    let ran: Vec<Vec<u32>> = every_walk
+        .filter(|p| kept_by_stretches(p))
+        .map(|p| match p[..] {
+            [1, 3, ..] => vec![1, 3],
+            [3, 4, 4, ..] => vec![3, 4, 4],
+            _ => p,
+        })
+        .collect();
+    for threads in [1, 2] {
+        for gathered in [false, true] {
+            ASKED_IDS.lock().unwrap().clear();
+            let before = compiled_walks();
+            let compiled = if gathered {
+                combtest! {
+                    order: [wide, wide, wide, wide, wide],
+                    state: Steps::default(),
+                    threads: threads,
+                    filter: stretches_keep,
+                    gather_states: flat,
+                    explain_failures: false,
+                    panic_on_failure: false,
+                }
+            } else {
+                combtest! {
+                    order: [wide, wide, wide, wide, wide],
+                    state: Steps::default(),
+                    threads: threads,
+                    filter: stretches_keep,
+                    explain_failures: false,
+                    panic_on_failure: false,
+                }
+            };
+            let run = format!("{threads} threads, gathered {gathered}");
+            assert_eq!(compiled_walks() - before, walks, "{run}");
+            let mut asked = std::mem::take(&mut *ASKED_IDS.lock().unwrap());
+            if threads == 1 {
+                assert!(
+                    asked == (0..walks).collect::<Vec<_>>(),
+                    "in id order: {run}"
+                );
+            }
+            asked.sort_unstable();
+            assert!(asked == (0..walks).collect::<Vec<_>>(), "each once: {run}");
+
+            // Rejected: 2,401 (first param 2), 343 + 1 (4-0-x-x-x, 4-1-0-0-5), 1,029 (5,
+            // last param 0, 3 or 6), 3 (6-5-2-1-4 to 6).
+            assert_eq!(compiled.skipped_count, 3777, "{run}: {compiled}");
+            assert_eq!(compiled.walk_count, walks - 3777, "{run}");
+            // 343 walks 1-3-x-x-x panic, 49 walks 3-4-4-x-x return an error.
+            assert_eq!(compiled.error_count, 392, "{run}: {compiled}");
+            if gathered {
+                let states: Vec<Vec<u32>> = compiled
+                    .states
+                    .iter()
+                    .map(|state| state.params.clone())
+                    .collect();
+                assert!(states == ran, "the walks that ran, by their params: {run}");
+            }
+
+            let reference = Combtest::new(Steps::default())
+                .order((0..5).map(|_| wide::action()))
+                .filter(stretches_keep)
+                .threads(threads)
+                .explain_failures(false)
+                .run_checked(false);
+            assert_eq!(summary(&compiled), summary(&reference), "{run}");
+        }
+    }
+}
+
 /// Each walk's id and outcome as a run's trace reads back.
 fn traced_outcomes(report: &Report<Steps>) -> Vec<(u64, String)> {
     let folder = report

@@ -188,9 +188,10 @@ impl<S, G> Combtest<S, G> {
     /// are counted as skipped. The filter sees whole walks before they run.
     ///
     /// Running the walks asks it about each walk once, in id order on each worker thread; a
-    /// worker may ask about up to 63 walks before running the first of them, so the
-    /// filter's answer should depend on the walk, not on what earlier walks did (a filter
-    /// that panics on a walk ends the run, before the walks asked about with it have run).
+    /// worker may ask about up to 4,096 walks before running the first of them (a stretch
+    /// of walks it keeps runs without a question between them), so the filter's answer
+    /// should depend on the walk, not on what earlier walks did (a filter that panics on a
+    /// walk ends the run, before the walks asked about with it have run).
     /// Beyond that, a covering array asks it while the array is built; and when it removed
     /// walks, the failure analysis asks it again about the selected walks, to know which
     /// ran, as does a shard writing its result, to list the walks it removed.

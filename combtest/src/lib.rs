@@ -66,7 +66,7 @@
 //! |---|---|---|
 //! | `threads` | `COMBTEST_THREADS` | worker threads (default: available parallelism) |
 //! | `gather_states` | `COMBTEST_GATHER` | `off`, `flat` or `full` (the variable only raises it) |
-//! | `filter` | — | a closure over [`Walk`]s: which walks run, asked up to 63 walks ahead ([`Combtest::filter`]) |
+//! | `filter` | — | a closure over [`Walk`]s: which walks run, asked up to 4,096 walks ahead ([`Combtest::filter`]) |
 //! | `partial_filter` | — | a filter that can also judge partial walks, for covering arrays ([`Combtest::partial_filter`]) |
 //! | `walks` | `COMBTEST_WALKS` | only these ids: `17,40-45`, or `17@<fingerprint>` |
 //! | `verbose` | `COMBTEST_VERBOSE` | `0` warn, `1` info, `2` debug (walks), `3` trace (actions) |

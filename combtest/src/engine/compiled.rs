@@ -20,7 +20,7 @@ use std::ops::ControlFlow;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::compiled_filter::{
-    FilterAsker, FilterCall, FilterWalks, KernelFilter, Sieve, WalkFilter, MOST_POSITIONS,
+    FilterAsker, FilterCall, FilterWalks, KernelFilter, Run, Sieve, WalkFilter, MOST_POSITIONS,
 };
 use super::compiled_gather::{Dropped, PassedStates};
 use super::gathered::Gathered;
@@ -761,8 +761,10 @@ where
 }
 
 impl<L, B, C, F> BoundOrder<L, B, C, F> {
-    /// The quiet loop, asking `keep` before each walk, and keeping passing walks' states in
-    /// `gathered` if it is given.
+    /// The quiet loop with a filter, `keep`, and keeping passing walks' states in `gathered`
+    /// if it is given. The walks run in stretches, as the filter's answers ahead of them say
+    /// (see [`Run`]): a stretch kept whole runs in the loops without a filter, a stretch
+    /// rejected whole is only counted, and only the rest is asked about walk by walk.
     #[inline(always)]
     fn filtered_loop<S, G, K>(
         &self,
@@ -770,22 +772,80 @@ impl<L, B, C, F> BoundOrder<L, B, C, F> {
         shared: &G,
         keep: &K,
         filter_walks: FilterWalks<'_>,
-        gathered: Option<&mut Gathered<S>>,
+        mut gathered: Option<&mut Gathered<S>>,
     ) -> StepResult
     where
         L: WalkList<S, G, Bound = B>,
         C: Cloning<S>,
         K: Fn(&Walk<'_>) -> bool + ?Sized,
     {
+        let QuietWalks {
+            options,
+            id,
+            end,
+            position,
+            state,
+            template,
+            walks: started,
+            skipped,
+            gathered: _,
+        } = walks;
+        let space = filter_walks.space;
         let mut asker = FilterAsker {
             keep,
             walks: filter_walks,
         };
-        let sieve = WalkFilter::new(&mut asker);
-        match gathered {
-            Some(gathered) => self.made_loop(walks, shared, Some(sieve), gathered),
-            None => self.made_loop(walks, shared, sieve, Dropped::new()),
+        // The options of the walk at `id`, the first of each stretch.
+        let mut first = [0; MOST_POSITIONS];
+        let first = &mut first[..options.len()];
+        first.copy_from_slice(options);
+        while *id < end {
+            asker.walks.answers.resume(*id, first);
+            let run = asker.next_run(*id, end);
+            // The walks up to `until`, as the loops take them.
+            macro_rules! stretch {
+                ($until:expr) => {
+                    QuietWalks {
+                        options: first,
+                        id: &mut *id,
+                        end: $until,
+                        position: &mut *position,
+                        state: &mut *state,
+                        template,
+                        walks: &mut *started,
+                        skipped: &mut *skipped,
+                        gathered: None,
+                    }
+                };
+            }
+            match (run, gathered.as_deref_mut()) {
+                (Run::Rejected(until), _) => {
+                    let rejected = until - *id;
+                    *skipped += rejected;
+                    COMPILED_WALKS.fetch_add(rejected, Ordering::Relaxed);
+                    *id = until;
+                }
+                (Run::Kept(until), None) => {
+                    self.made_loop(stretch!(until), shared, (), Dropped::new())?;
+                }
+                (Run::Kept(until), Some(gathered)) => {
+                    let sieve = None::<WalkFilter<'_, '_, K>>;
+                    self.made_loop(stretch!(until), shared, sieve, gathered)?;
+                }
+                (Run::Checked(until), None) => {
+                    let sieve = WalkFilter::new(&mut asker);
+                    self.made_loop(stretch!(until), shared, sieve, Dropped::new())?;
+                }
+                (Run::Checked(until), Some(gathered)) => {
+                    let sieve = Some(WalkFilter::new(&mut asker));
+                    self.made_loop(stretch!(until), shared, sieve, gathered)?;
+                }
+            }
+            if *id < end {
+                space.decode(*id, first);
+            }
         }
+        Ok(())
     }
 
     /// The quiet loop, with the template's way of making each walk's state.

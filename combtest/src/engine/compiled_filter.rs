@@ -4,7 +4,10 @@
 //!
 //! The loops keep no odometer of their own. The filter is asked about the walks just ahead
 //! of them, up to 63 at a time, in a loop of its own that steps an odometer (the filter's
-//! [`Walk`] shows each position's option index); see [`Answers`].
+//! [`Walk`] shows each position's option index); see [`Answers`]. What it answered decides
+//! how the walks run ([`Run`]): a stretch it kept whole runs in the loops of an unfiltered
+//! run, which ask nothing per walk; a stretch it rejected whole is counted as skipped
+//! without entering the loops; only a stretch of mixed answers is checked walk by walk.
 //!
 //! `combtest!` knows its filter's type: the filter is compiled into the order's kernel
 //! ([`KernelFilter`]), so that the loops call it directly and it inlines into them. A filter
@@ -118,7 +121,12 @@ impl<'a, 'f, K: ?Sized> WalkFilter<'a, 'f, K> {
 impl<K: ?Sized> Drop for WalkFilter<'_, '_, K> {
     #[inline(always)]
     fn drop(&mut self) {
-        self.asker.walks.answers.kept = self.kept;
+        let answers = &mut *self.asker.walks.answers;
+        answers.kept = self.kept;
+        // The walks whose answers were taken ran, or stopped: the next one is the first
+        // answer left.
+        answers.known_from = answers.next_asked - answers.pending();
+        answers.kept_until = answers.known_from;
     }
 }
 
@@ -137,6 +145,16 @@ pub(crate) struct FilterWalks<'a> {
 /// the marker bit.
 const ASKED_AT_ONCE: u64 = u64::BITS as u64 - 1;
 
+/// The most walks the filter is asked about before the first of them runs: the loops run a
+/// stretch the filter kept whole without asking anything per walk, and the longer the
+/// stretch, the less often they are entered and left. A worker's chunk of walks is no longer
+/// (see `pool.rs`): the loops' range ends first.
+const MOST_ASKED_AHEAD: u64 = 4096;
+
+/// The most walks the loops check one by one before the answers ahead are looked at again,
+/// to see whether they have turned into a stretch kept or rejected whole.
+const MOST_CHECKED_AT_ONCE: u64 = 4096;
+
 /// The most positions an order the compiled loops run has (`WalkList::bind` refuses more:
 /// a segment is a bit mask of positions). The options the filter is shown are copied into
 /// an array of this size.
@@ -145,20 +163,29 @@ pub(crate) const MOST_POSITIONS: usize = 64;
 /// The filter's answers for the walks just ahead of the loops, kept by a worker across its
 /// calls of the loops, so that each walk is asked about once.
 ///
-/// The loops ask the filter about up to 63 walks at a time, before running the first of
-/// them, in a loop of its own: there the filter's checks that do not depend on the walk
-/// (the type and place of the option list it reads) are made once for all of them, they do
-/// not compete with the walks' actions for registers, and the flag that tells the filter's
+/// The filter is asked about the walks ahead before the first of them runs, in loops of its
+/// own ([`ask_stretch`], [`ask_ahead`]): there the filter's checks that do not depend on the
+/// walk (the type and place of the option list it reads) are made once a row, they do not
+/// compete with the walks' actions for registers, and the flag that tells the filter's
 /// panics from a walk's is set once. The filter is still asked about each walk once, in id
-/// order, and never about a walk outside the range the loops were given.
+/// order, never more than [`MOST_ASKED_AHEAD`] walks ahead, and never about a walk outside
+/// the range the loops were given.
+///
+/// The answers not yet used cover the walks from `known_from` to `next_asked`: first those
+/// up to `kept_until`, all kept (a stretch the filter kept whole, so no bit is kept for
+/// them), then one bit per walk in `kept`.
 #[derive(Debug)]
 pub(crate) struct Answers {
     /// Option index of each position of walk `next_asked`.
     options: Vec<usize>,
     /// The first walk not asked about yet.
     next_asked: u64,
-    /// One bit per walk asked about and not yet run, lowest first: whether it runs; above
-    /// them, a 1 that marks where they end (so `1` when there are none).
+    /// The first walk asked about that has not run (nor been skipped) yet.
+    known_from: u64,
+    /// The walks from `known_from` up to here were all kept.
+    kept_until: u64,
+    /// One bit per walk from `kept_until` to `next_asked`, lowest first: whether it runs;
+    /// above them, a 1 that marks where they end (so `1` when there are none).
     kept: u64,
 }
 
@@ -167,26 +194,118 @@ impl Default for Answers {
         Answers {
             options: Vec::new(),
             next_asked: 0,
+            known_from: 0,
+            kept_until: 0,
             kept: 1,
         }
     }
 }
 
 impl Answers {
-    /// How many walks were asked about and not yet run.
+    /// How many walks have an answer in [`kept`](Self::kept).
     fn pending(&self) -> u64 {
         u64::from(u64::BITS - 1 - self.kept.leading_zeros())
     }
 
-    /// Ready for loops that start at walk `first`, whose options are `options`: the answers
-    /// kept from the worker's previous call are used if they start there (the loops left at
-    /// a walk that did not pass, and go on after it), and dropped otherwise.
+    /// Whether some walks have an answer in [`kept`](Self::kept), and it rejects them all.
+    fn all_rejected(&self) -> bool {
+        self.kept != 1 && self.kept == 1 << self.pending()
+    }
+
+    /// Ready for loops that start at walk `first`, whose options are `options`. The answers
+    /// kept from the worker's previous call are used if they reach `first` (the loops left at
+    /// a walk that did not pass, and go on after it): those of the walks before it are
+    /// dropped, as those walks ran. Answers that do not reach it are all dropped.
     pub(crate) fn resume(&mut self, first: u64, options: &[usize]) {
-        if self.kept == 1 || self.next_asked - self.pending() != first {
+        let known = self.known_from < self.next_asked;
+        if known && (self.known_from..=self.next_asked).contains(&first) {
+            if first > self.kept_until {
+                self.kept >>= first - self.kept_until;
+                self.kept_until = first;
+            }
+            self.known_from = first;
+        } else {
             self.options.clear();
             self.options.extend_from_slice(options);
             self.next_asked = first;
+            self.known_from = first;
+            self.kept_until = first;
             self.kept = 1;
+        }
+    }
+}
+
+/// How the compiled loops run the walks from the first one not run yet, as the filter's
+/// answers tell.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Run {
+    /// The filter kept every walk up to this one (excluded): the loops run them as an
+    /// unfiltered run's, asking nothing.
+    Kept(u64),
+    /// The filter rejected every walk up to this one: none is run.
+    Rejected(u64),
+    /// The answers are mixed: the loops check each walk up to this one.
+    Checked(u64),
+}
+
+impl<K> FilterAsker<'_, K>
+where
+    K: Fn(&Walk<'_>) -> bool + ?Sized,
+{
+    /// Asks the filter about the walks ahead of `id`, the first not run yet, until it can
+    /// tell how they run, and no further than `end`, the end of the loops' walks. The
+    /// answers must have been [resumed](Answers::resume) at `id`.
+    pub(crate) fn next_run(&mut self, id: u64, end: u64) -> Run {
+        debug_assert!(id < end);
+        debug_assert_eq!(self.walks.answers.known_from, id);
+        let furthest = end.min(id.saturating_add(MOST_ASKED_AHEAD));
+        let answers = &*self.walks.answers;
+        if answers.kept_until == id && answers.kept == 1 {
+            let at = ask_stretch(self, id, furthest);
+            if at == furthest {
+                self.walks.answers.kept_until = at;
+            } else {
+                // A stretch of 63 kept walks or more needs no bits; a shorter one is told in
+                // bits with the walks after it. The walk that ended it was not kept.
+                let from = if at - id >= ASKED_AT_ONCE { at } else { id };
+                let known = (1 << (at - from)) - 1;
+                let kept = if at + 1 < furthest {
+                    ask_ahead(self, from, known, at + 1, furthest)
+                } else {
+                    1 << (at + 1 - from) | known
+                };
+                let answers = &mut *self.walks.answers;
+                answers.kept_until = from;
+                answers.kept = kept;
+            }
+        }
+        let answers = &*self.walks.answers;
+        if answers.kept_until > id {
+            return Run::Kept(answers.kept_until);
+        }
+        if !answers.all_rejected() {
+            return Run::Checked(end.min(id.saturating_add(MOST_CHECKED_AT_ONCE)));
+        }
+        loop {
+            let answers = &mut *self.walks.answers;
+            answers.kept = 1;
+            answers.known_from = answers.next_asked;
+            answers.kept_until = answers.next_asked;
+            let from = answers.next_asked;
+            if from >= furthest {
+                return Run::Rejected(from);
+            }
+            // The next block, in bits: a block kept whole becomes a stretch of kept walks.
+            let kept = ask_ahead(self, from, 0, from, furthest);
+            let answers = &mut *self.walks.answers;
+            if u64::from(kept.trailing_ones()) == answers.next_asked - from + 1 {
+                answers.kept_until = answers.next_asked;
+                return Run::Rejected(from);
+            }
+            answers.kept = kept;
+            if !answers.all_rejected() {
+                return Run::Rejected(from);
+            }
         }
     }
 }
@@ -198,7 +317,7 @@ where
     #[inline(always)]
     fn keeps(&mut self, id: u64, end: u64) -> bool {
         if self.kept == 1 {
-            self.kept = ask_ahead(self.asker, id, end);
+            self.kept = ask_ahead(self.asker, id, 0, id, end);
         }
         let kept = self.kept & 1 == 1;
         self.kept >>= 1;
@@ -206,10 +325,53 @@ where
     }
 }
 
-/// Asks `keep` about the walks from `id` (the first not asked about) on, up to 63 of them and
-/// not past `end`: returns the answers, one bit each, with the marker bit above them.
+/// An odometer's wheels (see [`WalkSpace::odometer`]), the innermost apart.
+#[derive(Clone, Copy)]
+struct Wheels<'a> {
+    innermost: usize,
+    innermost_radix: u64,
+    outer: &'a [usize],
+    outer_radices: &'a [u64],
+}
+
+impl<'a> Wheels<'a> {
+    #[inline(always)]
+    fn of(space: &'a WalkSpace) -> Self {
+        let Some((wheels, radices)) = space.odometer() else {
+            unreachable!("the compiled loops run only odometer spaces")
+        };
+        let (Some((&innermost, outer)), Some((&innermost_radix, outer_radices))) =
+            (wheels.split_last(), radices.split_last())
+        else {
+            unreachable!("the compiled loops run orders of one position or more")
+        };
+        Wheels {
+            innermost,
+            innermost_radix,
+            outer,
+            outer_radices,
+        }
+    }
+
+    /// Steps `options` to the next walk, as `WalkSpace::advance` does: here, so that it
+    /// inlines into the filter's loops, where a call would make the compiler load again what
+    /// the filter reads. Past the last walk of the space, the wheels wrap to the first.
+    #[inline(always)]
+    fn step(self, options: &mut [usize]) {
+        let digit = &mut options[self.innermost];
+        *digit += 1;
+        if *digit as u64 == self.innermost_radix {
+            *digit = 0;
+            carry(self.outer, self.outer_radices, options);
+        }
+    }
+}
+
+/// Asks `keep` about the walks from `id` (the first not asked about) on, one after another
+/// while it keeps each, up to `end`: returns the first walk it did not keep, or `end`. That
+/// walk, if any, was asked about: the first not asked about is the one after it.
 #[inline(never)]
-fn ask_ahead<K>(asker: &mut FilterAsker<'_, K>, id: u64, end: u64) -> u64
+fn ask_stretch<K>(asker: &mut FilterAsker<'_, K>, id: u64, end: u64) -> u64
 where
     K: Fn(&Walk<'_>) -> bool + ?Sized,
 {
@@ -222,17 +384,71 @@ where
         in_test_code,
     } = walks;
     debug_assert_eq!(answers.next_asked, id);
-    // The loops ask about walks of their range only: at least one answer is made.
+    let wheels = Wheels::of(space);
     debug_assert!(id < end);
-    let Some((wheels, radices)) = space.odometer() else {
-        unreachable!("the compiled loops run only odometer spaces")
-    };
-    let (Some((&innermost, outer)), Some((&innermost_radix, outer_radices))) =
-        (wheels.split_last(), radices.split_last())
-    else {
-        unreachable!("the compiled loops run orders of one position or more")
-    };
-    let count = (end - id).min(ASKED_AT_ONCE);
+    // A copy in this frame, which the filter's loads cannot alias: the compiler may take
+    // them out of the loop.
+    let mut copy = [0; MOST_POSITIONS];
+    let options = &mut copy[..answers.options.len()];
+    options.copy_from_slice(&answers.options);
+    let in_test_code = MarkOnUnwind::new(&mut **in_test_code, true);
+    let at = scope.outside(|| {
+        let mut at = id;
+        // A row at a time: the innermost wheel turns in a register, the others once a row.
+        while at < end {
+            let digit = options[wheels.innermost];
+            let row = (wheels.innermost_radix - digit as u64).min(end - at);
+            for turn in 0..row as usize {
+                options[wheels.innermost] = digit + turn;
+                if !keep(&Walk {
+                    id: at,
+                    options,
+                    order,
+                }) {
+                    return at;
+                }
+                at += 1;
+            }
+            // Past the call's last walk, the wheels wrap to the first walk of the space,
+            // which no loop asks about.
+            wheels.step(options);
+        }
+        at
+    });
+    in_test_code.disarm();
+    if at < end {
+        wheels.step(options);
+        answers.next_asked = at + 1;
+    } else {
+        answers.next_asked = at;
+    }
+    answers.options.copy_from_slice(options);
+    at
+}
+
+/// Asks `keep` about the walks from `id` (the first not asked about) on, up to those of the
+/// block of 63 from `from` and not past `end`: returns the answers of the block, one bit
+/// each, with the marker bit above them. The walks of the block before `id`, if any, were
+/// asked about already: their answers are `known`.
+#[inline(never)]
+fn ask_ahead<K>(asker: &mut FilterAsker<'_, K>, from: u64, known: u64, id: u64, end: u64) -> u64
+where
+    K: Fn(&Walk<'_>) -> bool + ?Sized,
+{
+    let FilterAsker { keep, walks } = asker;
+    let FilterWalks {
+        order,
+        space,
+        scope,
+        answers,
+        in_test_code,
+    } = walks;
+    debug_assert_eq!(answers.next_asked, id);
+    let wheels = Wheels::of(space);
+    // The loops ask about walks of their range only: at least one answer is made.
+    debug_assert!(from <= id && id < end);
+    let count = (end - from).min(ASKED_AT_ONCE);
+    let first = id - from;
     // A copy in this frame, which the filter's loads cannot alias: the compiler may take
     // them out of the loop.
     let mut copy = [0; MOST_POSITIONS];
@@ -240,34 +456,28 @@ where
     options.copy_from_slice(&answers.options);
     let in_test_code = MarkOnUnwind::new(&mut **in_test_code, true);
     let kept = scope.outside(|| {
-        let mut kept = 1 << count;
-        for offset in 0..count {
+        let mut kept = 1 << count | known;
+        for offset in first..count {
             let walk = Walk {
-                id: id + offset,
+                id: from + offset,
                 options,
                 order,
             };
             kept |= u64::from(keep(&walk)) << offset;
             // Past the call's last walk, the wheels wrap to the first walk of the space,
             // which no loop asks about.
-            let digit = &mut options[innermost];
-            *digit += 1;
-            if *digit as u64 == innermost_radix {
-                *digit = 0;
-                carry(outer, outer_radices, options);
-            }
+            wheels.step(options);
         }
         kept
     });
     in_test_code.disarm();
     answers.options.copy_from_slice(options);
-    answers.next_asked = id + count;
+    answers.next_asked = from + count;
     kept
 }
 
 /// Turns the outer wheels of an odometer (see [`WalkSpace::odometer`]) when the innermost
-/// one wrapped, as `WalkSpace::advance` does: here, so that it inlines into the filter's
-/// loop, where a call would make the compiler load again what the filter reads.
+/// one wrapped (see [`Wheels::step`]).
 #[inline(always)]
 fn carry(wheels: &[usize], radices: &[u64], options: &mut [usize]) {
     for (&position, &radix) in wheels.iter().zip(radices).rev() {
