@@ -290,6 +290,43 @@ fn merged_shards_name_no_causes_when_a_shard_does_not_list_its_skipped_walks() {
 }
 
 #[test]
+fn a_shard_asks_its_filter_once_more_in_all_for_its_causes_and_its_skipped_walks() {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static ASKED: AtomicU64 = AtomicU64::new(0);
+    let dir = scratch("sharding-filter-asked");
+    for i in 1..=2 {
+        ASKED.store(0, Ordering::SeqCst);
+        let shard = Combtest::new(Vec::new())
+            .order(actions(false))
+            .filter(|walk: &Walk| {
+                ASKED.fetch_add(1, Ordering::SeqCst);
+                walk.param::<u32>(0) != Some(&0)
+            })
+            .shard((i, 2))
+            .log_dir(&dir)
+            .run()
+            .unwrap();
+        assert!(shard.error_count > 0 && !shard.groups.is_empty(), "{shard}");
+        // The first shard holds the walks the filter removes, and lists them.
+        assert_eq!(shard.skipped_count > 0, i == 1);
+        let result = shard
+            .files
+            .iter()
+            .find(|f| f.ends_with(ShardResult::file_name((i, 2).into())))
+            .expect("the shard wrote its result");
+        let result: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(result).unwrap()).unwrap();
+        assert_eq!(result["skipped"].is_array(), i == 1, "{result}");
+        // Each walk of the shard is asked about as it runs, then once more for the analysis
+        // of its failures and its list of skipped walks together.
+        let share = shard.walk_count + shard.skipped_count;
+        assert_eq!(ASKED.load(Ordering::SeqCst), 2 * share, "shard {i}");
+    }
+    let merged = merge_shards([&dir]).unwrap();
+    assert!(merged.groups.iter().any(|g| !g.causes.is_empty()));
+}
+
+#[test]
 fn a_shard_whose_filter_answers_otherwise_when_asked_again_merges_without_causes() {
     use std::sync::atomic::{AtomicU64, Ordering};
     // A filter that answers as a counter says, not as the walk does: it removes the first

@@ -32,7 +32,7 @@ use crate::model::walk::{OrderView, Walk, PARTIAL_WALK_ID, UNCHOSEN};
 use crate::model::walk_id::{WalkSelection, WalkSpace};
 use crate::output::analysis::confirm;
 use crate::output::analysis::data::Evidence;
-use crate::output::analysis::run::{self, RunView};
+use crate::output::analysis::run::{self, FilterAnswers, RunView};
 use crate::output::replay::{
     check_fingerprints, replay_command, replay_run_command, replay_selection,
 };
@@ -193,8 +193,9 @@ impl<S, G> Combtest<S, G> {
     /// should depend on the walk, not on what earlier walks did (a filter that panics on a
     /// walk ends the run, before the walks asked about with it have run).
     /// Beyond that, a covering array asks it while the array is built; and when it removed
-    /// walks, the failure analysis asks it again about the selected walks, to know which
-    /// ran, as does a shard writing its result, to list the walks it removed.
+    /// walks, it is asked once more about each selected walk after the run, to know which
+    /// ran: the failure analysis, the walks that confirm causes and a shard's list of the
+    /// walks it removed all read those answers.
     pub fn filter(mut self, keep: impl Fn(&Walk<'_>) -> bool + Send + Sync + 'static) -> Self {
         self.filter = Some(Box::new(keep));
         self.filter_compiled = false;
@@ -705,15 +706,19 @@ where
         // end: what follows is compiled once in this crate, not once per state type.
         let (mut report, states, ids) =
             assemble_report(tally, &plan, &settings, test, coverage, started);
+        // Kept for every view of the run below (the analysis, the confirming walks, the
+        // shard's list of skipped walks): the filters are asked once more in all about the
+        // walks they removed (see `RunView::ran_check`).
+        let answers = FilterAnswers::new();
         if !settings.skip_analysis {
             let param = |p: usize, o: usize| param_text(&plan, p, o);
-            let run = run_view(&plan, &view, self.filters(), &selected, &param);
+            let run = run_view(&plan, &view, self.filters(), &selected, &param, &answers);
             run::explain(&run, cancels, &mut report);
             // A replay or an explicit list of walks runs exactly those walks.
             let exact_selection = settings.walks.is_some() || settings.replay.is_some();
             if let Some(budget) = settings.confirm_causes.filter(|_| !exact_selection) {
                 let run = (&plan, &view, &selected, &settings, &location);
-                self.confirm_suspects(run, budget, &mut report);
+                self.confirm_suspects(run, &answers, budget, &mut report);
             }
         }
         if let Some(dir) = &run_dir {
@@ -724,7 +729,7 @@ where
             let skipped = (settings.shard.is_some() && report.skipped_count > 0)
                 .then(|| {
                     let param = |p: usize, o: usize| param_text(&plan, p, o);
-                    let run = run_view(&plan, &view, self.filters(), &selected, &param);
+                    let run = run_view(&plan, &view, self.filters(), &selected, &param, &answers);
                     run.skipped(MOST_SKIPPED_RANGES)
                 })
                 .flatten()
@@ -782,6 +787,7 @@ where
     fn confirm_suspects(
         &mut self,
         (plan, view, selected, settings, location): RunParts<'_, S, G>,
+        answers: &FilterAnswers,
         mut budget: u64,
         report: &mut Report<()>,
     ) {
@@ -791,7 +797,7 @@ where
         let mut cancelled: Vec<u64> = Vec::new();
         let param = |p: usize, o: usize| param_text(plan, p, o);
         for round in [confirm::Round::Isolate, confirm::Round::Suspects] {
-            let run = run_view(plan, view, self.filters(), selected, &param);
+            let run = run_view(plan, view, self.filters(), selected, &param, answers);
             let planned = (budget > 0)
                 .then(|| {
                     let earlier = confirm::Earlier {
@@ -820,7 +826,7 @@ where
                 cancelled.extend(cancels);
                 cancelled.sort_unstable();
             }
-            let run = run_view(plan, view, self.filters(), selected, &param);
+            let run = run_view(plan, view, self.filters(), selected, &param, answers);
             let outcomes = confirm::Outcomes {
                 failures: &failed,
                 cancelled: &cancelled,
@@ -971,6 +977,7 @@ fn run_view<'a>(
     filters: run::Filters<'a>,
     selected: &'a Selected,
     param: &'a dyn Fn(usize, usize) -> String,
+    answers: &'a FilterAnswers,
 ) -> RunView<'a> {
     RunView {
         plan,
@@ -980,6 +987,7 @@ fn run_view<'a>(
         covering: selected.coverage.as_ref().map(|c| c.strength),
         sharded: selected.unsharded.is_some(),
         param,
+        answers,
     }
 }
 
