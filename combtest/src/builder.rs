@@ -708,7 +708,7 @@ where
             assemble_report(tally, &plan, &settings, test, coverage, started);
         // Kept for every view of the run below (the analysis, the confirming walks, the
         // shard's list of skipped walks): the filters are asked once more in all about the
-        // walks they removed (see `RunView::ran_check`).
+        // walks they removed (see `by_answers!` in `output/analysis/run.rs`).
         let answers = FilterAnswers::new();
         if !settings.skip_analysis {
             let param = |p: usize, o: usize| param_text(&plan, p, o);

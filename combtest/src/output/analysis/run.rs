@@ -54,20 +54,58 @@ pub(crate) struct RunView<'a> {
     /// The text of option `o` of position `p`, as reports show it: a param's `Debug` is the
     /// test's own code, and one that panics must not lose the report.
     pub(crate) param: &'a dyn Fn(usize, usize) -> String,
-    /// Which selected walks the filters let run, once asked (see [`RunView::ran_check`]):
+    /// Which selected walks the filters let run, once asked (see `by_answers!`):
     /// kept by the run, for every view of it.
     pub(crate) answers: &'a FilterAnswers,
 }
 
 /// Which selected walks a run's filters let run, once asked: one bit per selected walk, in
 /// id order, set if it ran (`None`: too many walks to keep a bit each). See
-/// [`RunView::ran_check`].
+/// `by_answers!`.
 pub(crate) type FilterAnswers = OnceCell<Option<Vec<u64>>>;
 
 /// The most selected walks whose answers a [`RunView`] keeps, a bit each (32 MiB): past
 /// them, the filters are asked again on each visit instead.
 const MOST_KEPT_ANSWERS: u64 = 1 << 28;
 
+/// `$body`, a visit of every selected walk in id order, with `$ran` the [`RanOf`] that tells
+/// whether each ran; the visit is compiled once for each way of telling, so that the choice
+/// is made once, not per walk. `$body` gives its value and whether it saw every selected
+/// walk.
+///
+/// The filters are asked again about every selected walk, as they were before the walks
+/// ran, by the first visit only: it keeps their answers, a bit per walk (up to
+/// [`MOST_KEPT_ANSWERS`] walks), and every later visit of the analysis, the confirming walks
+/// and the shard's list of skipped walks read them. So a costly filter is asked once more
+/// in all, not once per visit, and a filter that would answer otherwise when asked again
+/// (one that samples, say) is seen the same way by each of them.
+macro_rules! by_answers {
+    ($run:expr, |$ran:ident| $body:expr) => {{
+        let run: &RunView<'_> = $run;
+        match run.answers.get() {
+            Some(Some(ran)) => {
+                let $ran = &mut Kept { ran, next: 0 };
+                $body.0
+            }
+            None if !run.filters.any() => {
+                let $ran = &mut Every;
+                $body.0
+            }
+            known => {
+                let keep = known.is_none() && run.walks.len() <= MOST_KEPT_ANSWERS;
+                let answers = keep.then(|| Answers::with_capacity(run.walks.len()));
+                let $ran = &mut Asking { run, answers };
+                let (value, saw_every_walk) = $body;
+                if saw_every_walk {
+                    let _ = run
+                        .answers
+                        .set($ran.answers.take().map(Answers::into_words));
+                }
+                value
+            }
+        }
+    }};
+}
 impl RunView<'_> {
     /// Whether the filters allow the walk `id` with these options.
     pub(crate) fn allowed(&self, id: u64, options: &[usize]) -> bool {
@@ -79,33 +117,14 @@ impl RunView<'_> {
             })
     }
 
-    /// Whether each selected walk, visited in id order, ran.
-    ///
-    /// The filters are asked again about every selected walk, as they were before the walks
-    /// ran, by the first visit only: it keeps their answers, a bit per walk, and every later
-    /// visit of the analysis, the confirming walks and the shard's list of skipped walks read
-    /// them. So a costly filter is asked once more in all, not once per visit, and a filter
-    /// that would answer otherwise when asked again (one that samples, say) is seen the same
-    /// way by each of them.
-    fn ran_check(&self) -> RanCheck<'_, '_> {
-        let known = match self.answers.get() {
-            Some(Some(ran)) => Known::Kept { ran, next: 0 },
-            // Too many walks to keep a bit each: asked each time.
-            Some(None) => Known::Asked(None),
-            None if !self.filters.any() => Known::Every,
-            None => {
-                let keep = self.walks.len() <= MOST_KEPT_ANSWERS;
-                Known::Asked(keep.then(|| Answers::with_capacity(self.walks.len())))
-            }
-        };
-        RanCheck { run: self, known }
+    /// Visits the options of every walk that ran: the selected ones the filters allow (see
+    /// `by_answers!`).
+    pub(crate) fn visit_ran(&self, visit: &mut dyn FnMut(&[usize])) {
+        by_answers!(self, |ran| (self.visit_ran_by(ran, visit), true))
     }
 
-    /// Visits the options of every walk that ran: the selected ones the filters allow (see
-    /// [`RunView::ran_check`]).
-    pub(crate) fn visit_ran(&self, visit: &mut dyn FnMut(&[usize])) {
+    fn visit_ran_by(&self, ran: &mut impl RanOf, visit: &mut dyn FnMut(&[usize])) {
         let positions = self.plan.names.len();
-        let mut ran = self.ran_check();
         let _ = self
             .plan
             .space
@@ -115,17 +134,19 @@ impl RunView<'_> {
                 }
                 ControlFlow::Continue(())
             });
-        ran.keep();
     }
 
     /// Visits the options of every walk of the space that did not run: those not selected,
-    /// and the selected ones the filters remove (see [`RunView::ran_check`]). Together with
+    /// and the selected ones the filters remove (see `by_answers!`). Together with
     /// `visit_ran`'s, its walks are the space, each once.
     pub(crate) fn visit_not_ran(&self, visit: &mut dyn FnMut(&[usize])) {
+        by_answers!(self, |ran| (self.visit_not_ran_by(ran, visit), true))
+    }
+
+    fn visit_not_ran_by(&self, ran: &mut impl RanOf, visit: &mut dyn FnMut(&[usize])) {
         let positions = self.plan.names.len();
         let space = WalkSelection::all(self.plan.space.total());
         let mut selected = self.walks.ranges().iter().peekable();
-        let mut ran = self.ran_check();
         let _ = self.plan.space.each_walk(&space, positions, |id, options| {
             while selected.next_if(|range| range.end <= id).is_some() {}
             let is_selected = selected.peek().is_some_and(|range| range.contains(&id));
@@ -134,15 +155,21 @@ impl RunView<'_> {
             }
             ControlFlow::Continue(())
         });
-        ran.keep();
     }
 
     /// The selected walks the filters removed, as ranges of consecutive ids in id order, if
-    /// there are no more than `most` ranges (see [`RunView::ran_check`]).
+    /// there are no more than `most` ranges (see `by_answers!`).
     pub(crate) fn skipped(&self, most: usize) -> Option<Vec<Range<u64>>> {
+        by_answers!(self, |ran| {
+            let skipped = self.skipped_by(ran, most);
+            let saw_every_walk = skipped.is_some();
+            (skipped, saw_every_walk)
+        })
+    }
+
+    fn skipped_by(&self, ran: &mut impl RanOf, most: usize) -> Option<Vec<Range<u64>>> {
         let mut skipped: Vec<Range<u64>> = Vec::new();
         let positions = self.plan.names.len();
-        let mut ran = self.ran_check();
         let walked = self
             .plan
             .space
@@ -159,11 +186,7 @@ impl RunView<'_> {
                 }
                 ControlFlow::Continue(())
             });
-        if walked.is_break() {
-            return None;
-        }
-        ran.keep();
-        Some(skipped)
+        walked.is_continue().then_some(skipped)
     }
 
     /// The option count of every position.
@@ -210,51 +233,53 @@ impl Answers {
 }
 
 /// Tells, for each selected walk of a visit in id order, whether it ran (see
-/// [`RunView::ran_check`]).
-struct RanCheck<'r, 'a> {
-    run: &'r RunView<'a>,
-    known: Known<'r>,
-}
-
-/// What a [`RanCheck`] knows of the filters' answers.
-enum Known<'r> {
-    /// No filter: every selected walk ran.
-    Every,
-    /// The answers an earlier visit kept; `next` is the selected walk visited next.
-    Kept { ran: &'r [u64], next: usize },
-    /// None: the filters are asked, and their answers kept while the selection is small
-    /// enough (`None` otherwise).
-    Asked(Option<Answers>),
-}
-
-impl RanCheck<'_, '_> {
+/// `by_answers!`).
+trait RanOf {
     /// Whether the selected walk `id`, with these options, ran. Called for each selected
     /// walk of the visit, in id order.
+    fn ran(&mut self, id: u64, options: &[usize]) -> bool;
+}
+
+/// No filter: every selected walk ran.
+struct Every;
+
+impl RanOf for Every {
+    #[inline]
+    fn ran(&mut self, _: u64, _: &[usize]) -> bool {
+        true
+    }
+}
+
+/// The answers an earlier visit kept; `next` is the selected walk visited next.
+struct Kept<'r> {
+    ran: &'r [u64],
+    next: usize,
+}
+
+impl RanOf for Kept<'_> {
+    #[inline]
+    fn ran(&mut self, _: u64, _: &[usize]) -> bool {
+        let walk = self.next;
+        self.next += 1;
+        self.ran[walk / 64] >> (walk % 64) & 1 == 1
+    }
+}
+
+/// The filters, asked: their answers are kept while the selection is small enough
+/// (`answers` is `None` otherwise, or when an earlier visit found it too large).
+struct Asking<'r, 'a> {
+    run: &'r RunView<'a>,
+    answers: Option<Answers>,
+}
+
+impl RanOf for Asking<'_, '_> {
     #[inline]
     fn ran(&mut self, id: u64, options: &[usize]) -> bool {
-        match &mut self.known {
-            Known::Every => true,
-            Known::Kept { ran, next } => {
-                let walk = *next;
-                *next += 1;
-                ran[walk / 64] >> (walk % 64) & 1 == 1
-            }
-            Known::Asked(answers) => {
-                let ran = self.run.allowed(id, options);
-                if let Some(answers) = answers {
-                    answers.push(ran);
-                }
-                ran
-            }
+        let ran = self.run.allowed(id, options);
+        if let Some(answers) = &mut self.answers {
+            answers.push(ran);
         }
-    }
-
-    /// The visit saw every selected walk: keeps the filters' answers, for the visits after
-    /// it, if no earlier one did.
-    fn keep(self) {
-        if let Known::Asked(answers) = self.known {
-            let _ = self.run.answers.set(answers.map(Answers::into_words));
-        }
+        ran
     }
 }
 
