@@ -106,6 +106,7 @@ macro_rules! by_answers {
         }
     }};
 }
+
 impl RunView<'_> {
     /// Whether the filters allow the walk `id` with these options.
     pub(crate) fn allowed(&self, id: u64, options: &[usize]) -> bool {
