@@ -489,3 +489,81 @@ fn carry(wheels: &[usize], radices: &[u64], options: &mut [usize]) {
         *digit = 0;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Answers as a kept stretch up to `kept_until`, then `bits` for the walks up to
+    /// `next_asked`, from `known_from` on.
+    fn answers(known_from: u64, kept_until: u64, bits: u64, next_asked: u64) -> Answers {
+        Answers {
+            options: vec![7, 7],
+            next_asked,
+            known_from,
+            kept_until,
+            kept: bits,
+        }
+    }
+
+    #[test]
+    fn resuming_drops_the_answers_of_the_walks_that_ran_and_keeps_those_ahead() {
+        // Kept 10..70, then 70..74 answered keep, reject, reject, keep.
+        let bits = 0b1_1001;
+        let mut inside_the_stretch = answers(10, 70, bits, 74);
+        inside_the_stretch.resume(31, &[0, 0]);
+        assert_eq!(
+            (inside_the_stretch.known_from, inside_the_stretch.kept_until),
+            (31, 70)
+        );
+        assert_eq!(inside_the_stretch.kept, bits, "the bits are still ahead");
+        assert_eq!(inside_the_stretch.options, [7, 7], "the odometer is kept");
+
+        let mut inside_the_bits = answers(10, 70, bits, 74);
+        inside_the_bits.resume(72, &[0, 0]);
+        assert_eq!(
+            (inside_the_bits.known_from, inside_the_bits.kept_until),
+            (72, 72)
+        );
+        assert_eq!(
+            inside_the_bits.kept, 0b1_10,
+            "walks 72 and 73: reject, keep"
+        );
+        assert_eq!(inside_the_bits.pending(), 2);
+
+        let mut at_the_end = answers(10, 70, bits, 74);
+        at_the_end.resume(74, &[0, 0]);
+        assert_eq!((at_the_end.kept, at_the_end.known_from), (1, 74));
+        assert_eq!(at_the_end.options, [7, 7], "the odometer is at walk 74");
+    }
+
+    #[test]
+    fn resuming_where_no_answer_reaches_starts_again_from_the_options_given() {
+        for first in [9, 75, 1_000] {
+            let mut elsewhere = answers(10, 70, 0b1_1001, 74);
+            elsewhere.resume(first, &[1, 2]);
+            assert_eq!(elsewhere.options, [1, 2], "from {first}");
+            assert_eq!(
+                (
+                    elsewhere.next_asked,
+                    elsewhere.known_from,
+                    elsewhere.kept_until
+                ),
+                (first, first, first)
+            );
+            assert_eq!(elsewhere.kept, 1);
+        }
+        // Nothing known: the odometer may be stale (a new range of walks), so it is reset.
+        let mut nothing_known = answers(74, 74, 1, 74);
+        nothing_known.resume(74, &[3, 4]);
+        assert_eq!(nothing_known.options, [3, 4]);
+    }
+
+    #[test]
+    fn a_block_is_all_rejected_only_when_it_holds_answers_and_every_one_rejects() {
+        assert!(answers(0, 0, 1 << 5, 5).all_rejected());
+        assert!(!answers(0, 0, 1 << 5 | 1 << 4, 5).all_rejected());
+        assert!(!answers(0, 0, 1, 0).all_rejected(), "no answers");
+        assert!(answers(0, 0, 1 << 63, 63).all_rejected());
+    }
+}
