@@ -367,11 +367,18 @@ impl<'a> Wheels<'a> {
     }
 }
 
-/// Asks `keep` about the walks from `id` (the first not asked about) on, one after another
-/// while it keeps each, up to `end`: returns the first walk it did not keep, or `end`. That
-/// walk, if any, was asked about: the first not asked about is the one after it.
-#[inline(never)]
-fn ask_stretch<K>(asker: &mut FilterAsker<'_, K>, id: u64, end: u64) -> u64
+/// Asks the filter in a loop of its own, `ask`, from walk `id`, the first not asked about.
+/// `ask` is given the filter, what it is shown, the wheels, and a copy of walk `id`'s
+/// options in this frame, which the filter's loads cannot alias (so the compiler may take
+/// them out of the loop); it returns its value and the first walk it did not ask about,
+/// whose options it leaves in the copy. The flag that tells the filter's panics from a
+/// walk's is set around it, once.
+#[inline(always)]
+fn asking<K, R>(
+    asker: &mut FilterAsker<'_, K>,
+    id: u64,
+    ask: impl FnOnce(&K, &OrderView<'_>, Wheels<'_>, &mut [usize]) -> (R, u64),
+) -> R
 where
     K: Fn(&Walk<'_>) -> bool + ?Sized,
 {
@@ -385,14 +392,27 @@ where
     } = walks;
     debug_assert_eq!(answers.next_asked, id);
     let wheels = Wheels::of(space);
-    debug_assert!(id < end);
-    // A copy in this frame, which the filter's loads cannot alias: the compiler may take
-    // them out of the loop.
     let mut copy = [0; MOST_POSITIONS];
     let options = &mut copy[..answers.options.len()];
     options.copy_from_slice(&answers.options);
     let in_test_code = MarkOnUnwind::new(&mut **in_test_code, true);
-    let at = scope.outside(|| {
+    let (value, next_asked) = scope.outside(|| ask(keep, order, wheels, options));
+    in_test_code.disarm();
+    answers.options.copy_from_slice(options);
+    answers.next_asked = next_asked;
+    value
+}
+
+/// Asks `keep` about the walks from `id` (the first not asked about) on, one after another
+/// while it keeps each, up to `end`: returns the first walk it did not keep, or `end`. That
+/// walk, if any, was asked about: the first not asked about is the one after it.
+#[inline(never)]
+fn ask_stretch<K>(asker: &mut FilterAsker<'_, K>, id: u64, end: u64) -> u64
+where
+    K: Fn(&Walk<'_>) -> bool + ?Sized,
+{
+    debug_assert!(id < end);
+    asking(asker, id, |keep, order, wheels, options| {
         let mut at = id;
         // A row at a time: the innermost wheel turns in a register, the others once a row.
         while at < end {
@@ -405,7 +425,9 @@ where
                     options,
                     order,
                 }) {
-                    return at;
+                    // Past the walk it did not keep.
+                    wheels.step(options);
+                    return (at, at + 1);
                 }
                 at += 1;
             }
@@ -413,17 +435,8 @@ where
             // which no loop asks about.
             wheels.step(options);
         }
-        at
-    });
-    in_test_code.disarm();
-    if at < end {
-        wheels.step(options);
-        answers.next_asked = at + 1;
-    } else {
-        answers.next_asked = at;
-    }
-    answers.options.copy_from_slice(options);
-    at
+        (at, at)
+    })
 }
 
 /// Asks `keep` about the walks from `id` (the first not asked about) on, up to those of the
@@ -435,29 +448,12 @@ fn ask_ahead<K>(asker: &mut FilterAsker<'_, K>, from: u64, known: u64, id: u64, 
 where
     K: Fn(&Walk<'_>) -> bool + ?Sized,
 {
-    let FilterAsker { keep, walks } = asker;
-    let FilterWalks {
-        order,
-        space,
-        scope,
-        answers,
-        in_test_code,
-    } = walks;
-    debug_assert_eq!(answers.next_asked, id);
-    let wheels = Wheels::of(space);
     // The loops ask about walks of their range only: at least one answer is made.
     debug_assert!(from <= id && id < end);
     let count = (end - from).min(ASKED_AT_ONCE);
-    let first = id - from;
-    // A copy in this frame, which the filter's loads cannot alias: the compiler may take
-    // them out of the loop.
-    let mut copy = [0; MOST_POSITIONS];
-    let options = &mut copy[..answers.options.len()];
-    options.copy_from_slice(&answers.options);
-    let in_test_code = MarkOnUnwind::new(&mut **in_test_code, true);
-    let kept = scope.outside(|| {
+    asking(asker, id, |keep, order, wheels, options| {
         let mut kept = 1 << count | known;
-        for offset in first..count {
+        for offset in id - from..count {
             let walk = Walk {
                 id: from + offset,
                 options,
@@ -468,12 +464,8 @@ where
             // which no loop asks about.
             wheels.step(options);
         }
-        kept
-    });
-    in_test_code.disarm();
-    answers.options.copy_from_slice(options);
-    answers.next_asked = from + count;
-    kept
+        (kept, from + count)
+    })
 }
 
 /// Turns the outer wheels of an odometer (see [`WalkSpace::odometer`]) when the innermost
