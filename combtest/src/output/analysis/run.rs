@@ -93,13 +93,13 @@ macro_rules! by_answers {
             }
             known => {
                 let keep = known.is_none() && run.walks.len() <= MOST_KEPT_ANSWERS;
-                let answers = keep.then(|| Answers::with_capacity(run.walks.len()));
+                let answers = keep.then(|| AnswerBits::with_capacity(run.walks.len()));
                 let $ran = &mut Asking { run, answers };
                 let (value, saw_every_walk) = $body;
                 if saw_every_walk {
                     let _ = run
                         .answers
-                        .set($ran.answers.take().map(Answers::into_words));
+                        .set($ran.answers.take().map(AnswerBits::into_words));
                 }
                 value
             }
@@ -197,7 +197,7 @@ impl RunView<'_> {
 }
 
 /// A filter's answers, one bit per selected walk in id order, set if the walk ran.
-struct Answers {
+struct AnswerBits {
     words: Vec<u64>,
     /// The answers not yet in `words`, lowest first.
     word: u64,
@@ -205,9 +205,9 @@ struct Answers {
     filled: u32,
 }
 
-impl Answers {
+impl AnswerBits {
     fn with_capacity(walks: u64) -> Self {
-        Answers {
+        AnswerBits {
             words: Vec::with_capacity(walks.div_ceil(64) as usize),
             word: 0,
             filled: 0,
@@ -270,7 +270,7 @@ impl RanOf for Kept<'_> {
 /// (`answers` is `None` otherwise, or when an earlier visit found it too large).
 struct Asking<'r, 'a> {
     run: &'r RunView<'a>,
-    answers: Option<Answers>,
+    answers: Option<AnswerBits>,
 }
 
 impl RanOf for Asking<'_, '_> {
