@@ -930,7 +930,7 @@ where
                     level: logging::level_cap(settings.verbose),
                     progress,
                     compiled: compiled.as_deref(),
-                    watch: Some(&watch),
+                    watch: &watch,
                 };
                 let buffer = || sink.map(TraceSink::buffer);
                 let run = || match executor {

@@ -117,12 +117,12 @@ struct WalkBeat<'b, 'w> {
 }
 
 impl<'b, 'w> WalkBeat<'b, 'w> {
-    fn new(beat: Option<&'b Beat<'w>>, id: u64) -> Option<Self> {
-        beat.map(|beat| WalkBeat {
+    fn new(beat: &'b Beat<'w>, id: u64) -> Self {
+        WalkBeat {
             beat,
             id,
             position: Cell::new(None),
-        })
+        }
     }
 
     /// The walk's action at `position` starts.
@@ -134,27 +134,23 @@ impl<'b, 'w> WalkBeat<'b, 'w> {
 
 /// Polls a walk with its beat telling the watchdog which walk runs, poll by poll: a poll that
 /// does not return is what the watchdog sees running.
-async fn watched<F: Future>(beat: Option<&WalkBeat<'_, '_>>, walk: F) -> F::Output {
+async fn watched<F: Future>(beat: &WalkBeat<'_, '_>, walk: F) -> F::Output {
     let mut walk = pin!(walk);
     std::future::poll_fn(|context| {
-        if let Some(walk) = beat {
-            // A run that is ending exits the process soon: the walk's poll goes on meanwhile.
-            walk.beat.walk(walk.id);
-            if let Some(position) = walk.position.get() {
-                walk.beat.action(position);
-            }
+        // A run that is ending exits the process soon: the walk's poll goes on meanwhile.
+        beat.beat.walk(beat.id);
+        if let Some(position) = beat.position.get() {
+            beat.beat.action(position);
         }
         let polled = walk.as_mut().poll(context);
-        if let Some(walk) = beat {
-            walk.beat.idle();
-        }
+        beat.beat.idle();
         polled
     })
     .await
 }
 
-/// Runs `segment` on walk `id`, watched poll by poll when the run is (`watch`), timed when
-/// `timed`: how it ended, and its time in nanoseconds.
+/// Runs `segment` on walk `id`, watched poll by poll through the worker's beat (`watch`),
+/// timed when `timed`: how it ended, and its time in nanoseconds.
 #[allow(clippy::too_many_arguments)]
 async fn run_segment<S, G>(
     runner: &WalkRunner<'_, S, G>,
@@ -164,7 +160,7 @@ async fn run_segment<S, G>(
     options: &[usize],
     state: &mut S,
     limits: AsyncLimits,
-    watch: Option<&Beat<'_>>,
+    watch: &Beat<'_>,
     timed: bool,
 ) -> (StepEnd, u64) {
     let beat = WalkBeat::new(watch, id);
@@ -177,12 +173,12 @@ async fn run_segment<S, G>(
             options,
             state,
             limits.timeout,
-            beat.as_ref(),
+            &beat,
         )
         .await;
         (end, started.nanos())
     };
-    watched(beat.as_ref(), walk).await
+    watched(&beat, walk).await
 }
 
 /// Runs the regular actions of `segment` on one walk: sync actions called in place, async
@@ -194,13 +190,11 @@ async fn run_actions<S, G>(
     options: &[usize],
     state: &mut S,
     timeout: Option<Duration>,
-    beat: Option<&WalkBeat<'_, '_>>,
+    beat: &WalkBeat<'_, '_>,
 ) -> StepEnd {
     let deadline = timeout.map(|limit| (tokio::time::Instant::now() + limit, limit));
     for at in segment.actions.clone() {
-        if let Some(beat) = beat {
-            beat.action(at);
-        }
+        beat.action(at);
         let action = &runner.plan.actions[at];
         let option = options[at];
         let result = match &action.body {
@@ -267,7 +261,7 @@ where
         .collect();
     let workers = pool::on_workers(workers, Threads::Own, |(template, mut tally, beat)| {
         let timed = tally.trace.is_some();
-        let watch = beat.as_ref();
+        let watch = &beat;
         let traced = Traced::new(runner.level);
         let mut ids = WalkIds::new(&dispenser);
         let mut options = vec![0; plan.actions.len()];
@@ -388,7 +382,7 @@ where
         branch,
         per_message,
         |(worker, beat), chunks| {
-            let watch = beat.as_ref();
+            let watch = &*beat;
             let segments_before = worker.tally.segments;
             block_on(async {
                 let live = chunks.iter_mut().flat_map(|chunk| {

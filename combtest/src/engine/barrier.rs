@@ -180,7 +180,7 @@ where
                 }
                 if runs_first_segment && runner.filter.is_some() {
                     // Without a filter, `fill_walks` ran it as the states were made.
-                    first.run(worker, beat.as_mut(), &mut chunks[made..]);
+                    first.run(worker, beat, &mut chunks[made..]);
                 }
                 if let Some(progress) = runner.progress {
                     progress.add(
@@ -369,7 +369,7 @@ where
             .map(|_| (Worker::new(plan.actions.len(), self.timed), runner.beat()))
             .collect();
         let timed = self.timed;
-        let work = |(worker, beat): &mut (Worker<S>, Option<Beat<'a>>), chunks: &mut [Chunk<S>]| {
+        let work = |(worker, beat): &mut (Worker<S>, Beat<'a>), chunks: &mut [Chunk<S>]| {
             let stretch = Stretch {
                 runner,
                 shared,
@@ -378,7 +378,7 @@ where
                 timed,
             };
             let segments_before = worker.tally.segments;
-            stretch.run(worker, beat.as_mut(), chunks);
+            stretch.run(worker, beat, chunks);
             if let Some(progress) = runner.progress {
                 progress.add(worker.tally.segments - segments_before, 0);
             }
@@ -506,7 +506,7 @@ fn fill_walks<'r, S: fmt::Debug, G>(
     template: &Template<'_, S>,
     ids: std::ops::Range<u64>,
     timed: bool,
-    mut first: Option<(&Stretch<'_, 'r, S, G>, &mut Option<Beat<'r>>)>,
+    mut first: Option<(&Stretch<'_, 'r, S, G>, &mut Beat<'r>)>,
 ) {
     let mut from = ids.start;
     while from < ids.end {
@@ -526,7 +526,7 @@ fn fill_walks<'r, S: fmt::Debug, G>(
             made = unwind::quietly(|| chunk.fill(count, template));
             chunk.mark_live(timed);
             if let Some((stretch, beat)) = &mut first {
-                stretch.run_from(worker, beat.as_mut(), &mut chunk, start);
+                stretch.run_from(worker, beat, &mut chunk, start);
             }
         }
         let held = chunk.len() as u64;
@@ -571,8 +571,8 @@ struct HeldAt {
 struct StretchRun<'w, 's, 'r, S, G> {
     stretch: &'w Stretch<'s, 'r, S, G>,
     worker: &'w mut Worker<S>,
-    /// The worker's beat, when the run is watched.
-    beat: Option<&'w mut Beat<'r>>,
+    /// The worker's beat.
+    beat: &'w mut Beat<'r>,
     chunks: &'w mut [Chunk<S>],
     cursor: Cursor<HeldAt>,
 }
@@ -582,7 +582,7 @@ impl<'r, S: fmt::Debug, G> Stretch<'_, 'r, S, G> {
     fn run<'w>(
         &'w self,
         worker: &'w mut Worker<S>,
-        beat: Option<&'w mut Beat<'r>>,
+        beat: &'w mut Beat<'r>,
         chunks: &'w mut [Chunk<S>],
     ) {
         self.run_at(worker, beat, chunks, Cursor::default());
@@ -592,7 +592,7 @@ impl<'r, S: fmt::Debug, G> Stretch<'_, 'r, S, G> {
     fn run_from<'w>(
         &'w self,
         worker: &'w mut Worker<S>,
-        beat: Option<&'w mut Beat<'r>>,
+        beat: &'w mut Beat<'r>,
         chunk: &'w mut Chunk<S>,
         start: usize,
     ) {
@@ -609,7 +609,7 @@ impl<'r, S: fmt::Debug, G> Stretch<'_, 'r, S, G> {
     fn run_at<'w>(
         &'w self,
         worker: &'w mut Worker<S>,
-        beat: Option<&'w mut Beat<'r>>,
+        beat: &'w mut Beat<'r>,
         chunks: &'w mut [Chunk<S>],
         cursor: Cursor<HeldAt>,
     ) {
@@ -621,9 +621,7 @@ impl<'r, S: fmt::Debug, G> Stretch<'_, 'r, S, G> {
             cursor,
         };
         run_resuming(self.runner.catcher, &mut run);
-        if let Some(beat) = run.beat {
-            beat.idle();
-        }
+        run.beat.idle();
     }
 
     /// Records how the segment of the walk at the cursor ended: its time, and its outcome if
@@ -709,12 +707,10 @@ impl<S: fmt::Debug, G> StretchRun<'_, '_, '_, S, G> {
         };
         let worker = &mut *self.worker;
         let cursor = &mut self.cursor;
-        if let Some(beat) = self.beat.as_deref_mut() {
-            if !beat.chunk(first, chunk.len() as u64) {
-                // The run is ending (see `watchdog`): no walk starts.
-                cursor.at.walk = chunk.len();
-                return;
-            }
+        if !self.beat.chunk(first, chunk.len() as u64) {
+            // The run is ending (see `watchdog`): no walk starts.
+            cursor.at.walk = chunk.len();
+            return;
         }
         while cursor.at.walk < chunk.len() {
             let id = first + cursor.at.walk as u64;
@@ -762,16 +758,14 @@ impl<S: fmt::Debug, G> StretchRun<'_, '_, '_, S, G> {
         let chunk = &mut self.chunks[self.cursor.at.chunk];
         let worker = &mut *self.worker;
         let cursor = &mut self.cursor;
-        let mut beat = self.beat.as_deref_mut();
+        let beat = &*self.beat;
         while cursor.at.walk < chunk.len() {
             if chunk.statuses[cursor.at.walk] == Status::Live {
                 let id = chunk.id(cursor.at.walk);
-                if let Some(beat) = beat.as_deref_mut() {
-                    if !beat.walk(id) {
-                        // The run is ending (see `watchdog`): no walk starts.
-                        cursor.at.walk = chunk.len();
-                        return;
-                    }
+                if !beat.walk(id) {
+                    // The run is ending (see `watchdog`): no walk starts.
+                    cursor.at.walk = chunk.len();
+                    return;
                 }
                 // Consecutive ids only turn the odometer; a gap (a filtered or dead walk)
                 // decodes afresh.
@@ -790,7 +784,7 @@ impl<S: fmt::Debug, G> StretchRun<'_, '_, '_, S, G> {
                     stretch.shared,
                     stretch.traced,
                     dispatch,
-                    beat.as_deref(),
+                    beat,
                     stretch.segment,
                     &worker.options,
                     &mut cursor.position,
@@ -800,9 +794,7 @@ impl<S: fmt::Debug, G> StretchRun<'_, '_, '_, S, G> {
                     let end = StepEnd::from_caught(Ok(result), cursor.position);
                     stretch.end_segment(worker, chunk, cursor, end);
                 }
-                if let Some(beat) = beat.as_deref() {
-                    beat.ended(chunk.statuses[cursor.at.walk]);
-                }
+                beat.ended(chunk.statuses[cursor.at.walk]);
             }
             cursor.at.walk += 1;
         }

@@ -257,8 +257,8 @@ pub(crate) struct WalkRunner<'a, S, G> {
     /// The order's compiled kernel, when `combtest!` could bind its order.
     pub(crate) compiled: Option<&'a dyn CompiledKernel<S, G>>,
     pub(crate) progress: Option<&'a Progress>,
-    /// The watch over long walks, for sync orders.
-    pub(crate) watch: Option<&'a Watch>,
+    /// The watch over long walks, which also keeps the walk timeout.
+    pub(crate) watch: &'a Watch,
 }
 
 impl<S, G> WalkRunner<'_, S, G>
@@ -308,8 +308,9 @@ where
     /// go on; `position` follows along so that an unwind can be pinned to its action. The
     /// caller catches unwinds (once per chunk of walks, not once per walk). `dispatch` is the
     /// general kernel's (see [`Kernel::General`]).
-    /// With a walk timeout, `beat` is told each action and the walk's time is checked after
-    /// each (the kernel is then [`Kernel::General`] without dispatch).
+    /// `beat` is told each action, so that a walk running long is named at its action; with a
+    /// walk timeout, the walk's time is checked after each (the kernel is then
+    /// [`Kernel::General`] without dispatch).
     #[inline]
     #[allow(clippy::too_many_arguments)]
     pub(super) fn run_actions(
@@ -317,7 +318,7 @@ where
         shared: &G,
         traced: Traced,
         dispatch: Option<&dyn CompiledKernel<S, G>>,
-        beat: Option<&Beat<'_>>,
+        beat: &Beat<'_>,
         segment: &Segment,
         options: &[usize],
         position: &mut usize,
@@ -339,19 +340,15 @@ where
             if traced.actions {
                 log_action(&action.name, &ParamText(action, option));
             }
-            if let Some(beat) = beat {
-                beat.action(at);
-            }
+            beat.action(at);
             action.walk_step().run(option, state, shared)?;
-            if let Some(beat) = beat {
-                beat.check_time(|| {
-                    crate::model::step_text::StepText {
-                        name: &action.name,
-                        param: ParamText(action, option),
-                    }
-                    .to_string()
-                })?;
-            }
+            beat.check_time(|| {
+                crate::model::step_text::StepText {
+                    name: &action.name,
+                    param: ParamText(action, option),
+                }
+                .to_string()
+            })?;
         }
         Ok(())
     }
@@ -395,9 +392,7 @@ where
                     message,
                     location,
                 );
-                if let Some(watch) = self.watch {
-                    watch.failed(&failure);
-                }
+                self.watch.failed(&failure);
                 tally.failures.push(failure);
                 Some(Outcome::Fail)
             }
@@ -460,15 +455,15 @@ impl<'a, S, G> WalkRunner<'a, S, G> {
 }
 
 impl<'a, S, G> WalkRunner<'a, S, G> {
-    /// The beat a worker of this run keeps, when the run is watched.
-    pub(super) fn beat(&self) -> Option<Beat<'a>> {
-        self.watch.map(Watch::beat)
+    /// The beat a worker of this run keeps.
+    pub(super) fn beat(&self) -> Beat<'a> {
+        self.watch.beat()
     }
 
     /// Whether walks have a timeout the workers check: they are then timed one by one.
     #[inline]
     pub(super) fn times_walks(&self) -> bool {
-        self.watch.is_some_and(|watch| watch.limit().is_some())
+        self.watch.limit().is_some()
     }
 }
 

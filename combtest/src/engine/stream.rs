@@ -82,7 +82,7 @@ where
             loops_from: 0,
             loops_started: Stopwatch::default(),
             state: None,
-            beat: beat.as_mut(),
+            beat,
             answers: Answers::default(),
         };
         for range in ids {
@@ -91,9 +91,7 @@ where
             stream.end = range.end;
             run_resuming(runner.catcher, &mut stream);
         }
-        if let Some(beat) = beat {
-            beat.idle();
-        }
+        beat.idle();
         if let Some(progress) = runner.progress {
             let done = tally.walks + tally.skipped - before.0;
             progress.add(done, tally.errors - before.1);
@@ -142,7 +140,7 @@ struct LeanWalks<'a, 'r, S, G> {
     next_options: NextOptions,
     shared: &'a G,
     template: &'a Template<'a, S>,
-    beat: Option<&'a Beat<'r>>,
+    beat: &'a Beat<'r>,
 }
 
 /// Why the lean loop stopped.
@@ -209,10 +207,8 @@ impl<S, G> LeanWalks<'_, '_, S, G> {
         walks: &mut u64,
     ) -> LeanEnd {
         let Cursor { at, position, .. } = cursor;
-        if let Some(beat) = self.beat {
-            if *at < end && !beat.chunk(*at, end - *at) {
-                return LeanEnd::Stopping;
-            }
+        if *at < end && !self.beat.chunk(*at, end - *at) {
+            return LeanEnd::Stopping;
         }
         let first = *at;
         let mut counter = LeanCounter {
@@ -281,8 +277,8 @@ struct Stream<'s, 'r, S, G> {
     /// The state of the walk running now; outside the catch so that a panicking walk's
     /// state can still be reported.
     state: Option<S>,
-    /// The worker's beat, when the run is watched.
-    beat: Option<&'s mut Beat<'r>>,
+    /// The worker's beat.
+    beat: &'s mut Beat<'r>,
     /// The filter's answers for the walks just ahead of the compiled loops: kept across
     /// their calls (a walk that does not pass leaves them), so each walk is asked once.
     answers: Answers,
@@ -375,12 +371,10 @@ where
                     continue;
                 }
             }
-            if let Some(beat) = self.beat.as_deref_mut() {
-                if !beat.walk(id) {
-                    // The run is ending (see `watchdog`): no walk starts.
-                    self.cursor.at = self.end;
-                    return;
-                }
+            if !self.beat.walk(id) {
+                // The run is ending (see `watchdog`): no walk starts.
+                self.cursor.at = self.end;
+                return;
             }
             let _walk = runner.walk_span(self.traced, id, &self.options);
             abort::walk_starts(Some(id));
@@ -392,7 +386,7 @@ where
                 self.shared,
                 self.traced,
                 dispatch,
-                self.beat.as_deref(),
+                self.beat,
                 &runner.plan.segments[0],
                 &self.options,
                 &mut self.cursor.position,
@@ -402,9 +396,7 @@ where
                 // A passing walk that nothing records: only the counters above remember it.
                 self.cursor.position = DROPPING_STATE;
                 drop(self.state.take());
-                if let Some(beat) = self.beat.as_deref() {
-                    beat.ended(Status::Live);
-                }
+                self.beat.ended(Status::Live);
             } else {
                 let state = self.state.take().expect("the walk's state was just made");
                 let end = StepEnd::from_caught(Ok(result), self.cursor.position);
@@ -444,7 +436,7 @@ where
                 next_options: NextOptions::new(&plan.space),
                 shared,
                 template,
-                beat: beat.as_deref(),
+                beat,
             };
             match walks.run(options, cursor, *end, state, &mut tally.walks) {
                 LeanEnd::Ran => {}
@@ -467,11 +459,9 @@ where
     fn run_compiled(&mut self, compiled: &dyn CompiledKernel<S, G>, scope: &WalkScope) {
         let runner = self.runner;
         while self.cursor.at < self.end {
-            if let Some(beat) = self.beat.as_deref_mut() {
-                if !beat.chunk(self.cursor.at, self.end - self.cursor.at) {
-                    self.cursor.at = self.end;
-                    return;
-                }
+            if !self.beat.chunk(self.cursor.at, self.end - self.cursor.at) {
+                self.cursor.at = self.end;
+                return;
             }
             self.loops_from = self.cursor.at;
             self.loops_started = Stopwatch::start(self.tally.trace.is_some());
@@ -539,9 +529,7 @@ where
             self.traced,
             nanos,
         );
-        if let Some(beat) = self.beat.as_deref() {
-            beat.ended(status);
-        }
+        self.beat.ended(status);
     }
 
     /// Records in the trace, if any, that the walks the compiled loops ran before the cursor
