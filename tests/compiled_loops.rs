@@ -452,9 +452,31 @@ fn wide(n: u32, steps: &mut Steps) -> Result<(), String> {
 /// inside them), rejects stretches whole, and mixes its answers between, recording the walks
 /// it is asked about in `ASKED_IDS`. With seven options a position, the stretches end inside
 /// the workers' chunks of walks (powers of two long) and inside rows.
+///
+/// It also checks that the walk it is asked about is walk `id` by every accessor: the loops
+/// give a row's turning position apart from the others (see `Walk`).
 fn stretches_keep(walk: &Walk) -> bool {
     ASKED_IDS.lock().unwrap().push(walk.id());
     let params: Vec<u32> = (0..5).map(|p| *walk.param::<u32>(p).unwrap()).collect();
+    let id = params
+        .iter()
+        .fold(0, |id, &param| id * 7 + u64::from(param));
+    assert_eq!(
+        walk.id(),
+        id,
+        "the params of walk {}: {params:?}",
+        walk.id()
+    );
+    for (position, &param) in params.iter().enumerate() {
+        // `wide`'s options are 0..7: each param is its option's index.
+        assert_eq!(walk.option_index(position), param as usize, "{walk:?}");
+        assert!(walk.is_chosen(position), "{walk:?}");
+    }
+    let shown: Vec<String> = params
+        .iter()
+        .map(|param| format!("wide({param})"))
+        .collect();
+    assert_eq!(walk.to_string(), shown.join(" -> "));
     kept_by_stretches(&params)
 }
 

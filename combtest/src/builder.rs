@@ -1355,12 +1355,9 @@ fn covering_rows(
         .collect::<Result<Vec<_>, _>>()?;
     let allowed = |row: &[usize]| {
         filter.is_none_or(|keep| {
-            keep(&Walk {
-                // Before an array numbers the walks of a space past 2^64, they have no id.
-                id: plan.space.find(row).unwrap_or(u64::MAX),
-                options: row,
-                order: view,
-            })
+            // Before an array numbers the walks of a space past 2^64, they have no id.
+            let id = plan.space.find(row).unwrap_or(u64::MAX);
+            keep(&Walk::new(id, row, view))
         })
     };
     // The generator marks the positions it has not chosen yet as `Walk` does.
@@ -1368,16 +1365,13 @@ fn covering_rows(
     let judge = |row: &[usize]| {
         let judge = partial_filter.expect("only set with a partial filter");
         let complete = !row.contains(&covering::UNSET);
-        judge(&Walk {
-            // Before an array numbers the walks of a space past 2^64, they have no id.
-            id: if complete {
-                plan.space.find(row).unwrap_or(u64::MAX)
-            } else {
-                PARTIAL_WALK_ID
-            },
-            options: row,
-            order: view,
-        })
+        // Before an array numbers the walks of a space past 2^64, they have no id.
+        let id = if complete {
+            plan.space.find(row).unwrap_or(u64::MAX)
+        } else {
+            PARTIAL_WALK_ID
+        };
+        judge(&Walk::new(id, row, view))
     };
     let mut generator = covering::Generator::new(&sizes, covering.strength)
         .seed(covering.seed)

@@ -414,23 +414,24 @@ where
     debug_assert!(id < end);
     asking(asker, id, |keep, order, wheels, options| {
         let mut at = id;
-        // A row at a time: the innermost wheel turns in a register, the others once a row.
+        // A row at a time: the innermost wheel turns in a register, given to the filter apart
+        // from the options (`Walk::turning`), so nothing is written per walk and what the
+        // filter reads of the other positions can be read once a row; they turn once a row.
         while at < end {
             let digit = options[wheels.innermost];
             let row = (wheels.innermost_radix - digit as u64).min(end - at);
             for turn in 0..row as usize {
-                options[wheels.innermost] = digit + turn;
-                if !keep(&Walk {
-                    id: at,
-                    options,
-                    order,
-                }) {
+                let walk = Walk::turning(at, options, wheels.innermost, digit + turn, order);
+                if !keep(&walk) {
                     // Past the walk it did not keep.
+                    options[wheels.innermost] = digit + turn;
                     wheels.step(options);
                     return (at, at + 1);
                 }
                 at += 1;
             }
+            // The options are those of the row's last walk, which the wheels step past.
+            options[wheels.innermost] = digit + row as usize - 1;
             // Past the call's last walk, the wheels wrap to the first walk of the space,
             // which no loop asks about.
             wheels.step(options);
@@ -454,11 +455,7 @@ where
     asking(asker, id, |keep, order, wheels, options| {
         let mut kept = 1 << count | known;
         for offset in id - from..count {
-            let walk = Walk {
-                id: from + offset,
-                options,
-                order,
-            };
+            let walk = Walk::new(from + offset, options, order);
             kept |= u64::from(keep(&walk)) << offset;
             // Past the call's last walk, the wheels wrap to the first walk of the space,
             // which no loop asks about.

@@ -292,11 +292,7 @@ where
         let Some(keep) = self.filter else {
             return true;
         };
-        let walk = Walk {
-            id,
-            options,
-            order: self.view,
-        };
+        let walk = Walk::new(id, options, self.view);
         let kept = keep(&walk);
         if !kept {
             tally.skipped += 1;

@@ -357,11 +357,7 @@ where
         while self.cursor.at < self.end {
             let id = self.cursor.at;
             if let Some(keep) = runner.filter {
-                let walk = Walk {
-                    id,
-                    options: &self.options,
-                    order: runner.view,
-                };
+                let walk = Walk::new(id, &self.options, runner.view);
                 self.cursor.in_test_code = true;
                 let kept = scope.outside(|| keep(&walk));
                 self.cursor.in_test_code = false;

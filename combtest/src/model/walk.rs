@@ -56,12 +56,70 @@ pub(crate) const PARTIAL_WALK_ID: u64 = u64::MAX;
 /// assert_eq!((report.walk_count, report.skipped_count), (6, 3));
 /// ```
 pub struct Walk<'a> {
-    pub(crate) id: u64,
-    pub(crate) options: &'a [usize],
-    pub(crate) order: &'a OrderView<'a>,
+    id: u64,
+    /// The option of each position, except the one `turning` gives.
+    options: &'a [usize],
+    turning: Turning,
+    order: &'a OrderView<'a>,
+}
+
+/// The option of one position, given apart from the others: a loop that turns one position
+/// a walk at a time then writes no memory per walk, so that what a filter reads of the
+/// positions that stay put is, to the compiler, the same on every turn.
+#[derive(Clone, Copy)]
+struct Turning {
+    /// A position of the order, or `usize::MAX` (none).
+    position: usize,
+    option: usize,
 }
 
 impl<'a> Walk<'a> {
+    /// Walk `id`, which picks `options[p]` at each position `p`.
+    #[inline]
+    pub(crate) fn new(id: u64, options: &'a [usize], order: &'a OrderView<'a>) -> Self {
+        Walk {
+            id,
+            options,
+            turning: Turning {
+                position: usize::MAX,
+                option: 0,
+            },
+            order,
+        }
+    }
+
+    /// Walk `id`, which picks `option` at `position` and `options[p]` at each other
+    /// position `p`.
+    ///
+    /// # Panics
+    /// If `position` is not a position of `options`.
+    #[inline]
+    pub(crate) fn turning(
+        id: u64,
+        options: &'a [usize],
+        position: usize,
+        option: usize,
+        order: &'a OrderView<'a>,
+    ) -> Self {
+        assert!(position < options.len());
+        Walk {
+            id,
+            options,
+            turning: Turning { position, option },
+            order,
+        }
+    }
+
+    /// The option picked at `position`, which must be a position of the order.
+    #[inline]
+    fn option(&self, position: usize) -> usize {
+        if position == self.turning.position {
+            self.turning.option
+        } else {
+            self.options[position]
+        }
+    }
+
     /// The walk's id.
     pub fn id(&self) -> u64 {
         self.id
@@ -91,7 +149,7 @@ impl<'a> Walk<'a> {
     /// # Panics
     /// If `position` is not a position of the order.
     pub fn option_index(&self, position: usize) -> usize {
-        self.options[position]
+        self.option(position)
     }
 
     /// Whether `position` has its option: always, except in the partial walks a partial
@@ -100,7 +158,7 @@ impl<'a> Walk<'a> {
     /// # Panics
     /// If `position` is not a position of the order.
     pub fn is_chosen(&self, position: usize) -> bool {
-        self.options[position] != UNCHOSEN
+        self.option(position) != UNCHOSEN
     }
 
     /// The param picked at `position`, if that action's options have type `P` (and, in a
@@ -109,7 +167,7 @@ impl<'a> Walk<'a> {
     /// # Panics
     /// If `position` is not a position of the order.
     pub fn param<P: 'static>(&self, position: usize) -> Option<&'a P> {
-        let option = self.options[position];
+        let option = self.option(position);
         let list = self.order.lists[position];
         // An unchosen position's option, `usize::MAX`, is none of its options.
         // SAFETY: the view borrows the option lists for `'a` (see `OrderView::new`).
@@ -132,7 +190,8 @@ impl fmt::Debug for Walk<'_> {
 impl fmt::Display for Walk<'_> {
     /// `name(param) -> name(param) -> ...`
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (position, &option) in self.options.iter().enumerate() {
+        for position in 0..self.len() {
+            let option = self.option(position);
             if position > 0 {
                 f.write_str(" -> ")?;
             }

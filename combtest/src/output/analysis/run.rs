@@ -110,12 +110,7 @@ macro_rules! by_answers {
 impl RunView<'_> {
     /// Whether the filters allow the walk `id` with these options.
     pub(crate) fn allowed(&self, id: u64, options: &[usize]) -> bool {
-        !self.filters.any()
-            || self.filters.keep(&Walk {
-                id,
-                options,
-                order: self.view,
-            })
+        !self.filters.any() || self.filters.keep(&Walk::new(id, options, self.view))
     }
 
     /// Visits the options of every walk that ran: the selected ones the filters allow (see
