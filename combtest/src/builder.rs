@@ -9,6 +9,7 @@ use std::fmt;
 use std::ops::Range;
 use std::time::Instant;
 
+use crate::config::env::ENV_TIMEOUT;
 use crate::config::log_dir;
 use crate::config::shard::{share_range, Shard};
 use crate::config::{Covering, Gather, Resolved, Settings};
@@ -34,7 +35,7 @@ use crate::output::analysis::confirm;
 use crate::output::analysis::data::Evidence;
 use crate::output::analysis::run::{self, FilterAnswers, RunView};
 use crate::output::replay::{
-    check_fingerprints, replay_command, replay_run_command, replay_selection,
+    check_fingerprints, replay_command, replay_run_command, replay_selection, set_in_replays,
 };
 use crate::output::report::{self, capped, Coverage, Report, SHOWN_GROUPS};
 use crate::output::shard::ShardResult;
@@ -296,7 +297,9 @@ impl<S, G> Combtest<S, G> {
     }
 
     /// How long a walk may run (per stretch between serial actions). `COMBTEST_TIMEOUT`
-    /// overrides it (`30s`, `500ms`, `2m`).
+    /// overrides it (`30s`, `500ms`, `2m`), and a replay command printed by a run whose
+    /// timeout came from it sets it again. A zero timeout is an error before any walk runs,
+    /// as `COMBTEST_TIMEOUT=0` is.
     ///
     /// An async action still running at the timeout is dropped and the walk fails, "timed
     /// out after ... in action(param)". A sync walk is checked after each action and fails
@@ -660,7 +663,11 @@ where
         let selected = select_walks(&plan, &view, filters, &settings, numbered)?;
         // Decided here, on the thread that started the run: libtest names a test's thread
         // after the test, and the workers' threads know nothing of it.
-        let location = RunLocation::resolve(self.location.as_ref(), std::thread::current().name());
+        let mut location =
+            RunLocation::resolve(self.location.as_ref(), std::thread::current().name());
+        if let Some(timeout) = &settings.timeout_from_env {
+            set_in_replays(&mut location, ENV_TIMEOUT, timeout);
+        }
         let test = location.test_name.clone();
         // The log directory is checked before any walk runs.
         let run_dir = match &settings.log_dir {

@@ -103,6 +103,9 @@ pub(crate) struct Resolved {
     pub(crate) progress: Option<bool>,
     /// How long an async walk may run; after it a sync walk is named as stuck.
     pub(crate) timeout: Option<Duration>,
+    /// `COMBTEST_TIMEOUT` as given, when the timeout came from it: a replay command sets it
+    /// again, so that the walk it runs is stopped as it was.
+    pub(crate) timeout_from_env: Option<String>,
     /// Async walks in flight per worker thread.
     pub(crate) concurrency: usize,
     pub(crate) shard: Option<Shard>,
@@ -177,8 +180,17 @@ impl Settings {
                 ),
             });
         }
-        let timeout = match var(ENV_TIMEOUT)? {
-            Some(text) => Some(parse_duration(&text, ENV_TIMEOUT)?),
+        let timeout_from_env = var(ENV_TIMEOUT)?;
+        let timeout = match &timeout_from_env {
+            Some(text) => Some(parse_duration(text, ENV_TIMEOUT)?),
+            None if self.timeout == Some(Duration::ZERO) => {
+                return Err(Error::InvalidSetting {
+                    source: "timeout".into(),
+                    value: "0s".into(),
+                    detail: "expected a positive duration; a zero timeout would fail every walk"
+                        .into(),
+                })
+            }
             None => self.timeout,
         };
         let concurrency = match var(ENV_CONCURRENCY)? {
@@ -212,6 +224,7 @@ impl Settings {
             replay,
             progress,
             timeout,
+            timeout_from_env,
             concurrency,
             shard,
             covering: self.covering.clone(),
@@ -413,6 +426,23 @@ mod tests {
     }
 
     #[test]
+    fn a_zero_timeout_is_refused_from_code_as_from_the_variable() {
+        let settings = Settings {
+            timeout: Some(Duration::ZERO),
+            ..Settings::default()
+        };
+        let err = resolve(&settings, &[]).unwrap_err().to_string();
+        assert!(err.contains("timeout") && err.contains("positive"), "{err}");
+        let err = resolve(&Settings::default(), &[(ENV_TIMEOUT, "0")]).unwrap_err();
+        assert!(err.to_string().contains("positive duration"), "{err}");
+        let settings = Settings {
+            timeout: Some(Duration::from_nanos(1)),
+            ..Settings::default()
+        };
+        assert!(resolve(&settings, &[]).is_ok());
+    }
+
+    #[test]
     fn timeouts_and_concurrency() {
         let resolved = resolve(
             &Settings::default(),
@@ -420,6 +450,8 @@ mod tests {
         )
         .unwrap();
         assert_eq!(resolved.timeout, Some(Duration::from_millis(250)));
+        // Kept as given, for the replay commands.
+        assert_eq!(resolved.timeout_from_env.as_deref(), Some("250ms"));
         assert_eq!(resolved.concurrency, 8);
         let resolved = resolve(&Settings::default(), &[]).unwrap();
         assert_eq!(

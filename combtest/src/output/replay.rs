@@ -65,6 +65,14 @@ pub(crate) fn replay_run_command(location: &RunLocation, folder: &Path) -> Strin
     }
 }
 
+/// Makes every replay command of the run set the variable `name` to `value` too: a setting
+/// that changes how a walk runs (its timeout) must hold when it runs again.
+pub(crate) fn set_in_replays(location: &mut RunLocation, name: &str, value: &str) {
+    if let Some(command) = &mut location.command {
+        *command = format!("{name}={} {command}", shell_word(value));
+    }
+}
+
 /// `text` as one word of a POSIX shell: as it is when it holds only characters no shell
 /// treats specially, else in single quotes.
 fn shell_word(text: &str) -> String {
