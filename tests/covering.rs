@@ -258,6 +258,22 @@ fn must_include_by_params_and_bad_strengths() {
             .to_string();
         assert!(error.contains(expected), "{strength}: {error}");
     }
+    // An array's other settings without `covering`: the error says what is missing.
+    let without_strength: [fn(Combtest<Trail>) -> Combtest<Trail>; 3] = [
+        |run| run.covering_seed(5),
+        |run| run.covering_strict(true),
+        |run| run.must_include(vec![3.into(), 2.into(), 3.into()]),
+    ];
+    for setting in without_strength {
+        let error = setting(Combtest::new(Trail::new()).order([a::action(), b::action()]))
+            .run()
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("which `covering(strength)` asks for"),
+            "{error}"
+        );
+    }
     let error = Combtest::new(Trail::new())
         .order([a::action(), b::action(), c::action()])
         .covering(2)

@@ -393,11 +393,14 @@ impl<S, G> Combtest<S, G> {
         self.settings
             .covering
             .get_or_insert_with(Default::default)
-            .strength = strength;
+            .strength = Some(strength);
         self
     }
 
-    /// Another seed gives another covering array of the same strength.
+    /// Another seed gives another covering array of the same strength. Like
+    /// [`covering_strict`](Self::covering_strict) and [`must_include`](Self::must_include),
+    /// it shapes the array [`covering`](Self::covering) asks for: given without `covering`,
+    /// it is an error before any walk runs ([`Error::Covering`]), not ignored.
     pub fn covering_seed(mut self, seed: u64) -> Self {
         self.settings
             .covering
@@ -1340,18 +1343,26 @@ fn covering_rows(
     covering: &Covering,
 ) -> Result<(Vec<Vec<usize>>, Coverage), Error> {
     let fail = |message: String| Error::Covering { message };
-    if !(2..=6).contains(&covering.strength) {
+    let Some(strength) = covering.strength else {
+        // Only a covering array's other settings were given.
+        return Err(fail(
+            "`covering_seed`, `covering_strict` and `must_include` shape a covering array, \
+             which `covering(strength)` asks for; without it the run is the full product"
+                .into(),
+        ));
+    };
+    if !(2..=6).contains(&strength) {
         return Err(fail(format!(
             "strength {} is not between 2 and 6 (the full product is the default)",
-            covering.strength
+            strength
         )));
     }
     let sizes: Vec<usize> = view.params.iter().map(|params| params.len()).collect();
-    if covering.strength > sizes.len() {
+    if strength > sizes.len() {
         return Err(fail(format!(
             "strength {} needs at least {} actions in the order, which has {}",
-            covering.strength,
-            covering.strength,
+            strength,
+            strength,
             sizes.len()
         )));
     }
@@ -1380,7 +1391,7 @@ fn covering_rows(
         };
         judge(&Walk::new(id, row, view))
     };
-    let mut generator = covering::Generator::new(&sizes, covering.strength)
+    let mut generator = covering::Generator::new(&sizes, strength)
         .seed(covering.seed)
         .must_include(must_include)
         .allowed(&allowed);
@@ -1432,7 +1443,7 @@ fn covering_rows(
         );
     }
     let coverage = Coverage {
-        strength: covering.strength,
+        strength,
         walks: array.rows.len() as u64,
         covered: array.covered,
         total: array.total_tuples,

@@ -77,7 +77,8 @@ pub(crate) struct Settings {
 /// t-wise coverage instead of the full product: see [`Combtest::covering`](crate::Combtest::covering).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub(crate) struct Covering {
-    pub(crate) strength: usize,
+    /// `None` until `covering(strength)` asks for an array.
+    pub(crate) strength: Option<usize>,
     pub(crate) seed: u64,
     /// Walks that must be run, one JSON param per position.
     pub(crate) must_include: Vec<Vec<serde_json::Value>>,
