@@ -178,6 +178,34 @@ fn a_passing_run_is_one_passing_case_and_a_junit_setting_writes_elsewhere() {
     assert!(case.children.is_empty());
 }
 
+#[test]
+fn a_junit_path_that_cannot_be_written_is_an_error_before_any_walk_runs() {
+    static RAN: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    #[action(options = [1, 2])]
+    fn counted(_: u32, _: &mut ()) {
+        RAN.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+    let dir = scratch("visual-junit-unwritable");
+    // A folder where the file should be: nothing can be written at that path.
+    let path = dir.join("taken.xml");
+    std::fs::create_dir_all(&path).unwrap();
+    let error = combtest::Combtest::new(())
+        .then(counted::action())
+        .junit(&path)
+        .run()
+        .unwrap_err();
+    assert!(
+        matches!(&error, combtest::Error::OutputFile { path: p, .. } if *p == path),
+        "{error:?}"
+    );
+    let text = error.to_string();
+    assert!(
+        text.contains("the JUnit file") && !text.contains("log directory"),
+        "{text}"
+    );
+    assert_eq!(RAN.load(std::sync::atomic::Ordering::Relaxed), 0);
+}
+
 fn escape(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")

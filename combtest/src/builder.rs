@@ -459,7 +459,9 @@ impl<S, G> Combtest<S, G> {
     }
 
     /// Also writes the run's JUnit XML to `path` (with a log directory, `junit.xml` is
-    /// written into the run's folder anyway). `COMBTEST_JUNIT` overrides it.
+    /// written into the run's folder anyway). `COMBTEST_JUNIT` overrides it. A path that
+    /// cannot be written is an error before any walk runs ([`Error::OutputFile`]), so that a
+    /// CI job does not lose its results to a warning.
     pub fn junit(mut self, path: impl Into<std::path::PathBuf>) -> Self {
         self.settings.junit = Some(path.into());
         self
@@ -691,6 +693,9 @@ where
             .as_ref()
             .map(|dir| TraceSink::create(dir, &plan))
             .transpose()?;
+        if let Some(path) = &settings.junit {
+            junit::check_writable(path)?;
+        }
         let _run = enter_run_span(test.as_deref());
         // Runs at once in this process share the machine (see `engine::budget`).
         let lease = budget::lease(settings.threads, settings.threads_told);

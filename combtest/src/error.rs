@@ -61,6 +61,15 @@ pub enum Error {
         /// What the system said.
         message: String,
     },
+    /// A file asked for outside the log directory (the JUnit file of
+    /// [`Combtest::junit`](crate::Combtest::junit), `COMBTEST_JUNIT`) cannot be created or
+    /// written.
+    OutputFile {
+        /// The file.
+        path: PathBuf,
+        /// What the system said.
+        message: String,
+    },
     /// A trace file cannot be replayed: unreadable, malformed, or recorded for walks that no
     /// longer exist.
     Replay {
@@ -154,6 +163,9 @@ impl fmt::Display for Error {
                 "cannot write the log directory {}: {message}",
                 path.display()
             ),
+            Error::OutputFile { path, message } => {
+                write!(f, "cannot write {}: {message}", path.display())
+            }
             Error::Replay { path, message } => {
                 write!(f, "cannot replay {}: {message}", path.display())
             }

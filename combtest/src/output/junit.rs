@@ -18,15 +18,39 @@ pub const JUNIT_WALKS: usize = 100;
 
 /// Writes the report as JUnit XML to `path` (its folder is created if missing).
 pub(crate) fn write<S>(report: &Report<S>, path: &Path) -> Result<PathBuf, Error> {
-    let fail = |error: std::io::Error| Error::LogDir {
-        path: path.to_path_buf(),
-        message: error.to_string(),
-    };
+    let fail = |error: std::io::Error| failed(path, error);
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent).map_err(fail)?;
     }
     std::fs::write(path, render(report)).map_err(fail)?;
     Ok(path.to_path_buf())
+}
+
+/// Checks, before any walk runs, that the JUnit file can be written at `path`: its folder
+/// is created if missing, and the file opened for writing. A file that is there keeps its
+/// content until the run writes it; one that was not is not left behind.
+pub(crate) fn check_writable(path: &Path) -> Result<(), Error> {
+    let fail = |error: std::io::Error| failed(path, error);
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).map_err(fail)?;
+    }
+    let existed = path.exists();
+    std::fs::OpenOptions::new()
+        .append(true)
+        .create(true)
+        .open(path)
+        .map_err(fail)?;
+    if !existed {
+        std::fs::remove_file(path).map_err(fail)?;
+    }
+    Ok(())
+}
+
+fn failed(path: &Path, error: std::io::Error) -> Error {
+    Error::OutputFile {
+        path: path.to_path_buf(),
+        message: format!("the JUnit file: {error}"),
+    }
 }
 
 /// The report as a JUnit XML document.
@@ -200,10 +224,23 @@ pub(crate) fn escape(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::escape;
+    use super::{check_writable, escape};
 
     #[test]
     fn markup_and_control_characters_are_escaped() {
         assert_eq!(escape("a<b & \"c\"\u{1}"), "a&lt;b &amp; &quot;c&quot;?");
+    }
+
+    #[test]
+    fn checking_a_path_leaves_no_file_and_keeps_an_old_one() {
+        let dir = std::env::temp_dir().join(format!("combtest-junit-check-{}", std::process::id()));
+        let fresh = dir.join("new").join("junit.xml");
+        check_writable(&fresh).unwrap();
+        assert!(!fresh.exists() && fresh.parent().unwrap().is_dir());
+        let old = dir.join("old.xml");
+        std::fs::write(&old, "last run").unwrap();
+        check_writable(&old).unwrap();
+        assert_eq!(std::fs::read_to_string(&old).unwrap(), "last run");
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }
