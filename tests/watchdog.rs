@@ -283,3 +283,76 @@ fn a_walk_stopped_by_the_timeout_variable_replays_with_it() {
         "{again}"
     );
 }
+
+/// A number from the stuck run's report: `before it, {ended} of {selected} selected walks
+/// (or walk segments) had ended: {failed} failed`.
+fn ended_and_failed(stderr: &str) -> (usize, usize) {
+    let line = stderr
+        .lines()
+        .find(|line| line.contains("selected walks (or walk segments) had ended"))
+        .unwrap_or_else(|| panic!("no count of the walks that ended in:\n{stderr}"));
+    let number_after = |words: &str| -> usize {
+        let rest = &line[line.find(words).unwrap() + words.len()..];
+        rest.split(|c: char| !c.is_ascii_digit())
+            .find(|part| !part.is_empty())
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    (number_after("before it, "), number_after("had ended: "))
+}
+
+#[test]
+fn a_run_a_stuck_walk_ends_keeps_every_walk_that_ended_in_its_trace() {
+    let log_dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("watchdog-trace-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&log_dir);
+    let log = log_dir.to_str().unwrap();
+    let patience = Duration::from_secs(120);
+    let (code, stderr) = run_alone_with("spins_forever", &[("COMBTEST_LOG_DIR", log)], patience);
+    assert_eq!(code, Some(101), "{stderr}");
+    let (ended, failed) = ended_and_failed(&stderr);
+    // refuse(true) fails walks 0-5; the other worker ends every walk but the stuck 9.
+    assert_eq!((ended, failed), (11, 6), "{stderr}");
+    assert!(
+        stderr.contains("Every walk that ended is in the trace "),
+        "{stderr}"
+    );
+
+    // Each walk that ended has its record, though no worker's buffer was full.
+    let folder = std::fs::read_dir(&log_dir)
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .find(|path| path.is_dir())
+        .unwrap_or_else(|| panic!("no run folder in {log_dir:?}"));
+    let walks = combtest::read_trace(&folder).unwrap();
+    let mut ids: Vec<u64> = walks.iter().map(|walk| walk.walk_id).collect();
+    ids.sort_unstable();
+    assert_eq!(ids, [0, 1, 2, 3, 4, 5, 6, 7, 8, 10, 11], "{walks:?}");
+    let failed_ids: Vec<u64> = walks
+        .iter()
+        .filter(|walk| walk.outcome == "fail")
+        .map(|walk| walk.walk_id)
+        .collect();
+    assert_eq!(failed_ids.len(), 6, "{walks:?}");
+
+    // The printed command replays the failed walks from that trace, and only them.
+    let replay = stderr
+        .lines()
+        .map(str::trim)
+        .find(|line| line.starts_with("COMBTEST_REPLAY="))
+        .unwrap_or_else(|| panic!("no trace replay command in:\n{stderr}"));
+    let variables = variables_of(replay);
+    assert_eq!(variables.len(), 1, "{replay}");
+    let output = Command::new(std::env::current_exe().unwrap())
+        .args(["spins_forever", "--exact", "--include-ignored"])
+        .env_remove("COMBTEST_WALKS")
+        .env_remove("COMBTEST_TIMEOUT")
+        .envs(variables.iter().copied())
+        .output()
+        .unwrap();
+    let replayed = String::from_utf8_lossy(&output.stdout).into_owned()
+        + &String::from_utf8_lossy(&output.stderr);
+    assert!(replayed.contains("6 of 6 walks failed"), "{replayed}");
+    std::fs::remove_dir_all(&log_dir).unwrap();
+}

@@ -930,6 +930,27 @@ where
             (false, _) => self.executors.serial,
         };
         let watch = Watch::new(threads, settings.timeout);
+        // Walks held across serial actions are recorded when the run ends: a run the watchdog
+        // ends has no record of them to save.
+        if let Some(sink) = sink.filter(|_| plan.serials.is_empty()) {
+            let saver = sink.saver();
+            let folder = saver.path().parent().unwrap_or(saver.path()).to_path_buf();
+            let replay = replay_run_command(location, &folder);
+            watch.before_exit(Box::new(move || {
+                let trace = saver.path().display();
+                if saver.save_now(SAVING_THE_TRACE) {
+                    format!(
+                        "Every walk that ended is in the trace {trace}; its failed walks run \
+                         again with:\n  {replay}"
+                    )
+                } else {
+                    format!(
+                        "The trace {trace} may lack walks that ended: its writer did not take \
+                         them within {SAVING_THE_TRACE:?}."
+                    )
+                }
+            }));
+        }
         let label = location.test_name.as_deref();
         let mut tally =
             progress::with_progress(settings.progress, label, units, unit, |progress| {
@@ -1026,6 +1047,10 @@ fn param_text<S, G>(plan: &Plan<S, G>, position: usize, option: usize) -> String
 /// The most ranges of skipped walks a shard lists in its result (about 580 KB of JSON, at
 /// about 58 bytes a range); past that, a merge of its shards names no causes.
 const MOST_SKIPPED_RANGES: usize = 10_000;
+
+/// How long a run that a stuck walk ends waits for its trace to take the records of the
+/// walks that ended, before the process exits.
+const SAVING_THE_TRACE: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// What a run is made of, for the phases after the first execution.
 type RunParts<'r, S, G> = (

@@ -90,7 +90,9 @@ fn serial<S: Send + fmt::Debug, G: Sync>(
     trace: &dyn Fn() -> Option<TraceBuffer>,
     limits: Option<AsyncLimits>,
 ) -> Tally<S> {
-    super::barrier::run(runner, selection, threads, source, shared, trace(), limits)
+    // Held walks are recorded when the run ends: their records take no lock.
+    let trace = trace().map(TraceBuffer::unshared);
+    super::barrier::run(runner, selection, threads, source, shared, trace, limits)
 }
 
 #[cfg(feature = "async")]

@@ -17,9 +17,10 @@
 //!   elapsed, replay command). If it is still running [`grace`] later, it is taken as stuck:
 //!   Rust cannot stop a thread, and the run cannot return while one of its threads still
 //!   borrows the run. So the watchdog stops new walks from starting, waits for the walks in
-//!   flight (at most one more grace period), prints the report of every walk that finished
-//!   with the stuck walks as timed-out failures, and ends the process with exit code 101, as
-//!   a failing test binary does.
+//!   flight (at most one more grace period), has the run save what it wrote so far (the
+//!   trace's records of every walk that ended, see [`Watch::before_exit`]), prints the report
+//!   of every walk that finished with the stuck walks as timed-out failures, and ends the
+//!   process with exit code 101, as a failing test binary does.
 
 use std::cell::Cell;
 use std::fmt::Write as _;
@@ -67,7 +68,13 @@ pub(crate) struct Watch {
     named_after: Duration,
     /// The walks named so far (a chunk is named by its first id).
     named: Mutex<Vec<u64>>,
+    /// What saves the walks that ended before the watchdog ends the process, and what its
+    /// report then says of where they are (the trace, when the run has one).
+    before_exit: Mutex<Option<BeforeExit>>,
 }
+
+/// Saves what the run wrote so far, and says where it is, before the process exits.
+pub(crate) type BeforeExit = Box<dyn FnOnce() -> String + Send>;
 
 /// One worker's slot. Aligned to a cache line: each worker writes only its own.
 #[repr(align(64))]
@@ -98,7 +105,13 @@ impl Watch {
             failures: Mutex::new(Vec::new()),
             named_after: limit.unwrap_or(SLOW_WALK),
             named: Mutex::new(Vec::new()),
+            before_exit: Mutex::new(None),
         }
+    }
+
+    /// Has `save` run before the watchdog ends the process; its text ends the report.
+    pub(crate) fn before_exit(&self, save: BeforeExit) {
+        *self.before_exit.lock().unwrap_or_else(|e| e.into_inner()) = Some(save);
     }
 
     /// The walks named as running long so far.
@@ -461,6 +474,16 @@ fn end_the_run(
             first: false,
         };
         let _ = write!(text, "\n{shown}\n");
+    }
+    // The workers that stopped left their records with the run: saved last, once every walk
+    // that could end has ended.
+    let save = watch
+        .before_exit
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .take();
+    if let Some(save) = save {
+        let _ = write!(text, "\n{}\n", save());
     }
     tracing::error!("{}", text.trim());
     say(&text);

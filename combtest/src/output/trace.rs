@@ -4,8 +4,10 @@
 //!
 //! With a log directory, each run gets its own folder holding `trace.jsonl`, `summary.json`
 //! (the report) and, when states are gathered, `states.json`. Workers format records into
-//! their own buffers and hand full buffers to one writer thread through a channel: no lock is
-//! taken per walk.
+//! their own buffers and hand full buffers to one writer thread through a channel. A buffer
+//! sits behind a lock its worker alone takes, once per record, so that a run a stuck walk
+//! ends (see `engine::watchdog`) can still hand every worker's records to the file
+//! ([`TraceSaver`]) before the process exits.
 //!
 //! What a trace holds, and why: a replay must find every recorded walk in today's order, and a
 //! reader must learn every walk's options and outcome; the walks that did not pass are what
@@ -19,8 +21,9 @@
 use std::fs::{self, File};
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard, TryLockError, Weak};
 use std::thread::JoinHandle;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use crossbeam::channel::{self, Sender};
 use serde::{Deserialize, Serialize};
@@ -208,7 +211,7 @@ pub(crate) fn states_json<S: std::fmt::Debug>(
 /// The writer side of a trace: one thread appending the buffers workers send.
 pub(crate) struct TraceSink {
     path: PathBuf,
-    sender: Sender<Vec<u8>>,
+    shared: Arc<SinkShared>,
     writer: JoinHandle<io::Result<()>>,
     /// Whether passing walks are written as runs of ids: when ids number the full product in
     /// odometer order, so that a reader finds each walk's options from its id and the header.
@@ -302,13 +305,18 @@ impl TraceSink {
         let mut file = File::create(&path).map_err(fail)?;
         file.write_all(header_line(plan).as_bytes()).map_err(fail)?;
         let passed_runs = plan.space.is_odometer();
-        let (sender, receiver) = channel::bounded::<Vec<u8>>(64);
+        let (sender, receiver) = channel::bounded::<ToWriter>(64);
         let writer = std::thread::Builder::new()
             .name("combtest-trace".into())
             .spawn(move || {
                 let mut file = BufWriter::new(file);
-                for buffer in receiver {
-                    file.write_all(&buffer)?;
+                for message in receiver {
+                    match message {
+                        ToWriter::Records(bytes) => file.write_all(&bytes)?,
+                        ToWriter::Flush(done) => {
+                            let _ = done.send(file.flush().is_ok());
+                        }
+                    }
                 }
                 file.flush()
             })
@@ -318,7 +326,10 @@ impl TraceSink {
             })?;
         Ok(TraceSink {
             path,
-            sender,
+            shared: Arc::new(SinkShared {
+                sender: Mutex::new(Some(sender)),
+                buffers: Mutex::new(Vec::new()),
+            }),
             writer,
             passed_runs,
         })
@@ -326,17 +337,33 @@ impl TraceSink {
 
     /// A buffer for one worker.
     pub(crate) fn buffer(&self) -> TraceBuffer {
-        TraceBuffer {
+        let pending = Arc::new(Mutex::new(Pending {
             bytes: Vec::with_capacity(FLUSH_BYTES),
-            sender: self.sender.clone(),
-            passed_runs: self.passed_runs,
             passed: None,
+            sender: locked(&self.shared.sender).clone(),
+        }));
+        let mut buffers = locked(&self.shared.buffers);
+        buffers.retain(|buffer| buffer.strong_count() > 0);
+        buffers.push(Arc::downgrade(&pending));
+        TraceBuffer {
+            holder: Holder::Shared(pending),
+            passed_runs: self.passed_runs,
+        }
+    }
+
+    /// What hands every worker's pending records to the file when the process is about to
+    /// end without the run returning.
+    pub(crate) fn saver(&self) -> TraceSaver {
+        TraceSaver {
+            shared: Arc::clone(&self.shared),
+            path: self.path.clone(),
         }
     }
 
     /// Waits for every buffer to be written (all `TraceBuffer`s must be dropped first).
     pub(crate) fn finish(self) -> Result<PathBuf, Error> {
-        drop(self.sender);
+        // A saver left behind can no longer send: the writer ends once the buffers are gone.
+        drop(locked(&self.shared.sender).take());
         let fail = |message: String| Error::LogDir {
             path: self.path.clone(),
             message,
@@ -349,14 +376,102 @@ impl TraceSink {
     }
 }
 
-/// One worker's pending trace records; sent to the writer when full and when dropped.
+/// What the sink shares with its buffers and its saver.
+struct SinkShared {
+    /// To the writer thread; taken when the sink finishes.
+    sender: Mutex<Option<Sender<ToWriter>>>,
+    /// Every worker's buffer while its worker keeps it.
+    buffers: Mutex<Vec<Weak<Mutex<Pending>>>>,
+}
+
+/// A message to the trace writer.
+enum ToWriter {
+    /// Records to append.
+    Records(Vec<u8>),
+    /// Write out everything received so far, then answer whether that worked.
+    Flush(Sender<bool>),
+}
+
+/// A lock taken even if a thread panicked while holding it: what it guards is bytes and
+/// senders, whole after any panic between two of its uses.
+fn locked<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Hands every worker's pending records to the trace file, for a process that ends while a
+/// walk still runs (see `engine::watchdog`): the walks that ended are then all in the trace.
+pub(crate) struct TraceSaver {
+    shared: Arc<SinkShared>,
+    path: PathBuf,
+}
+
+impl TraceSaver {
+    /// The trace file.
+    pub(crate) fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Sends every worker's pending records to the writer and waits until the file holds
+    /// them, for at most `patience`. A worker recording at that moment is waited for within
+    /// the same patience. Returns whether every record reached the file.
+    pub(crate) fn save_now(&self, patience: Duration) -> bool {
+        let deadline = Instant::now() + patience;
+        let buffers = locked(&self.shared.buffers).clone();
+        let mut all_sent = true;
+        for pending in buffers.iter().filter_map(Weak::upgrade) {
+            let mut guard = loop {
+                match pending.try_lock() {
+                    Ok(guard) => break Some(guard),
+                    Err(TryLockError::Poisoned(poisoned)) => break Some(poisoned.into_inner()),
+                    Err(TryLockError::WouldBlock) if Instant::now() < deadline => {
+                        std::thread::sleep(Duration::from_millis(1));
+                    }
+                    Err(TryLockError::WouldBlock) => break None,
+                }
+            };
+            match &mut guard {
+                Some(pending) => pending.flush(),
+                None => all_sent = false,
+            }
+        }
+        let Some(sender) = locked(&self.shared.sender).clone() else {
+            return false;
+        };
+        let (done, written) = channel::bounded(1);
+        let left = deadline.saturating_duration_since(Instant::now());
+        if sender.send_timeout(ToWriter::Flush(done), left).is_err() {
+            return false;
+        }
+        let left = deadline.saturating_duration_since(Instant::now());
+        all_sent && written.recv_timeout(left).unwrap_or(false)
+    }
+}
+
+/// One worker's trace records; handed to the writer when full, when the worker lets its
+/// buffer go, and when a [`TraceSaver`] asks.
 pub(crate) struct TraceBuffer {
-    bytes: Vec<u8>,
-    sender: Sender<Vec<u8>>,
+    holder: Holder,
     /// Whether passing walks are written as runs of ids.
     passed_runs: bool,
+}
+
+/// Where a buffer keeps its records.
+enum Holder {
+    /// Where a [`TraceSaver`] finds them too: each record takes the lock.
+    Shared(Arc<Mutex<Pending>>),
+    /// Where only the buffer does, for records written in one go when the run ends.
+    Own(Pending),
+}
+
+/// The records of a worker not handed to the writer yet.
+struct Pending {
+    bytes: Vec<u8>,
     /// The run of passing walks not written yet: its first and last id, and its time.
     passed: Option<(u64, u64, u64)>,
+    /// `None` once the sink finished.
+    sender: Option<Sender<ToWriter>>,
 }
 
 impl TraceBuffer {
@@ -366,10 +481,63 @@ impl TraceBuffer {
         self.passed_runs
     }
 
+    /// This buffer, its records kept where no [`TraceSaver`] looks: for an executor that
+    /// records every walk in one go when the run ends (with serial actions), which a saver
+    /// could not help, so that its records take no lock.
+    pub(crate) fn unshared(self) -> TraceBuffer {
+        let holder = match self.holder {
+            Holder::Shared(pending) => match Arc::try_unwrap(pending) {
+                Ok(pending) => Holder::Own(pending.into_inner().unwrap_or_else(|e| e.into_inner())),
+                Err(pending) => Holder::Shared(pending),
+            },
+            own => own,
+        };
+        TraceBuffer {
+            holder,
+            passed_runs: self.passed_runs,
+        }
+    }
+
+    /// Calls `write` with the pending records.
+    #[inline]
+    fn with<R>(&mut self, write: impl FnOnce(&mut Pending) -> R) -> R {
+        match &mut self.holder {
+            Holder::Shared(pending) => write(&mut locked(pending)),
+            Holder::Own(pending) => write(pending),
+        }
+    }
+
     /// Records that walks `first..=last` all passed, in `nanos` in all; joined to the pending
     /// run when it goes on from it.
     pub(crate) fn passed(&mut self, first: u64, last: u64, nanos: u64) {
         debug_assert!(self.passed_runs && first <= last);
+        self.with(|pending| pending.passed(first, last, nanos));
+    }
+
+    /// Appends the record of one finished walk; `ended_at` is the position of the action
+    /// that failed or cancelled it, with the failure message or the cancel reason.
+    pub(crate) fn record(
+        &mut self,
+        plan: &OrderFacts,
+        id: u64,
+        options: &[usize],
+        outcome: &Outcome,
+        ended_at: Option<(usize, &str)>,
+        duration_ns: u64,
+    ) {
+        let passed_run = self.passed_runs && *outcome == Outcome::Pass;
+        self.with(|pending| {
+            if passed_run {
+                pending.passed(id, id, duration_ns);
+            } else {
+                pending.record(plan, id, options, outcome, ended_at, duration_ns);
+            }
+        });
+    }
+}
+
+impl Pending {
+    fn passed(&mut self, first: u64, last: u64, nanos: u64) {
         match &mut self.passed {
             Some((_, end, total)) if *end + 1 == first => {
                 *end = last;
@@ -392,9 +560,7 @@ impl TraceBuffer {
         }
     }
 
-    /// Appends the record of one finished walk; `ended_at` is the position of the action
-    /// that failed or cancelled it, with the failure message or the cancel reason.
-    pub(crate) fn record(
+    fn record(
         &mut self,
         plan: &OrderFacts,
         id: u64,
@@ -403,10 +569,6 @@ impl TraceBuffer {
         ended_at: Option<(usize, &str)>,
         duration_ns: u64,
     ) {
-        if self.passed_runs && *outcome == Outcome::Pass {
-            self.passed(id, id, duration_ns);
-            return;
-        }
         self.write_passed();
         let fingerprint = plan.fingerprint(options);
         let out = &mut self.bytes;
@@ -454,12 +616,14 @@ impl TraceBuffer {
         if !self.bytes.is_empty() {
             let full = std::mem::replace(&mut self.bytes, Vec::with_capacity(FLUSH_BYTES));
             // A closed channel means the writer failed; `TraceSink::finish` reports why.
-            let _ = self.sender.send(full);
+            if let Some(sender) = &self.sender {
+                let _ = sender.send(ToWriter::Records(full));
+            }
         }
     }
 }
 
-impl Drop for TraceBuffer {
+impl Drop for Pending {
     fn drop(&mut self) {
         self.flush();
     }
@@ -491,10 +655,12 @@ pub(crate) mod tests {
     ) -> String {
         let (sender, receiver) = channel::unbounded();
         let mut buffer = TraceBuffer {
-            bytes: Vec::new(),
-            sender,
+            holder: Holder::Own(Pending {
+                bytes: Vec::new(),
+                passed: None,
+                sender: Some(sender),
+            }),
             passed_runs: false,
-            passed: None,
         };
         let ended_at = match &outcome {
             Outcome::Fail => Some((1, "bad \"quote\"\n")),
@@ -503,7 +669,10 @@ pub(crate) mod tests {
         };
         buffer.record(plan, id, options, &outcome, ended_at, 42);
         drop(buffer);
-        String::from_utf8(receiver.recv().unwrap()).unwrap()
+        match receiver.recv().unwrap() {
+            ToWriter::Records(bytes) => String::from_utf8(bytes).unwrap(),
+            ToWriter::Flush(_) => unreachable!("only records are sent"),
+        }
     }
 
     #[test]
