@@ -49,6 +49,40 @@ fn a_sync_walk_back_past_its_timeout_fails_and_skips_the_rest_of_its_walk() {
     assert_eq!(report.states[0], [1, 1]);
 }
 
+#[action(options = [120u64, 1050])]
+fn doze(millis: u64, _: &mut ()) {
+    std::thread::sleep(Duration::from_millis(millis));
+}
+
+#[test]
+fn walks_past_one_timeout_are_one_group_whatever_their_time_and_param() {
+    let report = combtest! {
+        order: [doze],
+        state: (),
+        timeout: Duration::from_millis(100),
+        threads: 2,
+        panic_on_failure: false,
+    };
+    assert_eq!(report.error_count, 2);
+    // Their messages differ in the param and in the unit of their time.
+    let ran: Vec<&str> = report.failures.iter().map(|f| f.message.as_str()).collect();
+    assert!(
+        ran[0].contains("ms, past") && ran[1].contains("s, past"),
+        "{ran:?}"
+    );
+    assert!(!ran[1].contains("ms, past"), "{ran:?}");
+    assert_eq!(report.groups.len(), 1, "{report}");
+    let group = &report.groups[0];
+    assert_eq!((group.count, group.kind), (2, FailureKind::Timeout));
+    assert_eq!(group.message, "past the timeout of 100ms");
+    assert!(
+        report
+            .to_string()
+            .contains("2 walks, doze timed out: past the timeout of 100ms"),
+        "{report}"
+    );
+}
+
 #[action(options = [true, false])]
 fn refuse(refused: bool, _: &mut u32) -> Result<(), String> {
     if refused {

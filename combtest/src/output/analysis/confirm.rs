@@ -10,7 +10,7 @@
 //!    answered first) say nothing.
 
 use super::data::{Cause, Choice, Confirmation, FailureGroup};
-use super::normalise::normalise_into;
+use super::normalise::group_message_into;
 use super::position_names;
 use super::run::RunView;
 use crate::model::outcome::Failure;
@@ -259,7 +259,7 @@ fn verdict(
     match find(outcomes.failures).or_else(|| find(&report.failures)) {
         None => Verdict::Passed,
         Some(failure) => {
-            normalise_into(&failure.message, message);
+            group_message_into(failure.kind, &failure.message, message);
             let same = failure.failed_action == group.action
                 && failure.kind == group.kind
                 && *message == group.message;

@@ -1,10 +1,10 @@
 //! Failure groups: failures sorted by what failed, the failing action and its message with
-//! the volatile parts normalised.
+//! the volatile parts normalised (a timeout by its timeout alone).
 
 use std::collections::HashMap;
 
 use super::data::FailureGroup;
-use super::normalise::normalised;
+use super::normalise::group_message;
 use crate::model::outcome::{Failure, FailureKind};
 
 /// Groups `failures` (sorted by walk id) by failing action, kind and normalised message.
@@ -24,7 +24,7 @@ pub(crate) fn group_failures(
     // failure like the previous one is placed by comparing, without hashing its message.
     let mut previous: Option<usize> = None;
     for failure in failures {
-        let message = normalised(&failure.message, &mut scratch);
+        let message = group_message(failure.kind, &failure.message, &mut scratch);
         let action = failure.failed_action.as_str();
         let like_previous = previous.filter(|&at| {
             let group = &groups[at];

@@ -2,6 +2,8 @@
 //! addresses, ids) are replaced by placeholders, so that one bug hit with different values
 //! gives one message.
 
+use crate::model::outcome::FailureKind;
+
 /// Writes `message` with its volatile parts replaced into `out` (cleared first).
 ///
 /// Within each run of letters, digits and `_`:
@@ -85,6 +87,56 @@ pub(crate) fn normalised<'a>(message: &'a str, scratch: &'a mut String) -> &'a s
     }
 }
 
+/// The message a failure of `kind` is grouped by: its message normalised ([`normalised`]),
+/// except for a timeout, which is grouped by the timeout alone (`past the timeout of 250ms`:
+/// the report reads `slow timed out: past the timeout of 250ms`). How long a timed-out walk
+/// ran varies from walk to walk, and its unit with it (`ms`, `s`), and the message names the
+/// failing action's param: grouped by their messages, the timeouts of one action would split
+/// by those.
+pub(crate) fn group_message<'a>(
+    kind: FailureKind,
+    message: &'a str,
+    scratch: &'a mut String,
+) -> &'a str {
+    match timeout_past(kind, message) {
+        Some(limit) => {
+            timed_out_past(limit, scratch);
+            scratch
+        }
+        None => normalised(message, scratch),
+    }
+}
+
+/// [`group_message`], written into `out` (cleared first).
+pub(crate) fn group_message_into(kind: FailureKind, message: &str, out: &mut String) {
+    match timeout_past(kind, message) {
+        Some(limit) => timed_out_past(limit, out),
+        None => normalise_into(message, out),
+    }
+}
+
+/// The timeout a timed-out walk's message says it was past, as the message writes it:
+/// `... past the timeout of 250ms, by the end of a(1)` (a sync walk back late), `... past
+/// the timeout of 250ms; ...` (a stuck one), `timed out after 250ms in a(1)` (an async walk
+/// dropped).
+fn timeout_past(kind: FailureKind, message: &str) -> Option<&str> {
+    if kind != FailureKind::Timeout {
+        return None;
+    }
+    match message.split_once("timeout of ") {
+        Some((_, rest)) => rest.split([',', ';']).next(),
+        None => message
+            .strip_prefix("timed out after ")
+            .and_then(|rest| rest.split(" in ").next()),
+    }
+}
+
+fn timed_out_past(limit: &str, out: &mut String) {
+    out.clear();
+    out.push_str("past the timeout of ");
+    out.push_str(limit);
+}
+
 /// [`normalise_into`] into a new string.
 #[cfg(test)]
 pub(crate) fn normalise(message: &str) -> String {
@@ -130,7 +182,34 @@ fn normalise_word(word: &str, all: u8, out: &mut String) {
 
 #[cfg(test)]
 mod tests {
-    use super::{normalise, normalised};
+    use super::{group_message, group_message_into, normalise, normalised};
+    use crate::model::outcome::FailureKind;
+
+    #[test]
+    fn timeouts_are_grouped_by_their_timeout_alone() {
+        let messages = [
+            "timed out: ran 300.2ms, past the timeout of 250ms, by the end of slow(300)",
+            "timed out: ran 1.1s, past the timeout of 250ms, by the end of slow(\"x, y\")",
+            "timed out: still running after 2.3s, past the timeout of 250ms; a thread cannot be \
+             stopped, so the run ended here",
+            "timed out after 250ms in fetch(\"/a\")",
+        ];
+        for message in messages {
+            let mut scratch = String::new();
+            let key = group_message(FailureKind::Timeout, message, &mut scratch).to_string();
+            assert_eq!(key, "past the timeout of 250ms", "{message}");
+            let mut out = String::from("left over");
+            group_message_into(FailureKind::Timeout, message, &mut out);
+            assert_eq!(out, key);
+        }
+        // Another kind keeps its message, normalised.
+        let mut scratch = String::new();
+        let message = messages[0];
+        assert_eq!(
+            group_message(FailureKind::Error, message, &mut scratch),
+            normalise(message)
+        );
+    }
     use crate::model::test_support::Xorshift;
 
     /// A word normalised as it was before its bytes were read in one pass.
