@@ -125,3 +125,71 @@ fn the_report_names_the_run_folder_and_its_replay_command() {
     assert!(replayed.contains("1 of 1 walks failed"), "{replayed}");
     assert!(replayed.contains("walk 267 "), "{replayed}");
 }
+
+#[test]
+#[ignore = "fails on purpose; run by the_replay_of_a_test_s_second_run_selects_walks_of_that_run"]
+fn two_runs() {
+    let first = combtest! { order: [left], state: (0, 0) };
+    eprintln!("the first run ran {} walks", first.walk_count);
+    combtest! { order: [left, right], state: (0, 0) };
+}
+
+/// Runs the ignored test `test` of this binary alone with `variables` set; its output.
+fn run_with(test: &str, variables: &[(&str, &str)]) -> String {
+    let output = Command::new(std::env::current_exe().unwrap())
+        .args([test, "--exact", "--include-ignored", "--test-threads=1"])
+        .env_remove("COMBTEST_WALKS")
+        .env_remove("COMBTEST_REPLAY")
+        .env_remove("COMBTEST_BLOCK")
+        .env_remove("NEXTEST")
+        .envs(variables.iter().copied())
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&output.stdout).into_owned() + &String::from_utf8_lossy(&output.stderr)
+}
+
+/// A test with two runs, the second failing: its replay command names the run, and run as
+/// printed, the first run runs all its walks and the second only the failed one.
+#[test]
+fn the_replay_of_a_test_s_second_run_selects_walks_of_that_run() {
+    let output = run_with("two_runs", &[]);
+    assert!(output.contains("the first run ran 20 walks"), "{output}");
+    assert!(output.contains("1 of 400 walks failed"), "{output}");
+    let replay = common::first_replay(&output);
+    let variables: Vec<(&str, &str)> = replay
+        .split_whitespace()
+        .map_while(|word| word.split_once('='))
+        .collect();
+    assert_eq!(variables.len(), 2, "{replay}");
+    assert!(variables[0].1.starts_with("267@"), "{replay}");
+    assert_eq!(variables[1], ("COMBTEST_BLOCK", "2"), "{replay}");
+    assert!(
+        replay.ends_with("--test replay -- two_runs --exact --include-ignored"),
+        "{replay}"
+    );
+
+    let replayed = run_with("two_runs", &variables);
+    assert!(
+        replayed.contains("the first run ran 20 walks"),
+        "{replayed}"
+    );
+    assert!(replayed.contains("1 of 1 walks failed"), "{replayed}");
+    assert!(replayed.contains("walk 267 "), "{replayed}");
+    assert!(
+        replayed.contains("the pair (13, 7) is cursed"),
+        "{replayed}"
+    );
+
+    // Without the run's number, the walks are every run's: the first has no walk 267.
+    let every_run = run_with("two_runs", &variables[..1]);
+    assert!(
+        every_run.contains("walk 267 does not exist") && !every_run.contains("the first run ran"),
+        "{every_run}"
+    );
+    // The number alone selects nothing: an error, not a run of every walk.
+    let alone = run_with("two_runs", &variables[1..]);
+    assert!(
+        alone.contains("COMBTEST_BLOCK") && alone.contains("neither is set"),
+        "{alone}"
+    );
+}

@@ -9,7 +9,7 @@ use std::fmt;
 use std::ops::Range;
 use std::time::Instant;
 
-use crate::config::env::ENV_TIMEOUT;
+use crate::config::env::{ENV_BLOCK, ENV_TIMEOUT};
 use crate::config::log_dir;
 use crate::config::shard::{share_range, Shard};
 use crate::config::{Covering, Gather, Resolved, Settings};
@@ -593,10 +593,14 @@ where
     /// Runs with the executors already set: all of them, or, from `combtest!`, those its
     /// order needs.
     fn run_with_executors(mut self) -> (Result<Report<S>, Error>, G) {
+        // Decided here, on the thread that started the run: libtest names a test's thread
+        // after the test, and the workers' threads know nothing of it.
+        let location = RunLocation::resolve(self.location.as_ref(), std::thread::current().name());
+        let run_of_test = location.count_run();
         let report = self
             .settings
-            .resolve_from_env()
-            .and_then(|resolved| self.run_resolved(resolved));
+            .resolve_from_env(run_of_test)
+            .and_then(|resolved| self.run_resolved(resolved, location, run_of_test));
         (report, self.shared)
     }
 
@@ -626,11 +630,23 @@ where
         }
     }
 
-    fn run_resolved(&mut self, settings: Resolved) -> Result<Report<S>, Error> {
-        logging::with_run_subscriber(settings.verbose, || self.run_observed(settings))
+    fn run_resolved(
+        &mut self,
+        settings: Resolved,
+        location: RunLocation,
+        run_of_test: u32,
+    ) -> Result<Report<S>, Error> {
+        logging::with_run_subscriber(settings.verbose, || {
+            self.run_observed(settings, location, run_of_test)
+        })
     }
 
-    fn run_observed(&mut self, mut settings: Resolved) -> Result<Report<S>, Error> {
+    fn run_observed(
+        &mut self,
+        mut settings: Resolved,
+        mut location: RunLocation,
+        run_of_test: u32,
+    ) -> Result<Report<S>, Error> {
         let started = Instant::now();
         let level = logging::level_cap(settings.verbose);
         let mut plan = Plan::load(&self.order)?;
@@ -666,10 +682,10 @@ where
         }
         let view = plan.view();
         let selected = select_walks(&plan, &view, filters, &settings, numbered)?;
-        // Decided here, on the thread that started the run: libtest names a test's thread
-        // after the test, and the workers' threads know nothing of it.
-        let mut location =
-            RunLocation::resolve(self.location.as_ref(), std::thread::current().name());
+        if run_of_test > 1 {
+            // The walks a replay selects are this run's, not the test's first.
+            set_in_replays(&mut location, ENV_BLOCK, &run_of_test.to_string());
+        }
         if let Some(timeout) = &settings.timeout_from_env {
             set_in_replays(&mut location, ENV_TIMEOUT, timeout);
         }

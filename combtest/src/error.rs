@@ -155,7 +155,11 @@ impl fmt::Display for Error {
                 )?;
                 match now_at {
                     Some(now) => write!(f, "; that walk is now walk {now}@{expected}"),
-                    None => write!(f, "; no walk of today's order has that fingerprint"),
+                    None => write!(
+                        f,
+                        "; no walk of today's order has that fingerprint (if the test makes \
+                         several runs, COMBTEST_BLOCK names the run the id is of)"
+                    ),
                 }
             }
             Error::LogDir { path, message } => write!(

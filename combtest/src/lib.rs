@@ -72,6 +72,7 @@
 //! | `verbose` | `COMBTEST_VERBOSE` | `0` warn, `1` info, `2` debug (walks), `3` trace (actions) |
 //! | `log_dir` | `COMBTEST_LOG_DIR` | write a trace, a summary and the states of each run |
 //! | `replay` | `COMBTEST_REPLAY` | run walks recorded in a trace: `path`, `path@all`, `path@17` |
+//! | — | `COMBTEST_BLOCK` | which run of a test that makes several the two above select walks of: `2` ([`ENV_BLOCK`]) |
 //! | `progress` | `COMBTEST_PROGRESS` | `on`/`off` (default: on a terminal outside CI) |
 //! | `shard` | `COMBTEST_SHARD` | run the i-th of n shares: `i/n`, or `auto` from CI variables ([`Shard`]) |
 //! | `covering`, `covering_seed`, `covering_strict` | — | a t-wise covering array instead of the full product ([`Combtest::covering`]) |
@@ -83,7 +84,9 @@
 //! A variable overrides the setting in code; an empty variable counts as unset; a malformed
 //! value, or a `COMBTEST_*` variable combtest does not know, stops the run with an error
 //! naming it. `COMBTEST_WALKS` applies to every combtest run of the process: combine it with
-//! the test name, as the replay commands of the failure report do.
+//! the test name, as the replay commands of the failure report do, and for a test that makes
+//! several runs, with `COMBTEST_BLOCK`, which the replay command of any run but the test's
+//! first sets.
 //!
 //! ## Logs and traces
 //! With a log directory, each run writes a folder `<test>-<time>-<pid>` holding
@@ -96,8 +99,9 @@
 //! [`SUMMARY_FILE`] (the report, without the states; its failures' steps are written as the
 //! trace's) and, when states are gathered, [`STATES_FILE`] (each state's `Debug`
 //! text, since the state type need not be `Serialize`). `Report::files` lists them. Records
-//! are written by one thread from buffers the workers fill: no lock is taken per walk; they
-//! come in completion order, not id order.
+//! are written by one thread from buffers the workers fill (each worker's behind a lock only
+//! it takes, so that a run a stuck walk ends still saves them); they come in completion
+//! order, not id order.
 //!
 //! A failing run's report names its folder and the command that replays its failed walks:
 //! `COMBTEST_REPLAY=<run folder> cargo test ...` (the folder or its `trace.jsonl`) runs the
@@ -287,8 +291,8 @@ mod typed;
 
 pub use builder::Combtest;
 pub use config::env::{
-    ENV_CONCURRENCY, ENV_GATHER, ENV_JUNIT, ENV_LOG_DIR, ENV_PROGRESS, ENV_REPLAY, ENV_SHARD,
-    ENV_THREADS, ENV_TIMEOUT, ENV_VERBOSE, ENV_WALKS,
+    ENV_BLOCK, ENV_CONCURRENCY, ENV_GATHER, ENV_JUNIT, ENV_LOG_DIR, ENV_PROGRESS, ENV_REPLAY,
+    ENV_SHARD, ENV_THREADS, ENV_TIMEOUT, ENV_VERBOSE, ENV_WALKS,
 };
 pub use config::shard::Shard;
 pub use config::Gather;

@@ -27,6 +27,12 @@ pub const ENV_LOG_DIR: &str = "COMBTEST_LOG_DIR";
 /// Replays walks recorded in a trace: `path` (its failed walks), `path@all`, or
 /// `path@17,40-45` (recorded ids), where `path` is a run's folder or its `trace.jsonl`.
 pub const ENV_REPLAY: &str = "COMBTEST_REPLAY";
+/// Which run of the test `COMBTEST_WALKS` and `COMBTEST_REPLAY` select walks of, for a test
+/// that makes several runs (several `combtest!` blocks, or a helper called more than once):
+/// `2` is the test's second run, and the test's other runs run all their walks. Without it,
+/// the two select walks of every run. Replay commands set it for any run but the test's
+/// first.
+pub const ENV_BLOCK: &str = "COMBTEST_BLOCK";
 /// The progress display: `on` or `off` (default: on when stderr is a terminal outside CI).
 pub const ENV_PROGRESS: &str = "COMBTEST_PROGRESS";
 /// The shard of the walks this process runs: `i/n` (1-based), `auto` or `auto/n`; see
@@ -55,6 +61,7 @@ pub(crate) const KNOWN_VARIABLES: &[&str] = &[
     ENV_VERBOSE,
     ENV_LOG_DIR,
     ENV_REPLAY,
+    ENV_BLOCK,
     ENV_PROGRESS,
     ENV_JUNIT,
 ];

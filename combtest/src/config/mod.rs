@@ -17,8 +17,8 @@ use std::time::Duration;
 use serde::Serialize;
 
 use self::env::{
-    ENV_CONCURRENCY, ENV_GATHER, ENV_JUNIT, ENV_LOG_DIR, ENV_PROGRESS, ENV_REPLAY, ENV_SHARD,
-    ENV_THREADS, ENV_TIMEOUT, ENV_VERBOSE, ENV_WALKS,
+    ENV_BLOCK, ENV_CONCURRENCY, ENV_GATHER, ENV_JUNIT, ENV_LOG_DIR, ENV_PROGRESS, ENV_REPLAY,
+    ENV_SHARD, ENV_THREADS, ENV_TIMEOUT, ENV_VERBOSE, ENV_WALKS,
 };
 use self::replay::Replay;
 use self::shard::Shard;
@@ -118,11 +118,13 @@ pub(crate) struct Resolved {
 }
 
 impl Settings {
-    /// Applies the environment, read through `var` (the process environment in a run).
+    /// Applies the environment, read through `var` (the process environment in a run), to
+    /// the test's run number `run_of_test` (1 for its first; see [`ENV_BLOCK`]).
     pub(crate) fn resolve(
         &self,
         var: impl Fn(&str) -> Option<OsString>,
         variables: impl IntoIterator<Item = OsString>,
+        run_of_test: u32,
     ) -> Result<Resolved, Error> {
         env::check_names(variables)?;
         // A value that is not UTF-8 is an error naming its variable; an empty one is unset.
@@ -151,8 +153,31 @@ impl Settings {
             Some(text) => Gather::parse(&text, ENV_GATHER)?.max(self.gather),
             None => self.gather,
         };
-        let walks = match (var(ENV_WALKS)?, &self.walks) {
-            (Some(text), _) => Some((WalkSelection::parse(&text, ENV_WALKS)?, ENV_WALKS.into())),
+        // The variables that select walks select them in every run of the test, or in the
+        // one `COMBTEST_BLOCK` names. Every run reads and checks them all the same.
+        let block = match var(ENV_BLOCK)? {
+            Some(text) => Some(parse_block(&text, ENV_BLOCK)?),
+            None => None,
+        };
+        let env_selects = block.is_none_or(|block| block == run_of_test);
+        let walks_from_env = var(ENV_WALKS)?
+            .map(|text| WalkSelection::parse(&text, ENV_WALKS))
+            .transpose()?;
+        let replay_from_env = path(ENV_REPLAY)
+            .map(|text| Replay::parse_os(&text, ENV_REPLAY))
+            .transpose()?;
+        if let (Some(block), None, None) = (block, &walks_from_env, &replay_from_env) {
+            return Err(Error::InvalidSetting {
+                source: ENV_BLOCK.into(),
+                value: block.to_string(),
+                detail: format!(
+                    "it says which run of the test {ENV_WALKS} or {ENV_REPLAY} selects walks \
+                     of, and neither is set"
+                ),
+            });
+        }
+        let walks = match (walks_from_env.filter(|_| env_selects), &self.walks) {
+            (Some(selection), _) => Some((selection, ENV_WALKS.into())),
             (None, Some(text)) => Some((WalkSelection::parse(text, "walks")?, "walks".into())),
             (None, None) => None,
         };
@@ -166,8 +191,8 @@ impl Settings {
         let log_dir = path(ENV_LOG_DIR)
             .map(PathBuf::from)
             .or_else(|| self.log_dir.clone());
-        let replay = match (path(ENV_REPLAY), &self.replay) {
-            (Some(text), _) => Some(Replay::parse_os(&text, ENV_REPLAY)?),
+        let replay = match (replay_from_env.filter(|_| env_selects), &self.replay) {
+            (Some(replay), _) => Some(replay),
             (None, Some(text)) => Some(Replay::parse(text, "replay")?),
             (None, None) => None,
         };
@@ -233,8 +258,8 @@ impl Settings {
     }
 
     /// [`Settings::resolve`] against the process environment.
-    pub(crate) fn resolve_from_env(&self) -> Result<Resolved, Error> {
-        self.resolve(env::process_var, env::process_names())
+    pub(crate) fn resolve_from_env(&self, run_of_test: u32) -> Result<Resolved, Error> {
+        self.resolve(env::process_var, env::process_names(), run_of_test)
     }
 }
 
@@ -305,6 +330,18 @@ pub(crate) fn parse_duration(text: &str, source: &str) -> Result<Duration, Error
         })
 }
 
+/// A run of the test, 1-based.
+fn parse_block(text: &str, source: &str) -> Result<u32, Error> {
+    match text.trim().parse::<u32>() {
+        Ok(run) if run >= 1 => Ok(run),
+        _ => Err(Error::InvalidSetting {
+            source: source.into(),
+            value: text.into(),
+            detail: "expected the number of a run of the test, 1 for its first".into(),
+        }),
+    }
+}
+
 fn parse_verbosity(text: &str, source: &str) -> Result<u8, Error> {
     match text.trim().parse::<u8>() {
         Ok(level) if level <= 3 => Ok(level),
@@ -338,7 +375,7 @@ mod tests {
                 .find(|(k, _)| *k == name)
                 .map(|(_, v)| OsString::from(v))
         };
-        settings.resolve(lookup, env.iter().map(|(k, _)| OsString::from(k)))
+        settings.resolve(lookup, env.iter().map(|(k, _)| OsString::from(k)), 1)
     }
 
     #[test]
@@ -414,6 +451,52 @@ mod tests {
             .walks
             .unwrap();
         assert_eq!((selection.len(), source.as_str()), (1, ENV_WALKS));
+    }
+
+    #[test]
+    fn the_walks_the_environment_selects_are_those_of_one_run_of_the_test() {
+        let lookup = |env: &'static [(&'static str, &'static str)]| {
+            move |name: &str| {
+                env.iter()
+                    .find(|(k, _)| *k == name)
+                    .map(|(_, v)| OsString::from(v))
+            }
+        };
+        let names = |env: &[(&str, &str)]| -> Vec<OsString> {
+            env.iter().map(|(k, _)| OsString::from(k)).collect()
+        };
+        let in_code = Settings {
+            walks: Some("1".into()),
+            ..Settings::default()
+        };
+        let selected = |env: &'static [(&'static str, &'static str)], run: u32| {
+            in_code
+                .resolve(lookup(env), names(env), run)
+                .unwrap()
+                .walks
+                .map(|(selection, source)| (selection.len(), source))
+        };
+        // Every run by default, the one named otherwise; the others keep the code's.
+        let walks: &[(&str, &str)] = &[(ENV_WALKS, "3-5")];
+        assert_eq!(selected(walks, 1), Some((3, ENV_WALKS.to_string())));
+        assert_eq!(selected(walks, 2), Some((3, ENV_WALKS.to_string())));
+        let second: &[(&str, &str)] = &[(ENV_WALKS, "3-5"), (ENV_BLOCK, "2")];
+        assert_eq!(selected(second, 1), Some((1, "walks".to_string())));
+        assert_eq!(selected(second, 2), Some((3, ENV_WALKS.to_string())));
+        // Every run checks the variables, the ones they do not select for too.
+        let bad: &[(&str, &str)] = &[(ENV_WALKS, "x"), (ENV_BLOCK, "2")];
+        assert!(in_code.resolve(lookup(bad), names(bad), 1).is_err());
+        for block in ["0", "-1", "two"] {
+            let err = resolve(
+                &Settings::default(),
+                &[(ENV_WALKS, "1"), (ENV_BLOCK, block)],
+            )
+            .unwrap_err()
+            .to_string();
+            assert!(err.contains(ENV_BLOCK), "{block}: {err}");
+        }
+        let err = resolve(&Settings::default(), &[(ENV_BLOCK, "2")]).unwrap_err();
+        assert!(err.to_string().contains("neither is set"), "{err}");
     }
 
     #[test]

@@ -6,6 +6,9 @@
 //! generated (`f::case_1`). libtest names each test's thread with the test's full path, so
 //! the thread that starts a run names the test whenever the run starts on a test thread.
 
+use std::collections::HashMap;
+use std::sync::Mutex;
+
 /// Where a `combtest!` block sits, captured at compile time so that replay commands name the
 /// right package, test target and test function.
 #[doc(hidden)]
@@ -175,6 +178,22 @@ impl RunLocation {
     /// Where a run started on a thread named `thread_name` is, in this process's harness.
     pub(crate) fn resolve(location: Option<&TestLocation>, thread_name: Option<&str>) -> Self {
         Self::resolve_in(location, thread_name, Harness::current())
+    }
+
+    /// Counts a run of this location's test starting in this process: its 1-based place
+    /// among the runs of the test (`combtest!` blocks and builder runs), which a replay
+    /// command names when it is not the first ([`ENV_BLOCK`](crate::config::env::ENV_BLOCK)).
+    /// A test runs its blocks in the same order each time, and alone when it is replayed,
+    /// so the count names the same run in the replay.
+    pub(crate) fn count_run(&self) -> u32 {
+        static RUNS: Mutex<Option<HashMap<Option<String>, u32>>> = Mutex::new(None);
+        let mut runs = RUNS.lock().unwrap_or_else(|e| e.into_inner());
+        let count = runs
+            .get_or_insert_with(HashMap::new)
+            .entry(self.test_name.clone())
+            .or_insert(0);
+        *count += 1;
+        *count
     }
 
     /// Where a run started on a thread named `thread_name` is. A test thread names the test
