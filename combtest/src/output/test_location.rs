@@ -55,8 +55,9 @@ impl TestLocation {
     ///
     /// Cargo turns the `-` of a target name into `_` for the crate name, so the crate name
     /// alone cannot give it back. The target is found by the source file of the block
-    /// (`tests/ecosystem-fit.rs`, `tests/ecosystem-fit/main.rs`), else by the files in the
-    /// package's `tests/` folder, else it is the crate name.
+    /// (`tests/ecosystem-fit.rs`, `tests/ecosystem-fit/main.rs`), else among the `[[test]]`
+    /// targets the package's `Cargo.toml` names, else by the files in the package's `tests/`
+    /// folder, else it is the crate name.
     pub fn test_target(&self) -> String {
         let names_this_crate = |name: &str| name.replace('-', "_") == self.crate_name;
         let from_source = target_candidates(self.source_file)
@@ -67,6 +68,13 @@ impl TestLocation {
         }
         if !self.crate_name.contains('_') {
             return self.crate_name.to_string();
+        }
+        let manifest = std::path::Path::new(self.manifest_dir).join("Cargo.toml");
+        let declared = std::fs::read_to_string(manifest)
+            .map(|text| declared_tests(&text))
+            .unwrap_or_default();
+        if let Some(name) = declared.into_iter().find(|name| names_this_crate(name)) {
+            return name;
         }
         let tests_dir = std::path::Path::new(self.manifest_dir).join("tests");
         let mut found: Vec<String> = std::fs::read_dir(tests_dir)
@@ -85,6 +93,34 @@ impl TestLocation {
             _ => self.crate_name.to_string(),
         }
     }
+}
+
+/// The names of the `[[test]]` targets a `Cargo.toml` declares (`name = "..."` inside each
+/// `[[test]]` table), read line by line: enough for the names cargo accepts, which need no
+/// escapes.
+fn declared_tests(manifest: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut in_test_table = false;
+    for line in manifest.lines().map(str::trim) {
+        if line.starts_with('[') {
+            in_test_table = line.trim_start_matches('[').trim_end_matches(']').trim() == "test"
+                && line.starts_with("[[");
+            continue;
+        }
+        if !in_test_table {
+            continue;
+        }
+        let Some((key, value)) = line.split_once('=') else {
+            continue;
+        };
+        if key.trim() == "name" {
+            let value = value.split('#').next().unwrap_or("").trim();
+            if let Some(name) = value.strip_prefix('"').and_then(|v| v.strip_suffix('"')) {
+                names.push(name.to_string());
+            }
+        }
+    }
+    names
 }
 
 /// Names an integration test target may have, given a source file of it: the component
@@ -376,6 +412,43 @@ pub(crate) mod tests {
             ..hyphenated
         };
         assert_eq!(shared.test_target(), "ecosystem_fit");
+    }
+
+    #[test]
+    fn test_targets_declared_in_the_manifest_are_named_as_declared() {
+        let manifest = r#"
+[package]
+name = "app"
+
+[[test]]
+name = "my-custom"   # outside tests/
+path = "checks/foo.rs"
+
+[[bench]]
+name = "my-bench"
+
+[[test]]
+path = "checks/bar.rs"
+name = "other-one"
+"#;
+        assert_eq!(declared_tests(manifest), ["my-custom", "other-one"]);
+        let dir = std::env::temp_dir().join(format!("combtest-manifest-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("Cargo.toml"), manifest).unwrap();
+        let manifest_dir: &'static str = Box::leak(dir.display().to_string().into_boxed_str());
+        let custom = TestLocation {
+            crate_name: "my_custom",
+            source_file: "checks/foo.rs",
+            manifest_dir,
+            ..location("my_custom::t::__m", true)
+        };
+        assert_eq!(custom.test_target(), "my-custom");
+        let unknown = TestLocation {
+            crate_name: "not_declared",
+            ..custom
+        };
+        assert_eq!(unknown.test_target(), "not_declared");
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
