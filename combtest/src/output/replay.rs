@@ -282,7 +282,7 @@ mod tests {
                 "gui::t::__m",
                 true,
             )),
-            None,
+            Some("t"),
             Harness::CargoTest,
         );
         let replay = replay_command(&location, 17, Fingerprint(0xab));

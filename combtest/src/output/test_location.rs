@@ -134,6 +134,17 @@ fn target_candidates(source_file: &str) -> Vec<String> {
         .collect()
 }
 
+/// The line of the doctest whose code holds a function named `function`: rustdoc wraps each
+/// doctest's code in `_doctest_main_<file>_<line>_<n>`, `<line>` that of its opening fence.
+fn doctest_line(function: &str) -> Option<u32> {
+    let wrapper = function
+        .rsplit("::")
+        .find(|segment| segment.starts_with("_doctest_main_"))?;
+    let mut numbers = wrapper.rsplit('_');
+    let _index = numbers.next()?.parse::<u32>().ok()?;
+    numbers.next()?.parse().ok()
+}
+
 /// Whether a thread name is a test's path as libtest names test threads: identifiers joined
 /// by `::`. `main`, a worker's name or a doctest's (`src/lib.rs - f (line 3)`) is not.
 fn is_test_path(name: &str) -> bool {
@@ -264,7 +275,21 @@ impl RunLocation {
                         )),
                     };
                 }
-                let test = running_test.unwrap_or_else(|| location.function_name());
+                let function = location.function_name();
+                if let (None, Some(line)) = (&running_test, doctest_line(&function)) {
+                    // A doctest runs as a program of its own, on its `main` thread: nothing
+                    // names the item it documents, which its test name holds.
+                    return RunLocation {
+                        command: Some(format!(
+                            "cargo test{release} -p {} --doc -- '{} - ' # a doctest: the one \
+                             at line {line} of {}; its whole name with --exact runs it alone",
+                            location.package, location.source_file, location.source_file
+                        )),
+                        test_name: Some(function),
+                    };
+                }
+                let guessed = running_test.is_none();
+                let test = running_test.unwrap_or(function);
                 let target = if location.integration_test {
                     format!("--test {}", location.test_target())
                 } else if let Some(bin) = location.bin_name {
@@ -272,13 +297,21 @@ impl RunLocation {
                 } else {
                     "--lib".to_string()
                 };
+                let mut command = harness.test_command(
+                    Some(location.package),
+                    Some(&target),
+                    &test,
+                    !location.debug_assertions,
+                );
+                if guessed {
+                    // Run as printed, a wrong name would run no test and pass.
+                    command.push_str(&format!(
+                        " # the run did not start on a test's thread: `{test}` holds the \
+                         block; if it is not the test, name the test in its place"
+                    ));
+                }
                 RunLocation {
-                    command: Some(harness.test_command(
-                        Some(location.package),
-                        Some(&target),
-                        &test,
-                        !location.debug_assertions,
-                    )),
+                    command: Some(command),
                     test_name: Some(test),
                 }
             }
@@ -346,12 +379,12 @@ pub(crate) mod tests {
         };
         let integration = location("gui::t::__m", true);
         assert_eq!(
-            command(&integration, None),
+            command(&integration, Some("t")),
             "cargo test -p app --test gui -- t --exact --include-ignored"
         );
         let unit = location("app::m::t::__m", false);
         assert_eq!(
-            command(&unit, Some("main")),
+            command(&unit, Some("m::t")),
             "cargo test -p app --lib -- m::t --exact --include-ignored"
         );
         let program = TestLocation {
@@ -375,6 +408,15 @@ pub(crate) mod tests {
             let resolved =
                 RunLocation::resolve_in(Some(&helper), Some(not_a_test), Harness::CargoTest);
             assert_eq!(resolved.test_name.as_deref(), Some("helpers::check"));
+            // The command says the name is a guess, where a wrong one would run no test.
+            let command = resolved.command.unwrap();
+            assert!(
+                command.starts_with(
+                    "cargo test -p app --test gui -- helpers::check --exact --include-ignored # \
+                     the run did not start on a test's thread: `helpers::check` holds the block"
+                ),
+                "{command}"
+            );
         }
         let builder_only = RunLocation::resolve_in(None, Some("m::t"), Harness::CargoTest);
         assert_eq!(
@@ -412,6 +454,26 @@ pub(crate) mod tests {
             ..hyphenated
         };
         assert_eq!(shared.test_target(), "ecosystem_fit");
+    }
+
+    #[test]
+    fn a_doctest_s_replay_runs_the_doctests_of_its_file_and_says_which() {
+        let doctest = TestLocation {
+            integration_test: false,
+            source_file: "src/lib.rs",
+            ..location("dt::main::_doctest_main_src_lib_rs_3_0::__m", false)
+        };
+        assert_eq!(doctest_line(&doctest.function_name()), Some(3));
+        let resolved = RunLocation::resolve_in(Some(&doctest), Some("main"), Harness::CargoTest);
+        assert_eq!(
+            resolved.command.as_deref(),
+            Some(
+                "cargo test -p app --doc -- 'src/lib.rs - ' # a doctest: the one at line 3 of \
+                 src/lib.rs; its whole name with --exact runs it alone"
+            )
+        );
+        assert_eq!(doctest_line("suite::check"), None);
+        assert_eq!(doctest_line("a::_doctest_main_x"), None);
     }
 
     #[test]
