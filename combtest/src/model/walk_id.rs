@@ -375,10 +375,17 @@ impl WalkSelection {
                 ));
             }
             let parse_id = |s: &str| {
-                s.trim().parse::<u64>().map_err(|_| {
-                    malformed(format!(
+                let s = s.trim();
+                // Digits only: `u64`'s parser also takes a sign, which no id printed has.
+                let digits = !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+                let id = digits.then(|| s.parse::<u64>().ok()).flatten();
+                id.ok_or_else(|| match s {
+                    "" => malformed(format!(
+                        "`{item}` lacks a walk id; expected walk ids like `17,40-45`"
+                    )),
+                    _ => malformed(format!(
                         "`{s}` is not a walk id; expected walk ids like `17,40-45`"
-                    ))
+                    )),
                 })
             };
             if let Some((id, fingerprint)) = item.split_once('@') {
@@ -664,12 +671,21 @@ mod tests {
 
     #[test]
     fn malformed_selections_name_the_source_and_value() {
-        for bad in ["", "x", "1,,2", "5-2", "1-", "3@zz"] {
+        for bad in ["", "x", "1,,2", "5-2", "1-", "3@zz", "+3", "-3", "+1-4"] {
             let err = WalkSelection::parse(bad, "COMBTEST_WALKS")
                 .unwrap_err()
                 .to_string();
             assert!(err.contains("COMBTEST_WALKS"), "{bad}: {err}");
         }
+        // An end of a range left out is named by its entry, not as an empty id.
+        let err = WalkSelection::parse("3-", "COMBTEST_WALKS")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("`3-` lacks a walk id"), "{err}");
+        let err = WalkSelection::parse("+3", "COMBTEST_WALKS")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("`+3` is not a walk id"), "{err}");
     }
 
     #[test]
