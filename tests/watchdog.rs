@@ -390,3 +390,48 @@ fn a_run_a_stuck_walk_ends_keeps_every_walk_that_ended_in_its_trace() {
     assert!(replayed.contains("6 of 6 walks failed"), "{replayed}");
     std::fs::remove_dir_all(&log_dir).unwrap();
 }
+
+#[serial_action(options = [0u64, 600])]
+fn slow_upgrade(millis: u64, _shared: &mut ()) {
+    std::thread::sleep(Duration::from_millis(millis));
+}
+
+#[test]
+#[ignore = "slow on purpose; run by a_serial_action_running_long_is_named_and_waited_for"]
+fn a_slow_serial_action() {
+    let report = combtest! {
+        order: [refuse, slow_upgrade, spin_free],
+        state: 0u32,
+        shared: (),
+        timeout: Duration::from_millis(100),
+        panic_on_failure: false,
+    };
+    // refuse(true) fails its walks; the others pass, the slow branch's too.
+    assert_eq!((report.walk_count, report.error_count), (8, 4));
+}
+
+#[action(options = [1u32, 2])]
+fn spin_free(n: u32, count: &mut u32) {
+    *count += n;
+}
+
+#[test]
+fn a_serial_action_running_long_is_named_and_waited_for() {
+    let (code, stderr) = run_alone("a_slow_serial_action", Duration::from_secs(120));
+    // The run waited for it and ended as usual.
+    assert_eq!(code, Some(0), "{stderr}");
+    // Serial wheel first: slow_upgrade(600) holds walks 4-7.
+    assert!(
+        stderr.contains(
+            "combtest: serial action slow_upgrade(600) for the branch of walks 4-7 has run "
+        ),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(
+            "past the timeout of 100ms; a serial action is neither timed out nor stopped"
+        ),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("slow_upgrade(0)"), "{stderr}");
+}

@@ -296,7 +296,8 @@ impl<S, G> Combtest<S, G> {
         self
     }
 
-    /// How long a walk may run (per stretch between serial actions). `COMBTEST_TIMEOUT`
+    /// How long a walk may run (per stretch between serial actions; a serial action is not
+    /// timed out, only named when it runs past it). `COMBTEST_TIMEOUT`
     /// overrides it (`30s`, `500ms`, `2m`), and a replay command printed by a run whose
     /// timeout came from it sets it again. A zero timeout is an error before any walk runs,
     /// as `COMBTEST_TIMEOUT=0` is.

@@ -193,7 +193,9 @@
 //!   exits with code 101, as a failing test binary does. Other tests of the same binary
 //!   still running end with it; under `cargo nextest`, which runs each test in a process of
 //!   its own, no other test is touched. The trace of a run ended so (with a log directory)
-//!   holds the walks its workers had written out by then.
+//!   holds every walk that ended, and the report ends with the command that replays its
+//!   failed walks; an order with serial actions records its walks when the run ends, so its
+//!   trace holds none of them then.
 //! - Without a timeout, a walk running longer than a minute is named in a warning, and the
 //!   run waits for it. Walks that `combtest!` runs in its compiled loops, and the builder's
 //!   walks when only their count is kept (no gathering, trace, filter or walk events), are
@@ -205,7 +207,9 @@
 //!   awaits) cannot be dropped: the watchdog sees which walk's poll has not returned, names
 //!   it and ends the run as for a sync walk.
 //!
-//! Serial actions are not watched: one that does not return still hangs the run.
+//! A serial action is not timed out nor stopped: the timeout is the walks'. One still
+//! running at the timeout (or after a minute without one) is named on stderr, with the
+//! branch of walks it runs for, and the run waits for it.
 //!
 //! A timeout makes every sync walk run through the general loop, timed: worth it for system
 //! tests, whose actions take milliseconds; a cost for walks of a few nanoseconds.

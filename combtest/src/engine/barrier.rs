@@ -247,6 +247,13 @@ where
         .entered();
         tracing::debug!("serial action runs");
         abort::walk_starts(None);
+        // Named by the watchdog if it runs long, as a walk is: a serial action that never
+        // returns would otherwise hang the run without a word.
+        let beat = runner.beat();
+        if let (Some(first), Some(last)) = (branch.first(), branch.last()) {
+            let (from, to) = (first.first_id(), last.id(last.len().saturating_sub(1)));
+            beat.serial_action(from, to - from + 1, wheel.position);
+        }
         let verdicts = Verdicts::default();
         let walks = States::new(
             || branch.iter_mut().flat_map(Chunk::live).unzip(),
@@ -260,6 +267,7 @@ where
             }
             _ => unreachable!("a serial wheel holds a serial action of this executor"),
         };
+        drop(beat);
         let verdicts = verdicts.into_inner().unwrap_or_else(|e| e.into_inner());
         if !verdicts.is_empty() {
             self.judge_walks(branch, wheel.position, verdicts);

@@ -88,6 +88,8 @@ struct Slot {
     span: AtomicU64,
     /// The position of the action running, or [`NO_POSITION`].
     position: AtomicUsize,
+    /// Whether a serial action runs, for the branch of walks `first..first + span`.
+    serial: AtomicBool,
     busy: AtomicBool,
     ended: AtomicU64,
     failed: AtomicU64,
@@ -181,6 +183,7 @@ impl Beat<'_> {
         slot.first.store(first, Ordering::Relaxed);
         slot.span.store(span, Ordering::Relaxed);
         slot.position.store(NO_POSITION, Ordering::Relaxed);
+        slot.serial.store(false, Ordering::Relaxed);
         let started = self.started_count.get() + 1;
         self.started_count.set(started);
         slot.started.store(started, Ordering::Release);
@@ -189,6 +192,21 @@ impl Beat<'_> {
             self.started_at.set(Some(Instant::now()));
         }
         true
+    }
+
+    /// The serial action at `position` starts, for the branch of `walks` walks from `first`.
+    /// It is named if it runs long, as a walk is, but never stopped nor timed out: the
+    /// timeout is the walks'.
+    pub(crate) fn serial_action(&self, first: u64, walks: u64, position: usize) {
+        let slot = self.slot;
+        slot.first.store(first, Ordering::Relaxed);
+        slot.span.store(walks, Ordering::Relaxed);
+        slot.position.store(position, Ordering::Relaxed);
+        slot.serial.store(true, Ordering::Relaxed);
+        let started = self.started_count.get() + 1;
+        self.started_count.set(started);
+        slot.started.store(started, Ordering::Release);
+        slot.busy.store(true, Ordering::Release);
     }
 
     /// The action at `position` starts.
@@ -338,7 +356,8 @@ fn watch_until(
                 entry.named = true;
                 name_long_walk(watch, describe, slot, elapsed);
             }
-            if let Some(limit) = watch.limit {
+            let serial = slot.serial.load(Ordering::Relaxed);
+            if let Some(limit) = watch.limit.filter(|_| !serial) {
                 if elapsed >= limit + grace(limit) && slot.span.load(Ordering::Relaxed) == 1 {
                     stuck.push((slot, elapsed));
                 }
@@ -372,7 +391,19 @@ fn name_long_walk(watch: &Watch, describe: &dyn Describe, slot: &Slot, elapsed: 
         Some(limit) => format!("past the timeout of {limit:?}"),
         None => format!("over {:?} with no timeout set", watch.named_after),
     };
-    let text = if span == 1 {
+    let text = if slot.serial.load(Ordering::Relaxed) {
+        let position = position.unwrap_or(0);
+        let action = describe
+            .long_walk(first, Some(position), String::new())
+            .action;
+        format!(
+            "combtest: serial action {} for the branch of walks {first}-{} has run \
+             {elapsed:.1?}, {past}; a serial action is neither timed out nor stopped: the run \
+             waits for it\n",
+            action.unwrap_or_default(),
+            first + span.max(1) - 1
+        )
+    } else if span == 1 {
         let walk = describe.long_walk(first, position, String::new());
         let action = walk.action.map_or_else(String::new, |a| format!(" in {a}"));
         let failure = walk.failure;
