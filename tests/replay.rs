@@ -180,10 +180,13 @@ fn the_replay_of_a_test_s_second_run_selects_walks_of_that_run() {
         "{replayed}"
     );
 
-    // Without the run's number, the walks are every run's: the first has no walk 267.
+    // Without the run's number, the walks are every run's: the first has no walk 267, and
+    // the error points to the number.
     let every_run = run_with("two_runs", &variables[..1]);
     assert!(
-        every_run.contains("walk 267 does not exist") && !every_run.contains("the first run ran"),
+        every_run.contains("is stale: today walk 267 has fingerprint none")
+            && every_run.contains("COMBTEST_BLOCK names the run the id is of")
+            && !every_run.contains("the first run ran"),
         "{every_run}"
     );
     // The number alone selects nothing: an error, not a run of every walk.

@@ -1136,8 +1136,9 @@ fn select_walks(
     let walks = match (&settings.replay, &settings.walks) {
         (Some(replay), _) => replay_selection(plan, replay)?,
         (None, Some((selection, source))) => {
-            selection.check_range(total, source)?;
+            // A pinned id past today's walks is stale before it is out of range.
             check_fingerprints(plan, selection)?;
+            selection.check_range(total, source)?;
             selection.clone()
         }
         (None, None) => match &settings.covering {

@@ -92,7 +92,17 @@ pub(crate) fn check_fingerprints(
     /// How far to look for the walk's new id; beyond it the error only says it moved.
     const SEARCH_LIMIT: u64 = 10_000_000;
     let mut options = vec![0; plan.names.len()];
+    let total = plan.space.total();
     for &(id, expected) in selection.pinned() {
+        if id >= total {
+            // Pinned, an id past today's walks is a stale one: say so, and where it went.
+            return Err(Error::StaleWalk {
+                id,
+                expected: expected.to_string(),
+                actual: format!("none, as today's order has {total} walks"),
+                now_at: plan.find_fingerprint(expected, SEARCH_LIMIT),
+            });
+        }
         plan.space.decode(id, &mut options);
         let actual = plan.fingerprint(&options);
         if actual != expected {
@@ -273,6 +283,28 @@ mod tests {
         for value in values.into_iter().chain((0..64).map(|bit| 1u64 << bit)) {
             assert_eq!(hex16(value, &mut [0; 16]), Fingerprint(value).to_string());
         }
+    }
+
+    #[test]
+    fn a_pinned_id_past_today_s_walks_is_stale_and_found() {
+        let plan = plan(vec![1, 2, 3]);
+        let total = plan.space.total();
+        let options = [2, 1];
+        let today = plan.space.find(&options).unwrap();
+        let pinned = format!("{}@{}", total + 5, plan.fingerprint(&options));
+        let selection = WalkSelection::parse(&pinned, "COMBTEST_WALKS").unwrap();
+        let err = check_fingerprints(&plan, &selection)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("is stale"), "{err}");
+        assert!(
+            err.contains(&format!("today's order has {total} walks")),
+            "{err}"
+        );
+        assert!(
+            err.contains(&format!("that walk is now walk {today}@")),
+            "{err}"
+        );
     }
 
     #[test]
