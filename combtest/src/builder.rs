@@ -297,10 +297,9 @@ impl<S, G> Combtest<S, G> {
     }
 
     /// How long a walk may run (per stretch between serial actions; a serial action is not
-    /// timed out, only named when it runs past it). `COMBTEST_TIMEOUT`
-    /// overrides it (`30s`, `500ms`, `2m`), and a replay command printed by a run whose
-    /// timeout came from it sets it again. A zero timeout is an error before any walk runs,
-    /// as `COMBTEST_TIMEOUT=0` is.
+    /// timed out, only named when it runs past it). `COMBTEST_TIMEOUT` overrides it (`30s`,
+    /// `500ms`, `2m`), and a replay command printed by a run whose timeout came from it sets
+    /// it again. A zero timeout is an error before any walk runs, as `COMBTEST_TIMEOUT=0` is.
     ///
     /// An async action still running at the timeout is dropped and the walk fails, "timed
     /// out after ... in action(param)". A sync walk is checked after each action and fails
