@@ -1,6 +1,6 @@
 //! Every walk id outside the walk space is the "walk N does not exist" error, with the id the
-//! user gave, before any walk runs: the largest `u64` included, alone, pinned to a
-//! fingerprint, or ending a range.
+//! user gave, before any walk runs: the largest `u64` included, alone or ending a range. Pinned
+//! to a fingerprint, it names a walk that existed when it was printed: it is stale.
 
 use std::sync::Mutex;
 
@@ -28,14 +28,16 @@ fn run_with_walks(walks: &str) -> Result<Report<Vec<u32>>, combtest::Error> {
         .run()
 }
 
-fn assert_does_not_exist(error: &combtest::Error, source: &str, id: &str) {
+fn assert_does_not_exist(error: &combtest::Error, source: &str, walks: &str, id: &str) {
     let text = error.to_string();
-    assert!(
-        text.starts_with(&format!(
-            "{source}: walk {id} does not exist: this order has 400 walks"
-        )),
-        "{text}"
-    );
+    let expected = match walks.split_once('@') {
+        Some((_, fingerprint)) => format!(
+            "walk {id}@{fingerprint} is stale: today walk {id} has fingerprint none, as \
+             today's order has 400 walks"
+        ),
+        None => format!("{source}: walk {id} does not exist: this order has 400 walks"),
+    };
+    assert!(text.starts_with(&expected), "{text}");
 }
 
 #[test]
@@ -52,7 +54,7 @@ fn ids_beyond_the_space_in_code_are_named() {
         let error = run_with_walks(&walks).unwrap_err();
         let id = walks.rsplit(['-', ',']).next().unwrap();
         let id = id.split('@').next().unwrap();
-        assert_does_not_exist(&error, "walks", id);
+        assert_does_not_exist(&error, "walks", &walks, id);
     }
 }
 
@@ -69,6 +71,6 @@ fn ids_beyond_the_space_in_the_environment_are_named() {
         let result = std::panic::catch_unwind(|| run_with_walks("1"));
         std::env::remove_var("COMBTEST_WALKS");
         let error = result.expect("no panic").unwrap_err();
-        assert_does_not_exist(&error, "COMBTEST_WALKS", &max);
+        assert_does_not_exist(&error, "COMBTEST_WALKS", &walks, &max);
     }
 }
