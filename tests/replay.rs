@@ -60,6 +60,14 @@ fn replay_command_runs_exactly_the_failed_walk() {
 
     let replayed = run_cursed_pair(Some(walks));
     assert!(replayed.contains("1 of 1 walks failed"), "{replayed}");
+    // No other walk ran to tell a suspect by: none is named, rather than every choice of
+    // the walk as one that "0 of 0 others" have. The exact cause stands: the only walk
+    // with both choices ran and failed.
+    assert!(!replayed.contains("suspect:"), "{replayed}");
+    assert!(
+        replayed.contains("cause:   left(13) ∧ right(7) (exact"),
+        "{replayed}"
+    );
     assert!(replayed.contains("walk 267 "), "{replayed}");
     assert!(
         replayed.contains("the pair (13, 7) is cursed"),

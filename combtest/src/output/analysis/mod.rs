@@ -185,6 +185,11 @@ pub(crate) fn analyse(
         for ((at, candidates, exact), ran_with) in pending.iter().zip(ran_with) {
             let group = &mut groups[*at];
             let others = inputs.walk_count - group.count;
+            if others == 0 {
+                // No walk outside the group ran (a replay of its walks, say): every
+                // combination of its walks would be a suspect, none told from another.
+                continue;
+            }
             let measured: Vec<Measured> = candidates
                 .iter()
                 .zip(ran_with)
