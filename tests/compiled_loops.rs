@@ -807,3 +807,33 @@ fn a_walk_that_stops_in_the_held_loops_is_timed_alone_or_not_at_all() {
     assert!(passed_runs_nanos(&report) >= 120 * SLOW.as_nanos() as u64);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A position past the order is a panic for a filter's accessors, as they document, in the
+/// compiled loops (which give the filter the turning position apart) and in the general
+/// kernel alike.
+#[test]
+fn a_filter_asking_past_the_order_panics_in_every_kernel() {
+    let _turn = TURN.lock().unwrap_or_else(|e| e.into_inner());
+    let asks: [fn(&Walk) -> bool; 2] = [
+        |walk| walk.option_index(usize::MAX) == 0,
+        |walk| walk.is_chosen(usize::MAX),
+    ];
+    for ask in asks {
+        let compiled = std::panic::catch_unwind(|| {
+            combtest! {
+                order: [wide, wide],
+                state: Steps::default(),
+                filter: ask,
+                panic_on_failure: false,
+            }
+        });
+        assert!(compiled.is_err(), "combtest! took the position");
+        let general = std::panic::catch_unwind(|| {
+            Combtest::new(Steps::default())
+                .order([wide::action(), wide::action()])
+                .filter(ask)
+                .run()
+        });
+        assert!(general.is_err(), "the builder took the position");
+    }
+}

@@ -259,10 +259,12 @@ fn must_include_by_params_and_bad_strengths() {
         assert!(error.contains(expected), "{strength}: {error}");
     }
     // An array's other settings without `covering`: the error says what is missing.
-    let without_strength: [fn(Combtest<Trail>) -> Combtest<Trail>; 3] = [
+    let without_strength: [fn(Combtest<Trail>) -> Combtest<Trail>; 4] = [
         |run| run.covering_seed(5),
         |run| run.covering_strict(true),
         |run| run.must_include(vec![3.into(), 2.into(), 3.into()]),
+        // Whatever selects the walks.
+        |run| run.covering_seed(5).walks("3"),
     ];
     for setting in without_strength {
         let error = setting(Combtest::new(Trail::new()).order([a::action(), b::action()]))

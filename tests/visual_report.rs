@@ -189,11 +189,18 @@ fn a_junit_path_that_cannot_be_written_is_an_error_before_any_walk_runs() {
     // A folder where the file should be: nothing can be written at that path.
     let path = dir.join("taken.xml");
     std::fs::create_dir_all(&path).unwrap();
+    let log_dir = dir.join("logs");
     let error = combtest::Combtest::new(())
         .then(counted::action())
         .junit(&path)
+        .log_dir(&log_dir)
         .run()
         .unwrap_err();
+    // Checked before the run's folder is made: a run that cannot start leaves none.
+    assert!(
+        !log_dir.exists() || std::fs::read_dir(&log_dir).unwrap().next().is_none(),
+        "{log_dir:?}"
+    );
     assert!(
         matches!(&error, combtest::Error::OutputFile { path: p, .. } if *p == path),
         "{error:?}"

@@ -650,6 +650,14 @@ where
         let started = Instant::now();
         let level = logging::level_cap(settings.verbose);
         let mut plan = Plan::load(&self.order)?;
+        if settings
+            .covering
+            .as_ref()
+            .is_some_and(|c| c.strength.is_none())
+        {
+            // Checked whatever selects the walks (a replay or `COMBTEST_WALKS` too).
+            return Err(no_strength());
+        }
         #[cfg(not(feature = "async"))]
         if let Some(action) = plan.actions.iter().find(|action| action.is_async()) {
             return Err(Error::InvalidSetting {
@@ -690,6 +698,10 @@ where
             set_in_replays(&mut location, ENV_TIMEOUT, timeout);
         }
         let test = location.test_name.clone();
+        // Before the run folder is made, so that a run that cannot start leaves none.
+        if let Some(path) = &settings.junit {
+            junit::check_writable(path)?;
+        }
         // The log directory is checked before any walk runs.
         let run_dir = match &settings.log_dir {
             Some(dir) => {
@@ -709,9 +721,6 @@ where
             .as_ref()
             .map(|dir| TraceSink::create(dir, &plan))
             .transpose()?;
-        if let Some(path) = &settings.junit {
-            junit::check_writable(path)?;
-        }
         let _run = enter_run_span(test.as_deref());
         // Runs at once in this process share the machine (see `engine::budget`).
         let lease = budget::lease(settings.threads, settings.threads_told);
@@ -1380,6 +1389,15 @@ fn covering_selection(
     Ok((WalkSelection::from_ids(ids), coverage))
 }
 
+/// The error of a covering array's other settings given without `covering(strength)`.
+fn no_strength() -> Error {
+    Error::Covering {
+        message: "`covering_seed`, `covering_strict` and `must_include` shape a covering array, \
+                  which `covering(strength)` asks for; without it the run is the full product"
+            .into(),
+    }
+}
+
 /// The rows of a covering array of the order (each row a walk's options), and what they
 /// cover.
 fn covering_rows(
@@ -1391,12 +1409,7 @@ fn covering_rows(
 ) -> Result<(Vec<Vec<usize>>, Coverage), Error> {
     let fail = |message: String| Error::Covering { message };
     let Some(strength) = covering.strength else {
-        // Only a covering array's other settings were given.
-        return Err(fail(
-            "`covering_seed`, `covering_strict` and `must_include` shape a covering array, \
-             which `covering(strength)` asks for; without it the run is the full product"
-                .into(),
-        ));
+        return Err(no_strength());
     };
     if !(2..=6).contains(&strength) {
         return Err(fail(format!(

@@ -29,9 +29,10 @@ pub const ENV_LOG_DIR: &str = "COMBTEST_LOG_DIR";
 pub const ENV_REPLAY: &str = "COMBTEST_REPLAY";
 /// Which run of the test `COMBTEST_WALKS` and `COMBTEST_REPLAY` select walks of, for a test
 /// that makes several runs (several `combtest!` blocks, or a helper called more than once):
-/// `2` is the test's second run, and the test's other runs run all their walks. Without it,
-/// the two select walks of every run. Replay commands set it for any run but the test's
-/// first.
+/// `2` is the test's second run; the test's other runs run the walks their code selects
+/// (all of them, unless it sets `walks` or `replay`). Without it, the two select walks of
+/// every run. Replay commands set it for any run but the test's first; the replay of a
+/// first run applies to the later runs too, so `COMBTEST_BLOCK=1` keeps it to the first.
 pub const ENV_BLOCK: &str = "COMBTEST_BLOCK";
 /// The progress display: `on` or `off` (default: on when stderr is a terminal outside CI).
 pub const ENV_PROGRESS: &str = "COMBTEST_PROGRESS";

@@ -110,13 +110,15 @@ impl<'a> Walk<'a> {
         }
     }
 
-    /// The option picked at `position`, which must be a position of the order.
+    /// The option picked at `position`. Panics if `position` is not a position of the order,
+    /// as the accessors document: the options are indexed first, whatever turns.
     #[inline]
     fn option(&self, position: usize) -> usize {
+        let kept = self.options[position];
         if position == self.turning.position {
             self.turning.option
         } else {
-            self.options[position]
+            kept
         }
     }
 

@@ -340,7 +340,9 @@ impl TraceSink {
         let pending = Arc::new(Mutex::new(Pending {
             bytes: Vec::with_capacity(FLUSH_BYTES),
             passed: None,
-            sender: locked(&self.shared.sender).clone(),
+            sender: locked(&self.shared.sender)
+                .clone()
+                .expect("a sink takes records until it finishes, which consumes it"),
         }));
         let mut buffers = locked(&self.shared.buffers);
         buffers.retain(|buffer| buffer.strong_count() > 0);
@@ -421,7 +423,7 @@ impl TraceSaver {
         let buffers = locked(&self.shared.buffers).clone();
         let mut all_sent = true;
         for pending in buffers.iter().filter_map(Weak::upgrade) {
-            let mut guard = loop {
+            let guard = loop {
                 match pending.try_lock() {
                     Ok(guard) => break Some(guard),
                     Err(TryLockError::Poisoned(poisoned)) => break Some(poisoned.into_inner()),
@@ -431,10 +433,10 @@ impl TraceSaver {
                     Err(TryLockError::WouldBlock) => break None,
                 }
             };
-            match &mut guard {
-                Some(pending) => pending.flush(),
-                None => all_sent = false,
-            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            // The writer may be stuck writing: the records are handed over within the
+            // patience too, so that the process still exits.
+            all_sent &= guard.is_some_and(|mut pending| pending.hand_over(left));
         }
         let Some(sender) = locked(&self.shared.sender).clone() else {
             return false;
@@ -470,8 +472,7 @@ struct Pending {
     bytes: Vec<u8>,
     /// The run of passing walks not written yet: its first and last id, and its time.
     passed: Option<(u64, u64, u64)>,
-    /// `None` once the sink finished.
-    sender: Option<Sender<ToWriter>>,
+    sender: Sender<ToWriter>,
 }
 
 impl TraceBuffer {
@@ -616,8 +617,28 @@ impl Pending {
         if !self.bytes.is_empty() {
             let full = std::mem::replace(&mut self.bytes, Vec::with_capacity(FLUSH_BYTES));
             // A closed channel means the writer failed; `TraceSink::finish` reports why.
-            if let Some(sender) = &self.sender {
-                let _ = sender.send(ToWriter::Records(full));
+            let _ = self.sender.send(ToWriter::Records(full));
+        }
+    }
+}
+
+impl Pending {
+    /// [`Pending::flush`] for a [`TraceSaver`]: the records are handed to the writer within
+    /// `patience`, or not at all. Returns whether they were.
+    fn hand_over(&mut self, patience: Duration) -> bool {
+        self.write_passed();
+        if self.bytes.is_empty() {
+            return true;
+        }
+        let full = std::mem::take(&mut self.bytes);
+        match self.sender.send_timeout(ToWriter::Records(full), patience) {
+            Ok(()) => true,
+            Err(error) => {
+                // Kept for the worker's own later flush, if it comes.
+                if let ToWriter::Records(bytes) = error.into_inner() {
+                    self.bytes = bytes;
+                }
+                false
             }
         }
     }
@@ -658,7 +679,7 @@ pub(crate) mod tests {
             holder: Holder::Own(Pending {
                 bytes: Vec::new(),
                 passed: None,
-                sender: Some(sender),
+                sender,
             }),
             passed_runs: false,
         };
