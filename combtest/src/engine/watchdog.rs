@@ -179,15 +179,7 @@ impl Beat<'_> {
             self.slot.busy.store(false, Ordering::Release);
             return false;
         }
-        let slot = self.slot;
-        slot.first.store(first, Ordering::Relaxed);
-        slot.span.store(span, Ordering::Relaxed);
-        slot.position.store(NO_POSITION, Ordering::Relaxed);
-        slot.serial.store(false, Ordering::Relaxed);
-        let started = self.started_count.get() + 1;
-        self.started_count.set(started);
-        slot.started.store(started, Ordering::Release);
-        slot.busy.store(true, Ordering::Release);
+        self.publish(first, span, NO_POSITION, false);
         if self.watch.limit.is_some() {
             self.started_at.set(Some(Instant::now()));
         }
@@ -198,11 +190,19 @@ impl Beat<'_> {
     /// It is named if it runs long, as a walk is, but never stopped nor timed out: the
     /// timeout is the walks'.
     pub(crate) fn serial_action(&self, first: u64, walks: u64, position: usize) {
+        self.publish(first, walks, position, true);
+    }
+
+    /// Tells the watchdog what starts: `span` walks from `first`, at `position`, a serial
+    /// action or not. The fields are written before `started` and `busy`, which the watchdog
+    /// reads first.
+    #[inline]
+    fn publish(&self, first: u64, span: u64, position: usize, serial: bool) {
         let slot = self.slot;
         slot.first.store(first, Ordering::Relaxed);
-        slot.span.store(walks, Ordering::Relaxed);
+        slot.span.store(span, Ordering::Relaxed);
         slot.position.store(position, Ordering::Relaxed);
-        slot.serial.store(true, Ordering::Relaxed);
+        slot.serial.store(serial, Ordering::Relaxed);
         let started = self.started_count.get() + 1;
         self.started_count.set(started);
         slot.started.store(started, Ordering::Release);

@@ -620,9 +620,7 @@ impl Pending {
             let _ = self.sender.send(ToWriter::Records(full));
         }
     }
-}
 
-impl Pending {
     /// [`Pending::flush`] for a [`TraceSaver`]: the records are handed to the writer within
     /// `patience`, or not at all. Returns whether they were.
     fn hand_over(&mut self, patience: Duration) -> bool {
