@@ -837,3 +837,80 @@ fn a_filter_asking_past_the_order_panics_in_every_kernel() {
         assert!(general.is_err(), "the builder took the position");
     }
 }
+
+/// The actions a walk ran, in order, with their params.
+#[derive(Clone, Debug, Default, PartialEq)]
+struct Trail(Vec<(char, u32)>);
+
+#[action(options = 0..2)]
+fn trail_a(n: u32, trail: &mut Trail) {
+    trail.0.push(('a', n));
+}
+
+#[action(options = 0..3)]
+fn trail_b(n: u32, trail: &mut Trail) {
+    trail.0.push(('b', n));
+}
+
+#[serial_action(options = [0, 1])]
+fn turn(_n: u32) {}
+
+/// The final state of every walk, by id, when the builder's general kernel runs `order`.
+fn general_trails(order: Vec<combtest::Action<Trail>>) -> Vec<Trail> {
+    let report = Combtest::new(Trail::default())
+        .order(order)
+        .threads(2)
+        .gather_states(combtest::Gather::Flat)
+        .run()
+        .expect("a valid order");
+    report.states
+}
+
+#[test]
+fn held_walks_run_each_segment_s_actions_whatever_the_segment_s_number() {
+    let _turn = TURN.lock().unwrap_or_else(|e| e.into_inner());
+    // Six segments: the held loops take the segments past the third serial action by their
+    // mask, the others by their number.
+    let before = compiled_segments();
+    let compiled = combtest! {
+        order: [trail_a, turn, trail_b, turn, trail_a, turn, trail_b, turn, trail_a, turn, trail_b],
+        state: Trail::default(),
+        threads: 2,
+        gather_states: flat,
+    };
+    let walks = 2 * 3 * 2 * 3 * 2 * 3 * 32;
+    assert_eq!(compiled.walk_count, walks);
+    assert_eq!(
+        compiled_segments() - before,
+        6 * walks,
+        "the compiled loops ran every segment"
+    );
+    let a = trail_a::action;
+    let b = trail_b::action;
+    let t = turn::action;
+    let general = general_trails(vec![a(), t(), b(), t(), a(), t(), b(), t(), a(), t(), b()]);
+    assert_eq!(compiled.states.len() as u64, walks);
+    assert!(compiled.states.iter().all(|trail| trail.0.len() == 6));
+    assert!(
+        compiled.states == general,
+        "the compiled loops ran other actions"
+    );
+
+    // A leading serial action, two adjacent ones (an empty segment between them) and a
+    // trailing one: the actions are in segments 1 and 3, and segments 2 and 4 are empty
+    // (started all the same, as the report counts them).
+    let before = compiled_segments();
+    let compiled = combtest! {
+        order: [turn, trail_a, turn, turn, trail_b, turn],
+        state: Trail::default(),
+        threads: 2,
+        gather_states: flat,
+    };
+    let walks = 2 * 3 * 16;
+    assert_eq!(compiled.walk_count, walks);
+    assert_eq!(compiled_segments() - before, 4 * walks);
+    let general = general_trails(vec![t(), a(), t(), t(), b(), t()]);
+    assert_eq!(compiled.states, general);
+    assert_eq!(compiled.states[0].0, [('a', 0), ('b', 0)]);
+    assert_eq!(compiled.states[5].0, [('a', 1), ('b', 2)]);
+}

@@ -733,6 +733,7 @@ impl<S: fmt::Debug, G> StretchRun<'_, '_, '_, S, G> {
                     options: &worker.options,
                     held: plan.serial_mask,
                     segment: stretch.segment.mask,
+                    segment_number: stretch.segment.number(),
                     states: &mut chunk.states,
                     statuses: &chunk.statuses,
                     walk: &mut cursor.at.walk,

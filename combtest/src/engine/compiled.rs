@@ -10,7 +10,9 @@
 //! kernel.
 //!
 //! Every way of running a walk's actions goes through one runner, [`WalkList::run_masked`]:
-//! a segment is the mask of its positions, and a whole walk is the mask with every bit set.
+//! a segment is the set of its positions ([`Positions`]): a bit mask, read as the walks run,
+//! or the segment's number in the order's type, which the compiler reads instead; a whole
+//! walk is the mask with every bit set.
 
 use std::any::Any;
 use std::cell::Cell;
@@ -34,6 +36,8 @@ use crate::model::walk::Walk;
 pub trait WalkList<S, G>: 'static {
     /// Number of actions.
     const LEN: usize;
+    /// Number of serial actions.
+    const SERIALS: usize;
     /// The option lists of the actions, typed.
     type Bound: Send + Sync + 'static;
     /// Binds to loaded option lists (`&Vec<P>` per position), if names and types match.
@@ -48,7 +52,7 @@ pub trait WalkList<S, G>: 'static {
     /// (see [`MarkOnUnwind`]): a passing walk leaves it as it was.
     fn run_masked(
         params: Self::Params<'_>,
-        segment: u64,
+        segment: impl Positions,
         position: &mut usize,
         state: &mut S,
         shared: &G,
@@ -85,8 +89,37 @@ pub trait WalkList<S, G>: 'static {
 /// The segment mask of a whole walk: every position runs.
 pub(crate) const WHOLE_WALK: u64 = u64::MAX;
 
+/// Which regular actions of a walk [`WalkList::run_masked`] runs: a segment of the order.
+pub trait Positions: Copy {
+    /// Whether the regular action at `position`, which `serials_before` serial actions
+    /// precede, is in the segment.
+    fn runs(self, position: usize, serials_before: usize) -> bool;
+}
+
+/// A bit mask of positions (see [`positions_mask`](crate::model::plan::positions_mask)),
+/// read as the walks run: bit `p` for position `p`.
+impl Positions for u64 {
+    #[inline(always)]
+    fn runs(self, position: usize, _: usize) -> bool {
+        self >> position & 1 == 1
+    }
+}
+
+/// The regular actions that `K` serial actions precede: the order's segment `K`, known to the
+/// compiler, so a walk tests no mask (every action's test is a constant of its position).
+#[derive(Clone, Copy)]
+pub struct AfterSerials<const K: usize>;
+
+impl<const K: usize> Positions for AfterSerials<K> {
+    #[inline(always)]
+    fn runs(self, _: usize, serials_before: usize) -> bool {
+        serials_before == K
+    }
+}
+
 impl<S, G> WalkList<S, G> for () {
     const LEN: usize = 0;
+    const SERIALS: usize = 0;
     type Bound = ();
     fn bind(names: &[&str], _: &[&dyn Any]) -> Option<()> {
         names.is_empty().then_some(())
@@ -95,7 +128,7 @@ impl<S, G> WalkList<S, G> for () {
     #[inline(always)]
     fn params_at(_: &(), _: &[usize]) {}
     #[inline(always)]
-    fn run_masked(_: (), _: u64, _: &mut usize, _: &mut S, _: &G) -> StepResult {
+    fn run_masked(_: (), _: impl Positions, _: &mut usize, _: &mut S, _: &G) -> StepResult {
         Ok(())
     }
     #[inline(always)]
@@ -131,6 +164,7 @@ where
     A: ActionItem<S, G> + 'static,
 {
     const LEN: usize = L::LEN + 1;
+    const SERIALS: usize = L::SERIALS + A::SERIAL as usize;
     type Bound = (L::Bound, Vec<A::Param>);
 
     fn bind(names: &[&str], params: &[&dyn Any]) -> Option<Self::Bound> {
@@ -157,14 +191,14 @@ where
     #[inline(always)]
     fn run_masked(
         params: Self::Params<'_>,
-        segment: u64,
+        segment: impl Positions,
         position: &mut usize,
         state: &mut S,
         shared: &G,
     ) -> StepResult {
         L::run_masked(params.0, segment, position, state, shared)?;
         // Serial actions are never in a segment: `call` is reached for regular actions only.
-        if segment >> L::LEN & 1 == 1 {
+        if !A::SERIAL && segment.runs(L::LEN, L::SERIALS) {
             // The position is written only when it is read: by an unwind (the param's Clone
             // or the action panicked), or for a stop the action returned.
             let mark = MarkOnUnwind::new(position, L::LEN);
@@ -299,6 +333,8 @@ pub(crate) struct HeldWalks<'a, S> {
     pub(crate) held: u64,
     /// Positions whose actions run: the segment's.
     pub(crate) segment: u64,
+    /// The same segment by its number: how many serial actions precede its actions.
+    pub(crate) segment_number: usize,
     pub(crate) states: &'a mut [S],
     pub(crate) statuses: &'a [Status],
     pub(crate) walk: &'a mut usize,
@@ -631,6 +667,54 @@ impl<L, B, C, F> BoundOrder<L, B, C, F> {
         result
     }
 
+    /// Runs `segment` on the held walks of `walks` (see [`CompiledKernel::run_held`]).
+    #[inline(always)]
+    fn held_loop<S, G>(
+        &self,
+        walks: HeldWalks<'_, S>,
+        shared: &G,
+        segment: impl Positions,
+    ) -> StepResult
+    where
+        L: WalkList<S, G, Bound = B>,
+    {
+        let HeldWalks {
+            options,
+            held,
+            states,
+            statuses,
+            walk,
+            position,
+            segments,
+            ..
+        } = walks;
+        let end = states.len().min(statuses.len());
+        if *walk >= end {
+            return Ok(());
+        }
+        let start = *walk;
+        let count = (end - start) as u64;
+        // One end check per walk for both vectors, where indexing each would check each.
+        let mut walks = states[start..end].iter_mut().zip(&statuses[start..end]);
+        let counter = HeldCounter::new(walk, segments);
+        let next = &counter.next;
+        let started = &counter.started;
+        let result = self.each_walk::<S, G>(options, held, count, |params| {
+            // `each_walk` calls this once per walk of the `count` left.
+            let Some((state, status)) = walks.next() else {
+                return Ok(());
+            };
+            if *status == Status::Live {
+                started.set(started.get() + 1);
+                L::run_masked(params, segment, position, state, shared)?;
+            }
+            next.set(next.get() + 1);
+            Ok(())
+        });
+        counter.publish();
+        result
+    }
+
     /// Calls `walk` with `count` walks from `first` on (see [`WalkList::nest_rows`]), or
     /// until it returns an error, which is returned.
     #[inline(always)]
@@ -691,41 +775,24 @@ where
     }
 
     fn run_held(&self, walks: HeldWalks<'_, S>, shared: &G) -> StepResult {
-        let HeldWalks {
-            options,
-            held,
-            segment,
-            states,
-            statuses,
-            walk,
-            position,
-            segments,
-        } = walks;
-        let end = states.len().min(statuses.len());
-        if *walk >= end {
-            return Ok(());
+        // Only orders with serial actions hold walks: the others compile no held loop.
+        if L::SERIALS == 0 {
+            unreachable!("an order without serial actions holds no walks");
         }
-        let start = *walk;
-        let count = (end - start) as u64;
-        // One end check per walk for both vectors, where indexing each would check each.
-        let mut walks = states[start..end].iter_mut().zip(&statuses[start..end]);
-        let counter = HeldCounter::new(walk, segments);
-        let next = &counter.next;
-        let started = &counter.started;
-        let result = self.each_walk::<S, G>(options, held, count, |params| {
-            // `each_walk` calls this once per walk of the `count` left.
-            let Some((state, status)) = walks.next() else {
-                return Ok(());
-            };
-            if *status == Status::Live {
-                started.set(started.get() + 1);
-                L::run_masked(params, segment, position, state, shared)?;
+        // The segment is chosen once per call, so that a walk's loop runs exactly the
+        // segment's actions and tests no mask: one copy of the loop per segment of the order
+        // (those past the order's serial actions are never called, and compile to nothing),
+        // the mask for an order of more segments than that.
+        match walks.segment_number {
+            0 => self.held_loop(walks, shared, AfterSerials::<0>),
+            1 if L::SERIALS >= 1 => self.held_loop(walks, shared, AfterSerials::<1>),
+            2 if L::SERIALS >= 2 => self.held_loop(walks, shared, AfterSerials::<2>),
+            3 if L::SERIALS >= 3 => self.held_loop(walks, shared, AfterSerials::<3>),
+            _ => {
+                let mask = walks.segment;
+                self.held_loop(walks, shared, mask)
             }
-            next.set(next.get() + 1);
-            Ok(())
-        });
-        counter.publish();
-        result
+        }
     }
 
     fn run_quiet(

@@ -344,6 +344,14 @@ pub(crate) struct Segment {
     pub(crate) mask: u64,
 }
 
+impl Segment {
+    /// How many serial actions precede the segment's actions: its number among the order's
+    /// segments, counting the empty ones between adjacent serial actions.
+    pub(crate) fn number(&self) -> usize {
+        self.opener.map_or(0, |serial| serial + 1)
+    }
+}
+
 /// A serial action's wheel in the walk id.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct SerialWheel {
