@@ -117,6 +117,21 @@ impl<const K: usize> Positions for AfterSerials<K> {
     }
 }
 
+/// The first segment number whose held loop tests the segment's mask: the segments before
+/// it have a loop each, by number ([`AfterSerials`]).
+const MASKED_FROM: usize = 4;
+
+/// Segment `K` of the order `L` over held walks, as constants of the order's type.
+struct HeldSegment<S, G, L, const K: usize>(PhantomData<(S, G, L)>);
+
+impl<S, G, L: WalkList<S, G>, const K: usize> HeldSegment<S, G, L, K> {
+    /// Whether the order holds walks in segment `K` (or, for `K` = [`MASKED_FROM`], in some
+    /// segment from it on): it has serial actions, and at least `K` of them.
+    const EXISTS: bool = L::SERIALS > 0 && L::SERIALS >= K;
+    /// Whether segment `K` has a loop of its own, or runs by its mask.
+    const BY_NUMBER: bool = K < MASKED_FROM;
+}
+
 impl<S, G> WalkList<S, G> for () {
     const LEN: usize = 0;
     const SERIALS: usize = 0;
@@ -667,6 +682,28 @@ impl<L, B, C, F> BoundOrder<L, B, C, F> {
         result
     }
 
+    /// Runs segment `K` on the held walks of `walks` (see [`CompiledKernel::run_held`]); for
+    /// `K` = [`MASKED_FROM`], any segment from it on, by its mask.
+    #[inline(always)]
+    fn held_segment<S, G, const K: usize>(&self, walks: HeldWalks<'_, S>, shared: &G) -> StepResult
+    where
+        L: WalkList<S, G, Bound = B>,
+    {
+        // Each condition is a constant the compiler reads where it instantiates the kernel:
+        // a segment the order does not have compiles to nothing, and an order without serial
+        // actions, which holds no walks, compiles no held loop at all.
+        if HeldSegment::<S, G, L, K>::EXISTS {
+            if HeldSegment::<S, G, L, K>::BY_NUMBER {
+                self.held_loop(walks, shared, AfterSerials::<K>)
+            } else {
+                let mask = walks.segment;
+                self.held_loop(walks, shared, mask)
+            }
+        } else {
+            unreachable!("the order has no segment {K} that holds walks")
+        }
+    }
+
     /// Runs `segment` on the held walks of `walks` (see [`CompiledKernel::run_held`]).
     #[inline(always)]
     fn held_loop<S, G>(
@@ -775,23 +812,14 @@ where
     }
 
     fn run_held(&self, walks: HeldWalks<'_, S>, shared: &G) -> StepResult {
-        // Only orders with serial actions hold walks: the others compile no held loop.
-        if L::SERIALS == 0 {
-            unreachable!("an order without serial actions holds no walks");
-        }
         // The segment is chosen once per call, so that a walk's loop runs exactly the
-        // segment's actions and tests no mask: one copy of the loop per segment of the order
-        // (those past the order's serial actions are never called, and compile to nothing),
-        // the mask for an order of more segments than that.
+        // segment's actions and tests no mask.
         match walks.segment_number {
-            0 => self.held_loop(walks, shared, AfterSerials::<0>),
-            1 if L::SERIALS >= 1 => self.held_loop(walks, shared, AfterSerials::<1>),
-            2 if L::SERIALS >= 2 => self.held_loop(walks, shared, AfterSerials::<2>),
-            3 if L::SERIALS >= 3 => self.held_loop(walks, shared, AfterSerials::<3>),
-            _ => {
-                let mask = walks.segment;
-                self.held_loop(walks, shared, mask)
-            }
+            0 => self.held_segment::<S, G, 0>(walks, shared),
+            1 => self.held_segment::<S, G, 1>(walks, shared),
+            2 => self.held_segment::<S, G, 2>(walks, shared),
+            3 => self.held_segment::<S, G, 3>(walks, shared),
+            _ => self.held_segment::<S, G, MASKED_FROM>(walks, shared),
         }
     }
 
