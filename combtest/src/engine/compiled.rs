@@ -46,10 +46,11 @@ pub trait WalkList<S, G>: 'static {
     type Params<'b>: Copy;
     /// The params of the walk that picks `options[p]` at each position `p`.
     fn params_at<'b>(bound: &'b Self::Bound, options: &[usize]) -> Self::Params<'b>;
-    /// The one action runner: runs the actions of the walk `params` whose positions are set
-    /// in `segment` (bit `p` for position `p`; `u64::MAX`, the whole walk, runs them all).
-    /// `position` is written only when the walk stops or unwinds, with the action's position
-    /// (see [`MarkOnUnwind`]): a passing walk leaves it as it was.
+    /// The one action runner: runs the regular actions of the walk `params` that `segment`
+    /// holds: a bit mask (bit `p` for position `p`; `u64::MAX`, the whole walk, runs them
+    /// all), or a segment by its number (`AfterSerials`). `position` is written only when
+    /// the walk stops or unwinds, with the action's position (see `MarkOnUnwind`): a passing
+    /// walk leaves it as it was.
     fn run_masked(
         params: Self::Params<'_>,
         segment: impl Positions,
