@@ -204,3 +204,39 @@ fn the_replay_of_a_test_s_second_run_selects_walks_of_that_run() {
         "{alone}"
     );
 }
+
+/// A replay command run where `COMBTEST_SHARD` is still set (a CI job's environment): a
+/// shard that leaves its walk out is an error that says so, not a run of nothing that
+/// passes; a shard that holds it replays it.
+#[test]
+fn a_replay_command_under_a_shard_that_leaves_its_walk_out_is_an_error() {
+    let output = run_cursed_pair(None);
+    let replay = common::first_replay(&output);
+    let walks = common::walks_of(replay);
+    assert!(walks.starts_with("267@"), "{replay}");
+
+    // 400 walks in two shares: walk 267 is in the second.
+    let left_out = run_with(
+        "cursed_pair",
+        &[("COMBTEST_WALKS", walks), ("COMBTEST_SHARD", "1/2")],
+    );
+    assert!(
+        left_out.contains(&format!(
+            "COMBTEST_SHARD=\"1/2\" is invalid: this shard leaves out walk {walks} that \
+             COMBTEST_WALKS names, which would not run; unset COMBTEST_SHARD to run them"
+        )),
+        "{left_out}"
+    );
+    assert!(
+        !left_out.contains("walks failed"),
+        "no walk ran: {left_out}"
+    );
+    assert!(left_out.contains("test result: FAILED"), "{left_out}");
+
+    let held = run_with(
+        "cursed_pair",
+        &[("COMBTEST_WALKS", walks), ("COMBTEST_SHARD", "2/2")],
+    );
+    assert!(held.contains("1 of 1 walks failed"), "{held}");
+    assert!(held.contains("the pair (13, 7) is cursed"), "{held}");
+}

@@ -647,3 +647,45 @@ fn shards_split_the_walks_of_a_covering_array() {
     union.sort_unstable();
     assert_eq!(union, whole, "the shards split exactly the array's walks");
 }
+
+#[test]
+fn a_replay_of_a_trace_under_a_shard_without_its_walks_is_an_error_before_any_walk() {
+    let dir = scratch("sharding-replay");
+    let first = order(false).log_dir(&dir).run().unwrap();
+    let failed: Vec<u64> = first.failures.iter().map(|f| f.walk_id).collect();
+    assert!(!failed.is_empty());
+    let folder = first.run_folder.clone().expect("a run folder");
+    let folder = folder.to_str().unwrap();
+    // The failed walks lie in the shares that hold them: a shard with none of them refuses
+    // the replay, one with some replays those.
+    let shares = 8;
+    let holding: Vec<usize> = (1..=shares)
+        .filter(|&i| {
+            let share = order(false).shard((i, shares)).run().unwrap();
+            share.failures.iter().any(|f| failed.contains(&f.walk_id))
+        })
+        .collect();
+    let empty = (1..=shares)
+        .find(|i| !holding.contains(i))
+        .expect("a share without failures");
+    let error = order(false)
+        .replay(folder)
+        .shard((empty, shares))
+        .run()
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.starts_with(&format!(
+            "shard=\"{empty}/{shares}\" is invalid: this shard leaves out the walks that "
+        )),
+        "{error}"
+    );
+    assert!(error.ends_with("unset shard to run them"), "{error}");
+    let replayed = order(false)
+        .replay(folder)
+        .shard((holding[0], shares))
+        .run()
+        .unwrap();
+    assert!(replayed.walk_count > 0 && replayed.error_count == replayed.walk_count);
+    let _ = std::fs::remove_dir_all(&dir);
+}

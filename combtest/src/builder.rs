@@ -1171,16 +1171,58 @@ fn select_walks(
     };
     // A shard runs the selected walks of its share.
     Ok(match settings.shard {
-        Some(shard) => Selected {
-            walks: walks.intersect(&share_range(plan, shard)),
-            unsharded: Some(walks),
-            coverage,
-        },
+        Some(shard) => {
+            let share = walks.intersect(&share_range(plan, shard));
+            refuse_a_share_without_named_walks(settings, &walks, &share, shard)?;
+            Selected {
+                walks: share,
+                unsharded: Some(walks),
+                coverage,
+            }
+        }
         None => Selected {
             walks,
             unsharded: None,
             coverage,
         },
+    })
+}
+
+/// Refuses a shard that leaves out walks the run was asked for by name: a walk pinned to its
+/// fingerprint (`17@98f3…`, as replay commands print it), or every walk a replay of a trace
+/// names. Run where `COMBTEST_SHARD` is still set (a CI job's environment), a replay command
+/// would otherwise run nothing and pass. A range of ids without fingerprints is a selection
+/// like any other: each shard runs its share of it, empty or not.
+fn refuse_a_share_without_named_walks(
+    settings: &Resolved,
+    selected: &WalkSelection,
+    share: &WalkSelection,
+    shard: Shard,
+) -> Result<(), Error> {
+    let left_out: Vec<String> = selected
+        .pinned()
+        .iter()
+        .filter(|pinned| !share.pinned().contains(pinned))
+        .map(|(id, fingerprint)| format!("{id}@{fingerprint}"))
+        .collect();
+    let (named, source) = match (&settings.replay, &settings.walks) {
+        (Some(replay), _) if share.len() == 0 && selected.len() > 0 => {
+            ("the walks".to_string(), replay.source.as_str())
+        }
+        (None, Some((_, source))) if !left_out.is_empty() => {
+            let walks = if left_out.len() == 1 { "walk" } else { "walks" };
+            (format!("{walks} {}", left_out.join(", ")), source.as_str())
+        }
+        _ => return Ok(()),
+    };
+    Err(Error::InvalidSetting {
+        source: settings.shard_source.into(),
+        value: format!("{}/{}", shard.index, shard.total),
+        detail: format!(
+            "this shard leaves out {named} that {source} names, which would not run; unset \
+             {shard} to run them",
+            shard = settings.shard_source
+        ),
     })
 }
 

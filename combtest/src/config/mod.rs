@@ -110,6 +110,8 @@ pub(crate) struct Resolved {
     /// Async walks in flight per worker thread.
     pub(crate) concurrency: usize,
     pub(crate) shard: Option<Shard>,
+    /// Where the shard was set: `COMBTEST_SHARD` or `shard`.
+    pub(crate) shard_source: &'static str,
     pub(crate) covering: Option<Covering>,
     /// Where to write a JUnit XML file besides the run folder's.
     pub(crate) junit: Option<PathBuf>,
@@ -234,6 +236,11 @@ impl Settings {
             Some(text) => Some(shard::parse(&text, ENV_SHARD, &var)?),
             None => self.shard.map(|shard| shard.checked("shard")).transpose()?,
         };
+        let shard_source = if var(ENV_SHARD)?.is_some() {
+            ENV_SHARD
+        } else {
+            "shard"
+        };
         let junit = path(ENV_JUNIT)
             .map(PathBuf::from)
             .or_else(|| self.junit.clone());
@@ -253,6 +260,7 @@ impl Settings {
             timeout_from_env,
             concurrency,
             shard,
+            shard_source,
             covering: self.covering.clone(),
         })
     }
