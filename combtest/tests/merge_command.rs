@@ -213,3 +213,23 @@ fn writes_one_junit_file_for_the_merged_shards() {
     assert_eq!(code, 2, "{text}");
     assert!(text.contains("--junit needs a file name"), "{text}");
 }
+
+#[test]
+fn help_prints_the_usage_and_succeeds_and_no_path_is_an_error() {
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_combtest-merge"))
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    for flag in ["--help", "-h"] {
+        let help = run(&[flag]);
+        assert_eq!(help.status.code(), Some(0), "{flag}");
+        let out = String::from_utf8_lossy(&help.stdout);
+        assert!(out.starts_with("usage: combtest-merge "), "{flag}: {out}");
+    }
+    let bare = run(&[]);
+    assert_eq!(bare.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bare.stderr).starts_with("usage: combtest-merge "));
+    assert!(bare.stdout.is_empty());
+}

@@ -5,12 +5,16 @@
 //! ```
 //!
 //! Folders are searched recursively for `shard-<i>-of-<n>.json`. Prints the merged failure
-//! report, and with `--junit`, writes the merged run as one JUnit XML file. Exits with 0 when the shards are complete and no walk failed, 1 when a walk
-//! failed or none ran, and 2 when the shards cannot be merged (a shard missing or
-//! duplicated, shards of different runs, a walk run twice or not at all, a shard whose counts
-//! do not add up). No other exit code is used.
+//! report, and with `--junit`, writes the merged run as one JUnit XML file. Exits with 0 when
+//! the shards are complete and no walk failed (and after `--help`, which prints the usage),
+//! 1 when a walk failed or none ran, and 2 when the shards cannot be merged (a shard missing
+//! or duplicated, shards of different runs, a walk run twice or not at all, a shard whose
+//! counts do not add up) or no path is given. No other exit code is used.
 
 use std::process::ExitCode;
+
+const USAGE: &str = "usage: combtest-merge [--junit <file>] <shard result file or folder>...\n\
+                     merges the shard-<i>-of-<n>.json files of a sharded combtest run";
 
 fn main() -> ExitCode {
     let mut paths: Vec<String> = std::env::args().skip(1).collect();
@@ -23,9 +27,13 @@ fn main() -> ExitCode {
         junit = Some(paths.remove(at + 1));
         paths.remove(at);
     }
-    if paths.is_empty() || paths.iter().any(|p| p == "-h" || p == "--help") {
-        eprintln!("usage: combtest-merge [--junit <file>] <shard result file or folder>...");
-        eprintln!("merges the shard-<i>-of-<n>.json files of a sharded combtest run");
+    // Asked for, the usage is the answer (stdout, success); without any path it is the error.
+    if paths.iter().any(|p| p == "-h" || p == "--help") {
+        println!("{USAGE}");
+        return ExitCode::SUCCESS;
+    }
+    if paths.is_empty() {
+        eprintln!("{USAGE}");
         return ExitCode::from(2);
     }
     // Exit codes are 0, 1 and 2 only: a panic (which would exit 101) is a merge that failed.
