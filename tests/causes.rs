@@ -824,3 +824,64 @@ fn a_filtered_run_counts_exactly_the_walks_that_ran_in_its_causes_and_heat_maps(
         }
     }
 }
+
+/// Fails at `b` when `a` chose 2 and `b` chose 3; `c` comes after and never runs then.
+fn early_failure() -> Combtest<Choices> {
+    let step = |name: &'static str| {
+        Action::new(
+            name,
+            || 0..4u32,
+            move |n: u32, choices: &mut Choices, _: &()| {
+                choices.push(n);
+                if choices[..] == [2, 3] {
+                    return Err("b refuses 3 after 2".to_string());
+                }
+                Ok(())
+            },
+        )
+    };
+    Combtest::new(Vec::new())
+        .then(step("a"))
+        .then(step("b"))
+        .then(step("c"))
+}
+
+#[test]
+fn a_choice_after_the_failing_action_is_never_part_of_a_cause() {
+    // Every walk ran: the pair is exact, as before.
+    let whole = early_failure().run().unwrap();
+    assert_eq!(causes(only_group(&whole)), ["a(2) ∧ b(3)"]);
+    // One of its walks replayed (a(2) b(3) c(1), walk 2*16 + 3*4 + 1): `c(1)` never ran, so
+    // no cause names it, as an exact triple naming the walk itself would. No walk outside the
+    // group ran, so nothing is suspected either.
+    let replayed = early_failure().walks("45").run().unwrap();
+    assert_eq!(replayed.error_count, 1);
+    assert!(only_group(&replayed).causes.is_empty(), "{replayed}");
+    let text = replayed.to_string();
+    assert!(
+        text.contains("no causes named: a selection of walks ran"),
+        "{text}"
+    );
+    // Beside walks that passed, the pair is an exact cause (all four of its walks ran), and
+    // nothing with `c` is named.
+    let some = early_failure().walks("40-47").run().unwrap();
+    let group = only_group(&some);
+    assert!(!group.causes.is_empty(), "{some}");
+    assert!(
+        group
+            .causes
+            .iter()
+            .all(|c| c.choices.iter().all(|ch| ch.action != "c")),
+        "{some}"
+    );
+    let pair = group.causes.iter().find(|c| c.to_string() == "a(2) ∧ b(3)");
+    assert!(
+        pair.is_some_and(|c| c.exact),
+        "all its walks ran and failed: {some}"
+    );
+    let text = some.to_string();
+    assert!(
+        text.contains("causes not marked exact are suspicions"),
+        "{text}"
+    );
+}

@@ -310,11 +310,12 @@ impl<S> fmt::Display for Report<S> {
         }
         if self.error_count > 0 {
             if let Some(note) = &self.evidence.note {
-                let named = self.groups.iter().any(|g| !g.causes.is_empty());
-                let causes = if named {
-                    "causes are suspicions"
-                } else {
-                    "no causes named"
+                // Part of the space ran: a cause is exact only if all of its walks did.
+                let causes = self.groups.iter().flat_map(|g| &g.causes);
+                let causes = match (causes.clone().next(), causes.clone().any(|c| c.exact)) {
+                    (None, _) => "no causes named",
+                    (Some(_), false) => "causes are suspicions",
+                    (Some(_), true) => "causes not marked exact are suspicions",
                 };
                 write!(f, "\n{causes}: {note}")?;
                 if self.evidence.confirmation_walks > 0 {

@@ -269,13 +269,34 @@ pub(super) struct Counts {
 
 impl Counts {
     /// Counts the combinations of the walks `ids`, decoding one walk at a time.
+    #[cfg(test)]
     pub(super) fn of(space: &Space<'_>, ids: &[u64], largest: usize) -> Self {
-        Self::counted(space, ids, largest, DENSE_COUNTERS)
+        Self::counted(space, ids, largest, space.sizes.len(), DENSE_COUNTERS)
     }
 
-    /// [`Counts::of`], counting a size in an array when it has at most `dense_counters` keys.
-    fn counted(space: &Space<'_>, ids: &[u64], largest: usize, dense_counters: u64) -> Self {
-        let n = space.sizes.len();
+    /// [`Counts::of`], over the combinations of the first `ran` positions only: those a
+    /// group's walks ran before they failed (a choice no walk of the group reached is no
+    /// cause of its failure).
+    pub(super) fn of_positions(space: &Space<'_>, ids: &[u64], largest: usize, ran: usize) -> Self {
+        Self::counted(
+            space,
+            ids,
+            largest,
+            ran.min(space.sizes.len()),
+            DENSE_COUNTERS,
+        )
+    }
+
+    /// [`Counts::of_positions`], counting a size in an array when it has at most
+    /// `dense_counters` keys.
+    fn counted(
+        space: &Space<'_>,
+        ids: &[u64],
+        largest: usize,
+        ran: usize,
+        dense_counters: u64,
+    ) -> Self {
+        let n = ran;
         let base = space.features();
         let walks = ids.len() as u128;
         let n128 = n as u128;
@@ -291,11 +312,12 @@ impl Counts {
             })
             .collect();
         let mut by_size = by_size;
-        let mut options = vec![0; n];
-        let mut features = vec![0; n];
+        let mut options = vec![0; space.sizes.len()];
+        let mut all_features = vec![0; space.sizes.len()];
         for &id in ids {
             (space.decode)(id, &mut options);
-            space.features_of(&options, &mut features);
+            space.features_of(&options, &mut all_features);
+            let features = &all_features[..n];
             // Each size's tally is matched once per walk, not once per combination: a walk
             // of n positions has n(n-1)(n-2)/6 triples.
             for (i, tally) in by_size.iter_mut().enumerate() {
@@ -303,10 +325,10 @@ impl Counts {
                     Tally::Dense(counters) => {
                         // A slice: its bounds stay in registers across the updates.
                         let counters = counters.as_mut_slice();
-                        for_each_combo(&features, base, i + 1, |key| counters[key as usize] += 1);
+                        for_each_combo(features, base, i + 1, |key| counters[key as usize] += 1);
                     }
                     Tally::Map(map) => {
-                        for_each_combo(&features, base, i + 1, |key| {
+                        for_each_combo(features, base, i + 1, |key| {
                             *map.entry(key).or_default() += 1;
                         });
                     }
@@ -590,8 +612,9 @@ mod tests {
             (0..120).collect::<Vec<u64>>(),
         ] {
             for largest in 1..=3 {
-                let in_maps = Counts::counted(&space, &ids, largest, 0);
-                let in_arrays = Counts::counted(&space, &ids, largest, u64::MAX);
+                let n = space.sizes.len();
+                let in_maps = Counts::counted(&space, &ids, largest, n, 0);
+                let in_arrays = Counts::counted(&space, &ids, largest, n, u64::MAX);
                 assert!(in_maps.by_size.iter().all(|t| matches!(t, Tally::Map(_))));
                 if ids.len() == 120 {
                     assert!(in_arrays

@@ -36,7 +36,9 @@ impl fmt::Display for Choice {
     }
 }
 
-/// A combination of choices that explains a failure group, with the evidence for it.
+/// A combination of choices that explains a failure group, with the evidence for it. Its
+/// choices are among those the group's walks ran: none comes after the action that the
+/// furthest of them failed at.
 ///
 /// A cause is **exact** when every walk of the walk space that has the combination ran and
 /// failed in the group: then the combination alone makes the walk fail this way. When some

@@ -17,7 +17,7 @@ pub(crate) mod run;
 use self::causes::{Combo, Counts, Measured, Space, CANDIDATE_POOL};
 use self::data::{FailureGroup, HeatMap};
 use self::heat::HeatCounts;
-use crate::model::outcome::Failure;
+use crate::model::outcome::{Failure, FailureKind};
 
 /// A group whose candidates wait for the visit of the walks that ran: its index, its
 /// candidates with their counts in the group, and its exact causes.
@@ -132,10 +132,11 @@ pub(crate) fn analyse(
     let mut pending: Vec<Pending> = Vec::new();
     for (at, group) in groups.iter_mut().enumerate() {
         let others = inputs.walk_count - group.count;
-        let counts = Counts::of(
+        let counts = Counts::of_positions(
             &space,
             &group.walk_ids,
             space.largest_size(group.walk_ids.len()),
+            ran_positions(&group.walk_ids, failures, inputs.sizes.len()),
         );
         let exact = causes::exact_causes(&space, &counts);
         if !exact.is_empty() {
@@ -240,6 +241,24 @@ pub(crate) fn analyse(
     }
     let maps = heat.into_maps(inputs.sizes, &name, inputs.param);
     (groups, maps)
+}
+
+/// How many leading positions of the order some walk of a group ran, `ids` among `failures`
+/// (sorted by walk id), of `positions`: up to the furthest action one of them failed at. The
+/// state's own faults count every position: its `Drop` ran after every action, and what made
+/// it fail may be any of them.
+fn ran_positions(ids: &[u64], failures: &[Failure], positions: usize) -> usize {
+    ids.iter()
+        .filter_map(|&id| {
+            let at = failures.binary_search_by_key(&id, |f| f.walk_id).ok()?;
+            let failure = &failures[at];
+            Some(match failure.kind {
+                FailureKind::State => positions,
+                _ => failure.failed_position.saturating_add(1).min(positions),
+            })
+        })
+        .max()
+        .unwrap_or(positions)
 }
 
 /// How many walks that ran have each pending candidate: one visit of the walks that ran, or
