@@ -885,3 +885,12 @@ fn a_choice_after_the_failing_action_is_never_part_of_a_cause() {
         "{text}"
     );
 }
+
+#[test]
+fn a_one_thread_run_says_one_thread() {
+    let report = early_failure().walks("45").threads(1).run().unwrap();
+    let text = report.to_string();
+    assert!(text.contains("(64 walks in the space, 1 thread)"), "{text}");
+    let html = combtest::report_html(&report);
+    assert!(html.contains("Group 1: 1 walk, "), "{html}");
+}

@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 
 use super::analysis::data::{FailureGroup, HeatMap};
 use super::junit::escape;
-use super::report::{capped, how, Report};
+use super::report::{capped, counted, how, unexplained_text, Report};
 
 /// The file name in a run's folder.
 pub const FILE: &str = "report.html";
@@ -111,10 +111,10 @@ fn group_section<S>(page: &mut String, report: &Report<S>, at: usize, group: &Fa
     let serial = if group.serial { "serial action " } else { "" };
     let _ = writeln!(
         page,
-        "<div class=\"group\" id=\"group-{}\">\n<h3>Group {}: {} walks, {serial}<code>{}</code> {how}</h3>\n<pre>{}</pre>",
+        "<div class=\"group\" id=\"group-{}\">\n<h3>Group {}: {}, {serial}<code>{}</code> {how}</h3>\n<pre>{}</pre>",
         at + 1,
         at + 1,
-        group.count,
+        counted(group.count, "walk"),
         escape(&group.action),
         escape(&group.message)
     );
@@ -138,11 +138,7 @@ fn group_section<S>(page: &mut String, report: &Report<S>, at: usize, group: &Fa
         page.push_str("</ul>\n");
     }
     if group.unexplained > 0 {
-        let _ = writeln!(
-            page,
-            "<p>{} walks of the group have none of these causes.</p>",
-            group.unexplained
-        );
+        let _ = writeln!(page, "<p>{}.</p>", unexplained_text(group.unexplained));
     }
     let _ = writeln!(
         page,

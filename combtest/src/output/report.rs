@@ -198,16 +198,16 @@ impl<S> Report<S> {
             ),
             _ => String::new(),
         };
+        let threads = counted(self.threads as u64, "thread");
         format!(
             "combtest{test}: {} of {} walks failed, {} cancelled, {} skipped, in {:.2?} \
-             ({} walks in the space, {} threads){unresolved}",
+             ({} walks in the space, {threads}){unresolved}",
             self.error_count,
             self.walk_count,
             self.cancel_count,
             self.skipped_count,
             self.elapsed,
             self.total_walks,
-            self.threads,
         )
     }
 }
@@ -448,11 +448,7 @@ impl fmt::Display for GroupText<'_> {
             )?;
         }
         if group.unexplained > 0 {
-            writeln!(
-                f,
-                "  {} walks of the group have none of these causes",
-                group.unexplained
-            )?;
+            writeln!(f, "  {}", unexplained_text(group.unexplained))?;
         }
         match self.failure {
             Some(failure) => write!(
@@ -580,9 +576,39 @@ fn indent(text: &str, width: usize) -> String {
     out
 }
 
+/// `1 walk`, `2 walks`: a count with its noun, plural when it is not one.
+pub(crate) fn counted(count: u64, noun: &str) -> String {
+    let s = if count == 1 { "" } else { "s" };
+    format!("{count} {noun}{s}")
+}
+
+/// The line saying how many walks of a group none of its causes explains.
+pub(crate) fn unexplained_text(walks: u64) -> String {
+    let have = if walks == 1 { "has" } else { "have" };
+    format!(
+        "{} of the group {have} none of these causes",
+        counted(walks, "walk")
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn counts_of_one_are_singular() {
+        assert_eq!(counted(1, "thread"), "1 thread");
+        assert_eq!(counted(2, "thread"), "2 threads");
+        assert_eq!(counted(0, "walk"), "0 walks");
+        assert_eq!(
+            unexplained_text(1),
+            "1 walk of the group has none of these causes"
+        );
+        assert_eq!(
+            unexplained_text(3),
+            "3 walks of the group have none of these causes"
+        );
+    }
 
     #[test]
     fn indent_keeps_multiline_values_aligned() {
