@@ -64,6 +64,8 @@ fn merges_complete_shards_and_reports_their_failures() {
         text.contains("1 of 10 walks failed") && text.contains("7 fails"),
         "{text}"
     );
+    // The merge writes no folder: it names none (the first shard's holds one shard).
+    assert!(!text.contains("run folder:"), "{text}");
 
     let (code, text) = merge(&[&files[0]]);
     assert_eq!(code, 2, "{text}");
@@ -165,7 +167,8 @@ fn shards_whose_counts_do_not_add_up_are_refused() {
             "test",
             1,
             Box::new(|json| json["report"]["test"] = "another_test".into()),
-            "are shards of different runs: their tests differ",
+            "another_test): merge each test's shard files apart, naming that test's run \
+             folders or files",
         ),
         (
             "shard",

@@ -180,6 +180,19 @@ pub fn merge_shards<P: AsRef<Path>>(
                 path.display()
             ))
         };
+        // A folder of results holds every sharded test's folders: the likeliest mix-up,
+        // told first and with what to do.
+        if result.report.test != first.report.test {
+            let name = |test: &Option<String>| test.clone().unwrap_or_else(|| "?".into());
+            return Err(fail(format!(
+                "{} and {} are shards of different tests ({} and {}): merge each test's \
+                 shard files apart, naming that test's run folders or files",
+                first_path.display(),
+                path.display(),
+                name(&first.report.test),
+                name(&result.report.test)
+            )));
+        }
         if result.order != first.order {
             return Err(differs("orders"));
         }
@@ -194,9 +207,6 @@ pub fn merge_shards<P: AsRef<Path>>(
         }
         if result.report.total_walks != first.report.total_walks {
             return Err(differs("walk spaces"));
-        }
-        if result.report.test != first.report.test {
-            return Err(differs("tests"));
         }
         check_shard(path, result)?;
         if let Some(other) = by_index.insert(result.shard.index, path) {
@@ -215,6 +225,8 @@ pub fn merge_shards<P: AsRef<Path>>(
 
     let mut merged = first.report.clone();
     merged.shard = None;
+    // The merge writes no folder: the first shard's is not the merged run's.
+    merged.run_folder = None;
     merged.files = results.iter().map(|(path, _)| path.clone()).collect();
     merged.walks.clear();
     let overflow = |what: &str| fail(format!("the shards' {what} add up past 2^64"));
