@@ -165,7 +165,8 @@
 //!
 //! It works from a plain `#[test]` and from `#[tokio::test]` of either flavour: walks are
 //! never polled inside another runtime's `block_on`, so there is no "runtime within a
-//! runtime" panic and the replay of one walk runs it the same way. The test's thread waits
+//! runtime" panic and the replay of one walk runs it the same way, on a worker thread (a sync
+//! order's replay runs on the test's own thread). The test's thread waits
 //! for the run; in a current-thread `#[tokio::test]` the test's own runtime is therefore
 //! paused meanwhile, so walks must not depend on I/O objects bound to it (create them in the
 //! actions, the state or the shared context instead).
