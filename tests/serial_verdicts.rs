@@ -51,8 +51,25 @@ fn a_serial_action_fails_and_cancels_single_walks_and_the_branch_goes_on() {
     assert_eq!(failed, [1, 5]);
     let failure = &report.failures[1];
     assert_eq!(failure.failed_action, "audit");
-    assert_eq!(failure.kind, FailureKind::Error);
+    assert_eq!(failure.kind, FailureKind::Judged);
     assert_eq!(failure.message, "weekly audit: a deposit of 1 is refused");
+    // The report says the serial action failed these walks, not that it failed itself and
+    // took its branch with it.
+    let group = report
+        .groups
+        .iter()
+        .find(|g| g.action == "audit")
+        .expect("a group of the judged walks");
+    assert!(!group.serial);
+    let text = report.to_string();
+    assert!(
+        text.contains("1 walk, audit failed the walk through `States::fail`: "),
+        "{text}"
+    );
+    assert!(
+        !text.contains("every live walk of the branch fails"),
+        "{text}"
+    );
     assert!(failure.state.contains("audit weekly"), "{}", failure.state);
     // The judged walks ran no further; the others ran to the end.
     for (walk, ledger) in report.walks.iter().zip(&report.states) {

@@ -307,7 +307,7 @@ where
                 let end = match verdict {
                     Verdict::Fail(message) => StepEnd::Failed {
                         position,
-                        kind: FailureKind::Error,
+                        kind: FailureKind::Judged,
                         message,
                         location: None,
                     },

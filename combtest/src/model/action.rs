@@ -328,7 +328,9 @@ impl<'a, S> States<'a, S> {
     /// Fails walk `id` of this branch with `message`, as if the serial action had failed for
     /// it alone: the walk runs no further, the report shows it failed in this serial action
     /// with this message, and the branch's other walks go on. The state stays in this list
-    /// for the rest of the serial action.
+    /// for the rest of the serial action. Its failure's kind is
+    /// [`FailureKind::Judged`](crate::FailureKind::Judged), and the report says the serial
+    /// action failed the walk, not that it failed itself.
     ///
     /// # Panics
     /// If `id` is not a live walk of the branch (see [`States::ids`]): a panic in a serial
@@ -360,6 +362,7 @@ impl<'a, S> States<'a, S> {
     /// assert_eq!(report.error_count, 2);
     /// assert_eq!(report.failures[0].failed_action, "audit");
     /// assert_eq!(report.failures[0].message, "an odd balance");
+    /// assert_eq!(report.failures[0].kind, combtest::FailureKind::Judged);
     /// ```
     pub fn fail(&mut self, id: u64, message: impl Into<String>) {
         self.judge(id, Verdict::Fail(message.into()));

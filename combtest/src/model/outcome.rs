@@ -74,6 +74,10 @@ pub enum FailureKind {
     /// The walk's state panicked outside its actions: while it was made (its `Clone`, or
     /// the state factory) or dropped (its `Drop`). The message says which.
     State,
+    /// A serial action failed this walk alone, through
+    /// [`States::fail`](crate::States::fail); the serial action itself went on, and the
+    /// other walks of its branch with it.
+    Judged,
 }
 
 /// Everything needed to understand and re-run one failed walk.

@@ -200,6 +200,7 @@ fn kind(kind: FailureKind) -> &'static str {
         FailureKind::Panic => "panic",
         FailureKind::Timeout => "timeout",
         FailureKind::State => "state",
+        FailureKind::Judged => "judged",
     }
 }
 

@@ -476,6 +476,7 @@ pub(crate) fn how(kind: FailureKind) -> &'static str {
         FailureKind::Panic => "panicked",
         FailureKind::Timeout => "timed out",
         FailureKind::State => "panicked in its state's code, outside its actions",
+        FailureKind::Judged => "failed the walk through `States::fail`",
     }
 }
 

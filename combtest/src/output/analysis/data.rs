@@ -160,7 +160,8 @@ pub struct FailureGroup {
     /// The failing action (or serial action), by name.
     pub action: String,
     /// Whether the failing action is a serial action: then it failed once per branch and
-    /// took every live walk of the branch with it.
+    /// took every live walk of the branch with it. A serial action that failed walks one by
+    /// one ([`FailureKind::Judged`]) makes groups that are not serial: it took no other walk.
     pub serial: bool,
     /// How it failed.
     pub kind: FailureKind,

@@ -41,7 +41,9 @@ pub(crate) fn group_failures(
         let at = known.unwrap_or_else(|| {
             groups.push(FailureGroup {
                 action: failure.failed_action.clone(),
-                serial: serial(failure.failed_position),
+                // A serial action that failed one walk through `States::fail` took no
+                // other walk with it.
+                serial: serial(failure.failed_position) && failure.kind != FailureKind::Judged,
                 kind: failure.kind,
                 message: message.to_string(),
                 count: 0,
