@@ -287,6 +287,30 @@ fn must_include_by_params_and_bad_strengths() {
         error.contains("param 9 is not an option of action `b` (position 1)"),
         "{error}"
     );
+    // A bad must-include walk is written as the user's params, not option indices.
+    let error = Combtest::new(Trail::new())
+        .order([a::action(), b::action(), c::action()])
+        .covering(2)
+        .must_include(vec![3.into(), 2.into()])
+        .run()
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.contains("walk [3, 2] has 2 params, but the order has 3 actions"),
+        "{error}"
+    );
+    let error = Combtest::new(Trail::new())
+        .order([a::action(), b::action(), c::action()])
+        .covering(2)
+        .filter(|walk: &Walk| walk.param::<u32>(1) != Some(&2))
+        .must_include(vec![3.into(), 2.into(), 3.into()])
+        .run()
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.contains("a must-include walk a(3) -> b(2) -> c(3) is refused by the filter"),
+        "{error}"
+    );
 }
 
 /// The models of the speed and size tables, each checked by this file's own checker.

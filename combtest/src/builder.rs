@@ -1493,6 +1493,30 @@ fn covering_rows(
         };
         judge(&Walk::new(id, row, view))
     };
+    // Said here, where a walk can be written as the user's params: the generator would say
+    // it with option indices.
+    let walk_text = |row: &[usize]| -> String {
+        row.iter()
+            .enumerate()
+            .map(|(p, &o)| {
+                crate::model::step_text::StepText {
+                    name: view.names[p],
+                    param: view.params[p].debug(o),
+                }
+                .to_string()
+            })
+            .collect::<Vec<_>>()
+            .join(" -> ")
+    };
+    if let Some(refused) = must_include
+        .iter()
+        .find(|row| !allowed(row) || (partial_filter.is_some() && judge(row) == Some(false)))
+    {
+        return Err(fail(format!(
+            "a must-include walk {} is refused by the filter",
+            walk_text(refused)
+        )));
+    }
     let mut generator = covering::Generator::new(&sizes, strength)
         .seed(covering.seed)
         .must_include(must_include)

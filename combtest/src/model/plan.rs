@@ -258,8 +258,11 @@ impl OrderFacts {
     /// position), matched by value.
     pub(crate) fn options_of(&self, params: &[serde_json::Value]) -> Result<Vec<usize>, String> {
         if params.len() != self.names.len() {
+            // As the user wrote them, in JSON: `["Mac", 2]`, not serde_json's `Debug`.
+            let shown: Vec<String> = params.iter().map(ToString::to_string).collect();
             return Err(format!(
-                "walk {params:?} has {} params, but the order has {} actions",
+                "walk [{}] has {} params, but the order has {} actions",
+                shown.join(", "),
                 params.len(),
                 self.names.len()
             ));
