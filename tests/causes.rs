@@ -894,3 +894,48 @@ fn a_one_thread_run_says_one_thread() {
     let html = combtest::report_html(&report);
     assert!(html.contains("Group 1: 1 walk, "), "{html}");
 }
+
+#[test]
+fn the_report_ends_with_the_run_folder_and_its_replay_command() {
+    let dir = common_scratch("report-order");
+    let step = |name: &'static str| {
+        Action::new(
+            name,
+            || 0..3u32,
+            move |n: u32, choices: &mut Choices, _: &()| {
+                choices.push(n);
+                match choices[..] {
+                    [0] => cancel!("0 first is out of scope"),
+                    [1, 2] => Err("b refuses 2 after 1".to_string()),
+                    _ => Ok(()),
+                }
+            },
+        )
+    };
+    let report = Combtest::new(Vec::new())
+        .then(step("a"))
+        .then(step("b"))
+        .log_dir(&dir)
+        .run()
+        .unwrap();
+    let text = report.to_string();
+    let cancelled = text.find("\n\ncancelled:").expect("cancels are listed");
+    let folder = text
+        .find("\n\nrun folder: ")
+        .expect("the run folder is named");
+    assert!(cancelled < folder, "{text}");
+    let last = text.lines().last().unwrap();
+    assert!(
+        last.starts_with("replay its failed walks: COMBTEST_REPLAY="),
+        "{text}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A scratch folder under the target directory, for one test.
+fn common_scratch(name: &str) -> std::path::PathBuf {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}

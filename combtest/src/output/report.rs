@@ -361,12 +361,6 @@ impl<S> fmt::Display for Report<S> {
                 groups - SHOWN_GROUPS
             )?;
         }
-        if let Some(folder) = &self.run_folder {
-            write!(f, "\n\nrun folder: {}", folder.display())?;
-            if let Some(replay) = &self.replay_failed {
-                write!(f, "\nreplay its failed walks: {replay}")?;
-            }
-        }
         if !self.cancels.is_empty() {
             f.write_str("\n\ncancelled:")?;
             for cancel in &self.cancels {
@@ -376,6 +370,13 @@ impl<S> fmt::Display for Report<S> {
                     "\n  {} {walks} at {}: {}",
                     cancel.count, cancel.action, cancel.reason
                 )?;
+            }
+        }
+        // Last, where a reader looks for what to run next.
+        if let Some(folder) = &self.run_folder {
+            write!(f, "\n\nrun folder: {}", folder.display())?;
+            if let Some(replay) = &self.replay_failed {
+                write!(f, "\nreplay its failed walks: {replay}")?;
             }
         }
         Ok(())
