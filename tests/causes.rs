@@ -939,3 +939,67 @@ fn common_scratch(name: &str) -> std::path::PathBuf {
     let _ = std::fs::remove_dir_all(&dir);
     dir
 }
+
+#[action(options = [0, 1, 2])]
+fn scope(n: u32, _: &mut Vec<u32>) {
+    if n == 0 {
+        cancel!("scope 0 is out of scope");
+    }
+}
+
+#[action(options = [0, 1, 2])]
+fn brake(n: u32, _: &mut Vec<u32>) -> Result<(), String> {
+    if n == 2 {
+        return Err("brake 2 broke".into());
+    }
+    Ok(())
+}
+
+#[test]
+fn a_walk_cancelled_before_a_choice_says_nothing_about_it() {
+    // Walk scope(0) brake(2) is cancelled before `brake` runs: every walk that ran brake(2)
+    // failed, so brake(2) alone is the exact cause.
+    let report = combtest! {
+        order: [scope, brake],
+        state: Vec::new(),
+        panic_on_failure: false,
+    };
+    assert_eq!((report.error_count, report.cancel_count), (2, 3));
+    let group = only_group(&report);
+    assert_eq!(causes(group), ["brake(2)"], "{report}");
+    assert!(group.causes[0].exact, "{report} {:?}", group.causes[0]);
+    assert_eq!(
+        (group.causes[0].in_group, group.causes[0].in_others),
+        (2, 0)
+    );
+    assert_eq!(group.unexplained, 0);
+}
+
+#[action(options = [0, 1, 2])]
+fn first_bug(n: u32, _: &mut Vec<u32>) -> Result<(), String> {
+    if n == 2 {
+        return Err("first refuses 2".into());
+    }
+    Ok(())
+}
+
+#[test]
+fn a_walk_failed_earlier_by_another_bug_says_nothing_about_the_choices_after() {
+    // Walk first_bug(2) brake(2) fails at `first_bug` and never runs brake(2): every walk
+    // that ran brake(2) failed there, so brake(2) alone is the exact cause of that group (not
+    // first_bug(0) ∧ brake(2) and first_bug(1) ∧ brake(2)).
+    let report = combtest! {
+        order: [first_bug, brake],
+        state: Vec::new(),
+        panic_on_failure: false,
+    };
+    assert_eq!(report.error_count, 3 + 2);
+    let group = report
+        .groups
+        .iter()
+        .find(|g| g.action == "brake")
+        .expect("the group of brake(2)");
+    assert_eq!(causes(group), ["brake(2)"], "{report}");
+    assert!(group.causes[0].exact, "{report}");
+    assert_eq!(group.unexplained, 0);
+}

@@ -689,3 +689,46 @@ fn a_replay_of_a_trace_under_a_shard_without_its_walks_is_an_error_before_any_wa
     assert!(replayed.walk_count > 0 && replayed.error_count == replayed.walk_count);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn merged_shards_count_a_walk_cancelled_early_as_a_run_without_shards_does() {
+    // `s` cancels at 0 before `f` runs; `f` fails at 2: the walk s(0) f(2) never ran f(2).
+    let run = || {
+        Combtest::new(Vec::new())
+            .then(Action::new(
+                "s",
+                || 0..3u32,
+                |n: u32, _: &mut Vec<u32>, _: &()| {
+                    if n == 0 {
+                        combtest::cancel!("s 0 is out of scope");
+                    }
+                    Ok::<(), String>(())
+                },
+            ))
+            .then(Action::new(
+                "f",
+                || 0..3u32,
+                |n: u32, _: &mut Vec<u32>, _: &()| {
+                    if n == 2 {
+                        return Err("f broke".to_string());
+                    }
+                    Ok(())
+                },
+            ))
+            .threads(2)
+    };
+    let whole = run().run().unwrap();
+    let named: Vec<String> = whole.groups[0]
+        .causes
+        .iter()
+        .map(|c| format!("{c} {}", c.exact))
+        .collect();
+    assert_eq!(named, ["f(2) true"], "{whole}");
+    let dir = scratch("sharding-cancelled-early");
+    for i in 1..=2 {
+        run().shard((i, 2)).log_dir(&dir).run().unwrap();
+    }
+    let merged = merge_shards([&dir]).unwrap();
+    assert_eq!(causes(&merged), causes(&whole), "{merged}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

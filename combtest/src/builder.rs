@@ -740,7 +740,8 @@ where
             sink.as_ref(),
             quiet,
         );
-        let cancels = std::mem::take(&mut tally.cancel_reasons);
+        let mut cancels = std::mem::take(&mut tally.cancel_reasons);
+        let cancelled = cancels.take_walks();
         let coverage = selected.coverage.clone();
         // From here on the report is made without the gathered states, set aside until the
         // end: what follows is compiled once in this crate, not once per state type.
@@ -753,7 +754,7 @@ where
         if !settings.skip_analysis {
             let param = |p: usize, o: usize| param_text(&plan, p, o);
             let run = run_view(&plan, &view, self.filters(), &selected, &param, &answers);
-            run::explain(&run, cancels, &mut report);
+            run::explain(&run, cancels, &cancelled, &mut report);
             // A replay or an explicit list of walks runs exactly those walks.
             let exact_selection = settings.walks.is_some() || settings.replay.is_some();
             if let Some(budget) = settings.confirm_causes.filter(|_| !exact_selection) {
@@ -780,7 +781,7 @@ where
                 });
             let run = (&*plan, &settings, &selected, &location);
             let states = (!states.is_empty()).then(|| states_json(ids.iter(), &states));
-            write_outputs(dir, sink, run, &mut report, states, skipped);
+            write_outputs(dir, sink, run, &mut report, states, (skipped, &cancelled));
         }
         finish_report(&mut report, &settings, level);
         Ok(report.with_states(states))
@@ -1346,6 +1347,10 @@ fn report_of(
     }
 }
 
+/// What a shard lists beside its report, for a merge: the ranges of walks its filter
+/// removed (when it could list them) and its cancelled walks with their positions.
+type ShardLists<'a> = (Option<Vec<Range<u64>>>, &'a [(u64, usize)]);
+
 /// Phase 4: closes the trace and writes the run's other files into its folder: the shard
 /// result, the gathered states and the summary, which with the failure report names the
 /// command that replays the trace's failed walks. Lists the files written in the report, and
@@ -1356,7 +1361,7 @@ fn write_outputs(
     (plan, settings, selected, location): (&OrderFacts, &Resolved, &Selected, &RunLocation),
     report: &mut Report<()>,
     states: Option<Result<Vec<serde_json::Value>, String>>,
-    skipped: Option<Vec<Range<u64>>>,
+    (skipped, cancelled): ShardLists<'_>,
 ) {
     if let Some(sink) = sink {
         match sink.finish() {
@@ -1379,6 +1384,7 @@ fn write_outputs(
             &selected.walks,
             report.summary_view(),
             skipped,
+            cancelled.to_vec(),
         );
         match dir.write_json(&ShardResult::file_name(shard), &result) {
             Ok(file) => report.files.push(file),

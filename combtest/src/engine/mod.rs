@@ -367,6 +367,9 @@ where
                     cancelled_at.push((id, position));
                 }
                 tally.cancel_reasons.add(position, &reason, id);
+                if position + 1 < self.plan.actions.len() {
+                    tally.cancel_reasons.stopped_early(id, position);
+                }
                 Some(Outcome::Cancel { reason })
             }
             StepEnd::Failed {

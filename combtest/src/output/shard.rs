@@ -66,6 +66,12 @@ pub struct ShardResult {
     /// ranges would be needed (a merge of its shards then names no causes).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub skipped: Option<Vec<Range<u64>>>,
+    /// The walks of its share that were cancelled, each with the position that cancelled it
+    /// (sorted by id), so that a merge counts what a walk that stopped early says as a run
+    /// without shards does. Empty in files written before they were recorded: a merge then
+    /// counts a cancelled walk as one that ran every position.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cancelled: Vec<(u64, usize)>,
 }
 
 impl ShardResult {
@@ -81,6 +87,7 @@ impl ShardResult {
         share: &WalkSelection,
         report: Report<()>,
         skipped: Option<Vec<Range<u64>>>,
+        cancelled: Vec<(u64, usize)>,
     ) -> Self {
         // A shard writes its result into its log directory, for which every option's text
         // was made before the walks ran.
@@ -110,6 +117,7 @@ impl ShardResult {
             options,
             serial,
             skipped,
+            cancelled,
         }
     }
 }
@@ -354,6 +362,11 @@ fn explain_merged(results: &[(PathBuf, ShardResult)], merged: &mut Report<()>) {
         let total = space.total();
         Ran::partly(total, merged.walk_count, true, &visit_ran, &visit_not_ran)
     };
+    let mut cancelled: Vec<(u64, usize)> = results
+        .iter()
+        .flat_map(|(_, result)| result.cancelled.iter().copied())
+        .collect();
+    cancelled.sort_unstable();
     let inputs = Inputs {
         sizes: &sizes,
         names: &names,
@@ -363,6 +376,7 @@ fn explain_merged(results: &[(PathBuf, ShardResult)], merged: &mut Report<()>) {
         total: space.total(),
         walk_count: merged.walk_count,
         ran,
+        cancelled: &cancelled,
     };
     let (groups, heat_maps) = analyse(&inputs, &merged.failures);
     merged.groups = groups;

@@ -15,6 +15,10 @@ const REASONS_PER_POSITION: usize = 64;
 /// The reason under which reasons past [`REASONS_PER_POSITION`] are counted.
 const OTHER_REASONS: &str = "<other reasons>";
 
+/// Cancelled walks kept with their position, at most (64 MiB of them): past it, the causes
+/// count the cancelled walks as having run every position, as if none had stopped early.
+const MOST_STOPPED_WALKS: usize = 1 << 22;
+
 /// How many walks one action cancelled for one reason.
 ///
 /// ```
@@ -52,12 +56,25 @@ pub struct CancelCount {
 }
 
 /// The cancels one worker counted.
-#[derive(Default)]
 pub(crate) struct CancelTally {
     /// Per position, per normalised reason: the count, and the lowest walk id counted with
     /// its reason as given.
     by_position: HashMap<usize, HashMap<String, (u64, u64, String)>>,
+    /// Each walk cancelled before the order's last position, and the position that cancelled
+    /// it: a walk says nothing about the choices after it, which the causes must not count.
+    /// Up to [`MOST_STOPPED_WALKS`]; `None` once there were more.
+    walks: Option<Vec<(u64, usize)>>,
     scratch: String,
+}
+
+impl Default for CancelTally {
+    fn default() -> Self {
+        CancelTally {
+            by_position: HashMap::new(),
+            walks: Some(Vec::new()),
+            scratch: String::new(),
+        }
+    }
 }
 
 impl CancelTally {
@@ -86,6 +103,12 @@ impl CancelTally {
 
     /// Adds another worker's counts.
     pub(crate) fn absorb(&mut self, other: CancelTally) {
+        match (&mut self.walks, other.walks) {
+            (Some(mine), Some(theirs)) if mine.len() + theirs.len() <= MOST_STOPPED_WALKS => {
+                mine.extend(theirs);
+            }
+            _ => self.walks = None,
+        }
         for (position, reasons) in other.by_position {
             let mine = self.by_position.entry(position).or_default();
             for (reason, (count, id, example)) in reasons {
@@ -96,6 +119,22 @@ impl CancelTally {
                 }
             }
         }
+    }
+
+    /// Keeps walk `id`, cancelled at `position` before the order's last position.
+    pub(crate) fn stopped_early(&mut self, id: u64, position: usize) {
+        match &mut self.walks {
+            Some(walks) if walks.len() < MOST_STOPPED_WALKS => walks.push((id, position)),
+            _ => self.walks = None,
+        }
+    }
+
+    /// Takes the walks cancelled before the order's last position, each with the position
+    /// that cancelled it, sorted by id; none when there were more than it keeps.
+    pub(crate) fn take_walks(&mut self) -> Vec<(u64, usize)> {
+        let mut walks = self.walks.replace(Vec::new()).unwrap_or_default();
+        walks.sort_unstable();
+        walks
     }
 
     /// The counts, most frequent first, positions named by `name`.
@@ -147,6 +186,31 @@ mod tests {
         assert_eq!(counts[1].reason, "closed");
         // The example is the lowest walk's, whichever worker counted it.
         assert_eq!(counts[0].example, "cannot withdraw 7 from 3");
+    }
+
+    #[test]
+    fn walks_stopped_early_are_kept_sorted_up_to_a_bound() {
+        let mut first = CancelTally::default();
+        first.stopped_early(9, 1);
+        let mut second = CancelTally::default();
+        second.stopped_early(2, 0);
+        first.absorb(second);
+        assert_eq!(first.take_walks(), [(2, 0), (9, 1)]);
+        assert!(first.take_walks().is_empty());
+
+        let mut many = CancelTally::default();
+        for id in 0..=MOST_STOPPED_WALKS as u64 {
+            many.stopped_early(id, 0);
+        }
+        assert!(many.take_walks().is_empty(), "past the bound, none is kept");
+        let mut full = CancelTally::default();
+        for id in 0..MOST_STOPPED_WALKS as u64 {
+            full.stopped_early(id, 0);
+        }
+        let mut one = CancelTally::default();
+        one.stopped_early(u64::MAX, 0);
+        full.absorb(one);
+        assert!(full.take_walks().is_empty(), "nor past it across workers");
     }
 
     #[test]

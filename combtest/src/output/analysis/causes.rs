@@ -242,6 +242,14 @@ impl Tally {
         }
     }
 
+    /// The count of `key`, 0 if it was never counted.
+    fn get(&self, key: u64) -> u32 {
+        match self {
+            Tally::Map(map) => map.get(&key).copied().unwrap_or(0),
+            Tally::Dense(counters) => counters.get(key as usize).copied().unwrap_or(0),
+        }
+    }
+
     /// Every key counted, with its count, in no particular order.
     fn entries(&self) -> impl Iterator<Item = (u64, u32)> + '_ {
         let (map, dense) = match self {
@@ -271,32 +279,31 @@ impl Counts {
     /// Counts the combinations of the walks `ids`, decoding one walk at a time.
     #[cfg(test)]
     pub(super) fn of(space: &Space<'_>, ids: &[u64], largest: usize) -> Self {
-        Self::counted(space, ids, largest, space.sizes.len(), DENSE_COUNTERS)
+        Self::counted(space, ids, largest, &|_| space.sizes.len(), DENSE_COUNTERS)
     }
 
-    /// [`Counts::of`], over the combinations of the first `ran` positions only: those a
-    /// group's walks ran before they failed (a choice no walk of the group reached is no
-    /// cause of its failure).
-    pub(super) fn of_positions(space: &Space<'_>, ids: &[u64], largest: usize, ran: usize) -> Self {
-        Self::counted(
-            space,
-            ids,
-            largest,
-            ran.min(space.sizes.len()),
-            DENSE_COUNTERS,
-        )
+    /// [`Counts::of`], each walk counted over the combinations of the positions it ran only
+    /// (its first `ran(id)`): a choice after the action a walk failed at is no cause of its
+    /// failure.
+    pub(super) fn of_walks(
+        space: &Space<'_>,
+        ids: &[u64],
+        largest: usize,
+        ran: &dyn Fn(u64) -> usize,
+    ) -> Self {
+        Self::counted(space, ids, largest, ran, DENSE_COUNTERS)
     }
 
-    /// [`Counts::of_positions`], counting a size in an array when it has at most
+    /// [`Counts::of_walks`], counting a size in an array when it has at most
     /// `dense_counters` keys.
     fn counted(
         space: &Space<'_>,
         ids: &[u64],
         largest: usize,
-        ran: usize,
+        ran: &dyn Fn(u64) -> usize,
         dense_counters: u64,
     ) -> Self {
-        let n = ran;
+        let n = space.sizes.len();
         let base = space.features();
         let walks = ids.len() as u128;
         let n128 = n as u128;
@@ -317,7 +324,7 @@ impl Counts {
         for &id in ids {
             (space.decode)(id, &mut options);
             space.features_of(&options, &mut all_features);
-            let features = &all_features[..n];
+            let features = &all_features[..ran(id).min(n)];
             // Each size's tally is matched once per walk, not once per combination: a walk
             // of n positions has n(n-1)(n-2)/6 triples.
             for (i, tally) in by_size.iter_mut().enumerate() {
@@ -391,10 +398,100 @@ fn proper_subsets(space: &Space<'_>, features: &[u64]) -> Vec<(usize, u64)> {
     }
 }
 
-/// The minimal exact causes: combinations every walk of the space with which failed in the
-/// group (their count in the group equals their count in the space), none of whose proper
-/// sub-combinations is one. Smallest first.
-pub(super) fn exact_causes(space: &Space<'_>, counts: &Counts) -> Vec<(Combo, u64)> {
+/// For the combinations a group's [`Counts`] hold: how many walks have the combination's
+/// choices but stopped (failed or were cancelled) before its last position. Such a walk says
+/// nothing about the combination: it neither failed nor passed with it.
+pub(super) struct Early {
+    by_size: Vec<KeyMap<u32>>,
+}
+
+impl Early {
+    /// Counts, among `stopped` (each walk's id and how many leading positions it ran, sorted
+    /// by id), the walks that stopped before the last position of each combination of
+    /// `counts`. Only combinations within the first `reach` positions are counted: a group's
+    /// combinations end there (see [`Counts::of_walks`]).
+    pub(super) fn of(
+        space: &Space<'_>,
+        counts: &Counts,
+        stopped: &[(u64, usize)],
+        reach: usize,
+    ) -> Self {
+        let n = space.sizes.len();
+        let reach = reach.min(n);
+        let base = space.features();
+        let mut by_size: Vec<KeyMap<u32>> =
+            counts.by_size.iter().map(|_| KeyMap::default()).collect();
+        let mut options = vec![0; n];
+        let mut features = vec![0; n];
+        for &(id, ran) in stopped {
+            if ran >= reach {
+                continue; // it ran every position of the group's combinations
+            }
+            (space.decode)(id, &mut options);
+            space.features_of(&options, &mut features);
+            for (i, (tally, early)) in counts.by_size.iter().zip(&mut by_size).enumerate() {
+                for_each_late_combo(&features[..reach], base, i + 1, ran, |key| {
+                    if tally.get(key) > 0 {
+                        *early.entry(key).or_default() += 1;
+                    }
+                });
+            }
+        }
+        Early { by_size }
+    }
+
+    /// No walk stopped early.
+    pub(super) fn none() -> Self {
+        Early {
+            by_size: Vec::new(),
+        }
+    }
+
+    /// The walks with `combo`'s choices that stopped before its last position.
+    pub(super) fn get(&self, combo: Combo) -> u64 {
+        self.by_size
+            .get(combo.size - 1)
+            .and_then(|early| early.get(&combo.key))
+            .map_or(0, |&count| u64::from(count))
+    }
+}
+
+/// Calls `count` with the key of every combination of `size` (1 to 3) of `features` whose
+/// last feature is at index `from` or later, in base `base`.
+fn for_each_late_combo(
+    features: &[u64],
+    base: u64,
+    size: usize,
+    from: usize,
+    mut count: impl FnMut(u64),
+) {
+    let n = features.len();
+    match size {
+        1 => features.iter().skip(from).for_each(|&c| count(c)),
+        2 => {
+            for c in from..n {
+                for &a in &features[..c] {
+                    count(a * base + features[c]);
+                }
+            }
+        }
+        _ => {
+            for c in from..n {
+                for b in 1..c {
+                    for &a in &features[..b] {
+                        count((a * base + features[b]) * base + features[c]);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The minimal exact causes: combinations every walk of the space with which ran and failed
+/// in the group, but those that stopped before the combination's last position (`early`):
+/// their count in the group equals their count in the space less those. None of their
+/// proper sub-combinations is one. Smallest first.
+pub(super) fn exact_causes(space: &Space<'_>, counts: &Counts, early: &Early) -> Vec<(Combo, u64)> {
     let mut exact: Vec<KeySet> = (0..counts.by_size.len())
         .map(|_| KeySet::default())
         .collect();
@@ -404,7 +501,10 @@ pub(super) fn exact_causes(space: &Space<'_>, counts: &Counts) -> Vec<(Combo, u6
         for (key, count) in tally.entries() {
             let combo = Combo { size, key };
             let count = u64::from(count);
-            if !space.may_be_exact(size, count) || count != space.containing(combo) {
+            let stopped = early.get(combo);
+            if !space.may_be_exact(size, count + stopped)
+                || count + stopped != space.containing(combo)
+            {
                 continue;
             }
             let features = space.unpack(combo);
@@ -424,16 +524,23 @@ pub(super) fn exact_causes(space: &Space<'_>, counts: &Counts) -> Vec<(Combo, u6
     found
 }
 
-/// Walks of `ids` that have none of `causes`.
-pub(super) fn unexplained(space: &Space<'_>, ids: &[u64], causes: &[(Combo, u64)]) -> u64 {
+/// Walks of `ids` that have none of `causes`, a walk having a cause when it made its choices
+/// and ran its last position (it ran its first `ran(id)` positions).
+pub(super) fn unexplained(
+    space: &Space<'_>,
+    ids: &[u64],
+    causes: &[(Combo, u64)],
+    ran: &dyn Fn(u64) -> usize,
+) -> u64 {
     let choices: Vec<Vec<(usize, usize)>> = causes.iter().map(|&(c, _)| space.choices(c)).collect();
     let mut options = vec![0; space.sizes.len()];
     let mut missing = 0;
     for &id in ids {
         (space.decode)(id, &mut options);
+        let ran = ran(id);
         let explained = choices
             .iter()
-            .any(|cause| cause.iter().all(|&(p, o)| options[p] == o));
+            .any(|cause| cause.iter().all(|&(p, o)| p < ran && options[p] == o));
         if !explained {
             missing += 1;
         }
@@ -460,12 +567,14 @@ pub(super) fn candidates(counts: &Counts, pool: Option<usize>) -> Vec<(Combo, u6
     all
 }
 
-/// A measured candidate: its count in the group and among the other walks that ran.
+/// A measured candidate: its count in the group and among the other walks that ran, and
+/// the walks with it that stopped before its last position ([`Early`]), which are neither.
 #[derive(Clone, Copy)]
 pub(super) struct Measured {
     pub(super) combo: Combo,
     pub(super) in_group: u64,
     pub(super) in_others: u64,
+    pub(super) early: u64,
 }
 
 /// Candidates ranked before the rest when choosing suspicions: the few chosen are nearly
@@ -582,7 +691,7 @@ pub(super) fn cause(
                 param: param(position, option),
             })
             .collect(),
-        exact: measured.in_group == space.containing(measured.combo),
+        exact: measured.in_group + measured.early == space.containing(measured.combo),
         in_group: measured.in_group,
         group_size: group,
         in_others: measured.in_others,
@@ -613,8 +722,8 @@ mod tests {
         ] {
             for largest in 1..=3 {
                 let n = space.sizes.len();
-                let in_maps = Counts::counted(&space, &ids, largest, n, 0);
-                let in_arrays = Counts::counted(&space, &ids, largest, n, u64::MAX);
+                let in_maps = Counts::counted(&space, &ids, largest, &|_| n, 0);
+                let in_arrays = Counts::counted(&space, &ids, largest, &|_| n, u64::MAX);
                 assert!(in_maps.by_size.iter().all(|t| matches!(t, Tally::Map(_))));
                 if ids.len() == 120 {
                     assert!(in_arrays
@@ -624,8 +733,8 @@ mod tests {
                 }
                 assert_eq!(sorted(&in_arrays), sorted(&in_maps), "{largest} {ids:?}");
                 assert_eq!(
-                    exact_causes(&space, &in_arrays),
-                    exact_causes(&space, &in_maps)
+                    exact_causes(&space, &in_arrays, &Early::none()),
+                    exact_causes(&space, &in_maps, &Early::none())
                 );
             }
         }
@@ -696,6 +805,7 @@ mod tests {
                         },
                         in_group: 1 + next(30),
                         in_others: next(100),
+                        early: 0,
                     }
                 })
                 .collect();
@@ -724,6 +834,7 @@ mod tests {
                         },
                         in_group: 1 + next(4),
                         in_others: next(3),
+                        early: 0,
                     };
                     (m.in_group as f64 / (10 + m.in_others) as f64, m)
                 })
@@ -752,11 +863,11 @@ mod tests {
             })
             .collect();
         let counts = Counts::of(&space, &failing, 3);
-        let exact = exact_causes(&space, &counts);
+        let exact = exact_causes(&space, &counts, &Early::none());
         assert_eq!(exact.len(), 1);
         assert_eq!(space.choices(exact[0].0), vec![(0, 2), (3, 1)]);
         assert_eq!(exact[0].1, 8);
-        assert_eq!(unexplained(&space, &failing, &exact), 0);
+        assert_eq!(unexplained(&space, &failing, &exact, &|_| usize::MAX), 0);
     }
 
     /// How many walks of the space have a combination, from its choices: the quotient of the
@@ -863,7 +974,7 @@ mod tests {
             for largest in 1..=3 {
                 let counts = Counts::of(&space, &failing, largest);
                 assert_eq!(
-                    exact_causes(&space, &counts),
+                    exact_causes(&space, &counts, &Early::none()),
                     exact_causes_asking_every_combination(&space, &counts),
                     "round {round}, {planted:?}"
                 );

@@ -38,10 +38,13 @@ impl fmt::Display for Choice {
 
 /// A combination of choices that explains a failure group, with the evidence for it. Its
 /// choices are among those the group's walks ran: none comes after the action that the
-/// furthest of them failed at.
+/// furthest of them failed at. A walk that stopped before the combination's last position
+/// (cancelled, or failed another way) says nothing about it: it is counted neither in the
+/// group nor among the others.
 ///
-/// A cause is **exact** when every walk of the walk space that has the combination ran and
-/// failed in the group: then the combination alone makes the walk fail this way. When some
+/// A cause is **exact** when every walk of the walk space that has the combination, but
+/// those that stopped before it, ran and failed in the group: then the combination alone
+/// makes the walk fail this way. When some
 /// walks with it did not run (a covering array, a filter, a selection or a shard ran part of
 /// the space) or did not fail this way, it is a suspicion, ranked by how well it separates
 /// the group from the other walks.
@@ -65,7 +68,8 @@ impl fmt::Display for Choice {
 pub struct Cause {
     /// The choices, in order of position.
     pub choices: Vec<Choice>,
-    /// Every walk of the space with these choices ran and failed in the group.
+    /// Every walk of the space with these choices, but those that stopped before them, ran
+    /// and failed in the group.
     pub exact: bool,
     /// Failing walks of the group that have the choices.
     pub in_group: u64,

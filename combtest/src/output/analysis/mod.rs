@@ -14,14 +14,15 @@ pub(crate) mod heat;
 pub(crate) mod normalise;
 pub(crate) mod run;
 
-use self::causes::{Combo, Counts, Measured, Space, CANDIDATE_POOL};
+use self::causes::{Combo, Counts, Early, Measured, Space, CANDIDATE_POOL};
 use self::data::{FailureGroup, HeatMap};
 use self::heat::HeatCounts;
 use crate::model::outcome::{Failure, FailureKind};
 
 /// A group whose candidates wait for the visit of the walks that ran: its index, its
-/// candidates with their counts in the group, and its exact causes.
-type Pending = (usize, Vec<(Combo, u64)>, Vec<Combo>);
+/// candidates with their counts in the group, its exact causes, and its candidates' walks
+/// that stopped before them ([`Early`]).
+type Pending = (usize, Vec<(Combo, u64)>, Vec<Combo>, Vec<u64>);
 
 /// A candidate as a walk looks it up: its group (among the pending), its index among the
 /// group's candidates, and its choices after the first, as (position, option). A candidate
@@ -87,6 +88,8 @@ pub(crate) struct Inputs<'a> {
     pub(crate) walk_count: u64,
     /// The walks that ran.
     pub(crate) ran: Ran<'a>,
+    /// The cancelled walks, each with the position that cancelled it, sorted by id.
+    pub(crate) cancelled: &'a [(u64, usize)],
 }
 
 /// The names of the positions of an order as reports show them: the action's name, with
@@ -128,19 +131,35 @@ pub(crate) fn analyse(
     }
     let space = Space::new(inputs.sizes, inputs.total, inputs.decode);
     let name = |p: usize| inputs.names[p].clone();
+    let positions = inputs.sizes.len();
+    // A walk that stopped says nothing of the choices after the action it stopped at: a
+    // group's combinations are of the positions its walks ran, and a walk that stopped before
+    // a combination's last position counts neither for it nor against it.
+    let stopped = stopped_walks(failures, inputs.cancelled, positions);
+    let ran = |id: u64| {
+        stopped
+            .binary_search_by_key(&id, |&(walk, _)| walk)
+            .map_or(positions, |at| stopped[at].1)
+    };
     // Per group: its exact causes, or the candidates still to be measured among the others.
     let mut pending: Vec<Pending> = Vec::new();
     for (at, group) in groups.iter_mut().enumerate() {
         let others = inputs.walk_count - group.count;
-        let counts = Counts::of_positions(
+        let counts = Counts::of_walks(
             &space,
             &group.walk_ids,
             space.largest_size(group.walk_ids.len()),
-            ran_positions(&group.walk_ids, failures, inputs.sizes.len()),
+            &ran,
         );
-        let exact = causes::exact_causes(&space, &counts);
+        let reach = group.walk_ids.iter().map(|&id| ran(id)).max().unwrap_or(0);
+        let early = if stopped.is_empty() {
+            Early::none()
+        } else {
+            Early::of(&space, &counts, &stopped, reach)
+        };
+        let exact = causes::exact_causes(&space, &counts, &early);
         if !exact.is_empty() {
-            group.unexplained = causes::unexplained(&space, &group.walk_ids, &exact);
+            group.unexplained = causes::unexplained(&space, &group.walk_ids, &exact, &ran);
             group.causes = exact
                 .iter()
                 .map(|&(combo, in_group)| {
@@ -148,6 +167,7 @@ pub(crate) fn analyse(
                         combo,
                         in_group,
                         in_others: 0,
+                        early: early.get(combo),
                     };
                     causes::cause(&space, &measured, group.count, others, &name, inputs.param)
                 })
@@ -161,10 +181,14 @@ pub(crate) fn analyse(
                 // Every combination the group has is a candidate: they are measured as
                 // they are ranked, not gathered first.
                 let measured = || {
-                    counts.iter().map(|(combo, in_group)| Measured {
-                        combo,
-                        in_group,
-                        in_others: space.containing(combo) - in_group,
+                    counts.iter().map(|(combo, in_group)| {
+                        let early = early.get(combo);
+                        Measured {
+                            combo,
+                            in_group,
+                            in_others: space.containing(combo).saturating_sub(in_group + early),
+                            early,
+                        }
                     })
                 };
                 group.causes = causes::suspicions(&space, group.count, measured, &[])
@@ -174,16 +198,21 @@ pub(crate) fn analyse(
             }
             // Part of the space ran: an exact cause may be a narrow one (its walks all ran)
             // while a wider combination is the likelier story; both are reported.
-            Ran::These(_) | Ran::AllBut(_) => pending.push((
-                at,
-                causes::candidates(&counts, Some(CANDIDATE_POOL)),
-                exact.iter().map(|&(combo, _)| combo).collect(),
-            )),
+            Ran::These(_) | Ran::AllBut(_) => {
+                let candidates = causes::candidates(&counts, Some(CANDIDATE_POOL));
+                let stopped_early = candidates.iter().map(|&(c, _)| early.get(c)).collect();
+                pending.push((
+                    at,
+                    candidates,
+                    exact.iter().map(|&(combo, _)| combo).collect(),
+                    stopped_early,
+                ));
+            }
         }
     }
     if !pending.is_empty() {
         let ran_with = measure_candidates(&space, inputs.ran, &pending);
-        for ((at, candidates, exact), ran_with) in pending.iter().zip(ran_with) {
+        for ((at, candidates, exact, stopped_early), ran_with) in pending.iter().zip(ran_with) {
             let group = &mut groups[*at];
             let others = inputs.walk_count - group.count;
             if others == 0 {
@@ -194,10 +223,12 @@ pub(crate) fn analyse(
             let measured: Vec<Measured> = candidates
                 .iter()
                 .zip(ran_with)
-                .map(|(&(combo, in_group), ran)| Measured {
+                .zip(stopped_early)
+                .map(|((&(combo, in_group), ran), &early)| Measured {
                     combo,
                     in_group,
-                    in_others: ran.saturating_sub(in_group),
+                    in_others: ran.saturating_sub(in_group + early),
+                    early,
                 })
                 .collect();
             let suspicions =
@@ -243,22 +274,27 @@ pub(crate) fn analyse(
     (groups, maps)
 }
 
-/// How many leading positions of the order some walk of a group ran, `ids` among `failures`
-/// (sorted by walk id), of `positions`: up to the furthest action one of them failed at. The
-/// state's own faults count every position: its `Drop` ran after every action, and what made
-/// it fail may be any of them.
-fn ran_positions(ids: &[u64], failures: &[Failure], positions: usize) -> usize {
-    ids.iter()
-        .filter_map(|&id| {
-            let at = failures.binary_search_by_key(&id, |f| f.walk_id).ok()?;
-            let failure = &failures[at];
-            Some(match failure.kind {
-                FailureKind::State => positions,
-                _ => failure.failed_position.saturating_add(1).min(positions),
-            })
-        })
-        .max()
-        .unwrap_or(positions)
+/// The walks that stopped before the order's last position, each with how many leading
+/// positions it ran, sorted by id: the failed walks (up to the action they failed at; a
+/// state's own faults count every position, since its `Drop` ran after every action and what
+/// made it fail may be any of them) and the cancelled ones (up to the action that cancelled
+/// them, which made its choice).
+fn stopped_walks(
+    failures: &[Failure],
+    cancelled: &[(u64, usize)],
+    positions: usize,
+) -> Vec<(u64, usize)> {
+    let failed = failures.iter().filter_map(|failure| match failure.kind {
+        FailureKind::State => None,
+        _ => Some((failure.walk_id, failure.failed_position)),
+    });
+    let mut stopped: Vec<(u64, usize)> = failed
+        .chain(cancelled.iter().copied())
+        .map(|(id, position)| (id, position.saturating_add(1)))
+        .filter(|&(_, ran)| ran < positions)
+        .collect();
+    stopped.sort_unstable();
+    stopped
 }
 
 /// How many walks that ran have each pending candidate: one visit of the walks that ran, or
@@ -272,7 +308,7 @@ fn measure_candidates(space: &Space<'_>, ran: Ran<'_>, pending: &[Pending]) -> V
     // Candidates are looked up by their first feature: a walk checks only those whose first
     // choice it makes.
     let mut by_first = FirstIndex::new(space.feature_count());
-    for (g, (_, candidates, _)) in pending.iter().enumerate() {
+    for (g, (_, candidates, _, _)) in pending.iter().enumerate() {
         for (c, &(combo, _)) in candidates.iter().enumerate() {
             let features = space.unpack(combo);
             let choices: Vec<(usize, usize)> =
@@ -286,7 +322,10 @@ fn measure_candidates(space: &Space<'_>, ran: Ran<'_>, pending: &[Pending]) -> V
             by_first.push(features[0], (g, c, rest));
         }
     }
-    let mut counts: Vec<Vec<u64>> = pending.iter().map(|(_, c, _)| vec![0; c.len()]).collect();
+    let mut counts: Vec<Vec<u64>> = pending
+        .iter()
+        .map(|(_, c, _, _)| vec![0; c.len()])
+        .collect();
     let mut features = vec![0; space.sizes.len()];
     visit(&mut |options: &[usize]| {
         space.features_of(options, &mut features);
@@ -299,7 +338,7 @@ fn measure_candidates(space: &Space<'_>, ran: Ran<'_>, pending: &[Pending]) -> V
         }
     });
     if subtract {
-        for ((_, candidates, _), counts) in pending.iter().zip(&mut counts) {
+        for ((_, candidates, _, _), counts) in pending.iter().zip(&mut counts) {
             for (&(combo, _), count) in candidates.iter().zip(counts) {
                 *count = space.containing(combo) - *count;
             }
@@ -367,6 +406,7 @@ mod tests {
             total,
             walk_count,
             ran,
+            cancelled: &[],
         };
         analyse(&inputs, failures)
     }

@@ -280,8 +280,14 @@ impl RanOf for Asking<'_, '_> {
 }
 
 /// Groups the report's failures, finds their causes and heat maps, and counts the cancels
-/// per action and reason.
-pub(crate) fn explain(run: &RunView<'_>, cancels: CancelTally, report: &mut Report<()>) {
+/// per action and reason. `cancelled` holds each cancelled walk with the position that
+/// cancelled it, sorted by id.
+pub(crate) fn explain(
+    run: &RunView<'_>,
+    cancels: CancelTally,
+    cancelled: &[(u64, usize)],
+    report: &mut Report<()>,
+) {
     let names = position_names(&run.view.names);
     report.cancels = cancels.into_counts(|p| names[p].clone());
     report.evidence = evidence(run, report);
@@ -319,6 +325,7 @@ pub(crate) fn explain(run: &RunView<'_>, cancels: CancelTally, report: &mut Repo
         total: plan.space.total(),
         walk_count: report.walk_count,
         ran,
+        cancelled,
     };
     let (groups, heat_maps) = analyse(&inputs, &report.failures);
     report.groups = groups;
