@@ -884,6 +884,12 @@ fn a_choice_after_the_failing_action_is_never_part_of_a_cause() {
         text.contains("causes not marked exact are suspicions"),
         "{text}"
     );
+    // The HTML page says it alike.
+    let html = combtest::report_html(&some);
+    assert!(
+        html.contains("<p class=\"note\">Causes not marked exact are suspicions: a selection"),
+        "{html}"
+    );
 }
 
 #[test]

@@ -63,7 +63,7 @@ fn a_serial_action_fails_and_cancels_single_walks_and_the_branch_goes_on() {
     assert!(!group.serial);
     let text = report.to_string();
     assert!(
-        text.contains("1 walk, audit failed the walk through `States::fail`: "),
+        text.contains("1 walk, audit failed the walk through States::fail: "),
         "{text}"
     );
     assert!(

@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 
 use super::analysis::data::{FailureGroup, HeatMap};
 use super::junit::escape;
-use super::report::{capped, counted, how, unexplained_text, Report};
+use super::report::{capped, causes_note, counted, how, unexplained_text, Report};
 
 /// The file name in a run's folder.
 pub const FILE: &str = "report.html";
@@ -58,17 +58,10 @@ pub fn render<S>(report: &Report<S>) -> String {
         "<span class=\"fail\">failed</span>"
     };
     let _ = writeln!(page, "<p>{verdict}: {}</p>", escape(&report.summary()));
-    if let Some(note) = report
-        .evidence
-        .note
-        .as_deref()
-        .filter(|_| report.error_count > 0)
-    {
-        let _ = writeln!(
-            page,
-            "<p class=\"note\">Causes are suspicions: {}. Exact causes need every walk of the space.</p>",
-            escape(note)
-        );
+    if let Some(note) = causes_note(report) {
+        let mut note = escape(&note);
+        note[..1].make_ascii_uppercase();
+        let _ = writeln!(page, "<p class=\"note\">{note}.</p>");
     }
     if !report.groups.is_empty() {
         let _ = writeln!(page, "<h2>Failure groups ({})</h2>", report.groups.len());

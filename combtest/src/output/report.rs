@@ -308,23 +308,14 @@ impl<S> fmt::Display for Report<S> {
                 self.skipped_count
             )?;
         }
-        if self.error_count > 0 {
-            if let Some(note) = &self.evidence.note {
-                // Part of the space ran: a cause is exact only if all of its walks did.
-                let causes = self.groups.iter().flat_map(|g| &g.causes);
-                let causes = match (causes.clone().next(), causes.clone().any(|c| c.exact)) {
-                    (None, _) => "no causes named",
-                    (Some(_), false) => "causes are suspicions",
-                    (Some(_), true) => "causes not marked exact are suspicions",
-                };
-                write!(f, "\n{causes}: {note}")?;
-                if self.evidence.confirmation_walks > 0 {
-                    write!(
-                        f,
-                        "; {} more walks ran to confirm them",
-                        self.evidence.confirmation_walks
-                    )?;
-                }
+        if let Some(causes) = causes_note(self) {
+            write!(f, "\n{causes}")?;
+            if self.evidence.confirmation_walks > 0 {
+                write!(
+                    f,
+                    "; {} more walks ran to confirm them",
+                    self.evidence.confirmation_walks
+                )?;
             }
         }
         let groups = self.groups.len();
@@ -477,7 +468,7 @@ pub(crate) fn how(kind: FailureKind) -> &'static str {
         FailureKind::Panic => "panicked",
         FailureKind::Timeout => "timed out",
         FailureKind::State => "panicked in its state's code, outside its actions",
-        FailureKind::Judged => "failed the walk through `States::fail`",
+        FailureKind::Judged => "failed the walk through States::fail",
     }
 }
 
@@ -576,6 +567,25 @@ fn indent(text: &str, width: usize) -> String {
         out.push_str(line);
     }
     out
+}
+
+/// What the causes of a run of part of the space rest on, when a walk failed: "causes not
+/// marked exact are suspicions: a selection of walks ran; 27 of 81 walks ran". The failure
+/// report and the HTML page say it alike.
+pub(crate) fn causes_note<S>(report: &Report<S>) -> Option<String> {
+    let note = report
+        .evidence
+        .note
+        .as_ref()
+        .filter(|_| report.error_count > 0)?;
+    // Part of the space ran: a cause is exact only if all of its walks did.
+    let causes = report.groups.iter().flat_map(|g| &g.causes);
+    let causes = match (causes.clone().next(), causes.clone().any(|c| c.exact)) {
+        (None, _) => "no causes named",
+        (Some(_), false) => "causes are suspicions",
+        (Some(_), true) => "causes not marked exact are suspicions",
+    };
+    Some(format!("{causes}: {note}"))
 }
 
 /// `1 walk`, `2 walks`: a count with its noun, plural when it is not one.
