@@ -223,7 +223,7 @@ fn a_replay_command_under_a_shard_that_leaves_its_walk_out_is_an_error() {
     assert!(
         left_out.contains(&format!(
             "COMBTEST_SHARD=\"1/2\" is invalid: this shard leaves out walk {walks} that \
-             COMBTEST_WALKS names, which would not run; unset COMBTEST_SHARD to run them"
+             COMBTEST_WALKS names, which would not run; unset COMBTEST_SHARD to run it"
         )),
         "{left_out}"
     );

@@ -1190,38 +1190,58 @@ fn select_walks(
 }
 
 /// Refuses a shard that leaves out walks the run was asked for by name: a walk pinned to its
-/// fingerprint (`17@98f3…`, as replay commands print it), or every walk a replay of a trace
+/// fingerprint (`17@98f3…`, as replay commands print it), or a walk a replay of a trace
 /// names. Run where `COMBTEST_SHARD` is still set (a CI job's environment), a replay command
-/// would otherwise run nothing and pass. A range of ids without fingerprints is a selection
-/// like any other: each shard runs its share of it, empty or not.
+/// would otherwise run fewer walks than it names, or none, and pass. A range of ids without
+/// fingerprints is a selection like any other: each shard runs its share of it, empty or not.
 fn refuse_a_share_without_named_walks(
     settings: &Resolved,
     selected: &WalkSelection,
     share: &WalkSelection,
     shard: Shard,
 ) -> Result<(), Error> {
-    let left_out: Vec<String> = selected
-        .pinned()
-        .iter()
-        .filter(|pinned| !share.pinned().contains(pinned))
-        .map(|(id, fingerprint)| format!("{id}@{fingerprint}"))
-        .collect();
-    let (named, source) = match (&settings.replay, &settings.walks) {
-        (Some(replay), _) if share.len() == 0 && selected.len() > 0 => {
-            ("the walks".to_string(), replay.source.as_str())
-        }
-        (None, Some((_, source))) if !left_out.is_empty() => {
-            let walks = if left_out.len() == 1 { "walk" } else { "walks" };
-            (format!("{walks} {}", left_out.join(", ")), source.as_str())
-        }
-        _ => return Ok(()),
+    /// Walks named in the error at most.
+    const NAMED: usize = 5;
+    let (left_out, count, source): (Vec<String>, u64, &str) =
+        match (&settings.replay, &settings.walks) {
+            (Some(replay), _) => {
+                let ids = selected.ranges().iter().flat_map(Clone::clone);
+                let left_out = ids.filter(|&id| !share.contains(id));
+                let named = left_out.take(NAMED).map(|id| id.to_string()).collect();
+                (named, selected.len() - share.len(), &replay.source)
+            }
+            (None, Some((_, source))) => {
+                let pinned = selected.pinned().iter();
+                let left_out: Vec<String> = pinned
+                    .filter(|pinned| !share.pinned().contains(pinned))
+                    .map(|(id, fingerprint)| format!("{id}@{fingerprint}"))
+                    .collect();
+                let count = left_out.len() as u64;
+                (left_out.into_iter().take(NAMED).collect(), count, source)
+            }
+            (None, None) => return Ok(()),
+        };
+    if count == 0 {
+        return Ok(());
+    }
+    let more = count.saturating_sub(left_out.len() as u64);
+    let more = if more > 0 {
+        format!(" and {more} more")
+    } else {
+        String::new()
+    };
+    let (walks, them) = if count == 1 {
+        ("walk", "it")
+    } else {
+        ("walks", "them")
     };
     Err(Error::InvalidSetting {
         source: settings.shard_source.into(),
         value: format!("{}/{}", shard.index, shard.total),
         detail: format!(
-            "this shard leaves out {named} that {source} names, which would not run; unset \
-             {shard} to run them",
+            "this shard leaves out {walks} {}{more} that {source} names, which would not run; \
+             unset {shard} to run {them}",
+            left_out.join(", "),
             shard = settings.shard_source
         ),
     })

@@ -38,7 +38,7 @@ pub const ENV_BLOCK: &str = "COMBTEST_BLOCK";
 pub const ENV_PROGRESS: &str = "COMBTEST_PROGRESS";
 /// The shard of the walks this process runs: `i/n` (1-based), `auto` or `auto/n`; see
 /// [`Shard`](crate::Shard). A shard that leaves out a walk `COMBTEST_WALKS` names with its
-/// fingerprint, or every walk a replay names, is an error before any walk runs.
+/// fingerprint, or a walk a replay names, is an error before any walk runs.
 pub const ENV_SHARD: &str = "COMBTEST_SHARD";
 
 /// Where to write the run's JUnit XML file (besides `junit.xml` in the log directory's run
