@@ -231,6 +231,16 @@ fn help_prints_the_usage_and_succeeds_and_no_path_is_an_error() {
         let out = String::from_utf8_lossy(&help.stdout);
         assert!(out.starts_with("usage: combtest-merge "), "{flag}: {out}");
     }
+    let version = run(&["--version"]);
+    assert_eq!(version.status.code(), Some(0));
+    assert_eq!(
+        String::from_utf8_lossy(&version.stdout).trim(),
+        format!("combtest-merge {}", env!("CARGO_PKG_VERSION"))
+    );
+    let unknown = run(&["--frobnicate", "results"]);
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&unknown.stderr)
+        .starts_with("combtest-merge: unknown option --frobnicate\nusage: combtest-merge "));
     let bare = run(&[]);
     assert_eq!(bare.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bare.stderr).starts_with("usage: combtest-merge "));

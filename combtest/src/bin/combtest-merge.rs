@@ -6,7 +6,7 @@
 //!
 //! Folders are searched recursively for `shard-<i>-of-<n>.json`. Prints the merged failure
 //! report, and with `--junit`, writes the merged run as one JUnit XML file. Exits with 0 when
-//! the shards are complete and no walk failed (and after `--help`, which prints the usage),
+//! the shards are complete and no walk failed (and after `--help` and `--version`),
 //! 1 when a walk failed or none ran, and 2 when the shards cannot be merged (a shard missing
 //! or duplicated, shards of different runs, a walk run twice or not at all, a shard whose
 //! counts do not add up) or no path is given. No other exit code is used.
@@ -14,6 +14,7 @@
 use std::process::ExitCode;
 
 const USAGE: &str = "usage: combtest-merge [--junit <file>] <shard result file or folder>...\n\
+                     \x20      combtest-merge --help | --version\n\
                      merges the shard-<i>-of-<n>.json files of a sharded combtest run";
 
 fn main() -> ExitCode {
@@ -31,6 +32,15 @@ fn main() -> ExitCode {
     if paths.iter().any(|p| p == "-h" || p == "--help") {
         println!("{USAGE}");
         return ExitCode::SUCCESS;
+    }
+    if paths.iter().any(|p| p == "-V" || p == "--version") {
+        println!("combtest-merge {}", env!("CARGO_PKG_VERSION"));
+        return ExitCode::SUCCESS;
+    }
+    // An option it does not know is not taken for a file name.
+    if let Some(option) = paths.iter().find(|p| p.starts_with('-')) {
+        eprintln!("combtest-merge: unknown option {option}\n{USAGE}");
+        return ExitCode::from(2);
     }
     if paths.is_empty() {
         eprintln!("{USAGE}");
@@ -55,7 +65,9 @@ fn main() -> ExitCode {
                 }
             }
             println!("{report}");
-            println!("merged {} shard files", report.files.len());
+            let files = report.files.len();
+            let s = if files == 1 { "" } else { "s" };
+            println!("merged {files} shard file{s}");
             if report.is_success() {
                 ExitCode::SUCCESS
             } else {

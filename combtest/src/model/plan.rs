@@ -260,11 +260,14 @@ impl OrderFacts {
         if params.len() != self.names.len() {
             // As the user wrote them, in JSON: `["Mac", 2]`, not serde_json's `Debug`.
             let shown: Vec<String> = params.iter().map(ToString::to_string).collect();
+            let plural = |count: usize| if count == 1 { "" } else { "s" };
             return Err(format!(
-                "walk [{}] has {} params, but the order has {} actions",
+                "walk [{}] has {} param{}, but the order has {} action{}",
                 shown.join(", "),
                 params.len(),
-                self.names.len()
+                plural(params.len()),
+                self.names.len(),
+                plural(self.names.len())
             ));
         }
         params

@@ -15,7 +15,7 @@ use super::analysis::cancels::CancelCount;
 use super::analysis::data::Evidence;
 use super::analysis::groups::group_failures;
 use super::analysis::{analyse, position_names, Inputs, Ran};
-use super::report::Report;
+use super::report::{counted, Report};
 use crate::config::shard::Shard;
 use crate::error::Error;
 use crate::model::outcome::Failure;
@@ -286,12 +286,14 @@ fn explain_merged(results: &[(PathBuf, ShardResult)], merged: &mut Report<()>) {
         .filter(|space| steps_agree(space, &first.options, &merged.failures));
     let why_not = match &space {
         None => Some(format!(
-            "merged from {shards} shards, whose results do not hold one walk space that their \
-             failures agree with; a run without shards names the causes"
+            "merged from {}, whose results do not hold one walk space that their \
+             failures agree with; a run without shards names the causes",
+            counted(shards as u64, "shard")
         )),
         Some(_) if unlisted_skips(results) => Some(format!(
-            "merged from {shards} shards, whose filter removed {} walks: which ones, the \
-             results do not all list; a run without shards names the causes",
+            "merged from {}, whose filter removed {} walks: which ones, the results do not \
+             all list; a run without shards names the causes",
+            counted(shards as u64, "shard"),
             merged.skipped_count
         )),
         Some(_) => None,
@@ -395,8 +397,10 @@ fn explain_merged(results: &[(PathBuf, ShardResult)], merged: &mut Report<()>) {
         every_walk_ran,
         note: (!every_walk_ran).then(|| {
             format!(
-                "merged from {shards} shards: {chose}; {} of {} walks ran",
-                merged.walk_count, merged.total_walks
+                "merged from {}: {chose}; {} of {} walks ran",
+                counted(shards as u64, "shard"),
+                merged.walk_count,
+                merged.total_walks
             )
         }),
         confirmation_walks: 0,
