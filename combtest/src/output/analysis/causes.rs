@@ -242,14 +242,6 @@ impl Tally {
         }
     }
 
-    /// The count of `key`, 0 if it was never counted.
-    fn get(&self, key: u64) -> u32 {
-        match self {
-            Tally::Map(map) => map.get(&key).copied().unwrap_or(0),
-            Tally::Dense(counters) => counters.get(key as usize).copied().unwrap_or(0),
-        }
-    }
-
     /// Every key counted, with its count, in no particular order.
     fn entries(&self) -> impl Iterator<Item = (u64, u32)> + '_ {
         let (map, dense) = match self {
@@ -407,32 +399,42 @@ pub(super) struct Early {
 
 impl Early {
     /// Counts, among `stopped` (each walk's id and how many leading positions it ran, sorted
-    /// by id), the walks that stopped before the last position of each combination of
-    /// `counts`. Only combinations within the first `reach` positions are counted: a group's
-    /// combinations end there (see [`Counts::of_walks`]).
+    /// by id), the walks that stopped before the last position of each combination some
+    /// group counted (`counts`, one per group). What a walk says of a combination does not
+    /// depend on the group, so the walks are visited once for all groups. Only combinations
+    /// within the first `reach` positions are counted: every group's combinations end there
+    /// (see [`Counts::of_walks`]).
     pub(super) fn of(
         space: &Space<'_>,
-        counts: &Counts,
+        counts: &[Counts],
         stopped: &[(u64, usize)],
         reach: usize,
     ) -> Self {
         let n = space.sizes.len();
         let reach = reach.min(n);
         let base = space.features();
-        let mut by_size: Vec<KeyMap<u32>> =
-            counts.by_size.iter().map(|_| KeyMap::default()).collect();
+        let largest = counts.iter().map(|c| c.by_size.len()).max().unwrap_or(0);
+        // The combinations some group counted, each at 0: only those are counted here.
+        let mut by_size: Vec<KeyMap<u32>> = (0..largest).map(|_| KeyMap::default()).collect();
+        for group in counts {
+            for (tally, early) in group.by_size.iter().zip(&mut by_size) {
+                for (key, _) in tally.entries() {
+                    early.entry(key).or_insert(0);
+                }
+            }
+        }
         let mut options = vec![0; n];
         let mut features = vec![0; n];
         for &(id, ran) in stopped {
             if ran >= reach {
-                continue; // it ran every position of the group's combinations
+                continue; // it ran every position of the groups' combinations
             }
             (space.decode)(id, &mut options);
             space.features_of(&options, &mut features);
-            for (i, (tally, early)) in counts.by_size.iter().zip(&mut by_size).enumerate() {
+            for (i, early) in by_size.iter_mut().enumerate() {
                 for_each_late_combo(&features[..reach], base, i + 1, ran, |key| {
-                    if tally.get(key) > 0 {
-                        *early.entry(key).or_default() += 1;
+                    if let Some(count) = early.get_mut(&key) {
+                        *count += 1;
                     }
                 });
             }

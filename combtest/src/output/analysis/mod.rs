@@ -141,23 +141,25 @@ pub(crate) fn analyse(
             .binary_search_by_key(&id, |&(walk, _)| walk)
             .map_or(positions, |at| stopped[at].1)
     };
+    let counts: Vec<Counts> = groups
+        .iter()
+        .map(|group| {
+            let largest = space.largest_size(group.walk_ids.len());
+            Counts::of_walks(&space, &group.walk_ids, largest, &ran)
+        })
+        .collect();
+    let early = if stopped.is_empty() {
+        Early::none()
+    } else {
+        let ids = groups.iter().flat_map(|group| &group.walk_ids);
+        let reach = ids.map(|&id| ran(id)).max().unwrap_or(0);
+        Early::of(&space, &counts, &stopped, reach)
+    };
     // Per group: its exact causes, or the candidates still to be measured among the others.
     let mut pending: Vec<Pending> = Vec::new();
-    for (at, group) in groups.iter_mut().enumerate() {
+    for ((at, group), counts) in groups.iter_mut().enumerate().zip(&counts) {
         let others = inputs.walk_count - group.count;
-        let counts = Counts::of_walks(
-            &space,
-            &group.walk_ids,
-            space.largest_size(group.walk_ids.len()),
-            &ran,
-        );
-        let reach = group.walk_ids.iter().map(|&id| ran(id)).max().unwrap_or(0);
-        let early = if stopped.is_empty() {
-            Early::none()
-        } else {
-            Early::of(&space, &counts, &stopped, reach)
-        };
-        let exact = causes::exact_causes(&space, &counts, &early);
+        let exact = causes::exact_causes(&space, counts, &early);
         if !exact.is_empty() {
             group.unexplained = causes::unexplained(&space, &group.walk_ids, &exact, &ran);
             group.causes = exact
@@ -199,7 +201,7 @@ pub(crate) fn analyse(
             // Part of the space ran: an exact cause may be a narrow one (its walks all ran)
             // while a wider combination is the likelier story; both are reported.
             Ran::These(_) | Ran::AllBut(_) => {
-                let candidates = causes::candidates(&counts, Some(CANDIDATE_POOL));
+                let candidates = causes::candidates(counts, Some(CANDIDATE_POOL));
                 let stopped_early = candidates.iter().map(|&(c, _)| early.get(c)).collect();
                 pending.push((
                     at,
