@@ -3,9 +3,11 @@
 //! process so that its peak memory is its own. Run it with
 //! `cargo run --release --example analysis_cost`.
 //!
-//! Three cases: a pair that is the exact cause; a bug with no cause of 3 choices or fewer
-//! (every combination is ranked as a suspicion); and a filter that removes a tenth of the
-//! walks, so that the walks that ran are visited once more to count the candidates.
+//! Four cases: a pair that is the exact cause; a bug with no cause of 3 choices or fewer
+//! (every combination is ranked as a suspicion); a filter that removes a tenth of the
+//! walks, so that the walks that ran are visited once more to count the candidates; and the
+//! pair again with a tenth of the walks cancelled at the first action, so that the walks
+//! that stopped early are visited to take them out of the later choices' counts.
 
 use std::process::Command;
 use std::time::Instant;
@@ -20,10 +22,11 @@ type Knobs = [u8; KNOBS];
 
 fn order(case: &str) -> Combtest<Knobs> {
     let bug: fn(&Knobs) -> bool = match case {
-        "exact" | "filtered" => |k| k[0] == 3 && k[3] == 7,
+        "exact" | "filtered" | "cancelled" => |k| k[0] == 3 && k[3] == 7,
         "no-exact-cause" => |k| k[0] == 3 && (k[1] + k[2] + k[3] + k[4] + k[5]) % 10 == 0,
         other => panic!("unknown case {other}"),
     };
+    let cancels = case == "cancelled";
     let mut test = Combtest::new([0u8; KNOBS]);
     for i in 0..KNOBS {
         let last = i + 1 == KNOBS;
@@ -32,6 +35,9 @@ fn order(case: &str) -> Combtest<Knobs> {
             || 0..OPTIONS,
             move |n: u8, knobs: &mut Knobs, _: &()| {
                 knobs[i] = n;
+                if cancels && i == 0 && n == 9 {
+                    combtest::cancel!("knob0 at 9 is out of scope");
+                }
                 if last && bug(knobs) {
                     return Err(format!("knob0={} knob3={} broke", knobs[0], knobs[3]));
                 }
@@ -124,7 +130,7 @@ fn main() {
         "{:<16} {:>9} {:>10} {:>10} {:>8} {:>10} {:>10}  first cause",
         "case", "failures", "without s", "with s", "ratio", "peak off", "peak on"
     );
-    for case in ["exact", "no-exact-cause", "filtered"] {
+    for case in ["exact", "no-exact-cause", "filtered", "cancelled"] {
         let (mut off, mut on) = (Vec::new(), Vec::new());
         // Interleaved rounds: a noisy neighbour slows both sides alike.
         for _ in 0..ROUNDS {
