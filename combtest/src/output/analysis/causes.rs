@@ -423,16 +423,39 @@ impl Early {
                 }
             }
         }
+        // Every choice of a counted combination was counted alone: a stopped walk is looked
+        // at over those of its choices only, and passed over if none of them comes after it
+        // stopped. Most of its choices are usually in no group's combinations.
+        let mut counted_alone = vec![false; space.feature_count()];
+        if let Some(singles) = by_size.first() {
+            for &feature in singles.keys() {
+                counted_alone[feature as usize] = true;
+            }
+        }
         let mut options = vec![0; n];
         let mut features = vec![0; n];
+        let mut kept = Vec::with_capacity(n);
         for &(id, ran) in stopped {
             if ran >= reach {
                 continue; // it ran every position of the groups' combinations
             }
             (space.decode)(id, &mut options);
             space.features_of(&options, &mut features);
+            kept.clear();
+            let mut late_from = None;
+            for (position, &feature) in features[..reach].iter().enumerate() {
+                if counted_alone[feature as usize] {
+                    if position >= ran && late_from.is_none() {
+                        late_from = Some(kept.len());
+                    }
+                    kept.push(feature);
+                }
+            }
+            let Some(late_from) = late_from else {
+                continue;
+            };
             for (i, early) in by_size.iter_mut().enumerate() {
-                for_each_late_combo(&features[..reach], base, i + 1, ran, |key| {
+                for_each_late_combo(&kept, base, i + 1, late_from, |key| {
                     if let Some(count) = early.get_mut(&key) {
                         *count += 1;
                     }
