@@ -759,7 +759,7 @@ where
             let exact_selection = settings.walks.is_some() || settings.replay.is_some();
             if let Some(budget) = settings.confirm_causes.filter(|_| !exact_selection) {
                 let run = (&plan, &view, &selected, &settings, &location);
-                self.confirm_suspects(run, &answers, budget, &mut report);
+                self.confirm_suspects(run, &answers, budget, (&mut report, &cancelled));
             }
         }
         if let Some(dir) = &run_dir {
@@ -824,13 +824,14 @@ where
 
     /// Phase 3, last: runs up to `budget` walks that test the suspected causes (see
     /// [`Combtest::confirm_causes`]) in two rounds: each group's first walk with one
-    /// position changed at a time, then the suspects.
+    /// position changed at a time, then the suspects. `run_cancelled` holds the run's
+    /// cancelled walks with their positions, for the causes measured anew.
     fn confirm_suspects(
         &mut self,
         (plan, view, selected, settings, location): RunParts<'_, S, G>,
         answers: &FilterAnswers,
         mut budget: u64,
-        report: &mut Report<()>,
+        (report, run_cancelled): (&mut Report<()>, &[(u64, usize)]),
     ) {
         let mut ran_already = Vec::new();
         let mut testing = Vec::new();
@@ -872,7 +873,7 @@ where
                 failures: &failed,
                 cancelled: &cancelled,
             };
-            confirm::apply(&run, report, &extra, &outcomes);
+            confirm::apply(&run, report, &extra, &outcomes, run_cancelled);
             report.evidence.confirmation_walks += extra.ids.len() as u64;
             ran_already.extend(&extra.ids);
             ran_already.sort_unstable();

@@ -111,13 +111,23 @@ pub(crate) fn plan_for_run(
 
 /// A cause of group `g` with these (position, option) choices, measured like any suspect:
 /// among the group's walks (decoded from their ids) and among the walks that ran (one visit).
+/// A walk that stopped before the choices' last position (see `cancelled` in [`apply`])
+/// counts neither in the group nor among the others.
 fn measured_cause(
     run: &RunView<'_>,
     report: &Report<()>,
     g: usize,
     choices: &[(usize, usize)],
+    cancelled: &[(u64, usize)],
 ) -> Cause {
     let sizes = run.sizes();
+    let last = choices.iter().map(|&(p, _)| p).max().unwrap_or(0);
+    let stopped = super::stopped_walks(&report.failures, cancelled, sizes.len());
+    let stopped_before = |id: u64| {
+        stopped
+            .binary_search_by_key(&id, |&(walk, _)| walk)
+            .is_ok_and(|at| stopped[at].1 <= last)
+    };
     let names = position_names(&run.view.names);
     let has = |options: &[usize]| choices.iter().all(|&(p, o)| options[p] == o);
     let mut ran_with = 0u64;
@@ -133,7 +143,14 @@ fn measured_cause(
         .iter()
         .filter(|&&id| {
             run.plan.space.decode(id, &mut options);
-            has(&options)
+            has(&options) && !stopped_before(id)
+        })
+        .count() as u64;
+    let early = stopped
+        .iter()
+        .filter(|&&(id, ran)| {
+            run.plan.space.decode(id, &mut options);
+            ran <= last && has(&options)
         })
         .count() as u64;
     let in_space = run.plan.space.total()
@@ -151,10 +168,10 @@ fn measured_cause(
                 param: (run.param)(position, option),
             })
             .collect(),
-        exact: in_group == in_space,
+        exact: in_group + early == in_space,
         in_group,
         group_size: group.count,
-        in_others: ran_with.saturating_sub(in_group),
+        in_others: ran_with.saturating_sub(in_group + early),
         others: report.walk_count - group.count,
         confirmation: None,
     }
@@ -342,11 +359,15 @@ fn spread(mut x: u64) -> u64 {
 /// at the positions whose change made the failure go away become its first suspect; for a
 /// tested suspect, whether its walks confirm or refute it. Then lists the confirmed
 /// suspects first and the refuted last.
+/// `cancelled` holds the run's cancelled walks, each with the position that cancelled it,
+/// sorted by id: a cause measured here counts the walks that stopped early as
+/// [`analyse`](super::analyse) does.
 pub(crate) fn apply(
     run: &RunView<'_>,
     report: &mut Report<()>,
     plan: &ConfirmationPlan,
     outcomes: &Outcomes<'_>,
+    cancelled: &[(u64, usize)],
 ) {
     let mut message = String::new();
     let mut options = vec![0; run.plan.names.len()];
@@ -376,7 +397,7 @@ pub(crate) fn apply(
         });
         let cause = match known {
             Some(at) => report.groups[*g].causes.remove(at),
-            None => measured_cause(run, report, *g, &mattering),
+            None => measured_cause(run, report, *g, &mattering, cancelled),
         };
         report.groups[*g].causes.insert(0, cause);
     }

@@ -281,7 +281,7 @@ pub(crate) fn analyse(
 /// state's own faults count every position, since its `Drop` ran after every action and what
 /// made it fail may be any of them) and the cancelled ones (up to the action that cancelled
 /// them, which made its choice).
-fn stopped_walks(
+pub(super) fn stopped_walks(
     failures: &[Failure],
     cancelled: &[(u64, usize)],
     positions: usize,
