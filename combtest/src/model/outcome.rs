@@ -60,9 +60,10 @@ impl std::fmt::Display for StepRecord {
     }
 }
 
-/// How a failing action failed.
+/// How a failing action failed. More kinds may come: a `match` on it needs a `_` arm.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum FailureKind {
     /// The action returned `Err`.
     Error,
