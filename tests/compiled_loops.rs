@@ -869,8 +869,8 @@ fn general_trails(order: Vec<combtest::Action<Trail>>) -> Vec<Trail> {
 #[test]
 fn held_walks_run_each_segment_s_actions_whatever_the_segment_s_number() {
     let _turn = TURN.lock().unwrap_or_else(|e| e.into_inner());
-    // Six segments: the held loops take the segments past the third serial action by their
-    // mask, the others by their number.
+    // Six segments: the held loops take the segments past the fourth (those after the
+    // fourth and fifth serial actions) by their mask, the others by their number.
     let before = compiled_segments();
     let compiled = combtest! {
         order: [trail_a, turn, trail_b, turn, trail_a, turn, trail_b, turn, trail_a, turn, trail_b],

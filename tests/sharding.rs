@@ -732,5 +732,7 @@ fn merged_shards_count_a_walk_cancelled_early_as_a_run_without_shards_does() {
     }
     let merged = merge_shards([&dir]).unwrap();
     assert_eq!(causes(&merged), causes(&whole), "{merged}");
+    // The merge wrote no folder or trace of its own: it names neither shard's.
+    assert!(merged.run_folder.is_none() && merged.replay_failed.is_none());
     let _ = std::fs::remove_dir_all(&dir);
 }

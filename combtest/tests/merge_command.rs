@@ -241,6 +241,15 @@ fn help_prints_the_usage_and_succeeds_and_no_path_is_an_error() {
     assert_eq!(unknown.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&unknown.stderr)
         .starts_with("combtest-merge: unknown option --frobnicate\nusage: combtest-merge "));
+    // Past `--`, a name that starts with `-` is a path.
+    let dashed = run(&["--", "-no-such-folder"]);
+    assert_eq!(dashed.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&dashed.stderr).contains("-no-such-folder"),
+        "{}",
+        String::from_utf8_lossy(&dashed.stderr)
+    );
+    assert!(!String::from_utf8_lossy(&dashed.stderr).contains("unknown option"));
     let bare = run(&[]);
     assert_eq!(bare.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bare.stderr).starts_with("usage: combtest-merge "));

@@ -1,7 +1,8 @@
 //! `combtest-merge`: merges the result files of a sharded run into one report.
 //!
 //! ```text
-//! combtest-merge [--junit <file>] <file or folder>...
+//! combtest-merge [--junit <file>] [--] <file or folder>...
+//! combtest-merge --help | --version
 //! ```
 //!
 //! Folders are searched recursively for `shard-<i>-of-<n>.json`. Prints the merged failure
@@ -13,12 +14,22 @@
 
 use std::process::ExitCode;
 
-const USAGE: &str = "usage: combtest-merge [--junit <file>] <shard result file or folder>...\n\
+const USAGE: &str =
+    "usage: combtest-merge [--junit <file>] [--] <shard result file or folder>...\n\
                      \x20      combtest-merge --help | --version\n\
                      merges the shard-<i>-of-<n>.json files of a sharded combtest run";
 
 fn main() -> ExitCode {
     let mut paths: Vec<String> = std::env::args().skip(1).collect();
+    // Past `--`, every argument is a path, even one that starts with `-`.
+    let after_dashes = match paths.iter().position(|p| p == "--") {
+        Some(at) => {
+            let rest = paths.split_off(at + 1);
+            paths.pop();
+            rest
+        }
+        None => Vec::new(),
+    };
     let mut junit = None;
     if let Some(at) = paths.iter().position(|p| p == "--junit") {
         if at + 1 >= paths.len() {
@@ -42,6 +53,7 @@ fn main() -> ExitCode {
         eprintln!("combtest-merge: unknown option {option}\n{USAGE}");
         return ExitCode::from(2);
     }
+    paths.extend(after_dashes);
     if paths.is_empty() {
         eprintln!("{USAGE}");
         return ExitCode::from(2);

@@ -66,10 +66,12 @@ pub struct ShardResult {
     /// ranges would be needed (a merge of its shards then names no causes).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub skipped: Option<Vec<Range<u64>>>,
-    /// The walks of its share that were cancelled, each with the position that cancelled it
-    /// (sorted by id), so that a merge counts what a walk that stopped early says as a run
-    /// without shards does. Empty in files written before they were recorded: a merge then
-    /// counts a cancelled walk as one that ran every position.
+    /// The walks of its share that were cancelled before the order's last position, each
+    /// with the position that cancelled it (sorted by id), so that a merge counts what a
+    /// walk that stopped early says as a run without shards does. Empty when there were
+    /// none, when there were more than the run keeps (4 million), and in files written
+    /// before they were recorded: a merge then counts those walks as having run every
+    /// position.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub cancelled: Vec<(u64, usize)>,
 }
@@ -233,8 +235,10 @@ pub fn merge_shards<P: AsRef<Path>>(
 
     let mut merged = first.report.clone();
     merged.shard = None;
-    // The merge writes no folder: the first shard's is not the merged run's.
+    // The merge writes no folder, and no trace of its own to replay: the first shard's are
+    // not the merged run's.
     merged.run_folder = None;
+    merged.replay_failed = None;
     merged.files = results.iter().map(|(path, _)| path.clone()).collect();
     merged.walks.clear();
     let overflow = |what: &str| fail(format!("the shards' {what} add up past 2^64"));
