@@ -311,8 +311,8 @@ impl Counts {
             })
             .collect();
         let mut by_size = by_size;
-        let mut options = vec![0; space.sizes.len()];
-        let mut all_features = vec![0; space.sizes.len()];
+        let mut options = vec![0; n];
+        let mut all_features = vec![0; n];
         for &id in ids {
             (space.decode)(id, &mut options);
             space.features_of(&options, &mut all_features);
@@ -390,7 +390,7 @@ fn proper_subsets(space: &Space<'_>, features: &[u64]) -> Vec<(usize, u64)> {
     }
 }
 
-/// For the combinations a group's [`Counts`] hold: how many walks have the combination's
+/// For the combinations the groups' [`Counts`] hold: how many walks have the combination's
 /// choices but stopped (failed or were cancelled) before its last position. Such a walk says
 /// nothing about the combination: it neither failed nor passed with it.
 pub(super) struct Early {

@@ -11,8 +11,8 @@
 
 use super::data::{Cause, Choice, Confirmation, FailureGroup};
 use super::normalise::group_message_into;
-use super::position_names;
 use super::run::RunView;
+use super::{position_names, Stopped};
 use crate::model::outcome::Failure;
 use crate::output::report::Report;
 
@@ -111,23 +111,17 @@ pub(crate) fn plan_for_run(
 
 /// A cause of group `g` with these (position, option) choices, measured like any suspect:
 /// among the group's walks (decoded from their ids) and among the walks that ran (one visit).
-/// A walk that stopped before the choices' last position (see `cancelled` in [`apply`])
-/// counts neither in the group nor among the others.
+/// A walk that stopped before the choices' last position (`stopped`) counts neither in the
+/// group nor among the others.
 fn measured_cause(
     run: &RunView<'_>,
     report: &Report<()>,
     g: usize,
     choices: &[(usize, usize)],
-    cancelled: &[(u64, usize)],
+    stopped: &Stopped,
 ) -> Cause {
     let sizes = run.sizes();
     let last = choices.iter().map(|&(p, _)| p).max().unwrap_or(0);
-    let stopped = super::stopped_walks(&report.failures, cancelled, sizes.len());
-    let stopped_before = |id: u64| {
-        stopped
-            .binary_search_by_key(&id, |&(walk, _)| walk)
-            .is_ok_and(|at| stopped[at].1 <= last)
-    };
     let names = position_names(&run.view.names);
     let has = |options: &[usize]| choices.iter().all(|&(p, o)| options[p] == o);
     let mut ran_with = 0u64;
@@ -143,10 +137,11 @@ fn measured_cause(
         .iter()
         .filter(|&&id| {
             run.plan.space.decode(id, &mut options);
-            has(&options) && !stopped_before(id)
+            has(&options) && stopped.ran(id) > last
         })
         .count() as u64;
     let early = stopped
+        .walks()
         .iter()
         .filter(|&&(id, ran)| {
             run.plan.space.decode(id, &mut options);
@@ -371,6 +366,8 @@ pub(crate) fn apply(
 ) {
     let mut message = String::new();
     let mut options = vec![0; run.plan.names.len()];
+    // Built once, for every cause measured anew below.
+    let stopped = Stopped::of(&report.failures, cancelled, options.len());
     for (g, probed) in &plan.probes {
         let group = &report.groups[*g];
         run.plan.space.decode(group.representative, &mut options);
@@ -397,7 +394,7 @@ pub(crate) fn apply(
         });
         let cause = match known {
             Some(at) => report.groups[*g].causes.remove(at),
-            None => measured_cause(run, report, *g, &mattering, cancelled),
+            None => measured_cause(run, report, *g, &mattering, &stopped),
         };
         report.groups[*g].causes.insert(0, cause);
     }

@@ -135,12 +135,8 @@ pub(crate) fn analyse(
     // A walk that stopped says nothing of the choices after the action it stopped at: a
     // group's combinations are of the positions its walks ran, and a walk that stopped before
     // a combination's last position counts neither for it nor against it.
-    let stopped = stopped_walks(failures, inputs.cancelled, positions);
-    let ran = |id: u64| {
-        stopped
-            .binary_search_by_key(&id, |&(walk, _)| walk)
-            .map_or(positions, |at| stopped[at].1)
-    };
+    let stopped = Stopped::of(failures, inputs.cancelled, positions);
+    let ran = |id: u64| stopped.ran(id);
     let counts: Vec<Counts> = groups
         .iter()
         .map(|group| {
@@ -148,12 +144,12 @@ pub(crate) fn analyse(
             Counts::of_walks(&space, &group.walk_ids, largest, &ran)
         })
         .collect();
-    let early = if stopped.is_empty() {
+    let early = if stopped.walks().is_empty() {
         Early::none()
     } else {
         let ids = groups.iter().flat_map(|group| &group.walk_ids);
         let reach = ids.map(|&id| ran(id)).max().unwrap_or(0);
-        Early::of(&space, &counts, &stopped, reach)
+        Early::of(&space, &counts, stopped.walks(), reach)
     };
     // Per group: its exact causes, or the candidates still to be measured among the others.
     let mut pending: Vec<Pending> = Vec::new();
@@ -281,22 +277,39 @@ pub(crate) fn analyse(
 /// state's own faults count every position, since its `Drop` ran after every action and what
 /// made it fail may be any of them) and the cancelled ones (up to the action that cancelled
 /// them, which made its choice).
-pub(super) fn stopped_walks(
-    failures: &[Failure],
-    cancelled: &[(u64, usize)],
+pub(super) struct Stopped {
+    walks: Vec<(u64, usize)>,
     positions: usize,
-) -> Vec<(u64, usize)> {
-    let failed = failures.iter().filter_map(|failure| match failure.kind {
-        FailureKind::State => None,
-        _ => Some((failure.walk_id, failure.failed_position)),
-    });
-    let mut stopped: Vec<(u64, usize)> = failed
-        .chain(cancelled.iter().copied())
-        .map(|(id, position)| (id, position.saturating_add(1)))
-        .filter(|&(_, ran)| ran < positions)
-        .collect();
-    stopped.sort_unstable();
-    stopped
+}
+
+impl Stopped {
+    /// The stopped walks among `failures` and `cancelled` (each cancelled walk with the
+    /// position that cancelled it), in an order of `positions` positions.
+    pub(super) fn of(failures: &[Failure], cancelled: &[(u64, usize)], positions: usize) -> Self {
+        let failed = failures.iter().filter_map(|failure| match failure.kind {
+            FailureKind::State => None,
+            _ => Some((failure.walk_id, failure.failed_position)),
+        });
+        let mut walks: Vec<(u64, usize)> = failed
+            .chain(cancelled.iter().copied())
+            .map(|(id, position)| (id, position.saturating_add(1)))
+            .filter(|&(_, ran)| ran < positions)
+            .collect();
+        walks.sort_unstable();
+        Stopped { walks, positions }
+    }
+
+    /// How many leading positions walk `id` ran: every position unless it stopped early.
+    pub(super) fn ran(&self, id: u64) -> usize {
+        self.walks
+            .binary_search_by_key(&id, |&(walk, _)| walk)
+            .map_or(self.positions, |at| self.walks[at].1)
+    }
+
+    /// Each stopped walk's id and how many leading positions it ran, sorted by id.
+    pub(super) fn walks(&self) -> &[(u64, usize)] {
+        &self.walks
+    }
 }
 
 /// How many walks that ran have each pending candidate: one visit of the walks that ran, or
