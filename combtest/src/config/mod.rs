@@ -232,14 +232,12 @@ impl Settings {
             Some(text) => Some(parse_switch(&text, ENV_PROGRESS)?),
             None => self.progress,
         };
-        let shard = match var(ENV_SHARD)? {
-            Some(text) => Some(shard::parse(&text, ENV_SHARD, &var)?),
-            None => self.shard.map(|shard| shard.checked("shard")).transpose()?,
-        };
-        let shard_source = if var(ENV_SHARD)?.is_some() {
-            ENV_SHARD
-        } else {
-            "shard"
+        let (shard, shard_source) = match var(ENV_SHARD)? {
+            Some(text) => (Some(shard::parse(&text, ENV_SHARD, &var)?), ENV_SHARD),
+            None => {
+                let shard = self.shard.map(|shard| shard.checked("shard")).transpose()?;
+                (shard, "shard")
+            }
         };
         let junit = path(ENV_JUNIT)
             .map(PathBuf::from)
