@@ -1174,8 +1174,9 @@ fn select_walks(
     // A shard runs the selected walks of its share.
     Ok(match settings.shard {
         Some(shard) => {
-            let share = walks.intersect(&share_range(plan, shard));
-            refuse_a_share_without_named_walks(settings, &walks, &share, shard)?;
+            let within = share_range(plan, shard);
+            refuse_a_share_without_named_walks(settings, &walks, &within, shard)?;
+            let share = walks.intersect(&within);
             Selected {
                 walks: share,
                 unsharded: Some(walks),
@@ -1198,7 +1199,7 @@ fn select_walks(
 fn refuse_a_share_without_named_walks(
     settings: &Resolved,
     selected: &WalkSelection,
-    share: &WalkSelection,
+    within: &Range<u64>,
     shard: Shard,
 ) -> Result<(), Error> {
     /// Walks named in the error at most.
@@ -1206,15 +1207,30 @@ fn refuse_a_share_without_named_walks(
     let (left_out, count, source): (Vec<String>, u64, &str) =
         match (&settings.replay, &settings.walks) {
             (Some(replay), _) => {
-                let ids = selected.ranges().iter().flat_map(Clone::clone);
-                let left_out = ids.filter(|&id| !share.contains(id));
-                let named = left_out.take(NAMED).map(|id| id.to_string()).collect();
-                (named, selected.len() - share.len(), &replay.source)
+                // The parts of the selected ranges before and after the shard's range.
+                let outside: Vec<Range<u64>> = selected
+                    .ranges()
+                    .iter()
+                    .flat_map(|r| {
+                        [
+                            r.start..r.end.min(within.start),
+                            r.start.max(within.end)..r.end,
+                        ]
+                    })
+                    .filter(|r| !r.is_empty())
+                    .collect();
+                let count = outside.iter().map(|r| r.end - r.start).sum();
+                let ids = outside.into_iter().flatten().take(NAMED);
+                (
+                    ids.map(|id| id.to_string()).collect(),
+                    count,
+                    &replay.source,
+                )
             }
             (None, Some((_, source))) => {
                 let pinned = selected.pinned().iter();
                 let left_out: Vec<String> = pinned
-                    .filter(|pinned| !share.pinned().contains(pinned))
+                    .filter(|(id, _)| !within.contains(id))
                     .map(|(id, fingerprint)| format!("{id}@{fingerprint}"))
                     .collect();
                 let count = left_out.len() as u64;
