@@ -355,11 +355,12 @@ impl<S> fmt::Display for Report<S> {
         if !self.cancels.is_empty() {
             f.write_str("\n\ncancelled:")?;
             for cancel in &self.cancels {
-                let walks = if cancel.count == 1 { "walk" } else { "walks" };
                 write!(
                     f,
-                    "\n  {} {walks} at {}: {}",
-                    cancel.count, cancel.action, cancel.reason
+                    "\n  {} at {}: {}",
+                    counted(cancel.count, "walk"),
+                    cancel.action,
+                    cancel.reason
                 )?;
             }
         }
@@ -393,12 +394,11 @@ struct GroupText<'a> {
 impl fmt::Display for GroupText<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let group = self.group;
-        let walks = if group.count == 1 { "walk" } else { "walks" };
         let serial = if group.serial { "serial action " } else { "" };
         writeln!(
             f,
-            "{} {walks}, {serial}{} {}: {}",
-            group.count,
+            "{}, {serial}{} {}: {}",
+            counted(group.count, "walk"),
             group.action,
             how(group.kind),
             indent(&group.message, 2)
