@@ -1536,28 +1536,15 @@ fn covering_rows(
         };
         judge(&Walk::new(id, row, view))
     };
-    // Said here, where a walk can be written as the user's params: the generator would say
-    // it with option indices.
-    let walk_text = |row: &[usize]| -> String {
-        row.iter()
-            .enumerate()
-            .map(|(p, &o)| {
-                crate::model::step_text::StepText {
-                    name: view.names[p],
-                    param: view.params[p].debug(o),
-                }
-                .to_string()
-            })
-            .collect::<Vec<_>>()
-            .join(" -> ")
-    };
+    // Said here, where a walk can be written as the user's params (a `Walk` shows them):
+    // the generator would say it with option indices.
     if let Some(refused) = must_include
         .iter()
         .find(|row| !allowed(row) || (partial_filter.is_some() && judge(row) == Some(false)))
     {
+        let walk = Walk::new(plan.space.find(refused).unwrap_or(u64::MAX), refused, view);
         return Err(fail(format!(
-            "a must-include walk {} is refused by the filter",
-            walk_text(refused)
+            "a must-include walk {walk} is refused by the filter"
         )));
     }
     let mut generator = covering::Generator::new(&sizes, strength)
