@@ -8,6 +8,7 @@ use syn::spanned::Spanned;
 use syn::{bracketed, Expr, Ident, Path, Token};
 
 use crate::errors::{suggestion, Errors};
+use crate::features;
 
 /// How a key of the block reaches the builder.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -230,6 +231,7 @@ fn expand_block(block: &Block) -> TokenStream {
         Some(expr) => quote!(#expr),
         None => quote!(true),
     };
+    let features = features_in_location(&private);
     quote! {{
         #state_binding
         let __combtest_order = #private::Typed::new(#private::Combtest::with_shared(#state, #shared))
@@ -252,8 +254,35 @@ fn expand_block(block: &Block) -> TokenStream {
                 source_file: ::core::file!(),
                 manifest_dir: ::core::option_env!("CARGO_MANIFEST_DIR").unwrap_or(""),
                 debug_assertions: ::core::cfg!(debug_assertions),
+                features: #features,
             });
         __combtest_builder.run_checked(#panic_on_failure)
+    }}
+}
+
+/// The `features` of the block's `TestLocation`: each feature the package declares, with
+/// `cfg!` telling whether this build has it on. `unexpected_cfgs` is allowed in case a name
+/// read from the manifest is not one cargo declared to rustc: the lint would land on the
+/// user's block.
+fn features_in_location(private: &TokenStream) -> TokenStream {
+    let Some(declared) = features::of_package_being_compiled() else {
+        return quote!(::core::option::Option::None);
+    };
+    let entries = declared.iter().map(|feature| {
+        let name = &feature.name;
+        let implied_by_default = feature.implied_by_default;
+        quote! {
+            #private::DeclaredFeature {
+                name: #name,
+                enabled: ::core::cfg!(feature = #name),
+                implied_by_default: #implied_by_default,
+            }
+        }
+    });
+    quote! {{
+        #[allow(unexpected_cfgs)]
+        const __COMBTEST_FEATURES: &[#private::DeclaredFeature] = &[#(#entries),*];
+        ::core::option::Option::Some(__COMBTEST_FEATURES)
     }}
 }
 

@@ -11,6 +11,7 @@ mod attr;
 mod block;
 mod derive_options;
 mod errors;
+mod features;
 
 use proc_macro::TokenStream;
 

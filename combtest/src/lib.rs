@@ -244,7 +244,9 @@
 //! the options changed since, the run stops and says where that walk is now.
 //! `--include-ignored` lets the command run a test that is `#[ignore]`d (it would otherwise
 //! run nothing and pass); for any other test it changes nothing. Under `cargo nextest` the
-//! command is nextest's, and a crate built without debug assertions gets `--release`.
+//! command is nextest's, and a crate built without debug assertions gets `--release`. A test
+//! built with other features than the default ones gets them (`--no-default-features`,
+//! `--features ...`): without them the replay would build another test, or none, and pass.
 //!
 //! ## Logging
 //! combtest emits `tracing` spans and events: a span per run and per walk, an info event at
@@ -631,6 +633,6 @@ pub mod __private {
     };
     pub use crate::model::shared::{Lend, LendMut};
     pub use crate::model::state::StateSource;
-    pub use crate::output::test_location::TestLocation;
+    pub use crate::output::test_location::{DeclaredFeature, TestLocation};
     pub use crate::typed::{Finish, FinishCloned, FinishDynamic, FinishFast, Typed};
 }

@@ -32,6 +32,46 @@ pub struct TestLocation {
     /// `cfg!(debug_assertions)` of the crate that holds the test: off in the release
     /// profile, so that the replay command says `--release`.
     pub debug_assertions: bool,
+    /// The features the package declares, each with whether this build has it on; `None`
+    /// when the macro could not read them (a build outside cargo).
+    pub features: Option<&'static [DeclaredFeature]>,
+}
+
+/// A feature of the package that holds a `combtest!` block, as the block was built: the
+/// replay command asks for the features the test ran with, since without them a test behind
+/// `#[cfg(feature = ...)]` would not exist (and `cargo test` would run nothing and pass) or a
+/// walk would run on different code.
+#[doc(hidden)]
+#[derive(Clone, Copy, Debug)]
+pub struct DeclaredFeature {
+    /// The name `--features` takes.
+    pub name: &'static str,
+    /// `cfg!(feature = name)` of the block's crate.
+    pub enabled: bool,
+    /// Whether `default` turns it on: a run with the default features need not name it.
+    pub implied_by_default: bool,
+}
+
+/// The cargo options that select `features` as a build had them: none when it had exactly
+/// the default features, `--no-default-features` when it had not the default ones, and
+/// `--features` with what else was on. Each option starts with a space.
+fn feature_options(features: &[DeclaredFeature]) -> String {
+    let default = features.iter().find(|f| f.name == "default");
+    let with_defaults = default.is_some_and(|f| f.enabled);
+    let named: Vec<&str> = features
+        .iter()
+        .filter(|f| f.enabled && f.name != "default")
+        .filter(|f| !(with_defaults && f.implied_by_default))
+        .map(|f| f.name)
+        .collect();
+    let mut options = String::new();
+    if default.is_some() && !with_defaults {
+        options.push_str(" --no-default-features");
+    }
+    if !named.is_empty() {
+        options.push_str(&format!(" --features {}", named.join(",")));
+    }
+    options
 }
 
 impl TestLocation {
@@ -184,6 +224,7 @@ impl Harness {
         target: Option<&str>,
         test: &str,
         release: bool,
+        features: &str,
     ) -> String {
         let mut command = match self {
             Harness::CargoTest => String::from("cargo test"),
@@ -195,6 +236,7 @@ impl Harness {
         if let Some(package) = package {
             command.push_str(&format!(" -p {package}"));
         }
+        command.push_str(features);
         if let Some(target) = target {
             command.push_str(&format!(" {target}"));
         }
@@ -261,6 +303,7 @@ impl RunLocation {
                 } else {
                     " --release"
                 };
+                let features = feature_options(location.features.unwrap_or_default());
                 if let (Some(bin), None, "main") = (
                     location.bin_name,
                     &running_test,
@@ -269,7 +312,7 @@ impl RunLocation {
                     return RunLocation {
                         test_name: Some("main".into()),
                         command: Some(format!(
-                            "cargo run{release} -p {} --{} {bin}",
+                            "cargo run{release} -p {}{features} --{} {bin}",
                             location.package,
                             program_kind()
                         )),
@@ -281,7 +324,7 @@ impl RunLocation {
                     // names the item it documents, which its test name holds.
                     return RunLocation {
                         command: Some(format!(
-                            "cargo test{release} -p {} --doc -- '{} - ' # a doctest: the one \
+                            "cargo test{release} -p {}{features} --doc -- '{} - ' # a doctest: the one \
                              at line {line} of {}; its whole name with --exact runs it alone",
                             location.package, location.source_file, location.source_file
                         )),
@@ -302,6 +345,7 @@ impl RunLocation {
                     Some(&target),
                     &test,
                     !location.debug_assertions,
+                    &features,
                 );
                 if guessed {
                     // Run as printed, a wrong name would run no test and pass.
@@ -318,9 +362,9 @@ impl RunLocation {
             // Without the block's location, combtest's own profile is the best guess of the
             // test's.
             None => RunLocation {
-                command: running_test
-                    .as_ref()
-                    .map(|test| harness.test_command(None, None, test, !cfg!(debug_assertions))),
+                command: running_test.as_ref().map(|test| {
+                    harness.test_command(None, None, test, !cfg!(debug_assertions), "")
+                }),
                 test_name: running_test,
             },
         }
@@ -356,6 +400,7 @@ pub(crate) mod tests {
             source_file: "tests/gui.rs",
             manifest_dir: "/nonexistent",
             debug_assertions: true,
+            features: None,
         }
     }
 
@@ -552,5 +597,90 @@ name = "other-one"
             run.command.unwrap(),
             "cargo run --release -p app --bin tool"
         );
+    }
+
+    const fn feature(name: &'static str, enabled: bool, implied: bool) -> DeclaredFeature {
+        DeclaredFeature {
+            name,
+            enabled,
+            implied_by_default: implied,
+        }
+    }
+
+    #[test]
+    fn commands_ask_for_the_features_the_test_ran_with() {
+        // `default` turns on `fast`; `slow` and the optional dependency `zstd` are extra.
+        const DEFAULTS: &[DeclaredFeature] = &[
+            feature("default", true, false),
+            feature("fast", true, true),
+            feature("slow", false, false),
+            feature("zstd", false, false),
+        ];
+        const DEFAULTS_AND_MORE: &[DeclaredFeature] = &[
+            feature("default", true, false),
+            feature("fast", true, true),
+            feature("slow", true, false),
+            feature("zstd", true, false),
+        ];
+        const NO_DEFAULTS: &[DeclaredFeature] = &[
+            feature("default", false, false),
+            feature("fast", true, true),
+            feature("slow", false, false),
+            feature("zstd", false, false),
+        ];
+        const NO_DEFAULT_DECLARED: &[DeclaredFeature] = &[feature("slow", true, false)];
+        let with = |features: &'static [DeclaredFeature]| TestLocation {
+            features: Some(features),
+            ..location("gui::suite::t::__m", true)
+        };
+        let command = |location: &TestLocation, harness: Harness| {
+            RunLocation::resolve_in(Some(location), Some("suite::t"), harness)
+                .command
+                .unwrap()
+        };
+        assert_eq!(
+            command(&with(DEFAULTS), Harness::CargoTest),
+            "cargo test -p app --test gui -- suite::t --exact --include-ignored"
+        );
+        assert_eq!(
+            command(&with(DEFAULTS_AND_MORE), Harness::CargoTest),
+            "cargo test -p app --features slow,zstd --test gui -- suite::t --exact \
+             --include-ignored"
+        );
+        assert_eq!(
+            command(&with(NO_DEFAULTS), Harness::Nextest),
+            "cargo nextest run -p app --no-default-features --features fast --test gui \
+             --run-ignored all -E 'test(=suite::t)'"
+        );
+        assert_eq!(
+            command(&with(NO_DEFAULT_DECLARED), Harness::CargoTest),
+            "cargo test -p app --features slow --test gui -- suite::t --exact --include-ignored"
+        );
+        let program = TestLocation {
+            bin_name: Some("tool"),
+            ..with(NO_DEFAULTS)
+        };
+        let program = TestLocation {
+            marker_path: "app::main::__m",
+            integration_test: false,
+            ..program
+        };
+        assert_eq!(
+            RunLocation::resolve_in(Some(&program), None, Harness::CargoTest)
+                .command
+                .unwrap(),
+            "cargo run -p app --no-default-features --features fast --bin tool"
+        );
+        let doctest = TestLocation {
+            marker_path: "app::_doctest_main_src_lib_rs_3_0::__m",
+            integration_test: false,
+            source_file: "src/lib.rs",
+            ..with(DEFAULTS_AND_MORE)
+        };
+        let doc = RunLocation::resolve_in(Some(&doctest), None, Harness::CargoTest);
+        assert!(doc
+            .command
+            .unwrap()
+            .starts_with("cargo test -p app --features slow,zstd --doc -- 'src/lib.rs - '"),);
     }
 }
