@@ -44,7 +44,7 @@ type KeySet = HashSet<u64, BuildHasherDefault<KeyHasher>>;
 const UPDATE_BUDGET: u128 = 200_000_000;
 
 /// Exact causes reported per group at most (the smallest first).
-const MAX_EXACT: usize = 8;
+pub(super) const MAX_EXACT: usize = 8;
 
 /// Suspicions reported per group at most.
 const MAX_SUSPICIONS: usize = 5;

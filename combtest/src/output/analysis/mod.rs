@@ -562,6 +562,269 @@ mod tests {
         }
     }
 
+    /// A small random number source for the checks below: xorshift64*, seeded per case, so
+    /// that a failing case is found again from its seed.
+    struct Rng(u64);
+
+    impl Rng {
+        fn below(&mut self, n: u64) -> u64 {
+            self.0 ^= self.0 >> 12;
+            self.0 ^= self.0 << 25;
+            self.0 ^= self.0 >> 27;
+            self.0.wrapping_mul(0x2545_f491_4f6c_dd1d) % n
+        }
+
+        /// 1 or 2 distinct positions of `sizes`, each with a random option: a rule's choices.
+        fn choices(&mut self, sizes: &[usize]) -> Vec<(usize, usize)> {
+            let first = self.below(sizes.len() as u64) as usize;
+            let mut choices = vec![(first, self.below(sizes[first] as u64) as usize)];
+            let second = self.below(sizes.len() as u64) as usize;
+            if second != first && self.below(2) == 0 {
+                choices.push((second, self.below(sizes[second] as u64) as usize));
+            }
+            choices.sort_unstable();
+            choices
+        }
+    }
+
+    /// The causes a group must have, counted walk by walk over the whole space: a
+    /// combination of 1 to 3 choices is exact when a walk of the group ran its last position
+    /// with its choices, and every walk of the space with its choices either did too or
+    /// stopped before its last position; no proper part of it is exact. Walks of the space
+    /// that did not run count against it. `ran_positions(id)` is `None` for a walk that did
+    /// not run, else how many leading positions it ran.
+    fn exact_by_brute_force(
+        sizes: &[usize],
+        group: &std::collections::HashSet<u64>,
+        ran_positions: &dyn Fn(u64) -> Option<usize>,
+    ) -> Vec<Vec<(usize, usize)>> {
+        let decode = lexicographic(sizes);
+        let total: u64 = sizes.iter().map(|&s| s as u64).product();
+        let mut combos: Vec<Vec<(usize, usize)>> = Vec::new();
+        let n = sizes.len();
+        for size in 1..=3.min(n) {
+            let mut positions: Vec<usize> = (0..size).collect();
+            loop {
+                let mut options = vec![0; size];
+                'options: loop {
+                    combos.push(positions.iter().copied().zip(options.clone()).collect());
+                    for i in (0..size).rev() {
+                        options[i] += 1;
+                        if options[i] < sizes[positions[i]] {
+                            continue 'options;
+                        }
+                        options[i] = 0;
+                    }
+                    break;
+                }
+                let Some(i) = (0..size).rev().find(|&i| positions[i] < n - size + i) else {
+                    break;
+                };
+                positions[i] += 1;
+                for j in i + 1..size {
+                    positions[j] = positions[j - 1] + 1;
+                }
+            }
+        }
+        let mut exact: Vec<Vec<(usize, usize)>> = Vec::new();
+        let mut options = vec![0; n];
+        for combo in combos {
+            let last = combo.last().unwrap().0;
+            let mut in_group = 0;
+            let mut against = 0;
+            for id in 0..total {
+                decode(id, &mut options);
+                if !combo.iter().all(|&(p, o)| options[p] == o) {
+                    continue;
+                }
+                match ran_positions(id) {
+                    Some(ran) if ran <= last => {}
+                    Some(_) if group.contains(&id) => in_group += 1,
+                    _ => against += 1,
+                }
+            }
+            let has_exact_part = exact
+                .iter()
+                .any(|part| part.len() < combo.len() && part.iter().all(|c| combo.contains(c)));
+            if in_group > 0 && against == 0 && !has_exact_part {
+                exact.push(combo);
+            }
+        }
+        exact.sort();
+        exact
+    }
+
+    /// Random orders of 2 to 4 positions, with walks failing at random bugs (combinations of
+    /// choices, failing at their last position), cancelled by other combinations, failing by
+    /// chance at a random position, and, in half the cases, only part of the space run: every
+    /// cause `analyse` reports has the counts a walk-by-walk count gives, and its exact causes
+    /// and unexplained walks are those of the brute-force definition.
+    #[test]
+    fn causes_match_a_walk_by_walk_count_in_random_runs_with_walks_that_stopped_early() {
+        let mut checked_exact = 0;
+        let mut checked_early = 0;
+        for seed in 1..=400u64 {
+            let mut rng = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
+            let n = 2 + rng.below(3) as usize;
+            let sizes: Vec<usize> = (0..n).map(|_| 2 + rng.below(2) as usize).collect();
+            let total: u64 = sizes.iter().map(|&s| s as u64).product();
+            let decode = lexicographic(&sizes);
+            // (choices, cancels): checked at the rule's last position, in this order.
+            let rules: Vec<(Vec<(usize, usize)>, bool)> = (0..1 + rng.below(4))
+                .map(|_| (rng.choices(&sizes), rng.below(3) == 0))
+                .collect();
+            let partial = rng.below(2) == 0;
+            let mut ran_ids = Vec::new();
+            let mut failures = Vec::new();
+            let mut cancelled = Vec::new();
+            let mut ran_positions = vec![None; total as usize];
+            let mut options = vec![0; n];
+            for id in 0..total {
+                if partial && rng.below(10) < 3 {
+                    continue;
+                }
+                ran_ids.push(id);
+                decode(id, &mut options);
+                let noise = (rng.below(8) == 0).then(|| rng.below(n as u64) as usize);
+                let mut ran = n;
+                'positions: for p in 0..n {
+                    for (r, (choices, cancels)) in rules.iter().enumerate() {
+                        let applies = choices.last().unwrap().0 == p
+                            && choices.iter().all(|&(q, o)| options[q] == o);
+                        if !applies {
+                            continue;
+                        }
+                        if *cancels {
+                            cancelled.push((id, p));
+                        } else {
+                            let name = ["a", "b", "c", "d"][p];
+                            failures.push(failure(id, p, name, &format!("bug {r}")));
+                        }
+                        ran = p + 1;
+                        break 'positions;
+                    }
+                    if noise == Some(p) {
+                        failures.push(failure(id, p, ["a", "b", "c", "d"][p], "noise"));
+                        ran = p + 1;
+                        break;
+                    }
+                }
+                ran_positions[id as usize] = Some(ran);
+            }
+            if failures.is_empty() {
+                continue;
+            }
+            let names: Vec<String> = ["a", "b", "c", "d"][..n]
+                .iter()
+                .map(|s| s.to_string())
+                .collect();
+            let visit_ran = |visit: &mut dyn FnMut(&[usize])| {
+                let mut options = vec![0; n];
+                for &id in &ran_ids {
+                    decode(id, &mut options);
+                    visit(&options);
+                }
+            };
+            let visit_not_ran = |visit: &mut dyn FnMut(&[usize])| {
+                let mut options = vec![0; n];
+                for id in (0..total).filter(|id| ran_positions[*id as usize].is_none()) {
+                    decode(id, &mut options);
+                    visit(&options);
+                }
+            };
+            let walk_count = ran_ids.len() as u64;
+            let ran = if partial {
+                Ran::partly(total, walk_count, true, &visit_ran, &visit_not_ran)
+            } else {
+                Ran::Every
+            };
+            let inputs = Inputs {
+                sizes: &sizes,
+                names: &names,
+                serial: &vec![false; n],
+                param: &|_, o| o.to_string(),
+                decode: &decode,
+                total,
+                walk_count,
+                ran,
+                cancelled: &cancelled,
+            };
+            let (groups, _) = analyse(&inputs, &failures);
+            let context =
+                format!("seed {seed}: sizes {sizes:?}, rules {rules:?}, partial {partial}");
+            for group in &groups {
+                let members: std::collections::HashSet<u64> =
+                    group.walk_ids.iter().copied().collect();
+                let ran_of = |id: u64| ran_positions[id as usize];
+                // Every reported cause's counts, walk by walk, over the walks that ran.
+                for cause in &group.causes {
+                    let combo: Vec<(usize, usize)> = cause
+                        .choices
+                        .iter()
+                        .map(|c| (c.position, c.option))
+                        .collect();
+                    let last = combo.last().unwrap().0;
+                    let (mut in_group, mut in_others) = (0, 0);
+                    for &id in &ran_ids {
+                        decode(id, &mut options);
+                        let has = combo.iter().all(|&(p, o)| options[p] == o);
+                        if has && ran_of(id).unwrap() > last {
+                            if members.contains(&id) {
+                                in_group += 1;
+                            } else {
+                                in_others += 1;
+                            }
+                        }
+                    }
+                    assert_eq!(
+                        (cause.in_group, cause.in_others),
+                        (in_group, in_others),
+                        "{context}: group {:?}, cause {combo:?}",
+                        group.message
+                    );
+                }
+                let exact = exact_by_brute_force(&sizes, &members, &ran_of);
+                let mut reported: Vec<Vec<(usize, usize)>> = group
+                    .causes
+                    .iter()
+                    .filter(|c| c.exact)
+                    .map(|c| c.choices.iter().map(|c| (c.position, c.option)).collect())
+                    .collect();
+                reported.sort();
+                if exact.len() <= causes::MAX_EXACT {
+                    assert_eq!(reported, exact, "{context}: group {:?}", group.message);
+                } else {
+                    assert!(reported.iter().all(|c| exact.contains(c)), "{context}");
+                }
+                if !exact.is_empty() && exact.len() <= causes::MAX_EXACT {
+                    let unexplained = group
+                        .walk_ids
+                        .iter()
+                        .filter(|&&id| {
+                            decode(id, &mut options);
+                            !exact.iter().any(|combo| {
+                                combo.iter().all(|&(p, o)| options[p] == o)
+                                    && ran_of(id).unwrap() > combo.last().unwrap().0
+                            })
+                        })
+                        .count() as u64;
+                    assert_eq!(group.unexplained, unexplained, "{context}");
+                }
+                checked_exact += exact.len();
+            }
+            checked_early += usize::from(
+                cancelled.iter().any(|&(_, p)| p + 1 < n)
+                    || failures.iter().any(|f| f.failed_position + 1 < n),
+            );
+        }
+        // The random cases did exercise what they are for.
+        assert!(checked_exact > 200, "{checked_exact} exact causes checked");
+        assert!(
+            checked_early > 200,
+            "{checked_early} cases with early stops"
+        );
+    }
+
     #[test]
     fn repeated_actions_are_numbered_by_appearance() {
         use super::position_names;
