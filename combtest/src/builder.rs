@@ -31,6 +31,7 @@ use crate::model::plan::{OrderFacts, Plan};
 use crate::model::state::{IntoStateSource, StateSource};
 use crate::model::walk::{OrderView, Walk, PARTIAL_WALK_ID, UNCHOSEN};
 use crate::model::walk_id::{WalkSelection, WalkSpace};
+use crate::output::analysis::cancels::StoppedRoom;
 use crate::output::analysis::confirm;
 use crate::output::analysis::data::Evidence;
 use crate::output::analysis::run::{self, FilterAnswers, RunView};
@@ -994,6 +995,10 @@ where
                     progress,
                     compiled: compiled.as_deref(),
                     watch: &watch,
+                    // The causes read the list, and a shard's merge reads it from its file.
+                    stopped_room: StoppedRoom::new(
+                        !settings.skip_analysis || settings.shard.is_some(),
+                    ),
                 };
                 let buffer = || sink.map(TraceSink::buffer);
                 let run = || match executor {

@@ -47,7 +47,7 @@ use crate::model::fingerprint_prefixes::FingerprintPrefixes;
 use crate::model::outcome::{Failure, FailureKind, Outcome};
 use crate::model::plan::{Plan, Segment};
 use crate::model::walk::{OrderView, Walk};
-use crate::output::analysis::cancels::CancelTally;
+use crate::output::analysis::cancels::{CancelTally, StoppedRoom};
 use crate::output::progress::Progress;
 use crate::output::replay::replay_command;
 use crate::output::test_location::RunLocation;
@@ -259,6 +259,8 @@ pub(crate) struct WalkRunner<'a, S, G> {
     pub(crate) progress: Option<&'a Progress>,
     /// The watch over long walks, which also keeps the walk timeout.
     pub(crate) watch: &'a Watch,
+    /// Room left in the run's list of walks cancelled before the last position.
+    pub(crate) stopped_room: StoppedRoom,
 }
 
 impl<S, G> WalkRunner<'_, S, G>
@@ -368,7 +370,9 @@ where
                 }
                 tally.cancel_reasons.add(position, &reason, id);
                 if position + 1 < self.plan.actions.len() {
-                    tally.cancel_reasons.stopped_early(id, position);
+                    tally
+                        .cancel_reasons
+                        .stopped_early(id, position, &self.stopped_room);
                 }
                 Some(Outcome::Cancel { reason })
             }

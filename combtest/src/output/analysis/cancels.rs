@@ -3,6 +3,7 @@
 //! `cannot withdraw 50 from 10` and `cannot withdraw 40 from 20` count as one reason.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicIsize, Ordering};
 
 use serde::{Deserialize, Serialize};
 
@@ -15,9 +16,34 @@ const REASONS_PER_POSITION: usize = 64;
 /// The reason under which reasons past [`REASONS_PER_POSITION`] are counted.
 const OTHER_REASONS: &str = "<other reasons>";
 
-/// Cancelled walks kept with their position, at most (64 MiB of them): past it, the causes
-/// count the cancelled walks as having run every position, as if none had stopped early.
+/// Cancelled walks kept with their position per run, at most (64 MiB of them, whatever the
+/// number of workers): past it, the causes count the cancelled walks as having run every
+/// position, as if none had stopped early.
 const MOST_STOPPED_WALKS: usize = 1 << 22;
+
+/// Room left in a run's list of walks cancelled before the order's last position, shared by
+/// the run's workers, so that the list is bounded per run rather than per worker. Whether the
+/// bound was passed depends only on how many walks stopped early, not on which worker ran
+/// them.
+pub(crate) struct StoppedRoom(AtomicIsize);
+
+impl StoppedRoom {
+    /// Room for [`MOST_STOPPED_WALKS`] walks, or for none when the run has no use for the
+    /// list: its causes are not analysed, and it is no shard whose merge will analyse them.
+    pub(crate) fn new(keep: bool) -> Self {
+        Self::of(if keep { MOST_STOPPED_WALKS } else { 0 })
+    }
+
+    fn of(walks: usize) -> Self {
+        StoppedRoom(AtomicIsize::new(walks as isize))
+    }
+
+    /// Takes room for one walk; false once the room is spent. Relaxed: the count only has to
+    /// come out right, it orders nothing else.
+    fn take_one(&self) -> bool {
+        self.0.fetch_sub(1, Ordering::Relaxed) > 0
+    }
+}
 
 /// How many walks one action cancelled for one reason.
 ///
@@ -62,7 +88,7 @@ pub(crate) struct CancelTally {
     by_position: HashMap<usize, HashMap<String, (u64, u64, String)>>,
     /// Each walk cancelled before the order's last position, and the position that cancelled
     /// it: a walk says nothing about the choices after it, which the causes must not count.
-    /// Up to [`MOST_STOPPED_WALKS`]; `None` once there were more.
+    /// As many as the run's [`StoppedRoom`] holds; `None` once there were more.
     walks: Option<Vec<(u64, usize)>>,
     scratch: String,
 }
@@ -104,9 +130,7 @@ impl CancelTally {
     /// Adds another worker's counts.
     pub(crate) fn absorb(&mut self, other: CancelTally) {
         match (&mut self.walks, other.walks) {
-            (Some(mine), Some(theirs)) if mine.len() + theirs.len() <= MOST_STOPPED_WALKS => {
-                mine.extend(theirs);
-            }
+            (Some(mine), Some(theirs)) => mine.extend(theirs),
             _ => self.walks = None,
         }
         for (position, reasons) in other.by_position {
@@ -121,11 +145,17 @@ impl CancelTally {
         }
     }
 
-    /// Keeps walk `id`, cancelled at `position` before the order's last position.
-    pub(crate) fn stopped_early(&mut self, id: u64, position: usize) {
-        match &mut self.walks {
-            Some(walks) if walks.len() < MOST_STOPPED_WALKS => walks.push((id, position)),
-            _ => self.walks = None,
+    /// Keeps walk `id`, cancelled at `position` before the order's last position, if the
+    /// run's list has room; once it has none, this worker's list is dropped, as the run's
+    /// will be.
+    pub(crate) fn stopped_early(&mut self, id: u64, position: usize, room: &StoppedRoom) {
+        let Some(walks) = &mut self.walks else {
+            return;
+        };
+        if room.take_one() {
+            walks.push((id, position));
+        } else {
+            self.walks = None;
         }
     }
 
@@ -189,28 +219,48 @@ mod tests {
     }
 
     #[test]
-    fn walks_stopped_early_are_kept_sorted_up_to_a_bound() {
+    fn walks_stopped_early_are_kept_sorted_up_to_a_bound_per_run() {
+        let room = StoppedRoom::new(true);
         let mut first = CancelTally::default();
-        first.stopped_early(9, 1);
+        first.stopped_early(9, 1, &room);
         let mut second = CancelTally::default();
-        second.stopped_early(2, 0);
+        second.stopped_early(2, 0, &room);
         first.absorb(second);
         assert_eq!(first.take_walks(), [(2, 0), (9, 1)]);
         assert!(first.take_walks().is_empty());
 
-        let mut many = CancelTally::default();
-        for id in 0..=MOST_STOPPED_WALKS as u64 {
-            many.stopped_early(id, 0);
+        // Three workers share a room of 5: at 5 walks all are kept; at 6, whichever worker
+        // ran the sixth, none is, and that worker let go of its own at once.
+        for extra_on in 0..3 {
+            let room = StoppedRoom::of(5);
+            let mut workers: Vec<CancelTally> = (0..3).map(|_| CancelTally::default()).collect();
+            for id in 0..5u64 {
+                workers[id as usize % 3].stopped_early(id, 0, &room);
+            }
+            let mut kept = CancelTally::default();
+            for worker in &workers {
+                kept.absorb(CancelTally {
+                    walks: worker.walks.clone(),
+                    ..CancelTally::default()
+                });
+            }
+            assert_eq!(kept.take_walks().len(), 5);
+            workers[extra_on].stopped_early(99, 0, &room);
+            assert!(workers[extra_on].walks.is_none());
+            let mut run = CancelTally::default();
+            for worker in workers {
+                run.absorb(worker);
+            }
+            assert!(run.take_walks().is_empty(), "past the bound, none is kept");
         }
-        assert!(many.take_walks().is_empty(), "past the bound, none is kept");
-        let mut full = CancelTally::default();
-        for id in 0..MOST_STOPPED_WALKS as u64 {
-            full.stopped_early(id, 0);
-        }
-        let mut one = CancelTally::default();
-        one.stopped_early(u64::MAX, 0);
-        full.absorb(one);
-        assert!(full.take_walks().is_empty(), "nor past it across workers");
+
+        let none = StoppedRoom::new(false);
+        let mut tally = CancelTally::default();
+        tally.stopped_early(1, 0, &none);
+        assert!(
+            tally.take_walks().is_empty(),
+            "a run with no use for the list keeps none"
+        );
     }
 
     #[test]
