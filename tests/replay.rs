@@ -240,3 +240,45 @@ fn a_replay_command_under_a_shard_that_leaves_its_walk_out_is_an_error() {
     assert!(held.contains("1 of 1 walks failed"), "{held}");
     assert!(held.contains("the pair (13, 7) is cursed"), "{held}");
 }
+
+#[test]
+#[ignore = "fails on purpose; run by a_builder_run_s_replay_command_names_its_package_and_target"]
+fn builder_cursed_pair() {
+    Combtest::new((0, 0))
+        .then(left::action())
+        .then(right::action())
+        .run_or_panic();
+}
+
+/// A run of the builder API has no `combtest!` block to say where it is: its replay command
+/// takes the package and the target from what cargo tells the test process, so that run
+/// from a workspace whose root is another package it still runs the test. Run as printed, it
+/// runs exactly the failed walk.
+#[test]
+fn a_builder_run_s_replay_command_names_its_package_and_target() {
+    let output = common::run_failing_test("builder_cursed_pair", None);
+    let replay = common::first_replay(&output);
+    assert!(replay.starts_with("COMBTEST_WALKS=267@"), "{replay}");
+    assert!(
+        replay.ends_with(
+            "cargo test -p combtest-suite --test replay -- builder_cursed_pair --exact \
+             --include-ignored"
+        ),
+        "{replay}"
+    );
+    let replayed = Command::new("sh")
+        .args(["-c", replay])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env_remove("COMBTEST_WALKS")
+        .env_remove("NEXTEST")
+        .output()
+        .unwrap();
+    let replayed = String::from_utf8_lossy(&replayed.stdout).into_owned()
+        + &String::from_utf8_lossy(&replayed.stderr);
+    assert!(
+        replayed.contains("test result: FAILED. 0 passed; 1 failed"),
+        "{replayed}"
+    );
+    assert!(replayed.contains("1 of 1 walks failed"), "{replayed}");
+    assert!(replayed.contains("walk 267 "), "{replayed}");
+}

@@ -255,7 +255,7 @@ fn find_walk(plan: &OrderFacts, record: &WalkRecord) -> Result<u64, String> {
 mod tests {
     use super::*;
     use crate::model::outcome::Outcome;
-    use crate::output::test_location::Harness;
+    use crate::output::test_location::{Harness, RunningBinary};
     use crate::output::trace::tests::{plan, record_line};
 
     #[test]
@@ -316,6 +316,7 @@ mod tests {
             )),
             Some("t"),
             Harness::CargoTest,
+            &RunningBinary::default(),
         );
         let replay = replay_command(&location, 17, Fingerprint(0xab));
         assert_eq!(

@@ -109,30 +109,86 @@ impl TestLocation {
         if !self.crate_name.contains('_') {
             return self.crate_name.to_string();
         }
-        let manifest = std::path::Path::new(self.manifest_dir).join("Cargo.toml");
-        let declared = std::fs::read_to_string(manifest)
-            .map(|text| declared_tests(&text))
-            .unwrap_or_default();
-        if let Some(name) = declared.into_iter().find(|name| names_this_crate(name)) {
-            return name;
-        }
-        let tests_dir = std::path::Path::new(self.manifest_dir).join("tests");
-        let mut found: Vec<String> = std::fs::read_dir(tests_dir)
-            .into_iter()
-            .flatten()
-            .filter_map(|entry| {
-                let name = entry.ok()?.file_name().into_string().ok()?;
-                Some(name.strip_suffix(".rs").unwrap_or(&name).to_string())
-            })
-            .filter(|name| names_this_crate(name))
-            .collect();
-        found.sort();
-        found.dedup();
-        match found.as_slice() {
-            [only] => only.clone(),
-            _ => self.crate_name.to_string(),
+        package_test_target(self.manifest_dir, self.crate_name)
+            .unwrap_or_else(|| self.crate_name.to_string())
+    }
+}
+
+/// The integration test target of the package in `manifest_dir` whose crate is `crate_name`:
+/// among the `[[test]]` targets its `Cargo.toml` names, else among the files and folders of
+/// its `tests/` folder (`tests/x.rs`, `tests/x/main.rs`). `None` when no target or more than
+/// one fits.
+fn package_test_target(manifest_dir: &str, crate_name: &str) -> Option<String> {
+    let names_this_crate = |name: &str| name.replace('-', "_") == crate_name;
+    let manifest = std::path::Path::new(manifest_dir).join("Cargo.toml");
+    let declared = std::fs::read_to_string(manifest)
+        .map(|text| declared_tests(&text))
+        .unwrap_or_default();
+    if let Some(name) = declared.into_iter().find(|name| names_this_crate(name)) {
+        return Some(name);
+    }
+    let tests_dir = std::path::Path::new(manifest_dir).join("tests");
+    let mut found: Vec<String> = std::fs::read_dir(tests_dir)
+        .into_iter()
+        .flatten()
+        .filter_map(|entry| {
+            let entry = entry.ok()?;
+            let name = entry.file_name().into_string().ok()?;
+            match name.strip_suffix(".rs") {
+                Some(stem) => Some(stem.to_string()),
+                None => entry.path().join("main.rs").is_file().then_some(name),
+            }
+        })
+        .filter(|name| names_this_crate(name))
+        .collect();
+    found.sort();
+    found.dedup();
+    match found.as_slice() {
+        [only] => Some(only.clone()),
+        _ => None,
+    }
+}
+
+/// What cargo tells a test process about its test, for a run without a `combtest!` block's
+/// location (the builder API): the package (`CARGO_PKG_NAME`, which `cargo test` and `cargo
+/// nextest run` set when they run a test binary) and, when the binary is an integration
+/// test, its target, found from the binary's name (`target/debug/deps/<crate>-<hash>`) among
+/// the package's tests. Without the package, a replay command run in a workspace whose root
+/// is another package would run no test and pass.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct RunningBinary {
+    package: Option<String>,
+    test_target: Option<String>,
+}
+
+impl RunningBinary {
+    /// What this process's environment and binary say.
+    fn current() -> Self {
+        let package = std::env::var("CARGO_PKG_NAME")
+            .ok()
+            .filter(|p| !p.is_empty());
+        let manifest_dir = std::env::var("CARGO_MANIFEST_DIR").ok();
+        let exe = std::env::current_exe().ok();
+        let crate_name = exe
+            .as_deref()
+            .and_then(|exe| exe.file_stem())
+            .and_then(|stem| stem.to_str())
+            .and_then(binary_crate_name);
+        let test_target = match (&package, manifest_dir, crate_name) {
+            (Some(_), Some(dir), Some(name)) => package_test_target(&dir, name),
+            _ => None,
+        };
+        RunningBinary {
+            package,
+            test_target,
         }
     }
+}
+
+/// The crate of a test binary cargo built, from its file name `<crate>-<16 hex digits>`.
+fn binary_crate_name(stem: &str) -> Option<&str> {
+    let (name, hash) = stem.rsplit_once('-')?;
+    (hash.len() == 16 && hash.bytes().all(|b| b.is_ascii_hexdigit())).then_some(name)
 }
 
 /// The names of the `[[test]]` targets a `Cargo.toml` declares (`name = "..."` inside each
@@ -266,7 +322,11 @@ pub(crate) struct RunLocation {
 impl RunLocation {
     /// Where a run started on a thread named `thread_name` is, in this process's harness.
     pub(crate) fn resolve(location: Option<&TestLocation>, thread_name: Option<&str>) -> Self {
-        Self::resolve_in(location, thread_name, Harness::current())
+        let binary = match location {
+            Some(_) => RunningBinary::default(),
+            None => RunningBinary::current(),
+        };
+        Self::resolve_in(location, thread_name, Harness::current(), &binary)
     }
 
     /// Counts a run of this location's test starting in this process: its 1-based place
@@ -292,6 +352,7 @@ impl RunLocation {
         location: Option<&TestLocation>,
         thread_name: Option<&str>,
         harness: Harness,
+        binary: &RunningBinary,
     ) -> Self {
         let running_test = thread_name
             .filter(|name| is_test_path(name))
@@ -359,14 +420,23 @@ impl RunLocation {
                     test_name: Some(test),
                 }
             }
-            // Without the block's location, combtest's own profile is the best guess of the
-            // test's.
-            None => RunLocation {
-                command: running_test.as_ref().map(|test| {
-                    harness.test_command(None, None, test, !cfg!(debug_assertions), "")
-                }),
-                test_name: running_test,
-            },
+            // Without the block's location, the package and target come from what cargo
+            // told the process, and combtest's own profile is the best guess of the test's.
+            None => {
+                let target = binary.test_target.as_ref().map(|t| format!("--test {t}"));
+                RunLocation {
+                    command: running_test.as_ref().map(|test| {
+                        harness.test_command(
+                            binary.package.as_deref(),
+                            target.as_deref(),
+                            test,
+                            !cfg!(debug_assertions),
+                            "",
+                        )
+                    }),
+                    test_name: running_test,
+                }
+            }
         }
     }
 }
@@ -418,9 +488,14 @@ pub(crate) mod tests {
     #[test]
     fn cargo_commands_name_the_target() {
         let command = |location: &TestLocation, thread: Option<&str>| {
-            RunLocation::resolve_in(Some(location), thread, Harness::CargoTest)
-                .command
-                .unwrap()
+            RunLocation::resolve_in(
+                Some(location),
+                thread,
+                Harness::CargoTest,
+                &RunningBinary::default(),
+            )
+            .command
+            .unwrap()
         };
         let integration = location("gui::t::__m", true);
         assert_eq!(
@@ -442,16 +517,24 @@ pub(crate) mod tests {
     #[test]
     fn the_test_thread_names_the_test() {
         let helper = location("gui::helpers::check::__m", true);
-        let resolved =
-            RunLocation::resolve_in(Some(&helper), Some("suite::f::case_1"), Harness::CargoTest);
+        let resolved = RunLocation::resolve_in(
+            Some(&helper),
+            Some("suite::f::case_1"),
+            Harness::CargoTest,
+            &RunningBinary::default(),
+        );
         assert_eq!(resolved.test_name.as_deref(), Some("suite::f::case_1"));
         assert_eq!(
             resolved.command.as_deref(),
             Some("cargo test -p app --test gui -- suite::f::case_1 --exact --include-ignored")
         );
         for not_a_test in ["main", "combtest-worker-0", "src/lib.rs - f (line 3)", ""] {
-            let resolved =
-                RunLocation::resolve_in(Some(&helper), Some(not_a_test), Harness::CargoTest);
+            let resolved = RunLocation::resolve_in(
+                Some(&helper),
+                Some(not_a_test),
+                Harness::CargoTest,
+                &RunningBinary::default(),
+            );
             assert_eq!(resolved.test_name.as_deref(), Some("helpers::check"));
             // The command says the name is a guess, where a wrong one would run no test.
             let command = resolved.command.unwrap();
@@ -463,15 +546,68 @@ pub(crate) mod tests {
                 "{command}"
             );
         }
-        let builder_only = RunLocation::resolve_in(None, Some("m::t"), Harness::CargoTest);
+        let builder_only = RunLocation::resolve_in(
+            None,
+            Some("m::t"),
+            Harness::CargoTest,
+            &RunningBinary::default(),
+        );
         assert_eq!(
             builder_only.command.as_deref(),
             Some("cargo test -- m::t --exact --include-ignored")
         );
+        let in_a_package = RunningBinary {
+            package: Some("app".into()),
+            test_target: Some("ecosystem-fit".into()),
+        };
+        let builder_in_cargo =
+            RunLocation::resolve_in(None, Some("m::t"), Harness::Nextest, &in_a_package);
         assert_eq!(
-            RunLocation::resolve_in(None, Some("main"), Harness::CargoTest).command,
+            builder_in_cargo.command.as_deref(),
+            Some(
+                "cargo nextest run -p app --test ecosystem-fit --run-ignored all -E 'test(=m::t)'"
+            )
+        );
+        assert_eq!(
+            RunLocation::resolve_in(
+                None,
+                Some("main"),
+                Harness::CargoTest,
+                &RunningBinary::default()
+            )
+            .command,
             None
         );
+    }
+
+    #[test]
+    fn a_test_binary_s_target_is_found_among_the_package_s_tests() {
+        assert_eq!(
+            binary_crate_name("ecosystem_fit-0123456789abcdef"),
+            Some("ecosystem_fit")
+        );
+        assert_eq!(binary_crate_name("replay-layouts"), None, "no hash");
+        assert_eq!(binary_crate_name("gui-0123"), None, "a short hash");
+        let dir = std::env::temp_dir().join(format!("combtest-binary-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("tests/suite")).unwrap();
+        std::fs::write(dir.join("tests/ecosystem-fit.rs"), "").unwrap();
+        std::fs::write(dir.join("tests/suite/main.rs"), "").unwrap();
+        std::fs::create_dir_all(dir.join("tests/fixtures")).unwrap();
+        std::fs::write(dir.join("Cargo.toml"), "[package]\nname = \"app\"\n").unwrap();
+        let dir_text = dir.to_str().unwrap();
+        assert_eq!(
+            package_test_target(dir_text, "ecosystem_fit").as_deref(),
+            Some("ecosystem-fit")
+        );
+        assert_eq!(
+            package_test_target(dir_text, "suite").as_deref(),
+            Some("suite")
+        );
+        // A folder without `main.rs` is no target; nor is the library's own test binary.
+        assert_eq!(package_test_target(dir_text, "fixtures"), None);
+        assert_eq!(package_test_target(dir_text, "app"), None);
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
@@ -509,7 +645,12 @@ pub(crate) mod tests {
             ..location("dt::main::_doctest_main_src_lib_rs_3_0::__m", false)
         };
         assert_eq!(doctest_line(&doctest.function_name()), Some(3));
-        let resolved = RunLocation::resolve_in(Some(&doctest), Some("main"), Harness::CargoTest);
+        let resolved = RunLocation::resolve_in(
+            Some(&doctest),
+            Some("main"),
+            Harness::CargoTest,
+            &RunningBinary::default(),
+        );
         assert_eq!(
             resolved.command.as_deref(),
             Some(
@@ -561,9 +702,14 @@ name = "other-one"
     #[test]
     fn nextest_and_release_runs_get_their_own_commands() {
         let command = |location: &TestLocation, harness: Harness| {
-            RunLocation::resolve_in(Some(location), Some("suite::t"), harness)
-                .command
-                .unwrap()
+            RunLocation::resolve_in(
+                Some(location),
+                Some("suite::t"),
+                harness,
+                &RunningBinary::default(),
+            )
+            .command
+            .unwrap()
         };
         let debug = location("gui::suite::t::__m", true);
         assert_eq!(
@@ -592,7 +738,12 @@ name = "other-one"
             debug_assertions: false,
             ..location("app::main::__m", false)
         };
-        let run = RunLocation::resolve_in(Some(&program), None, Harness::Nextest);
+        let run = RunLocation::resolve_in(
+            Some(&program),
+            None,
+            Harness::Nextest,
+            &RunningBinary::default(),
+        );
         assert_eq!(
             run.command.unwrap(),
             "cargo run --release -p app --bin tool"
@@ -634,9 +785,14 @@ name = "other-one"
             ..location("gui::suite::t::__m", true)
         };
         let command = |location: &TestLocation, harness: Harness| {
-            RunLocation::resolve_in(Some(location), Some("suite::t"), harness)
-                .command
-                .unwrap()
+            RunLocation::resolve_in(
+                Some(location),
+                Some("suite::t"),
+                harness,
+                &RunningBinary::default(),
+            )
+            .command
+            .unwrap()
         };
         assert_eq!(
             command(&with(DEFAULTS), Harness::CargoTest),
@@ -666,9 +822,14 @@ name = "other-one"
             ..program
         };
         assert_eq!(
-            RunLocation::resolve_in(Some(&program), None, Harness::CargoTest)
-                .command
-                .unwrap(),
+            RunLocation::resolve_in(
+                Some(&program),
+                None,
+                Harness::CargoTest,
+                &RunningBinary::default()
+            )
+            .command
+            .unwrap(),
             "cargo run -p app --no-default-features --features fast --bin tool"
         );
         let doctest = TestLocation {
@@ -677,7 +838,12 @@ name = "other-one"
             source_file: "src/lib.rs",
             ..with(DEFAULTS_AND_MORE)
         };
-        let doc = RunLocation::resolve_in(Some(&doctest), None, Harness::CargoTest);
+        let doc = RunLocation::resolve_in(
+            Some(&doctest),
+            None,
+            Harness::CargoTest,
+            &RunningBinary::default(),
+        );
         assert!(doc
             .command
             .unwrap()
