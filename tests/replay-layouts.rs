@@ -151,3 +151,48 @@ fn a_hyphenated_test_file_is_named_as_cargo_names_its_target() {
         "{output}"
     );
 }
+
+/// Runs `command` through the shell in this package's folder, as a user runs a printed
+/// command, without the variables that select walks or a harness; its output.
+fn shell(command: &str) -> String {
+    let output = Command::new("sh")
+        .args(["-c", command])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env_remove("COMBTEST_WALKS")
+        .env_remove("COMBTEST_REPLAY")
+        .env_remove("COMBTEST_SHARD")
+        .env_remove("NEXTEST")
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&output.stdout).into_owned() + &String::from_utf8_lossy(&output.stderr)
+}
+
+/// An example's tests and a benchmark target's tests (`tests/targets/`, declared in this
+/// package's manifest under hyphenated names) run as a user runs them: the replay command
+/// names the target as `cargo test` takes it, and run as printed it runs exactly the failed
+/// walk.
+#[test]
+fn an_example_s_and_a_benchmark_s_tests_replay_in_their_own_target() {
+    for target in [
+        "--example replay-in-an-example",
+        "--bench replay-in-a-bench",
+    ] {
+        let command = format!(
+            "cargo test -p {} {target} -- cursed_pair::cursed_pair --exact --include-ignored",
+            env!("CARGO_PKG_NAME")
+        );
+        let output = shell(&command);
+        assert!(output.contains("1 of 400 walks failed"), "{output}");
+        let replay = common::first_replay(&output);
+        // 13 * 20 + 7
+        assert!(replay.starts_with("COMBTEST_WALKS=267@"), "{replay}");
+        assert!(replay.ends_with(&command), "{replay}");
+        let replayed = shell(replay);
+        assert!(
+            replayed.contains("test result: FAILED. 0 passed; 1 failed"),
+            "{replayed}"
+        );
+        assert!(replayed.contains("1 of 1 walks failed"), "{replayed}");
+        assert!(replayed.contains("walk 267 "), "{replayed}");
+    }
+}

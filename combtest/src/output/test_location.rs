@@ -114,6 +114,26 @@ impl TestLocation {
     }
 }
 
+impl TestLocation {
+    /// The benchmark target that holds the block, when it is one: cargo builds a benchmark's
+    /// tests as it builds an integration test (`CARGO_TARGET_TMPDIR` is set), and `cargo
+    /// test` names it `--bench`. Found by its file (`benches/x.rs`, `benches/x/main.rs`),
+    /// else among the `[[bench]]` targets the package's `Cargo.toml` names.
+    fn bench_target(&self) -> Option<String> {
+        if !self.integration_test {
+            return None;
+        }
+        if let Some(name) = bench_target(self.source_file) {
+            return Some(name);
+        }
+        let manifest = std::path::Path::new(self.manifest_dir).join("Cargo.toml");
+        let text = std::fs::read_to_string(manifest).ok()?;
+        declared_targets(&text, "bench")
+            .into_iter()
+            .find(|name| name.replace('-', "_") == self.crate_name)
+    }
+}
+
 /// The integration test target of the package in `manifest_dir` whose crate is `crate_name`:
 /// among the `[[test]]` targets its `Cargo.toml` names, else among the files and folders of
 /// its `tests/` folder (`tests/x.rs`, `tests/x/main.rs`). `None` when no target or more than
@@ -155,13 +175,36 @@ fn package_test_target(manifest_dir: &str, crate_name: &str) -> Option<String> {
 /// test, its target, found from the binary's name (`target/debug/deps/<crate>-<hash>`) among
 /// the package's tests. Without the package, a replay command run in a workspace whose root
 /// is another package would run no test and pass.
+///
+/// Also whether the binary is an example's: cargo sets `CARGO_BIN_NAME` for examples as for
+/// binaries, and only where the program runs from (`target/debug/examples/`) tells them
+/// apart.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(crate) struct RunningBinary {
     package: Option<String>,
     test_target: Option<String>,
+    example: bool,
 }
 
 impl RunningBinary {
+    /// Whether this process runs from cargo's `examples` folder.
+    fn in_examples() -> bool {
+        std::env::current_exe().ok().is_some_and(|exe| {
+            exe.parent()
+                .and_then(|dir| dir.file_name())
+                .is_some_and(|dir| dir == "examples")
+        })
+    }
+
+    /// `example` or `bin`, as cargo's options name the binary target.
+    fn program_kind(&self) -> &'static str {
+        if self.example {
+            "example"
+        } else {
+            "bin"
+        }
+    }
+
     /// What this process's environment and binary say.
     fn current() -> Self {
         let package = std::env::var("CARGO_PKG_NAME")
@@ -181,6 +224,7 @@ impl RunningBinary {
         RunningBinary {
             package,
             test_target,
+            example: Self::in_examples(),
         }
     }
 }
@@ -191,15 +235,20 @@ fn binary_crate_name(stem: &str) -> Option<&str> {
     (hash.len() == 16 && hash.bytes().all(|b| b.is_ascii_hexdigit())).then_some(name)
 }
 
-/// The names of the `[[test]]` targets a `Cargo.toml` declares (`name = "..."` inside each
-/// `[[test]]` table), read line by line: enough for the names cargo accepts, which need no
-/// escapes.
+/// The names of the `[[test]]` targets a `Cargo.toml` declares: see [`declared_targets`].
 fn declared_tests(manifest: &str) -> Vec<String> {
+    declared_targets(manifest, "test")
+}
+
+/// The names of the targets of `kind` (`test`, `bench`) a `Cargo.toml` declares
+/// (`name = "..."` inside each `[[kind]]` table), read line by line: enough for the names
+/// cargo accepts, which need no escapes.
+fn declared_targets(manifest: &str, kind: &str) -> Vec<String> {
     let mut names = Vec::new();
     let mut in_test_table = false;
     for line in manifest.lines().map(str::trim) {
         if line.starts_with('[') {
-            in_test_table = line.trim_start_matches('[').trim_end_matches(']').trim() == "test"
+            in_test_table = line.trim_start_matches('[').trim_end_matches(']').trim() == kind
                 && line.starts_with("[[");
             continue;
         }
@@ -323,7 +372,10 @@ impl RunLocation {
     /// Where a run started on a thread named `thread_name` is, in this process's harness.
     pub(crate) fn resolve(location: Option<&TestLocation>, thread_name: Option<&str>) -> Self {
         let binary = match location {
-            Some(_) => RunningBinary::default(),
+            Some(_) => RunningBinary {
+                example: RunningBinary::in_examples(),
+                ..RunningBinary::default()
+            },
             None => RunningBinary::current(),
         };
         Self::resolve_in(location, thread_name, Harness::current(), &binary)
@@ -375,7 +427,7 @@ impl RunLocation {
                         command: Some(format!(
                             "cargo run{release} -p {}{features} --{} {bin}",
                             location.package,
-                            program_kind()
+                            binary.program_kind()
                         )),
                     };
                 }
@@ -394,10 +446,14 @@ impl RunLocation {
                 }
                 let guessed = running_test.is_none();
                 let test = running_test.unwrap_or(function);
-                let target = if location.integration_test {
+                let target = if let Some(bench) = location.bench_target() {
+                    // Benchmarks are built like integration tests (`CARGO_TARGET_TMPDIR` is
+                    // set) but `cargo test` names them `--bench`.
+                    format!("--bench {bench}")
+                } else if location.integration_test {
                     format!("--test {}", location.test_target())
                 } else if let Some(bin) = location.bin_name {
-                    format!("--bin {bin}")
+                    format!("--{} {bin}", binary.program_kind())
                 } else {
                     "--lib".to_string()
                 };
@@ -441,19 +497,19 @@ impl RunLocation {
     }
 }
 
-/// `example` or `bin`: Cargo sets `CARGO_BIN_NAME` for examples too; only where the program
-/// runs from tells them apart.
-fn program_kind() -> &'static str {
-    let in_examples = std::env::current_exe().ok().is_some_and(|exe| {
-        exe.parent()
-            .and_then(|dir| dir.file_name())
-            .is_some_and(|dir| dir == "examples")
-    });
-    if in_examples {
-        "example"
-    } else {
-        "bin"
-    }
+/// The benchmark target a source file is in: `benches/x.rs` or `benches/x/main.rs` (and the
+/// modules beside it) is in `x`.
+/// A file under `tests/benches/` is an integration test's module: the first of the two folders
+/// decides.
+fn bench_target(source_file: &str) -> Option<String> {
+    let components: Vec<&str> = source_file.split(['/', '\\']).collect();
+    let (at, _) = components
+        .iter()
+        .enumerate()
+        .find(|(_, c)| **c == "tests" || **c == "benches")
+        .filter(|(_, c)| **c == "benches")?;
+    let name = components.get(at + 1)?;
+    Some(name.strip_suffix(".rs").unwrap_or(name).to_string())
 }
 
 #[cfg(test)]
@@ -559,6 +615,7 @@ pub(crate) mod tests {
         let in_a_package = RunningBinary {
             package: Some("app".into()),
             test_target: Some("ecosystem-fit".into()),
+            example: false,
         };
         let builder_in_cargo =
             RunLocation::resolve_in(None, Some("m::t"), Harness::Nextest, &in_a_package);
@@ -748,6 +805,47 @@ name = "other-one"
             run.command.unwrap(),
             "cargo run --release -p app --bin tool"
         );
+        // An example's tests and program, and a benchmark's tests.
+        let example = RunningBinary {
+            example: true,
+            ..RunningBinary::default()
+        };
+        let run = RunLocation::resolve_in(Some(&program), None, Harness::CargoTest, &example);
+        assert_eq!(
+            run.command.unwrap(),
+            "cargo run --release -p app --example tool"
+        );
+        let example_test = TestLocation {
+            bin_name: Some("tool"),
+            ..location("tool::suite::t::__m", false)
+        };
+        let run = RunLocation::resolve_in(
+            Some(&example_test),
+            Some("suite::t"),
+            Harness::CargoTest,
+            &example,
+        );
+        assert_eq!(
+            run.command.unwrap(),
+            "cargo test -p app --example tool -- suite::t --exact --include-ignored"
+        );
+        assert_eq!(bench_target("tests/benches/speed.rs"), None);
+        for source_file in [
+            "benches/speed.rs",
+            "benches/speed/main.rs",
+            "benches/speed/parts.rs",
+        ] {
+            let bench = TestLocation {
+                source_file,
+                crate_name: "speed",
+                ..location("speed::suite::t::__m", true)
+            };
+            assert_eq!(
+                command(&bench, Harness::CargoTest),
+                "cargo test -p app --bench speed -- suite::t --exact --include-ignored",
+                "{source_file}"
+            );
+        }
     }
 
     const fn feature(name: &'static str, enabled: bool, implied: bool) -> DeclaredFeature {
