@@ -734,5 +734,30 @@ fn merged_shards_count_a_walk_cancelled_early_as_a_run_without_shards_does() {
     assert_eq!(causes(&merged), causes(&whole), "{merged}");
     // The merge wrote no folder or trace of its own: it names neither shard's.
     assert!(merged.run_folder.is_none() && merged.replay_failed.is_none());
+    // The shard files list the cancelled walks on one line: a list of millions of walks
+    // pretty-printed would take several lines and some 35 bytes per walk.
+    let shard_files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .flat_map(|run| std::fs::read_dir(run.unwrap().path()).unwrap())
+        .map(|file| file.unwrap().path())
+        .filter(|path| {
+            path.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("shard-")
+        })
+        .collect();
+    assert_eq!(shard_files.len(), 2, "{shard_files:?}");
+    let texts: Vec<String> = shard_files
+        .iter()
+        .map(|file| std::fs::read_to_string(file).unwrap())
+        .collect();
+    assert!(
+        texts.iter().any(|text| text.contains("\"cancelled\":[[")),
+        "{texts:?}"
+    );
+    for text in &texts {
+        assert_eq!(text.trim_end().lines().count(), 1, "{text}");
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }

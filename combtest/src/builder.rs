@@ -1428,7 +1428,7 @@ fn write_outputs(
             skipped,
             cancelled.to_vec(),
         );
-        match dir.write_json(&ShardResult::file_name(shard), &result) {
+        match dir.write_compact_json(&ShardResult::file_name(shard), &result) {
             Ok(file) => report.files.push(file),
             Err(error) => report.output_errors.push(error.to_string()),
         }

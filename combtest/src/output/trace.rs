@@ -129,10 +129,34 @@ impl RunDir {
 
     /// Writes `value` as pretty JSON into `name` and returns the file's path.
     pub(crate) fn write_json(&self, name: &str, value: &impl Serialize) -> Result<PathBuf, Error> {
+        self.write_json_as(name, value, true)
+    }
+
+    /// Writes `value` as JSON on one line into `name` and returns the file's path: for files
+    /// read by programs whose lists grow with the run (a shard's skipped and cancelled walks,
+    /// millions of entries), which pretty JSON would spread over several lines each.
+    pub(crate) fn write_compact_json(
+        &self,
+        name: &str,
+        value: &impl Serialize,
+    ) -> Result<PathBuf, Error> {
+        self.write_json_as(name, value, false)
+    }
+
+    fn write_json_as(
+        &self,
+        name: &str,
+        value: &impl Serialize,
+        pretty: bool,
+    ) -> Result<PathBuf, Error> {
         let path = self.path.join(name);
         let write = || -> io::Result<()> {
             let mut file = BufWriter::new(File::create(&path)?);
-            serde_json::to_writer_pretty(&mut file, value)?;
+            if pretty {
+                serde_json::to_writer_pretty(&mut file, value)?;
+            } else {
+                serde_json::to_writer(&mut file, value)?;
+            }
             file.flush()
         };
         write().map_err(|error| Error::LogDir {
