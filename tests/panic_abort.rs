@@ -7,7 +7,7 @@ use std::process::{Command, Output};
 
 mod common;
 
-fn run_example(args: &[&str], walks: Option<&str>) -> (Output, String) {
+fn run_example(args: &[&str]) -> (Output, String) {
     let manifest = concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml");
     let mut command = Command::new(option_env!("CARGO").unwrap_or("cargo"));
     command
@@ -16,9 +16,6 @@ fn run_example(args: &[&str], walks: Option<&str>) -> (Output, String) {
         .args(["--example", "abort_on_panic", "--"])
         .args(args)
         .env_remove("COMBTEST_WALKS");
-    if let Some(walks) = walks {
-        command.env("COMBTEST_WALKS", walks);
-    }
     let output = command.output().unwrap();
     let text = String::from_utf8_lossy(&output.stdout).into_owned()
         + &String::from_utf8_lossy(&output.stderr);
@@ -27,7 +24,7 @@ fn run_example(args: &[&str], walks: Option<&str>) -> (Output, String) {
 
 #[test]
 fn a_panicking_walk_says_which_walk_before_the_process_aborts() {
-    let (output, text) = run_example(&[], None);
+    let (output, text) = run_example(&[]);
     assert!(!output.status.success(), "{text}");
     assert!(
         text.contains("combtest: walk 7 panicked, and panic = \"abort\" ends the process here"),
@@ -39,14 +36,23 @@ fn a_panicking_walk_says_which_walk_before_the_process_aborts() {
         "{text}"
     );
     let replay = common::first_replay(&text);
+    // The command builds the example as it was built: with the `panic-abort` profile.
     assert!(
         replay.starts_with("COMBTEST_WALKS=7@")
-            && replay.ends_with("cargo run -p combtest-suite --example abort_on_panic"),
+            && replay.ends_with(
+                "cargo run --profile panic-abort -p combtest-suite --example abort_on_panic"
+            ),
         "{replay}"
     );
-    // The printed command runs that walk alone: it panics again, in walk 7.
-    let walks = common::walks_of(replay);
-    let (output, text) = run_example(&[], Some(walks));
+    // Run as printed, it runs that walk alone: it panics again, in walk 7, and aborts.
+    let output = Command::new("sh")
+        .args(["-c", replay])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env_remove("NEXTEST")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&output.stdout).into_owned()
+        + &String::from_utf8_lossy(&output.stderr);
     assert!(!output.status.success(), "{text}");
     assert!(text.contains("walk 7 panicked"), "{text}");
     assert_eq!(text.matches("panicked, and panic").count(), 1, "{text}");
@@ -54,7 +60,7 @@ fn a_panicking_walk_says_which_walk_before_the_process_aborts() {
 
 #[test]
 fn cancel_says_it_cannot_unwind_and_a_returned_cancel_works() {
-    let (output, text) = run_example(&["cancel"], None);
+    let (output, text) = run_example(&["cancel"]);
     assert!(!output.status.success(), "{text}");
     assert!(
         text.contains("combtest: cancel!(\"four is out of scope\") in walk 4 cannot stop the walk")
@@ -62,7 +68,7 @@ fn cancel_says_it_cannot_unwind_and_a_returned_cancel_works() {
             && text.contains("Err(Cancel::new(..))"),
         "{text}"
     );
-    let (output, text) = run_example(&["cancel-value"], None);
+    let (output, text) = run_example(&["cancel-value"]);
     assert!(output.status.success(), "{text}");
     assert!(text.contains("10 walks, 1 cancelled"), "{text}");
 }

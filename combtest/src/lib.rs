@@ -244,7 +244,8 @@
 //! the options changed since, the run stops and says where that walk is now.
 //! `--include-ignored` lets the command run a test that is `#[ignore]`d (it would otherwise
 //! run nothing and pass); for any other test it changes nothing. Under `cargo nextest` the
-//! command is nextest's, and a crate built without debug assertions gets `--release`. A test
+//! command is nextest's, and it builds the test as it was built (`--release`, `--profile`,
+//! `--target`, read from where the test's binary sits in cargo's target folder). A test
 //! built with other features than the default ones gets them (`--no-default-features`,
 //! `--features ...`): without them the replay would build another test, or none, and pass.
 //!

@@ -30,7 +30,8 @@ pub struct TestLocation {
     /// `CARGO_MANIFEST_DIR` of the package that holds the test.
     pub manifest_dir: &'static str,
     /// `cfg!(debug_assertions)` of the crate that holds the test: off in the release
-    /// profile, so that the replay command says `--release`.
+    /// profile, so that the replay command says `--release` when the place of the test's
+    /// binary does not say how cargo built it (a doctest's).
     pub debug_assertions: bool,
     /// The features the package declares, each with whether this build has it on; `None`
     /// when the macro could not read them (a build outside cargo).
@@ -184,16 +185,88 @@ pub(crate) struct RunningBinary {
     package: Option<String>,
     test_target: Option<String>,
     example: bool,
+    /// How cargo built it, when it sits in cargo's target folder.
+    build: Option<Build>,
+}
+
+/// How cargo built a binary, read from where it sits in cargo's target folder:
+/// `<target>/[<triple>/]<profile folder>/[deps/ | examples/]<binary>`, the target folder
+/// being the one with cargo's `CACHEDIR.TAG`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Build {
+    /// The profile's folder: `debug` for `dev` and `test`, `release` for `release` and
+    /// `bench`, else the profile's name.
+    profile: String,
+    /// The `--target` it was built for, when one was given.
+    triple: Option<String>,
+}
+
+impl Build {
+    /// How the binary at `exe` was built, when it is in cargo's target folder.
+    fn of(exe: &std::path::Path) -> Option<Self> {
+        let mut dir = exe.parent()?;
+        if matches!(dir.file_name()?.to_str()?, "deps" | "examples") {
+            dir = dir.parent()?;
+        }
+        let profile = dir.file_name()?.to_str()?.to_string();
+        let above = dir.parent()?;
+        if above.join("CACHEDIR.TAG").is_file() {
+            return Some(Build {
+                profile,
+                triple: None,
+            });
+        }
+        let triple = above.file_name()?.to_str()?.to_string();
+        above
+            .parent()?
+            .join("CACHEDIR.TAG")
+            .is_file()
+            .then_some(Build {
+                profile,
+                triple: Some(triple),
+            })
+    }
+
+    /// The cargo options that build the same way, each starting with a space.
+    fn options(&self) -> String {
+        let mut options = match self.profile.as_str() {
+            "debug" => String::new(),
+            "release" => String::from(" --release"),
+            profile => format!(" --profile {profile}"),
+        };
+        if let Some(triple) = &self.triple {
+            options.push_str(&format!(" --target {triple}"));
+        }
+        options
+    }
 }
 
 impl RunningBinary {
-    /// Whether this process runs from cargo's `examples` folder.
-    fn in_examples() -> bool {
-        std::env::current_exe().ok().is_some_and(|exe| {
+    /// What the place of this process's binary says: whether it runs from cargo's
+    /// `examples` folder, and how cargo built it.
+    fn of_binary() -> Self {
+        let exe = std::env::current_exe().ok();
+        let example = exe.as_deref().is_some_and(|exe| {
             exe.parent()
                 .and_then(|dir| dir.file_name())
                 .is_some_and(|dir| dir == "examples")
-        })
+        });
+        RunningBinary {
+            example,
+            build: exe.as_deref().and_then(Build::of),
+            ..RunningBinary::default()
+        }
+    }
+
+    /// The cargo options that build the test as it was built: from where its binary sits
+    /// in cargo's target folder, else (a doctest, compiled by rustdoc elsewhere) from the
+    /// debug assertions of the crate that holds it (`--release` without them).
+    fn build_options(&self, debug_assertions: bool) -> String {
+        match &self.build {
+            Some(build) => build.options(),
+            None if debug_assertions => String::new(),
+            None => String::from(" --release"),
+        }
     }
 
     /// `example` or `bin`, as cargo's options name the binary target.
@@ -224,7 +297,7 @@ impl RunningBinary {
         RunningBinary {
             package,
             test_target,
-            example: Self::in_examples(),
+            ..Self::of_binary()
         }
     }
 }
@@ -322,22 +395,21 @@ impl Harness {
     }
 
     /// The command that runs test `test` of `target` (`--test x`, `--lib`, or none) of
-    /// `package` (or the current one) alone.
+    /// `package` (or the current one) alone, built as `build` says (`--release`, ...) with
+    /// `features` (`--features ...`); both start with a space when not empty.
     fn test_command(
         self,
         package: Option<&str>,
         target: Option<&str>,
         test: &str,
-        release: bool,
+        build: &str,
         features: &str,
     ) -> String {
         let mut command = match self {
             Harness::CargoTest => String::from("cargo test"),
             Harness::Nextest => String::from("cargo nextest run"),
         };
-        if release {
-            command.push_str(" --release");
-        }
+        command.push_str(build);
         if let Some(package) = package {
             command.push_str(&format!(" -p {package}"));
         }
@@ -372,10 +444,7 @@ impl RunLocation {
     /// Where a run started on a thread named `thread_name` is, in this process's harness.
     pub(crate) fn resolve(location: Option<&TestLocation>, thread_name: Option<&str>) -> Self {
         let binary = match location {
-            Some(_) => RunningBinary {
-                example: RunningBinary::in_examples(),
-                ..RunningBinary::default()
-            },
+            Some(_) => RunningBinary::of_binary(),
             None => RunningBinary::current(),
         };
         Self::resolve_in(location, thread_name, Harness::current(), &binary)
@@ -411,11 +480,7 @@ impl RunLocation {
             .map(str::to_string);
         match location {
             Some(location) => {
-                let release = if location.debug_assertions {
-                    ""
-                } else {
-                    " --release"
-                };
+                let release = binary.build_options(location.debug_assertions);
                 let features = feature_options(location.features.unwrap_or_default());
                 if let (Some(bin), None, "main") = (
                     location.bin_name,
@@ -461,7 +526,7 @@ impl RunLocation {
                     Some(location.package),
                     Some(&target),
                     &test,
-                    !location.debug_assertions,
+                    &release,
                     &features,
                 );
                 if guessed {
@@ -486,7 +551,7 @@ impl RunLocation {
                             binary.package.as_deref(),
                             target.as_deref(),
                             test,
-                            !cfg!(debug_assertions),
+                            &binary.build_options(cfg!(debug_assertions)),
                             "",
                         )
                     }),
@@ -615,7 +680,7 @@ pub(crate) mod tests {
         let in_a_package = RunningBinary {
             package: Some("app".into()),
             test_target: Some("ecosystem-fit".into()),
-            example: false,
+            ..RunningBinary::default()
         };
         let builder_in_cargo =
             RunLocation::resolve_in(None, Some("m::t"), Harness::Nextest, &in_a_package);
@@ -665,6 +730,61 @@ pub(crate) mod tests {
         assert_eq!(package_test_target(dir_text, "fixtures"), None);
         assert_eq!(package_test_target(dir_text, "app"), None);
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn the_build_is_read_from_where_the_binary_sits_in_cargo_s_target_folder() {
+        let root = std::env::temp_dir().join(format!("combtest-build-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        let target = root.join("target");
+        std::fs::create_dir_all(&target).unwrap();
+        std::fs::write(
+            target.join("CACHEDIR.TAG"),
+            "Signature: 8a477f597d28d172789f06886806bc55",
+        )
+        .unwrap();
+        let options = |relative: &str| Build::of(&target.join(relative)).map(|b| b.options());
+        assert_eq!(
+            options("debug/deps/gui-0123456789abcdef").as_deref(),
+            Some("")
+        );
+        assert_eq!(
+            options("release/deps/gui-0123456789abcdef").as_deref(),
+            Some(" --release")
+        );
+        assert_eq!(
+            options("ci/deps/gui-0123456789abcdef").as_deref(),
+            Some(" --profile ci")
+        );
+        assert_eq!(
+            options("panic-abort/examples/abort_on_panic").as_deref(),
+            Some(" --profile panic-abort")
+        );
+        assert_eq!(options("debug/tool").as_deref(), Some(""));
+        assert_eq!(
+            options("x86_64-unknown-linux-musl/release/deps/gui-0123456789abcdef").as_deref(),
+            Some(" --release --target x86_64-unknown-linux-musl")
+        );
+        // Outside a target folder (rustdoc compiles a doctest in a folder of its own): the
+        // crate's debug assertions decide.
+        assert_eq!(Build::of(&root.join("rustdoctestAb12/rust_out")), None);
+        let doctest = RunningBinary::default();
+        assert_eq!(doctest.build_options(true), "");
+        assert_eq!(doctest.build_options(false), " --release");
+        let in_ci = RunningBinary {
+            build: Build::of(&target.join("ci/deps/gui-0123456789abcdef")),
+            ..RunningBinary::default()
+        };
+        // The binary's place wins over the debug assertions, which a profile may turn off.
+        assert_eq!(in_ci.build_options(false), " --profile ci");
+        let located = location("gui::suite::t::__m", true);
+        assert_eq!(
+            RunLocation::resolve_in(Some(&located), Some("suite::t"), Harness::CargoTest, &in_ci)
+                .command
+                .unwrap(),
+            "cargo test --profile ci -p app --test gui -- suite::t --exact --include-ignored"
+        );
+        std::fs::remove_dir_all(&root).unwrap();
     }
 
     #[test]
