@@ -1,9 +1,35 @@
-//! The root package has no code of its own: it holds the examples and the integration tests.
-//! This library target exists for the README, whose examples run here as doctests. (The
-//! `combtest` crate cannot include the README in its own docs: the README lives outside its
-//! package, so a packaged `combtest` would not find it.)
+//! The root package holds the examples and the integration tests. This library target exists
+//! for the README, whose examples run here as doctests (the `combtest` crate cannot include
+//! the README in its own docs: the README lives outside its package, so a packaged `combtest`
+//! would not find it), and for [`testing`], a helper that integration tests call.
 
 /// The README's examples compile and run as doctests.
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;
+
+/// A `combtest!` block in a library that tests call, as a test-support crate or a package's
+/// own `pub mod testing` holds one: `tests/replay-layouts.rs` checks that its replay command
+/// names the calling test and its target, not this library.
+pub mod testing {
+    use combtest::prelude::*;
+
+    #[action(options = 0..20)]
+    fn left(n: u32, pair: &mut (u32, u32, (u32, u32))) {
+        pair.0 = n;
+    }
+
+    #[action(options = 0..20)]
+    fn right(n: u32, pair: &mut (u32, u32, (u32, u32))) -> Result<(), String> {
+        pair.1 = n;
+        if (pair.0, pair.1) == pair.2 {
+            return Err(format!("the pair {:?} is cursed", (pair.0, pair.1)));
+        }
+        Ok(())
+    }
+
+    /// Runs every pair of 20 x 20 options; the pair `cursed` fails.
+    pub fn check_cursed_pair(cursed: (u32, u32)) {
+        combtest! { order: [left, right], state: (0, 0, cursed) };
+    }
+}

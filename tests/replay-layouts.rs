@@ -129,6 +129,20 @@ fn replay_runs_exactly(test: &str, expected_walk: &str, cursed: &str) {
 }
 
 #[test]
+#[ignore = "fails on purpose; run by a_block_in_a_library_the_test_calls_replays_that_test"]
+fn calls_the_library() {
+    combtest_suite::testing::check_cursed_pair((4, 5));
+}
+
+/// The block sits in the package's library, compiled without `cfg(test)` for this test: the
+/// command names this test's target, not the library (`--lib` would run no test and pass).
+#[test]
+fn a_block_in_a_library_the_test_calls_replays_that_test() {
+    // 4 * 20 + 5
+    replay_runs_exactly("calls_the_library", "85", "the pair (4, 5) is cursed");
+}
+
+#[test]
 fn a_helper_called_by_a_test_replays_that_test() {
     // 13 * 20 + 7
     replay_runs_exactly("calls_the_helper", "267", "the pair (13, 7) is cursed");
@@ -168,17 +182,19 @@ fn shell(command: &str) -> String {
 }
 
 /// An example's tests and a benchmark target's tests (`tests/targets/`, declared in this
-/// package's manifest under hyphenated names) run as a user runs them: the replay command
-/// names the target as `cargo test` takes it, and run as printed it runs exactly the failed
-/// walk.
+/// package's manifest under hyphenated names), with `combtest!` and with the builder API, run
+/// as a user runs them: the replay command names the target as `cargo test` takes it, and
+/// run as printed it runs exactly the failed walk.
 #[test]
 fn an_example_s_and_a_benchmark_s_tests_replay_in_their_own_target() {
-    for target in [
+    let targets = [
         "--example replay-in-an-example",
         "--bench replay-in-a-bench",
-    ] {
+    ];
+    let tests = ["cursed_pair", "builder_cursed_pair"];
+    for (target, test) in targets.iter().flat_map(|t| tests.map(|test| (t, test))) {
         let command = format!(
-            "cargo test -p {} {target} -- cursed_pair::cursed_pair --exact --include-ignored",
+            "cargo test -p {} {target} -- cursed_pair::{test} --exact --include-ignored",
             env!("CARGO_PKG_NAME")
         );
         let output = shell(&command);

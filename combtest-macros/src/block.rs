@@ -254,6 +254,7 @@ fn expand_block(block: &Block) -> TokenStream {
                 source_file: ::core::file!(),
                 manifest_dir: ::core::option_env!("CARGO_MANIFEST_DIR").unwrap_or(""),
                 debug_assertions: ::core::cfg!(debug_assertions),
+                test_build: ::core::cfg!(test),
                 features: #features,
             });
         __combtest_builder.run_checked(#panic_on_failure)

@@ -9,6 +9,8 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
+use super::cargo_target::{declared_names, Build, CargoTarget, TargetKind};
+
 /// Where a `combtest!` block sits, captured at compile time so that replay commands name the
 /// right package, test target and test function.
 #[doc(hidden)]
@@ -33,6 +35,10 @@ pub struct TestLocation {
     /// profile, so that the replay command says `--release` when the place of the test's
     /// binary does not say how cargo built it (a doctest's).
     pub debug_assertions: bool,
+    /// `cfg!(test)` of the crate that holds the block: off when the block sits in a library
+    /// a test calls (a test-support crate, the package's own `pub mod testing`), whose
+    /// target is not the test's.
+    pub test_build: bool,
     /// The features the package declares, each with whether this build has it on; `None`
     /// when the macro could not read them (a build outside cargo).
     pub features: Option<&'static [DeclaredFeature]>,
@@ -129,7 +135,7 @@ impl TestLocation {
         }
         let manifest = std::path::Path::new(self.manifest_dir).join("Cargo.toml");
         let text = std::fs::read_to_string(manifest).ok()?;
-        declared_targets(&text, "bench")
+        declared_names(&text, TargetKind::Bench)
             .into_iter()
             .find(|name| name.replace('-', "_") == self.crate_name)
     }
@@ -143,7 +149,7 @@ fn package_test_target(manifest_dir: &str, crate_name: &str) -> Option<String> {
     let names_this_crate = |name: &str| name.replace('-', "_") == crate_name;
     let manifest = std::path::Path::new(manifest_dir).join("Cargo.toml");
     let declared = std::fs::read_to_string(manifest)
-        .map(|text| declared_tests(&text))
+        .map(|text| declared_names(&text, TargetKind::Test))
         .unwrap_or_default();
     if let Some(name) = declared.into_iter().find(|name| names_this_crate(name)) {
         return Some(name);
@@ -170,91 +176,50 @@ fn package_test_target(manifest_dir: &str, crate_name: &str) -> Option<String> {
     }
 }
 
-/// What cargo tells a test process about its test, for a run without a `combtest!` block's
-/// location (the builder API): the package (`CARGO_PKG_NAME`, which `cargo test` and `cargo
-/// nextest run` set when they run a test binary) and, when the binary is an integration
-/// test, its target, found from the binary's name (`target/debug/deps/<crate>-<hash>`) among
-/// the package's tests. Without the package, a replay command run in a workspace whose root
-/// is another package would run no test and pass.
-///
-/// Also whether the binary is an example's: cargo sets `CARGO_BIN_NAME` for examples as for
-/// binaries, and only where the program runs from (`target/debug/examples/`) tells them
-/// apart.
+/// What the running test process can tell about its test: the package (`CARGO_PKG_NAME`,
+/// which `cargo test` and `cargo nextest run` set for it), the binary's cargo target (from its
+/// dep-info file, see [`CargoTarget::of_binary`]), and how and where cargo built it. The
+/// block's own location says neither for a block in a library the test calls, nor anything
+/// for a run of the builder API; without the package and target, a replay command could run
+/// no test and pass.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(crate) struct RunningBinary {
     package: Option<String>,
-    test_target: Option<String>,
+    target: Option<CargoTarget>,
+    /// Whether it runs from cargo's `examples` folder: cargo sets `CARGO_BIN_NAME` for
+    /// examples as for binaries, and only this tells them apart.
     example: bool,
+    /// Whether it is a doctest, which rustdoc builds and runs in a folder of its own.
+    doctest: bool,
     /// How cargo built it, when it sits in cargo's target folder.
     build: Option<Build>,
 }
 
-/// How cargo built a binary, read from where it sits in cargo's target folder:
-/// `<target>/[<triple>/]<profile folder>/[deps/ | examples/]<binary>`, the target folder
-/// being the one with cargo's `CACHEDIR.TAG`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct Build {
-    /// The profile's folder: `debug` for `dev` and `test`, `release` for `release` and
-    /// `bench`, else the profile's name.
-    profile: String,
-    /// The `--target` it was built for, when one was given.
-    triple: Option<String>,
-}
-
-impl Build {
-    /// How the binary at `exe` was built, when it is in cargo's target folder.
-    fn of(exe: &std::path::Path) -> Option<Self> {
-        let mut dir = exe.parent()?;
-        if matches!(dir.file_name()?.to_str()?, "deps" | "examples") {
-            dir = dir.parent()?;
-        }
-        let profile = dir.file_name()?.to_str()?.to_string();
-        let above = dir.parent()?;
-        if above.join("CACHEDIR.TAG").is_file() {
-            return Some(Build {
-                profile,
-                triple: None,
-            });
-        }
-        let triple = above.file_name()?.to_str()?.to_string();
-        above
-            .parent()?
-            .join("CACHEDIR.TAG")
-            .is_file()
-            .then_some(Build {
-                profile,
-                triple: Some(triple),
-            })
-    }
-
-    /// The cargo options that build the same way, each starting with a space.
-    fn options(&self) -> String {
-        let mut options = match self.profile.as_str() {
-            "debug" => String::new(),
-            "release" => String::from(" --release"),
-            profile => format!(" --profile {profile}"),
-        };
-        if let Some(triple) = &self.triple {
-            options.push_str(&format!(" --target {triple}"));
-        }
-        options
-    }
-}
-
 impl RunningBinary {
-    /// What the place of this process's binary says: whether it runs from cargo's
-    /// `examples` folder, and how cargo built it.
-    fn of_binary() -> Self {
+    /// What this process's environment and binary say.
+    fn current() -> Self {
         let exe = std::env::current_exe().ok();
-        let example = exe.as_deref().is_some_and(|exe| {
-            exe.parent()
-                .and_then(|dir| dir.file_name())
-                .is_some_and(|dir| dir == "examples")
-        });
+        let package = std::env::var("CARGO_PKG_NAME")
+            .ok()
+            .filter(|p| !p.is_empty());
+        let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR");
+        let target = match (&exe, &package, &manifest_dir) {
+            (Some(exe), Some(package), Some(dir)) => {
+                CargoTarget::of_binary(exe, std::path::Path::new(dir), package)
+            }
+            _ => None,
+        };
+        let folder = exe
+            .as_deref()
+            .and_then(|exe| exe.parent())
+            .and_then(|dir| dir.file_name())
+            .and_then(|dir| dir.to_str());
         RunningBinary {
-            example,
+            package,
+            target,
+            example: folder == Some("examples"),
+            doctest: folder.is_some_and(|dir| dir.starts_with("rustdoctest")),
             build: exe.as_deref().and_then(Build::of),
-            ..RunningBinary::default()
         }
     }
 
@@ -278,67 +243,17 @@ impl RunningBinary {
         }
     }
 
-    /// What this process's environment and binary say.
-    fn current() -> Self {
-        let package = std::env::var("CARGO_PKG_NAME")
-            .ok()
-            .filter(|p| !p.is_empty());
-        let manifest_dir = std::env::var("CARGO_MANIFEST_DIR").ok();
-        let exe = std::env::current_exe().ok();
-        let crate_name = exe
-            .as_deref()
-            .and_then(|exe| exe.file_stem())
-            .and_then(|stem| stem.to_str())
-            .and_then(binary_crate_name);
-        let test_target = match (&package, manifest_dir, crate_name) {
-            (Some(_), Some(dir), Some(name)) => package_test_target(&dir, name),
-            _ => None,
-        };
-        RunningBinary {
-            package,
-            test_target,
-            ..Self::of_binary()
-        }
-    }
-}
-
-/// The crate of a test binary cargo built, from its file name `<crate>-<16 hex digits>`.
-fn binary_crate_name(stem: &str) -> Option<&str> {
-    let (name, hash) = stem.rsplit_once('-')?;
-    (hash.len() == 16 && hash.bytes().all(|b| b.is_ascii_hexdigit())).then_some(name)
-}
-
-/// The names of the `[[test]]` targets a `Cargo.toml` declares: see [`declared_targets`].
-fn declared_tests(manifest: &str) -> Vec<String> {
-    declared_targets(manifest, "test")
-}
-
-/// The names of the targets of `kind` (`test`, `bench`) a `Cargo.toml` declares
-/// (`name = "..."` inside each `[[kind]]` table), read line by line: enough for the names
-/// cargo accepts, which need no escapes.
-fn declared_targets(manifest: &str, kind: &str) -> Vec<String> {
-    let mut names = Vec::new();
-    let mut in_test_table = false;
-    for line in manifest.lines().map(str::trim) {
-        if line.starts_with('[') {
-            in_test_table = line.trim_start_matches('[').trim_end_matches(']').trim() == kind
-                && line.starts_with("[[");
-            continue;
-        }
-        if !in_test_table {
-            continue;
-        }
-        let Some((key, value)) = line.split_once('=') else {
-            continue;
-        };
-        if key.trim() == "name" {
-            let value = value.split('#').next().unwrap_or("").trim();
-            if let Some(name) = value.strip_prefix('"').and_then(|v| v.strip_suffix('"')) {
-                names.push(name.to_string());
+    /// `--features` with the features the binary's target requires, when the features the
+    /// test was built with are not known (the block is not in the test's package, or there
+    /// is no block): without them cargo would refuse to build the target.
+    fn required_features_options(&self) -> String {
+        match &self.target {
+            Some(target) if !target.required_features.is_empty() => {
+                format!(" --features {}", target.required_features.join(","))
             }
+            _ => String::new(),
         }
     }
-    names
 }
 
 /// Names an integration test target may have, given a source file of it: the component
@@ -443,11 +358,11 @@ pub(crate) struct RunLocation {
 impl RunLocation {
     /// Where a run started on a thread named `thread_name` is, in this process's harness.
     pub(crate) fn resolve(location: Option<&TestLocation>, thread_name: Option<&str>) -> Self {
-        let binary = match location {
-            Some(_) => RunningBinary::of_binary(),
-            None => RunningBinary::current(),
-        };
-        Self::resolve_in(location, thread_name, Harness::current(), &binary)
+        // Read once per process: a test binary runs many runs, and what its environment and
+        // files say does not change.
+        static BINARY: std::sync::OnceLock<RunningBinary> = std::sync::OnceLock::new();
+        let binary = BINARY.get_or_init(RunningBinary::current);
+        Self::resolve_in(location, thread_name, Harness::current(), binary)
     }
 
     /// Counts a run of this location's test starting in this process: its 1-based place
@@ -468,7 +383,8 @@ impl RunLocation {
 
     /// Where a run started on a thread named `thread_name` is. A test thread names the test
     /// (the block may sit in a helper the test calls); off a test thread the block's
-    /// enclosing function is the best guess.
+    /// enclosing function is the best guess. The package and target are the running
+    /// binary's when it can tell them (`binary`), else the block's.
     pub(crate) fn resolve_in(
         location: Option<&TestLocation>,
         thread_name: Option<&str>,
@@ -478,86 +394,142 @@ impl RunLocation {
         let running_test = thread_name
             .filter(|name| is_test_path(name))
             .map(str::to_string);
-        match location {
-            Some(location) => {
-                let release = binary.build_options(location.debug_assertions);
-                let features = feature_options(location.features.unwrap_or_default());
-                if let (Some(bin), None, "main") = (
-                    location.bin_name,
-                    &running_test,
-                    location.function_name().as_str(),
-                ) {
-                    return RunLocation {
-                        test_name: Some("main".into()),
-                        command: Some(format!(
-                            "cargo run{release} -p {}{features} --{} {bin}",
-                            location.package,
-                            binary.program_kind()
-                        )),
-                    };
-                }
-                let function = location.function_name();
-                if let (None, Some(line)) = (&running_test, doctest_line(&function)) {
-                    // A doctest runs as a program of its own, on its `main` thread: nothing
-                    // names the item it documents, which its test name holds.
-                    return RunLocation {
-                        command: Some(format!(
-                            "cargo test{release} -p {}{features} --doc -- '{} - ' # a doctest: the one \
-                             at line {line} of {}; its whole name with --exact runs it alone",
-                            location.package, location.source_file, location.source_file
-                        )),
-                        test_name: Some(function),
-                    };
-                }
-                let guessed = running_test.is_none();
-                let test = running_test.unwrap_or(function);
-                let target = if let Some(bench) = location.bench_target() {
-                    // Benchmarks are built like integration tests (`CARGO_TARGET_TMPDIR` is
-                    // set) but `cargo test` names them `--bench`.
-                    format!("--bench {bench}")
-                } else if location.integration_test {
-                    format!("--test {}", location.test_target())
-                } else if let Some(bin) = location.bin_name {
-                    format!("--{} {bin}", binary.program_kind())
-                } else {
-                    "--lib".to_string()
+        let Some(location) = location else {
+            return Self::without_block(running_test, harness, binary);
+        };
+        let release = binary.build_options(location.debug_assertions);
+        let features = feature_options(location.features.unwrap_or_default());
+        if let (Some(bin), None, "main") = (
+            location.bin_name,
+            &running_test,
+            location.function_name().as_str(),
+        ) {
+            if !binary.doctest {
+                return RunLocation {
+                    test_name: Some("main".into()),
+                    command: Some(format!(
+                        "cargo run{release} -p {}{features} --{} {bin}",
+                        location.package,
+                        binary.program_kind()
+                    )),
                 };
-                let mut command = harness.test_command(
-                    Some(location.package),
-                    Some(&target),
-                    &test,
+            }
+        }
+        let function = location.function_name();
+        if running_test.is_none() {
+            // A doctest runs as a program of its own, on its `main` thread: nothing names
+            // the item it documents, which its test name holds.
+            let file = location.source_file;
+            let doctest = match doctest_line(&function) {
+                Some(line) => Some(format!(
+                    " -- '{file} - ' # a doctest: the one at line {line} of {file}; its whole \
+                     name with --exact runs it alone"
+                )),
+                // A doctest with its own `fn main`, or one rustdoc built from a file of its
+                // own (edition 2024): its folder tells it, and the file when it is the
+                // package's.
+                None if binary.doctest && !std::path::Path::new(file).is_absolute() => Some(
+                    format!(" -- '{file} - ' # a doctest of {file}: its whole name with --exact runs it alone"),
+                ),
+                None if binary.doctest => Some(
+                    " # a doctest: rustdoc did not say which, so this runs them all".to_string(),
+                ),
+                None => None,
+            };
+            if let Some(selection) = doctest {
+                return RunLocation {
+                    command: Some(format!(
+                        "cargo test{release} -p {}{features} --doc{selection}",
+                        location.package
+                    )),
+                    test_name: Some(function),
+                };
+            }
+        }
+        let guessed = running_test.is_none();
+        let test = running_test.unwrap_or(function);
+        // The block may sit in a library the test calls (a test-support crate), whose package,
+        // target and features are not the test's: the running binary names the test's.
+        let package = binary.package.as_deref().unwrap_or(location.package);
+        let in_test_package = package == location.package;
+        let features = if in_test_package {
+            features
+        } else {
+            binary.required_features_options()
+        };
+        let target = match &binary.target {
+            Some(target) => Some(target.option()),
+            None if in_test_package && location.test_build => Some(location.target(binary)),
+            None => None,
+        };
+        let mut command =
+            harness.test_command(Some(package), target.as_deref(), &test, &release, &features);
+        if guessed {
+            // Run as printed, a wrong name would run no test and pass.
+            command.push_str(&format!(
+                " # the run did not start on a test's thread: `{test}` holds the \
+                 block; if it is not the test, name the test in its place"
+            ));
+        }
+        RunLocation {
+            command: Some(command),
+            test_name: Some(test),
+        }
+    }
+
+    /// Where a run of the builder API is, which has no block to say: the running test and
+    /// binary.
+    fn without_block(
+        running_test: Option<String>,
+        harness: Harness,
+        binary: &RunningBinary,
+    ) -> Self {
+        let release = binary.build_options(cfg!(debug_assertions));
+        if running_test.is_none() && binary.doctest {
+            let package = binary
+                .package
+                .as_deref()
+                .map(|p| format!(" -p {p}"))
+                .unwrap_or_default();
+            return RunLocation {
+                command: Some(format!(
+                    "cargo test{release}{package} --doc # a doctest: rustdoc did not say which, \
+                     so this runs them all"
+                )),
+                test_name: None,
+            };
+        }
+        let target = binary.target.as_ref().map(CargoTarget::option);
+        let features = binary.required_features_options();
+        RunLocation {
+            command: running_test.as_ref().map(|test| {
+                harness.test_command(
+                    binary.package.as_deref(),
+                    target.as_deref(),
+                    test,
                     &release,
                     &features,
-                );
-                if guessed {
-                    // Run as printed, a wrong name would run no test and pass.
-                    command.push_str(&format!(
-                        " # the run did not start on a test's thread: `{test}` holds the \
-                         block; if it is not the test, name the test in its place"
-                    ));
-                }
-                RunLocation {
-                    command: Some(command),
-                    test_name: Some(test),
-                }
-            }
-            // Without the block's location, the package and target come from what cargo
-            // told the process, and combtest's own profile is the best guess of the test's.
-            None => {
-                let target = binary.test_target.as_ref().map(|t| format!("--test {t}"));
-                RunLocation {
-                    command: running_test.as_ref().map(|test| {
-                        harness.test_command(
-                            binary.package.as_deref(),
-                            target.as_deref(),
-                            test,
-                            &binary.build_options(cfg!(debug_assertions)),
-                            "",
-                        )
-                    }),
-                    test_name: running_test,
-                }
-            }
+                )
+            }),
+            test_name: running_test,
+        }
+    }
+}
+
+impl TestLocation {
+    /// The target of the test that holds the block, from where the block is, when the
+    /// running binary cannot tell it: `--bench`, `--test`, `--bin`/`--example` or `--lib`.
+    fn target(&self, binary: &RunningBinary) -> String {
+        if let Some(bench) = self.bench_target() {
+            // Benchmarks are built like integration tests (`CARGO_TARGET_TMPDIR` is set) but
+            // `cargo test` names them `--bench`.
+            format!("--bench {bench}")
+        } else if self.integration_test {
+            format!("--test {}", self.test_target())
+        } else if let Some(bin) = self.bin_name {
+            format!("--{} {bin}", binary.program_kind())
+        } else {
+            "--lib".to_string()
         }
     }
 }
@@ -591,6 +563,7 @@ pub(crate) mod tests {
             source_file: "tests/gui.rs",
             manifest_dir: "/nonexistent",
             debug_assertions: true,
+            test_build: true,
             features: None,
         }
     }
@@ -679,7 +652,11 @@ pub(crate) mod tests {
         );
         let in_a_package = RunningBinary {
             package: Some("app".into()),
-            test_target: Some("ecosystem-fit".into()),
+            target: Some(CargoTarget {
+                kind: TargetKind::Test,
+                name: "ecosystem-fit".into(),
+                required_features: vec!["slow".into()],
+            }),
             ..RunningBinary::default()
         };
         let builder_in_cargo =
@@ -687,7 +664,8 @@ pub(crate) mod tests {
         assert_eq!(
             builder_in_cargo.command.as_deref(),
             Some(
-                "cargo nextest run -p app --test ecosystem-fit --run-ignored all -E 'test(=m::t)'"
+                "cargo nextest run -p app --features slow --test ecosystem-fit --run-ignored all \
+                 -E 'test(=m::t)'"
             )
         );
         assert_eq!(
@@ -703,13 +681,122 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn a_test_binary_s_target_is_found_among_the_package_s_tests() {
+    fn a_block_in_a_library_the_test_calls_replays_the_test_s_target() {
+        let test = |kind, name: &str| RunningBinary {
+            package: Some("app".into()),
+            target: Some(CargoTarget {
+                kind,
+                name: name.into(),
+                required_features: Vec::new(),
+            }),
+            ..RunningBinary::default()
+        };
+        const SLOW: &[DeclaredFeature] = &[feature("slow", true, false)];
+        // A test-support crate of another package: its package, target and features are
+        // not the test's.
+        let support = TestLocation {
+            package: "support",
+            crate_name: "support",
+            integration_test: false,
+            test_build: false,
+            features: Some(SLOW),
+            ..location("support::check_pairs::__m", false)
+        };
+        let command = |location: &TestLocation, binary: &RunningBinary| {
+            RunLocation::resolve_in(
+                Some(location),
+                Some("via_support_fails"),
+                Harness::CargoTest,
+                binary,
+            )
+            .command
+            .unwrap()
+        };
         assert_eq!(
-            binary_crate_name("ecosystem_fit-0123456789abcdef"),
-            Some("ecosystem_fit")
+            command(&support, &test(TargetKind::Test, "via_support")),
+            "cargo test -p app --test via_support -- via_support_fails --exact --include-ignored"
         );
-        assert_eq!(binary_crate_name("replay-layouts"), None, "no hash");
-        assert_eq!(binary_crate_name("gui-0123"), None, "a short hash");
+        // Without the binary's target, no target rather than the library's.
+        let unknown = RunningBinary {
+            package: Some("app".into()),
+            ..RunningBinary::default()
+        };
+        assert_eq!(
+            command(&support, &unknown),
+            "cargo test -p app -- via_support_fails --exact --include-ignored"
+        );
+        // The package's own library, called by its integration test of the same name.
+        let own_lib = TestLocation {
+            package: "app",
+            crate_name: "app",
+            test_build: false,
+            features: Some(SLOW),
+            ..support
+        };
+        assert_eq!(
+            command(&own_lib, &test(TargetKind::Test, "app")),
+            "cargo test -p app --features slow --test app -- via_support_fails --exact \
+             --include-ignored"
+        );
+        assert_eq!(
+            command(&own_lib, &unknown),
+            "cargo test -p app --features slow -- via_support_fails --exact --include-ignored"
+        );
+        // A library's unit test whose binary has the name of an integration test.
+        let unit = TestLocation {
+            test_build: true,
+            ..own_lib
+        };
+        assert_eq!(
+            command(&unit, &test(TargetKind::Lib, "app")),
+            "cargo test -p app --features slow --lib -- via_support_fails --exact \
+             --include-ignored"
+        );
+    }
+
+    #[test]
+    fn a_doctest_rustdoc_does_not_name_runs_the_doctests_of_its_file_or_package() {
+        let doctest = RunningBinary {
+            doctest: true,
+            ..RunningBinary::default()
+        };
+        let with_main = TestLocation {
+            marker_path: "rust_out::main::__m",
+            integration_test: false,
+            bin_name: None,
+            source_file: "src/lib.rs",
+            ..location("x::__m", false)
+        };
+        let command = |location: &TestLocation| {
+            RunLocation::resolve_in(Some(location), Some("main"), Harness::CargoTest, &doctest)
+                .command
+                .unwrap()
+        };
+        assert_eq!(
+            command(&with_main),
+            "cargo test -p app --doc -- 'src/lib.rs - ' # a doctest of src/lib.rs: its whole \
+             name with --exact runs it alone"
+        );
+        let bundled = TestLocation {
+            marker_path: "rust_out::__doctest_0::main::__m",
+            source_file: "/tmp/rustdoctestAb12/doctest_bundle_2024.rs",
+            ..with_main
+        };
+        assert_eq!(
+            command(&bundled),
+            "cargo test -p app --doc # a doctest: rustdoc did not say which, so this runs them \
+             all"
+        );
+        // A program's `main` in a doctest is the doctest's.
+        let program_like = TestLocation {
+            bin_name: Some("tool"),
+            ..with_main
+        };
+        assert!(command(&program_like).starts_with("cargo test -p app --doc"));
+    }
+
+    #[test]
+    fn a_block_s_integration_test_is_found_among_the_package_s_tests() {
         let dir = std::env::temp_dir().join(format!("combtest-binary-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(dir.join("tests/suite")).unwrap();
@@ -856,7 +943,10 @@ name = "my-bench"
 path = "checks/bar.rs"
 name = "other-one"
 "#;
-        assert_eq!(declared_tests(manifest), ["my-custom", "other-one"]);
+        assert_eq!(
+            declared_names(manifest, TargetKind::Test),
+            ["my-custom", "other-one"]
+        );
         let dir = std::env::temp_dir().join(format!("combtest-manifest-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(dir.join("Cargo.toml"), manifest).unwrap();
