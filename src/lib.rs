@@ -1,12 +1,16 @@
 //! The root package holds the examples and the integration tests. This library target exists
 //! for the README, whose examples run here as doctests (the `combtest` crate cannot include
 //! the README in its own docs: the README lives outside its package, so a packaged `combtest`
-//! would not find it), and for [`testing`], a helper that integration tests call.
+//! would not find it), for [`testing`], a helper that integration tests call, and for a
+//! doctest whose replay command `tests/replay_doctest.rs` runs.
 
 /// The README's examples compile and run as doctests.
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;
+
+#[doc(hidden)]
+pub mod replay_doctest;
 
 /// A `combtest!` block in a library that tests call, as a test-support crate or a package's
 /// own `pub mod testing` holds one: `tests/replay-layouts.rs` checks that its replay command

@@ -251,11 +251,14 @@ impl Build {
             })
     }
 
-    /// The cargo options that build the same way, each starting with a space.
-    pub(crate) fn options(&self) -> String {
+    /// The cargo options that build the same way, each starting with a space; for `cargo
+    /// nextest run` (`nextest`), whose own `--profile` names a nextest profile, the cargo
+    /// profile is `--cargo-profile`.
+    pub(crate) fn options(&self, nextest: bool) -> String {
         let mut options = match self.profile.as_str() {
             "debug" => String::new(),
             "release" => String::from(" --release"),
+            profile if nextest => format!(" --cargo-profile {profile}"),
             profile => format!(" --profile {profile}"),
         };
         if let Some(triple) = &self.triple {

@@ -226,9 +226,9 @@ impl RunningBinary {
     /// The cargo options that build the test as it was built: from where its binary sits
     /// in cargo's target folder, else (a doctest, compiled by rustdoc elsewhere) from the
     /// debug assertions of the crate that holds it (`--release` without them).
-    fn build_options(&self, debug_assertions: bool) -> String {
+    fn build_options(&self, debug_assertions: bool, harness: Harness) -> String {
         match &self.build {
-            Some(build) => build.options(),
+            Some(build) => build.options(harness == Harness::Nextest),
             None if debug_assertions => String::new(),
             None => String::from(" --release"),
         }
@@ -397,7 +397,7 @@ impl RunLocation {
         let Some(location) = location else {
             return Self::without_block(running_test, harness, binary);
         };
-        let release = binary.build_options(location.debug_assertions);
+        let release = binary.build_options(location.debug_assertions, harness);
         let features = feature_options(location.features.unwrap_or_default());
         if let (Some(bin), None, "main") = (
             location.bin_name,
@@ -418,19 +418,23 @@ impl RunLocation {
         let function = location.function_name();
         if running_test.is_none() {
             // A doctest runs as a program of its own, on its `main` thread: nothing names
-            // the item it documents, which its test name holds.
+            // the item it documents, which its test name holds. Its name cannot select it
+            // either: rustdoc splits the test arguments cargo gives it at spaces, and every
+            // doctest's name has some (`src/lib.rs - item (line 3)`). Its file can.
             let file = location.source_file;
             let doctest = match doctest_line(&function) {
                 Some(line) => Some(format!(
-                    " -- '{file} - ' # a doctest: the one at line {line} of {file}; its whole \
-                     name with --exact runs it alone"
+                    " -- '{file}' # a doctest: the one at line {line} of {file}; this runs the \
+                     doctests of that file"
                 )),
                 // A doctest with its own `fn main`, or one rustdoc built from a file of its
                 // own (edition 2024): its folder tells it, and the file when it is the
                 // package's.
-                None if binary.doctest && !std::path::Path::new(file).is_absolute() => Some(
-                    format!(" -- '{file} - ' # a doctest of {file}: its whole name with --exact runs it alone"),
-                ),
+                None if binary.doctest && !std::path::Path::new(file).is_absolute() => {
+                    Some(format!(
+                        " -- '{file}' # a doctest of {file}: this runs the doctests of that file"
+                    ))
+                }
                 None if binary.doctest => Some(
                     " # a doctest: rustdoc did not say which, so this runs them all".to_string(),
                 ),
@@ -484,7 +488,7 @@ impl RunLocation {
         harness: Harness,
         binary: &RunningBinary,
     ) -> Self {
-        let release = binary.build_options(cfg!(debug_assertions));
+        let release = binary.build_options(cfg!(debug_assertions), harness);
         if running_test.is_none() && binary.doctest {
             let package = binary
                 .package
@@ -774,8 +778,8 @@ pub(crate) mod tests {
         };
         assert_eq!(
             command(&with_main),
-            "cargo test -p app --doc -- 'src/lib.rs - ' # a doctest of src/lib.rs: its whole \
-             name with --exact runs it alone"
+            "cargo test -p app --doc -- 'src/lib.rs' # a doctest of src/lib.rs: this runs the \
+             doctests of that file"
         );
         let bundled = TestLocation {
             marker_path: "rust_out::__doctest_0::main::__m",
@@ -830,7 +834,7 @@ pub(crate) mod tests {
             "Signature: 8a477f597d28d172789f06886806bc55",
         )
         .unwrap();
-        let options = |relative: &str| Build::of(&target.join(relative)).map(|b| b.options());
+        let options = |relative: &str| Build::of(&target.join(relative)).map(|b| b.options(false));
         assert_eq!(
             options("debug/deps/gui-0123456789abcdef").as_deref(),
             Some("")
@@ -856,14 +860,22 @@ pub(crate) mod tests {
         // crate's debug assertions decide.
         assert_eq!(Build::of(&root.join("rustdoctestAb12/rust_out")), None);
         let doctest = RunningBinary::default();
-        assert_eq!(doctest.build_options(true), "");
-        assert_eq!(doctest.build_options(false), " --release");
+        assert_eq!(doctest.build_options(true, Harness::CargoTest), "");
+        assert_eq!(doctest.build_options(false, Harness::Nextest), " --release");
         let in_ci = RunningBinary {
             build: Build::of(&target.join("ci/deps/gui-0123456789abcdef")),
             ..RunningBinary::default()
         };
         // The binary's place wins over the debug assertions, which a profile may turn off.
-        assert_eq!(in_ci.build_options(false), " --profile ci");
+        assert_eq!(
+            in_ci.build_options(false, Harness::CargoTest),
+            " --profile ci"
+        );
+        // nextest's own `--profile` names a nextest profile.
+        assert_eq!(
+            in_ci.build_options(true, Harness::Nextest),
+            " --cargo-profile ci"
+        );
         let located = location("gui::suite::t::__m", true);
         assert_eq!(
             RunLocation::resolve_in(Some(&located), Some("suite::t"), Harness::CargoTest, &in_ci)
@@ -918,8 +930,8 @@ pub(crate) mod tests {
         assert_eq!(
             resolved.command.as_deref(),
             Some(
-                "cargo test -p app --doc -- 'src/lib.rs - ' # a doctest: the one at line 3 of \
-                 src/lib.rs; its whole name with --exact runs it alone"
+                "cargo test -p app --doc -- 'src/lib.rs' # a doctest: the one at line 3 of \
+                 src/lib.rs; this runs the doctests of that file"
             )
         );
         assert_eq!(doctest_line("suite::check"), None);
@@ -1155,6 +1167,6 @@ name = "other-one"
         assert!(doc
             .command
             .unwrap()
-            .starts_with("cargo test -p app --features slow,zstd --doc -- 'src/lib.rs - '"),);
+            .starts_with("cargo test -p app --features slow,zstd --doc -- 'src/lib.rs' "),);
     }
 }
