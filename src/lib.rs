@@ -18,13 +18,15 @@ pub mod replay_doctest;
 pub mod testing {
     use combtest::prelude::*;
 
+    /// Sets the pair's first number.
     #[action(options = 0..20)]
-    fn left(n: u32, pair: &mut (u32, u32, (u32, u32))) {
+    pub fn left(n: u32, pair: &mut (u32, u32, (u32, u32))) {
         pair.0 = n;
     }
 
+    /// Sets the pair's second number; the pair given as the state's third field fails.
     #[action(options = 0..20)]
-    fn right(n: u32, pair: &mut (u32, u32, (u32, u32))) -> Result<(), String> {
+    pub fn right(n: u32, pair: &mut (u32, u32, (u32, u32))) -> Result<(), String> {
         pair.1 = n;
         if (pair.0, pair.1) == pair.2 {
             return Err(format!("the pair {:?} is cursed", (pair.0, pair.1)));

@@ -45,15 +45,8 @@ fn a_panicking_walk_says_which_walk_before_the_process_aborts() {
         "{replay}"
     );
     // Run as printed, it runs that walk alone: it panics again, in walk 7, and aborts.
-    let output = Command::new("sh")
-        .args(["-c", replay])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env_remove("NEXTEST")
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&output.stdout).into_owned()
-        + &String::from_utf8_lossy(&output.stderr);
-    assert!(!output.status.success(), "{text}");
+    let (succeeded, text) = common::run_as_printed(replay, &[]);
+    assert!(!succeeded, "{text}");
     assert!(text.contains("walk 7 panicked"), "{text}");
     assert_eq!(text.matches("panicked, and panic").count(), 1, "{text}");
 }

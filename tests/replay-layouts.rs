@@ -14,20 +14,8 @@ use std::process::Command;
 mod common;
 
 use combtest::prelude::*;
-
-#[action(options = 0..20)]
-fn left(n: u32, pair: &mut (u32, u32, (u32, u32))) {
-    pair.0 = n;
-}
-
-#[action(options = 0..20)]
-fn right(n: u32, pair: &mut (u32, u32, (u32, u32))) -> Result<(), String> {
-    pair.1 = n;
-    if (pair.0, pair.1) == pair.2 {
-        return Err(format!("the pair {:?} is cursed", (pair.0, pair.1)));
-    }
-    Ok(())
-}
+// The actions of the library's own block: this file's helper runs them in a block of its own.
+use combtest_suite::testing::{left, right};
 
 /// A helper with the block: the test that calls it is what a replay must run.
 fn check_pairs(cursed: (u32, u32)) {
@@ -166,21 +154,6 @@ fn a_hyphenated_test_file_is_named_as_cargo_names_its_target() {
     );
 }
 
-/// Runs `command` through the shell in this package's folder, as a user runs a printed
-/// command, without the variables that select walks or a harness; its output.
-fn shell(command: &str) -> String {
-    let output = Command::new("sh")
-        .args(["-c", command])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env_remove("COMBTEST_WALKS")
-        .env_remove("COMBTEST_REPLAY")
-        .env_remove("COMBTEST_SHARD")
-        .env_remove("NEXTEST")
-        .output()
-        .unwrap();
-    String::from_utf8_lossy(&output.stdout).into_owned() + &String::from_utf8_lossy(&output.stderr)
-}
-
 /// An example's tests and a benchmark target's tests (`tests/targets/`, declared in this
 /// package's manifest under hyphenated names), with `combtest!` and with the builder API, run
 /// as a user runs them: the replay command names the target as `cargo test` takes it, and
@@ -197,18 +170,13 @@ fn an_example_s_and_a_benchmark_s_tests_replay_in_their_own_target() {
             "cargo test -p {} {target} -- cursed_pair::{test} --exact --include-ignored",
             env!("CARGO_PKG_NAME")
         );
-        let output = shell(&command);
+        let (_, output) = common::run_as_printed(&command, &[]);
         assert!(output.contains("1 of 400 walks failed"), "{output}");
         let replay = common::first_replay(&output);
         // 13 * 20 + 7
         assert!(replay.starts_with("COMBTEST_WALKS=267@"), "{replay}");
         assert!(replay.ends_with(&command), "{replay}");
-        let replayed = shell(replay);
-        assert!(
-            replayed.contains("test result: FAILED. 0 passed; 1 failed"),
-            "{replayed}"
-        );
-        assert!(replayed.contains("1 of 1 walks failed"), "{replayed}");
-        assert!(replayed.contains("walk 267 "), "{replayed}");
+        let (_, replayed) = common::run_as_printed(replay, &[]);
+        common::assert_replayed_walk(&replayed, 267);
     }
 }

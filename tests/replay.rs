@@ -115,23 +115,9 @@ fn the_report_names_the_run_folder_and_its_replay_command() {
         )
     );
 
-    let replayed = Command::new("sh")
-        .args(["-c", replay])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env_remove("COMBTEST_WALKS")
-        .env_remove("COMBTEST_REPLAY")
-        .env_remove("COMBTEST_LOG_DIR")
-        .output()
-        .unwrap();
-    let replayed = String::from_utf8_lossy(&replayed.stdout).into_owned()
-        + &String::from_utf8_lossy(&replayed.stderr);
+    let (_, replayed) = common::run_as_printed(replay, &[]);
     // Exactly the one test, and exactly its failed walk.
-    assert!(
-        replayed.contains("test result: FAILED. 0 passed; 1 failed"),
-        "{replayed}"
-    );
-    assert!(replayed.contains("1 of 1 walks failed"), "{replayed}");
-    assert!(replayed.contains("walk 267 "), "{replayed}");
+    common::assert_replayed_walk(&replayed, 267);
 }
 
 #[test]
@@ -266,19 +252,6 @@ fn a_builder_run_s_replay_command_names_its_package_and_target() {
         ),
         "{replay}"
     );
-    let replayed = Command::new("sh")
-        .args(["-c", replay])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env_remove("COMBTEST_WALKS")
-        .env_remove("NEXTEST")
-        .output()
-        .unwrap();
-    let replayed = String::from_utf8_lossy(&replayed.stdout).into_owned()
-        + &String::from_utf8_lossy(&replayed.stderr);
-    assert!(
-        replayed.contains("test result: FAILED. 0 passed; 1 failed"),
-        "{replayed}"
-    );
-    assert!(replayed.contains("1 of 1 walks failed"), "{replayed}");
-    assert!(replayed.contains("walk 267 "), "{replayed}");
+    let (_, replayed) = common::run_as_printed(replay, &[]);
+    common::assert_replayed_walk(&replayed, 267);
 }

@@ -7,8 +7,6 @@
 //! declares for this), takes the replay command the failing test prints, and runs it as
 //! printed.
 
-use std::process::Command;
-
 mod common;
 
 #[cfg(feature = "suite-extra")]
@@ -36,30 +34,17 @@ mod only_with_the_extra_feature {
     }
 }
 
-/// Runs `command` through the shell in the suite's folder, as a user runs a printed command,
-/// with none of the variables that select walks or a harness, and returns its output.
-fn shell(command: &str) -> String {
-    let output = Command::new("sh")
-        .args(["-c", command])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env_remove("COMBTEST_WALKS")
-        .env_remove("COMBTEST_REPLAY")
-        .env_remove("COMBTEST_LOG_DIR")
-        .env_remove("COMBTEST_SHARD")
-        .env_remove("NEXTEST")
-        .output()
-        .unwrap();
-    String::from_utf8_lossy(&output.stdout).into_owned() + &String::from_utf8_lossy(&output.stderr)
-}
-
 #[test]
 fn a_replay_command_asks_for_the_features_of_its_run() {
     let features = "--no-default-features --features suite-extra";
     let test = "only_with_the_extra_feature::cursed_pair";
-    let run = shell(&format!(
-        "cargo test -p combtest-suite {features} --test replay_features -- {test} --exact \
+    let (_, run) = common::run_as_printed(
+        &format!(
+            "cargo test -p combtest-suite {features} --test replay_features -- {test} --exact \
          --include-ignored"
-    ));
+        ),
+        &[],
+    );
     assert!(run.contains("1 of 100 walks failed"), "{run}");
     let replay = common::first_replay(&run);
     // 4 * 10 + 2
@@ -72,18 +57,13 @@ fn a_replay_command_asks_for_the_features_of_its_run() {
         "{replay}"
     );
 
-    let replayed = shell(replay);
-    assert!(
-        replayed.contains("test result: FAILED. 0 passed; 1 failed"),
-        "{replayed}"
-    );
-    assert!(replayed.contains("1 of 1 walks failed"), "{replayed}");
-    assert!(replayed.contains("walk 42 "), "{replayed}");
+    let (_, replayed) = common::run_as_printed(replay, &[]);
+    common::assert_replayed_walk(&replayed, 42);
     assert!(replayed.contains("the pair (4, 2) is cursed"), "{replayed}");
 
     // What the command would do without the features: build the default test target, in
     // which the test does not exist, and pass having run nothing.
-    let without = shell(&replay.replace(&format!(" {features}"), ""));
+    let (_, without) = common::run_as_printed(&replay.replace(&format!(" {features}"), ""), &[]);
     assert!(
         without.contains("test result: ok. 0 passed; 0 failed"),
         "{without}"

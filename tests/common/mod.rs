@@ -74,3 +74,39 @@ pub fn walks_of(replay: &str) -> &str {
         .and_then(|first| first.strip_prefix("COMBTEST_WALKS="))
         .unwrap_or_else(|| panic!("not a replay command: {replay}"))
 }
+
+/// Runs a printed command as a user runs it: through the shell, in this package's folder,
+/// without the variables that select walks, write traces or shard a run (the command sets
+/// those it needs) and without nextest's marker, with `variables` set. Returns whether it
+/// succeeded, and its stdout and stderr.
+pub fn run_as_printed(command: &str, variables: &[(&str, &str)]) -> (bool, String) {
+    let mut shell = std::process::Command::new("sh");
+    shell
+        .args(["-c", command])
+        .current_dir(env!("CARGO_MANIFEST_DIR"));
+    for name in [
+        "COMBTEST_WALKS",
+        "COMBTEST_REPLAY",
+        "COMBTEST_BLOCK",
+        "COMBTEST_LOG_DIR",
+        "COMBTEST_SHARD",
+        "NEXTEST",
+    ] {
+        shell.env_remove(name);
+    }
+    let output = shell.envs(variables.iter().copied()).output().unwrap();
+    let text = String::from_utf8_lossy(&output.stdout).into_owned()
+        + &String::from_utf8_lossy(&output.stderr);
+    (output.status.success(), text)
+}
+
+/// Asserts that a replay's output shows one test run and failing (`cargo test`'s summary of
+/// the binary that held it), in exactly one walk, walk `walk`.
+pub fn assert_replayed_walk(output: &str, walk: u64) {
+    assert!(
+        output.contains("test result: FAILED. 0 passed; 1 failed"),
+        "{output}"
+    );
+    assert!(output.contains("1 of 1 walks failed"), "{output}");
+    assert!(output.contains(&format!("walk {walk} ")), "{output}");
+}
