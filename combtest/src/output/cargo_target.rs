@@ -178,14 +178,18 @@ fn normalise(path: &str) -> String {
 
 /// The root source file of the binary at `exe`, relative to the package folder
 /// `manifest_dir`: the first source its dep-info file lists. Cargo runs rustc from the
-/// workspace root, so that path is relative to the workspace root (or absolute), which is
-/// the folder above the package that makes it name an existing file of the package.
+/// workspace root, so that path is relative to the workspace root (or absolute): the folder
+/// above the package, farthest first, that makes it name an existing file of the package.
+/// (Nearest first, a member `ws/foo` whose path is `foo/tests/t.rs` would find a
+/// `ws/foo/foo/tests/t.rs` before `ws/foo/tests/t.rs`.)
 fn root_source(exe: &Path, manifest_dir: &Path) -> Option<String> {
     let dep_info = std::fs::read_to_string(exe.with_extension("d")).ok()?;
     let (_, sources) = dep_info.lines().next()?.split_once(": ")?;
     let root = PathBuf::from(first_make_word(sources)?);
-    let found = manifest_dir
-        .ancestors()
+    let bases: Vec<&Path> = manifest_dir.ancestors().collect();
+    let found = bases
+        .into_iter()
+        .rev()
         .map(|base| base.join(&root))
         .find(|candidate| candidate.starts_with(manifest_dir) && candidate.is_file())?;
     let relative = found.strip_prefix(manifest_dir).ok()?;
@@ -215,7 +219,8 @@ fn first_make_word(text: &str) -> Option<String> {
 
 /// How cargo built a binary, read from where it sits in cargo's target folder:
 /// `<target>/[<triple>/]<profile folder>/[deps/ | examples/]<binary>`, the target folder
-/// being the one with cargo's `CACHEDIR.TAG`.
+/// being the one with cargo's `.rustc_info.json` (cargo writes a `CACHEDIR.TAG` into a
+/// triple's folder too, so that tag cannot tell the two apart).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Build {
     /// The profile's folder: `debug` for `dev` and `test`, `release` for `release` and
@@ -234,21 +239,18 @@ impl Build {
         }
         let profile = dir.file_name()?.to_str()?.to_string();
         let above = dir.parent()?;
-        if above.join("CACHEDIR.TAG").is_file() {
+        let is_target_folder = |folder: &Path| folder.join(".rustc_info.json").is_file();
+        if is_target_folder(above) {
             return Some(Build {
                 profile,
                 triple: None,
             });
         }
         let triple = above.file_name()?.to_str()?.to_string();
-        above
-            .parent()?
-            .join("CACHEDIR.TAG")
-            .is_file()
-            .then_some(Build {
-                profile,
-                triple: Some(triple),
-            })
+        is_target_folder(above.parent()?).then_some(Build {
+            profile,
+            triple: Some(triple),
+        })
     }
 
     /// The cargo options that build the same way, each starting with a space; for `cargo
