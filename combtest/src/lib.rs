@@ -245,9 +245,12 @@
 //! `--include-ignored` lets the command run a test that is `#[ignore]`d (it would otherwise
 //! run nothing and pass); for any other test it changes nothing. Under `cargo nextest` the
 //! command is nextest's, and it builds the test as it was built (`--release`, `--profile`,
-//! `--target`, read from where the test's binary sits in cargo's target folder). A test
-//! built with other features than the default ones gets them (`--no-default-features`,
+//! or nextest's `--cargo-profile`, and `--target`, read from where the test's binary sits in
+//! cargo's target folder). A test whose `combtest!` block is in its own package and that
+//! was built with other features than the default ones gets them (`--no-default-features`,
 //! `--features ...`): without them the replay would build another test, or none, and pass.
+//! A run of the builder API, or a block in another package's library, knows only the
+//! features the test's target requires; the README says more.
 //!
 //! ## Logging
 //! combtest emits `tracing` spans and events: a span per run and per walk, an info event at

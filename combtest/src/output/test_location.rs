@@ -176,6 +176,11 @@ fn package_test_target(manifest_dir: &str, crate_name: &str) -> Option<String> {
     }
 }
 
+/// What a command whose target is not known says: without a target, `cargo test` runs every
+/// target's tests but examples' and benchmarks', so a test in one of those would run nothing.
+const UNKNOWN_TARGET: &str = "the test's target was not found: for a test in an example or \
+                              a benchmark, add --example or --bench and its name";
+
 /// What the running test process can tell about its test: the package (`CARGO_PKG_NAME`,
 /// which `cargo test` and `cargo nextest run` set for it), the binary's cargo target (from its
 /// dep-info file, see [`CargoTarget::of_binary`]), and how and where cargo built it. The
@@ -214,12 +219,15 @@ impl RunningBinary {
             .and_then(|exe| exe.parent())
             .and_then(|dir| dir.file_name())
             .and_then(|dir| dir.to_str());
+        let doctest = folder.is_some_and(|dir| dir.starts_with("rustdoctest"));
         RunningBinary {
             package,
             target,
             example: folder == Some("examples"),
-            doctest: folder.is_some_and(|dir| dir.starts_with("rustdoctest")),
-            build: exe.as_deref().and_then(Build::of),
+            doctest,
+            // rustdoc's folder may sit in the target folder (`TMPDIR=target/tmp`), where
+            // its name would read as a profile's.
+            build: exe.as_deref().filter(|_| !doctest).and_then(Build::of),
         }
     }
 
@@ -405,6 +413,9 @@ impl RunLocation {
             location.function_name().as_str(),
         ) {
             if !binary.doctest {
+                // `cargo run`, even from a program a nextest test spawned: its profile
+                // option is `--profile`.
+                let release = binary.build_options(location.debug_assertions, Harness::CargoTest);
                 return RunLocation {
                     test_name: Some("main".into()),
                     command: Some(format!(
@@ -468,12 +479,19 @@ impl RunLocation {
         };
         let mut command =
             harness.test_command(Some(package), target.as_deref(), &test, &release, &features);
+        let mut notes = Vec::new();
         if guessed {
             // Run as printed, a wrong name would run no test and pass.
-            command.push_str(&format!(
-                " # the run did not start on a test's thread: `{test}` holds the \
-                 block; if it is not the test, name the test in its place"
+            notes.push(format!(
+                "the run did not start on a test's thread: `{test}` holds the block; if it is \
+                 not the test, name the test in its place"
             ));
+        }
+        if target.is_none() {
+            notes.push(UNKNOWN_TARGET.to_string());
+        }
+        if !notes.is_empty() {
+            command.push_str(&format!(" # {}", notes.join("; ")));
         }
         RunLocation {
             command: Some(command),
@@ -507,13 +525,17 @@ impl RunLocation {
         let features = binary.required_features_options();
         RunLocation {
             command: running_test.as_ref().map(|test| {
-                harness.test_command(
+                let mut command = harness.test_command(
                     binary.package.as_deref(),
                     target.as_deref(),
                     test,
                     &release,
                     &features,
-                )
+                );
+                if target.is_none() {
+                    command.push_str(&format!(" # {UNKNOWN_TARGET}"));
+                }
+                command
             }),
             test_name: running_test,
         }
@@ -652,7 +674,9 @@ pub(crate) mod tests {
         );
         assert_eq!(
             builder_only.command.as_deref(),
-            Some("cargo test -- m::t --exact --include-ignored")
+            Some(
+                format!("cargo test -- m::t --exact --include-ignored # {UNKNOWN_TARGET}").as_str()
+            )
         );
         let in_a_package = RunningBinary {
             package: Some("app".into()),
@@ -727,7 +751,7 @@ pub(crate) mod tests {
         };
         assert_eq!(
             command(&support, &unknown),
-            "cargo test -p app -- via_support_fails --exact --include-ignored"
+            format!("cargo test -p app -- via_support_fails --exact --include-ignored # {UNKNOWN_TARGET}")
         );
         // The package's own library, called by its integration test of the same name.
         let own_lib = TestLocation {
@@ -744,7 +768,10 @@ pub(crate) mod tests {
         );
         assert_eq!(
             command(&own_lib, &unknown),
-            "cargo test -p app --features slow -- via_support_fails --exact --include-ignored"
+            format!(
+                "cargo test -p app --features slow -- via_support_fails --exact \
+                 --include-ignored # {UNKNOWN_TARGET}"
+            )
         );
         // A library's unit test whose binary has the name of an integration test.
         let unit = TestLocation {
@@ -829,11 +856,13 @@ pub(crate) mod tests {
         let _ = std::fs::remove_dir_all(&root);
         let target = root.join("target");
         std::fs::create_dir_all(&target).unwrap();
-        std::fs::write(
-            target.join("CACHEDIR.TAG"),
-            "Signature: 8a477f597d28d172789f06886806bc55",
-        )
-        .unwrap();
+        // As cargo lays it out: both marks in the target folder, a tag in a triple's folder.
+        let tag = "Signature: 8a477f597d28d172789f06886806bc55";
+        std::fs::write(target.join("CACHEDIR.TAG"), tag).unwrap();
+        std::fs::write(target.join(".rustc_info.json"), "{}").unwrap();
+        let triple = target.join("x86_64-unknown-linux-musl");
+        std::fs::create_dir_all(&triple).unwrap();
+        std::fs::write(triple.join("CACHEDIR.TAG"), tag).unwrap();
         let options = |relative: &str| Build::of(&target.join(relative)).map(|b| b.options(false));
         assert_eq!(
             options("debug/deps/gui-0123456789abcdef").as_deref(),
@@ -871,10 +900,20 @@ pub(crate) mod tests {
             in_ci.build_options(false, Harness::CargoTest),
             " --profile ci"
         );
-        // nextest's own `--profile` names a nextest profile.
+        // nextest's own `--profile` names a nextest profile; `cargo run` has no other.
         assert_eq!(
             in_ci.build_options(true, Harness::Nextest),
             " --cargo-profile ci"
+        );
+        let program = TestLocation {
+            bin_name: Some("tool"),
+            ..location("app::main::__m", false)
+        };
+        assert_eq!(
+            RunLocation::resolve_in(Some(&program), None, Harness::Nextest, &in_ci)
+                .command
+                .unwrap(),
+            "cargo run --profile ci -p app --bin tool"
         );
         let located = location("gui::suite::t::__m", true);
         assert_eq!(
