@@ -995,9 +995,11 @@ where
                     progress,
                     compiled: compiled.as_deref(),
                     watch: &watch,
-                    // The causes read the list, and a shard's merge reads it from its file.
+                    // The causes read the list, and a shard's merge reads it from the shard
+                    // file, which is written only with a log directory.
                     stopped_room: StoppedRoom::new(
-                        !settings.skip_analysis || settings.shard.is_some(),
+                        !settings.skip_analysis
+                            || (settings.shard.is_some() && settings.log_dir.is_some()),
                     ),
                 };
                 let buffer = || sink.map(TraceSink::buffer);

@@ -29,7 +29,8 @@ pub(crate) struct StoppedRoom(AtomicIsize);
 
 impl StoppedRoom {
     /// Room for [`MOST_STOPPED_WALKS`] walks, or for none when the run has no use for the
-    /// list: its causes are not analysed, and it is no shard whose merge will analyse them.
+    /// list: its causes are not analysed, and it writes no shard file whose merge will
+    /// analyse them.
     pub(crate) fn new(keep: bool) -> Self {
         Self::of(if keep { MOST_STOPPED_WALKS } else { 0 })
     }

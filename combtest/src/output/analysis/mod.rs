@@ -695,7 +695,11 @@ mod tests {
                             continue;
                         }
                         if *cancels {
-                            cancelled.push((id, p));
+                            // The engine lists only the walks cancelled before the last
+                            // position: those at it ran every choice.
+                            if p + 1 < n {
+                                cancelled.push((id, p));
+                            }
                         } else {
                             let name = ["a", "b", "c", "d"][p];
                             failures.push(failure(id, p, name, &format!("bug {r}")));
