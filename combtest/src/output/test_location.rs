@@ -119,9 +119,7 @@ impl TestLocation {
         package_test_target(self.manifest_dir, self.crate_name)
             .unwrap_or_else(|| self.crate_name.to_string())
     }
-}
 
-impl TestLocation {
     /// The benchmark target that holds the block, when it is one: cargo builds a benchmark's
     /// tests as it builds an integration test (`CARGO_TARGET_TMPDIR` is set), and `cargo
     /// test` names it `--bench`. Found by its file (`benches/x.rs`, `benches/x/main.rs`),
@@ -561,9 +559,8 @@ impl TestLocation {
 }
 
 /// The benchmark target a source file is in: `benches/x.rs` or `benches/x/main.rs` (and the
-/// modules beside it) is in `x`.
-/// A file under `tests/benches/` is an integration test's module: the first of the two folders
-/// decides.
+/// modules beside it) is in `x`. A file under `tests/benches/` is an integration test's
+/// module: the first of the two folders decides.
 fn bench_target(source_file: &str) -> Option<String> {
     let components: Vec<&str> = source_file.split(['/', '\\']).collect();
     let (at, _) = components
