@@ -1,6 +1,8 @@
 //! Each path a user can turn on, against a hand-written loop doing the same work in the same
 //! run: a filter reading a param, gathering final states, the builder, failing walks, and a
-//! trace. Run it with `cargo run --release --example paths`; `BENCHMARKS.md` records the
+//! trace. The builder is also measured against the fair loop calling each action, not
+//! inlined, directly and through a trait object: the second is the most any path running
+//! actions chosen at run time can reach. Run it with `cargo run --release --example paths`; `BENCHMARKS.md` records the
 //! results.
 //!
 //! Every workload walks the T1 space (6 actions x 10 options, a few arithmetic operations
@@ -85,6 +87,52 @@ fn nested_loops(depth: u32, mut visit: impl FnMut(u64, &Small)) -> u64 {
 
 fn plain_loop() -> u64 {
     nested_loops(6, |_, _| {})
+}
+
+/// `op`'s body as a function the loop calls and cannot inline.
+#[inline(never)]
+fn op_called(p: u64, s: &mut Small) {
+    step(p, black_box(s));
+}
+
+/// The fair loop calling each of its six actions through `call`, not inlined: `op_called`
+/// directly, or through a trait object as a loop over actions chosen at run time must.
+#[inline(always)]
+fn loop_calling(call: impl Fn(usize, u64, &mut Small)) -> u64 {
+    let initial = Small::default();
+    let mut id = 0;
+    for p0 in 0..10u64 {
+        for p1 in 0..10 {
+            for p2 in 0..10 {
+                for p3 in 0..10 {
+                    for p4 in 0..10 {
+                        for p5 in 0..10 {
+                            let mut s = initial.clone();
+                            for (position, p) in [p0, p1, p2, p3, p4, p5].into_iter().enumerate() {
+                                call(position, p, &mut s);
+                            }
+                            id += 1;
+                        }
+                    }
+                }
+            }
+        }
+    }
+    id
+}
+
+fn loop_calling_directly() -> u64 {
+    loop_calling(|_, p, s| op_called(p, s))
+}
+
+/// An action as a trait object.
+type DynAction<'a> = &'a dyn Fn(u64, &mut Small);
+
+/// The actions as trait objects the compiler cannot see through, one per position: the
+/// least a path running an order built at run time (the builder's) must do per action.
+fn loop_calling_trait_objects() -> u64 {
+    let actions: [DynAction<'_>; 6] = black_box([&op_called; 6]);
+    loop_calling(|position, p, s| actions[position](p, s))
 }
 
 /// A filter that reads the first param and keeps every walk, written as the user's `if`.
@@ -248,6 +296,8 @@ fn main() {
                 T1_WALKS,
                 Box::new(|| combtest_failing(true, &mut explained_failures)),
             ),
+            (T1_WALKS, Box::new(loop_calling_directly)),
+            (T1_WALKS, Box::new(loop_calling_trait_objects)),
         ];
         interleaved(ROUNDS, &mut workloads)
     };
@@ -276,6 +326,22 @@ fn main() {
         best[4],
     );
     row("builder (general path)", T1_WALKS, best[6], best[0]);
+    row(
+        "loop calling its actions, not inlined",
+        T1_WALKS,
+        best[10],
+        best[0],
+    );
+    row(
+        "loop calling its actions' trait objects",
+        T1_WALKS,
+        best[11],
+        best[0],
+    );
+    println!(
+        "  builder / loop calling its actions' trait objects: {:.2}",
+        best[11].as_secs_f64() / best[6].as_secs_f64()
+    );
     row("loop collecting failures", T1_WALKS, best[7], best[7]);
     row(
         "builder, failures, explain_failures off",
