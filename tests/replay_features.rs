@@ -32,40 +32,58 @@ mod only_with_the_extra_feature {
     fn cursed_pair() {
         combtest! { order: [left, right], state: (0, 0) };
     }
+
+    #[test]
+    #[ignore = "fails on purpose; run by a_builder_run_s_replay_command_asks_for_the_features_of_its_run"]
+    fn cursed_pair_by_the_builder() {
+        Combtest::new((0, 0))
+            .then(left::action())
+            .then(right::action())
+            .run_or_panic();
+    }
+}
+
+/// The features this target's failing tests are built with: not the default ones.
+const FEATURES: &str = "--no-default-features --features suite-extra";
+
+/// Builds and runs `test` of this target with [`FEATURES`], as a user would, and returns the
+/// first replay command it prints, checking that it names the features.
+fn replay_command_of(test: &str) -> String {
+    let command = format!(
+        "cargo test -p combtest-suite {FEATURES} --test replay_features -- {test} --exact \
+         --include-ignored"
+    );
+    let (_, run) = common::run_as_printed(&command, &[]);
+    assert!(run.contains("1 of 100 walks failed"), "{run}");
+    let replay = common::first_replay(&run).to_string();
+    // 4 * 10 + 2
+    assert!(replay.starts_with("COMBTEST_WALKS=42@"), "{replay}");
+    assert!(replay.ends_with(&command), "{replay}");
+    replay
 }
 
 #[test]
 fn a_replay_command_asks_for_the_features_of_its_run() {
-    let features = "--no-default-features --features suite-extra";
-    let test = "only_with_the_extra_feature::cursed_pair";
-    let (_, run) = common::run_as_printed(
-        &format!(
-            "cargo test -p combtest-suite {features} --test replay_features -- {test} --exact \
-         --include-ignored"
-        ),
-        &[],
-    );
-    assert!(run.contains("1 of 100 walks failed"), "{run}");
-    let replay = common::first_replay(&run);
-    // 4 * 10 + 2
-    assert!(replay.starts_with("COMBTEST_WALKS=42@"), "{replay}");
-    assert!(
-        replay.ends_with(&format!(
-            "cargo test -p combtest-suite {features} --test replay_features -- {test} --exact \
-             --include-ignored"
-        )),
-        "{replay}"
-    );
-
-    let (_, replayed) = common::run_as_printed(replay, &[]);
+    let replay = replay_command_of("only_with_the_extra_feature::cursed_pair");
+    let (_, replayed) = common::run_as_printed(&replay, &[]);
     common::assert_replayed_walk(&replayed, 42);
     assert!(replayed.contains("the pair (4, 2) is cursed"), "{replayed}");
 
     // What the command would do without the features: build the default test target, in
     // which the test does not exist, and pass having run nothing.
-    let (_, without) = common::run_as_printed(&replay.replace(&format!(" {features}"), ""), &[]);
+    let (_, without) = common::run_as_printed(&replay.replace(&format!(" {FEATURES}"), ""), &[]);
     assert!(
         without.contains("test result: ok. 0 passed; 0 failed"),
         "{without}"
     );
+}
+
+/// A run of the builder API has no block to read the package's features with `cfg!`: its
+/// command takes them from the fingerprint cargo keeps of the test binary.
+#[test]
+fn a_builder_run_s_replay_command_asks_for_the_features_of_its_run() {
+    let replay = replay_command_of("only_with_the_extra_feature::cursed_pair_by_the_builder");
+    let (_, replayed) = common::run_as_printed(&replay, &[]);
+    common::assert_replayed_walk(&replayed, 42);
+    assert!(replayed.contains("the pair (4, 2) is cursed"), "{replayed}");
 }

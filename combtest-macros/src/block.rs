@@ -270,13 +270,10 @@ fn features_in_location(private: &TokenStream) -> TokenStream {
         return quote!(::core::option::Option::None);
     };
     let entries = declared.iter().map(|feature| {
-        let name = &feature.name;
-        let implied_by_default = feature.implied_by_default;
         quote! {
             #private::DeclaredFeature {
-                name: #name,
-                enabled: ::core::cfg!(feature = #name),
-                implied_by_default: #implied_by_default,
+                name: #feature,
+                enabled: ::core::cfg!(feature = #feature),
             }
         }
     });

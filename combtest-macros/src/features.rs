@@ -7,88 +7,33 @@
 //! which features are on, but the code it generates can: it reads the names from the
 //! package's manifest and emits one `cfg!(feature = "...")` per name.
 
-use std::collections::{BTreeMap, BTreeSet};
-
-/// A feature the package declares, as the generated code reports it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct Feature {
-    /// The name `--features` takes.
-    pub(crate) name: String,
-    /// Whether the `default` feature turns it on, directly or through other features: a
-    /// replay of a run with the default features need not name it.
-    pub(crate) implied_by_default: bool,
-}
+use std::collections::BTreeSet;
 
 /// The features `manifest` (a `Cargo.toml`) declares, sorted by name: the keys of
 /// `[features]`, and each optional dependency no feature names as `dep:name` (cargo makes
-/// a feature of those).
-pub(crate) fn declared_features(manifest: &str) -> Result<Vec<Feature>, String> {
+/// a feature of those). Which of them `default` turns on is the runtime's to read, when it
+/// writes a command.
+pub(crate) fn declared_features(manifest: &str) -> Result<Vec<String>, String> {
     let manifest: toml::Table = manifest.parse().map_err(|e| format!("{e}"))?;
-    let mut graph: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    if let Some(features) = manifest.get("features").and_then(toml::Value::as_table) {
-        for (name, enables) in features {
-            let enables = enables
-                .as_array()
-                .map(|values| {
-                    values
-                        .iter()
-                        .filter_map(|v| v.as_str().map(str::to_string))
-                        .collect()
-                })
-                .unwrap_or_default();
-            graph.insert(name.clone(), enables);
-        }
-    }
-    let named_with_dep: BTreeSet<&str> = graph
-        .values()
+    let features = manifest.get("features").and_then(toml::Value::as_table);
+    let mut names: BTreeSet<String> = features
+        .into_iter()
         .flatten()
-        .filter_map(|value| value.strip_prefix("dep:"))
+        .map(|(name, _)| name.clone())
+        .collect();
+    let named_with_dep: BTreeSet<&str> = features
+        .into_iter()
+        .flat_map(|features| features.values())
+        .filter_map(toml::Value::as_array)
+        .flatten()
+        .filter_map(|value| value.as_str()?.strip_prefix("dep:"))
         .collect();
     let implicit: Vec<String> = optional_dependencies(&manifest)
         .into_iter()
-        .filter(|name| !named_with_dep.contains(name.as_str()) && !graph.contains_key(name))
+        .filter(|name| !named_with_dep.contains(name.as_str()))
         .collect();
-    for name in implicit {
-        graph.insert(name, Vec::new());
-    }
-
-    let by_default = enabled_by(&graph, "default");
-    Ok(graph
-        .keys()
-        .map(|name| Feature {
-            name: name.clone(),
-            implied_by_default: name != "default" && by_default.contains(name.as_str()),
-        })
-        .collect())
-}
-
-/// The features that turning on `root` turns on, `root` included (when declared). A value
-/// `dep:x` enables a dependency and no feature; `x/f` and `x?/f` enable a feature of `x`, and
-/// `x/f` also `x` itself. What this leaves out only makes a replay command name a feature it
-/// need not, never omit one.
-fn enabled_by<'a>(graph: &'a BTreeMap<String, Vec<String>>, root: &'a str) -> BTreeSet<&'a str> {
-    let mut enabled = BTreeSet::new();
-    let mut pending = vec![root];
-    while let Some(name) = pending.pop() {
-        let Some(enables) = graph.get(name) else {
-            continue;
-        };
-        if !enabled.insert(name) {
-            continue;
-        }
-        for value in enables {
-            if value.starts_with("dep:") {
-                continue;
-            }
-            let feature = match value.split_once('/') {
-                Some((dependency, _)) if dependency.ends_with('?') => continue,
-                Some((dependency, _)) => dependency,
-                None => value.as_str(),
-            };
-            pending.push(feature);
-        }
-    }
-    enabled
+    names.extend(implicit);
+    Ok(names.into_iter().collect())
 }
 
 /// The names (table keys, as features take them) of the optional dependencies, in every
@@ -123,7 +68,7 @@ fn optional_dependencies(manifest: &toml::Table) -> Vec<String> {
 
 /// The features of the package being compiled, from the manifest in `CARGO_MANIFEST_DIR`;
 /// `None` outside cargo, or when the manifest cannot be read.
-pub(crate) fn of_package_being_compiled() -> Option<Vec<Feature>> {
+pub(crate) fn of_package_being_compiled() -> Option<Vec<String>> {
     let dir = std::env::var_os("CARGO_MANIFEST_DIR")?;
     let text = std::fs::read_to_string(std::path::Path::new(&dir).join("Cargo.toml")).ok()?;
     declared_features(&text).ok()
@@ -133,15 +78,8 @@ pub(crate) fn of_package_being_compiled() -> Option<Vec<Feature>> {
 mod tests {
     use super::*;
 
-    fn names(features: &[Feature]) -> Vec<(&str, bool)> {
-        features
-            .iter()
-            .map(|f| (f.name.as_str(), f.implied_by_default))
-            .collect()
-    }
-
     #[test]
-    fn declared_and_implicit_features_with_what_default_implies() {
+    fn declared_and_implicit_features() {
         let manifest = r#"
             [package]
             name = "app"
@@ -167,19 +105,10 @@ mod tests {
             [dev-dependencies]
             proptest = "1"
         "#;
-        let features = declared_features(manifest).unwrap();
+        // `rustls` is named as `dep:rustls`, so cargo makes no feature of it.
         assert_eq!(
-            names(&features),
-            [
-                ("cache", false),
-                ("cc", false),
-                ("default", false),
-                ("extra", false),
-                ("fast", true),
-                ("nix", false),
-                ("simd", true),
-                ("tls", true),
-            ]
+            declared_features(manifest).unwrap(),
+            ["cache", "cc", "default", "extra", "fast", "nix", "simd", "tls"]
         );
     }
 
@@ -190,12 +119,7 @@ mod tests {
     }
 
     #[test]
-    fn cycles_end_and_an_unparsable_manifest_is_an_error() {
-        let manifest = "[features]\ndefault = [\"a\"]\na = [\"b\"]\nb = [\"a\"]\n";
-        assert_eq!(
-            names(&declared_features(manifest).unwrap()),
-            [("a", true), ("b", true), ("default", false)]
-        );
+    fn an_unparsable_manifest_is_an_error() {
         assert!(declared_features("[features\n").is_err());
     }
 }

@@ -249,8 +249,8 @@
 //! cargo's target folder). A test whose `combtest!` block is in its own package and that
 //! was built with other features than the default ones gets them (`--no-default-features`,
 //! `--features ...`): without them the replay would build another test, or none, and pass.
-//! A run of the builder API, or a block in another package's library, knows only the
-//! features the test's target requires; the README says more.
+//! A run of the builder API, or a block in another package's library, takes them from the
+//! fingerprint cargo keeps of the test's binary; the README says more.
 //!
 //! ## Logging
 //! combtest emits `tracing` spans and events: a span per run and per walk, an info event at

@@ -3,6 +3,7 @@
 //! log output. Nothing here knows how walks are scheduled.
 
 pub(crate) mod analysis;
+pub(crate) mod cargo_features;
 pub(crate) mod cargo_target;
 pub(crate) mod html;
 pub(crate) mod junit;

@@ -9,6 +9,7 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
+use super::cargo_features::BuiltFeatures;
 use super::cargo_target::{declared_names, Build, CargoTarget, TargetKind};
 
 /// Where a `combtest!` block sits, captured at compile time so that replay commands name the
@@ -55,30 +56,22 @@ pub struct DeclaredFeature {
     pub name: &'static str,
     /// `cfg!(feature = name)` of the block's crate.
     pub enabled: bool,
-    /// Whether `default` turns it on: a run with the default features need not name it.
-    pub implied_by_default: bool,
 }
 
-/// The cargo options that select `features` as a build had them: none when it had exactly
-/// the default features, `--no-default-features` when it had not the default ones, and
-/// `--features` with what else was on. Each option starts with a space.
-fn feature_options(features: &[DeclaredFeature]) -> String {
-    let default = features.iter().find(|f| f.name == "default");
-    let with_defaults = default.is_some_and(|f| f.enabled);
-    let named: Vec<&str> = features
-        .iter()
-        .filter(|f| f.enabled && f.name != "default")
-        .filter(|f| !(with_defaults && f.implied_by_default))
-        .map(|f| f.name)
-        .collect();
-    let mut options = String::new();
-    if default.is_some() && !with_defaults {
-        options.push_str(" --no-default-features");
+impl TestLocation {
+    /// The cargo options that select the features the block's package was built with (see
+    /// [`BuiltFeatures::options`]); none when the macro could not read them.
+    fn feature_options(&self) -> String {
+        let Some(features) = self.features else {
+            return String::new();
+        };
+        BuiltFeatures::new(
+            features.iter().filter(|f| f.enabled).map(|f| f.name),
+            features.iter().any(|f| f.name == "default"),
+            std::path::Path::new(self.manifest_dir),
+        )
+        .options()
     }
-    if !named.is_empty() {
-        options.push_str(&format!(" --features {}", named.join(",")));
-    }
-    options
 }
 
 impl TestLocation {
@@ -196,6 +189,8 @@ pub(crate) struct RunningBinary {
     doctest: bool,
     /// How cargo built it, when it sits in cargo's target folder.
     build: Option<Build>,
+    /// The features cargo built it with, from its fingerprint.
+    features: Option<BuiltFeatures>,
 }
 
 impl RunningBinary {
@@ -206,11 +201,15 @@ impl RunningBinary {
             .ok()
             .filter(|p| !p.is_empty());
         let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR");
-        let target = match (&exe, &package, &manifest_dir) {
+        let (target, features) = match (&exe, &package, &manifest_dir) {
             (Some(exe), Some(package), Some(dir)) => {
-                CargoTarget::of_binary(exe, std::path::Path::new(dir), package)
+                let dir = std::path::Path::new(dir);
+                (
+                    CargoTarget::of_binary(exe, dir, package),
+                    BuiltFeatures::of_binary(exe, package, dir),
+                )
             }
-            _ => None,
+            _ => (None, None),
         };
         let folder = exe
             .as_deref()
@@ -226,6 +225,7 @@ impl RunningBinary {
             // rustdoc's folder may sit in the target folder (`TMPDIR=target/tmp`), where
             // its name would read as a profile's.
             build: exe.as_deref().filter(|_| !doctest).and_then(Build::of),
+            features,
         }
     }
 
@@ -249,12 +249,14 @@ impl RunningBinary {
         }
     }
 
-    /// `--features` with the features the binary's target requires, when the features the
-    /// test was built with are not known (the block is not in the test's package, or there
-    /// is no block): without them cargo would refuse to build the target.
-    fn required_features_options(&self) -> String {
-        match &self.target {
-            Some(target) if !target.required_features.is_empty() => {
+    /// The feature options of the test's own build, for a run whose block does not know
+    /// them (the block is not in the test's package, or there is no block): the features
+    /// cargo's fingerprint of the binary lists, else those the binary's target requires,
+    /// without which cargo would refuse to build the target.
+    fn feature_options(&self) -> String {
+        match (&self.features, &self.target) {
+            (Some(features), _) => features.options(),
+            (None, Some(target)) if !target.required_features.is_empty() => {
                 format!(" --features {}", target.required_features.join(","))
             }
             _ => String::new(),
@@ -404,7 +406,7 @@ impl RunLocation {
             return Self::without_block(running_test, harness, binary);
         };
         let release = binary.build_options(location.debug_assertions, harness);
-        let features = feature_options(location.features.unwrap_or_default());
+        let features = location.feature_options();
         if let (Some(bin), None, "main") = (
             location.bin_name,
             &running_test,
@@ -468,7 +470,7 @@ impl RunLocation {
         let features = if in_test_package {
             features
         } else {
-            binary.required_features_options()
+            binary.feature_options()
         };
         let target = match &binary.target {
             Some(target) => Some(target.option()),
@@ -520,7 +522,7 @@ impl RunLocation {
             };
         }
         let target = binary.target.as_ref().map(CargoTarget::option);
-        let features = binary.required_features_options();
+        let features = binary.feature_options();
         RunLocation {
             command: running_test.as_ref().map(|test| {
                 let mut command = harness.test_command(
@@ -716,7 +718,7 @@ pub(crate) mod tests {
             }),
             ..RunningBinary::default()
         };
-        const SLOW: &[DeclaredFeature] = &[feature("slow", true, false)];
+        const SLOW: &[DeclaredFeature] = &[feature("slow", true)];
         // A test-support crate of another package: its package, target and features are
         // not the test's.
         let support = TestLocation {
@@ -1106,38 +1108,50 @@ name = "other-one"
         }
     }
 
-    const fn feature(name: &'static str, enabled: bool, implied: bool) -> DeclaredFeature {
-        DeclaredFeature {
-            name,
-            enabled,
-            implied_by_default: implied,
-        }
+    const fn feature(name: &'static str, enabled: bool) -> DeclaredFeature {
+        DeclaredFeature { name, enabled }
+    }
+
+    /// A package folder whose manifest's `default` turns on `fast`, with `slow` and the
+    /// optional dependency `zstd` besides; leaked, as a block's `manifest_dir` is static.
+    fn package_with_features() -> &'static str {
+        let dir =
+            std::env::temp_dir().join(format!("combtest-location-features-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(
+            dir.join("Cargo.toml"),
+            "[package]\nname = \"app\"\n[features]\ndefault = [\"fast\"]\nfast = []\n\
+             slow = []\n[dependencies]\nzstd = { version = \"0.13\", optional = true }\n",
+        )
+        .unwrap();
+        Box::leak(dir.into_os_string().into_string().unwrap().into_boxed_str())
     }
 
     #[test]
     fn commands_ask_for_the_features_the_test_ran_with() {
-        // `default` turns on `fast`; `slow` and the optional dependency `zstd` are extra.
         const DEFAULTS: &[DeclaredFeature] = &[
-            feature("default", true, false),
-            feature("fast", true, true),
-            feature("slow", false, false),
-            feature("zstd", false, false),
+            feature("default", true),
+            feature("fast", true),
+            feature("slow", false),
+            feature("zstd", false),
         ];
         const DEFAULTS_AND_MORE: &[DeclaredFeature] = &[
-            feature("default", true, false),
-            feature("fast", true, true),
-            feature("slow", true, false),
-            feature("zstd", true, false),
+            feature("default", true),
+            feature("fast", true),
+            feature("slow", true),
+            feature("zstd", true),
         ];
         const NO_DEFAULTS: &[DeclaredFeature] = &[
-            feature("default", false, false),
-            feature("fast", true, true),
-            feature("slow", false, false),
-            feature("zstd", false, false),
+            feature("default", false),
+            feature("fast", true),
+            feature("slow", false),
+            feature("zstd", false),
         ];
-        const NO_DEFAULT_DECLARED: &[DeclaredFeature] = &[feature("slow", true, false)];
+        const NO_DEFAULT_DECLARED: &[DeclaredFeature] = &[feature("slow", true)];
+        let manifest_dir = package_with_features();
         let with = |features: &'static [DeclaredFeature]| TestLocation {
             features: Some(features),
+            manifest_dir,
             ..location("gui::suite::t::__m", true)
         };
         let command = |location: &TestLocation, harness: Harness| {
@@ -1204,5 +1218,61 @@ name = "other-one"
             .command
             .unwrap()
             .starts_with("cargo test -p app --features slow,zstd --doc -- 'src/lib.rs' "),);
+
+        // A builder run, or a block in another package, knows no features of the test's
+        // own: the binary's fingerprint says them, and they win over the target's required
+        // features.
+        let fingerprinted = |enabled: &[&str]| RunningBinary {
+            package: Some("app".into()),
+            target: Some(CargoTarget {
+                kind: TargetKind::Test,
+                name: "gui".into(),
+                required_features: vec!["slow".into()],
+            }),
+            features: Some(BuiltFeatures::new(
+                enabled.iter().copied(),
+                true,
+                std::path::Path::new(manifest_dir),
+            )),
+            ..RunningBinary::default()
+        };
+        let builder_run = |binary: &RunningBinary| {
+            RunLocation::resolve_in(None, Some("suite::t"), Harness::CargoTest, binary)
+                .command
+                .unwrap()
+        };
+        assert_eq!(
+            builder_run(&fingerprinted(&["fast", "slow"])),
+            "cargo test -p app --no-default-features --features fast,slow --test gui -- \
+             suite::t --exact --include-ignored"
+        );
+        assert_eq!(
+            builder_run(&fingerprinted(&["default", "fast", "slow"])),
+            "cargo test -p app --features slow --test gui -- suite::t --exact --include-ignored"
+        );
+        let in_support_crate = TestLocation {
+            package: "support",
+            ..with(DEFAULTS_AND_MORE)
+        };
+        assert_eq!(
+            RunLocation::resolve_in(
+                Some(&in_support_crate),
+                Some("suite::t"),
+                Harness::CargoTest,
+                &fingerprinted(&["fast", "slow"]),
+            )
+            .command
+            .unwrap(),
+            "cargo test -p app --no-default-features --features fast,slow --test gui -- \
+             suite::t --exact --include-ignored"
+        );
+        let unknown = RunningBinary {
+            features: None,
+            ..fingerprinted(&[])
+        };
+        assert_eq!(
+            builder_run(&unknown),
+            "cargo test -p app --features slow --test gui -- suite::t --exact --include-ignored"
+        );
     }
 }

@@ -1,0 +1,271 @@
+//! The features a test was built with, as the `--features` of the command that runs it again.
+//!
+//! A test behind `#[cfg(feature = "...")]` does not exist in a build without the feature: a
+//! replay command without it runs no test and passes. A `combtest!` block knows the features
+//! of its own package (`cfg!` on each feature the manifest declares). A run of the builder API,
+//! or a block in a library the test calls, does not: the features come from the fingerprint
+//! cargo keeps of each binary it builds, `<profile>/.fingerprint/<package>-<hash>/*.json`
+//! beside `<profile>/deps/<crate>-<hash>`, whose `features` field lists the features the
+//! binary was built with.
+//!
+//! Either way, the features `default` turns on are not named again: a run with exactly the
+//! default features needs no option at all.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+/// The features one build of a package had on, with what the package's manifest says of its
+/// `default` feature.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct BuiltFeatures {
+    /// The features the build had on, `default` included when it was on.
+    enabled: Vec<String>,
+    /// Whether the package declares a `default` feature.
+    declares_default: bool,
+    /// The features `default` turns on, directly or through other features.
+    by_default: BTreeSet<String>,
+}
+
+impl BuiltFeatures {
+    /// The build that had `enabled` on, of the package whose `Cargo.toml` is in
+    /// `manifest_dir`. A manifest that cannot be read implies nothing: the command then names
+    /// every feature that was on, which runs the same build.
+    pub(crate) fn new<'a>(
+        enabled: impl IntoIterator<Item = &'a str>,
+        declares_default: bool,
+        manifest_dir: &Path,
+    ) -> Self {
+        // Read once per package and process: every run of a test binary asks again.
+        static BY_DEFAULT: Mutex<BTreeMap<PathBuf, BTreeSet<String>>> = Mutex::new(BTreeMap::new());
+        let mut known = BY_DEFAULT.lock().unwrap_or_else(|e| e.into_inner());
+        let by_default = known
+            .entry(manifest_dir.to_path_buf())
+            .or_insert_with(|| {
+                std::fs::read_to_string(manifest_dir.join("Cargo.toml"))
+                    .ok()
+                    .and_then(|text| text.parse::<toml::Table>().ok())
+                    .map(|manifest| enabled_by_default(&manifest))
+                    .unwrap_or_default()
+            })
+            .clone();
+        BuiltFeatures {
+            enabled: enabled.into_iter().map(str::to_string).collect(),
+            declares_default,
+            by_default,
+        }
+    }
+
+    /// The features cargo built the binary at `exe` with, from its fingerprint, for the
+    /// package whose `Cargo.toml` is in `manifest_dir`. `None` when the binary is not in
+    /// cargo's target folder or its fingerprint cannot be read (a doctest, which rustdoc
+    /// builds elsewhere; a binary copied out of the target folder).
+    pub(crate) fn of_binary(exe: &Path, package: &str, manifest_dir: &Path) -> Option<Self> {
+        let enabled = fingerprint_features(exe, package)?;
+        let manifest = std::fs::read_to_string(manifest_dir.join("Cargo.toml")).ok();
+        let declares_default = manifest
+            .as_deref()
+            .and_then(|text| text.parse::<toml::Table>().ok())
+            .is_some_and(|manifest| {
+                manifest
+                    .get("features")
+                    .and_then(toml::Value::as_table)
+                    .is_some_and(|features| features.contains_key("default"))
+            });
+        Some(Self::new(
+            enabled.iter().map(String::as_str),
+            declares_default,
+            manifest_dir,
+        ))
+    }
+
+    /// The cargo options that select these features: none for exactly the default features,
+    /// `--no-default-features` when the build had not the default ones, and `--features`
+    /// with what else was on. Each option starts with a space.
+    pub(crate) fn options(&self) -> String {
+        let with_defaults = self.enabled.iter().any(|f| f == "default");
+        let mut named: Vec<&str> = self
+            .enabled
+            .iter()
+            .map(String::as_str)
+            .filter(|f| *f != "default")
+            .filter(|f| !(with_defaults && self.by_default.contains(*f)))
+            .collect();
+        named.sort_unstable();
+        named.dedup();
+        let mut options = String::new();
+        if self.declares_default && !with_defaults {
+            options.push_str(" --no-default-features");
+        }
+        if !named.is_empty() {
+            options.push_str(&format!(" --features {}", named.join(",")));
+        }
+        options
+    }
+}
+
+/// The features turning on `default` turns on, following the manifest's `[features]`: a value
+/// `dep:x` enables a dependency and no feature; `x/f` enables `x` (an optional dependency's
+/// feature, when `x` is one) and `x?/f` does not. Names outside `[features]` (an optional
+/// dependency's implicit feature) are kept without being followed. What this leaves out only
+/// makes a replay command name a feature it need not, never omit one.
+fn enabled_by_default(manifest: &toml::Table) -> BTreeSet<String> {
+    let features = manifest.get("features").and_then(toml::Value::as_table);
+    let enables = |name: &str| -> Vec<String> {
+        features
+            .and_then(|features| features.get(name))
+            .and_then(toml::Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(toml::Value::as_str)
+            .filter(|value| !value.starts_with("dep:"))
+            .filter_map(|value| match value.split_once('/') {
+                Some((dependency, _)) if dependency.ends_with('?') => None,
+                Some((dependency, _)) => Some(dependency.to_string()),
+                None => Some(value.to_string()),
+            })
+            .collect()
+    };
+    let mut enabled = BTreeSet::new();
+    let mut pending = enables("default");
+    while let Some(name) = pending.pop() {
+        if enabled.insert(name.clone()) {
+            pending.extend(enables(&name));
+        }
+    }
+    enabled
+}
+
+/// The `features` of the fingerprint cargo wrote for the binary at `exe` of `package`: the
+/// binary is `<profile>/deps/<crate>-<hash>` (or `<profile>/examples/<name>-<hash>`), its
+/// fingerprint `<profile>/.fingerprint/<package>-<hash>/`, whose JSON file holds the features
+/// as a string (`"[\"default\", \"fast\"]"`).
+fn fingerprint_features(exe: &Path, package: &str) -> Option<Vec<String>> {
+    let stem = exe.file_stem()?.to_str()?;
+    let (_, hash) = stem.rsplit_once('-')?;
+    let profile_dir = exe.parent()?.parent()?;
+    let fingerprint = profile_dir
+        .join(".fingerprint")
+        .join(format!("{package}-{hash}"));
+    let mut found = None;
+    for entry in std::fs::read_dir(fingerprint).ok()?.flatten() {
+        let path = entry.path();
+        if path.extension().and_then(|e| e.to_str()) != Some("json") {
+            continue;
+        }
+        let features = features_of_fingerprint(&std::fs::read_to_string(path).ok()?)?;
+        // One unit per folder; two files that disagree leave the features unknown.
+        if found.as_ref().is_some_and(|f| f != &features) {
+            return None;
+        }
+        found = Some(features);
+    }
+    found
+}
+
+/// The `features` field of a fingerprint's JSON text.
+fn features_of_fingerprint(text: &str) -> Option<Vec<String>> {
+    let fingerprint: serde_json::Value = serde_json::from_str(text).ok()?;
+    let listed = fingerprint.get("features")?.as_str()?;
+    serde_json::from_str(listed).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MANIFEST: &str = r#"
+        [package]
+        name = "app"
+
+        [features]
+        default = ["fast", "tls"]
+        fast = ["simd/x", "cache?/big"]
+        tls = ["dep:rustls"]
+        extra = []
+        slow = ["extra"]
+
+        [dependencies]
+        rustls = { version = "0.23", optional = true }
+        simd = { version = "1", optional = true }
+        cache = { version = "1", optional = true }
+    "#;
+
+    fn built(enabled: &[&str]) -> BuiltFeatures {
+        BuiltFeatures {
+            enabled: enabled.iter().map(|f| f.to_string()).collect(),
+            declares_default: true,
+            by_default: enabled_by_default(&MANIFEST.parse().unwrap()),
+        }
+    }
+
+    #[test]
+    fn default_implies_what_it_names_and_what_those_name() {
+        let implied = enabled_by_default(&MANIFEST.parse().unwrap());
+        assert_eq!(
+            implied.iter().map(String::as_str).collect::<Vec<_>>(),
+            ["fast", "simd", "tls"]
+        );
+        let cycle = "[features]\ndefault = [\"a\"]\na = [\"b\"]\nb = [\"a\"]\n";
+        let implied = enabled_by_default(&cycle.parse().unwrap());
+        assert_eq!(implied.len(), 2);
+        assert!(enabled_by_default(&"[package]\n".parse().unwrap()).is_empty());
+    }
+
+    #[test]
+    fn options_name_only_what_the_default_features_do_not_give() {
+        // Exactly the default build, as cargo lists it: no option.
+        assert_eq!(built(&["default", "fast", "simd", "tls"]).options(), "");
+        assert_eq!(
+            built(&["default", "extra", "fast", "simd", "slow", "tls"]).options(),
+            " --features extra,slow"
+        );
+        assert_eq!(
+            built(&["fast", "simd"]).options(),
+            " --no-default-features --features fast,simd"
+        );
+        assert_eq!(built(&[]).options(), " --no-default-features");
+        let no_default = BuiltFeatures {
+            declares_default: false,
+            ..built(&["extra"])
+        };
+        assert_eq!(no_default.options(), " --features extra");
+        // Without the manifest nothing is implied: every feature is named, the same build.
+        let unread = BuiltFeatures::new(["default", "fast"], true, Path::new("/nonexistent"));
+        assert_eq!(unread.options(), " --features fast");
+    }
+
+    #[test]
+    fn a_binary_s_features_are_read_from_its_fingerprint() {
+        let target =
+            std::env::temp_dir().join(format!("combtest-fingerprint-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&target);
+        let deps = target.join("debug/deps");
+        let fingerprint = target.join("debug/.fingerprint/my-app-0123abcd");
+        std::fs::create_dir_all(&deps).unwrap();
+        std::fs::create_dir_all(&fingerprint).unwrap();
+        let exe = deps.join("gui-0123abcd");
+        std::fs::write(&exe, b"").unwrap();
+        std::fs::write(fingerprint.join("test-integration-test-gui"), b"0123").unwrap();
+        std::fs::write(
+            fingerprint.join("test-integration-test-gui.json"),
+            r#"{"rustc":1,"features":"[\"default\", \"fast\", \"slow\"]","profile":2}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            fingerprint_features(&exe, "my-app"),
+            Some(vec!["default".into(), "fast".into(), "slow".into()])
+        );
+        // Another package's fingerprint, or none at all: unknown.
+        assert_eq!(fingerprint_features(&exe, "other"), None);
+        assert_eq!(fingerprint_features(&deps.join("gui"), "my-app"), None);
+        // Two files that disagree: unknown.
+        std::fs::write(
+            fingerprint.join("other.json"),
+            r#"{"features":"[\"extra\"]"}"#,
+        )
+        .unwrap();
+        assert_eq!(fingerprint_features(&exe, "my-app"), None);
+        std::fs::remove_dir_all(&target).unwrap();
+    }
+}
