@@ -168,7 +168,7 @@ fn placeholder(function: &ItemFn, state: Option<&Type>) -> TokenStream {
 /// types of its arguments.
 fn check_function<'f>(function: &'f ItemFn, errors: &mut Errors) -> Vec<&'f Type> {
     let sig = &function.sig;
-    if let Some(token) = &sig.unsafety {
+    if let syn::Safety::Unsafe(token) = &sig.safety {
         errors.spanned(
             token,
             "an action cannot be `unsafe fn`: combtest calls it from safe code",

@@ -293,10 +293,10 @@ fn filter_call(expr: &Expr) -> TokenStream {
         if closure.inputs.len() != 1 {
             return syn::Error::new(
                 closure
-                    .or1_token
+                    .inputs_begin
                     .span
-                    .join(closure.or2_token.span)
-                    .unwrap_or(closure.or1_token.span),
+                    .join(closure.inputs_end.span)
+                    .unwrap_or(closure.inputs_begin.span),
                 format!(
                     "a filter takes one argument, the walk, and returns whether it runs; this \
                      closure takes {}: write `filter: |walk: &Walk| ...`",
