@@ -291,12 +291,12 @@ fn features_in_location(private: &TokenStream) -> TokenStream {
 fn filter_call(expr: &Expr) -> TokenStream {
     if let Expr::Closure(closure) = expr {
         if closure.inputs.len() != 1 {
-            return syn::Error::new(
-                closure
-                    .inputs_begin
-                    .span
-                    .join(closure.inputs_end.span)
-                    .unwrap_or(closure.inputs_begin.span),
+            // The error takes the closure's place in the call: the method chain around it
+            // still parses, so this message is the only one.
+            let (begin, inputs, end) =
+                (&closure.inputs_begin, &closure.inputs, &closure.inputs_end);
+            let error = syn::Error::new_spanned(
+                quote!(#begin #inputs #end),
                 format!(
                     "a filter takes one argument, the walk, and returns whether it runs; this \
                      closure takes {}: write `filter: |walk: &Walk| ...`",
@@ -304,6 +304,7 @@ fn filter_call(expr: &Expr) -> TokenStream {
                 ),
             )
             .to_compile_error();
+            return quote_spanned!(expr.span()=> .filter(#error));
         }
     }
     quote_spanned!(expr.span()=> .filter(#expr))
@@ -459,7 +460,11 @@ mod tests {
                 out.contains("a filter takes one argument, the walk"),
                 "{out}"
             );
-            assert!(!out.contains(". filter ("), "{out}");
+            // In place of the closure: the chain around it must still parse.
+            assert!(
+                out.starts_with(". filter (:: core :: compile_error !"),
+                "{out}"
+            );
         }
     }
 
