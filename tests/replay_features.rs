@@ -46,19 +46,25 @@ mod only_with_the_extra_feature {
 /// The features this target's failing tests are built with: not the default ones.
 const FEATURES: &str = "--no-default-features --features suite-extra";
 
+/// The same, as a replay command names them: each feature with its package, which cargo
+/// takes from any folder of a workspace.
+const PRINTED_FEATURES: &str = "--no-default-features --features combtest-suite/suite-extra";
+
 /// Builds and runs `test` of this target with [`FEATURES`], as a user would, and returns the
 /// first replay command it prints, checking that it names the features.
 fn replay_command_of(test: &str) -> String {
-    let command = format!(
-        "cargo test -p combtest-suite {FEATURES} --test replay_features -- {test} --exact \
-         --include-ignored"
-    );
-    let (_, run) = common::run_as_printed(&command, &[]);
+    let command = |features: &str| {
+        format!(
+            "cargo test -p combtest-suite {features} --test replay_features -- {test} --exact \
+             --include-ignored"
+        )
+    };
+    let (_, run) = common::run_as_printed(&command(FEATURES), &[]);
     assert!(run.contains("1 of 100 walks failed"), "{run}");
     let replay = common::first_replay(&run).to_string();
     // 4 * 10 + 2
     assert!(replay.starts_with("COMBTEST_WALKS=42@"), "{replay}");
-    assert!(replay.ends_with(&command), "{replay}");
+    assert!(replay.ends_with(&command(PRINTED_FEATURES)), "{replay}");
     replay
 }
 
@@ -71,7 +77,9 @@ fn a_replay_command_asks_for_the_features_of_its_run() {
 
     // What the command would do without the features: build the default test target, in
     // which the test does not exist, and pass having run nothing.
-    let (_, without) = common::run_as_printed(&replay.replace(&format!(" {FEATURES}"), ""), &[]);
+    let without_features = replay.replace(&format!(" {PRINTED_FEATURES}"), "");
+    assert_ne!(without_features, replay);
+    let (_, without) = common::run_as_printed(&without_features, &[]);
     assert!(
         without.contains("test result: ok. 0 passed; 0 failed"),
         "{without}"

@@ -79,10 +79,11 @@ impl BuiltFeatures {
         ))
     }
 
-    /// The cargo options that select these features: none for exactly the default features,
-    /// `--no-default-features` when the build had not the default ones, and `--features`
-    /// with what else was on. Each option starts with a space.
-    pub(crate) fn options(&self) -> String {
+    /// The cargo options that select these features of `package`: none for exactly the
+    /// default features, `--no-default-features` when the build had not the default ones,
+    /// and `--features` with what else was on (see [`features_option`]). Each option starts
+    /// with a space.
+    pub(crate) fn options(&self, package: Option<&str>) -> String {
         let with_defaults = self.enabled.iter().any(|f| f == "default");
         let mut named: Vec<&str> = self
             .enabled
@@ -97,20 +98,79 @@ impl BuiltFeatures {
         if self.declares_default && !with_defaults {
             options.push_str(" --no-default-features");
         }
-        if !named.is_empty() {
-            options.push_str(&format!(" --features {}", named.join(",")));
-        }
+        options.push_str(&features_option(package, &named));
         options
     }
 }
 
-/// The features turning on `default` turns on, following the manifest's `[features]`: a value
-/// `dep:x` enables a dependency and no feature; `x/f` enables `x` (an optional dependency's
-/// feature, when `x` is one) and `x?/f` does not. Names outside `[features]` (an optional
-/// dependency's implicit feature) are kept without being followed. What this leaves out only
-/// makes a replay command name a feature it need not, never omit one.
+/// ` --features` with `names`, each named with its package (`app/tls`) when the package is
+/// known: cargo takes that form from any folder of a workspace and under either resolver,
+/// where a bare name from the root of a workspace whose root is a package of resolver 1
+/// names a feature of the root package, which cargo rejects. Empty without names.
+pub(crate) fn features_option(package: Option<&str>, names: &[&str]) -> String {
+    if names.is_empty() {
+        return String::new();
+    }
+    let qualified: Vec<String> = names
+        .iter()
+        .map(|name| match package {
+            Some(package) => format!("{package}/{name}"),
+            None => name.to_string(),
+        })
+        .collect();
+    format!(" --features {}", qualified.join(","))
+}
+
+/// Whether the package whose `Cargo.toml` is in `manifest_dir` has features: a `[features]`
+/// table, or an optional dependency (cargo makes a feature of it). `false` when the manifest
+/// cannot be read.
+pub(crate) fn has_features(manifest_dir: &Path) -> bool {
+    let Some(manifest) = std::fs::read_to_string(manifest_dir.join("Cargo.toml"))
+        .ok()
+        .and_then(|text| text.parse::<toml::Table>().ok())
+    else {
+        return false;
+    };
+    let declares = manifest
+        .get("features")
+        .and_then(toml::Value::as_table)
+        .is_some_and(|features| !features.is_empty());
+    let mut tables: Vec<&toml::Table> = Vec::new();
+    for key in ["dependencies", "build-dependencies", "build_dependencies"] {
+        tables.extend(manifest.get(key).and_then(toml::Value::as_table));
+        let targets = manifest.get("target").and_then(toml::Value::as_table);
+        for target in targets.into_iter().flat_map(|t| t.values()) {
+            tables.extend(target.get(key).and_then(toml::Value::as_table));
+        }
+    }
+    declares
+        || tables.iter().flat_map(|table| table.values()).any(|spec| {
+            spec.get("optional")
+                .and_then(toml::Value::as_bool)
+                .unwrap_or(false)
+        })
+}
+
+/// The features turning on `default` turns on, following the manifest's `[features]`: a plain
+/// name is a feature of the package; `x/f` turns on `x` too when `x` is an optional dependency
+/// on every platform (`[dependencies]`, `[build-dependencies]`), whose feature of the same
+/// name it enables; `x?/f` and `dep:x` turn on no feature. An optional dependency of some
+/// platforms only (`[target.'cfg(...)'.dependencies]`) is left out, as whether `x/f` turns it
+/// on depends on the platform. Leaving a feature out only makes a replay command name a
+/// feature it need not; counting one in that was not on would drop it from the command.
 fn enabled_by_default(manifest: &toml::Table) -> BTreeSet<String> {
     let features = manifest.get("features").and_then(toml::Value::as_table);
+    let optional: BTreeSet<&str> = ["dependencies", "build-dependencies", "build_dependencies"]
+        .iter()
+        .filter_map(|table| manifest.get(*table).and_then(toml::Value::as_table))
+        .flatten()
+        .filter(|(_, spec)| {
+            spec.get("optional")
+                .and_then(toml::Value::as_bool)
+                .unwrap_or(false)
+        })
+        .map(|(name, _)| name.as_str())
+        .collect();
     let enables = |name: &str| -> Vec<String> {
         features
             .and_then(|features| features.get(name))
@@ -120,10 +180,11 @@ fn enabled_by_default(manifest: &toml::Table) -> BTreeSet<String> {
             .filter_map(toml::Value::as_str)
             .filter(|value| !value.starts_with("dep:"))
             .filter_map(|value| match value.split_once('/') {
-                Some((dependency, _)) if dependency.ends_with('?') => None,
-                Some((dependency, _)) => Some(dependency.to_string()),
-                None => Some(value.to_string()),
+                Some((dependency, _)) if optional.contains(dependency) => Some(dependency),
+                Some(_) => None,
+                None => Some(value),
             })
+            .map(str::to_string)
             .collect()
     };
     let mut enabled = BTreeSet::new();
@@ -199,13 +260,30 @@ mod tests {
         }
     }
 
+    fn implied(manifest: &str) -> Vec<String> {
+        enabled_by_default(&manifest.parse().unwrap())
+            .into_iter()
+            .collect()
+    }
+
     #[test]
     fn default_implies_what_it_names_and_what_those_name() {
-        let implied = enabled_by_default(&MANIFEST.parse().unwrap());
-        assert_eq!(
-            implied.iter().map(String::as_str).collect::<Vec<_>>(),
-            ["fast", "simd", "tls"]
-        );
+        assert_eq!(implied(MANIFEST), ["fast", "simd", "tls"]);
+        // `serde/std` names a dependency's feature: the package's own feature `serde`, which
+        // shares its name, stays off, and a platform's optional dependency is not counted.
+        let same_name = r#"
+            [features]
+            default = ["serde/std", "nix/fs", "chain"]
+            serde = []
+            chain = ["tokio/rt"]
+            [dependencies]
+            serde = { version = "1", default-features = false }
+            [target.'cfg(unix)'.dependencies]
+            nix = { version = "0.29", optional = true }
+            [build-dependencies]
+            tokio = { version = "1", optional = true }
+        "#;
+        assert_eq!(implied(same_name), ["chain", "tokio"]);
         let cycle = "[features]\ndefault = [\"a\"]\na = [\"b\"]\nb = [\"a\"]\n";
         let implied = enabled_by_default(&cycle.parse().unwrap());
         assert_eq!(implied.len(), 2);
@@ -215,24 +293,49 @@ mod tests {
     #[test]
     fn options_name_only_what_the_default_features_do_not_give() {
         // Exactly the default build, as cargo lists it: no option.
-        assert_eq!(built(&["default", "fast", "simd", "tls"]).options(), "");
+        let app = Some("app");
+        assert_eq!(built(&["default", "fast", "simd", "tls"]).options(app), "");
         assert_eq!(
-            built(&["default", "extra", "fast", "simd", "slow", "tls"]).options(),
-            " --features extra,slow"
+            built(&["default", "extra", "fast", "simd", "slow", "tls"]).options(app),
+            " --features app/extra,app/slow"
         );
         assert_eq!(
-            built(&["fast", "simd"]).options(),
-            " --no-default-features --features fast,simd"
+            built(&["fast", "simd"]).options(app),
+            " --no-default-features --features app/fast,app/simd"
         );
-        assert_eq!(built(&[]).options(), " --no-default-features");
+        assert_eq!(built(&[]).options(app), " --no-default-features");
         let no_default = BuiltFeatures {
             declares_default: false,
             ..built(&["extra"])
         };
-        assert_eq!(no_default.options(), " --features extra");
+        assert_eq!(no_default.options(app), " --features app/extra");
+        // Without a package (no `-p` either), bare names.
+        assert_eq!(no_default.options(None), " --features extra");
         // Without the manifest nothing is implied: every feature is named, the same build.
         let unread = BuiltFeatures::new(["default", "fast"], true, Path::new("/nonexistent"));
-        assert_eq!(unread.options(), " --features fast");
+        assert_eq!(unread.options(app), " --features app/fast");
+    }
+
+    #[test]
+    fn a_package_has_features_when_it_declares_some_or_an_optional_dependency() {
+        let dir =
+            std::env::temp_dir().join(format!("combtest-has-features-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let has = |manifest: &str| {
+            std::fs::write(dir.join("Cargo.toml"), manifest).unwrap();
+            has_features(&dir)
+        };
+        assert!(has(MANIFEST));
+        assert!(has("[features]\nextra = []\n"));
+        assert!(has(
+            "[target.'cfg(unix)'.dependencies]\nnix = { version = \"1\", optional = true }\n"
+        ));
+        assert!(!has(
+            "[package]\nname = \"app\"\n[dependencies]\nserde = \"1\"\n"
+        ));
+        assert!(!has("[features]\n"));
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert!(!has_features(&dir));
     }
 
     #[test]

@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use super::cargo_features::BuiltFeatures;
+use super::cargo_features::{features_option, BuiltFeatures};
 use super::cargo_target::{declared_names, Build, CargoTarget, TargetKind};
 
 /// Where a `combtest!` block sits, captured at compile time so that replay commands name the
@@ -70,7 +70,7 @@ impl TestLocation {
             features.iter().any(|f| f.name == "default"),
             std::path::Path::new(self.manifest_dir),
         )
-        .options()
+        .options(Some(self.package))
     }
 }
 
@@ -167,6 +167,12 @@ fn package_test_target(manifest_dir: &str, crate_name: &str) -> Option<String> {
     }
 }
 
+/// What a command says when the features its test was built with are not known (a doctest, a
+/// binary out of cargo's target folder) and the package has features: a test behind a
+/// feature that is off by default would not be built, and the command would run nothing.
+const UNKNOWN_FEATURES: &str = "the features the test was built with were not found: if it \
+                                was built with --features or --no-default-features, add them";
+
 /// What a command whose target is not known says: without a target, `cargo test` runs every
 /// target's tests but examples' and benchmarks', so a test in one of those would run nothing.
 const UNKNOWN_TARGET: &str = "the test's target was not found: for a test in an example or \
@@ -191,6 +197,9 @@ pub(crate) struct RunningBinary {
     build: Option<Build>,
     /// The features cargo built it with, from its fingerprint.
     features: Option<BuiltFeatures>,
+    /// Whether its package has features (`[features]`, or an optional dependency), which
+    /// a command must name when the binary's own are not known.
+    package_has_features: bool,
 }
 
 impl RunningBinary {
@@ -211,6 +220,8 @@ impl RunningBinary {
             }
             _ => (None, None),
         };
+        let package_has_features = manifest_dir
+            .is_some_and(|dir| crate::output::cargo_features::has_features(dir.as_ref()));
         let folder = exe
             .as_deref()
             .and_then(|exe| exe.parent())
@@ -226,7 +237,14 @@ impl RunningBinary {
             // its name would read as a profile's.
             build: exe.as_deref().filter(|_| !doctest).and_then(Build::of),
             features,
+            package_has_features,
         }
+    }
+
+    /// Whether a command for a run that knows no features of its own must say that the test's
+    /// were not found: the binary's fingerprint did not say them, and the package has some.
+    fn features_unknown(&self) -> bool {
+        self.features.is_none() && self.package_has_features
     }
 
     /// The cargo options that build the test as it was built: from where its binary sits
@@ -255,11 +273,16 @@ impl RunningBinary {
     /// without which cargo would refuse to build the target.
     fn feature_options(&self) -> String {
         match (&self.features, &self.target) {
-            (Some(features), _) => features.options(),
-            (None, Some(target)) if !target.required_features.is_empty() => {
-                format!(" --features {}", target.required_features.join(","))
+            (Some(features), _) => features.options(self.package.as_deref()),
+            (None, Some(target)) => {
+                let required: Vec<&str> = target
+                    .required_features
+                    .iter()
+                    .map(String::as_str)
+                    .collect();
+                features_option(self.package.as_deref(), &required)
             }
-            _ => String::new(),
+            (None, None) => String::new(),
         }
     }
 }
@@ -490,6 +513,9 @@ impl RunLocation {
         if target.is_none() {
             notes.push(UNKNOWN_TARGET.to_string());
         }
+        if !in_test_package && binary.features_unknown() {
+            notes.push(UNKNOWN_FEATURES.to_string());
+        }
         if !notes.is_empty() {
             command.push_str(&format!(" # {}", notes.join("; ")));
         }
@@ -507,6 +533,12 @@ impl RunLocation {
         binary: &RunningBinary,
     ) -> Self {
         let release = binary.build_options(cfg!(debug_assertions), harness);
+        let features = binary.feature_options();
+        let unknown_features = if binary.features_unknown() {
+            format!("; {UNKNOWN_FEATURES}")
+        } else {
+            String::new()
+        };
         if running_test.is_none() && binary.doctest {
             let package = binary
                 .package
@@ -515,14 +547,13 @@ impl RunLocation {
                 .unwrap_or_default();
             return RunLocation {
                 command: Some(format!(
-                    "cargo test{release}{package} --doc # a doctest: rustdoc did not say which, \
-                     so this runs them all"
+                    "cargo test{release}{package}{features} --doc # a doctest: rustdoc did not \
+                     say which, so this runs them all{unknown_features}"
                 )),
                 test_name: None,
             };
         }
         let target = binary.target.as_ref().map(CargoTarget::option);
-        let features = binary.feature_options();
         RunLocation {
             command: running_test.as_ref().map(|test| {
                 let mut command = harness.test_command(
@@ -532,8 +563,15 @@ impl RunLocation {
                     &release,
                     &features,
                 );
+                let mut notes = Vec::new();
                 if target.is_none() {
-                    command.push_str(&format!(" # {UNKNOWN_TARGET}"));
+                    notes.push(UNKNOWN_TARGET);
+                }
+                if binary.features_unknown() {
+                    notes.push(UNKNOWN_FEATURES);
+                }
+                if !notes.is_empty() {
+                    command.push_str(&format!(" # {}", notes.join("; ")));
                 }
                 command
             }),
@@ -691,7 +729,7 @@ pub(crate) mod tests {
         assert_eq!(
             builder_in_cargo.command.as_deref(),
             Some(
-                "cargo nextest run -p app --features slow --test ecosystem-fit --run-ignored all \
+                "cargo nextest run -p app --features app/slow --test ecosystem-fit --run-ignored all \
                  -E 'test(=m::t)'"
             )
         );
@@ -762,13 +800,13 @@ pub(crate) mod tests {
         };
         assert_eq!(
             command(&own_lib, &test(TargetKind::Test, "app")),
-            "cargo test -p app --features slow --test app -- via_support_fails --exact \
+            "cargo test -p app --features app/slow --test app -- via_support_fails --exact \
              --include-ignored"
         );
         assert_eq!(
             command(&own_lib, &unknown),
             format!(
-                "cargo test -p app --features slow -- via_support_fails --exact \
+                "cargo test -p app --features app/slow -- via_support_fails --exact \
                  --include-ignored # {UNKNOWN_TARGET}"
             )
         );
@@ -779,7 +817,7 @@ pub(crate) mod tests {
         };
         assert_eq!(
             command(&unit, &test(TargetKind::Lib, "app")),
-            "cargo test -p app --features slow --lib -- via_support_fails --exact \
+            "cargo test -p app --features app/slow --lib -- via_support_fails --exact \
              --include-ignored"
         );
     }
@@ -1170,17 +1208,17 @@ name = "other-one"
         );
         assert_eq!(
             command(&with(DEFAULTS_AND_MORE), Harness::CargoTest),
-            "cargo test -p app --features slow,zstd --test gui -- suite::t --exact \
+            "cargo test -p app --features app/slow,app/zstd --test gui -- suite::t --exact \
              --include-ignored"
         );
         assert_eq!(
             command(&with(NO_DEFAULTS), Harness::Nextest),
-            "cargo nextest run -p app --no-default-features --features fast --test gui \
+            "cargo nextest run -p app --no-default-features --features app/fast --test gui \
              --run-ignored all -E 'test(=suite::t)'"
         );
         assert_eq!(
             command(&with(NO_DEFAULT_DECLARED), Harness::CargoTest),
-            "cargo test -p app --features slow --test gui -- suite::t --exact --include-ignored"
+            "cargo test -p app --features app/slow --test gui -- suite::t --exact --include-ignored"
         );
         let program = TestLocation {
             bin_name: Some("tool"),
@@ -1200,7 +1238,7 @@ name = "other-one"
             )
             .command
             .unwrap(),
-            "cargo run -p app --no-default-features --features fast --bin tool"
+            "cargo run -p app --no-default-features --features app/fast --bin tool"
         );
         let doctest = TestLocation {
             marker_path: "app::_doctest_main_src_lib_rs_3_0::__m",
@@ -1217,7 +1255,7 @@ name = "other-one"
         assert!(doc
             .command
             .unwrap()
-            .starts_with("cargo test -p app --features slow,zstd --doc -- 'src/lib.rs' "),);
+            .starts_with("cargo test -p app --features app/slow,app/zstd --doc -- 'src/lib.rs' "),);
 
         // A builder run, or a block in another package, knows no features of the test's
         // own: the binary's fingerprint says them, and they win over the target's required
@@ -1243,12 +1281,12 @@ name = "other-one"
         };
         assert_eq!(
             builder_run(&fingerprinted(&["fast", "slow"])),
-            "cargo test -p app --no-default-features --features fast,slow --test gui -- \
+            "cargo test -p app --no-default-features --features app/fast,app/slow --test gui -- \
              suite::t --exact --include-ignored"
         );
         assert_eq!(
             builder_run(&fingerprinted(&["default", "fast", "slow"])),
-            "cargo test -p app --features slow --test gui -- suite::t --exact --include-ignored"
+            "cargo test -p app --features app/slow --test gui -- suite::t --exact --include-ignored"
         );
         let in_support_crate = TestLocation {
             package: "support",
@@ -1263,7 +1301,7 @@ name = "other-one"
             )
             .command
             .unwrap(),
-            "cargo test -p app --no-default-features --features fast,slow --test gui -- \
+            "cargo test -p app --no-default-features --features app/fast,app/slow --test gui -- \
              suite::t --exact --include-ignored"
         );
         let unknown = RunningBinary {
@@ -1272,7 +1310,49 @@ name = "other-one"
         };
         assert_eq!(
             builder_run(&unknown),
-            "cargo test -p app --features slow --test gui -- suite::t --exact --include-ignored"
+            "cargo test -p app --features app/slow --test gui -- suite::t --exact --include-ignored"
+        );
+        // Not found, in a package that has features: the command says so, as the test may be
+        // behind one of them. A builder run in a doctest has neither a fingerprint nor a block.
+        let unknown = RunningBinary {
+            package_has_features: true,
+            ..unknown
+        };
+        assert_eq!(
+            builder_run(&unknown),
+            format!(
+                "cargo test -p app --features app/slow --test gui -- suite::t --exact \
+                 --include-ignored # {UNKNOWN_FEATURES}"
+            )
+        );
+        let doctest = RunningBinary {
+            package: Some("app".into()),
+            doctest: true,
+            package_has_features: true,
+            ..RunningBinary::default()
+        };
+        assert_eq!(
+            RunLocation::resolve_in(None, None, Harness::CargoTest, &doctest)
+                .command
+                .unwrap(),
+            format!(
+                "cargo test -p app --doc # a doctest: rustdoc did not say which, so this runs \
+                 them all; {UNKNOWN_FEATURES}"
+            )
+        );
+        assert_eq!(
+            RunLocation::resolve_in(
+                Some(&in_support_crate),
+                Some("suite::t"),
+                Harness::CargoTest,
+                &unknown,
+            )
+            .command
+            .unwrap(),
+            format!(
+                "cargo test -p app --features app/slow --test gui -- suite::t --exact \
+                 --include-ignored # {UNKNOWN_FEATURES}"
+            )
         );
     }
 }
