@@ -180,7 +180,19 @@ fn check_function<'f>(function: &'f ItemFn, errors: &mut Errors) -> Vec<&'f Type
     if let Some(variadic) = &sig.variadic {
         errors.spanned(variadic, "an action cannot be variadic");
     }
-    if !sig.generics.params.is_empty() || sig.generics.where_clause.is_some() {
+    if let Some(where_clause) = sig
+        .generics
+        .where_clause
+        .as_ref()
+        .filter(|_| sig.generics.params.is_empty())
+    {
+        // `sig.generics` has no tokens of its own here, and would point at the attribute.
+        errors.spanned(
+            where_clause,
+            "an action cannot have a `where` clause: combtest must know its param and state \
+             types; write a non-generic function that calls one with the bounds",
+        );
+    } else if !sig.generics.params.is_empty() {
         errors.spanned(
             &sig.generics,
             "an action cannot be generic: combtest must know its param and state types; \
@@ -413,6 +425,14 @@ pub(crate) fn check_serial_signature(
         }
         return None;
     };
+    if is_mut_reference(param) || states_type(param).is_some() {
+        // `fn reset(state: &mut S)`, `fn reset(shared: &mut G)`: no param.
+        errors.spanned(
+            param,
+            format!("the first argument of a serial action is its param: {usage}"),
+        );
+        return None;
+    }
     let (mut shared, mut state) = (None, None);
     for &ty in &typed[1..] {
         if let Some(states_of) = states_type(ty) {
@@ -757,7 +777,9 @@ fn companion(
         #[allow(non_camel_case_types)]
         #vis struct #ident {}
 
-        #[allow(dead_code)]
+        // The function may be `#[deprecated]`: calling it is what the companion is for, and
+        // the warning would land on the attribute, once per call here.
+        #[allow(dead_code, deprecated)]
         impl #ident {
             /// The action's name, as reports and traces show it.
             pub const NAME: &'static str = #name;
@@ -777,6 +799,7 @@ fn companion(
             }
         }
 
+        #[allow(deprecated)]
         impl #generics #private::ActionItem<#state_ty, #shared_ty> for #ident
         where
             #bounds

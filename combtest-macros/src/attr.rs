@@ -84,6 +84,15 @@ pub(crate) fn parse_args(args: TokenStream, errors: &mut Errors) -> OptionSource
                 }
                 OptionSource::List(array.elems.into_iter().collect())
             }
+            Expr::Range(range) if range.end.is_none() => {
+                // `0..`: collecting the options when the run starts would never end.
+                errors.spanned(
+                    &range,
+                    "an open range never ends, and the options are collected when the run \
+                     starts: give its end, `options = 0..10`",
+                );
+                OptionSource::Iter(Expr::Range(range))
+            }
             other => OptionSource::Iter(other),
         };
         check_no_locals(&parsed, errors);
@@ -188,6 +197,17 @@ mod tests {
             quote!(options = [Mode::Fast, LIMIT, true]),
             quote!(options = crate::cases::all()),
         ] {
+            let (_, errors) = parse(fine.clone());
+            assert!(errors.is_empty(), "{fine}: {errors:?}");
+        }
+    }
+
+    #[test]
+    fn an_open_range_is_an_error() {
+        let (_, errors) = parse(quote!(options = 0..));
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert!(errors[0].contains("an open range never ends"), "{errors:?}");
+        for fine in [quote!(options = 0..3), quote!(options = 1..=3)] {
             let (_, errors) = parse(fine.clone());
             assert!(errors.is_empty(), "{fine}: {errors:?}");
         }

@@ -69,7 +69,8 @@ struct Entry {
 }
 
 enum Value {
-    Order(Span, Vec<Path>),
+    /// The order's brackets, its actions, and what was wrong with its entries.
+    Order(Span, Vec<Path>, Vec<syn::Error>),
     Expr(Expr),
 }
 
@@ -80,13 +81,79 @@ impl Parse for Entry {
         let value = if key == "order" {
             let content;
             let brackets = bracketed!(content in input);
-            let paths = Punctuated::<Path, Token![,]>::parse_terminated(&content)?;
-            Value::Order(brackets.span.join(), paths.into_iter().collect())
+            let (paths, mistakes) = parse_order(&content)?;
+            Value::Order(brackets.span.join(), paths, mistakes)
         } else {
             Value::Expr(input.parse()?)
         };
         Ok(Entry { key, value })
     }
+}
+
+/// The entries of `order: [...]`, each an action's name (a path). An entry written another
+/// way that still names an action (`count()`, `[count; 3]`) is a mistake reported on it, and
+/// its action is kept, so the rest of the block is still checked.
+fn parse_order(content: ParseStream) -> syn::Result<(Vec<Path>, Vec<syn::Error>)> {
+    let (mut paths, mut mistakes) = (Vec::new(), Vec::new());
+    while !content.is_empty() {
+        let entry: Expr = content.parse()?;
+        match &entry {
+            Expr::Path(path) if path.qself.is_none() => paths.push(path.path.clone()),
+            Expr::Call(call) => {
+                let name = match &*call.func {
+                    Expr::Path(path) if path.qself.is_none() => {
+                        paths.push(path.path.clone());
+                        quote!(#path).to_string().replace(' ', "")
+                    }
+                    _ => String::from("my_action"),
+                };
+                mistakes.push(syn::Error::new_spanned(
+                    call,
+                    format!(
+                        "an order names its actions, it does not call them: write `{name}`; \
+                         the options each action runs with come from its `#[action(options = \
+                         ...)]`"
+                    ),
+                ));
+            }
+            other => mistakes.push(syn::Error::new_spanned(
+                other,
+                "expected an action's name, the function marked `#[action]` or \
+                 `#[serial_action]` (a path such as `my_action` or `module::my_action`)",
+            )),
+        }
+        if content.peek(Token![;]) {
+            let semicolon: Token![;] = content.parse()?;
+            let count: Expr = content.parse()?;
+            let name = paths.last().map_or_else(
+                || String::from("my_action"),
+                |path| quote!(#path).to_string().replace(' ', ""),
+            );
+            let times = match &count {
+                Expr::Lit(syn::ExprLit {
+                    lit: syn::Lit::Int(int),
+                    ..
+                }) => int
+                    .base10_parse::<usize>()
+                    .ok()
+                    .filter(|n| (2..=6).contains(n)),
+                _ => None,
+            };
+            let repeated = vec![name.as_str(); times.unwrap_or(2)].join(", ");
+            mistakes.push(syn::Error::new_spanned(
+                quote!(#semicolon #count),
+                format!(
+                    "an order lists each position: to run `{name}` at several positions, \
+                     repeat it, `[{repeated}]`"
+                ),
+            ));
+        }
+        if content.is_empty() {
+            break;
+        }
+        content.parse::<Token![,]>()?;
+    }
+    Ok((paths, mistakes))
 }
 
 /// A validated `combtest!` block.
@@ -134,9 +201,13 @@ pub(crate) fn parse_block(input: TokenStream, errors: &mut Errors) -> Option<Blo
         }
         seen.push(name.clone());
         match (KEYS.iter().find(|(key, _)| *key == name), value) {
-            (Some(_), Value::Order(span, paths)) => {
+            (Some(_), Value::Order(span, paths, mistakes)) => {
                 order_seen = true;
-                if paths.is_empty() {
+                let mistaken = !mistakes.is_empty();
+                for mistake in mistakes {
+                    errors.push(mistake);
+                }
+                if paths.is_empty() && !mistaken {
                     errors.at(
                         span,
                         "the order is empty: list at least one action, `order: [my_action]`",
@@ -144,7 +215,16 @@ pub(crate) fn parse_block(input: TokenStream, errors: &mut Errors) -> Option<Blo
                 }
                 block.order = paths;
             }
-            (Some((key, _)), Value::Expr(value)) => block.values.push((key, value)),
+            (Some((key, _)), Value::Expr(value)) => {
+                if *key == "threads" && is_literal_zero(&value) {
+                    errors.spanned(
+                        &value,
+                        "`threads: 0` runs no walk: give a positive number of worker threads, \
+                         or leave `threads` out for the machine's available parallelism",
+                    );
+                }
+                block.values.push((key, value));
+            }
             (None, _) => {
                 let known: Vec<&str> = KEYS.iter().map(|(key, _)| *key).collect();
                 let hint = suggestion(&name, &known)
@@ -167,6 +247,12 @@ pub(crate) fn parse_block(input: TokenStream, errors: &mut Errors) -> Option<Blo
         );
     }
     Some(block)
+}
+
+/// Whether `expr` is the integer literal `0`.
+fn is_literal_zero(expr: &Expr) -> bool {
+    matches!(expr, Expr::Lit(syn::ExprLit { lit: syn::Lit::Int(int), .. })
+        if int.base10_parse::<u64>().ok() == Some(0))
 }
 
 /// Expands a block. A block with mistakes still expands what it got right beside the
@@ -340,11 +426,22 @@ fn gather_level(expr: &Expr) -> TokenStream {
             .to_compile_error();
         }
     }
+    if let Expr::Lit(literal) = expr {
+        // `gather_states: true`, `gather_states: "flat"`: a level written as a value.
+        return syn::Error::new_spanned(
+            literal,
+            "`gather_states` takes a level: `off` (no states), `flat` (the final states) or \
+             `full` (each with its walk's outcome), written as a bare name, \
+             `gather_states: flat`",
+        )
+        .to_compile_error();
+    }
     // Bound in a statement of its own so the braces the rule asks for draw no
-    // `unused_braces` lint in the user's crate.
-    quote! {{
+    // `unused_braces` lint in the user's crate; the type is written there so that a value of
+    // another type is reported on the value.
+    quote_spanned! {expr.span()=> {
         #[allow(unused_braces)]
-        let __combtest_gather = #expr;
+        let __combtest_gather: ::combtest::__private::Gather = #expr;
         __combtest_gather
     }}
 }
@@ -469,11 +566,36 @@ mod tests {
     }
 
     #[test]
+    fn order_entries_that_are_not_names_are_reported_and_kept() {
+        let (block, errors) = parse(quote!(order: [a(), b; 3, m::c, 7], threads: 0, walks: 5));
+        let names: Vec<String> = block.order.iter().map(|p| quote!(#p).to_string()).collect();
+        assert_eq!(names, ["a", "b", "m :: c"]);
+        assert_eq!(errors.len(), 4, "{errors:?}");
+        assert!(errors[0].contains("write `a`"), "{errors:?}");
+        assert!(errors[1].contains("`[b, b, b]`"), "{errors:?}");
+        assert!(
+            errors[2].contains("expected an action's name"),
+            "{errors:?}"
+        );
+        assert!(errors[3].contains("`threads: 0`"), "{errors:?}");
+        // The keys after the order are still read.
+        assert!(block.value("walks").is_some());
+    }
+
+    #[test]
     fn gather_shorthand() {
         let out = expand(quote!(order: [a], gather_states: full)).to_string();
         assert!(out.contains("Gather :: Full"), "{out}");
         let out = expand(quote!(order: [a], gather_states: { level })).to_string();
-        assert!(out.contains("let __combtest_gather = { level } ;"), "{out}");
+        assert!(
+            out.contains(
+                "let __combtest_gather : :: combtest :: __private :: Gather = { level } ;"
+            ),
+            "{out}"
+        );
+        let out = expand(quote!(order: [a], gather_states: true)).to_string();
+        assert!(out.contains("compile_error"), "{out}");
+        assert!(out.contains("written as a bare name"), "{out}");
         let out = expand(quote!(order: [a], gather_states: yes)).to_string();
         assert!(out.contains("compile_error"), "{out}");
         assert!(out.contains("`off` (no states), `flat`"), "{out}");

@@ -65,6 +65,23 @@ pub fn public_action(n: u8, s: &mut State) -> Result<(), std::io::Error> {
     Ok(())
 }
 
+/// A `#[deprecated]` action draws no warning from the code `#[action]` generates around it
+/// (here an error, so that this file would not compile if it did).
+#[deny(deprecated)]
+mod deprecated_action {
+    use combtest::prelude::*;
+
+    #[action(options = [1, 2])]
+    #[deprecated = "use `literal`"]
+    pub fn old(n: i32, s: &mut super::State) {
+        s.0.push(n.to_string());
+    }
+
+    pub fn walks() -> u64 {
+        combtest! { order: [old], state: super::State::default() }.walk_count
+    }
+}
+
 mod nested {
     use combtest::prelude::*;
 
@@ -79,6 +96,7 @@ pub fn run() {
     assert_eq!(optional::options().len(), 3);
     assert_eq!(iterator_call::options(), vec![0, 10, 20]);
     assert_eq!(literal::NAME, "literal");
+    assert_eq!(deprecated_action::walks(), 2);
 
     let report = combtest! {
         order: [literal, range, vec_of_strings, iterator_call, default_bool, derived_enum,

@@ -1,0 +1,14 @@
+use combtest::prelude::*;
+
+#[action(options = [1, 2])]
+fn count(value: u8, state: &mut Vec<u8>) {
+    state.push(value);
+}
+
+fn main() {
+    // A call, a repeat and a literal, each reported on itself; the unknown key after them is
+    // still reported.
+    let _ = combtest! { order: [count()], state: Vec::new(), theads: 2 };
+    let _ = combtest! { order: [count; 3], state: Vec::new() };
+    let _ = combtest! { order: [count, 7], state: Vec::new() };
+}
