@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use crate::builder::Combtest;
 use crate::engine::compiled::{binder, ByClone, ByPointer, Cloning, WalkList};
-use crate::engine::compiled_filter::{KernelFilter, NoFilter};
+use crate::engine::compiled_filter::{DynFilter, KernelFilter, NoFilter};
 use crate::engine::executors::Executors;
 use crate::model::action::{Action, ActionItem};
 use crate::model::walk::Walk;
@@ -23,6 +23,10 @@ pub struct Typed<S, G, L, F = NoFilter> {
     /// whose options are evaluated once per run.
     seen: Vec<(TypeId, Action<S, G>)>,
     filter: F,
+    /// The filter as the builder keeps it, made where its type is known to be a filter: a
+    /// block whose filter is not one still finishes (see [`FinishDynamic`]), so that rustc
+    /// reports the filter once, on the filter, and goes on to check the rest of the block.
+    dynamic_filter: Option<Box<DynFilter>>,
     _order: PhantomData<fn() -> L>,
 }
 
@@ -33,6 +37,7 @@ impl<S: 'static, G> Typed<S, G, ()> {
             builder,
             seen: Vec::new(),
             filter: NoFilter,
+            dynamic_filter: None,
             _order: PhantomData,
         }
     }
@@ -47,11 +52,23 @@ impl<S: 'static, G, L> Typed<S, G, L> {
         K: Fn(&Walk<'_>) -> bool + Send + Sync + 'static,
     {
         let Typed { builder, seen, .. } = self;
+        let filter = Arc::new(keep);
         Typed {
             builder,
             seen,
-            filter: Arc::new(keep),
+            dynamic_filter: filter.dynamic(),
+            filter,
             _order: PhantomData,
+        }
+    }
+}
+
+impl<S: 'static, G, L, F> Typed<S, G, L, F> {
+    /// The builder, which asks the filter itself: the order is not compiled.
+    fn dynamic(self) -> Combtest<S, G> {
+        match self.dynamic_filter {
+            Some(keep) => self.builder.filter(keep),
+            None => self.builder,
         }
     }
 }
@@ -65,6 +82,7 @@ impl<S: 'static, G, L, F: KernelFilter> Typed<S, G, L, F> {
             builder,
             mut seen,
             filter,
+            dynamic_filter,
             ..
         } = self;
         let entry = TypeId::of::<A>();
@@ -80,6 +98,7 @@ impl<S: 'static, G, L, F: KernelFilter> Typed<S, G, L, F> {
             builder: builder.then(action),
             seen,
             filter,
+            dynamic_filter,
             _order: PhantomData,
         }
     }
@@ -91,19 +110,11 @@ impl<S: 'static, G, L, F: KernelFilter> Typed<S, G, L, F> {
         L: WalkList<S, G>,
         C: Cloning<S>,
     {
-        let builder = match self.filter.dynamic() {
+        let builder = match self.dynamic_filter {
             Some(keep) => self.builder.compiled_filter(keep),
             None => self.builder,
         };
         builder.binder(binder::<S, G, L, C, F>(self.filter))
-    }
-
-    /// The builder, which asks the filter itself: the order is not compiled.
-    fn dynamic(self) -> Combtest<S, G> {
-        match self.filter.dynamic() {
-            Some(keep) => self.builder.filter(keep),
-            None => self.builder,
-        }
     }
 }
 
@@ -112,8 +123,8 @@ impl<S: 'static, G, L, F: KernelFilter> Typed<S, G, L, F> {
 /// Each trait applies at one more reference than the next, so the first that applies is
 /// taken. When the order type is a valid [`WalkList`], [`FinishFast`] applies and the builder
 /// can run statically dispatched walks, which clone a state value directly when it is `Clone`
-/// ([`FinishCloned`]); otherwise (an entry already reported as not fitting) the method falls
-/// through to [`FinishDynamic`] instead of reporting the same entry again.
+/// ([`FinishCloned`]); otherwise (an entry or a filter already reported as not fitting) the
+/// method falls through to [`FinishDynamic`] instead of reporting the same mistake again.
 pub struct Finish<T>(Cell<Option<T>>);
 
 impl<T> Finish<T> {
@@ -210,7 +221,9 @@ pub trait FinishDynamic<S, G> {
     fn finish(&self) -> Combtest<S, G>;
 }
 
-impl<S: 'static, G, L, F: KernelFilter> FinishDynamic<S, G> for Finish<Typed<S, G, L, F>> {
+/// Whatever the order and filter: an entry or a filter that does not fit is already
+/// reported where it is written.
+impl<S: 'static, G, L, F> FinishDynamic<S, G> for Finish<Typed<S, G, L, F>> {
     fn finish(&self) -> Combtest<S, G> {
         self.take().dynamic()
     }
