@@ -318,11 +318,18 @@ fn expand_block(block: &Block) -> TokenStream {
         None => quote!(true),
     };
     let features = features_in_location(&private);
+    // A state or shared context that cannot run is reported on the value the block gives
+    // (or on the block when it gives none), with why; the run itself then falls back to
+    // `RunUnfit`, so the same problem is not reported again on the whole block.
+    let check_state = value_check(block.value("state"), "check_state");
+    let check_shared = value_check(block.value("shared"), "check_shared");
     quote! {{
         #state_binding
         let __combtest_order = #private::Typed::new(#private::Combtest::with_shared(#state, #shared))
             #(#entries)*
             #filter;
+        #check_state
+        #check_shared
         #[allow(unused_imports)]
         use #private::{FinishCloned as _, FinishDynamic as _, FinishFast as _};
         let __combtest_builder = (&&&#private::Finish::new(__combtest_order))
@@ -343,7 +350,9 @@ fn expand_block(block: &Block) -> TokenStream {
                 test_build: ::core::cfg!(test),
                 features: #features,
             });
-        __combtest_builder.run_checked(#panic_on_failure)
+        #[allow(unused_imports)]
+        use #private::{RunFit as _, RunUnfit as _};
+        (&&#private::Run::new(__combtest_builder)).run_block(#panic_on_failure)
     }}
 }
 
@@ -368,6 +377,21 @@ fn features_in_location(private: &TokenStream) -> TokenStream {
         const __COMBTEST_FEATURES: &[#private::DeclaredFeature] = &[#(#entries),*];
         ::core::option::Option::Some(__COMBTEST_FEATURES)
     }}
+}
+
+/// `combtest::__private::<check>(&__combtest_order);`, spanned so that an error on its
+/// argument covers `value` (the block when it gives none): the call takes the span of the
+/// value's first token and the argument's name that of its last, as a span cannot be joined
+/// on stable Rust.
+fn value_check(value: Option<&Expr>, check: &str) -> TokenStream {
+    let tokens: Vec<proc_macro2::TokenTree> = value
+        .map(|value| quote!(#value).into_iter().collect())
+        .unwrap_or_default();
+    let first = tokens.first().map_or_else(Span::call_site, |t| t.span());
+    let last = tokens.last().map_or(first, |t| t.span());
+    let check = Ident::new(check, first);
+    let order = quote_spanned!(last=> __combtest_order);
+    quote_spanned!(first=> ::combtest::__private::#check(&#order);)
 }
 
 /// `filter: keep` as a call of the typed order's `filter`, which keeps the filter's type so

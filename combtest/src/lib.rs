@@ -638,5 +638,8 @@ pub mod __private {
     pub use crate::model::shared::{Lend, LendMut};
     pub use crate::model::state::StateSource;
     pub use crate::output::test_location::{DeclaredFeature, TestLocation};
-    pub use crate::typed::{Finish, FinishCloned, FinishDynamic, FinishFast, Typed};
+    pub use crate::typed::{
+        check_shared, check_state, Finish, FinishCloned, FinishDynamic, FinishFast, Run, RunFit,
+        RunShared, RunState, RunUnfit, Typed,
+    };
 }
