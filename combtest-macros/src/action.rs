@@ -316,7 +316,9 @@ pub(crate) fn check_signature(function: &ItemFn, errors: &mut Errors) -> Option<
         );
     }
     let state = match rest[0] {
-        Type::Reference(reference) if reference.mutability.is_some() => (*reference.elem).clone(),
+        Type::Reference(reference) if reference.mutability.is_some() => {
+            check_state_lifetime(&reference.elem, errors)
+        }
         other => {
             errors.spanned(
                 other,
@@ -386,26 +388,36 @@ fn argument_text(sig: &syn::Signature, index: usize) -> String {
 }
 
 /// A param is cloned into every walk and kept in the option list for the whole run: a
-/// borrowed param type must borrow for `'static`.
+/// borrowed param type (`&str`, `Cow<'_, str>`) must borrow for `'static`.
 fn check_param_lifetime(param: &Type, errors: &mut Errors) {
-    if let Type::Reference(reference) = param {
-        let elided = reference
-            .lifetime
-            .as_ref()
-            .is_none_or(|lifetime| lifetime.ident == "_");
-        if elided {
-            let mut fixed = reference.clone();
-            fixed.lifetime = Some(syn::Lifetime::new("'static", Span::call_site()));
-            errors.spanned(
-                reference,
-                format!(
-                    "params are `'static`: the options are made once at run start and \
-                     shared by every walk, so a borrowed param is `{}`",
-                    show(&Type::Reference(fixed))
-                ),
-            );
-        }
+    if let Some(fixed) = with_static_lifetimes(param) {
+        errors.spanned(
+            param,
+            format!(
+                "params are `'static`: the options are made once at run start and shared by \
+                 every walk, so a borrowed param is `{}`",
+                show(&fixed)
+            ),
+        );
     }
+}
+
+/// Each walk owns its state, which moves between worker threads: a state type that borrows
+/// (`Vec<&str>`) must borrow for `'static`. Returns the type the companion uses: the state
+/// with `'static` lifetimes, so that the mistake is reported once, here.
+fn check_state_lifetime(state: &Type, errors: &mut Errors) -> Type {
+    let Some(fixed) = with_static_lifetimes(state) else {
+        return state.clone();
+    };
+    errors.spanned(
+        state,
+        format!(
+            "a walk's state is `'static`: each walk owns its state, which moves between worker \
+             threads, so a state that borrows is `{}`; or own the data (`String` for `&str`)",
+            show(&fixed)
+        ),
+    );
+    fixed
 }
 
 /// Checks `fn name(param: P [, shared: &mut G] [, states: States<'_, S>]) [-> R]`.
@@ -515,49 +527,68 @@ fn strip_ref(ty: &Type) -> Type {
 /// on the companion's impl. A context type that borrows from the test is thus lent under
 /// whatever lifetimes the run's context has.
 fn name_elided_lifetimes(ty: &Type) -> (Type, Vec<syn::Lifetime>) {
-    fn fresh(named: &mut Vec<syn::Lifetime>, span: Span) -> syn::Lifetime {
+    let mut named = Vec::new();
+    let ty = replace_elided_lifetimes(ty, |span| {
         let lifetime = syn::Lifetime::new(&format!("'__combtest_shared_{}", named.len()), span);
         named.push(lifetime.clone());
         lifetime
-    }
-    fn visit(ty: &mut Type, named: &mut Vec<syn::Lifetime>) {
+    });
+    (ty, named)
+}
+
+/// `ty` with each elided lifetime (a reference without one, `'_`) replaced by `lifetime`,
+/// which is given the elided one's span.
+fn replace_elided_lifetimes(ty: &Type, mut lifetime: impl FnMut(Span) -> syn::Lifetime) -> Type {
+    fn visit(ty: &mut Type, lifetime: &mut dyn FnMut(Span) -> syn::Lifetime) {
         match ty {
             Type::Reference(reference) => {
                 if reference.lifetime.is_none() {
-                    reference.lifetime = Some(fresh(named, reference.and_token.span));
+                    reference.lifetime = Some(lifetime(reference.and_token.span));
+                } else if let Some(elided) = reference.lifetime.as_mut().filter(|l| l.ident == "_")
+                {
+                    *elided = lifetime(elided.span());
                 }
-                visit(&mut reference.elem, named);
+                visit(&mut reference.elem, lifetime);
             }
             Type::Path(path) => {
                 if let Some(qself) = &mut path.qself {
-                    visit(&mut qself.ty, named);
+                    visit(&mut qself.ty, lifetime);
                 }
                 for segment in &mut path.path.segments {
                     if let PathArguments::AngleBracketed(args) = &mut segment.arguments {
                         for arg in &mut args.args {
                             match arg {
-                                GenericArgument::Lifetime(lifetime) if lifetime.ident == "_" => {
-                                    *lifetime = fresh(named, lifetime.span());
+                                GenericArgument::Lifetime(elided) if elided.ident == "_" => {
+                                    *elided = lifetime(elided.span());
                                 }
-                                GenericArgument::Type(ty) => visit(ty, named),
+                                GenericArgument::Type(ty) => visit(ty, lifetime),
                                 _ => {}
                             }
                         }
                     }
                 }
             }
-            Type::Tuple(tuple) => tuple.elems.iter_mut().for_each(|ty| visit(ty, named)),
-            Type::Slice(slice) => visit(&mut slice.elem, named),
-            Type::Array(array) => visit(&mut array.elem, named),
-            Type::Paren(paren) => visit(&mut paren.elem, named),
-            Type::Group(group) => visit(&mut group.elem, named),
+            Type::Tuple(tuple) => tuple.elems.iter_mut().for_each(|ty| visit(ty, lifetime)),
+            Type::Slice(slice) => visit(&mut slice.elem, lifetime),
+            Type::Array(array) => visit(&mut array.elem, lifetime),
+            Type::Paren(paren) => visit(&mut paren.elem, lifetime),
+            Type::Group(group) => visit(&mut group.elem, lifetime),
             _ => {}
         }
     }
     let mut ty = ty.clone();
-    let mut named = Vec::new();
-    visit(&mut ty, &mut named);
-    (ty, named)
+    visit(&mut ty, &mut lifetime);
+    ty
+}
+
+/// `ty` with its elided lifetimes made `'static`, when it has any.
+fn with_static_lifetimes(ty: &Type) -> Option<Type> {
+    let mut elided = false;
+    let fixed = replace_elided_lifetimes(ty, |span| {
+        elided = true;
+        syn::Lifetime::new("'static", span)
+    });
+    elided.then_some(fixed)
 }
 
 /// The companion struct: `NAME`, `options()`, `action()` and the `ActionItem` impl.
