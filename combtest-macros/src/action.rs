@@ -87,7 +87,9 @@ pub(crate) fn expand(kind: Kind, args: TokenStream, item: TokenStream) -> TokenS
     let placeholder_state = signature
         .as_ref()
         .filter(|_| function.sig.generics.params.is_empty())
-        .and_then(|signature| signature.state.clone());
+        .and_then(|signature| signature.state.clone())
+        // `impl Store` names no type a placeholder could fit.
+        .filter(|state| !matches!(state, Type::ImplTrait(_)));
     let signature = signature.filter(|_| signature_errors.is_empty());
     errors.extend(signature_errors);
     let compile_errors = errors.to_compile_errors();
@@ -232,6 +234,27 @@ fn check_function<'f>(function: &'f ItemFn, errors: &mut Errors) -> Vec<&'f Type
             typed[0],
             "the param type must be a concrete type, not `impl Trait`",
         );
+    }
+    // The state and the shared context: `&mut impl Store`.
+    for ty in typed.iter().skip(1) {
+        if let Type::Reference(reference) = ty {
+            if let Type::ImplTrait(_) = &*reference.elem {
+                errors.spanned(
+                    &reference.elem,
+                    "the state and the shared context must be concrete types, not `impl Trait`: \
+                     combtest makes, holds and hands out values of them",
+                );
+            }
+        }
+    }
+    if let ReturnType::Type(_, ty) = &sig.output {
+        if let Type::ImplTrait(_) = &**ty {
+            errors.spanned(
+                ty,
+                "an action's return type must be named, not `impl Trait`: return `()` or \
+                 `Result<(), E>` where `E: Debug + Display + 'static`",
+            );
+        }
     }
     typed
 }
