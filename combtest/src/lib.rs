@@ -626,6 +626,7 @@ pub mod prelude {
 #[doc(hidden)]
 pub mod __private {
     pub use crate::builder::Combtest;
+    pub use crate::builder::{Run, RunFit, RunShared, RunState, RunUnfit};
     pub use crate::config::Gather;
     pub use crate::engine::compiled::{
         compiled_filter_calls, compiled_segments, compiled_walks, WalkList,
@@ -639,7 +640,6 @@ pub mod __private {
     pub use crate::model::state::StateSource;
     pub use crate::output::test_location::{DeclaredFeature, TestLocation};
     pub use crate::typed::{
-        check_shared, check_state, Finish, FinishCloned, FinishDynamic, FinishFast, Run, RunFit,
-        RunShared, RunState, RunUnfit, Typed,
+        check_shared, check_state, Finish, FinishCloned, FinishDynamic, FinishFast, Typed,
     };
 }

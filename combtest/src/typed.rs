@@ -8,13 +8,12 @@ use std::fmt;
 use std::marker::PhantomData;
 use std::sync::Arc;
 
-use crate::builder::Combtest;
+use crate::builder::{Combtest, RunShared, RunState};
 use crate::engine::compiled::{binder, ByClone, ByPointer, Cloning, WalkList};
 use crate::engine::compiled_filter::{DynFilter, KernelFilter, NoFilter};
 use crate::engine::executors::Executors;
 use crate::model::action::{Action, ActionItem};
 use crate::model::walk::Walk;
-use crate::output::report::Report;
 
 /// A `Combtest` whose order `combtest!` also knows as the type `L`, and whose filter, if it
 /// has one, as the type `F` (see [`Typed::filter`]).
@@ -230,80 +229,12 @@ impl<S: 'static, G, L, F> FinishDynamic<S, G> for Finish<Typed<S, G, L, F>> {
     }
 }
 
-/// What the state of a `combtest!` block must be, checked where the block gives it so that a
-/// state that cannot run is reported on the state, with why.
-#[diagnostic::on_unimplemented(
-    message = "`{Self}` cannot be the state of a combtest run",
-    label = "this state must be `Debug`, `Send` and `'static`",
-    note = "a run prints a failed walk's state with `Debug` and runs walks on worker \
-            threads, so their states must be `Send` and own their data (`'static`); \
-            `#[derive(Debug)]` on a state type of your own gives it `Debug`"
-)]
-pub trait RunState: Send + fmt::Debug + 'static {}
-
-impl<T: Send + fmt::Debug + 'static> RunState for T {}
-
-/// What the shared context of a `combtest!` block must be: see [`RunState`].
-#[diagnostic::on_unimplemented(
-    message = "`{Self}` cannot be the shared context of a combtest run",
-    label = "the shared context must be `Sync`",
-    note = "walks on several worker threads read the shared context at once; wrap what \
-            changes in a `Mutex` or an atomic"
-)]
-pub trait RunShared: Sync {}
-
-impl<T: Sync + ?Sized> RunShared for T {}
-
 /// Checks that a block's state can run ([`RunState`]); the macro calls it with the span of
 /// the block's `state`.
 pub fn check_state<S: RunState, G, L, F>(_: &Typed<S, G, L, F>) {}
 
 /// Checks that a block's shared context can run ([`RunShared`]).
 pub fn check_shared<S, G: RunShared, L, F>(_: &Typed<S, G, L, F>) {}
-
-/// Runs a finished `combtest!` block: `(&&Run::new(builder)).run_block(panic)`. As with
-/// [`Finish`], each trait applies at one more reference than the next: [`RunFit`] runs the
-/// block; when the state or shared context cannot run, which the block's checks have already
-/// reported on the block's own code, [`RunUnfit`] is taken instead, so that the run method
-/// is not reported again on the whole block.
-pub struct Run<S, G>(Cell<Option<Combtest<S, G>>>);
-
-impl<S, G> Run<S, G> {
-    /// Wraps a finished block.
-    pub fn new(builder: Combtest<S, G>) -> Self {
-        Run(Cell::new(Some(builder)))
-    }
-}
-
-/// Runs a block whose state and shared context can run.
-pub trait RunFit<S> {
-    /// [`Combtest::run_checked`].
-    fn run_block(&self, panic_on_failure: bool) -> Report<S>;
-}
-
-impl<S, G> RunFit<S> for &Run<S, G>
-where
-    S: RunState,
-    G: RunShared,
-{
-    #[track_caller]
-    fn run_block(&self, panic_on_failure: bool) -> Report<S> {
-        let builder = self.0.take().expect("a block runs once");
-        builder.run_checked(panic_on_failure)
-    }
-}
-
-/// A block that cannot run, already reported: never called, as the crate does not compile.
-pub trait RunUnfit<S> {
-    /// Unreachable.
-    fn run_block(&self, panic_on_failure: bool) -> Report<S>;
-}
-
-impl<S, G> RunUnfit<S> for Run<S, G> {
-    fn run_block(&self, _: bool) -> Report<S> {
-        unreachable!("a block whose state or shared context cannot run does not compile")
-    }
-}
 
 #[cfg(test)]
 mod tests {
