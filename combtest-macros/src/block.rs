@@ -96,7 +96,20 @@ impl Parse for Entry {
 fn parse_order(content: ParseStream) -> syn::Result<(Vec<Path>, Vec<syn::Error>)> {
     let (mut paths, mut mistakes) = (Vec::new(), Vec::new());
     while !content.is_empty() {
-        let entry: Expr = content.parse()?;
+        let mut entry: Expr = content.parse()?;
+        // An entry passed through a `macro_rules!` as `$a:path` or `$a:expr` comes in an
+        // invisible group.
+        while let Expr::Group(group) = entry {
+            entry = *group.expr;
+        }
+        if let Some(attribute) = entry_attributes(&entry).first() {
+            // `#[cfg(...)]` on an entry would be read and then dropped with the rest.
+            mistakes.push(syn::Error::new_spanned(
+                attribute,
+                "an order entry takes no attributes: for an action that only some builds run, \
+                 write a block for each order",
+            ));
+        }
         match &entry {
             Expr::Path(path) if path.qself.is_none() => paths.push(path.path.clone()),
             Expr::Call(call) => {
@@ -154,6 +167,15 @@ fn parse_order(content: ParseStream) -> syn::Result<(Vec<Path>, Vec<syn::Error>)
         content.parse::<Token![,]>()?;
     }
     Ok((paths, mistakes))
+}
+
+/// The attributes written on an order entry, which an entry cannot take.
+fn entry_attributes(entry: &Expr) -> &[syn::Attribute] {
+    match entry {
+        Expr::Path(path) => &path.attrs,
+        Expr::Call(call) => &call.attrs,
+        _ => &[],
+    }
 }
 
 /// A validated `combtest!` block.
@@ -387,8 +409,13 @@ fn value_check(value: Option<&Expr>, check: &str) -> TokenStream {
     let tokens: Vec<proc_macro2::TokenTree> = value
         .map(|value| quote!(#value).into_iter().collect())
         .unwrap_or_default();
-    let first = tokens.first().map_or_else(Span::call_site, |t| t.span());
-    let last = tokens.last().map_or(first, |t| t.span());
+    // Located at the user's tokens, resolved at the block: the tokens may come through a
+    // `macro_rules!`, whose hygiene would not find the block's `__combtest_order` by them.
+    let at = |span: Span| Span::call_site().located_at(span);
+    let first = tokens
+        .first()
+        .map_or_else(Span::call_site, |t| at(t.span()));
+    let last = tokens.last().map_or(first, |t| at(t.span()));
     let check = Ident::new(check, first);
     let order = quote_spanned!(last=> __combtest_order);
     quote_spanned!(first=> ::combtest::__private::#check(&#order);)

@@ -6,7 +6,27 @@ fn add(n: u32, total: &mut u32) {
     *total += n;
 }
 
+/// A block written by a `macro_rules!` of the user's, its keys passed on as tokens.
+macro_rules! block_of_tokens {
+    ($($key:tt)*) => {
+        combtest! { $($key)* }
+    };
+}
+
+/// A block whose order entries a `macro_rules!` takes as paths.
+macro_rules! block_of_paths {
+    ($($action:path),*) => {
+        combtest! { order: [$($action),*], state: 0, shared: () }
+    };
+}
+
 pub fn run() {
+    // Tokens through a macro keep their meaning: the state and shared context are checked
+    // where they are written without leaving the block's own names.
+    let report = block_of_tokens!(order: [add], state: 0, shared: ());
+    assert_eq!(report.walk_count, 3);
+    let report = block_of_paths!(add, self::add);
+    assert_eq!(report.walk_count, 9);
     let report = combtest! {
         order: [add, add],
         state: 0,

@@ -11,4 +11,6 @@ fn main() {
     let _ = combtest! { order: [count()], state: Vec::new(), theads: 2 };
     let _ = combtest! { order: [count; 3], state: Vec::new() };
     let _ = combtest! { order: [count, 7], state: Vec::new() };
+    // An attribute on an entry would be dropped with the rest of the entry's tokens.
+    let _ = combtest! { order: [count, #[cfg(any())] count], state: Vec::new() };
 }
