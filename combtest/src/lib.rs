@@ -248,7 +248,7 @@
 //! or nextest's `--cargo-profile`, and `--target`, read from where the test's binary sits in
 //! cargo's target folder). A test whose `combtest!` block is in its own package and that
 //! was built with other features than the default ones gets them (`--no-default-features`,
-//! `--features app/...`): without them the replay would build another test, or none, and pass.
+//! `--features ...`): without them the replay would build another test, or none, and pass.
 //! A run of the builder API, or a block in another package's library, takes them from the
 //! fingerprint cargo keeps of the test's binary; the README says more.
 //!

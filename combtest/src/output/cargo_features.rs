@@ -79,11 +79,10 @@ impl BuiltFeatures {
         ))
     }
 
-    /// The cargo options that select these features of `package`: none for exactly the
-    /// default features, `--no-default-features` when the build had not the default ones,
-    /// and `--features` with what else was on (see [`features_option`]). Each option starts
-    /// with a space.
-    pub(crate) fn options(&self, package: Option<&str>) -> String {
+    /// The cargo options that select these features: none for exactly the default features,
+    /// `--no-default-features` when the build had not the default ones, and `--features`
+    /// with what else was on (see [`features_option`]). Each option starts with a space.
+    pub(crate) fn options(&self) -> String {
         let with_defaults = self.enabled.iter().any(|f| f == "default");
         let mut named: Vec<&str> = self
             .enabled
@@ -98,27 +97,21 @@ impl BuiltFeatures {
         if self.declares_default && !with_defaults {
             options.push_str(" --no-default-features");
         }
-        options.push_str(&features_option(package, &named));
+        options.push_str(&features_option(&named));
         options
     }
 }
 
-/// ` --features` with `names`, each named with its package (`app/tls`) when the package is
-/// known: cargo takes that form from any folder of a workspace and under either resolver,
-/// where a bare name from the root of a workspace whose root is a package of resolver 1
-/// names a feature of the root package, which cargo rejects. Empty without names.
-pub(crate) fn features_option(package: Option<&str>, names: &[&str]) -> String {
+/// ` --features` with `names`, as bare names; empty without names. A bare name is what cargo
+/// takes under resolver 2 from any folder, and under resolver 1 from the package's own folder
+/// (a package of its own, the usual resolver-1 case). `package/name` would also work from the
+/// root of a resolver-1 workspace whose root is another package, but under resolver 1 cargo
+/// rejects it from the package's own folder, where it reads `package` as a dependency.
+pub(crate) fn features_option(names: &[&str]) -> String {
     if names.is_empty() {
         return String::new();
     }
-    let qualified: Vec<String> = names
-        .iter()
-        .map(|name| match package {
-            Some(package) => format!("{package}/{name}"),
-            None => name.to_string(),
-        })
-        .collect();
-    format!(" --features {}", qualified.join(","))
+    format!(" --features {}", names.join(","))
 }
 
 /// Whether the package whose `Cargo.toml` is in `manifest_dir` has features: a `[features]`
@@ -293,27 +286,24 @@ mod tests {
     #[test]
     fn options_name_only_what_the_default_features_do_not_give() {
         // Exactly the default build, as cargo lists it: no option.
-        let app = Some("app");
-        assert_eq!(built(&["default", "fast", "simd", "tls"]).options(app), "");
+        assert_eq!(built(&["default", "fast", "simd", "tls"]).options(), "");
         assert_eq!(
-            built(&["default", "extra", "fast", "simd", "slow", "tls"]).options(app),
-            " --features app/extra,app/slow"
+            built(&["default", "extra", "fast", "simd", "slow", "tls"]).options(),
+            " --features extra,slow"
         );
         assert_eq!(
-            built(&["fast", "simd"]).options(app),
-            " --no-default-features --features app/fast,app/simd"
+            built(&["fast", "simd"]).options(),
+            " --no-default-features --features fast,simd"
         );
-        assert_eq!(built(&[]).options(app), " --no-default-features");
+        assert_eq!(built(&[]).options(), " --no-default-features");
         let no_default = BuiltFeatures {
             declares_default: false,
             ..built(&["extra"])
         };
-        assert_eq!(no_default.options(app), " --features app/extra");
-        // Without a package (no `-p` either), bare names.
-        assert_eq!(no_default.options(None), " --features extra");
+        assert_eq!(no_default.options(), " --features extra");
         // Without the manifest nothing is implied: every feature is named, the same build.
         let unread = BuiltFeatures::new(["default", "fast"], true, Path::new("/nonexistent"));
-        assert_eq!(unread.options(app), " --features app/fast");
+        assert_eq!(unread.options(), " --features fast");
     }
 
     #[test]

@@ -70,7 +70,7 @@ impl TestLocation {
             features.iter().any(|f| f.name == "default"),
             std::path::Path::new(self.manifest_dir),
         )
-        .options(Some(self.package))
+        .options()
     }
 }
 
@@ -273,14 +273,14 @@ impl RunningBinary {
     /// without which cargo would refuse to build the target.
     fn feature_options(&self) -> String {
         match (&self.features, &self.target) {
-            (Some(features), _) => features.options(self.package.as_deref()),
+            (Some(features), _) => features.options(),
             (None, Some(target)) => {
                 let required: Vec<&str> = target
                     .required_features
                     .iter()
                     .map(String::as_str)
                     .collect();
-                features_option(self.package.as_deref(), &required)
+                features_option(&required)
             }
             (None, None) => String::new(),
         }
@@ -729,7 +729,7 @@ pub(crate) mod tests {
         assert_eq!(
             builder_in_cargo.command.as_deref(),
             Some(
-                "cargo nextest run -p app --features app/slow --test ecosystem-fit --run-ignored all \
+                "cargo nextest run -p app --features slow --test ecosystem-fit --run-ignored all \
                  -E 'test(=m::t)'"
             )
         );
@@ -800,13 +800,13 @@ pub(crate) mod tests {
         };
         assert_eq!(
             command(&own_lib, &test(TargetKind::Test, "app")),
-            "cargo test -p app --features app/slow --test app -- via_support_fails --exact \
+            "cargo test -p app --features slow --test app -- via_support_fails --exact \
              --include-ignored"
         );
         assert_eq!(
             command(&own_lib, &unknown),
             format!(
-                "cargo test -p app --features app/slow -- via_support_fails --exact \
+                "cargo test -p app --features slow -- via_support_fails --exact \
                  --include-ignored # {UNKNOWN_TARGET}"
             )
         );
@@ -817,7 +817,7 @@ pub(crate) mod tests {
         };
         assert_eq!(
             command(&unit, &test(TargetKind::Lib, "app")),
-            "cargo test -p app --features app/slow --lib -- via_support_fails --exact \
+            "cargo test -p app --features slow --lib -- via_support_fails --exact \
              --include-ignored"
         );
     }
@@ -1208,17 +1208,17 @@ name = "other-one"
         );
         assert_eq!(
             command(&with(DEFAULTS_AND_MORE), Harness::CargoTest),
-            "cargo test -p app --features app/slow,app/zstd --test gui -- suite::t --exact \
+            "cargo test -p app --features slow,zstd --test gui -- suite::t --exact \
              --include-ignored"
         );
         assert_eq!(
             command(&with(NO_DEFAULTS), Harness::Nextest),
-            "cargo nextest run -p app --no-default-features --features app/fast --test gui \
+            "cargo nextest run -p app --no-default-features --features fast --test gui \
              --run-ignored all -E 'test(=suite::t)'"
         );
         assert_eq!(
             command(&with(NO_DEFAULT_DECLARED), Harness::CargoTest),
-            "cargo test -p app --features app/slow --test gui -- suite::t --exact --include-ignored"
+            "cargo test -p app --features slow --test gui -- suite::t --exact --include-ignored"
         );
         let program = TestLocation {
             bin_name: Some("tool"),
@@ -1238,7 +1238,7 @@ name = "other-one"
             )
             .command
             .unwrap(),
-            "cargo run -p app --no-default-features --features app/fast --bin tool"
+            "cargo run -p app --no-default-features --features fast --bin tool"
         );
         let doctest = TestLocation {
             marker_path: "app::_doctest_main_src_lib_rs_3_0::__m",
@@ -1255,7 +1255,7 @@ name = "other-one"
         assert!(doc
             .command
             .unwrap()
-            .starts_with("cargo test -p app --features app/slow,app/zstd --doc -- 'src/lib.rs' "),);
+            .starts_with("cargo test -p app --features slow,zstd --doc -- 'src/lib.rs' "),);
 
         // A builder run, or a block in another package, knows no features of the test's
         // own: the binary's fingerprint says them, and they win over the target's required
@@ -1281,12 +1281,12 @@ name = "other-one"
         };
         assert_eq!(
             builder_run(&fingerprinted(&["fast", "slow"])),
-            "cargo test -p app --no-default-features --features app/fast,app/slow --test gui -- \
+            "cargo test -p app --no-default-features --features fast,slow --test gui -- \
              suite::t --exact --include-ignored"
         );
         assert_eq!(
             builder_run(&fingerprinted(&["default", "fast", "slow"])),
-            "cargo test -p app --features app/slow --test gui -- suite::t --exact --include-ignored"
+            "cargo test -p app --features slow --test gui -- suite::t --exact --include-ignored"
         );
         let in_support_crate = TestLocation {
             package: "support",
@@ -1301,7 +1301,7 @@ name = "other-one"
             )
             .command
             .unwrap(),
-            "cargo test -p app --no-default-features --features app/fast,app/slow --test gui -- \
+            "cargo test -p app --no-default-features --features fast,slow --test gui -- \
              suite::t --exact --include-ignored"
         );
         let unknown = RunningBinary {
@@ -1310,7 +1310,7 @@ name = "other-one"
         };
         assert_eq!(
             builder_run(&unknown),
-            "cargo test -p app --features app/slow --test gui -- suite::t --exact --include-ignored"
+            "cargo test -p app --features slow --test gui -- suite::t --exact --include-ignored"
         );
         // Not found, in a package that has features: the command says so, as the test may be
         // behind one of them. A builder run in a doctest has neither a fingerprint nor a block.
@@ -1321,7 +1321,7 @@ name = "other-one"
         assert_eq!(
             builder_run(&unknown),
             format!(
-                "cargo test -p app --features app/slow --test gui -- suite::t --exact \
+                "cargo test -p app --features slow --test gui -- suite::t --exact \
                  --include-ignored # {UNKNOWN_FEATURES}"
             )
         );
@@ -1350,7 +1350,7 @@ name = "other-one"
             .command
             .unwrap(),
             format!(
-                "cargo test -p app --features app/slow --test gui -- suite::t --exact \
+                "cargo test -p app --features slow --test gui -- suite::t --exact \
                  --include-ignored # {UNKNOWN_FEATURES}"
             )
         );
