@@ -36,23 +36,10 @@ impl BuiltFeatures {
         declares_default: bool,
         manifest_dir: &Path,
     ) -> Self {
-        // Read once per package and process: every run of a test binary asks again.
-        static BY_DEFAULT: Mutex<BTreeMap<PathBuf, BTreeSet<String>>> = Mutex::new(BTreeMap::new());
-        let mut known = BY_DEFAULT.lock().unwrap_or_else(|e| e.into_inner());
-        let by_default = known
-            .entry(manifest_dir.to_path_buf())
-            .or_insert_with(|| {
-                std::fs::read_to_string(manifest_dir.join("Cargo.toml"))
-                    .ok()
-                    .and_then(|text| text.parse::<toml::Table>().ok())
-                    .map(|manifest| enabled_by_default(&manifest))
-                    .unwrap_or_default()
-            })
-            .clone();
         BuiltFeatures {
             enabled: enabled.into_iter().map(str::to_string).collect(),
             declares_default,
-            by_default,
+            by_default: ManifestFeatures::of(manifest_dir).by_default,
         }
     }
 
@@ -62,21 +49,12 @@ impl BuiltFeatures {
     /// builds elsewhere; a binary copied out of the target folder).
     pub(crate) fn of_binary(exe: &Path, package: &str, manifest_dir: &Path) -> Option<Self> {
         let enabled = fingerprint_features(exe, package)?;
-        let manifest = std::fs::read_to_string(manifest_dir.join("Cargo.toml")).ok();
-        let declares_default = manifest
-            .as_deref()
-            .and_then(|text| text.parse::<toml::Table>().ok())
-            .is_some_and(|manifest| {
-                manifest
-                    .get("features")
-                    .and_then(toml::Value::as_table)
-                    .is_some_and(|features| features.contains_key("default"))
-            });
-        Some(Self::new(
-            enabled.iter().map(String::as_str),
-            declares_default,
-            manifest_dir,
-        ))
+        let manifest = ManifestFeatures::of(manifest_dir);
+        Some(BuiltFeatures {
+            enabled,
+            declares_default: manifest.declares_default,
+            by_default: manifest.by_default,
+        })
     }
 
     /// The cargo options that select these features: none for exactly the default features,
@@ -118,30 +96,73 @@ pub(crate) fn features_option(names: &[&str]) -> String {
 /// table, or an optional dependency (cargo makes a feature of it). `false` when the manifest
 /// cannot be read.
 pub(crate) fn has_features(manifest_dir: &Path) -> bool {
-    let Some(manifest) = std::fs::read_to_string(manifest_dir.join("Cargo.toml"))
-        .ok()
-        .and_then(|text| text.parse::<toml::Table>().ok())
-    else {
-        return false;
-    };
-    let declares = manifest
-        .get("features")
-        .and_then(toml::Value::as_table)
-        .is_some_and(|features| !features.is_empty());
-    let mut tables: Vec<&toml::Table> = Vec::new();
-    for key in ["dependencies", "build-dependencies", "build_dependencies"] {
-        tables.extend(manifest.get(key).and_then(toml::Value::as_table));
-        let targets = manifest.get("target").and_then(toml::Value::as_table);
-        for target in targets.into_iter().flat_map(|t| t.values()) {
-            tables.extend(target.get(key).and_then(toml::Value::as_table));
+    ManifestFeatures::of(manifest_dir).has_features
+}
+
+/// What a package's manifest says of its features, read once per package and process: every
+/// run of a test binary asks again.
+#[derive(Clone, Debug, Default)]
+struct ManifestFeatures {
+    /// Whether it declares a `default` feature.
+    declares_default: bool,
+    /// Whether it has features at all: see [`has_features`].
+    has_features: bool,
+    /// The features `default` turns on: see [`enabled_by_default`].
+    by_default: BTreeSet<String>,
+}
+
+impl ManifestFeatures {
+    /// The features of the package whose `Cargo.toml` is in `manifest_dir`; none when it
+    /// cannot be read.
+    fn of(manifest_dir: &Path) -> Self {
+        static KNOWN: Mutex<BTreeMap<PathBuf, ManifestFeatures>> = Mutex::new(BTreeMap::new());
+        let mut known = KNOWN.lock().unwrap_or_else(|e| e.into_inner());
+        known
+            .entry(manifest_dir.to_path_buf())
+            .or_insert_with(|| {
+                std::fs::read_to_string(manifest_dir.join("Cargo.toml"))
+                    .ok()
+                    .and_then(|text| text.parse::<toml::Table>().ok())
+                    .map(|manifest| Self::read(&manifest))
+                    .unwrap_or_default()
+            })
+            .clone()
+    }
+
+    fn read(manifest: &toml::Table) -> Self {
+        let features = manifest.get("features").and_then(toml::Value::as_table);
+        ManifestFeatures {
+            declares_default: features.is_some_and(|f| f.contains_key("default")),
+            has_features: features.is_some_and(|f| !f.is_empty())
+                || !optional_dependencies(manifest, true).is_empty(),
+            by_default: enabled_by_default(manifest),
         }
     }
-    declares
-        || tables.iter().flat_map(|table| table.values()).any(|spec| {
+}
+
+/// The optional dependencies of `manifest` (cargo makes a feature of each): those of
+/// `[dependencies]` and `[build-dependencies]`, and with `of_platforms` those of the
+/// `[target.'cfg(...)'.*]` tables too.
+fn optional_dependencies(manifest: &toml::Table, of_platforms: bool) -> BTreeSet<&str> {
+    const TABLES: [&str; 3] = ["dependencies", "build-dependencies", "build_dependencies"];
+    let platforms = manifest
+        .get("target")
+        .and_then(toml::Value::as_table)
+        .filter(|_| of_platforms)
+        .into_iter()
+        .flat_map(|targets| targets.values().filter_map(toml::Value::as_table));
+    std::iter::once(manifest)
+        .chain(platforms)
+        .flat_map(|table| TABLES.iter().filter_map(|key| table.get(*key)))
+        .filter_map(toml::Value::as_table)
+        .flatten()
+        .filter(|(_, spec)| {
             spec.get("optional")
                 .and_then(toml::Value::as_bool)
                 .unwrap_or(false)
         })
+        .map(|(name, _)| name.as_str())
+        .collect()
 }
 
 /// The features turning on `default` turns on, following the manifest's `[features]`: a plain
@@ -153,17 +174,7 @@ pub(crate) fn has_features(manifest_dir: &Path) -> bool {
 /// feature it need not; counting one in that was not on would drop it from the command.
 fn enabled_by_default(manifest: &toml::Table) -> BTreeSet<String> {
     let features = manifest.get("features").and_then(toml::Value::as_table);
-    let optional: BTreeSet<&str> = ["dependencies", "build-dependencies", "build_dependencies"]
-        .iter()
-        .filter_map(|table| manifest.get(*table).and_then(toml::Value::as_table))
-        .flatten()
-        .filter(|(_, spec)| {
-            spec.get("optional")
-                .and_then(toml::Value::as_bool)
-                .unwrap_or(false)
-        })
-        .map(|(name, _)| name.as_str())
-        .collect();
+    let optional = optional_dependencies(manifest, false);
     let enables = |name: &str| -> Vec<String> {
         features
             .and_then(|features| features.get(name))
@@ -308,10 +319,15 @@ mod tests {
 
     #[test]
     fn a_package_has_features_when_it_declares_some_or_an_optional_dependency() {
-        let dir =
+        // Each manifest in a folder of its own: what a folder's manifest says is kept for
+        // the process.
+        let base =
             std::env::temp_dir().join(format!("combtest-has-features-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let has = |manifest: &str| {
+        let mut folders = 0;
+        let mut has = |manifest: &str| {
+            folders += 1;
+            let dir = base.join(folders.to_string());
+            std::fs::create_dir_all(&dir).unwrap();
             std::fs::write(dir.join("Cargo.toml"), manifest).unwrap();
             has_features(&dir)
         };
@@ -324,8 +340,8 @@ mod tests {
             "[package]\nname = \"app\"\n[dependencies]\nserde = \"1\"\n"
         ));
         assert!(!has("[features]\n"));
-        std::fs::remove_dir_all(&dir).unwrap();
-        assert!(!has_features(&dir));
+        std::fs::remove_dir_all(&base).unwrap();
+        assert!(!has_features(&base.join("none")));
     }
 
     #[test]
