@@ -631,6 +631,19 @@ pub(crate) mod tests {
         }
     }
 
+    /// The command of a run of `location` started on the thread of test `suite::t`, in a
+    /// binary that says nothing of itself.
+    fn command(location: &TestLocation, harness: Harness) -> String {
+        RunLocation::resolve_in(
+            Some(location),
+            Some("suite::t"),
+            harness,
+            &RunningBinary::default(),
+        )
+        .command
+        .unwrap()
+    }
+
     #[test]
     fn function_names_drop_crate_marker_and_closures() {
         let plain = location("gui::gui_combinations::__combtest_test_marker", true);
@@ -1056,16 +1069,6 @@ name = "other-one"
 
     #[test]
     fn nextest_and_release_runs_get_their_own_commands() {
-        let command = |location: &TestLocation, harness: Harness| {
-            RunLocation::resolve_in(
-                Some(location),
-                Some("suite::t"),
-                harness,
-                &RunningBinary::default(),
-            )
-            .command
-            .unwrap()
-        };
         let debug = location("gui::suite::t::__m", true);
         assert_eq!(
             command(&debug, Harness::Nextest),
@@ -1191,16 +1194,6 @@ name = "other-one"
             features: Some(features),
             manifest_dir,
             ..location("gui::suite::t::__m", true)
-        };
-        let command = |location: &TestLocation, harness: Harness| {
-            RunLocation::resolve_in(
-                Some(location),
-                Some("suite::t"),
-                harness,
-                &RunningBinary::default(),
-            )
-            .command
-            .unwrap()
         };
         assert_eq!(
             command(&with(DEFAULTS), Harness::CargoTest),
